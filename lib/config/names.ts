@@ -1,0 +1,28 @@
+/**
+ * The physical names ReadRoom must choose itself. AppStream's CreateFleet/CreateStack require a
+ * name, and the CloudFormation stack names must not clash between studies in one account; every
+ * other resource gets a CDK-generated name. Changing `studyId` replaces the fleet: treat it as fixed.
+ */
+export interface StudyNames {
+  readonly networkStack: string;
+  readonly dataStack: string;
+  readonly readingStack: string;
+  readonly fleet: string;
+  readonly appStreamStack: string;
+  readonly imageBuilder: string;
+  readonly application: string;
+  readonly appBlock: string;
+}
+
+export function studyNames(studyId: string): StudyNames {
+  return {
+    networkStack: `ReadRoom-${studyId}-Network`,
+    dataStack: `ReadRoom-${studyId}-Data`,
+    readingStack: `ReadRoom-${studyId}-Reading`,
+    fleet: `readroom-${studyId}-fleet`,
+    appStreamStack: `readroom-${studyId}`,
+    imageBuilder: `readroom-${studyId}-builder`,
+    application: `readroom-${studyId}-viewer`,
+    appBlock: `readroom-${studyId}-viewer-block`,
+  };
+}

@@ -1,0 +1,100 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { Construct } from 'constructs';
+
+/** The roles ReadRoom knows; each becomes a Cognito group checked by the API. */
+export const READER_ROLES = ['reader', 'adjudicator', 'coordinator', 'admin'] as const;
+export type ReaderRole = (typeof READER_ROLES)[number];
+
+export interface ReaderDirectoryProps {
+  /** Study display name, used in the invitation e-mail. */
+  readonly studyName: string;
+  /** Groups to create. */
+  readonly groups: readonly ReaderRole[];
+  /**
+   * Whether TOTP MFA is required at sign-in.
+   * @default true
+   */
+  readonly mfaRequired?: boolean;
+  /**
+   * Cognito threat protection (compromised credentials, adaptive authentication). Needs the Plus
+   * feature plan, offered in most regions.
+   * @default true
+   */
+  readonly threatProtection?: boolean;
+  /** Lifetime of access and ID tokens. */
+  readonly tokenValidity: Duration;
+  /** Portal origins (https://domain/) that the authorization-code flow may return to. */
+  readonly callbackUrls: string[];
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The readers' identities: an administrator-only user pool (no self sign-up), TOTP MFA, a strong
+ * password policy, threat protection, one group per role, and a public portal client that signs in
+ * with the authorization-code flow and PKCE (no client secret can live in a browser).
+ */
+export class ReaderDirectory extends Construct {
+  readonly userPool: cognito.UserPool;
+  readonly portalClient: cognito.UserPoolClient;
+
+  constructor(scope: Construct, id: string, props: ReaderDirectoryProps) {
+    super(scope, id);
+    const threatProtection = props.threatProtection ?? true;
+
+    this.userPool = new cognito.UserPool(this, 'UserPool', {
+      selfSignUpEnabled: false,
+      signInAliases: { email: true },
+      signInCaseSensitive: false,
+      standardAttributes: { email: { required: true, mutable: true }, fullname: { required: false, mutable: true } },
+      // Site of the reader's hospital, for conflict-of-interest exclusion in assignment.
+      customAttributes: { site: new cognito.StringAttribute({ minLen: 0, maxLen: 64, mutable: true }) },
+      mfa: props.mfaRequired === false ? cognito.Mfa.OPTIONAL : cognito.Mfa.REQUIRED,
+      mfaSecondFactor: { otp: true, sms: false },
+      passwordPolicy: {
+        minLength: 14,
+        requireLowercase: true,
+        requireUppercase: true,
+        requireDigits: true,
+        requireSymbols: true,
+        tempPasswordValidity: Duration.days(3),
+      },
+      accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
+      userInvitation: {
+        emailSubject: `${props.studyName}: ReadRoom 초대 / invitation`,
+        emailBody:
+          `${props.studyName} 판독실 계정이 만들어졌습니다. 아이디 {username}, 임시 비밀번호 {####}. 첫 로그인 때 비밀번호와 OTP 앱을 설정합니다.<br/><br/>` +
+          `Your ${props.studyName} reading-room account is ready. Username {username}, temporary password {####}. At first sign-in you set a new password and an authenticator app.`,
+      },
+      featurePlan: threatProtection ? cognito.FeaturePlan.PLUS : cognito.FeaturePlan.ESSENTIALS,
+      ...(threatProtection ? { standardThreatProtectionMode: cognito.StandardThreatProtectionMode.FULL_FUNCTION } : {}),
+      deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy: props.removalPolicy,
+    });
+
+    for (const role of props.groups) {
+      new cognito.CfnUserPoolGroup(this, `Group-${role}`, {
+        userPoolId: this.userPool.userPoolId,
+        groupName: role,
+        description: `ReadRoom ${role}s`,
+      });
+    }
+
+    this.portalClient = this.userPool.addClient('PortalClient', {
+      generateSecret: false,
+      authFlows: { userSrp: true },
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+        callbackUrls: props.callbackUrls,
+        logoutUrls: props.callbackUrls,
+      },
+      accessTokenValidity: props.tokenValidity,
+      idTokenValidity: props.tokenValidity,
+      refreshTokenValidity: Duration.hours(12),
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+    });
+  }
+}

@@ -1,0 +1,103 @@
+import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { StudyConfig } from '../config/schema';
+import { studyNames } from '../config/names';
+import { AppStreamFleet, AppStreamFleetProps, FleetScaling, UsageReports, ViewerImageBuilder } from '../constructs';
+
+export interface ReadingStackProps extends StackProps {
+  readonly study: StudyConfig;
+  readonly vpc: ec2.IVpc;
+  readonly fleetSecurityGroup: ec2.ISecurityGroup;
+  readonly functionSecurityGroup: ec2.ISecurityGroup;
+  readonly apiEndpoint: ec2.IInterfaceVpcEndpoint;
+  readonly key: kms.IKey;
+  readonly scansBucket: s3.IBucket;
+  readonly userPool: cognito.IUserPool;
+  readonly portalClient: cognito.IUserPoolClient;
+  readonly table: dynamodb.ITableV2;
+}
+
+/**
+ * The stateless part of a reading room: the AppStream fleet and stack with their scaling, usage
+ * reports, the optional image builder, and the reading workflow API. Destroying this stack stops
+ * all streaming and loses no data.
+ */
+export class ReadingStack extends Stack {
+  readonly streaming: AppStreamFleet;
+
+  constructor(scope: Construct, id: string, props: ReadingStackProps) {
+    super(scope, id, props);
+    const { study } = props;
+    const names = studyNames(study.studyId);
+    const fleet = study.fleet;
+    const t = fleet.timeouts;
+
+    const common: AppStreamFleetProps = {
+      fleetName: names.fleet,
+      stackName: names.appStreamStack,
+      vpc: props.vpc,
+      securityGroup: props.fleetSecurityGroup,
+      fleetType: fleet.type,
+      instanceType: fleet.instanceType,
+      streamView: fleet.streamView,
+      idleDisconnectTimeout: Duration.seconds(t.idleDisconnectSeconds),
+      disconnectTimeout: Duration.seconds(t.disconnectSeconds),
+      maxUserDuration: Duration.seconds(t.maxUserDurationSeconds),
+      embedHostDomains: study.portal.embedHostDomains,
+      allowPasteIn: fleet.allowPasteIn,
+      redirectUrl: `https://${study.portal.embedHostDomains[0]}/`,
+    };
+    this.streaming = new AppStreamFleet(
+      this,
+      'Streaming',
+      fleet.type === 'ELASTIC'
+        ? {
+            ...common,
+            elastic: {
+              platform: fleet.platform,
+              maxConcurrentSessions: fleet.maxConcurrentSessions,
+              appBlockSource: fleet.appBlock.source,
+              setupScript: { ...fleet.appBlock.setupScript, timeout: Duration.seconds(fleet.appBlock.setupScript.timeoutSeconds) },
+              appBlockName: names.appBlock,
+              applicationName: names.application,
+              launchPath: fleet.application.launchPath,
+              icon: fleet.application.icon,
+            },
+          }
+        : { ...common, image: fleet.image, desiredCapacity: Math.max(fleet.minCapacity, 1) },
+    );
+
+    if (fleet.type !== 'ELASTIC') {
+      // Elastic fleets scale themselves up to MaxConcurrentSessions.
+      new FleetScaling(this, 'Scaling', {
+        fleetName: names.fleet,
+        fleet: this.streaming.fleet,
+        minCapacity: fleet.minCapacity,
+        maxCapacity: fleet.maxCapacity,
+        targetUtilizationPercent: fleet.targetUtilizationPercent,
+        windows: fleet.schedule,
+        timeZone: fleet.scheduleTimeZone,
+      });
+    }
+
+    new UsageReports(this, 'UsageReports');
+
+    if (study.imageBuilder) {
+      new ViewerImageBuilder(this, 'ImageBuilder', {
+        name: names.imageBuilder,
+        instanceType: study.imageBuilder.instanceType,
+        image: study.imageBuilder.image,
+        vpc: props.vpc,
+        securityGroup: props.fleetSecurityGroup,
+      });
+    }
+
+    new CfnOutput(this, 'FleetName', { value: names.fleet });
+    new CfnOutput(this, 'AppStreamStackName', { value: names.appStreamStack });
+  }
+}
