@@ -1,0 +1,67 @@
+/** The moto harness: starts a real moto server, serves the S3 SDK client, and stops cleanly. */
+import { connect } from 'node:net';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { awsClientConfig, type MotoServer, resetMoto, startMoto } from '../helpers/moto';
+
+jest.setTimeout(40_000);
+
+function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('moto harness', () => {
+  let moto: MotoServer;
+  let s3: S3Client;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    s3 = new S3Client(awsClientConfig(moto.endpoint));
+  });
+
+  afterAll(async () => {
+    s3?.destroy();
+    await moto?.stop();
+  });
+
+  test('awsClientConfig points at moto in the study region with path-style S3', () => {
+    expect(awsClientConfig(moto.endpoint)).toEqual({
+      endpoint: `http://127.0.0.1:${moto.port}`,
+      region: 'ap-northeast-2',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      forcePathStyle: true,
+    });
+  });
+
+  test('S3 put and get round-trip through the real SDK client', async () => {
+    await s3.send(
+      new CreateBucketCommand({ Bucket: 'readroom-scans', CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-2' } }),
+    );
+    await s3.send(new PutObjectCommand({ Bucket: 'readroom-scans', Key: 'cases/C-0001/manifest.json', Body: '{"exams":7}' }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'readroom-scans', Key: 'cases/C-0001/manifest.json' }));
+    expect(await got.Body!.transformToString()).toBe('{"exams":7}');
+  });
+
+  test('resetMoto wipes state', async () => {
+    await s3.send(
+      new CreateBucketCommand({ Bucket: 'to-be-reset', CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-2' } }),
+    );
+    expect((await s3.send(new ListBucketsCommand({}))).Buckets!.map((b) => b.Name)).toContain('to-be-reset');
+    await resetMoto(moto.endpoint);
+    expect((await s3.send(new ListBucketsCommand({}))).Buckets ?? []).toEqual([]);
+  });
+});
+
+test('stop() ends moto and closes its port', async () => {
+  const moto = await startMoto();
+  expect(await portAccepts(moto.port)).toBe(true);
+  await moto.stop();
+  expect(await portAccepts(moto.port)).toBe(false);
+  await moto.stop(); // idempotent
+});
