@@ -6,7 +6,7 @@
  * with the field path instead of failing a deploy half-way.
  */
 import { z } from 'zod';
-import { ReadingConfigSchema } from './reading-tmp';
+import { ReadingConfigSchema } from './reading';
 
 /** AppStream limits, from the CreateFleet / CreateStreamingURL API references. */
 export const APPSTREAM_LIMITS = {
@@ -52,10 +52,26 @@ const TimeoutsSchema = z
   })
   .strict();
 
-const imageRef = z.union([
-  z.object({ name: z.string().min(1).max(100) }).strict(),
-  z.object({ arn: z.string().regex(/^arn:aws[a-z-]*:appstream:[a-z0-9-]+:\d{0,12}:image\/.+$/, 'must be an AppStream image ARN') }).strict(),
-]);
+// One object with a refinement rather than a union of two: a union only reports "Invalid input",
+// this names the field and the rule.
+const imageRef = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    arn: z.string().regex(/^arn:aws[a-z-]*:appstream:[a-z0-9-]+:\d{0,12}:image\/.+$/, 'must be an AppStream image ARN').optional(),
+  })
+  .strict()
+  .refine((i) => (i.name === undefined) !== (i.arn === undefined), 'needs exactly one of name or arn');
+
+/** True when the runtime knows the IANA zone (Application Auto Scaling rejects unknown ones at deploy). */
+const isTimeZone = (tz: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const unique = <T>(values: readonly T[]): boolean => new Set(values).size === values.length;
 
 const instanceType = z.string().regex(/^stream\.[a-z0-9-]+\.[a-z0-9]+$/, "must be an AppStream instance type such as 'stream.standard.medium'");
 
@@ -81,7 +97,7 @@ const InstanceFleetSchema = z
     targetUtilizationPercent: int(10, 95).default(75),
     /** Grading windows (in `scheduleTimeZone`) with the capacity kept warm during each. */
     schedule: z.array(ScheduleWindowSchema).default([]),
-    scheduleTimeZone: z.string().min(1).default('Asia/Seoul'),
+    scheduleTimeZone: z.string().min(1).refine(isTimeZone, "must be an IANA time zone such as 'Asia/Seoul'").default('Asia/Seoul'),
   })
   .strict();
 
@@ -135,7 +151,10 @@ export const StudyConfigSchema = z
     readers: z
       .object({
         mfa: z.enum(['REQUIRED', 'OPTIONAL']).default('REQUIRED'),
-        groups: z.array(z.enum(['reader', 'adjudicator', 'coordinator', 'admin'])).default(['reader', 'adjudicator', 'coordinator', 'admin']),
+        groups: z
+          .array(z.enum(['reader', 'adjudicator', 'coordinator', 'admin']))
+          .refine(unique, 'must not repeat a group')
+          .default(['reader', 'adjudicator', 'coordinator', 'admin']),
         /** Minutes an access/ID token stays valid (5–60). */
         tokenValidityMinutes: int(5, 60).default(60),
         /** Cognito threat protection (Plus feature plan); turn off only where the region lacks it. */
@@ -172,7 +191,7 @@ export const StudyConfigSchema = z
         monthlyUsd: z.number().positive().max(1_000_000),
         alertEmails: z.array(z.string().email()).min(1).max(10),
         /** Percent of the monthly budget that triggers an alert (actual and forecast). */
-        thresholdsPercent: z.array(int(1, 500)).min(1).default([80, 100]),
+        thresholdsPercent: z.array(int(1, 500)).min(1).refine(unique, 'must not repeat a threshold (AWS Budgets rejects duplicate notifications)').default([80, 100]),
       })
       .strict(),
     reading: ReadingConfigSchema.default(ReadingConfigSchema.parse({})),

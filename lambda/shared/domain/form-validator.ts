@@ -172,10 +172,12 @@ function checkMulti(q: ChoiceQuestion, options: readonly OptionEntry[], value: u
   if (value.length > options.length) return fail('duplicate', `'${q.key}' has more items than options`);
   const chosen = new Set<unknown>();
   for (const item of value) {
-    if (!options.some((o) => o.value === item && typeof item === 'string')) return checkChoice(q, options, item);
+    const checked = checkChoice(q, options, item);
+    if (!checked.ok) return checked;
     if (chosen.has(item)) return fail('duplicate', `'${q.key}' repeats ${preview(item)}`);
     chosen.add(item);
   }
+  // Form order, so that equal sets compare equal (multi options are strings: see FormSchema).
   return okValue(options.filter((o) => chosen.has(o.value)).map((o) => o.value as string));
 }
 
@@ -246,8 +248,13 @@ const MAX_ERRORS = 100;
 export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const own = (o: Record<string, unknown>, k: string) => Object.prototype.hasOwnProperty.call(o, k);
-const pathPart = (k: string) => (k.length > 64 ? k.slice(0, 64) + '…' : k);
+// An own property holding `undefined` (possible from JS callers, never from JSON) counts as absent.
+const own = (o: Record<string, unknown>, k: string) => Object.prototype.hasOwnProperty.call(o, k) && o[k] !== undefined;
+/** Appends a key to a dotted path; keys that are not identifiers are quoted, so no path is ever empty. */
+function joinPath(prefix: string, key: string): string {
+  if (/^[A-Za-z_$][\w$]{0,63}$/.test(key)) return prefix ? `${prefix}.${key}` : key;
+  return `${prefix || '$'}[${JSON.stringify(key.length > 64 ? key.slice(0, 64) + '…' : key)}]`;
+}
 
 class Collector {
   readonly errors: ValidationError[] = [];
@@ -267,7 +274,7 @@ function validateScope(
 ) {
   const known = new Set(questions.map((q) => q.question.key));
   for (const key of Object.keys(raw)) {
-    if (!known.has(key)) out.add(`${prefix}.${pathPart(key)}`, 'unknownKey', `'${pathPart(key)}' is not a question in ${prefix}`);
+    if (!known.has(key) && own(raw, key)) out.add(joinPath(prefix, key), 'unknownKey', `${JSON.stringify(key.slice(0, 64))} is not a question in ${prefix}`);
   }
   return walkScope(questions, baseContext, (cq, visible) => {
     const key = cq.question.key;
@@ -300,22 +307,24 @@ function validate(form: Form, answers: unknown, facts: CaseFacts, mode: 'draft' 
   const out = new Collector();
   if (!isPlainObject(answers)) return { ok: false, errors: [{ path: '$', rule: 'type', message: 'answers must be an object { eyes, participant }' }] };
   for (const key of Object.keys(answers)) {
-    if (key !== 'eyes' && key !== 'participant') out.add(pathPart(key), 'unknownKey', `'${pathPart(key)}' is not part of the answers (expected eyes, participant)`);
+    if (key !== 'eyes' && key !== 'participant') out.add(joinPath('', key), 'unknownKey', `${JSON.stringify(key.slice(0, 64))} is not part of the answers (expected eyes, participant)`);
   }
   const cf = compileForm(form);
   const participantRaw = member(answers, 'participant', 'participant', out) ?? {};
   const participant = validateScope(cf.participant, participantRaw, factContext(facts), 'participant', mode, out);
 
-  const eyesRaw = member(answers, 'eyes', 'eyes', out) ?? {};
+  const eyesRaw = member(answers, 'eyes', 'eyes', out);
+  // A malformed `eyes` is one error, not one per missing eye.
+  if (eyesRaw === undefined && own(answers, 'eyes')) return { ok: false, errors: out.errors };
   const allowedEyes = caseEyes(form, facts);
-  for (const key of Object.keys(eyesRaw)) {
-    if (!(allowedEyes as string[]).includes(key)) out.add(`eyes.${pathPart(key)}`, 'unknownEye', `'${pathPart(key)}' is not an eye of this case (${allowedEyes.join(', ')})`);
+  for (const key of Object.keys(eyesRaw ?? {})) {
+    if (!(allowedEyes as string[]).includes(key)) out.add(joinPath('eyes', key), 'unknownEye', `${JSON.stringify(key.slice(0, 64))} is not an eye of this case (${allowedEyes.join(', ')})`);
   }
   const eyes: NormalisedAnswers['eyes'] = {};
   for (const eye of allowedEyes) {
-    const raw = member(eyesRaw, eye, `eyes.${eye}`, out);
+    const raw = eyesRaw && member(eyesRaw, eye, `eyes.${eye}`, out);
     // A draft may leave an eye out; a submission answers every eye of the case.
-    if (raw === undefined && (mode === 'draft' || own(eyesRaw, eye))) continue;
+    if (raw === undefined && (mode === 'draft' || (eyesRaw !== undefined && own(eyesRaw, eye)))) continue;
     eyes[eye] = validateScope(cf.eye, raw ?? {}, participant.context, `eyes.${eye}`, mode, out).answers;
   }
   return out.errors.length > 0 ? { ok: false, errors: out.errors } : { ok: true, value: { eyes, participant: participant.answers } };

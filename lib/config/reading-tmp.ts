@@ -1,2 +1,0 @@
-import { z } from 'zod';
-export const ReadingConfigSchema = z.object({ readsPerCase: z.number().default(2) });

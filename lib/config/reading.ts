@@ -1,0 +1,465 @@
+/**
+ * The study's reading configuration: the per-eye diagnosis form, the discordance rules that open
+ * adjudication, and the assignment settings. Pure zod (no aws-cdk-lib): the CDK app validates it at
+ * synth time and the reading Lambdas use the same types at run time.
+ *
+ * The default form follows ../shared/domain/reading.md section (b); the default rules are D1–D6 of
+ * section (c), expressed as data.
+ */
+import { z } from 'zod';
+import { compileVisibleIf, VisibleIfParseError, type IdentifierUse } from '../../lambda/shared/domain/visible-if';
+
+export const EYES = ['OD', 'OS'] as const;
+export const EyeSchema = z.enum(EYES);
+export type Eye = z.infer<typeof EyeSchema>;
+
+/** Case facts (known before anyone reads) that a `visibleIf` may name besides question keys. */
+export const CASE_FACTS = ['octPresent'] as const;
+
+// camelCase keeps keys usable as visibleIf identifiers and CSV columns, and rules out `__proto__`.
+const KeySchema = z.string().regex(/^[a-z][A-Za-z0-9]{0,63}$/, 'must be camelCase: a lower-case letter, then letters or digits (max 64)');
+const OptionValueSchema = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be letters, digits or _ (max 64)');
+const LabelSchema = z.strictObject({ en: z.string().min(1).max(200), ko: z.string().min(1).max(200) });
+
+const CodedOptionSchema = z.strictObject({ code: z.number().int().min(-1000).max(1000), v: OptionValueSchema });
+/** An option is a plain string, a plain number (numeric ordinal scales), or a coded string. */
+const OptionSchema = z.union([OptionValueSchema, z.number().finite(), CodedOptionSchema]);
+export type Option = z.infer<typeof OptionSchema>;
+
+const common = {
+  key: KeySchema,
+  label: LabelSchema.optional(),
+  visibleIf: z.string().min(1).optional(),
+  /** Where the item comes from (a paper, a standard); documentation only. */
+  source: z.string().optional(),
+};
+const answerable = { ...common, required: z.boolean().default(false) };
+const choice = <T extends 'single' | 'multi' | 'ordinal'>(type: T) =>
+  z.strictObject({ ...answerable, type: z.literal(type), options: z.array(OptionSchema).min(1).max(100) });
+
+export const QuestionSchema = z.discriminatedUnion('type', [
+  choice('single'),
+  choice('multi'),
+  choice('ordinal'),
+  z.strictObject({
+    ...answerable,
+    type: z.literal('number'),
+    min: z.number().finite(),
+    max: z.number().finite(),
+    step: z.number().positive().finite().optional(),
+    /** Lets the reader answer the string 'unable' instead of a number. */
+    allowUnable: z.boolean().default(false),
+  }),
+  z.strictObject({ ...answerable, type: z.literal('bool') }),
+  z.strictObject({ ...answerable, type: z.literal('text'), maxLength: z.number().int().min(1).max(10_000).default(500) }),
+  // Computed by the platform (never by the reader), so it has no `required`.
+  z.strictObject({ ...common, type: z.literal('derived'), rule: z.string().optional() }),
+]);
+export type Question = z.infer<typeof QuestionSchema>;
+export type QuestionType = Question['type'];
+export type ChoiceQuestion = Extract<Question, { options: unknown }>;
+
+export const SectionSchema = z.strictObject({
+  key: KeySchema,
+  /** false: answered once per participant (stored under `participant`), not per eye. */
+  perEye: z.boolean(),
+  visibleIf: z.string().min(1).optional(),
+  label: LabelSchema.optional(),
+  source: z.string().optional(),
+  questions: z.array(QuestionSchema).min(1).max(200),
+});
+export type Section = z.infer<typeof SectionSchema>;
+
+/** One option as the platform sees it: the stored answer value and its numeric code (if any). */
+export interface OptionEntry {
+  readonly value: string | number;
+  /** Code for statistics and visibleIf; undefined for plain string options. */
+  readonly code: number | undefined;
+}
+
+export function optionEntries(q: ChoiceQuestion): OptionEntry[] {
+  return q.options.map((o) =>
+    typeof o === 'object' ? { value: o.v, code: o.code } : { value: o, code: typeof o === 'number' ? o : undefined },
+  );
+}
+
+/** The value a visibleIf sees for an option: its code when it has one, otherwise its value. */
+export function conditionValue(o: OptionEntry): string | number {
+  return o.code ?? o.value;
+}
+
+const isChoice = (q: Question): q is ChoiceQuestion => 'options' in q;
+const isCoded = (q: Question): q is ChoiceQuestion => isChoice(q) && optionEntries(q).every((o) => o.code !== undefined);
+
+type Ctx = z.RefinementCtx;
+type Path = (string | number)[];
+const issue = (ctx: Ctx, path: Path, message: string) => ctx.addIssue({ code: 'custom', path, message });
+
+function checkUnique(ctx: Ctx, values: readonly unknown[], path: (i: number) => Path, what: string): void {
+  const seen = new Set<unknown>();
+  values.forEach((v, i) => {
+    if (seen.has(v)) issue(ctx, path(i), `duplicate ${what} ${JSON.stringify(v)}`);
+    seen.add(v);
+  });
+}
+
+function checkOptions(ctx: Ctx, q: ChoiceQuestion, path: Path): void {
+  const kinds = new Set(q.options.map((o) => typeof o));
+  if (kinds.size > 1) return issue(ctx, [...path, 'options'], 'options must be all strings, all numbers or all {code, v}');
+  const entries = optionEntries(q);
+  checkUnique(ctx, entries.map((o) => o.value), (i) => [...path, 'options', i], 'option');
+  checkUnique(ctx, entries.map((o) => o.code).filter((c) => c !== undefined), (i) => [...path, 'options', i], 'code');
+  if (q.type === 'ordinal' && !isCoded(q)) {
+    issue(ctx, [...path, 'options'], 'ordinal options must be numbers or {code, v} so that weighted kappa can be computed');
+  }
+  if (q.type === 'multi' && kinds.has('number')) issue(ctx, [...path, 'options'], 'multi options must be strings or {code, v}');
+}
+
+function checkQuestionShape(ctx: Ctx, q: Question, path: Path): void {
+  if (isChoice(q)) checkOptions(ctx, q, path);
+  if (q.type === 'number' && !(q.min < q.max)) issue(ctx, [...path, 'max'], 'max must be greater than min');
+}
+
+/** Where a question lives, for visibleIf scoping. */
+interface Located {
+  readonly question: Question;
+  readonly perEye: boolean;
+}
+
+/** Checks one identifier use against what it names; returns a message or undefined. */
+function checkUse(use: IdentifierUse, target: Located | 'fact'): string | undefined {
+  const literals = use.values;
+  if (target === 'fact' || target.question.type === 'bool') {
+    const ok = use.op === undefined || ((use.op === '==' || use.op === '!=') && typeof literals[0] === 'boolean');
+    return ok ? undefined : `'${use.name}' is boolean: use it bare, or compare with == true/false`;
+  }
+  const q = target.question;
+  if (use.op === undefined) return `'${use.name}' is not boolean; compare it with a value`;
+  if (q.type === 'derived') return `'${use.name}' is derived and never answered`;
+  if (q.type === 'text') return use.op === '==' || use.op === '!=' ? undefined : `'${use.name}' is text: only == and != apply`;
+  if (q.type === 'number') {
+    const ok = literals.every((l) => typeof l === 'number' || (l === 'unable' && q.allowUnable));
+    return ok && use.op !== 'contains' ? undefined : `'${use.name}' is a number: compare it with numbers`;
+  }
+  if ((q.type === 'multi') !== (use.op === 'contains')) {
+    return q.type === 'multi' ? `'${use.name}' is multi-choice: use contains` : `'contains' applies only to multi-choice questions`;
+  }
+  const allowed = optionEntries(q).map(conditionValue);
+  const bad = literals.find((l) => !allowed.includes(l as string | number));
+  if (bad !== undefined) return `${JSON.stringify(bad)} is not a ${isCoded(q) ? 'code' : 'value'} of '${use.name}' (allowed: ${allowed.join(', ')})`;
+  return undefined;
+}
+
+/** visibleIf may name case facts and questions answered earlier in the form, in a scope it can see. */
+function checkVisibleIf(ctx: Ctx, source: string | undefined, path: Path, perEye: boolean, earlier: ReadonlyMap<string, Located>): void {
+  if (source === undefined) return;
+  let uses: readonly IdentifierUse[];
+  try {
+    uses = compileVisibleIf(source).uses;
+  } catch (e) {
+    return issue(ctx, path, e instanceof VisibleIfParseError ? e.message : String(e));
+  }
+  for (const use of uses) {
+    const target = (CASE_FACTS as readonly string[]).includes(use.name) ? 'fact' : earlier.get(use.name);
+    if (target === undefined) {
+      issue(ctx, path, `'${use.name}' is neither a case fact (${CASE_FACTS.join(', ')}) nor a question earlier in the form`);
+    } else if (target !== 'fact' && target.perEye && !perEye) {
+      issue(ctx, path, `'${use.name}' is a per-eye question; a participant-level item cannot depend on it`);
+    } else {
+      const problem = checkUse(use, target);
+      if (problem) issue(ctx, path, problem);
+    }
+  }
+}
+
+function refineForm(form: { eyes: readonly Eye[]; sections: readonly Section[] }, ctx: Ctx): void {
+  checkUnique(ctx, form.eyes, (i) => ['eyes', i], 'eye');
+  checkUnique(ctx, form.sections.map((s) => s.key), (i) => ['sections', i, 'key'], 'section key');
+  const earlier = new Map<string, Located>();
+  form.sections.forEach((section, si) => {
+    checkVisibleIf(ctx, section.visibleIf, ['sections', si, 'visibleIf'], section.perEye, earlier);
+    section.questions.forEach((question, qi) => {
+      const path = ['sections', si, 'questions', qi];
+      if (earlier.has(question.key)) issue(ctx, [...path, 'key'], `duplicate question key '${question.key}'`);
+      if ((CASE_FACTS as readonly string[]).includes(question.key)) issue(ctx, [...path, 'key'], `'${question.key}' is reserved for a case fact`);
+      checkQuestionShape(ctx, question, path);
+      checkVisibleIf(ctx, question.visibleIf, [...path, 'visibleIf'], section.perEye, earlier);
+      earlier.set(question.key, { question, perEye: section.perEye });
+    });
+  });
+}
+
+export const FormSchema = z
+  .strictObject({
+    formId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
+    formVersion: z.string().regex(/^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$/, 'must be a semantic version such as 1.0.0'),
+    eyes: z.array(EyeSchema).min(1).max(2),
+    sections: z.array(SectionSchema).min(1).max(50),
+  })
+  .superRefine(refineForm);
+export type Form = z.infer<typeof FormSchema>;
+export type FormInput = z.input<typeof FormSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// Discordance rules: each compares the two independent reads of one question (per eye for per-eye
+// questions) and, when it fires, opens an adjudication or review task with its priority.
+
+export const PrioritySchema = z.enum(['normal', 'low', 'safety']);
+export type Priority = z.infer<typeof PrioritySchema>;
+
+const rule = <K extends string, S extends z.ZodRawShape>(kind: K, shape: S, priority: Priority = 'normal') =>
+  z.strictObject({
+    /** Label shown with the reason, e.g. 'D2'; several rules may share one. */
+    id: z.string().min(1).max(32),
+    kind: z.literal(kind),
+    question: KeySchema,
+    priority: PrioritySchema.default(priority),
+    ...shape,
+  });
+
+const CodeOrValueSchema = z.union([z.number(), OptionValueSchema]);
+
+export const DiscordanceRuleSchema = z.discriminatedUnion('kind', [
+  /** Fires when one read calls the eye gradable and the other does not. */
+  rule('gradability', { ungradableCodes: z.array(z.number().int()).min(1) }),
+  /**
+   * Fires when the reads fall on different sides of `threshold` (code ≥ threshold), or, when
+   * `maxStepDiff` is set, differ by more than that many steps. `qaSampleShare` of the concordant
+   * pairs that differ below the threshold go to senior QA.
+   */
+  rule('ordinalThreshold', {
+    threshold: z.number(),
+    maxStepDiff: z.number().int().min(0).optional(),
+    qaSampleShare: z.number().min(0).max(1).default(0),
+  }),
+  /** Fires on any difference (multi-choice answers compare as sets). */
+  rule('anyDifference', {}),
+  /** Fires when the reads fall in different groups; groups list codes (or values of uncoded options). */
+  rule('classGroups', { groups: z.array(z.array(CodeOrValueSchema).min(1)).min(2) }),
+  /** Fires when |a − b| ≥ delta, or when only one read answered 'unable'. */
+  rule('numberDelta', { delta: z.number().positive() }),
+  /** Fires when either read holds `value`, whatever the other says. */
+  rule('valueTriggersReview', { value: z.union([z.number(), OptionValueSchema, z.boolean()]) }, 'safety'),
+  /** Fires when either read answered the question at all (e.g. a free-text "other"). */
+  rule('answerTriggersReview', {}, 'low'),
+]);
+export type DiscordanceRule = z.infer<typeof DiscordanceRuleSchema>;
+export const DiscordanceRulesSchema = z.array(DiscordanceRuleSchema).max(100);
+
+// ---------------------------------------------------------------------------------------------
+
+export const AssignmentSettingsSchema = z.strictObject({
+  readsPerCase: z.number().int().min(1).max(5).default(2),
+  maxOpenPerReader: z.number().int().min(1).max(1000).default(10),
+  /** Share of each reader's submitted cases re-issued as hidden repeats (intra-reader agreement). */
+  hiddenRepeatShare: z.number().min(0).max(0.2).default(0.05),
+  /** A repeat is issued no sooner than this many days after the original read (Moorfields: 14). */
+  hiddenRepeatMinDays: z.number().int().min(1).max(365).default(14),
+});
+export type AssignmentSettings = z.infer<typeof AssignmentSettingsSchema>;
+
+// ---------------------------------------------------------------------------------------------
+// The proposed default form (reading.md section b). Deviations from the sketch: `largestDrusen`
+// carries codes (ordinal answers must), and the derived items are keyed `iarmClass` and
+// `isgeoCategory` (keys are identifiers; the type already says "derived").
+
+const coded = (...values: string[]) => values.map((v, code) => ({ code, v }));
+const GRADABLE_QUALITY = [{ code: 0, v: 'good' }, { code: 1, v: 'fair_gradable' }];
+const IF_GRADABLE = 'fundusQuality in [0,1]';
+
+const DEFAULT_FORM_INPUT: FormInput = {
+  formId: 'knhanes-eye-default',
+  formVersion: '1.0.0',
+  eyes: ['OD', 'OS'],
+  sections: [
+    {
+      key: 'quality', perEye: true, label: { en: 'Image quality', ko: '영상 품질' },
+      questions: [
+        {
+          key: 'fundusQuality', type: 'single', required: true, label: { en: 'Fundus photograph quality', ko: '안저사진 품질' },
+          options: [...GRADABLE_QUALITY, { code: 9, v: 'ungradable' }, { code: 8, v: 'not_acquired' }],
+          source: 'UK acceptance criteria (definition / field / fovea); NHANES quality scale',
+        },
+        {
+          key: 'fundusUngradableReason', type: 'multi', visibleIf: 'fundusQuality == 9',
+          label: { en: 'Why the photograph is ungradable', ko: '판독 불가 사유' },
+          options: ['media_opacity', 'small_pupil', 'defocus_blur', 'wrong_field_or_centration', 'lid_lash_artifact', 'exposure', 'other'],
+        },
+        {
+          key: 'octQuality', type: 'single', visibleIf: 'octPresent', label: { en: 'OCT quality', ko: 'OCT 영상 품질' },
+          options: [...GRADABLE_QUALITY, { code: 9, v: 'ungradable' }],
+        },
+      ],
+    },
+    {
+      key: 'dr', perEye: true, visibleIf: IF_GRADABLE, label: { en: 'Diabetic retinopathy', ko: '당뇨망막병증' },
+      questions: [
+        {
+          key: 'icdrLevel', type: 'ordinal', required: true,
+          label: { en: 'DR severity (International Clinical DR scale)', ko: '당뇨망막병증 중증도 (국제임상분류)' },
+          options: coded('none', 'mild_npdr', 'moderate_npdr', 'severe_npdr', 'pdr'), source: 'Wilkinson et al., Ophthalmology 2003',
+        },
+        { key: 'dme', type: 'single', required: true, label: { en: 'Diabetic macular oedema', ko: '당뇨황반부종' }, options: ['absent', 'present', 'cannot_assess'] },
+        {
+          key: 'dmeSeverity', type: 'ordinal', visibleIf: "dme == 'present'", label: { en: 'DME severity', ko: '당뇨황반부종 중증도' },
+          options: [{ code: 1, v: 'mild' }, { code: 2, v: 'moderate' }, { code: 3, v: 'severe_centre' }],
+        },
+        { key: 'centreInvolvingOnOct', type: 'bool', visibleIf: "octPresent && dme == 'present'", label: { en: 'Centre-involving on OCT', ko: 'OCT상 황반중심 침범' } },
+        { key: 'laserScars', type: 'multi', label: { en: 'Laser scars', ko: '레이저 광응고 흔적' }, options: ['none', 'panretinal', 'focal_grid'] },
+      ],
+    },
+    {
+      key: 'amd', perEye: true, visibleIf: IF_GRADABLE, label: { en: 'Age-related macular degeneration', ko: '나이관련황반변성' },
+      questions: [
+        {
+          key: 'beckmanClass', type: 'ordinal', required: true, label: { en: 'AMD stage (Beckman classification)', ko: '황반변성 단계 (Beckman 분류)' },
+          options: coded('no_aging_changes', 'normal_aging_drupelets_lt63', 'early_medium_drusen_63_125', 'intermediate_large_drusen_or_pigment', 'late'),
+          source: 'Ferris et al., Ophthalmology 2013',
+        },
+        { key: 'largestDrusen', type: 'ordinal', label: { en: 'Largest drusen', ko: '가장 큰 드루젠 크기' }, options: coded('none', 'lt63', '63_to_lt125', 'ge125') },
+        { key: 'pigmentAbnormality', type: 'multi', label: { en: 'Pigmentary abnormality', ko: '색소 이상' }, options: ['none', 'hyperpigmentation', 'hypopigmentation'] },
+        {
+          key: 'lateAmdType', type: 'multi', visibleIf: 'beckmanClass == 4', label: { en: 'Late AMD type', ko: '후기 황반변성 유형' },
+          options: ['neovascular', 'geographic_atrophy_central', 'geographic_atrophy_noncentral'],
+        },
+        {
+          key: 'iarmClass', type: 'derived', label: { en: 'ARM class (international classification, derived)', ko: '나이관련황반병증 분류 (국제분류, 자동 산출)' },
+          rule: 'early ARM / late ARM mapping for continuity with KNHANES 2008–12',
+        },
+      ],
+    },
+    {
+      key: 'disc', perEye: true, visibleIf: IF_GRADABLE, label: { en: 'Optic disc and glaucoma', ko: '시신경유두 및 녹내장' },
+      questions: [
+        {
+          key: 'vcdr', type: 'number', required: true, min: 0, max: 1, step: 0.05, allowUnable: true,
+          label: { en: 'Vertical cup-to-disc ratio', ko: '수직 시신경유두함몰비' },
+        },
+        { key: 'rimNotch', type: 'single', label: { en: 'Neuroretinal rim notch', ko: '신경망막테 패임' }, options: ['none', 'superior', 'inferior', 'both', 'cannot_assess'] },
+        { key: 'discHaemorrhage', type: 'single', label: { en: 'Disc haemorrhage', ko: '시신경유두 출혈' }, options: ['no', 'yes', 'uncertain'] },
+        { key: 'rnflDefect', type: 'single', label: { en: 'RNFL defect', ko: '망막신경섬유층 결손' }, options: ['none', 'superior', 'inferior', 'both', 'uncertain'] },
+        { key: 'isntRule', type: 'single', label: { en: 'ISNT rule', ko: 'ISNT 법칙' }, options: ['obeyed', 'violated', 'cannot_assess'] },
+        { key: 'discSize', type: 'single', label: { en: 'Disc size', ko: '시신경유두 크기' }, options: ['small', 'average', 'large'] },
+        {
+          key: 'glaucomaLikelihood', type: 'ordinal', required: true, label: { en: 'Glaucoma likelihood', ko: '녹내장 가능성' },
+          options: coded('no', 'suspect', 'probable', 'definite'),
+        },
+        {
+          key: 'isgeoCategory', type: 'derived', label: { en: 'ISGEO category (derived)', ko: 'ISGEO 분류 (자동 산출)' },
+          rule: 'computed per study from VCDR percentiles and context VA/IOP',
+        },
+      ],
+    },
+    {
+      key: 'otherRetina', perEye: true, visibleIf: IF_GRADABLE, label: { en: 'Other retinal findings', ko: '기타 망막 소견' },
+      questions: [
+        { key: 'erm', type: 'single', label: { en: 'Epiretinal membrane', ko: '망막앞막' }, options: ['none', 'cellophane_macular_reflex', 'preretinal_macular_fibrosis', 'uncertain'] },
+        { key: 'rvo', type: 'single', label: { en: 'Retinal vein occlusion', ko: '망막정맥폐쇄' }, options: ['none', 'branch', 'hemi', 'central'] },
+        {
+          key: 'otherFindings', type: 'multi', label: { en: 'Other findings', ko: '기타 소견' },
+          options: ['macular_hole', 'retinal_detachment', 'myopic_maculopathy', 'chorioretinal_scar', 'nevus', 'hypertensive_changes', 'other'],
+        },
+        { key: 'otherText', type: 'text', maxLength: 300, visibleIf: "otherFindings contains 'other'", label: { en: 'Other finding (describe)', ko: '기타 소견 (직접 기재)' } },
+      ],
+    },
+    {
+      key: 'oct', perEye: true, visibleIf: 'octPresent && octQuality in [0,1]', label: { en: 'OCT findings', ko: '빛간섭단층촬영(OCT) 소견' },
+      questions: [
+        { key: 'intraretinalFluid', type: 'bool', label: { en: 'Intraretinal fluid', ko: '망막내액' } },
+        { key: 'subretinalFluid', type: 'bool', label: { en: 'Subretinal fluid', ko: '망막하액' } },
+        { key: 'ped', type: 'single', label: { en: 'Pigment epithelial detachment', ko: '망막색소상피박리' }, options: ['none', 'drusenoid', 'serous', 'fibrovascular'] },
+        { key: 'ermOnOct', type: 'bool', label: { en: 'Epiretinal membrane on OCT', ko: 'OCT상 망막앞막' } },
+        { key: 'vitreomacularTraction', type: 'bool', label: { en: 'Vitreomacular traction', ko: '유리체황반견인' } },
+        {
+          key: 'completeRpeOuterRetinalAtrophy', type: 'bool',
+          label: { en: 'Complete RPE and outer retinal atrophy (cRORA)', ko: '완전 망막색소상피 및 외망막 위축 (cRORA)' },
+          source: 'CAM consensus, Sadda et al., Ophthalmology 2018',
+        },
+      ],
+    },
+    {
+      key: 'summary', perEye: false, label: { en: 'Summary and referral', ko: '종합 판정 및 의뢰' },
+      questions: [
+        { key: 'referral', type: 'ordinal', required: true, label: { en: 'Referral', ko: '진료 의뢰' }, options: coded('none', 'routine_12m', 'soon_3m', 'urgent') },
+        { key: 'confidence', type: 'ordinal', label: { en: 'Confidence in this grading', ko: '판독 확신도' }, options: [1, 2, 3, 4, 5] },
+        { key: 'comment', type: 'text', maxLength: 500, label: { en: 'Comment', ko: '의견' } },
+      ],
+    },
+  ],
+};
+
+/** Rules D1–D6 of reading.md section (c). */
+const DEFAULT_RULES_INPUT: z.input<typeof DiscordanceRulesSchema> = [
+  { id: 'D1', kind: 'gradability', question: 'fundusQuality', ungradableCodes: [8, 9] },
+  { id: 'D2', kind: 'ordinalThreshold', question: 'icdrLevel', threshold: 2, maxStepDiff: 1, qaSampleShare: 0.1 },
+  { id: 'D2', kind: 'classGroups', question: 'dme', groups: [['present'], ['absent', 'cannot_assess']] },
+  { id: 'D3', kind: 'classGroups', question: 'beckmanClass', groups: [[0, 1, 2], [3], [4]] },
+  { id: 'D3', kind: 'anyDifference', question: 'lateAmdType' },
+  { id: 'D4', kind: 'ordinalThreshold', question: 'glaucomaLikelihood', threshold: 1 },
+  { id: 'D4', kind: 'numberDelta', question: 'vcdr', delta: 0.2 },
+  { id: 'D5', kind: 'valueTriggersReview', question: 'referral', value: 'urgent' },
+  { id: 'D6', kind: 'answerTriggersReview', question: 'otherText' },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Rules against the form they run on.
+
+function questionIndex(form: Form): Map<string, Question> {
+  return new Map(form.sections.flatMap((s) => s.questions.map((q) => [q.key, q] as const)));
+}
+
+function ruleProblem(r: DiscordanceRule, q: Question): { path: Path; message: string } | undefined {
+  const codes = isCoded(q) ? optionEntries(q).map((o) => o.code as number) : undefined;
+  const need = (ok: boolean, message: string, path: Path = ['question']) => (ok ? undefined : { path, message });
+  switch (r.kind) {
+    case 'gradability':
+      return (
+        need(codes !== undefined && q.type !== 'multi', `'${q.key}' must be a coded single or ordinal question`) ??
+        need(r.ungradableCodes.every((c) => codes!.includes(c)), `must be codes of '${q.key}' (${codes!.join(', ')})`, ['ungradableCodes'])
+      );
+    case 'ordinalThreshold':
+      return (
+        need(q.type === 'ordinal' && codes !== undefined, `'${q.key}' must be an ordinal question with coded options`) ??
+        need(codes!.includes(r.threshold), `must be a code of '${q.key}' (${codes!.join(', ')})`, ['threshold'])
+      );
+    case 'anyDifference':
+      return need(q.type !== 'text' && q.type !== 'derived', `'${q.key}' is ${q.type}; free text and derived items cannot be compared`);
+    case 'classGroups': {
+      if (!isChoice(q) || q.type === 'multi') return need(false, `'${q.key}' must be a single or ordinal question`);
+      const all = optionEntries(q).map(conditionValue);
+      const listed = r.groups.flat();
+      const exact = listed.length === all.length && new Set(listed).size === all.length && listed.every((v) => all.includes(v));
+      return need(exact, `groups must list every option of '${q.key}' exactly once (${all.join(', ')})`, ['groups']);
+    }
+    case 'numberDelta':
+      return need(q.type === 'number', `'${q.key}' must be a number question`);
+    case 'valueTriggersReview': {
+      const allowed: unknown[] = q.type === 'bool' ? [true, false] : isChoice(q) ? optionEntries(q).map((o) => o.value) : [];
+      return need(allowed.includes(r.value), `must be an answer value of '${q.key}' (${allowed.join(', ') || 'a choice or bool question'})`, ['value']);
+    }
+    case 'answerTriggersReview':
+      return need(q.type !== 'derived', `'${q.key}' is derived and never answered`);
+  }
+}
+
+function refineReading(config: { form: Form; discordanceRules: DiscordanceRule[] }, ctx: Ctx): void {
+  const questions = questionIndex(config.form);
+  config.discordanceRules.forEach((r, i) => {
+    const q = questions.get(r.question);
+    const problem = q ? ruleProblem(r, q) : { path: ['question'], message: `'${r.question}' is not a question of form '${config.form.formId}'` };
+    if (problem) issue(ctx, ['discordanceRules', i, ...problem.path], problem.message);
+  });
+}
+
+export const ReadingConfigSchema = z
+  .strictObject({
+    form: FormSchema.prefault(DEFAULT_FORM_INPUT),
+    discordanceRules: DiscordanceRulesSchema.prefault(DEFAULT_RULES_INPUT),
+    assignment: AssignmentSettingsSchema.prefault({}),
+  })
+  .superRefine(refineReading);
+export type ReadingConfig = z.infer<typeof ReadingConfigSchema>;
+export type ReadingConfigInput = z.input<typeof ReadingConfigSchema>;
+
+export const DEFAULT_FORM: Form = FormSchema.parse(DEFAULT_FORM_INPUT);
+export const DEFAULT_DISCORDANCE_RULES: DiscordanceRule[] = DiscordanceRulesSchema.parse(DEFAULT_RULES_INPUT);
