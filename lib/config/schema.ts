@@ -125,9 +125,13 @@ export const StudyConfigSchema = z
     /** Short, DNS-safe id: the name prefix of every named resource (AppStream fleet and stack, stacks). */
     studyId: z.string().regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, 'must be 3–20 characters: lowercase letters, digits and dashes, starting with a letter'),
     displayName: z.string().min(1).max(100),
-    /** Deploy target; when absent the CLI's default account and region are used (env-agnostic synth). */
+    /** Deploy account; when absent the CLI's default account is used. */
     account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
-    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as 'ap-northeast-2'").optional(),
+    /**
+     * Deploy region. Required: the reading table's customer-key encryption and the fixed zones need a
+     * concrete region at synth, and a study's data must stay in the region it was approved for.
+     */
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, "must be an AWS region such as 'ap-northeast-2'"),
     tags: z
       .object({ owner: z.string().min(1).max(256), costCentre: z.string().min(1).max(256) })
       .catchall(z.string().max(256))
@@ -170,7 +174,9 @@ export const StudyConfigSchema = z
           .min(1)
           .max(APPSTREAM_LIMITS.embedHostDomains),
         /** Extra OAuth callback URLs (for example http://localhost:5173/ in development). */
-        callbackUrls: z.array(z.string().url()).default([]),
+        callbackUrls: z
+          .array(z.string().url().refine((u) => /^https:\/\/|^http:\/\/localhost(:\d+)?(\/|$)/.test(u), 'must be https:// (Cognito allows http:// only for localhost)'))
+          .default([]),
       })
       .strict(),
     retention: z

@@ -1,5 +1,6 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -49,12 +50,35 @@ export class AuditTrail extends Construct {
       bucket: this.bucket,
       encryptionKey: props.encryptionKey,
       enableFileValidation: true,
-      sendToCloudWatchLogs: true,
-      cloudWatchLogGroup: logGroup,
       includeGlobalServiceEvents: false,
       isMultiRegionTrail: false,
       managementEvents: cloudtrail.ReadWriteType.WRITE_ONLY,
     });
+    // The CloudWatch Logs copy is wired on the L1: the L2's `sendToCloudWatchLogs` creates a role
+    // with an inline policy and offers no way to pass our own.
+    // No aws:SourceAccount/SourceArn condition: CloudTrail's CloudWatch Logs delivery does not support them.
+    const logsRole = new iam.Role(this, 'LogsRole', {
+      assumedBy: new iam.ServicePrincipal('cloudtrail.amazonaws.com'),
+      description: 'Delivers the audit trail to its CloudWatch log group',
+    });
+    const logsPolicy = new iam.ManagedPolicy(this, 'LogsPolicy', {
+      description: 'Write the audit trail to its own log group only',
+      statements: [new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] })],
+      roles: [logsRole],
+    });
+    const cfnTrail = this.trail.node.defaultChild as cloudtrail.CfnTrail;
+    cfnTrail.cloudWatchLogsLogGroupArn = logGroup.logGroupArn;
+    cfnTrail.cloudWatchLogsRoleArn = logsRole.roleArn;
+    cfnTrail.node.addDependency(logsPolicy);
+
+    for (const id of ['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled']) {
+      Validations.of(this.bucket.node.defaultChild!).acknowledge({
+        id,
+        reason:
+          'A study is single-region by design: replicating the trail would copy who-read-which-scan records of a health study to a second region. ' +
+          'The trail is protected in place instead: versioning, log-file validation digests, KMS, a retained bucket, and a CloudWatch Logs copy.',
+      });
+    }
     this.trail.addS3EventSelector(
       props.watchedBuckets.map((bucket) => ({ bucket })),
       { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { allowLogsToUseKey } from './encryption';
+import { SdkCall } from './sdk-call';
 
 export interface StudyNetworkProps {
   /** IPv4 CIDR of the study VPC (/16–/24). */
@@ -57,7 +58,7 @@ export class StudyNetwork extends Construct {
     this.vpc = vpc;
 
     const flowLogKey = new kms.Key(this, 'FlowLogKey', {
-      description: 'ReadRoom VPC flow logs',
+      description: 'ReadRoom network logs: VPC flow logs and deploy-time lookups',
       enableKeyRotation: true,
       removalPolicy: props.removalPolicy,
     });
@@ -67,10 +68,24 @@ export class StudyNetwork extends Construct {
       retention: props.flowLogRetention,
       removalPolicy: props.removalPolicy,
     });
-    vpc.addFlowLog('FlowLog', {
-      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+    // Our own role with a customer-managed policy: the default one gets an inline policy. The flow
+    // log receives it without policy updates, so nothing inline is added behind our back.
+    const flowLogRole = new iam.Role(this, 'FlowLogRole', {
+      assumedBy: new iam.ServicePrincipal('vpc-flow-logs.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': stack.account } } }),
+      description: 'Delivers the study VPC flow logs to their log group',
+    });
+    const flowLogPolicy = new iam.ManagedPolicy(this, 'FlowLogPolicy', {
+      description: 'Write the study VPC flow logs to their log group only',
+      statements: [
+        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], resources: [flowLogGroup.logGroupArn] }),
+      ],
+      roles: [flowLogRole],
+    });
+    const flowLog = vpc.addFlowLog('FlowLog', {
+      destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup, flowLogRole.withoutPolicyUpdates()),
       trafficType: ec2.FlowLogTrafficType.ALL,
     });
+    flowLog.node.addDependency(flowLogPolicy);
 
     const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
       vpc,
@@ -82,7 +97,7 @@ export class StudyNetwork extends Construct {
 
     // Gateway endpoints are reached through AWS-managed prefix lists whose ids differ per region;
     // they are read at deploy time, never looked up at synth.
-    const prefixLists = new cr.AwsCustomResource(this, 'GatewayPrefixLists', {
+    const prefixLists = new SdkCall(this, 'GatewayPrefixLists', {
       onUpdate: {
         service: 'EC2',
         action: 'describeManagedPrefixLists',
@@ -92,9 +107,13 @@ export class StudyNetwork extends Construct {
         physicalResourceId: cr.PhysicalResourceId.of(`gateway-prefix-lists-${stack.region}`),
         outputPaths: ['PrefixLists.0.PrefixListId', 'PrefixLists.0.PrefixListName', 'PrefixLists.1.PrefixListId', 'PrefixLists.1.PrefixListName'],
       },
-      // DescribeManagedPrefixLists supports no resource-level permissions.
-      policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: cr.AwsCustomResourcePolicy.ANY_RESOURCE }),
-      installLatestAwsSdk: false,
+      statements: [new iam.PolicyStatement({ actions: ['ec2:DescribeManagedPrefixLists'], resources: ['*'] })],
+      encryptionKey: flowLogKey,
+      logRetention: props.flowLogRetention,
+    });
+    Validations.of(prefixLists.policy.node.defaultChild!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'ec2:DescribeManagedPrefixLists supports no resource-level permissions, so "*" is the only valid resource; the action is read-only and the only one granted.',
     });
     for (const i of [0, 1]) {
       const peer = ec2.Peer.prefixList(prefixLists.getResponseField(`PrefixLists.${i}.PrefixListId`));

@@ -1,0 +1,77 @@
+/**
+ * cfn-lint on every synthesized template: the example study's three stacks plus the Elastic and
+ * `destroy` variants, zero errors and zero warnings. This is also the one test path that keeps
+ * aws-cdk-lib's built-in CloudFormation validation on (it runs during `app.synth()`).
+ *
+ * Ignored: W3005 ("dependency already enforced by GetAtt"). CDK itself writes those DependsOn
+ * (a Lambda function on its role, in the singleton custom-resource providers).
+ * Schema overlays: see ./cfn-lint-schemas/README.md.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { addStudy } from '../../lib/stacks';
+import { VARIANTS, VariantName } from '../helpers/studies';
+import { createTestApp } from '../helpers/test-app';
+
+const IGNORED = ['W3005'];
+const SCHEMAS = path.join(__dirname, 'cfn-lint-schemas');
+/** What the CDK CLI adds to the context of `cdk synth`. */
+const CLI_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:version-reporting': true };
+
+interface LintFinding {
+  Rule: { Id: string };
+  Level: string;
+  Message: string;
+  Filename: string;
+  Location: { Start: { LineNumber: number }; Path?: Array<string | number> };
+}
+
+/** Runs cfn-lint on some templates in a child process; resolves with its findings, one line each. */
+function lint(templates: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('cfn-lint', ['--format', 'json', '--registry-schemas', SCHEMAS, '--ignore-checks', ...IGNORED, '--', ...templates]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', (e) => reject(new Error(`cannot run cfn-lint (is it installed? pip install cfn-lint): ${e.message}`)));
+    child.on('close', () => {
+      try {
+        const findings = JSON.parse(stdout || '[]') as LintFinding[];
+        const lines = findings.map((f) => `${f.Rule.Id} ${f.Level} ${path.basename(f.Filename)}:${f.Location.Start.LineNumber} ${(f.Location.Path ?? []).join('/')}: ${f.Message}`);
+        resolve(stderr ? [...lines, `stderr: ${stderr}`] : lines);
+      } catch (e) {
+        reject(new Error(`cfn-lint printed no JSON: ${stdout}\n${stderr}\n${(e as Error).message}`));
+      }
+    });
+  });
+}
+
+describe('cfn-lint', () => {
+  const templates: Partial<Record<VariantName, string[]>> = {};
+  const findings: Partial<Record<VariantName, string[]>> = {};
+  beforeAll(async () => {
+    const runs: Array<Promise<void>> = [];
+    for (const variant of Object.keys(VARIANTS) as VariantName[]) {
+      const outdir = mkdtempSync(path.join(tmpdir(), `readroom-lint-${variant}-`));
+      // Built-in validation on: a template CloudFormation's own validator rejects fails synth here.
+      // The CLI's metadata context too, so the templates are byte for byte what `cdk synth` writes
+      // (cfn-lint recognises CDK output by its aws:cdk:path metadata).
+      const app = createTestApp({ outdir, builtinValidation: true, context: CLI_CONTEXT });
+      addStudy(app, VARIANTS[variant]());
+      app.synth();
+      templates[variant] = readdirSync(outdir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(outdir, f));
+      // Lint this variant in the background while the next one synthesizes.
+      runs.push(lint(templates[variant]).then((lines) => void (findings[variant] = lines)));
+    }
+    await Promise.all(runs);
+  }, 120_000);
+
+  test.each(Object.keys(VARIANTS) as VariantName[])('the %s study synthesizes three templates with no error and no warning', (variant) => {
+    expect(templates[variant]!.map((t) => path.basename(t)).sort()).toEqual(['Data', 'Network', 'Reading'].map((s) => `ReadRoom-example-${s}.template.json`));
+    if (findings[variant]!.length) console.log(`cfn-lint findings (${variant}):\n${findings[variant]!.join('\n')}`);
+    expect(findings[variant]).toEqual([]);
+  });
+});

@@ -1,0 +1,335 @@
+/**
+ * The stateful stack: the study key, the scans bucket and its access logs, the reading table, the
+ * reader directory, the audit trail and the budget.
+ */
+import { Capture, Match } from 'aws-cdk-lib/assertions';
+import { VARIANTS, buildStudy } from '../helpers/studies';
+import { SynthesizedStudy, synthStudy } from '../helpers/test-app';
+import { expectStudyTags } from '../helpers/tags';
+import { json, onlyResource, resourcesOfType } from '../helpers/template';
+
+let s: SynthesizedStudy;
+let key: string;
+let scans: string;
+let accessLogs: string;
+let endpoint: string;
+beforeAll(() => {
+  s = synthStudy(buildStudy());
+  const ids = Object.keys(json(s.data).Resources);
+  const find = (re: RegExp) => ids.find((k) => re.test(k))!;
+  key = onlyResource(s.data, 'AWS::KMS::Key')[0];
+  scans = find(/^ScansDD/);
+  accessLogs = find(/^ScansAccessLogs[0-9A-F]{8}$/);
+  endpoint = find(/^ScansS3Endpoint/);
+}, 60_000);
+
+const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const objectsOf = (id: string, suffix = '/*') => ({ 'Fn::Join': ['', [arnOf(id), suffix]] });
+
+describe('study key', () => {
+  test('rotates and lets only this account’s CloudWatch Logs and CloudTrail use it', () => {
+    s.data.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Sid: 'AllowCloudWatchLogs', Principal: { Service: 'logs.ap-northeast-2.amazonaws.com' }, Condition: { ArnLike: Match.anyValue() } }),
+          Match.objectLike({
+            Sid: 'AllowCloudTrail',
+            Principal: { Service: 'cloudtrail.amazonaws.com' },
+            Action: ['kms:DescribeKey', 'kms:GenerateDataKey*'],
+            Condition: { StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': Match.anyValue() } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('scans bucket', () => {
+  test('is KMS-encrypted with the study key, versioned, private, owner-enforced and logged', () => {
+    s.data.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ BucketKeyEnabled: true, ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arnOf(key) } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+      LoggingConfiguration: { DestinationBucketName: { Ref: accessLogs }, LogFilePrefix: 'scans/' },
+    });
+    expect(json(s.data).Resources[scans].Properties?.BucketEncryption).toBeDefined();
+  });
+
+  test('expires old versions after the configured days and aborts stale uploads', () => {
+    expect(json(s.data).Resources[scans].Properties?.LifecycleConfiguration).toEqual({
+      Rules: [
+        { NoncurrentVersionExpiration: { NoncurrentDays: 90 }, Status: 'Enabled' },
+        { AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' },
+      ],
+    });
+  });
+
+  test('policy: TLS only, object reads only through the study S3 endpoint (exports excepted), no other account', () => {
+    s.data.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: scans },
+      PolicyDocument: {
+        Statement: [
+          { Effect: 'Deny', Principal: { AWS: '*' }, Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Resource: [arnOf(scans), objectsOf(scans)] },
+          {
+            Sid: 'DenyReadsOutsideStudyVpc',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: ['s3:GetObject', 's3:GetObjectVersion'],
+            NotResource: objectsOf(scans, '/exports/*'),
+            Condition: { StringNotEquals: { 'aws:SourceVpce': { Ref: endpoint } } },
+          },
+          {
+            Sid: 'DenyOtherAccounts',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 's3:*',
+            Resource: [arnOf(scans), objectsOf(scans)],
+            Condition: { StringNotEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+    });
+  });
+
+  test('the policy grants nothing: which principal reads what is decided by IAM', () => {
+    const policy = Object.values(resourcesOfType(s.data, 'AWS::S3::BucketPolicy')).find((p) => JSON.stringify(p.Properties?.Bucket) === JSON.stringify({ Ref: scans }))!;
+    const statements = (policy.Properties?.PolicyDocument as { Statement: Array<{ Effect: string }> }).Statement;
+    expect(statements.every((st) => st.Effect === 'Deny')).toBe(true);
+  });
+
+  test('the S3 gateway endpoint, on both isolated route tables, allows only object work on the scans bucket by this account', () => {
+    s.data.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
+      RouteTableIds: [
+        { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'ReadRoom-example-Network', OutputName: Match.stringLikeRegexp('IsolatedSubnet1RouteTable') }) },
+        { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'ReadRoom-example-Network', OutputName: Match.stringLikeRegexp('IsolatedSubnet2RouteTable') }) },
+      ],
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'StudyBucketsOnly',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:ListMultipartUploadParts', 's3:PutObject'],
+            Resource: [arnOf(scans), objectsOf(scans)],
+            Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+    });
+  });
+
+  test('with an Elastic fleet the S3 endpoint also lets AppStream’s service role read the app block objects, and nothing else', () => {
+    const elastic = synthStudy(VARIANTS.elastic());
+    elastic.data.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      VpcEndpointType: 'Gateway',
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Sid: 'StudyBucketsOnly' }),
+          {
+            Sid: 'AppStreamAppBlocks',
+            Effect: 'Allow',
+            Principal: { AWS: { 'Fn::Join': ['', ['arn:aws:sts::', { Ref: 'AWS::AccountId' }, ':assumed-role/AmazonAppStreamServiceAccess/AppStream2.0']] } },
+            Action: 's3:GetObject',
+            Resource: 'arn:aws:s3:::readroom-example-appblocks/*',
+          },
+        ],
+      },
+    });
+  }, 30_000);
+});
+
+describe('access-log bucket', () => {
+  test('is private, versioned, SSE-S3 (the only encryption server access logging accepts) and TLS-only', () => {
+    expect(json(s.data).Resources[accessLogs].Properties).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [{ NoncurrentVersionExpiration: { NoncurrentDays: 90 }, Status: 'Enabled' }] },
+    });
+    s.data.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: accessLogs },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject', Condition: Match.objectLike({ ArnLike: { 'aws:SourceArn': arnOf(scans) } }) }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('reading table', () => {
+  test('is on-demand, KMS-encrypted with the study key, with point-in-time recovery and deletion protection', () => {
+    s.data.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      Replicas: [
+        Match.objectLike({
+          Region: 'ap-northeast-2',
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+          SSESpecification: { KMSMasterKeyId: arnOf(key) },
+        }),
+      ],
+    });
+  });
+
+  test('the DynamoDB gateway endpoint allows only item work on the study table by this account', () => {
+    const table = onlyResource(s.data, 'AWS::DynamoDB::GlobalTable')[0];
+    const actions = new Capture();
+    s.data.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.dynamodb']] },
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'StudyTableOnly',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: actions,
+            Resource: [arnOf(table), objectsOf(table, '/index/*')],
+            Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+    });
+    expect(actions.asArray()).not.toEqual(expect.arrayContaining(['dynamodb:*']));
+    expect(actions.asArray().some((a: string) => /DeleteTable|CreateTable|UpdateTable|Scan|Export/.test(a))).toBe(false);
+  });
+});
+
+describe('reader directory', () => {
+  test('admits administrator-created users only and requires TOTP MFA (no SMS)', () => {
+    s.data.hasResourceProperties('AWS::Cognito::UserPool', {
+      AdminCreateUserConfig: Match.objectLike({ AllowAdminCreateUserOnly: true }),
+      MfaConfiguration: 'ON',
+      EnabledMfas: ['SOFTWARE_TOKEN_MFA'],
+    });
+  });
+
+  test('enforces a strong password policy, threat protection and deletion protection', () => {
+    s.data.hasResourceProperties('AWS::Cognito::UserPool', {
+      Policies: { PasswordPolicy: { MinimumLength: 14, RequireLowercase: true, RequireUppercase: true, RequireNumbers: true, RequireSymbols: true, TemporaryPasswordValidityDays: 3 } },
+      UserPoolTier: 'PLUS',
+      UserPoolAddOns: { AdvancedSecurityMode: 'ENFORCED' },
+      DeletionProtection: 'ACTIVE',
+      AccountRecoverySetting: { RecoveryMechanisms: [{ Name: 'verified_email', Priority: 1 }] },
+    });
+  });
+
+  test('has one group per role', () => {
+    s.data.resourceCountIs('AWS::Cognito::UserPoolGroup', 4);
+    const pool = onlyResource(s.data, 'AWS::Cognito::UserPool')[0];
+    for (const group of ['reader', 'adjudicator', 'coordinator', 'admin']) {
+      s.data.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: group, UserPoolId: { Ref: pool } });
+    }
+  });
+
+  test('the portal client is public (no secret) and signs in with the authorization-code flow and short-lived tokens', () => {
+    s.data.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+    s.data.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      CallbackURLs: ['https://readroom.example.org/'],
+      SupportedIdentityProviders: ['COGNITO'],
+      AccessTokenValidity: 60,
+      IdTokenValidity: 60,
+      RefreshTokenValidity: 720,
+      TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'minutes' },
+      PreventUserExistenceErrors: 'ENABLED',
+      EnableTokenRevocation: true,
+    });
+    const flows = Object.values(resourcesOfType(s.data, 'AWS::Cognito::UserPoolClient'))[0].Properties?.ExplicitAuthFlows as string[];
+    expect(flows).not.toContain('ALLOW_USER_PASSWORD_AUTH');
+    expect(flows).not.toContain('ALLOW_ADMIN_USER_PASSWORD_AUTH');
+  });
+
+  test('follows the study file: optional MFA, shorter tokens, no threat protection where the region lacks it', () => {
+    const other = synthStudy(buildStudy({ readers: { mfa: 'OPTIONAL', tokenValidityMinutes: 15, threatProtection: false, groups: ['reader', 'coordinator'] } }));
+    other.data.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'OPTIONAL', EnabledMfas: ['SOFTWARE_TOKEN_MFA'], UserPoolTier: 'ESSENTIALS' });
+    expect(onlyResource(other.data, 'AWS::Cognito::UserPool')[1].Properties?.UserPoolAddOns).toBeUndefined();
+    other.data.hasResourceProperties('AWS::Cognito::UserPoolClient', { AccessTokenValidity: 15, IdTokenValidity: 15 });
+    other.data.resourceCountIs('AWS::Cognito::UserPoolGroup', 2);
+  }, 30_000);
+});
+
+describe('audit trail', () => {
+  test('records every read and write of the scans bucket, validates log files and encrypts with the study key', () => {
+    const [auditBucket] = Object.keys(resourcesOfType(s.data, 'AWS::S3::Bucket')).filter((k) => k.startsWith('AuditBucket'));
+    const logGroup = onlyResource(s.data, 'AWS::Logs::LogGroup')[0];
+    s.data.hasResourceProperties('AWS::CloudTrail::Trail', {
+      IsLogging: true,
+      EnableLogFileValidation: true,
+      KMSKeyId: arnOf(key),
+      S3BucketName: { Ref: auditBucket },
+      IsMultiRegionTrail: false,
+      CloudWatchLogsLogGroupArn: arnOf(logGroup),
+      EventSelectors: Match.arrayWith([
+        { IncludeManagementEvents: false, ReadWriteType: 'All', DataResources: [{ Type: 'AWS::S3::Object', Values: [objectsOf(scans, '/')] }] },
+      ]),
+    });
+    expect(json(s.data).Resources[logGroup].Properties).toMatchObject({ KmsKeyId: arnOf(key), RetentionInDays: 365 });
+  });
+
+  test('delivers to CloudWatch Logs through its own role, whose customer-managed policy writes that log group only', () => {
+    const logGroup = onlyResource(s.data, 'AWS::Logs::LogGroup')[0];
+    const role = new Capture();
+    s.data.hasResourceProperties('AWS::CloudTrail::Trail', { CloudWatchLogsRoleArn: { 'Fn::GetAtt': [role, 'Arn'] } });
+    expect(json(s.data).Resources[role.asString()].Properties?.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'cloudtrail.amazonaws.com' } }],
+    });
+    s.data.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Roles: [{ Ref: role.asString() }],
+      PolicyDocument: { Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: arnOf(logGroup) }] },
+    });
+    s.data.resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  test('its bucket is KMS-encrypted, versioned, private and logged', () => {
+    const auditBucket = Object.keys(resourcesOfType(s.data, 'AWS::S3::Bucket')).find((k) => k.startsWith('AuditBucket'))!;
+    expect(json(s.data).Resources[auditBucket].Properties).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: arnOf(key) } }] },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: { DestinationBucketName: { Ref: accessLogs }, LogFilePrefix: 'trail/' },
+    });
+  });
+});
+
+describe('budget', () => {
+  test('is a monthly cost budget over the study tag with actual and forecast alerts per threshold', () => {
+    const subscribers = [{ SubscriptionType: 'EMAIL', Address: 'reading-centre@example.org' }];
+    s.data.hasResourceProperties('AWS::Budgets::Budget', {
+      Budget: { BudgetType: 'COST', TimeUnit: 'MONTHLY', BudgetLimit: { Amount: 3000, Unit: 'USD' }, CostFilters: { TagKeyValue: ['user:readroom:study$example'] } },
+      NotificationsWithSubscribers: [80, 100].flatMap((Threshold) =>
+        ['ACTUAL', 'FORECASTED'].map((NotificationType) => ({
+          Notification: { ComparisonOperator: 'GREATER_THAN', NotificationType, Threshold, ThresholdType: 'PERCENTAGE' },
+          Subscribers: subscribers,
+        })),
+      ),
+    });
+  });
+});
+
+test('outputs the bucket name, user pool id and portal client id', () => {
+  const pool = onlyResource(s.data, 'AWS::Cognito::UserPool')[0];
+  const client = onlyResource(s.data, 'AWS::Cognito::UserPoolClient')[0];
+  s.data.hasOutput('ScansBucketName', { Value: { Ref: scans } });
+  s.data.hasOutput('UserPoolId', { Value: { Ref: pool } });
+  s.data.hasOutput('PortalClientId', { Value: { Ref: client } });
+});
+
+test('has no inline IAM policy anywhere', () => {
+  s.data.resourceCountIs('AWS::IAM::Policy', 0);
+  for (const role of Object.values(resourcesOfType(s.data, 'AWS::IAM::Role'))) expect(role.Properties?.Policies).toBeUndefined();
+});
+
+test('tags every taggable resource with the study id and the configured tags', () => {
+  expectStudyTags(s.stacks.data, s.study);
+});
