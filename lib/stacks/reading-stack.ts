@@ -7,7 +7,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { StudyConfig } from '../config/schema';
 import { studyNames } from '../config/names';
-import { AppStreamFleet, AppStreamFleetProps, FleetScaling, UsageReports, ViewerImageBuilder } from '../constructs';
+import { AppStreamFleet, AppStreamFleetProps, FleetScaling, ReadingApi, ScansAccessPolicies, UsageReports, ViewerImageBuilder, retentionDays } from '../constructs';
 
 export interface ReadingStackProps extends StackProps {
   readonly study: StudyConfig;
@@ -17,6 +17,7 @@ export interface ReadingStackProps extends StackProps {
   readonly apiEndpoint: ec2.IInterfaceVpcEndpoint;
   readonly key: kms.IKey;
   readonly scansBucket: s3.IBucket;
+  readonly scansAccess: ScansAccessPolicies;
   readonly userPool: cognito.IUserPool;
   readonly portalClient: cognito.IUserPoolClient;
   readonly table: dynamodb.ITableV2;
@@ -29,6 +30,7 @@ export interface ReadingStackProps extends StackProps {
  */
 export class ReadingStack extends Stack {
   readonly streaming: AppStreamFleet;
+  readonly api: ReadingApi;
 
   constructor(scope: Construct, id: string, props: ReadingStackProps) {
     super(scope, id, props);
@@ -85,7 +87,7 @@ export class ReadingStack extends Stack {
       });
     }
 
-    new UsageReports(this, 'UsageReports');
+    new UsageReports(this, 'UsageReports', { encryptionKey: props.key, logRetention: retentionDays(study.retention.logRetentionDays) });
 
     if (study.imageBuilder) {
       new ViewerImageBuilder(this, 'ImageBuilder', {
@@ -97,6 +99,26 @@ export class ReadingStack extends Stack {
       });
     }
 
+    this.api = new ReadingApi(this, 'Api', {
+      studyId: study.studyId,
+      vpc: props.vpc,
+      functionSecurityGroup: props.functionSecurityGroup,
+      apiEndpoint: props.apiEndpoint,
+      encryptionKey: props.key,
+      scansBucket: props.scansBucket,
+      scansAccess: props.scansAccess,
+      table: props.table,
+      userPool: props.userPool,
+      portalClient: props.portalClient,
+      streaming: this.streaming,
+      readingConfigJson: JSON.stringify(study.reading),
+      streamingUrlValiditySeconds: study.streamingUrlValiditySeconds,
+      sessionMaxSeconds: t.maxUserDurationSeconds,
+      allowedOrigins: study.portal.embedHostDomains.map((d) => `https://${d}`),
+      logRetention: retentionDays(study.retention.logRetentionDays),
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
     new CfnOutput(this, 'FleetName', { value: names.fleet });
     new CfnOutput(this, 'AppStreamStackName', { value: names.appStreamStack });
   }

@@ -32,6 +32,7 @@ export function addStudy(app: App, study: StudyConfig): StudyStacks {
     apiEndpoint: network.network.apiEndpoint,
     key: data.key,
     scansBucket: data.scans.bucket,
+    scansAccess: data.scans.access,
     userPool: data.readers.userPool,
     portalClient: data.readers.portalClient,
     table: data.reading.table,

@@ -11,6 +11,12 @@ export const keys = {
   case: (caseId: string) => ({ pk: `CASE#${caseId}`, sk: 'META' }),
   /** gsi1: all cases by state then registration time, for progress, assignment and export. */
   casesByState: (state: string, registeredAt: string, caseId: string) => ({ gsi1pk: 'CASES', gsi1sk: `${state}#${registeredAt}#${caseId}` }),
+  /**
+   * gsi2, sparse: cases with a free first-read slot (assignedCount < k), oldest first. The keys are
+   * set when a case is registered and removed in the transaction that takes the k-th slot, so
+   * "claim next" reads only claimable cases instead of paging past full ones.
+   */
+  claimable: (registeredAt: string, caseId: string) => ({ gsi2pk: 'CLAIMABLE', gsi2sk: `${registeredAt}#${caseId}` }),
   /** A manifest that was rejected, with its reasons (shown in /progress). */
   rejection: (caseId: string, at: string) => ({ pk: `CASE#${caseId}`, sk: `REJECTED#${at}`, gsi1pk: 'REJECTIONS', gsi1sk: `${at}#${caseId}` }),
 
@@ -47,4 +53,8 @@ export const keys = {
   audit: (day: string, at: string, id: string) => ({ pk: `AUDIT#${day}`, sk: `${at}#${id}` }),
   /** Export jobs. */
   exportJob: (exportId: string) => ({ pk: `EXPORT#${exportId}`, sk: 'META' }),
+  /** Stable export pseudonym (R001…) of one reader; assigned once, never changed or reused. */
+  pseudonym: (readerId: string) => ({ pk: 'PSEUDONYMS', sk: `READER#${readerId}` }),
+  /** The last pseudonym number handed out (allocation is a conditional transaction on it). */
+  pseudonymCounter: () => ({ pk: 'PSEUDONYMS', sk: 'COUNTER' }),
 };

@@ -1,0 +1,374 @@
+/**
+ * Adjudication: the senior reader's queue, the masked side-by-side view of a discordant case, and
+ * its resolution into an adjudicated final grade. Pure over narrow ports (no Lambda or SDK types);
+ * `handler.ts` wires the DynamoDB adapters.
+ *
+ * Blinding: the two reads are shown as "A" and "B" only. Reader ids, e-mails, read numbers and
+ * timestamps never leave this module, and an adjudicator who read the case is refused (403).
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Eye, ReadingConfig } from '../../lib/config/reading';
+import { concordantFinal } from '../shared/domain/discordance';
+import {
+  caseEyes,
+  compileForm,
+  factContext,
+  isPlainObject,
+  validateAnswers,
+  walkScope,
+  type AnswerValue,
+  type CaseFacts,
+  type CompiledQuestion,
+  type NormalisedAnswers,
+  type ScopeAnswers,
+  type ValidationError as AnswerError,
+} from '../shared/domain/form-validator';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors';
+import { parseOrThrow } from '../shared/parse';
+import type { AdjudicationStatus, AdjudicationTask, AdjudicationView, ReadLabel, ReadRef } from '../shared/store/adjudications';
+import type { FinalPick, FinalRecord } from '../shared/store/finals';
+import type { Page } from '../shared/store/page';
+
+/** Why the adjudicator decided as they did: a fixed list, so reports can count them. */
+export const REASON_CODES = [
+  'read_a_correct',
+  'read_b_correct',
+  'both_partly_correct',
+  'neither_correct',
+  'borderline_either_acceptable',
+  'image_quality_limits_grading',
+  'protocol_interpretation',
+  'other',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+export const NOTE_MAX = 1000;
+
+// ---------------------------------------------------------------------------------------------
+// Ports.
+
+/** A stored, submitted read as the core needs it. */
+export interface ReadAnswers {
+  answers: NormalisedAnswers;
+  /** The stored version: the resolution is conditional on both reads still being at it. */
+  version: number;
+}
+
+/** A stored response of an idempotent write, replayed on a retry with the same key. */
+export interface IdempotentResult {
+  fingerprint: string;
+  status: number;
+  body: unknown;
+}
+
+export interface ResolveCommand {
+  task: AdjudicationTask;
+  final: FinalRecord;
+  readVersions: Record<ReadLabel, number>;
+  /** The case's registration time (its gsi1 sort key moves to the `final#` range). */
+  registeredAt: string;
+  idempotency?: { key: string; record: IdempotentResult };
+}
+
+export interface AdjudicationPorts {
+  listTasks(status: AdjudicationStatus, opts: { limit: number; cursor?: string }): Promise<Page<AdjudicationTask>>;
+  getTask(caseId: string): Promise<AdjudicationTask | undefined>;
+  getRead(caseId: string, ref: ReadRef): Promise<ReadAnswers | undefined>;
+  getCase(caseId: string): Promise<CaseInfo | undefined>;
+  /** True when `readerId` holds any assignment on the case (first read or repeat). */
+  isReaderOfCase(caseId: string, readerId: string): Promise<boolean>;
+  getFinal(caseId: string): Promise<FinalRecord | undefined>;
+  getIdempotent(actorId: string, key: string): Promise<IdempotentResult | undefined>;
+  /**
+   * One transaction: task open → resolved, final put, idempotency record, audit event. Throws
+   * `ConflictError` when the task is no longer open (or the key was used concurrently).
+   */
+  resolve(cmd: ResolveCommand): Promise<void>;
+}
+
+export interface AdjudicationDeps {
+  config: ReadingConfig;
+  ports: AdjudicationPorts;
+  now(): string;
+}
+
+export interface Actor {
+  sub: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /adjudications
+
+export interface ListQuery {
+  status: AdjudicationStatus;
+  limit: number;
+  cursor?: string;
+}
+
+export const ListQuerySchema = z.strictObject({
+  status: z.enum(['open', 'resolved']).default('open'),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+export async function listAdjudications(deps: AdjudicationDeps, actor: Actor, query: ListQuery): Promise<Page<AdjudicationView>> {
+  const page = await deps.ports.listTasks(query.status, { limit: query.limit, cursor: query.cursor });
+  // An adjudicator never sees tasks on cases they read themselves (conflict of interest); a page
+  // may come back short because of that, the cursor still continues the list.
+  const items = page.items.filter((t) => t.reads.A.readerId !== actor.sub && t.reads.B.readerId !== actor.sub).map(view);
+  return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+function view(task: AdjudicationTask): AdjudicationView {
+  const { reads: _reads, resolvedBy: _resolvedBy, ...rest } = task;
+  return rest;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared checks.
+
+export interface CaseInfo {
+  facts: CaseFacts;
+  registeredAt: string;
+}
+
+interface Loaded {
+  task: AdjudicationTask;
+  reads: Record<ReadLabel, ReadAnswers>;
+  info: CaseInfo;
+  final?: FinalRecord;
+  previous?: IdempotentResult;
+}
+
+/**
+ * Loads the task, then everything else in one parallel round (reads, case, final, idempotency
+ * record, the caller's assignments), and refuses a conflicted caller before anything is used.
+ */
+async function load(deps: AdjudicationDeps, actor: Actor, caseId: string, opts: { idempotencyKey?: string; final?: boolean }): Promise<Loaded> {
+  const task = await deps.ports.getTask(caseId);
+  if (!task) throw new NotFoundError(`Adjudication task for case ${caseId}`);
+  const [readerOfCase, a, b, info, final, previous] = await Promise.all([
+    deps.ports.isReaderOfCase(caseId, actor.sub),
+    deps.ports.getRead(caseId, task.reads.A),
+    deps.ports.getRead(caseId, task.reads.B),
+    deps.ports.getCase(caseId),
+    opts.final && task.status === 'resolved' ? deps.ports.getFinal(caseId) : undefined,
+    opts.idempotencyKey ? deps.ports.getIdempotent(actor.sub, opts.idempotencyKey) : undefined,
+  ]);
+  if (readerOfCase || task.reads.A.readerId === actor.sub || task.reads.B.readerId === actor.sub) {
+    throw new ForbiddenError('You read this case yourself (conflict of interest): another adjudicator must resolve it.');
+  }
+  // The task is only ever opened from two stored submissions of a registered case: a data fault.
+  if (!a || !b || !info) throw new Error(`adjudication ${caseId}: a compared read or the case record is missing`);
+  return { task, reads: { A: a, B: b }, info, final, previous };
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /adjudications/{caseId}
+
+export interface AdjudicationDetail extends AdjudicationView {
+  formVersion: string;
+  facts: { octPresent: boolean; eyes: Eye[] };
+  reads: Record<ReadLabel, NormalisedAnswers>;
+  reasonCodes: readonly ReasonCode[];
+  final?: FinalView;
+}
+
+export type FinalView = Pick<FinalRecord, 'provenance' | 'value' | 'decidedAt' | 'reasonCode' | 'note' | 'picks'>;
+
+const finalView = (f: FinalRecord): FinalView => ({
+  provenance: f.provenance,
+  value: f.value,
+  decidedAt: f.decidedAt,
+  ...(f.reasonCode ? { reasonCode: f.reasonCode } : {}),
+  ...(f.note ? { note: f.note } : {}),
+  ...(f.picks ? { picks: f.picks } : {}),
+});
+
+export async function getAdjudication(deps: AdjudicationDeps, actor: Actor, caseId: string): Promise<AdjudicationDetail> {
+  const { task, reads, info, final } = await load(deps, actor, caseId, { final: true });
+  const facts = info.facts;
+  return {
+    ...view(task),
+    formVersion: deps.config.form.formVersion,
+    facts: { octPresent: facts.octPresent, eyes: caseEyes(deps.config.form, facts) },
+    reads: { A: reads.A.answers, B: reads.B.answers },
+    reasonCodes: REASON_CODES,
+    ...(final ? { final: finalView(final) } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PUT /adjudications/{caseId}
+
+/** 'A' or 'B' takes that read's answer (also "unanswered"); `{ value }` is a new answer. */
+const PickSchema = z.union([
+  z.literal('A'),
+  z.literal('B'),
+  z.strictObject({ value: z.unknown().refine((v) => v !== undefined, 'a new value is required (to leave it unanswered, pick the read that left it out)') }),
+]);
+type PickInput = z.infer<typeof PickSchema>;
+const ScopePicksSchema = z.record(z.string().max(64), PickSchema);
+
+// C0/C1 controls (except tab/newline) and bidi overrides, as in the form validator's text rule.
+const NOTE_FORBIDDEN = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
+
+export const ResolveBodySchema = z.strictObject({
+  picks: z.strictObject({
+    eyes: z.record(z.string().max(8), ScopePicksSchema).optional(),
+    participant: ScopePicksSchema.optional(),
+  }),
+  reasonCode: z.enum(REASON_CODES),
+  note: z
+    .string()
+    .max(NOTE_MAX * 2)
+    .transform((s) => s.normalize('NFC').trim())
+    .refine((s) => s.length <= NOTE_MAX, `must be at most ${NOTE_MAX} characters`)
+    .refine((s) => !NOTE_FORBIDDEN.test(s), 'must not contain control or invisible formatting characters')
+    .optional(),
+});
+export type ResolveBody = z.infer<typeof ResolveBodySchema>;
+
+export interface ResolveResult {
+  status: number;
+  body: unknown;
+}
+
+const sameValue = (a: AnswerValue | undefined, b: AnswerValue | undefined) => JSON.stringify(a) === JSON.stringify(b);
+
+function fingerprint(caseId: string, body: ResolveBody): string {
+  // Canonical form: keys sorted at every level, so a retry that reorders keys is still "the same".
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canonical) : isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])])) : v;
+  return createHash('sha256').update(JSON.stringify([caseId, canonical(body)])).digest('hex');
+}
+
+interface Assembled {
+  candidate: NormalisedAnswers;
+  picks: FinalPick[];
+  errors: AnswerError[];
+}
+
+/**
+ * Builds the final answers scope by scope in form order: an explicit pick wins; otherwise equal
+ * answers are kept, a lone answer is kept, and differing answers take the concordant merge (more
+ * severe, where the scale has an order). Every (question, eye) a discordance reason names needs a
+ * pick when it is visible; a pick for a question the final hides is an error, not silently dropped.
+ */
+function assemble(config: ReadingConfig, task: AdjudicationTask, reads: Record<ReadLabel, NormalisedAnswers>, facts: CaseFacts, body: ResolveBody): Assembled {
+  const form = config.form;
+  const cf = compileForm(form);
+  const errors: AnswerError[] = [];
+  const picks: FinalPick[] = [];
+  const merged = concordantFinal(form, reads.A, reads.B, facts).value;
+  const eyes = caseEyes(form, facts);
+  const discordant = new Set(task.reasons.map((r) => `${r.eye ?? 'participant'}.${r.question}`));
+
+  const checkKeys = (scopePicks: Record<string, PickInput> | undefined, questions: readonly CompiledQuestion[], prefix: string) => {
+    const known = new Set(questions.filter((q) => q.question.type !== 'derived').map((q) => q.question.key));
+    for (const key of Object.keys(scopePicks ?? {})) {
+      if (!known.has(key)) errors.push({ path: `picks.${prefix}.${key}`, rule: 'unknownKey', message: `picks.${prefix}.${key}: '${key}' is not a question in ${prefix}` });
+    }
+  };
+
+  const scope = (questions: readonly CompiledQuestion[], context: Record<string, unknown>, scopePicks: Record<string, PickInput> | undefined, eye?: Eye) => {
+    const prefix = eye ? `eyes.${eye}` : 'participant';
+    checkKeys(scopePicks, questions, prefix);
+    const pick = (label: ReadLabel) => (eye ? reads[label].eyes[eye] : reads[label].participant) ?? ({} as ScopeAnswers);
+    const mergedScope = (eye ? merged.eyes[eye] : merged.participant) ?? {};
+    return walkScope(questions, context, (cq, visible) => {
+      const key = cq.question.key;
+      const path = `picks.${prefix}.${key}`;
+      const chosen = Object.prototype.hasOwnProperty.call(scopePicks ?? {}, key) ? scopePicks![key] : undefined;
+      if (!visible) {
+        if (chosen !== undefined) errors.push({ path, rule: 'hidden', message: `${path}: '${key}' is hidden by the final answers (${cq.conditions.map((c) => c.source).join(' && ')}); leave it out` });
+        return undefined;
+      }
+      if (chosen !== undefined) {
+        picks.push({ question: key, ...(eye ? { eye } : {}), source: typeof chosen === 'string' ? chosen : 'new' });
+        return typeof chosen === 'string' ? pick(chosen)[key] : (chosen.value as AnswerValue);
+      }
+      if (discordant.has(`${eye ?? 'participant'}.${key}`)) {
+        errors.push({ path, rule: 'required', message: `${path}: the reads are discordant on '${key}'; pick 'A', 'B' or { "value": … }` });
+        return undefined;
+      }
+      const [a, b] = [pick('A')[key], pick('B')[key]];
+      if (sameValue(a, b) || b === undefined) return a;
+      if (a === undefined) return b;
+      return mergedScope[key];
+    });
+  };
+
+  const participant = scope(cf.participant, factContext(facts), body.picks.participant);
+  const candidate: NormalisedAnswers = { eyes: {}, participant: participant.answers };
+  for (const key of Object.keys(body.picks.eyes ?? {})) {
+    if (!(eyes as string[]).includes(key)) errors.push({ path: `picks.eyes.${key}`, rule: 'unknownEye', message: `picks.eyes.${key}: not an eye of this case (${eyes.join(', ')})` });
+  }
+  for (const eye of eyes) {
+    if (!reads.A.eyes[eye] && !reads.B.eyes[eye] && !body.picks.eyes?.[eye]) continue;
+    candidate.eyes[eye] = scope(cf.eye, participant.context, body.picks.eyes?.[eye], eye).answers;
+  }
+  return { candidate, picks, errors };
+}
+
+export async function resolveAdjudication(
+  deps: AdjudicationDeps,
+  actor: Actor,
+  caseId: string,
+  rawBody: Record<string, unknown>,
+  idempotencyKey: string | undefined,
+): Promise<ResolveResult> {
+  const body = parseOrThrow(ResolveBodySchema, rawBody);
+  if (body.reasonCode === 'other' && !body.note) throw new ValidationError('note', 'required', "note: required when reasonCode is 'other'");
+  const { task, reads, info, previous } = await load(deps, actor, caseId, { idempotencyKey });
+  const facts = info.facts;
+
+  const print = fingerprint(caseId, body);
+  if (previous) {
+    if (previous.fingerprint !== print) {
+      throw new ConflictError('Idempotency-Key was already used for a different request; use a new key.', 'idempotency_key_reused');
+    }
+    return { status: previous.status, body: previous.body };
+  }
+  if (task.status !== 'open') throw new ConflictError(`The adjudication of case ${caseId} is already resolved.`, 'already_resolved');
+
+  const assembled = assemble(deps.config, task, { A: reads.A.answers, B: reads.B.answers }, facts, body);
+  const checked = validateAnswers(deps.config.form, assembled.candidate, facts, { mode: 'submit' });
+  const errors = [...assembled.errors, ...(checked.ok ? [] : checked.errors.map((e) => prefixed(e, assembled.errors)))].filter(
+    (e, i, all) => all.findIndex((x) => x.path === e.path) === i,
+  );
+  if (errors.length > 0 || !checked.ok) {
+    const first = errors[0] ?? { path: 'picks', rule: 'invalid', message: 'picks: the final answers are not valid' };
+    throw new ValidationError(first.path, first.rule, first.message, errors.slice(0, 100));
+  }
+
+  const at = deps.now();
+  const final: FinalRecord = {
+    caseId,
+    provenance: 'adjudicated',
+    value: checked.value,
+    formVersion: deps.config.form.formVersion,
+    decidedBy: actor.sub,
+    decidedAt: at,
+    reasonCode: body.reasonCode,
+    ...(body.note ? { note: body.note } : {}),
+    picks: assembled.picks,
+  };
+  const response = { status: 200, body: { caseId, status: 'resolved', final: finalView(final) } };
+  await deps.ports.resolve({
+    task,
+    final,
+    readVersions: { A: reads.A.version, B: reads.B.version },
+    registeredAt: info.registeredAt,
+    ...(idempotencyKey ? { idempotency: { key: idempotencyKey, record: { fingerprint: print, ...response } } } : {}),
+  });
+  return response;
+}
+
+/** Validator paths ('eyes.OD.x') as request paths ('picks.eyes.OD.x'), with a hint for required ones. */
+function prefixed(e: AnswerError, _already: readonly AnswerError[]): AnswerError {
+  const path = e.path === '$' ? 'picks' : `picks.${e.path}`;
+  const hint = e.rule === 'required' ? "; the reads leave it open: pick 'A', 'B' or { \"value\": … }" : '';
+  return { path, rule: e.rule, message: `${path}: ${e.message}${hint}` };
+}

@@ -1,0 +1,6 @@
+import type { z } from 'zod';
+import { BaseEnvSchema } from '../shared/env';
+
+/** The adjudication API needs only the table and the reading config (form, rules). */
+export const AdjudicationEnvSchema = BaseEnvSchema;
+export type AdjudicationEnv = z.output<typeof AdjudicationEnvSchema>;

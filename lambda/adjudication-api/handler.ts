@@ -1,0 +1,59 @@
+/**
+ * HTTP API routes of the adjudication view (adjudicator or admin):
+ *   GET /adjudications            open (or resolved) tasks, highest priority first, paginated
+ *   GET /adjudications/{caseId}   both reads side by side as A and B, with the discordance reasons
+ *   PUT /adjudications/{caseId}   pick A, B or a new value per question and eye, with a reason code
+ * Thin: parses the event, calls the core, maps the result. The core is in ./core.ts.
+ */
+import { requireRole } from '../shared/auth';
+import { documentClient } from '../shared/clients';
+import { loadEnv } from '../shared/env';
+import { ValidationError } from '../shared/errors';
+import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../shared/http';
+import { log } from '../shared/log';
+import { parseOrThrow, queryOf } from '../shared/parse';
+import { getAdjudication, listAdjudications, ListQuerySchema, resolveAdjudication, type AdjudicationDeps } from './core';
+import { AdjudicationEnvSchema } from './env';
+import { adjudicationPorts } from './ports';
+
+/** Idempotency keys: what a client generates (UUIDs, ULIDs), bounded. */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
+
+let deps: AdjudicationDeps | undefined;
+// Built on first use (once per container): the environment is parsed and checked once.
+function depsOf(): AdjudicationDeps {
+  if (!deps) {
+    const env = loadEnv(AdjudicationEnvSchema);
+    deps = { config: env.READROOM_READING_CONFIG, ports: adjudicationPorts(documentClient(), env.TABLE_NAME), now: () => new Date().toISOString() };
+  }
+  return deps;
+}
+
+function adjudicator(event: HttpEvent) {
+  const p = principalOf(event);
+  requireRole(p, 'adjudicator', 'admin');
+  return p;
+}
+
+export const handler = router({
+  'GET /adjudications': async (event) => {
+    const p = adjudicator(event);
+    const query = parseOrThrow(ListQuerySchema, queryOf(event));
+    const page = await listAdjudications(depsOf(), p, query);
+    return json(200, page);
+  },
+  'GET /adjudications/{caseId}': async (event) => {
+    const p = adjudicator(event);
+    const caseId = pathParam(event, 'caseId');
+    return json(200, await getAdjudication(depsOf(), p, caseId));
+  },
+  'PUT /adjudications/{caseId}': async (event) => {
+    const p = adjudicator(event);
+    const caseId = pathParam(event, 'caseId');
+    const key = header(event, 'idempotency-key');
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new ValidationError('Idempotency-Key', 'format', `Idempotency-Key: must match ${IDEMPOTENCY_KEY}`);
+    const result = await resolveAdjudication(depsOf(), p, caseId, parseBody(event), key);
+    log.info('adjudication resolved', { requestId: event.requestContext.requestId, caseId, actor: p.sub });
+    return json(result.status, result.body);
+  },
+});

@@ -1,0 +1,75 @@
+/**
+ * The adjudication core's ports over the reading table (DynamoDB adapters; the SDK stays here).
+ */
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../shared/errors';
+import { closeCaseUpdate, getTask, listTasks, resolveTaskUpdate } from '../shared/store/adjudications';
+import { assignmentsOf } from '../shared/store/assignments';
+import { auditEvent, auditPutTx } from '../shared/store/audit';
+import { caseFacts, getCase } from '../shared/store/cases';
+import { finalPut, getFinal } from '../shared/store/finals';
+import { IDEMPOTENCY_TTL_SECONDS, getIdempotency, idempotencyPutTx } from '../shared/store/idempotency';
+import { getRead, readUnchangedTx } from '../shared/store/reads';
+import { TransactionCancelled, transact, type LabelledTx } from '../shared/store/table';
+import type { AdjudicationPorts, ResolveCommand } from './core';
+
+export function adjudicationPorts(db: DynamoDBDocumentClient, tableName: string): AdjudicationPorts {
+  return {
+    listTasks: (status, opts) => listTasks(db, tableName, status, opts),
+    getTask: (caseId) => getTask(db, tableName, caseId),
+    getRead: async (caseId, ref) => {
+      const read = await getRead(db, tableName, caseId, ref.readerId, ref.readNo);
+      return read && read.status === 'submitted' ? { answers: read.answers, version: read.version } : undefined;
+    },
+    getCase: async (caseId) => {
+      const c = await getCase(db, tableName, caseId);
+      return c ? { facts: caseFacts(c), registeredAt: c.registeredAt } : undefined;
+    },
+    isReaderOfCase: async (caseId, readerId) => (await assignmentsOf(db, tableName, caseId, readerId)).length > 0,
+    getFinal: (caseId) => getFinal(db, tableName, caseId),
+    getIdempotent: async (actorId, key) => {
+      const r = await getIdempotency(db, tableName, actorId, key);
+      return r ? { fingerprint: r.requestHash, status: r.statusCode, body: r.body } : undefined;
+    },
+    resolve: (cmd) => resolve(db, tableName, cmd),
+  };
+}
+
+async function resolve(db: DynamoDBDocumentClient, tableName: string, cmd: ResolveCommand): Promise<void> {
+  const { task, final } = cmd;
+  const at = final.decidedAt;
+  const parts: LabelledTx[] = [
+    { label: 'task', item: resolveTaskUpdate(tableName, task, final.decidedBy, final.reasonCode!, at) },
+    { label: 'final', item: finalPut(tableName, final) },
+    { label: 'case', item: closeCaseUpdate(tableName, task.caseId, cmd.registeredAt, at) },
+    // The adjudicator decided on these versions; an amendment in between must be looked at first.
+    readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads.A, version: cmd.readVersions.A }),
+    readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads.B, version: cmd.readVersions.B }),
+    auditPutTx(tableName, auditEvent({ at, actor: final.decidedBy, action: 'adjudication_resolved', caseId: task.caseId, detail: { reasonCode: final.reasonCode! } })),
+  ];
+  if (cmd.idempotency) {
+    const { key, record } = cmd.idempotency;
+    parts.push(
+      idempotencyPutTx(tableName, {
+        readerId: final.decidedBy,
+        key,
+        requestHash: record.fingerprint,
+        statusCode: record.status,
+        body: record.body,
+        createdAt: at,
+        ttl: Math.floor(Date.parse(at) / 1000) + IDEMPOTENCY_TTL_SECONDS,
+      }),
+    );
+  }
+  try {
+    await transact(db, parts);
+  } catch (e) {
+    if (!(e instanceof TransactionCancelled)) throw e;
+    if (e.failed('task') || e.failed('final')) throw new ConflictError(`The adjudication of case ${task.caseId} is already resolved.`, 'already_resolved');
+    if ([...e.reasons.keys()].some((l) => l.startsWith('other-read:'))) {
+      throw new ConflictError('One of the reads was amended while you adjudicated; reload the case and decide again.', 'read_changed');
+    }
+    if (e.failed('idempotency')) throw new ConflictError('A request with this Idempotency-Key is in progress or done; retry to get its result.', 'idempotency_in_use');
+    throw new ConflictError('Another change to this case happened at the same time; retry.', 'conflict');
+  }
+}

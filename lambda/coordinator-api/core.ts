@@ -1,0 +1,333 @@
+/**
+ * Coordinator routes: bulk assignment (with hidden repeats), progress, exports and the audit log.
+ * Pure over narrow ports; `handler.ts` wires the DynamoDB and S3 adapters.
+ */
+import { z } from 'zod';
+import type { ReadingConfig } from '../../lib/config/reading';
+import {
+  pickRepeats,
+  planAssignments,
+  type Assignment,
+  type CaseToAssign,
+  type ReaderLoad,
+  type SubmittedRead,
+  type Unfilled,
+} from '../shared/domain/assignment';
+import { NotFoundError, ValidationError } from '../shared/errors';
+import { CASE_ID } from '../shared/http';
+import type { ExportFile, ExportJob } from '../shared/store/exports';
+import type { Page } from '../shared/store/page';
+import { parseOrThrow } from '../shared/parse';
+import { runExport, type ExportDeps, type ExportFormat } from './export';
+
+export interface Actor {
+  sub: string;
+}
+
+/** Cognito subs (UUIDs) and the test/demo user names: what AppStream and DynamoDB keys accept. */
+export const READER_ID = /^[A-Za-z0-9][A-Za-z0-9._@+=-]{0,127}$/;
+const CaseIdSchema = z.string().regex(CASE_ID, 'must be a case id (letters, digits, . _ -; max 64)');
+const ReaderIdSchema = z.string().regex(READER_ID, 'must be a reader id (the Cognito sub)');
+
+// ---------------------------------------------------------------------------------------------
+// POST /assignments
+
+export const AssignBodySchema = z.strictObject({
+  /** Cases to fill; default: the oldest open cases, up to `limit` (`more: true` says call again). */
+  caseIds: z.array(CaseIdSchema).min(1).max(500).optional(),
+  // Bounded so that one call (≤ k writes per case) fits comfortably in the function's timeout.
+  limit: z.number().int().min(1).max(500).default(200),
+  /** k; at most the study's readsPerCase (the export has that many read columns). */
+  readsPerCase: z.number().int().min(1).max(5).optional(),
+  maxOpenPerReader: z.number().int().min(1).max(1000).optional(),
+  /** Restrict the pool to these readers; default every active reader. */
+  readerIds: z.array(ReaderIdSchema).min(1).max(1000).optional(),
+  /** Explicit conflicts of interest, on top of the same-site rule. */
+  exclusions: z.array(z.strictObject({ readerId: ReaderIdSchema, caseIds: z.array(CaseIdSchema).min(1).max(1000) })).max(1000).optional(),
+  allowSameSite: z.boolean().default(false),
+  hiddenRepeats: z.boolean().default(true),
+  dryRun: z.boolean().default(false),
+  seed: z.string().min(1).max(64).optional(),
+});
+export type AssignBody = z.infer<typeof AssignBodySchema>;
+
+export interface CaseForAssignment {
+  caseId: string;
+  state: string;
+  site?: string;
+}
+
+export interface ExistingAssignment {
+  caseId: string;
+  readerId: string;
+  readNo: number;
+}
+
+export type AssignOutcome = 'assigned' | 'case_full' | 'reader_at_cap' | 'exists';
+
+export interface AssignCommand {
+  caseId: string;
+  readerId: string;
+  /** 1: an independent read, counted toward k; 2+: a hidden repeat, not counted. */
+  readNo: number;
+  readsPerCase: number;
+  maxOpenPerReader: number;
+  at: string;
+  /** The coordinator's sub (recorded on the assignment and in the audit log). */
+  actor: string;
+}
+
+export interface AssignmentPorts {
+  /** Every reader in the directory with their load, site and whether they can take work. */
+  listReaders(): Promise<ReaderLoad[]>;
+  /** Open cases, oldest first (index query, not a scan). */
+  openCases(limit: number): Promise<CaseForAssignment[]>;
+  getCases(caseIds: readonly string[]): Promise<Map<string, CaseForAssignment>>;
+  caseAssignments(caseIds: readonly string[]): Promise<ExistingAssignment[]>;
+  /** A reader's submitted original reads and the repeats they already have. */
+  readerHistory(readerId: string): Promise<{ submitted: SubmittedRead[]; repeats: Assignment[] }>;
+  /** One conditional write (never past k, never past the cap, never twice). */
+  assign(cmd: AssignCommand): Promise<AssignOutcome>;
+}
+
+export interface AssignResult {
+  dryRun: boolean;
+  readsPerCase: number;
+  assigned: Assignment[];
+  repeats: Assignment[];
+  unfilled: Unfilled[];
+  skipped: { caseId: string; readerId?: string; reason: string }[];
+  /** More open cases may be waiting: call again. */
+  more?: boolean;
+}
+
+export async function bulkAssign(
+  deps: { config: ReadingConfig; ports: AssignmentPorts; now(): string },
+  actor: Actor,
+  raw: Record<string, unknown>,
+): Promise<AssignResult> {
+  const body = parseOrThrow(AssignBodySchema, raw);
+  const settings = deps.config.assignment;
+  const k = body.readsPerCase ?? settings.readsPerCase;
+  if (k > settings.readsPerCase) {
+    throw new ValidationError('readsPerCase', 'max', `readsPerCase: must be at most the study's readsPerCase (${settings.readsPerCase})`);
+  }
+  const cap = body.maxOpenPerReader ?? settings.maxOpenPerReader;
+  const now = deps.now();
+  const seed = body.seed ?? now;
+
+  const directory = await deps.ports.listReaders();
+  const known = new Set(directory.map((r) => r.readerId));
+  body.readerIds?.forEach((id, i) => {
+    if (!known.has(id)) throw new ValidationError(`readerIds.${i}`, 'not_found', `readerIds.${i}: no reader ${id} in this study`);
+  });
+  const pool = body.readerIds ? directory.filter((r) => body.readerIds!.includes(r.readerId)) : directory;
+
+  const skipped: AssignResult['skipped'] = [];
+  let cases: CaseForAssignment[];
+  if (body.caseIds) {
+    const found = await deps.ports.getCases(body.caseIds);
+    cases = [];
+    for (const caseId of new Set(body.caseIds)) {
+      const c = found.get(caseId);
+      if (!c) skipped.push({ caseId, reason: 'not_found' });
+      else if (c.state !== 'open') skipped.push({ caseId, reason: `not_open (${c.state})` });
+      else cases.push(c);
+    }
+  } else {
+    cases = await deps.ports.openCases(body.limit);
+  }
+
+  const excluded = new Map<string, string[]>();
+  for (const e of body.exclusions ?? []) for (const caseId of e.caseIds) excluded.set(caseId, [...(excluded.get(caseId) ?? []), e.readerId]);
+  const existing = await deps.ports.caseAssignments(cases.map((c) => c.caseId));
+  const toAssign: CaseToAssign[] = cases.map((c) => ({ caseId: c.caseId, site: c.site, excludedReaders: excluded.get(c.caseId) }));
+  const plan = planAssignments({
+    cases: toAssign,
+    readers: pool,
+    readsPerCase: k,
+    maxOpenPerReader: cap,
+    // Only independent reads count toward k; a hidden repeat is the same reader again.
+    existing: existing.filter((a) => a.readNo === 1),
+    allowSameSite: body.allowSameSite,
+    seed,
+  });
+
+  let repeats: Assignment[] = [];
+  if (body.hiddenRepeats && settings.hiddenRepeatShare > 0) {
+    const histories = await Promise.all(pool.filter((r) => r.active).map((r) => deps.ports.readerHistory(r.readerId)));
+    repeats = pickRepeats({
+      submitted: histories.flatMap((h) => h.submitted),
+      alreadyRepeated: histories.flatMap((h) => h.repeats),
+      share: settings.hiddenRepeatShare,
+      minDays: settings.hiddenRepeatMinDays,
+      now,
+      seed,
+    });
+  }
+
+  const result: AssignResult = { dryRun: body.dryRun, readsPerCase: k, assigned: [], repeats: [], unfilled: plan.unfilled, skipped };
+  if (body.dryRun) return { ...result, assigned: plan.assignments, repeats };
+
+  const write = async (a: Assignment, readNo: number) => {
+    const outcome = await deps.ports.assign({ ...a, readNo, readsPerCase: k, maxOpenPerReader: cap, at: now, actor: actor.sub });
+    if (outcome === 'assigned') (readNo === 1 ? result.assigned : result.repeats).push(a);
+    else skipped.push({ caseId: a.caseId, readerId: a.readerId, reason: outcome });
+  };
+  // Cases in parallel (a few at a time), each case's slots in order; every write is conditional,
+  // so a race (with a reader's "next", another bulk run, a busy reader counter) can refuse a write
+  // but never break k, the cap or uniqueness. Repeats share reader counters: one at a time.
+  const byCase = new Map<string, Assignment[]>();
+  for (const a of plan.assignments) byCase.set(a.caseId, [...(byCase.get(a.caseId) ?? []), a]);
+  await inParallel([...byCase.values()], WRITE_CONCURRENCY, async (list) => {
+    for (const a of list) await write(a, 1);
+  });
+  for (const a of repeats) await write(a, 2);
+  return { ...result, ...(body.caseIds === undefined && cases.length >= body.limit ? { more: true } : {}) };
+}
+
+const WRITE_CONCURRENCY = 8;
+
+async function inParallel<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /progress
+
+export const CASE_STATES = ['open', 'adjudication', 'final'] as const;
+
+export interface ReaderProgress {
+  readerId: string;
+  email?: string;
+  site?: string;
+  openCount: number;
+  submittedCount: number;
+}
+
+export interface Rejection {
+  caseId: string;
+  at: string;
+  reasons: unknown;
+}
+
+export interface ProgressPorts {
+  countCases(state: string): Promise<number>;
+  countAdjudications(status: 'open' | 'resolved'): Promise<number>;
+  readers(opts: { limit: number; cursor?: string }): Promise<Page<ReaderProgress>>;
+  rejections(limit: number): Promise<Rejection[]>;
+}
+
+export const ProgressQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(100),
+  cursor: z.string().min(1).max(2048).optional(),
+  rejections: z.coerce.number().int().min(0).max(200).default(50),
+});
+
+export async function progress(ports: ProgressPorts, raw: Record<string, string | undefined>) {
+  const q = parseOrThrow(ProgressQuerySchema, raw);
+  const [counts, openAdj, resolvedAdj, readers, rejections] = await Promise.all([
+    Promise.all(CASE_STATES.map(async (s) => [s, await ports.countCases(s)] as const)),
+    ports.countAdjudications('open'),
+    ports.countAdjudications('resolved'),
+    ports.readers({ limit: q.limit, cursor: q.cursor }),
+    q.rejections > 0 ? ports.rejections(q.rejections) : Promise.resolve([]),
+  ]);
+  const cases = Object.fromEntries(counts) as Record<(typeof CASE_STATES)[number], number>;
+  return {
+    cases: { ...cases, total: counts.reduce((s, [, n]) => s + n, 0) },
+    adjudications: { open: openAdj, resolved: resolvedAdj },
+    readers: readers.items,
+    ...(readers.cursor ? { cursor: readers.cursor } : {}),
+    rejections,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /audit
+
+export const AuditQuerySchema = z.strictObject({
+  day: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')
+    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'must be a real calendar date'),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+export async function audit<T>(list: (day: string, opts: { limit: number; cursor?: string }) => Promise<Page<T>>, raw: Record<string, string | undefined>): Promise<Page<T> & { day: string }> {
+  const q = parseOrThrow(AuditQuerySchema, raw);
+  const page = await list(q.day, { limit: q.limit, cursor: q.cursor });
+  return { day: q.day, items: page.items, ...(page.cursor ? { cursor: page.cursor } : {}) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /exports, GET /exports/{exportId}
+
+export const EXPORT_ID = /^ex-[0-9]{8}T[0-9]{6}Z-[a-z0-9]{8}$/;
+/** Presigned download URLs live at most this long (the brief: ≤ 15 minutes). */
+export const DOWNLOAD_URL_SECONDS = 900;
+
+export const ExportBodySchema = z.strictObject({
+  formats: z
+    .array(z.enum(['csv', 'json']))
+    .min(1)
+    .max(2)
+    .refine((f) => new Set(f).size === f.length, 'must not repeat a format')
+    .default(['csv', 'json']),
+});
+
+export interface ExportPorts {
+  create(job: Pick<ExportJob, 'exportId' | 'requestedBy' | 'createdAt'>): Promise<void>;
+  finish(exportId: string, outcome: Parameters<typeof import('../shared/store/exports').finishExportJob>[3]): Promise<void>;
+  get(exportId: string): Promise<ExportJob | undefined>;
+  presign(key: string, seconds: number): Promise<string>;
+  audit(event: { action: string; exportId: string; actor: string; at: string }): Promise<void>;
+}
+
+export interface ExportCoreDeps {
+  config: ReadingConfig;
+  studyId: string;
+  ports: ExportPorts;
+  run: Omit<ExportDeps, never>;
+  now(): string;
+  newId(): string;
+}
+
+export function newExportId(now: string, random: string): string {
+  return `ex-${now.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random}`;
+}
+
+async function downloadLinks(ports: ExportPorts, files: readonly ExportFile[]) {
+  return Promise.all(files.map(async (f) => ({ name: f.name, bytes: f.bytes, url: await ports.presign(f.key, DOWNLOAD_URL_SECONDS) })));
+}
+
+export async function startExport(deps: ExportCoreDeps, actor: Actor, raw: Record<string, unknown>) {
+  const body = parseOrThrow(ExportBodySchema, raw);
+  const exportId = deps.newId();
+  const createdAt = deps.now();
+  await deps.ports.create({ exportId, requestedBy: actor.sub, createdAt });
+  try {
+    const outcome = await runExport({ exportId, studyId: deps.studyId, config: deps.config, formats: body.formats as ExportFormat[], createdAt }, deps.run);
+    await deps.ports.finish(exportId, { status: 'complete', files: outcome.files, counts: outcome.counts, at: deps.now() });
+    await deps.ports.audit({ action: 'export', exportId, actor: actor.sub, at: deps.now() });
+    return { exportId, status: 'complete', counts: outcome.counts, expiresInSeconds: DOWNLOAD_URL_SECONDS, files: await downloadLinks(deps.ports, outcome.files) };
+  } catch (e) {
+    await deps.ports.finish(exportId, { status: 'failed', error: (e as Error)?.name ?? 'Error', at: deps.now() }).catch(() => undefined);
+    throw e;
+  }
+}
+
+export async function getExport(ports: ExportPorts, exportId: string) {
+  if (!EXPORT_ID.test(exportId)) throw new ValidationError('exportId', 'format', `exportId: must match ${EXPORT_ID}`);
+  const job = await ports.get(exportId);
+  if (!job) throw new NotFoundError(`Export ${exportId}`);
+  const base = { exportId, status: job.status, createdAt: job.createdAt, ...(job.completedAt ? { completedAt: job.completedAt } : {}) };
+  if (job.status !== 'complete' || !job.files) return base;
+  return { ...base, counts: job.counts, expiresInSeconds: DOWNLOAD_URL_SECONDS, files: await downloadLinks(ports, job.files) };
+}

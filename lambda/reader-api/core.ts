@@ -1,0 +1,416 @@
+/**
+ * The reader's use cases: profile, queue, claim next, streaming session, and the read itself.
+ * Pure over its ports (no Lambda or SDK types): the handler parses the event, these decide.
+ *
+ * Blinding: every answer here is about the caller's own assignments and reads. Nothing returns
+ * another reader's id or answers, and readNo/repeat never leave the server, so a hidden repeat
+ * looks like any other assignment. A case the caller is not assigned to is a 403 whether or not it
+ * exists, so the API cannot be used to probe for case ids.
+ */
+import { createHash } from 'node:crypto';
+import type { ReadingConfig } from '../../lib/config/reading';
+import type { Principal } from '../shared/auth';
+import { requireRole } from '../shared/auth';
+import { validateAnswers, type NormalisedAnswers } from '../shared/domain/form-validator';
+import { AppError, ConflictError, ForbiddenError, PreconditionFailedError, ValidationError } from '../shared/errors';
+import { appStreamUserId } from '../shared/appstream-user';
+import { log } from '../shared/log';
+import type { AssignmentRecord, AssignmentStatus } from '../shared/store/assignments';
+import { toQueueEntry } from '../shared/store/assignments';
+import type { AuditEvent } from '../shared/store/audit';
+import { auditEvent } from '../shared/store/audit';
+import { caseFacts, type CaseRecord, type ClaimableCase } from '../shared/store/cases';
+import type { ClaimInput, ClaimResult } from '../shared/store/claims';
+import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyRecord } from '../shared/store/idempotency';
+import type { Page } from '../shared/store/page';
+import type { ReaderRecord } from '../shared/store/readers';
+import type { ReadAction, ReadRecord } from '../shared/store/reads';
+import type { SessionRecord } from '../shared/store/sessions';
+import type { ReadSave, SaveRejected } from '../shared/store/submissions';
+import { decideCaseOutcome } from '../shared/workflow/case-outcome';
+
+// ---------------------------------------------------------------------------------------------
+// Ports.
+
+/** The reading table as this API uses it (wired to ../shared/store in deps.ts). */
+export interface ReaderStore {
+  ensureReader(r: { readerId: string; email?: string; at: string }): Promise<ReaderRecord>;
+  queuePage(readerId: string, opts: { limit: number; cursor?: string; status?: AssignmentStatus }): Promise<Page<AssignmentRecord>>;
+  firstOpenAssignment(readerId: string): Promise<AssignmentRecord | undefined>;
+  listClaimable(readerId: string, opts: { pageSize: number; startKey?: Record<string, unknown> }): Promise<{ cases: ClaimableCase[]; next?: Record<string, unknown> }>;
+  claimSlot(input: ClaimInput): Promise<ClaimResult>;
+  assignmentsOf(caseId: string, readerId: string): Promise<AssignmentRecord[]>;
+  getCase(caseId: string): Promise<CaseRecord | undefined>;
+  getRead(caseId: string, readerId: string, readNo: number): Promise<ReadRecord | undefined>;
+  listReads(caseId: string): Promise<ReadRecord[]>;
+  getIdempotency(readerId: string, key: string): Promise<IdempotencyRecord | undefined>;
+  writeReadSave(save: ReadSave): Promise<SaveRejected | undefined>;
+  recordSession(session: SessionRecord, audit: AuditEvent): Promise<void>;
+}
+
+export interface StreamingUrlIssuer {
+  /** A streaming URL for this AppStream user, with `sessionContext` as the URL's SessionContext. */
+  issue(input: { userId: string; sessionContext: string; validitySeconds: number }): Promise<{ url: string; expiresAt: Date }>;
+}
+
+export interface ReaderApiDeps {
+  store: ReaderStore;
+  streaming: StreamingUrlIssuer;
+  reading: ReadingConfig;
+  streamingUrlValiditySeconds: number;
+  sessionMaxSeconds: number;
+  now: () => Date;
+  /** Random opaque id (session ids). */
+  newId: () => string;
+  /** [0, 1), to spread concurrent claimers over the claimable cases. */
+  random: () => number;
+}
+
+/** What a use case answers; the handler turns it into the HTTP response. */
+export interface CoreResult {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /me
+
+export async function getMe(deps: ReaderApiDeps, p: Principal): Promise<CoreResult> {
+  const roles = [...p.roles].sort();
+  // Readers get a profile on first sight so that coordinators can assign to them before they claim.
+  const profile = p.roles.has('reader') ? await deps.store.ensureReader({ readerId: p.sub, email: p.email, at: deps.now().toISOString() }) : undefined;
+  return {
+    status: 200,
+    body: {
+      readerId: p.sub,
+      email: p.email,
+      roles,
+      progress: profile ? { open: profile.openCount, submitted: profile.submittedCount } : undefined,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /queue
+
+export const QUEUE_STATUSES: readonly AssignmentStatus[] = ['in_progress', 'pending', 'submitted'];
+
+export async function getQueue(deps: ReaderApiDeps, p: Principal, q: { limit: number; cursor?: string; status?: string }): Promise<CoreResult> {
+  requireRole(p, 'reader');
+  if (q.status !== undefined && !(QUEUE_STATUSES as readonly string[]).includes(q.status)) {
+    throw new ValidationError('status', 'enum', `status: must be one of ${QUEUE_STATUSES.join(', ')}`);
+  }
+  const page = await deps.store.queuePage(p.sub, { limit: q.limit, cursor: q.cursor, status: q.status as AssignmentStatus | undefined });
+  return { status: 200, body: { items: page.items.map(toQueueEntry), ...(page.cursor ? { cursor: page.cursor } : {}) } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /queue/next
+
+/** Cases read per claimable page, and how hard to try before giving up under contention. */
+const CLAIM_PAGE = 50;
+const CLAIM_CASES_PER_ROUND = 5;
+const CLAIM_RETRIES_PER_CASE = 3;
+const CLAIM_MAX_ROUNDS = 20;
+const CLAIM_MAX_PAGES = 200;
+
+export async function claimNext(deps: ReaderApiDeps, p: Principal): Promise<CoreResult> {
+  requireRole(p, 'reader');
+  const own = await deps.store.firstOpenAssignment(p.sub);
+  if (own) return { status: 200, body: { assignment: toQueueEntry(own), claimed: false } };
+
+  const { readsPerCase, maxOpenPerReader } = deps.reading.assignment;
+  const claimable = (c: ClaimableCase) => c.state === 'open' && c.assignedCount < readsPerCase && !c.readers.includes(p.sub);
+  let startKey: Record<string, unknown> | undefined;
+  let contended = 0;
+  for (let pages = 0; pages < CLAIM_MAX_PAGES && contended < CLAIM_MAX_ROUNDS; pages++) {
+    const { cases, next } = await deps.store.listClaimable(p.sub, { pageSize: CLAIM_PAGE, startKey });
+    if (cases.length === 0) {
+      if (!next) break;
+      startKey = next; // a page of cases this reader already holds: keep going
+      continue;
+    }
+    // Random order: a hundred readers pressing "next" together should not all race for the oldest case.
+    // A few cases per listing, and a fresh listing as soon as one turns out full: under contention
+    // the listing goes stale fast, and full cases leave the claimable index.
+    for (const listed of shuffled(cases, deps.random).slice(0, CLAIM_CASES_PER_ROUND)) {
+      let c: ClaimableCase = listed;
+      for (let retry = 0; retry < CLAIM_RETRIES_PER_CASE && claimable(c); retry++) {
+        const outcome = await deps.store.claimSlot({ case: c, readerId: p.sub, readsPerCase, maxOpenPerReader, at: deps.now().toISOString(), assignedBy: 'self' });
+        if (outcome.result === 'claimed') return { status: 200, body: { assignment: toQueueEntry(outcome.assignment), claimed: true } };
+        if (outcome.result === 'reader_full') {
+          throw new ConflictError(`You already have ${maxOpenPerReader} open cases; submit one before taking another.`, 'workload_cap');
+        }
+        // Lost a race for this case: retry it as it is now while it still has a slot for us.
+        if (!outcome.now) break;
+        c = outcome.now;
+      }
+      if (c.assignedCount >= readsPerCase) break;
+    }
+    // The cases tried went to others meanwhile: list again from the start.
+    contended++;
+    startKey = undefined;
+  }
+  if (contended >= CLAIM_MAX_ROUNDS) {
+    // Not a client mistake, but not a failure either: the portal retries after a moment.
+    throw new AppError(503, 'busy', 'Many readers are taking cases right now; try again in a few seconds.');
+  }
+  return { status: 200, body: { assignment: null, claimed: false, message: 'No case is waiting for you right now.' } };
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assignment check shared by the case-scoped routes.
+
+/** The caller's current assignment on the case (a repeat supersedes the first read), or 403. */
+async function requireAssignment(deps: ReaderApiDeps, p: Principal, caseId: string): Promise<AssignmentRecord> {
+  requireRole(p, 'reader');
+  const assignment = (await deps.store.assignmentsOf(caseId, p.sub)).at(-1);
+  if (!assignment) throw new ForbiddenError('You are not assigned to this case.');
+  return assignment;
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /cases/{caseId}/session
+
+export async function openSession(deps: ReaderApiDeps, p: Principal, caseId: string): Promise<CoreResult> {
+  const assignment = await requireAssignment(deps, p, caseId);
+  const userId = appStreamUserId(p.sub);
+  const sessionId = deps.newId();
+  const { url, expiresAt } = await deps.streaming.issue({ userId, sessionContext: sessionId, validitySeconds: deps.streamingUrlValiditySeconds });
+  const now = deps.now();
+  const session: SessionRecord = {
+    sessionId,
+    readerId: p.sub,
+    appStreamUserId: userId,
+    caseId,
+    readNo: assignment.readNo,
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + (deps.streamingUrlValiditySeconds + deps.sessionMaxSeconds) * 1000).toISOString(),
+  };
+  await deps.store.recordSession(session, auditEvent({ at: session.createdAt, actor: p.sub, action: 'session_issued', caseId, sessionId }));
+  log.info('session issued', { caseId, sessionId });
+  return { status: 201, body: { streamingUrl: url, expiresAt: expiresAt.toISOString() } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /cases/{caseId}/read
+
+const EMPTY_ANSWERS: NormalisedAnswers = { eyes: {}, participant: {} };
+export const etag = (version: number) => `"${version}"`;
+
+/** The caller's read as they see it, with what the form needs from the case. */
+function readView(deps: ReaderApiDeps, c: CaseRecord, a: AssignmentRecord, read: ReadRecord | undefined) {
+  return {
+    caseId: c.caseId,
+    version: read?.version ?? 0,
+    status: read?.status ?? 'not_started',
+    editable: isEditable(c, a, read),
+    answers: read?.answers ?? EMPTY_ANSWERS,
+    formId: read?.formId ?? deps.reading.form.formId,
+    formVersion: read?.formVersion ?? deps.reading.form.formVersion,
+    facts: { octPresent: c.octPresent, eyes: c.eyes.length > 0 ? c.eyes : deps.reading.form.eyes },
+    ...(c.context ? { context: c.context } : {}),
+    ...(read ? { updatedAt: read.updatedAt } : {}),
+    ...(read?.submittedAt ? { submittedAt: read.submittedAt } : {}),
+  };
+}
+
+/** Drafts are always editable; a submitted first read only while the case waits for its other reads. */
+function isEditable(c: CaseRecord, a: AssignmentRecord, read: ReadRecord | undefined): boolean {
+  return read?.status !== 'submitted' || (a.readNo === 1 && c.state === 'open');
+}
+
+async function caseOf(deps: ReaderApiDeps, caseId: string): Promise<CaseRecord> {
+  const c = await deps.store.getCase(caseId);
+  // An assignment without its case means the data is inconsistent: a server error, not the client's.
+  if (!c) throw new Error(`assignment without case ${caseId}`);
+  return c;
+}
+
+export async function getRead(deps: ReaderApiDeps, p: Principal, caseId: string): Promise<CoreResult> {
+  const assignment = await requireAssignment(deps, p, caseId);
+  const [c, read] = await Promise.all([caseOf(deps, caseId), deps.store.getRead(caseId, p.sub, assignment.readNo)]);
+  return { status: 200, body: readView(deps, c, assignment, read), headers: { etag: etag(read?.version ?? 0) } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// PUT /cases/{caseId}/read
+
+export interface PutReadInput {
+  caseId: string;
+  body: Record<string, unknown>;
+  /** The raw If-Match header. */
+  ifMatch?: string;
+  /** The raw Idempotency-Key header. */
+  idempotencyKey?: string;
+}
+
+const IF_MATCH = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/;
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
+const BODY_KEYS = ['answers', 'submit'];
+const SAVE_ATTEMPTS = 5;
+
+class PreconditionRequiredError extends AppError {
+  constructor() {
+    super(428, 'precondition_required', 'If-Match: required when the read already exists; send the version you edited (the ETag of GET /cases/{caseId}/read).', {
+      field: 'If-Match',
+      rule: 'required',
+    });
+  }
+}
+
+function parsePutRead(input: PutReadInput): { answers: unknown; submit: boolean; expected?: number; key?: string } {
+  for (const k of Object.keys(input.body)) {
+    if (!BODY_KEYS.includes(k)) throw new ValidationError(k.slice(0, 64), 'unknown', `${k.slice(0, 64)}: is not a field of a read (expected answers, submit)`);
+  }
+  if (!('answers' in input.body)) throw new ValidationError('answers', 'required', 'answers: is required ({ eyes, participant })');
+  const submit = input.body.submit ?? false;
+  if (typeof submit !== 'boolean') throw new ValidationError('submit', 'type', 'submit: must be true or false');
+  let expected: number | undefined;
+  if (input.ifMatch !== undefined) {
+    const m = IF_MATCH.exec(input.ifMatch);
+    if (!m) throw new ValidationError('If-Match', 'format', 'If-Match: must be the version you edited, e.g. "3"');
+    expected = Number(m[1]);
+  }
+  if (input.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(input.idempotencyKey)) {
+    throw new ValidationError('Idempotency-Key', 'format', 'Idempotency-Key: must be 1–128 characters of letters, digits, . _ : -');
+  }
+  return { answers: input.body.answers, submit, expected, key: input.idempotencyKey };
+}
+
+const replay = (r: IdempotencyRecord): CoreResult => ({ status: r.statusCode, body: r.body, headers: { ...r.headers, 'idempotent-replayed': 'true' } });
+
+export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadInput): Promise<CoreResult> {
+  const req = parsePutRead(input);
+  const initial = await requireAssignment(deps, p, input.caseId);
+  // What makes "the same request": a key reused for a different one is refused, not replayed.
+  const requestHash = createHash('sha256').update(JSON.stringify([input.caseId, req.expected ?? null, input.body])).digest('hex');
+  const replayIfStored = async () => {
+    if (!req.key) return undefined;
+    const stored = await deps.store.getIdempotency(p.sub, req.key);
+    if (!stored) return undefined;
+    if (stored.requestHash !== requestHash) {
+      throw new AppError(422, 'idempotency_key_reused', 'Idempotency-Key: was already used for a different request; use a new key for a new change.', {
+        field: 'Idempotency-Key',
+        rule: 'reused',
+      });
+    }
+    return replay(stored);
+  };
+
+  let assignment = initial;
+  for (let attempt = 1; ; attempt++) {
+    const replayed = await replayIfStored();
+    if (replayed) return replayed;
+    const plan = await planSave(deps, p, input.caseId, assignment, req, requestHash);
+    const rejected = await deps.store.writeReadSave(plan.save);
+    if (!rejected) {
+      if (plan.save.outcome) log.info('case completed', { caseId: input.caseId, outcome: plan.save.outcome.decision.kind });
+      return plan.result;
+    }
+    // Lost a race. A retry of this very request may have won it: answer as it did.
+    const again = await replayIfStored();
+    if (again) return again;
+    if (rejected.failed.has('read')) {
+      const current = await deps.store.getRead(input.caseId, p.sub, assignment.readNo);
+      throw new PreconditionFailedError(current?.version ?? 0);
+    }
+    if (attempt >= SAVE_ATTEMPTS) throw new ConflictError('The case changed while saving; reload it and save again.');
+    // The case count, another read or the assignment moved under us: plan again from fresh state.
+    assignment = await requireAssignment(deps, p, input.caseId);
+  }
+}
+
+async function planSave(
+  deps: ReaderApiDeps,
+  p: Principal,
+  caseId: string,
+  assignment: AssignmentRecord,
+  req: ReturnType<typeof parsePutRead>,
+  requestHash: string,
+): Promise<{ save: ReadSave; result: CoreResult }> {
+  const [c, current] = await Promise.all([caseOf(deps, caseId), deps.store.getRead(caseId, p.sub, assignment.readNo)]);
+
+  // Preconditions first: a client editing an old version must not learn about validation of it.
+  if (current && req.expected === undefined) throw new PreconditionRequiredError();
+  if ((current?.version ?? 0) !== (req.expected ?? 0)) throw new PreconditionFailedError(current?.version ?? 0);
+  if (current?.status === 'submitted') {
+    if (!req.submit) throw new ConflictError('This read was submitted; an amendment must be submitted again (submit: true).', 'already_submitted');
+    if (!isEditable(c, assignment, current)) throw new ConflictError('This case is closed for amendments: all its reads are in.', 'read_locked');
+  }
+
+  const checked = validateAnswers(deps.reading.form, req.answers, caseFacts(c), { mode: req.submit ? 'submit' : 'draft' });
+  if (!checked.ok) {
+    const errors = checked.errors.map((e) => ({ ...e, path: e.path === '$' ? 'answers' : `answers.${e.path}` }));
+    const first = errors[0];
+    throw new ValidationError(first.path, first.rule, `${first.path}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`, errors);
+  }
+
+  const at = deps.now().toISOString();
+  const firstSubmission = req.submit && current?.status !== 'submitted';
+  const read: ReadRecord = {
+    caseId,
+    readerId: p.sub,
+    readNo: assignment.readNo,
+    version: (current?.version ?? 0) + 1,
+    status: req.submit ? 'submitted' : 'draft',
+    answers: checked.value,
+    formId: deps.reading.form.formId,
+    formVersion: deps.reading.form.formVersion,
+    createdAt: current?.createdAt ?? at,
+    updatedAt: at,
+    ...(firstSubmission ? { submittedAt: at } : current?.submittedAt ? { submittedAt: current.submittedAt } : {}),
+  };
+  const action: ReadAction = current?.status === 'submitted' ? 'amend' : req.submit ? 'submit' : 'save';
+  const save: ReadSave = { read, action, audit: [] };
+
+  if (firstSubmission) {
+    save.assignment = { record: assignment, from: assignment.status, to: 'submitted' };
+    save.countReaderSubmission = true;
+    save.audit!.push(auditEvent({ at, actor: p.sub, action: 'read_submitted', caseId, detail: { version: read.version } }));
+    // Only first reads count toward the case's k; hidden repeats are for intra-reader agreement.
+    if (assignment.readNo === 1) {
+      save.countCaseSubmission = c;
+      if (c.submittedCount + 1 >= deps.reading.assignment.readsPerCase) save.outcome = await decide(deps, c, read);
+    }
+  } else if (action === 'amend') {
+    save.audit!.push(auditEvent({ at, actor: p.sub, action: 'read_amended', caseId, detail: { version: read.version } }));
+  } else if (assignment.status === 'pending') {
+    save.assignment = { record: assignment, from: 'pending', to: 'in_progress' };
+  }
+
+  const view = readView(deps, { ...c, state: save.outcome ? (save.outcome.decision.kind === 'final' ? 'final' : 'adjudication') : c.state }, assignment, read);
+  const result: CoreResult = { status: read.version === 1 ? 201 : 200, body: view, headers: { etag: etag(read.version) } };
+  if (req.key) {
+    save.idempotency = {
+      readerId: p.sub,
+      key: req.key,
+      requestHash,
+      statusCode: result.status,
+      body: result.body,
+      headers: result.headers,
+      createdAt: at,
+      ttl: Math.floor(Date.parse(at) / 1000) + IDEMPOTENCY_TTL_SECONDS,
+    };
+  }
+  return { save, result };
+}
+
+/** The k-th first read is in: decide the case on all its submitted first reads. */
+async function decide(deps: ReaderApiDeps, c: CaseRecord, mine: ReadRecord): Promise<ReadSave['outcome']> {
+  const others = (await deps.store.listReads(c.caseId)).filter((r) => r.readNo === 1 && r.status === 'submitted' && r.readerId !== mine.readerId);
+  // Stable order (by reader id) so that re-deciding the same reads gives the same pair.
+  const reads = [...others, mine].sort((a, b) => (a.readerId < b.readerId ? -1 : a.readerId > b.readerId ? 1 : 0));
+  const decision = decideCaseOutcome(deps.reading, c.caseId, caseFacts(c), reads);
+  return { decision, decidedOn: others };
+}

@@ -1,0 +1,102 @@
+/**
+ * Registering a case from its manifest. Every manifest event ends in exactly one of: the case
+ * registered or updated, a stale duplicate ignored, or a rejection stored with its reasons (shown in
+ * /progress). A bad manifest is never dropped silently, and never throws: only infrastructure
+ * failures throw (so that Lambda retries the event).
+ *
+ * Existence of the named files is checked by listing the case prefix (ListObjectsV2): the function
+ * never opens an image, so its role needs no read access to scan data beyond manifests.
+ */
+import { CASE_ID } from '../shared/http';
+import { log } from '../shared/log';
+import type { AuditEvent } from '../shared/store/audit';
+import { auditEvent } from '../shared/store/audit';
+import type { CaseRejection, ManifestContent } from '../shared/store/cases';
+import { MANIFEST_NAME, MAX_MANIFEST_BYTES, ManifestSchema } from './manifest';
+
+export interface ManifestObjects {
+  /** The manifest's text; 'too_large' above `maxBytes`; undefined if it no longer exists. */
+  readManifest(key: string, maxBytes: number): Promise<string | 'too_large' | undefined>;
+  /** Every object under `prefix`: key relative to the prefix → size in bytes. */
+  listCase(prefix: string): Promise<Map<string, number>>;
+}
+
+export interface CaseRegistry {
+  register(manifest: ManifestContent, at: string, sequencer: string): Promise<'created' | 'updated' | 'stale'>;
+  reject(rejection: CaseRejection, audit: AuditEvent): Promise<void>;
+  audit(event: AuditEvent): Promise<void>;
+}
+
+export interface RegisterDeps {
+  objects: ManifestObjects;
+  registry: CaseRegistry;
+  now: () => Date;
+}
+
+export type Reason = CaseRejection['reasons'][number];
+export type RegisterOutcome =
+  | { result: 'created' | 'updated' | 'stale'; caseId: string }
+  | { result: 'rejected'; caseId: string; reasons: Reason[] }
+  | { result: 'ignored'; why: 'not_a_manifest' | 'gone' };
+
+const MANIFEST_KEY = new RegExp(`^cases/([^/]+)/${MANIFEST_NAME.replace('.', '\\.')}$`);
+
+/** S3 sequencers are hex of varying length; the larger value is the later event. Pad to compare as strings. */
+export const normaliseSequencer = (s: string | undefined) => (s ?? '').toUpperCase().padStart(64, '0');
+
+export async function registerManifest(deps: RegisterDeps, input: { key: string; sequencer: string }): Promise<RegisterOutcome> {
+  const match = MANIFEST_KEY.exec(input.key);
+  if (!match) return { result: 'ignored', why: 'not_a_manifest' };
+  const folder = match[1];
+  const at = deps.now().toISOString();
+  const reject = async (caseId: string, reasons: Reason[]): Promise<RegisterOutcome> => {
+    await deps.registry.reject({ caseId, at, manifestKey: input.key, reasons }, auditEvent({ at, actor: 'system', action: 'manifest_rejected', caseId, detail: { reasons: reasons.length } }));
+    log.warn('manifest rejected', { caseId, reasons: reasons.length, firstRule: reasons[0]?.rule });
+    return { result: 'rejected', caseId, reasons };
+  };
+
+  if (!CASE_ID.test(folder)) {
+    // Still recorded (under the folder name, cut to a safe length) so the coordinator sees it.
+    return reject(folder.slice(0, 64), [{ field: 'key', rule: 'case_id', message: `the case folder name must match ${CASE_ID}` }]);
+  }
+  const text = await deps.objects.readManifest(input.key, MAX_MANIFEST_BYTES);
+  if (text === undefined) return { result: 'ignored', why: 'gone' };
+  if (text === 'too_large') return reject(folder, [{ field: 'manifest', rule: 'max_size', message: `the manifest must be at most ${MAX_MANIFEST_BYTES} bytes` }]);
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return reject(folder, [{ field: 'manifest', rule: 'json', message: 'the manifest is not valid JSON' }]);
+  }
+  const parsed = ManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    return reject(
+      folder,
+      parsed.error.issues.slice(0, 50).map((i) => {
+        const field = i.path.length > 0 ? i.path.join('.') : 'manifest';
+        return { field, rule: i.code, message: `${field}: ${i.message}` };
+      }),
+    );
+  }
+  const manifest = parsed.data;
+  if (manifest.caseId !== folder) {
+    return reject(folder, [{ field: 'caseId', rule: 'matches_folder', message: `caseId: must equal the case folder name '${folder}'` }]);
+  }
+
+  const present = await deps.objects.listCase(`cases/${folder}/`);
+  const reasons: Reason[] = [];
+  manifest.files.forEach((f, i) => {
+    const size = present.get(f.key);
+    if (size === undefined) reasons.push({ field: `files.${i}.key`, rule: 'missing', message: `files.${i}.key: '${f.key}' is not in the case folder` });
+    else if (f.bytes !== undefined && f.bytes !== size) reasons.push({ field: `files.${i}.bytes`, rule: 'size', message: `files.${i}.bytes: is ${f.bytes} but the object has ${size}` });
+  });
+  if (reasons.length > 0) return reject(folder, reasons.slice(0, 50));
+
+  const result = await deps.registry.register({ caseId: manifest.caseId, files: manifest.files, context: manifest.context }, at, normaliseSequencer(input.sequencer));
+  if (result !== 'stale') {
+    await deps.registry.audit(auditEvent({ at, actor: 'system', action: 'case_registered', caseId: manifest.caseId, detail: { files: manifest.files.length, result } }));
+  }
+  log.info('manifest applied', { caseId: manifest.caseId, result, files: manifest.files.length });
+  return { result, caseId: manifest.caseId };
+}

@@ -1,0 +1,57 @@
+/**
+ * The case manifest: `cases/<caseId>/manifest.json` in the scans bucket, uploaded after the
+ * case's files (the study CLI does this). Example:
+ *
+ *   { "caseId": "K2024-000123",
+ *     "files": [ { "key": "fundus/OD.jpg", "exam": "fundus", "eye": "OD", "bytes": 2450123 },
+ *                { "key": "oct/OS.dcm",    "exam": "oct",    "eye": "OS" },
+ *                { "key": "va.json",       "exam": "va",     "eye": null } ],
+ *     "context": { "ageBand5y": "60-64", "bcvaOD": 0.8, "iopOD": 15 } }
+ *
+ * File keys are relative to `cases/<caseId>/`; `context` holds read-only values for the form's
+ * context panel (no identifiers: the CLI's de-identification gate runs before upload).
+ */
+import { z } from 'zod';
+import { EYES } from '../../lib/config/reading';
+import { CASE_ID } from '../shared/http';
+import { EXAMS } from '../shared/store/cases';
+
+export const MANIFEST_NAME = 'manifest.json';
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+export const MAX_FILES = 1000;
+const MAX_CONTEXT_ENTRIES = 50;
+
+const RelativeKeySchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((k) => !/[\u0000-\u001f\u007f\\]/.test(k), 'must not contain control characters or backslashes')
+  .refine((k) => !k.startsWith('/') && k.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'), "must be relative to the case folder, without '', '.' or '..' segments")
+  .refine((k) => k !== MANIFEST_NAME, 'must not name the manifest itself');
+
+export const ManifestFileSchema = z.strictObject({
+  key: RelativeKeySchema,
+  exam: z.enum(EXAMS),
+  eye: z.enum(EYES).nullable().default(null),
+  bytes: z.number().int().min(0).max(5 * 1024 ** 4).optional(),
+});
+
+export const ManifestSchema = z.strictObject({
+  caseId: z.string().regex(CASE_ID, `must match ${CASE_ID}`),
+  files: z
+    .array(ManifestFileSchema)
+    .min(1)
+    .max(MAX_FILES)
+    .superRefine((files, ctx) => {
+      const seen = new Set<string>();
+      files.forEach((f, i) => {
+        if (seen.has(f.key)) ctx.addIssue({ code: 'custom', path: [i, 'key'], message: 'is listed twice' });
+        seen.add(f.key);
+      });
+    }),
+  context: z
+    .record(z.string().regex(/^[a-z][A-Za-z0-9]{0,63}$/, 'must be a camelCase name'), z.union([z.string().max(200), z.number().finite(), z.boolean(), z.null()]))
+    .refine((c) => Object.keys(c).length <= MAX_CONTEXT_ENTRIES, `must have at most ${MAX_CONTEXT_ENTRIES} entries`)
+    .optional(),
+});
+export type Manifest = z.output<typeof ManifestSchema>;

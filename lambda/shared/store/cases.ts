@@ -1,0 +1,277 @@
+/**
+ * Cases (`CASE#<id>` / `META`) and rejected manifests (`CASE#<id>` / `REJECTED#<at>`).
+ *
+ * A case carries what the manifest said (files, exams, eyes, context panel values), its reading
+ * state and two counters that only ever move inside transactions: `assignedCount` (first-read slots
+ * taken, never above readsPerCase) and `submittedCount` (first reads submitted). `readers` is the
+ * string set of readers holding a first-read slot: "claim next" filters on it and the claim's
+ * condition re-checks it, so no reader ever holds two slots of one case.
+ */
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Eye } from '../../../lib/config/reading';
+import type { CaseFacts } from '../domain/form-validator';
+import { keys } from './keys';
+import { isConditionFailed, recordOf, type LabelledTx } from './table';
+
+export const EXAMS = ['fundus', 'oct', 'va', 'iop', 'refraction', 'slitlamp', 'other'] as const;
+export type Exam = (typeof EXAMS)[number];
+export type CaseState = 'open' | 'adjudication' | 'final';
+
+export interface CaseFile {
+  /** Relative to the case prefix `cases/<caseId>/`. */
+  key: string;
+  exam: Exam;
+  eye: Eye | null;
+  bytes?: number;
+}
+
+/** Read-only values shown beside the form (VA, IOP …); no identifiers. */
+export type ContextValues = Record<string, string | number | boolean | null>;
+
+export interface CaseRecord {
+  caseId: string;
+  files: CaseFile[];
+  exams: Exam[];
+  /** Eyes imaged (from the files' laterality); empty when no file names an eye. */
+  eyes: Eye[];
+  octPresent: boolean;
+  context?: ContextValues;
+  state: CaseState;
+  assignedCount: number;
+  submittedCount: number;
+  /** Readers holding a first-read slot. */
+  readers: string[];
+  registeredAt: string;
+  updatedAt: string;
+  /** S3 event sequencer of the manifest that last wrote the case (orders duplicate/late events). */
+  manifestSequencer: string;
+}
+
+export interface CaseRejection {
+  caseId: string;
+  at: string;
+  manifestKey: string;
+  reasons: Array<{ field: string; rule: string; message: string }>;
+}
+
+/** The facts a case gives the form validator and discordance (visibleIf `octPresent`, imaged eyes). */
+export function caseFacts(c: Pick<CaseRecord, 'octPresent' | 'eyes'>): CaseFacts {
+  return { octPresent: c.octPresent, ...(c.eyes.length > 0 ? { eyes: c.eyes } : {}) };
+}
+
+export function fromCaseItem(item: Record<string, unknown>): CaseRecord {
+  const r = recordOf<CaseRecord & { readers?: Set<string> | string[] }>(item);
+  return { ...r, readers: [...(r.readers ?? [])] };
+}
+
+export async function getCase(db: DynamoDBDocumentClient, tableName: string, caseId: string): Promise<CaseRecord | undefined> {
+  const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.case(caseId), ConsistentRead: true }));
+  return out.Item ? fromCaseItem(out.Item) : undefined;
+}
+
+export interface ManifestContent {
+  caseId: string;
+  files: CaseFile[];
+  context?: ContextValues;
+}
+
+function described(m: ManifestContent) {
+  const eyes = [...new Set(m.files.map((f) => f.eye).filter((e): e is Eye => e !== null))].sort();
+  const exams = [...new Set(m.files.map((f) => f.exam))].sort();
+  return { files: m.files, exams, eyes, octPresent: exams.includes('oct'), context: m.context };
+}
+
+/**
+ * Registers a case from a valid manifest, or updates what the manifest describes. Reading state
+ * (counters, readers, state, the claimable index entry) is set only on creation, so re-registering
+ * a case that already has reads keeps them. A manifest event older than the one already applied
+ * (S3 may deliver late or twice) changes nothing: 'stale'.
+ */
+export async function registerCase(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  manifest: ManifestContent,
+  at: string,
+  sequencer: string,
+): Promise<'created' | 'updated' | 'stale'> {
+  const d = described(manifest);
+  try {
+    await db.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...keys.case(manifest.caseId),
+          ...keys.casesByState('open', at, manifest.caseId),
+          ...keys.claimable(at, manifest.caseId),
+          type: 'case',
+          caseId: manifest.caseId,
+          ...d,
+          state: 'open',
+          assignedCount: 0,
+          submittedCount: 0,
+          registeredAt: at,
+          updatedAt: at,
+          manifestSequencer: sequencer,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return 'created';
+  } catch (e) {
+    if (!isConditionFailed(e)) throw e;
+  }
+  try {
+    await db.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.case(manifest.caseId),
+        UpdateExpression: `SET files = :files, exams = :exams, eyes = :eyes, octPresent = :oct, updatedAt = :at, manifestSequencer = :seq ${
+          d.context ? ', #context = :context' : 'REMOVE #context'
+        }`,
+        ConditionExpression: 'attribute_exists(pk) AND manifestSequencer < :seq',
+        ExpressionAttributeNames: { '#context': 'context' },
+        ExpressionAttributeValues: {
+          ':files': d.files,
+          ':exams': d.exams,
+          ':eyes': d.eyes,
+          ':oct': d.octPresent,
+          ':at': at,
+          ':seq': sequencer,
+          ...(d.context ? { ':context': d.context } : {}),
+        },
+      }),
+    );
+    return 'updated';
+  } catch (e) {
+    if (isConditionFailed(e)) return 'stale';
+    throw e;
+  }
+}
+
+/** A rejected manifest, kept with its reasons (never overwritten: each rejection has its own time). */
+export function rejectionPutTx(tableName: string, r: CaseRejection): LabelledTx {
+  return { label: 'rejection', item: { Put: { TableName: tableName, Item: { ...keys.rejection(r.caseId, r.at), type: 'rejection', ...r } } } };
+}
+
+/** What claiming needs to know about a case. */
+export type ClaimableCase = Pick<CaseRecord, 'caseId' | 'assignedCount' | 'readers' | 'state'>;
+
+/**
+ * Cases with a free first-read slot that `readerId` does not hold, oldest first: one page of the
+ * sparse `CLAIMABLE` partition of gsi2, filtered on the `readers` set (the filter only trims the
+ * page; the claim's condition is what guarantees it). Only the slot attributes are read.
+ */
+export async function listClaimable(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  readerId: string,
+  opts: { pageSize: number; startKey?: Record<string, unknown> },
+): Promise<{ cases: ClaimableCase[]; next?: Record<string, unknown> }> {
+  const out = await db.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: 'gsi2',
+      KeyConditionExpression: 'gsi2pk = :p',
+      FilterExpression: 'NOT contains(readers, :me) AND #state = :open',
+      ProjectionExpression: 'pk, sk, gsi2pk, gsi2sk, caseId, assignedCount, readers, #state',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: { ':p': 'CLAIMABLE', ':me': readerId, ':open': 'open' },
+      Limit: opts.pageSize,
+      ExclusiveStartKey: opts.startKey,
+    }),
+  );
+  const cases = (out.Items ?? []).map((i) => ({
+    caseId: i.caseId as string,
+    assignedCount: i.assignedCount as number,
+    readers: [...((i.readers as Set<string> | undefined) ?? [])],
+    state: i.state as CaseState,
+  }));
+  return { cases, next: out.LastEvaluatedKey };
+}
+
+/**
+ * Takes one first-read slot of a case for `readerId`. Optimistic on the count seen when the case
+ * was listed (so the update knows whether it takes the last slot and must leave the claimable
+ * index), and on the reader not already holding a slot. Both hold under any concurrency: a claim
+ * that lost a race fails here and the caller tries another case.
+ */
+export function takeSlotTx(tableName: string, c: Pick<CaseRecord, 'caseId' | 'assignedCount'>, readerId: string, readsPerCase: number, at: string): LabelledTx {
+  const last = c.assignedCount + 1 >= readsPerCase;
+  return {
+    label: 'case',
+    item: {
+      Update: {
+        TableName: tableName,
+        Key: keys.case(c.caseId),
+        UpdateExpression: `SET assignedCount = :next, updatedAt = :at ADD readers :me${last ? ' REMOVE gsi2pk, gsi2sk' : ''}`,
+        ConditionExpression: 'assignedCount = :seen AND assignedCount < :k AND #state = :open AND NOT contains(readers, :reader)',
+        // A lost race returns the case as it is now, so the claimer can retry it without re-listing.
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: {
+          ':next': c.assignedCount + 1,
+          ':seen': c.assignedCount,
+          ':k': readsPerCase,
+          ':open': 'open',
+          ':me': new Set([readerId]),
+          ':reader': readerId,
+          ':at': at,
+        },
+      },
+    },
+  };
+}
+
+/**
+ * Counts one more submitted first read, optimistic on the count seen; when `close` is given the
+ * same update moves the case out of `open` (the k-th read arrived), in the transaction that also
+ * writes the adjudication task or the final grade.
+ */
+export function countSubmissionTx(
+  tableName: string,
+  c: Pick<CaseRecord, 'caseId' | 'submittedCount' | 'registeredAt'>,
+  at: string,
+  close?: CaseState,
+): LabelledTx {
+  const names: Record<string, string> = { '#state': 'state' };
+  const values: Record<string, unknown> = { ':seen': c.submittedCount, ':next': c.submittedCount + 1, ':open': 'open', ':at': at };
+  let update = 'SET submittedCount = :next, updatedAt = :at';
+  if (close) {
+    update += ', #state = :state, gsi1sk = :gsk';
+    values[':state'] = close;
+    values[':gsk'] = keys.casesByState(close, c.registeredAt, c.caseId).gsi1sk;
+  }
+  return {
+    label: 'case',
+    item: {
+      Update: {
+        TableName: tableName,
+        Key: keys.case(c.caseId),
+        UpdateExpression: update,
+        ConditionExpression: 'submittedCount = :seen AND #state = :open',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      },
+    },
+  };
+}
+
+/** Rejected manifests, newest first (for /progress). */
+export async function listRejections(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  opts: { limit: number; startKey?: Record<string, unknown> },
+): Promise<{ items: CaseRejection[]; next?: Record<string, unknown> }> {
+  const out = await db.send(
+    new QueryCommand({
+      TableName: tableName,
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :p',
+      ExpressionAttributeValues: { ':p': 'REJECTIONS' },
+      ScanIndexForward: false,
+      Limit: opts.limit,
+      ExclusiveStartKey: opts.startKey,
+    }),
+  );
+  return { items: (out.Items ?? []).map((i) => recordOf<CaseRejection>(i)), next: out.LastEvaluatedKey };
+}

@@ -1,0 +1,73 @@
+/**
+ * Reader profiles (`READER#<sub>` / `PROFILE`, gsi2 `READERS`) with workload counters that move
+ * only inside the transactions that create or submit assignments: `openCount` (assigned, not yet
+ * submitted; capped by maxOpenPerReader) and `submittedCount`.
+ */
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { keys } from './keys';
+import { recordOf, type LabelledTx } from './table';
+
+export interface ReaderRecord {
+  readerId: string;
+  email?: string;
+  site?: string;
+  openCount: number;
+  submittedCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// Every write to a profile (re)states its identity and index keys, so whichever write comes first
+// creates a complete profile.
+const IDENTITY = 'readerId = :r, gsi2pk = :gpk, gsi2sk = :r, createdAt = if_not_exists(createdAt, :at), updatedAt = :at';
+const identityValues = (readerId: string, at: string) => ({ ':r': readerId, ':gpk': keys.readerIndex(readerId).gsi2pk, ':at': at });
+
+/** Creates the profile on first sight (GET /me) and keeps the e-mail current; returns the profile. */
+export async function ensureReader(db: DynamoDBDocumentClient, tableName: string, r: { readerId: string; email?: string; at: string }): Promise<ReaderRecord> {
+  const out = await db.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: keys.reader(r.readerId),
+      UpdateExpression: `SET ${IDENTITY}, openCount = if_not_exists(openCount, :zero), submittedCount = if_not_exists(submittedCount, :zero)${r.email ? ', email = :email' : ''}`,
+      ExpressionAttributeValues: { ...identityValues(r.readerId, r.at), ':zero': 0, ...(r.email ? { ':email': r.email } : {}) },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return recordOf<ReaderRecord>(out.Attributes!);
+}
+
+export async function getReader(db: DynamoDBDocumentClient, tableName: string, readerId: string): Promise<ReaderRecord | undefined> {
+  const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.reader(readerId), ConsistentRead: true }));
+  return out.Item ? recordOf<ReaderRecord>(out.Item) : undefined;
+}
+
+/** One more open assignment, unless the reader already has `maxOpen`. */
+export function openAssignmentTx(tableName: string, readerId: string, maxOpen: number, at: string): LabelledTx {
+  return {
+    label: 'reader',
+    item: {
+      Update: {
+        TableName: tableName,
+        Key: keys.reader(readerId),
+        UpdateExpression: `SET ${IDENTITY}, openCount = if_not_exists(openCount, :zero) + :one, submittedCount = if_not_exists(submittedCount, :zero)`,
+        ConditionExpression: 'attribute_not_exists(openCount) OR openCount < :max',
+        ExpressionAttributeValues: { ...identityValues(readerId, at), ':zero': 0, ':one': 1, ':max': maxOpen },
+      },
+    },
+  };
+}
+
+/** An open assignment was submitted. */
+export function submitAssignmentTx(tableName: string, readerId: string, at: string): LabelledTx {
+  return {
+    label: 'reader',
+    item: {
+      Update: {
+        TableName: tableName,
+        Key: keys.reader(readerId),
+        UpdateExpression: `SET ${IDENTITY}, openCount = if_not_exists(openCount, :one) - :one, submittedCount = if_not_exists(submittedCount, :zero) + :one`,
+        ExpressionAttributeValues: { ...identityValues(readerId, at), ':zero': 0, ':one': 1 },
+      },
+    },
+  };
+}

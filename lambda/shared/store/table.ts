@@ -1,0 +1,72 @@
+/**
+ * Transactions over the reading table, with cancellation reasons mapped back to the items that
+ * caused them, so a use case can tell "the version moved" from "someone else took the slot".
+ */
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+
+/** One item of a TransactWrite as the document client takes it (native JS values). */
+export type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/**
+ * A transaction item with a label, so that a cancellation can say which part failed. Builders in
+ * this folder may return either document-client items or low-level `TransactWriteItem`s whose
+ * values are native JS (as adjudications.ts/finals.ts do); both are sent through the document client.
+ */
+export interface LabelledTx {
+  label: string;
+  item: TxItem | TransactWriteItem;
+}
+
+/** Raw DynamoDB attribute values, as a cancellation returns an item (the document client does not convert errors). */
+export type RawItem = Record<string, { S?: string; N?: string; SS?: string[]; BOOL?: boolean }>;
+
+/** Why a transaction was cancelled: the reason code per label (`ConditionalCheckFailed`, `TransactionConflict` …). */
+export class TransactionCancelled extends Error {
+  constructor(
+    readonly reasons: ReadonlyMap<string, string>,
+    /** The current item, per label, for parts sent with `ReturnValuesOnConditionCheckFailure: 'ALL_OLD'`. */
+    readonly items: ReadonlyMap<string, RawItem> = new Map(),
+  ) {
+    super(`transaction cancelled: ${[...reasons].map(([l, r]) => `${l}=${r}`).join(', ')}`);
+    this.name = 'TransactionCancelled';
+  }
+
+  /** True when the item labelled `label` failed its condition. */
+  failed(label: string): boolean {
+    return this.reasons.get(label) === 'ConditionalCheckFailed';
+  }
+
+  /** True when nothing failed a condition: only conflicts with concurrent transactions (retry). */
+  get onlyConflicts(): boolean {
+    return [...this.reasons.values()].every((r) => r === 'TransactionConflict');
+  }
+}
+
+export async function transact(db: DynamoDBDocumentClient, parts: readonly LabelledTx[]): Promise<void> {
+  try {
+    await db.send(new TransactWriteCommand({ TransactItems: parts.map((p) => p.item as TxItem) }));
+  } catch (e) {
+    const err = e as { name?: string; CancellationReasons?: Array<{ Code?: string; Item?: RawItem }> };
+    if (err.name !== 'TransactionCanceledException') throw e;
+    const reasons = new Map<string, string>();
+    const items = new Map<string, RawItem>();
+    (err.CancellationReasons ?? []).forEach((r, i) => {
+      if (r.Code && r.Code !== 'None' && parts[i]) reasons.set(parts[i].label, r.Code);
+      if (r.Item && parts[i]) items.set(parts[i].label, r.Item);
+    });
+    // Without reasons (never seen, but the field is optional) treat it as a conflict to retry.
+    throw new TransactionCancelled(reasons.size > 0 ? reasons : new Map([['*', 'TransactionConflict']]), items);
+  }
+}
+
+/** True for a single conditional write whose condition failed. */
+export function isConditionFailed(e: unknown): boolean {
+  return (e as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+/** Drops the table's key and index attributes from an item, leaving the record. */
+export function recordOf<T>(item: Record<string, unknown>): T {
+  const { pk: _pk, sk: _sk, gsi1pk: _a, gsi1sk: _b, gsi2pk: _c, gsi2sk: _d, type: _t, ...rest } = item;
+  return rest as T;
+}

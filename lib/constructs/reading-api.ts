@@ -1,0 +1,263 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { AppFunction } from './app-function';
+import { AppStreamFleet } from './appstream-fleet';
+import { CASES_PREFIX, ScansAccessPolicies } from './scans-store';
+import { READING_TABLE_INDEXES } from './reading-table';
+
+export interface ReadingApiProps {
+  readonly studyId: string;
+  readonly vpc: ec2.IVpc;
+  readonly functionSecurityGroup: ec2.ISecurityGroup;
+  /** The `execute-api` interface endpoint that is the only way into the private fleet API. */
+  readonly apiEndpoint: ec2.IInterfaceVpcEndpoint;
+  readonly encryptionKey: kms.IKey;
+  readonly scansBucket: s3.IBucket;
+  /** The only object access the functions get (policies owned by the data stack). */
+  readonly scansAccess: ScansAccessPolicies;
+  readonly table: dynamodb.ITableV2;
+  readonly userPool: cognito.IUserPool;
+  readonly portalClient: cognito.IUserPoolClient;
+  readonly streaming: AppStreamFleet;
+  /** The study's reading config (form, rules, assignment), inlined into the bundles as JSON. */
+  readonly readingConfigJson: string;
+  readonly streamingUrlValiditySeconds: number;
+  /** The fleet's maximum session length: how long an issued session id stays usable. */
+  readonly sessionMaxSeconds: number;
+  /** Browser origins allowed by CORS (https://portal-domain). */
+  readonly allowedOrigins: string[];
+  readonly logRetention: logs.RetentionDays;
+  /**
+   * Steady-state requests per second across the API (100 readers need a few).
+   * @default 50
+   */
+  readonly throttleRatePerSecond?: number;
+}
+
+interface FunctionAccess {
+  readonly tableActions: string[];
+  readonly objects?: iam.IManagedPolicy;
+}
+
+const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'];
+const TABLE_WRITE = [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/**
+ * The reading workflow API: an HTTP API with a Cognito JWT authorizer (roles are checked in the
+ * handlers from `cognito:groups`), CORS for the portal only, throttling and JSON access logs; one
+ * function per area (reader, adjudication, coordinator) with least-privilege grants; the case
+ * registry driven by S3 `Object Created` events; and a private REST API, reachable only through the
+ * study VPC's `execute-api` endpoint with the fleet role's SigV4 signature, that hands a streaming
+ * instance presigned URLs for the files of the case its reader was issued.
+ */
+export class ReadingApi extends Construct {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly fleetApi: apigw.RestApi;
+  readonly functions: Record<'reader' | 'adjudication' | 'coordinator' | 'registry' | 'caseFiles', AppFunction>;
+
+  constructor(scope: Construct, id: string, props: ReadingApiProps) {
+    super(scope, id);
+    const baseEnv = {
+      STUDY_ID: props.studyId,
+      TABLE_NAME: props.table.tableName,
+      BUCKET_NAME: props.scansBucket.bucketName,
+      FLEET_NAME: props.streaming.fleetName,
+      APPSTREAM_STACK_NAME: props.streaming.stackName,
+      STREAMING_URL_VALIDITY_SECONDS: String(props.streamingUrlValiditySeconds),
+      SESSION_MAX_SECONDS: String(props.sessionMaxSeconds),
+    };
+    const make = (fnId: string, name: string, access: FunctionAccess, extra: { timeout?: Duration; memorySize?: number } = {}) => {
+      const fn = new AppFunction(this, fnId, {
+        name,
+        environment: baseEnv,
+        bundledConstants: { READROOM_READING_CONFIG: props.readingConfigJson },
+        vpc: props.vpc,
+        securityGroup: props.functionSecurityGroup,
+        encryptionKey: props.encryptionKey,
+        logRetention: props.logRetention,
+        ...extra,
+      });
+      this.grantTable(fn, props, access.tableActions);
+      if (access.objects) fn.role!.addManagedPolicy(access.objects);
+      return fn;
+    };
+
+    const reader = make('ReaderFunction', 'reader-api', { tableActions: TABLE_WRITE });
+    props.streaming.grantStreaming(reader);
+    const adjudication = make('AdjudicationFunction', 'adjudication-api', { tableActions: TABLE_WRITE });
+    const coordinator = make('CoordinatorFunction', 'coordinator-api', { tableActions: TABLE_WRITE, objects: props.scansAccess.readWriteExports }, { timeout: Duration.minutes(5), memorySize: 1024 });
+    // Listing a case folder proves its files exist without reading a single image.
+    const registry = make('RegistryFunction', 'register-case', { tableActions: TABLE_WRITE, objects: props.scansAccess.readManifests }, { timeout: Duration.seconds(30) });
+    const caseFiles = make('CaseFilesFunction', 'case-files', { tableActions: TABLE_READ.concat('dynamodb:PutItem'), objects: props.scansAccess.readCaseFiles });
+    caseFiles.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['appstream:DescribeSessions'], resources: [props.streaming.fleetArn, props.streaming.stackArn] }),
+    );
+    this.functions = { reader, adjudication, coordinator, registry, caseFiles };
+
+    this.httpApi = this.createHttpApi(props, { reader, adjudication, coordinator });
+    this.fleetApi = this.createFleetApi(props, caseFiles);
+    for (const fn of Object.values(this.functions)) {
+      fn.acknowledgeGrants();
+      // Node.js 22 is the runtime the handlers are tested on; moving to a newer one is a deliberate, tested change.
+      Validations.of(fn.node.defaultChild!).acknowledge({ id: 'AwsSolutions-L1', reason: 'Pinned to Node.js 22 (supported LTS), the runtime the handlers and benchmarks are tested on; upgrades are made deliberately with the tests, not implicitly.' });
+    }
+
+    // Manifests arrive as S3 events through EventBridge, so the data stack needs no reference back
+    // to this (destroyable) stack.
+    new events.Rule(this, 'ManifestUploaded', {
+      description: 'Registers a case when its manifest is uploaded',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [props.scansBucket.bucketName] }, object: { key: [{ wildcard: `${CASES_PREFIX}*/manifest.json` }] } },
+      },
+      targets: [new targets.LambdaFunction(registry, { deadLetterQueue: registry.deadLetterQueue, retryAttempts: 4 })],
+    });
+  }
+
+  /** Named actions on the table and its indexes (listed, not `index/*`), and the key's data-key actions. */
+  private grantTable(fn: iam.IGrantable, props: ReadingApiProps, actions: string[]): void {
+    const arn = props.table.tableArn;
+    iam.Grant.addToPrincipal({ grantee: fn, actions, resourceArns: [arn, ...READING_TABLE_INDEXES.map((i) => `${arn}/index/${i}`)] });
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resourceArns: [props.encryptionKey.keyArn] });
+  }
+
+  private createHttpApi(props: ReadingApiProps, fns: { reader: AppFunction; adjudication: AppFunction; coordinator: AppFunction }): apigwv2.HttpApi {
+    const stack = Stack.of(this);
+    const authorizer = new HttpJwtAuthorizer('Cognito', `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${props.userPool.userPoolId}`, {
+      jwtAudience: [props.portalClient.userPoolClientId],
+    });
+    const api = new apigwv2.HttpApi(this, 'HttpApi', {
+      apiName: `readroom-${props.studyId}-api`,
+      description: `ReadRoom ${props.studyId} reading workflow`,
+      createDefaultStage: false,
+      defaultAuthorizer: authorizer,
+      corsPreflight: {
+        allowOrigins: props.allowedOrigins,
+        allowMethods: [apigwv2.CorsHttpMethod.GET, apigwv2.CorsHttpMethod.POST, apigwv2.CorsHttpMethod.PUT],
+        allowHeaders: ['authorization', 'content-type', 'if-match', 'idempotency-key'],
+        exposeHeaders: ['etag'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    const accessLogs = new logs.LogGroup(this, 'HttpApiAccessLogs', { encryptionKey: props.encryptionKey, retention: props.logRetention });
+    new apigwv2.HttpStage(this, 'HttpApiStage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttleRatePerSecond ?? 50, burstLimit: 2 * (props.throttleRatePerSecond ?? 50) },
+      accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs), format: accessLogFormat('http') },
+    });
+
+    const routes: Array<[apigwv2.HttpMethod, string, AppFunction]> = [
+      [apigwv2.HttpMethod.GET, '/me', fns.reader],
+      [apigwv2.HttpMethod.GET, '/queue', fns.reader],
+      [apigwv2.HttpMethod.POST, '/queue/next', fns.reader],
+      [apigwv2.HttpMethod.POST, '/cases/{caseId}/session', fns.reader],
+      [apigwv2.HttpMethod.GET, '/cases/{caseId}/read', fns.reader],
+      [apigwv2.HttpMethod.PUT, '/cases/{caseId}/read', fns.reader],
+      [apigwv2.HttpMethod.GET, '/adjudications', fns.adjudication],
+      [apigwv2.HttpMethod.GET, '/adjudications/{caseId}', fns.adjudication],
+      [apigwv2.HttpMethod.PUT, '/adjudications/{caseId}', fns.adjudication],
+      [apigwv2.HttpMethod.POST, '/assignments', fns.coordinator],
+      [apigwv2.HttpMethod.GET, '/progress', fns.coordinator],
+      [apigwv2.HttpMethod.POST, '/exports', fns.coordinator],
+      [apigwv2.HttpMethod.GET, '/exports/{exportId}', fns.coordinator],
+      [apigwv2.HttpMethod.GET, '/audit', fns.coordinator],
+    ];
+    const integrations = new Map<AppFunction, HttpLambdaIntegration>();
+    for (const [method, path, fn] of routes) {
+      if (!integrations.has(fn)) integrations.set(fn, new HttpLambdaIntegration(`${fn.node.id}Integration`, fn));
+      api.addRoutes({ path, methods: [method], integration: integrations.get(fn)! });
+    }
+    return api;
+  }
+
+  private createFleetApi(props: ReadingApiProps, caseFiles: AppFunction): apigw.RestApi {
+    const accessLogs = new logs.LogGroup(this, 'FleetApiAccessLogs', { encryptionKey: props.encryptionKey, retention: props.logRetention });
+    const api = new apigw.RestApi(this, 'FleetApi', {
+      restApiName: `readroom-${props.studyId}-fleet-api`,
+      description: `ReadRoom ${props.studyId}: case files for streaming instances (private)`,
+      endpointConfiguration: { types: [apigw.EndpointType.PRIVATE], vpcEndpoints: [props.apiEndpoint] },
+      cloudWatchRole: false,
+      deployOptions: {
+        stageName: 'fleet',
+        tracingEnabled: true,
+        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
+        accessLogFormat: accessLogFormat('rest'),
+        throttlingRateLimit: 20,
+        throttlingBurstLimit: 40,
+      },
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            principals: [props.streaming.role],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*/GET/fleet/case-files'],
+          }),
+          // Nothing reaches it except through the study VPC's endpoint.
+          new iam.PolicyStatement({
+            effect: iam.Effect.DENY,
+            principals: [new iam.AnyPrincipal()],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*'],
+            conditions: { StringNotEquals: { 'aws:SourceVpce': props.apiEndpoint.vpcEndpointId } },
+          }),
+        ],
+      }),
+    });
+    const validator = api.addRequestValidator('RequestValidator', { validateRequestParameters: true, validateRequestBody: true });
+    const method = api.root
+      .addResource('fleet')
+      .addResource('case-files')
+      .addMethod('GET', new apigw.LambdaIntegration(caseFiles), {
+        authorizationType: apigw.AuthorizationType.IAM,
+        requestParameters: { 'method.request.querystring.sessionId': true },
+        requestValidator: validator,
+      });
+    new iam.ManagedPolicy(this, 'FleetInvokePolicy', {
+      description: 'Streaming instances may call the case-files route, nothing else',
+      roles: [props.streaming.role],
+      statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: [method.methodArn] })],
+    });
+    const stage = api.deploymentStage.node.defaultChild!;
+    const ack = (ids: string[], reason: string, on: Construct = stage) => ids.forEach((id) => Validations.of(on).acknowledge({ id, reason }));
+    ack(['AwsSolutions-APIG3', 'NIST.800.53.R5-APIGWAssociatedWithWAF'], 'Private API: reachable only through the study VPC interface endpoint (resource policy denies every other source) by the fleet role\'s SigV4 signature; no internet client can reach it for a WAF to filter.');
+    ack(
+      ['AwsSolutions-APIG6', 'NIST.800.53.R5-APIGWExecutionLoggingEnabled', 'HIPAA.Security-APIGWExecutionLoggingEnabled'],
+      'JSON access logs (caller, endpoint, status) go to a KMS-encrypted log group and the function logs every decision; execution logging would need the account-wide API Gateway CloudWatch role, which one study must not change for the whole account.',
+    );
+    ack(['NIST.800.53.R5-APIGWCacheEnabledAndEncrypted', 'HIPAA.Security-APIGWCacheEnabledAndEncrypted'], 'Responses are per-session presigned URLs; caching them could hand one reader\'s case files to another session, so the API must never cache.');
+    ack(['NIST.800.53.R5-APIGWSSLEnabled', 'HIPAA.Security-APIGWSSLEnabled'], 'Client certificates authenticate API Gateway to HTTP backends; this API integrates only with a Lambda function, over AWS\'s own signed invoke.');
+    ack(['AwsSolutions-COG4'], 'The caller is a streaming instance, not a person: it signs with the fleet role (IAM authorization), and the function binds the call to the reader\'s active AppStream session.', method.node.defaultChild!);
+    return api;
+  }
+}
+
+/** JSON access-log line: who (Cognito sub or IAM caller), what, status, latency; never bodies. */
+function accessLogFormat(kind: 'http' | 'rest'): apigw.AccessLogFormat {
+  return apigw.AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: '$context.requestId',
+      time: '$context.requestTime',
+      ...(kind === 'http' ? { route: '$context.routeKey', sub: '$context.authorizer.claims.sub' } : { resource: '$context.resourcePath', caller: '$context.identity.caller', vpce: '$context.identity.vpceId' }),
+      method: '$context.httpMethod',
+      status: '$context.status',
+      latencyMs: '$context.responseLatency',
+      sourceIp: '$context.identity.sourceIp',
+    }),
+  );
+}

@@ -1,0 +1,622 @@
+/**
+ * The handler test harness: real moto (DynamoDB, S3, Cognito) and ReadRoom's AppStream stand-in,
+ * tokens from the emulated user pool, and API Gateway events built the way the HTTP API's JWT
+ * authorizer would deliver them.
+ *
+ *   const h = await startHarness();            // in beforeAll (≈2–3 s)
+ *   const res = await h.call(handler, { routeKey: 'GET /me', token: h.users.reader.token });
+ *   expect(res.status).toBe(200); res.json …
+ *   await h.stop();                             // in afterAll
+ *
+ * `call` verifies the token first, exactly as API Gateway's JWT authorizer does (signature against
+ * the pool's JWKS as moto serves it, issuer = the pool's issuer URL, audience (`aud` for ID tokens,
+ * `client_id` for access tokens) = the app client, `exp`, and `token_use` id|access), and answers
+ * 401 `{ message: 'Unauthorized' }` itself without invoking the handler when that fails. Otherwise
+ * the handler gets an APIGatewayProxyEventV2WithJWTAuthorizer whose claims are the verified ones,
+ * stringified as API Gateway does (arrays as "[a b]").
+ *
+ * Handlers read their environment on first use, so the harness sets process.env in `startHarness`
+ * before any handler runs; importing handler modules at the top of a test file is fine.
+ *
+ * Note what moto does not check (it is the same signing key for every pool, MFA is not enforced,
+ * presigned URLs are not verified): "another pool's token" is rejected here by its issuer.
+ */
+import { createPrivateKey, createSign, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer, S3Event, S3ObjectCreatedNotificationEvent } from 'aws-lambda';
+import {
+  AdminAddUserToGroupCommand,
+  AdminCreateUserCommand,
+  AdminInitiateAuthCommand,
+  AdminSetUserPasswordCommand,
+  CognitoIdentityProviderClient,
+  CreateGroupCommand,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+} from '@aws-sdk/client-cognito-identity-provider';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CognitoJwtVerifier } from 'aws-jwt-verify';
+import { ReadingConfigSchema, type ReadingConfigInput } from '../../lib/config/reading';
+import { documentClient } from '../../lambda/shared/clients';
+import { ROLES, type Role } from '../../lambda/shared/auth';
+import { startAppStreamStandIn, type AppStreamStandIn } from '../../local/appstream/standin';
+import { awsClientConfig, startMoto, type MotoServer } from './moto';
+import { startSerialProxy, type SerialProxy } from './serial-proxy';
+
+export const REGION = 'ap-northeast-2';
+export const STUDY_ID = 'test';
+export const TABLE_NAME = 'readroom-test-reading';
+export const BUCKET_NAME = 'readroom-test-scans';
+export const FLEET_NAME = 'readroom-test-fleet';
+export const APPSTREAM_STACK_NAME = 'readroom-test';
+/** The private IP the stand-in reports for every session's ENI (what the case-files call must come from). */
+export const FLEET_ENI_IP = '10.0.12.34';
+export const STREAMING_URL_VALIDITY_SECONDS = 60;
+export const SESSION_MAX_SECONDS = 14_400;
+const PASSWORD = 'Correct-Horse-9-Battery!';
+
+/** The fixed users every harness has; `reader2` is "another reader". */
+export const USER_NAMES = ['reader', 'reader2', 'adjudicator', 'coordinator', 'admin'] as const;
+export type UserName = (typeof USER_NAMES)[number];
+const ROLE_OF: Record<UserName, Role[]> = {
+  reader: ['reader'],
+  reader2: ['reader'],
+  adjudicator: ['adjudicator'],
+  coordinator: ['coordinator'],
+  admin: ['admin'],
+};
+
+export interface TestUser {
+  username: string;
+  /** Cognito `sub`: the reader id everywhere in ReadRoom. */
+  sub: string;
+  email: string;
+  roles: Role[];
+  /** The ID token (what the portal sends). */
+  token: string;
+  accessToken: string;
+}
+
+export interface CallRequest {
+  /** "METHOD /path/{param}" as API Gateway names the route; method/path are derived from it. */
+  routeKey?: string;
+  method?: string;
+  /** The concrete path; default: the routeKey's path with pathParameters filled in. */
+  path?: string;
+  pathParameters?: Record<string, string>;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  /** An object is sent as JSON; a string as is. */
+  body?: unknown;
+  /** Bearer token; undefined or null sends no Authorization header. */
+  token?: string | null;
+  sourceIp?: string;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Record<string, string | number | boolean>;
+  /** The body parsed as JSON (undefined when empty or not JSON). */
+  json: any;
+  body: string | undefined;
+  /** False when the harness's authorizer refused the token and the handler never ran. */
+  invoked: boolean;
+}
+
+export type HttpHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<unknown>;
+export type RestHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
+
+export interface FleetCallRequest {
+  query?: Record<string, string>;
+  /** The caller's private IP as the private REST API reports it. @default FLEET_ENI_IP */
+  sourceIp?: string;
+  /** @default the fleet role's assumed-role ARN */
+  userArn?: string;
+}
+
+export interface Harness {
+  readonly region: string;
+  /**
+   * The AWS endpoint everything uses (DynamoDB, S3, Cognito …): moto behind a proxy that forwards
+   * one request at a time, because moto is not safe under concurrent requests (./serial-proxy.ts).
+   */
+  readonly endpoint: string;
+  /** moto itself (for its /moto-api and JWKS endpoints). */
+  readonly motoEndpoint: string;
+  readonly appStream: AppStreamStandIn;
+  readonly tableName: string;
+  readonly bucketName: string;
+  readonly fleetName: string;
+  readonly stackName: string;
+  readonly pool: { userPoolId: string; clientId: string; issuer: string };
+  readonly users: Record<UserName, TestUser>;
+  /** Raw SDK clients pointed at moto, for arranging and asserting. */
+  readonly ddb: DynamoDBDocumentClient;
+  readonly s3: S3Client;
+  readonly cognito: CognitoIdentityProviderClient;
+
+  /** Invokes an HTTP API handler the way API Gateway + the JWT authorizer would. */
+  call(handler: HttpHandler, req: CallRequest): Promise<CallResult>;
+  /** Invokes the private REST API handler (AWS_IAM auth by the fleet role) for `GET /fleet/case-files`. */
+  callFleet(handler: RestHandler, req: FleetCallRequest): Promise<CallResult>;
+  /** Verifies a token as the JWT authorizer does; the verified claims, or undefined. */
+  verify(token: string | null | undefined): Promise<Record<string, unknown> | undefined>;
+  /** A fresh user of this pool in the given groups (tokens included). */
+  createUser(username: string, roles: Role[]): Promise<TestUser>;
+  /** `n` readers in parallel, named `<prefix>-<i>`. */
+  createReaders(n: number, prefix?: string): Promise<TestUser[]>;
+  /** The same claims as `token`, validly signed by moto's key, but expired. */
+  expiredToken(token?: string): string;
+  /** A valid token of another user pool (same moto, so same signing key: the issuer is what differs). */
+  foreignToken(): string;
+  /** `token` with its claims changed by `change`, validly re-signed with moto's key. */
+  resign(token: string, change: (claims: Record<string, unknown>) => void): string;
+  /** `token` with its signature altered. */
+  tamper(token?: string): string;
+  /**
+   * How many writes (Put/Update/Delete/TransactWrite/BatchWrite) the handlers' shared document
+   * client has completed successfully so far. A write that failed its condition is not counted, so
+   * "no write succeeded during this call" is a cheap, exact check that a refused call changed nothing.
+   */
+  writes(): number;
+  /** Every item of the table, sorted by pk then sk (a test-only Scan). */
+  snapshotTable(): Promise<Record<string, unknown>[]>;
+  /** Deletes every item of the table (between tests). */
+  clearTable(): Promise<void>;
+  putObject(key: string, body: string | Uint8Array): Promise<void>;
+  /** An S3 bucket notification (ObjectCreated:Put) for `key` in the scans bucket. */
+  s3Event(key: string, opts?: { sequencer?: string; size?: number; bucket?: string }): S3Event;
+  /** The same as EventBridge delivers it ("Object Created"; what the stack wires). */
+  objectCreatedEvent(key: string, opts?: { sequencer?: string; size?: number; bucket?: string }): S3ObjectCreatedNotificationEvent;
+  /** The reading config the handlers run with (process.env.READROOM_READING_CONFIG). */
+  readonly readingConfig: ReturnType<typeof ReadingConfigSchema.parse>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Overrides of the reading config (default: the schema's defaults, i.e. the default form). */
+  reading?: ReadingConfigInput;
+}
+
+let sequencer = 0;
+const nextSequencer = () => (++sequencer).toString(16).toUpperCase().padStart(16, '0');
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
+  const moto: MotoServer = await startMoto();
+  let proxy: SerialProxy | undefined;
+  let appStream: AppStreamStandIn | undefined;
+  try {
+    proxy = await startSerialProxy(moto.endpoint);
+    appStream = await startAppStreamStandIn({ fleets: [{ name: FLEET_NAME, stackName: APPSTREAM_STACK_NAME, eniPrivateIp: FLEET_ENI_IP }] });
+    return await build(moto, proxy, appStream, opts);
+  } catch (e) {
+    await appStream?.close();
+    await proxy?.close();
+    await moto.stop();
+    throw e;
+  }
+}
+
+async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamStandIn, opts: HarnessOptions): Promise<Harness> {
+  const config = awsClientConfig(proxy.endpoint);
+  const readingConfig = ReadingConfigSchema.parse(opts.reading ?? {});
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ENDPOINT_URL: proxy.endpoint,
+    AWS_ENDPOINT_URL_APPSTREAM: appStream.endpoint,
+    READROOM_S3_PATH_STYLE: '1',
+    STUDY_ID,
+    TABLE_NAME,
+    BUCKET_NAME,
+    FLEET_NAME,
+    APPSTREAM_STACK_NAME,
+    STREAMING_URL_VALIDITY_SECONDS: String(STREAMING_URL_VALIDITY_SECONDS),
+    SESSION_MAX_SECONDS: String(SESSION_MAX_SECONDS),
+    READROOM_READING_CONFIG: JSON.stringify(readingConfig),
+  });
+  delete process.env.AWS_PROFILE;
+
+  const ddbRaw = new DynamoDBClient(config);
+  const ddb = DynamoDBDocumentClient.from(ddbRaw, { marshallOptions: { removeUndefinedValues: true } });
+  const s3 = new S3Client(config);
+  const cognito = new CognitoIdentityProviderClient(config);
+
+  await Promise.all([createTable(ddbRaw), s3.send(new CreateBucketCommand({ Bucket: BUCKET_NAME, CreateBucketConfiguration: { LocationConstraint: REGION } }))]);
+
+  const pool = await createPool(cognito, 'readroom-test');
+  const jwks = await (await fetch(`${moto.endpoint}/${pool.userPoolId}/.well-known/jwks.json`)).json();
+  // The JWKS comes from moto's endpoint; the issuer checked is the one moto writes into tokens.
+  const verifier = CognitoJwtVerifier.create({ userPoolId: pool.userPoolId, clientId: pool.clientId, tokenUse: null });
+  verifier.cacheJwks(jwks);
+
+  const createUser = (username: string, roles: Role[]) => createPoolUser(cognito, pool, username, roles);
+  const users = Object.fromEntries(
+    await Promise.all(USER_NAMES.map(async (name) => [name, await createUser(name, ROLE_OF[name])] as const)),
+  ) as Record<UserName, TestUser>;
+
+  const other = await createPool(cognito, 'readroom-other-study');
+  const foreign = await createPoolUser(cognito, other, 'foreign-reader', ['reader']);
+
+  const verify = async (token: string | null | undefined) => {
+    if (!token) return undefined;
+    try {
+      const payload = (await verifier.verify(token)) as Record<string, unknown>;
+      // API Gateway accepts either token kind when the audience matches; ReadRoom's portal sends ID tokens.
+      return payload.token_use === 'id' || payload.token_use === 'access' ? payload : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const call = async (handler: HttpHandler, req: CallRequest): Promise<CallResult> => {
+    const token = req.token ?? undefined;
+    const claims = await verify(token);
+    if (!claims) {
+      const body = JSON.stringify({ message: 'Unauthorized' });
+      return { status: 401, headers: { 'content-type': 'application/json' }, body, json: JSON.parse(body), invoked: false };
+    }
+    return toResult(await handler(httpEvent(req, claims, token!)), true);
+  };
+
+  const callFleet = async (handler: RestHandler, req: FleetCallRequest): Promise<CallResult> => toResult(await handler(fleetEvent(req)), true);
+
+  let writes = 0;
+  documentClient().middlewareStack.add(
+    (next, context) => async (args) => {
+      const out = await next(args);
+      if (/^(Put|Update|Delete|TransactWrite|BatchWrite)/.test(String(context.commandName))) writes++;
+      return out;
+    },
+    { step: 'initialize', name: 'readroomWriteCounter', override: true },
+  );
+
+  const motoKey = loadMotoSigningKey();
+  const resign = (token: string, change: (claims: Record<string, unknown>) => void) => {
+    const [header, payload] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    change(claims);
+    const body = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    return `${body}.${createSign('RSA-SHA256').update(body).sign(motoKey).toString('base64url')}`;
+  };
+
+  const snapshotTable = async () => {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await ddb.send(new ScanCommand({ TableName: TABLE_NAME, ConsistentRead: true, ExclusiveStartKey: start }));
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    const id = (i: Record<string, unknown>) => `${i.pk}\u0000${i.sk}`;
+    return items.sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+  };
+
+  const clearTable = async () => {
+    const items = await snapshotTable();
+    for (let i = 0; i < items.length; i += 25) {
+      const batch = items.slice(i, i + 25).map((it) => ({ DeleteRequest: { Key: { pk: it.pk, sk: it.sk } } }));
+      await ddb.send(new BatchWriteCommand({ RequestItems: { [TABLE_NAME]: batch } }));
+    }
+  };
+
+  return {
+    region: REGION,
+    endpoint: proxy.endpoint,
+    motoEndpoint: moto.endpoint,
+    appStream,
+    tableName: TABLE_NAME,
+    bucketName: BUCKET_NAME,
+    fleetName: FLEET_NAME,
+    stackName: APPSTREAM_STACK_NAME,
+    pool,
+    users,
+    ddb,
+    s3,
+    cognito,
+    readingConfig,
+    call,
+    callFleet,
+    verify,
+    createUser,
+    createReaders: async (n, prefix = 'reader-x') => {
+      const out: TestUser[] = [];
+      // Ten at a time: moto is single-process; this keeps it responsive.
+      for (let i = 0; i < n; i += 10) {
+        out.push(...(await Promise.all(Array.from({ length: Math.min(10, n - i) }, (_, j) => createUser(`${prefix}-${i + j}`, ['reader'])))));
+      }
+      return out;
+    },
+    expiredToken: (token = users.reader.token) =>
+      resign(token, (c) => {
+        const now = Math.floor(Date.now() / 1000);
+        c.iat = now - 7200;
+        c.auth_time = now - 7200;
+        c.exp = now - 3600;
+      }),
+    foreignToken: () => foreign.token,
+    resign,
+    tamper: (token = users.reader.token) => {
+      const [h, p, s] = token.split('.');
+      const sig = Buffer.from(s, 'base64url');
+      sig[sig.length >> 1] ^= 0x01;
+      return `${h}.${p}.${sig.toString('base64url')}`;
+    },
+    writes: () => writes,
+    snapshotTable,
+    clearTable,
+    putObject: async (key, body) => {
+      await s3.send(new PutObjectCommand({ Bucket: BUCKET_NAME, Key: key, Body: body }));
+    },
+    s3Event: (key, o = {}) => s3Event(o.bucket ?? BUCKET_NAME, key, o.sequencer ?? nextSequencer(), o.size ?? 0),
+    objectCreatedEvent: (key, o = {}) => objectCreatedEvent(o.bucket ?? BUCKET_NAME, key, o.sequencer ?? nextSequencer(), o.size ?? 0),
+    stop: async () => {
+      ddbRaw.destroy();
+      s3.destroy();
+      cognito.destroy();
+      await appStream.close();
+      await proxy.close();
+      await moto.stop();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Same key schema and indexes as lib/constructs/reading-table.ts (pk/sk; gsi1, gsi2 with <name>pk/<name>sk). */
+async function createTable(ddb: DynamoDBClient): Promise<void> {
+  const s = (AttributeName: string) => ({ AttributeName, AttributeType: 'S' as const });
+  const gsi = (name: string) => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: `${name}pk`, KeyType: 'HASH' as const },
+      { AttributeName: `${name}sk`, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: TABLE_NAME,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map(s),
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [gsi('gsi1'), gsi('gsi2')],
+    }),
+  );
+}
+
+interface Pool {
+  userPoolId: string;
+  clientId: string;
+  issuer: string;
+}
+
+async function createPool(cognito: CognitoIdentityProviderClient, name: string): Promise<Pool> {
+  const pool = await cognito.send(
+    new CreateUserPoolCommand({ PoolName: name, AdminCreateUserConfig: { AllowAdminCreateUserOnly: true }, MfaConfiguration: 'OFF' }),
+  );
+  const userPoolId = pool.UserPool!.Id!;
+  const client = await cognito.send(
+    new CreateUserPoolClientCommand({
+      UserPoolId: userPoolId,
+      ClientName: 'portal',
+      ExplicitAuthFlows: ['ALLOW_ADMIN_USER_PASSWORD_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      // Real Cognito puts readable attributes (email) in the ID token; moto only those listed here.
+      ReadAttributes: ['email', 'email_verified'],
+    }),
+  );
+  await Promise.all(ROLES.map((GroupName) => cognito.send(new CreateGroupCommand({ UserPoolId: userPoolId, GroupName }))));
+  return { userPoolId, clientId: client.UserPoolClient!.ClientId!, issuer: `https://cognito-idp.${REGION}.amazonaws.com/${userPoolId}` };
+}
+
+async function createPoolUser(cognito: CognitoIdentityProviderClient, pool: Pool, username: string, roles: Role[]): Promise<TestUser> {
+  const email = `${username}@example.org`;
+  const created = await cognito.send(
+    new AdminCreateUserCommand({
+      UserPoolId: pool.userPoolId,
+      Username: username,
+      MessageAction: 'SUPPRESS',
+      UserAttributes: [
+        { Name: 'email', Value: email },
+        { Name: 'email_verified', Value: 'true' },
+      ],
+    }),
+  );
+  await cognito.send(new AdminSetUserPasswordCommand({ UserPoolId: pool.userPoolId, Username: username, Password: PASSWORD, Permanent: true }));
+  for (const GroupName of roles) await cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: pool.userPoolId, Username: username, GroupName }));
+  const auth = await cognito.send(
+    new AdminInitiateAuthCommand({
+      UserPoolId: pool.userPoolId,
+      ClientId: pool.clientId,
+      AuthFlow: 'ADMIN_USER_PASSWORD_AUTH',
+      AuthParameters: { USERNAME: username, PASSWORD },
+    }),
+  );
+  const sub = created.User!.Attributes!.find((a) => a.Name === 'sub')!.Value!;
+  return { username, sub, email, roles, token: auth.AuthenticationResult!.IdToken!, accessToken: auth.AuthenticationResult!.AccessToken! };
+}
+
+/**
+ * moto signs every pool's tokens with one RSA key shipped in its package (n, e, d only); Python's
+ * `cryptography` (a moto dependency) recovers the primes so Node can sign with it. Used only to mint
+ * tokens that are correctly signed but expired.
+ */
+const RECOVER_KEY_PY = `
+import base64, gzip, json, os
+import moto.cognitoidp as c
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
+jwk = json.loads(gzip.open(os.path.join(os.path.dirname(c.__file__), 'resources', 'jwks-private.json.gz')).read())
+b = lambda s: int.from_bytes(base64.urlsafe_b64decode(s + '=' * (-len(s) % 4)), 'big')
+n, e, d = b(jwk['n']), b(jwk['e']), b(jwk['d'])
+p, q = rsa.rsa_recover_prime_factors(n, e, d)
+key = rsa.RSAPrivateNumbers(p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q), rsa.RSAPublicNumbers(e, n)).private_key()
+print(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+`;
+
+function loadMotoSigningKey() {
+  return createPrivateKey(execFileSync('python3', ['-c', RECOVER_KEY_PY], { encoding: 'utf8' }));
+}
+
+/** API Gateway HTTP API hands JWT claims to the integration as strings; arrays as "[a b]". */
+function apiGatewayClaims(claims: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(claims).map(([k, v]) => [k, Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
+}
+
+function httpEvent(req: CallRequest, claims: Record<string, unknown>, token: string): APIGatewayProxyEventV2WithJWTAuthorizer {
+  const [routeMethod, routePath] = req.routeKey ? req.routeKey.split(' ') : [undefined, undefined];
+  const method = (req.method ?? routeMethod ?? 'GET').toUpperCase();
+  const path =
+    req.path ?? (routePath ?? '/').replace(/\{(\w+)\+?\}/g, (_, name: string) => encodeURIComponent(req.pathParameters?.[name] ?? ''));
+  const routeKey = req.routeKey ?? `${method} ${path}`;
+  const headers: Record<string, string> = { host: 'api.readroom.test', 'user-agent': 'readroom-tests', authorization: `Bearer ${token}` };
+  for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
+  const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
+  if (body !== undefined) headers['content-type'] ??= 'application/json';
+  const rawQueryString = new URLSearchParams(req.query ?? {}).toString();
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString,
+    cookies: undefined,
+    headers,
+    queryStringParameters: req.query && Object.keys(req.query).length > 0 ? { ...req.query } : undefined,
+    pathParameters: req.pathParameters,
+    stageVariables: undefined,
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'testapi',
+      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: apiGatewayClaims(claims), scopes: [] } },
+      domainName: 'api.readroom.test',
+      domainPrefix: 'api',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: req.sourceIp ?? '203.0.113.10', userAgent: 'readroom-tests' },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+  } as APIGatewayProxyEventV2WithJWTAuthorizer;
+}
+
+export const FLEET_ROLE_ARN = 'arn:aws:sts::123456789012:assumed-role/readroom-test-FleetRole/AppStream2.0';
+
+function fleetEvent(req: FleetCallRequest): APIGatewayProxyEvent {
+  const query = req.query ?? {};
+  const qs = Object.keys(query).length > 0 ? { ...query } : null;
+  return {
+    resource: '/fleet/case-files',
+    path: '/fleet/case-files',
+    httpMethod: 'GET',
+    headers: { Host: 'abc123.execute-api.ap-northeast-2.vpce.amazonaws.com' },
+    multiValueHeaders: {},
+    queryStringParameters: qs,
+    multiValueQueryStringParameters: qs ? Object.fromEntries(Object.entries(qs).map(([k, v]) => [k, [v]])) : null,
+    pathParameters: null,
+    stageVariables: null,
+    body: null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abc123',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: 'GET',
+      path: '/prod/fleet/case-files',
+      stage: 'prod',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'res1',
+      resourcePath: '/fleet/case-files',
+      identity: {
+        accessKey: 'ASIATESTTESTTEST',
+        accountId: '123456789012',
+        apiKey: null,
+        apiKeyId: null,
+        caller: 'AROATESTTESTTEST:AppStream2.0',
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.sourceIp ?? FLEET_ENI_IP,
+        user: 'AROATESTTESTTEST:AppStream2.0',
+        userAgent: 'readroom-viewer',
+        userArn: req.userArn ?? FLEET_ROLE_ARN,
+        vpcId: 'vpc-0test',
+        vpceId: 'vpce-0test',
+      },
+    },
+  } as APIGatewayProxyEvent;
+}
+
+function s3Event(bucket: string, key: string, seq: string, size: number): S3Event {
+  return {
+    Records: [
+      {
+        eventVersion: '2.1',
+        eventSource: 'aws:s3',
+        awsRegion: REGION,
+        eventTime: new Date().toISOString(),
+        eventName: 'ObjectCreated:Put',
+        userIdentity: { principalId: 'AWS:AIDATEST' },
+        requestParameters: { sourceIPAddress: '10.0.0.1' },
+        responseElements: { 'x-amz-request-id': 'REQ', 'x-amz-id-2': 'ID2' },
+        s3: {
+          s3SchemaVersion: '1.0',
+          configurationId: 'manifest',
+          bucket: { name: bucket, ownerIdentity: { principalId: 'OWNER' }, arn: `arn:aws:s3:::${bucket}` },
+          // S3 URL-encodes keys in events (space as '+').
+          object: { key: encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+'), size, eTag: 'etag', sequencer: seq },
+        },
+      },
+    ],
+  } as S3Event;
+}
+
+function objectCreatedEvent(bucket: string, key: string, seq: string, size: number): S3ObjectCreatedNotificationEvent {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Object Created',
+    source: 'aws.s3',
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: REGION,
+    resources: [`arn:aws:s3:::${bucket}`],
+    detail: {
+      version: '0',
+      bucket: { name: bucket },
+      object: { key, size, etag: 'etag', sequencer: seq },
+      'request-id': 'REQ',
+      requester: '123456789012',
+      'source-ip-address': '10.0.0.1',
+      reason: 'PutObject',
+    },
+  } as S3ObjectCreatedNotificationEvent;
+}
+
+function toResult(raw: unknown, invoked: boolean): CallResult {
+  const r = (raw ?? {}) as { statusCode?: number; headers?: Record<string, string | number | boolean>; body?: string };
+  let json: unknown;
+  try {
+    json = r.body ? JSON.parse(r.body) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: r.statusCode ?? 200, headers: r.headers ?? {}, body: r.body, json, invoked };
+}

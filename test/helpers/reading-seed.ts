@@ -1,0 +1,83 @@
+/**
+ * Arranges reading state in the emulated table through the store's own write functions (the same
+ * items and conditions the API writes), for tests of the adjudication and coordinator routes.
+ */
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { NormalisedAnswers } from '../../lambda/shared/domain/form-validator';
+import { assignmentPutTx } from '../../lambda/shared/store/assignments';
+import { caseFacts, countSubmissionTx, getCase, takeSlotTx, type CaseState } from '../../lambda/shared/store/cases';
+import { keys } from '../../lambda/shared/store/keys';
+import { outcomeTx, stateAfter } from '../../lambda/shared/store/outcomes';
+import { openAssignmentTx, submitAssignmentTx } from '../../lambda/shared/store/readers';
+import { historyPutTx, readPutTx } from '../../lambda/shared/store/reads';
+import { transact } from '../../lambda/shared/store/table';
+import { decideCaseOutcome } from '../../lambda/shared/workflow/case-outcome';
+import type { Harness } from './api-harness';
+import { CONFIG } from './grades';
+import { seedCase as seedFixtureCase } from './reading-fixtures';
+
+export type SeedTarget = Pick<Harness, 'ddb' | 'tableName' | 'readingConfig'>;
+
+/** Registers a case (reading-fixtures' `seedCase`), optionally with the participant's site. */
+export async function seedCase(t: SeedTarget, caseId: string, site?: string): Promise<void> {
+  await seedFixtureCase(t as Harness, caseId);
+  if (site) {
+    await t.ddb.send(new UpdateCommand({ TableName: t.tableName, Key: keys.case(caseId), UpdateExpression: 'SET site = :s', ExpressionAttributeValues: { ':s': site } }));
+  }
+}
+
+/** A reader's submitted read of a case: slot (first reads), assignment, read + history, counters. */
+export async function seedSubmittedRead(t: SeedTarget, caseId: string, readerId: string, answers: NormalisedAnswers, opts: { readNo?: number; at?: string } = {}): Promise<void> {
+  const readNo = opts.readNo ?? 1;
+  const at = opts.at ?? '2026-01-02T00:00:00.000Z';
+  const c = (await getCase(t.ddb, t.tableName, caseId))!;
+  const read = { caseId, readerId, readNo, version: 1, status: 'submitted' as const, answers, formId: CONFIG.form.formId, formVersion: CONFIG.form.formVersion, createdAt: at, updatedAt: at, submittedAt: at };
+  await transact(t.ddb, [
+    ...(readNo === 1 ? [takeSlotTx(t.tableName, c, readerId, CONFIG.assignment.readsPerCase, at)] : []),
+    assignmentPutTx(t.tableName, { caseId, readerId, readNo, status: 'submitted', assignedAt: at, updatedAt: at, submittedAt: at, assignedBy: 'seed', repeat: readNo > 1 }),
+    openAssignmentTx(t.tableName, readerId, 1000, at),
+  ]);
+  await transact(t.ddb, [readPutTx(t.tableName, read), historyPutTx(t.tableName, read, 'submit'), submitAssignmentTx(t.tableName, readerId, at)]);
+}
+
+/**
+ * A case with two submitted first reads and what the k-th submit leaves behind: an open
+ * adjudication task (discordant) or a concordant final, and the case's state moved on.
+ */
+export async function seedReadCase(
+  t: SeedTarget,
+  caseId: string,
+  reads: [{ readerId: string; answers: NormalisedAnswers }, { readerId: string; answers: NormalisedAnswers }],
+  at = '2026-01-03T00:00:00.000Z',
+): Promise<CaseState> {
+  await seedCase(t, caseId);
+  for (const r of reads) await seedSubmittedRead(t, caseId, r.readerId, r.answers);
+  const c = (await getCase(t.ddb, t.tableName, caseId))!;
+  const outcome = decideCaseOutcome(CONFIG, caseId, caseFacts(c), reads.map((r) => ({ ...r, readNo: 1 })));
+  // The store's counter already counts both submissions; close the case the way the k-th submit does.
+  await t.ddb.send(new UpdateCommand({ TableName: t.tableName, Key: keys.case(caseId), UpdateExpression: 'SET submittedCount = :n', ExpressionAttributeValues: { ':n': 1 } }));
+  await transact(t.ddb, [countSubmissionTx(t.tableName, { ...c, submittedCount: 1 }, at, stateAfter(outcome)), ...outcomeTx(t.tableName, caseId, outcome, CONFIG.form.formVersion, at)]);
+  return stateAfter(outcome);
+}
+
+/**
+ * A document client that runs `interloper` once, just before its first TransactWrite: a lost race
+ * replayed deterministically. (moto serves requests on threads without isolating transactions
+ * from each other, so truly parallel writes cannot show DynamoDB's guarantees against it.)
+ */
+export function losingRace<T extends object>(db: T, interloper: () => Promise<unknown>): T & { raced(): boolean } {
+  let done = false;
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === 'raced') return () => done;
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      return async (command: { constructor: { name: string } }, ...rest: unknown[]) => {
+        if (!done && command.constructor.name === 'TransactWriteCommand') {
+          done = true;
+          await interloper();
+        }
+        return (target as unknown as { send: (...a: unknown[]) => Promise<unknown> }).send(command, ...rest);
+      };
+    },
+  }) as T & { raced(): boolean };
+}

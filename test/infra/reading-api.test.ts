@@ -1,0 +1,208 @@
+/**
+ * The reading workflow API in the reading stack: HTTP API + JWT authorizer + routes, the private
+ * fleet API, the manifest rule, and each function's runtime defaults and least-privilege access.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import { buildStudy } from '../helpers/studies';
+import { SynthesizedStudy, synthStudy } from '../helpers/test-app';
+import { CfnTemplateJson, json, render, resourcesOfType } from '../helpers/template';
+
+let s: SynthesizedStudy;
+let reading: CfnTemplateJson;
+let data: CfnTemplateJson;
+beforeAll(() => {
+  s = synthStudy(buildStudy());
+  reading = json(s.reading);
+  data = json(s.data);
+}, 60_000);
+
+const FUNCTIONS = ['ReaderFunction', 'AdjudicationFunction', 'CoordinatorFunction', 'RegistryFunction', 'CaseFilesFunction'];
+
+/** Logical id of the one resource of `type` whose id starts with `prefix` (CDK appends a hash). */
+function idOf(template: CfnTemplateJson, type: string, prefix: string): string {
+  const ids = Object.keys(resourcesOfType(template, type)).filter((id) => id.startsWith(prefix));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+/** Every IAM statement attached to the role `roleId`, inline or customer-managed (in either stack). */
+function statementsOf(roleId: string): Array<{ Action: string | string[]; Resource: unknown }> {
+  const out: Array<{ Action: string | string[]; Resource: unknown }> = [];
+  for (const [template, type] of [
+    [reading, 'AWS::IAM::Policy'],
+    [reading, 'AWS::IAM::ManagedPolicy'],
+  ] as const) {
+    for (const r of Object.values(resourcesOfType(template, type))) {
+      const p = r.Properties as { Roles?: unknown[]; PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } };
+      if (render(p.Roles as never).includes(roleId)) out.push(...p.PolicyDocument.Statement);
+    }
+  }
+  // Managed policies owned by the data stack, attached through the role's ManagedPolicyArns.
+  const role = resourcesOfType(reading, 'AWS::IAM::Role')[roleId].Properties as { ManagedPolicyArns?: unknown[] };
+  const attached = render((role.ManagedPolicyArns ?? []) as never);
+  for (const [id, r] of Object.entries(resourcesOfType(data, 'AWS::IAM::ManagedPolicy'))) {
+    if (attached.includes(id)) out.push(...(r.Properties as { PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } }).PolicyDocument.Statement);
+  }
+  return out;
+}
+
+const actions = (roleId: string) => statementsOf(roleId).flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]));
+const roleOf = (fn: string) => {
+  const f = resourcesOfType(reading, 'AWS::Lambda::Function')[idOf(reading, 'AWS::Lambda::Function', `Api${fn}`)];
+  return ((f.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'])[0];
+};
+
+describe('HTTP API', () => {
+  test('every route uses the Cognito JWT authorizer for the portal client', () => {
+    s.reading.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Audience: [Match.anyValue()], Issuer: Match.anyValue() },
+    });
+    const routes = Object.values(resourcesOfType(reading, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties as { RouteKey: string; AuthorizationType: string });
+    expect(routes.map((r) => r.RouteKey).sort()).toEqual(
+      [
+        'GET /adjudications',
+        'GET /adjudications/{caseId}',
+        'GET /audit',
+        'GET /cases/{caseId}/read',
+        'GET /exports/{exportId}',
+        'GET /me',
+        'GET /progress',
+        'GET /queue',
+        'POST /assignments',
+        'POST /cases/{caseId}/session',
+        'POST /exports',
+        'POST /queue/next',
+        'PUT /adjudications/{caseId}',
+        'PUT /cases/{caseId}/read',
+      ].sort(),
+    );
+    for (const r of routes) expect(r.AuthorizationType).toBe('JWT');
+  });
+
+  test('CORS allows only the portal origins and the headers the portal sends', () => {
+    s.reading.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ['https://readroom.example.org'],
+        AllowHeaders: Match.arrayWith(['authorization', 'if-match', 'idempotency-key']),
+      }),
+    });
+  });
+
+  test('the stage throttles and writes JSON access logs to a KMS-encrypted group', () => {
+    s.reading.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"sub":"\\$context.authorizer.claims.sub"') },
+    });
+  });
+});
+
+describe('private fleet API', () => {
+  test('is PRIVATE, bound to the execute-api endpoint, and denies every other source', () => {
+    const api = Object.values(resourcesOfType(reading, 'AWS::ApiGateway::RestApi'))[0].Properties as Record<string, unknown>;
+    expect(api.EndpointConfiguration).toMatchObject({ Types: ['PRIVATE'] });
+    const policy = render(api.Policy as never);
+    expect(policy).toContain('"Effect":"Deny"');
+    expect(policy).toContain('aws:SourceVpce');
+  });
+
+  test('the one method needs SigV4 (IAM) and a sessionId query parameter', () => {
+    s.reading.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'GET',
+      AuthorizationType: 'AWS_IAM',
+      RequestParameters: { 'method.request.querystring.sessionId': true },
+    });
+  });
+
+  test('the fleet role may invoke only that route and nothing else', () => {
+    const fleetRole = Object.keys(resourcesOfType(reading, 'AWS::IAM::Role')).find((id) => id.startsWith('StreamingInstanceRole'))!;
+    const granted = statementsOf(fleetRole);
+    expect(granted.flatMap((st) => st.Action)).toEqual(['execute-api:Invoke']);
+    expect(render(granted[0].Resource as never)).toContain('/GET/fleet/case-files');
+  });
+});
+
+describe('functions', () => {
+  test.each(FUNCTIONS)('%s: Node.js 22, arm64, in the VPC, traced, capped, DLQ, encrypted env and logs', (fn) => {
+    const id = idOf(reading, 'AWS::Lambda::Function', `Api${fn}`);
+    s.reading.hasResource('AWS::Lambda::Function', {
+      Properties: Match.objectLike({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        ReservedConcurrentExecutions: Match.anyValue(),
+        DeadLetterConfig: { TargetArn: Match.anyValue() },
+        KmsKeyArn: Match.anyValue(),
+        VpcConfig: { SubnetIds: Match.anyValue(), SecurityGroupIds: Match.anyValue() },
+        Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps', STUDY_ID: 'example' }) },
+        LoggingConfig: { LogGroup: Match.anyValue() },
+      }),
+    });
+    expect(id).toMatch(new RegExp(`^Api${fn}`));
+  });
+
+  test('log groups of the functions are KMS-encrypted with the study retention', () => {
+    const groups = Object.entries(resourcesOfType(reading, 'AWS::Logs::LogGroup')).filter(([id]) => FUNCTIONS.some((f) => id.startsWith(`Api${f}Logs`)));
+    expect(groups).toHaveLength(FUNCTIONS.length);
+    for (const [, g] of groups) expect(g.Properties).toMatchObject({ RetentionInDays: 365, KmsKeyId: expect.anything() });
+  });
+
+  test('the study reading config is not in the Lambda environment (it is bundled, 4 KB limit)', () => {
+    for (const f of Object.values(resourcesOfType(reading, 'AWS::Lambda::Function'))) {
+      expect(render(f.Properties as never)).not.toContain('READROOM_READING_CONFIG');
+    }
+  });
+
+  test('no function role uses an AWS-managed policy', () => {
+    for (const fn of FUNCTIONS) {
+      const role = resourcesOfType(reading, 'AWS::IAM::Role')[roleOf(fn)].Properties as { ManagedPolicyArns?: unknown[] };
+      expect(render((role.ManagedPolicyArns ?? []) as never)).not.toContain('aws:policy');
+    }
+  });
+});
+
+describe('least privilege', () => {
+  test('no function can scan the table or use wildcard DynamoDB/S3 actions', () => {
+    for (const fn of FUNCTIONS) {
+      const granted = actions(roleOf(fn));
+      expect(granted).not.toContain('dynamodb:Scan');
+      expect(granted.filter((a) => /^(dynamodb|s3):.*\*/.test(a))).toEqual([]);
+    }
+  });
+
+  test('only the case-files function reads case files, only the registry reads manifests, only the coordinator touches exports', () => {
+    const objectPatterns = (fn: string) =>
+      statementsOf(roleOf(fn))
+        .filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')))
+        .map((st) => render(st.Resource as never));
+    expect(objectPatterns('ReaderFunction')).toEqual([]);
+    expect(objectPatterns('AdjudicationFunction')).toEqual([]);
+    expect(objectPatterns('CaseFilesFunction').join()).toContain('/cases/*');
+    expect(objectPatterns('RegistryFunction').join()).toContain('/cases/*/manifest.json');
+    expect(objectPatterns('RegistryFunction').join()).not.toMatch(/\/cases\/\*"/);
+    expect(objectPatterns('CoordinatorFunction').join()).toContain('/exports/*');
+    expect(objectPatterns('CoordinatorFunction').join()).not.toContain('/cases/');
+  });
+
+  test('only the reader function issues streaming URLs; case-files may only describe sessions', () => {
+    const appstream = (fn: string) => actions(roleOf(fn)).filter((a) => a.startsWith('appstream:'));
+    expect(appstream('ReaderFunction')).toEqual(expect.arrayContaining(['appstream:CreateStreamingURL']));
+    expect(appstream('CaseFilesFunction')).toEqual(['appstream:DescribeSessions']);
+    for (const fn of ['AdjudicationFunction', 'CoordinatorFunction', 'RegistryFunction']) expect(appstream(fn)).toEqual([]);
+  });
+});
+
+test('manifest uploads reach the registry through EventBridge, with a dead-letter queue', () => {
+  s.reading.hasResourceProperties('AWS::Events::Rule', {
+    EventPattern: {
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: Match.anyValue() }, object: { key: [{ wildcard: 'cases/*/manifest.json' }] } },
+    },
+    Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })],
+  });
+  s.data.hasResourceProperties('AWS::S3::Bucket', { NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } } });
+});

@@ -1,0 +1,177 @@
+/** The adjudication core with plain in-memory fakes (no emulator). */
+import {
+  getAdjudication,
+  listAdjudications,
+  resolveAdjudication,
+  type AdjudicationDeps,
+  type AdjudicationPorts,
+  type IdempotentResult,
+  type ResolveCommand,
+} from '../../../lambda/adjudication-api/core';
+import { evaluateDiscordance } from '../../../lambda/shared/domain/discordance';
+import { AppError } from '../../../lambda/shared/errors';
+import { maskReads, type AdjudicationTask } from '../../../lambda/shared/store/adjudications';
+import type { FinalRecord } from '../../../lambda/shared/store/finals';
+import { CONFIG, FACTS, grade } from '../../helpers/grades';
+
+const READER_1 = 'sub-reader-1';
+const READER_2 = 'sub-reader-2';
+const ADJ = 'sub-adjudicator';
+
+// Discordant on OD icdrLevel (across the referable threshold) only.
+const READ_1 = grade({ OD: { icdrLevel: 'mild_npdr' } });
+const READ_2 = grade({ OD: { icdrLevel: 'severe_npdr' }, OS: { vcdr: 0.35 } });
+
+function fakes(opts: { taskStatus?: 'open' | 'resolved'; extraReaders?: string[] } = {}) {
+  const discordance = evaluateDiscordance(CONFIG.form, CONFIG.discordanceRules, READ_1, READ_2);
+  const reads = maskReads('C1', { readerId: READER_1, readNo: 1 }, { readerId: READER_2, readNo: 1 });
+  const task: AdjudicationTask = {
+    caseId: 'C1',
+    status: opts.taskStatus ?? 'open',
+    priority: discordance.priority,
+    reasons: discordance.reasons,
+    reads,
+    openedAt: '2026-01-01T00:00:00.000Z',
+  };
+  const stored = new Map([
+    [READER_1, READ_1],
+    [READER_2, READ_2],
+  ]);
+  const resolved: ResolveCommand[] = [];
+  const idem = new Map<string, IdempotentResult>();
+  const ports: AdjudicationPorts = {
+    listTasks: async () => ({ items: [task, { ...task, caseId: 'C2', reads: { A: { readerId: ADJ, readNo: 1 }, B: reads.B } }], cursor: 'next-page' }),
+    getTask: async (caseId) => (caseId === 'C1' ? task : undefined),
+    getRead: async (_caseId, ref) => ({ answers: stored.get(ref.readerId)!, version: 1 }),
+    getCase: async () => ({ facts: FACTS, registeredAt: '2026-01-01T00:00:00.000Z' }),
+    isReaderOfCase: async (_caseId, readerId) => (opts.extraReaders ?? []).includes(readerId),
+    getFinal: async () => undefined as FinalRecord | undefined,
+    getIdempotent: async (actor, key) => idem.get(`${actor}/${key}`),
+    resolve: async (cmd) => {
+      resolved.push(cmd);
+      if (cmd.idempotency) idem.set(`${ADJ}/${cmd.idempotency.key}`, cmd.idempotency.record);
+      task.status = 'resolved';
+    },
+  };
+  const deps: AdjudicationDeps = { config: CONFIG, ports, now: () => '2026-02-01T10:00:00.000Z' };
+  // Which label is reader 1's read.
+  const labelOf1 = reads.A.readerId === READER_1 ? 'A' : 'B';
+  return { deps, task, resolved, labelOf1, labelOf2: labelOf1 === 'A' ? 'B' : 'A' };
+}
+
+async function rejects(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AppError) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+const actor = { sub: ADJ };
+
+describe('GET /adjudications', () => {
+  it('lists tasks without reader ids and leaves out tasks the adjudicator read', async () => {
+    const { deps } = fakes();
+    const page = await listAdjudications(deps, actor, { status: 'open', limit: 10 });
+    expect(page.items.map((t) => t.caseId)).toEqual(['C1']);
+    expect(page.cursor).toBe('next-page');
+    const text = JSON.stringify(page);
+    expect(text).not.toContain(READER_1);
+    expect(text).not.toContain(READER_2);
+    expect(page.items[0]).not.toHaveProperty('reads');
+  });
+});
+
+describe('GET /adjudications/{caseId}', () => {
+  it('shows both reads as A and B with the reasons, never who read them', async () => {
+    const { deps, labelOf1 } = fakes();
+    const detail = await getAdjudication(deps, actor, 'C1');
+    expect(detail.reads[labelOf1 as 'A' | 'B']).toEqual(READ_1);
+    expect(detail.reasons.map((r) => [r.rule, r.question, r.eye])).toContainEqual(['D2', 'icdrLevel', 'OD']);
+    expect(detail.reasonCodes).toContain('read_a_correct');
+    const text = JSON.stringify(detail);
+    for (const id of [READER_1, READER_2, 'readerId', 'readNo', 'email']) expect(text).not.toContain(id);
+  });
+
+  it('404 for a case without a task', async () => {
+    expect((await rejects(getAdjudication(fakes().deps, actor, 'C9'))).status).toBe(404);
+  });
+
+  it('403 for one of the two readers (conflict of interest)', async () => {
+    const e = await rejects(getAdjudication(fakes().deps, { sub: READER_1 }, 'C1'));
+    expect(e.status).toBe(403);
+    expect(e.message).toMatch(/conflict of interest/);
+  });
+
+  it('403 for an adjudicator who holds any assignment on the case (e.g. a repeat)', async () => {
+    expect((await rejects(getAdjudication(fakes({ extraReaders: [ADJ] }).deps, actor, 'C1'))).status).toBe(403);
+  });
+});
+
+describe('PUT /adjudications/{caseId}', () => {
+  const body = (picks: unknown, extra: Record<string, unknown> = {}) => ({ picks, reasonCode: 'read_b_correct', ...extra });
+
+  it("takes the picked read's answer, keeps agreed answers, and records provenance and who", async () => {
+    const f = fakes();
+    const res = await resolveAdjudication(f.deps, actor, 'C1', body({ eyes: { OD: { icdrLevel: f.labelOf2 } } }), undefined);
+    expect(res.status).toBe(200);
+    const final = f.resolved[0].final;
+    expect(final).toMatchObject({ provenance: 'adjudicated', decidedBy: ADJ, reasonCode: 'read_b_correct', formVersion: '1.0.0' });
+    expect(final.value.eyes.OD!.icdrLevel).toBe('severe_npdr');
+    expect(final.value.eyes.OD!.beckmanClass).toBe('no_aging_changes');
+    // OS vcdr differs by 0.05 (no rule fires): the concordant merge keeps the larger.
+    expect(final.value.eyes.OS!.vcdr).toBe(0.35);
+    expect(final.picks).toEqual([{ question: 'icdrLevel', eye: 'OD', source: f.labelOf2 }]);
+    expect(JSON.stringify(res.body)).not.toContain(READER_2);
+  });
+
+  it('accepts a new value, validated and normalised by the form validator', async () => {
+    const f = fakes();
+    await resolveAdjudication(f.deps, actor, 'C1', body({ eyes: { OD: { icdrLevel: { value: 'moderate_npdr' } } } }, { reasonCode: 'neither_correct' }), undefined);
+    expect(f.resolved[0].final.value.eyes.OD!.icdrLevel).toBe('moderate_npdr');
+    expect(f.resolved[0].final.picks![0].source).toBe('new');
+  });
+
+  it.each([
+    ['a discordant question left unpicked', body({}), 'picks.eyes.OD.icdrLevel', 'required'],
+    ['a new value that is not an option', body({ eyes: { OD: { icdrLevel: { value: 'very_bad' } } } }), 'picks.eyes.OD.icdrLevel', 'option'],
+    ['an unknown question', body({ eyes: { OD: { icdrLevel: 'A', nope: 'A' } } }), 'picks.eyes.OD.nope', 'unknownKey'],
+    ['an unknown eye', body({ eyes: { OD: { icdrLevel: 'A' }, OU: {} } }), 'picks.eyes.OU', 'unknownEye'],
+    ['a pick the final hides', body({ eyes: { OD: { fundusQuality: { value: 'ungradable' }, icdrLevel: 'A' } } }), 'picks.eyes.OD.icdrLevel', 'hidden'],
+    ['a bad pick label', body({ eyes: { OD: { icdrLevel: 'C' } } }), 'picks.eyes.OD.icdrLevel', 'invalid_union'],
+    ['a reason code off the list', body({ eyes: { OD: { icdrLevel: 'A' } } }, { reasonCode: 'because' }), 'reasonCode', 'invalid_value'],
+    ["'other' without a note", body({ eyes: { OD: { icdrLevel: 'A' } } }, { reasonCode: 'other' }), 'note', 'required'],
+    ['an unknown body field', body({ eyes: { OD: { icdrLevel: 'A' } } }, { readerId: 'x' }), 'readerId', 'unrecognized_keys'],
+  ])('400 for %s, naming the field and the rule', async (_name, b, field, rule) => {
+    const f = fakes();
+    const e = await rejects(resolveAdjudication(f.deps, actor, 'C1', b as Record<string, unknown>, undefined));
+    expect(e.status).toBe(400);
+    const paths = (e.details.errors ?? []).map((x) => [x.path, x.rule]);
+    expect([[e.details.field, e.details.rule], ...paths]).toContainEqual([field, rule]);
+    expect(f.resolved).toHaveLength(0);
+  });
+
+  it('409 when the task is already resolved', async () => {
+    const f = fakes({ taskStatus: 'resolved' });
+    const e = await rejects(resolveAdjudication(f.deps, actor, 'C1', body({ eyes: { OD: { icdrLevel: 'A' } } }), undefined));
+    expect([e.status, e.code]).toEqual([409, 'already_resolved']);
+  });
+
+  it('403 for a reader of the case', async () => {
+    const f = fakes();
+    expect((await rejects(resolveAdjudication(f.deps, { sub: READER_2 }, 'C1', body({ eyes: { OD: { icdrLevel: 'A' } } }), undefined))).status).toBe(403);
+  });
+
+  it('replays the stored response for a retry with the same Idempotency-Key, and refuses the key for another body', async () => {
+    const f = fakes();
+    const b = body({ eyes: { OD: { icdrLevel: 'B' } } });
+    const first = await resolveAdjudication(f.deps, actor, 'C1', b, 'key-1');
+    const again = await resolveAdjudication(f.deps, actor, 'C1', JSON.parse(JSON.stringify(b)), 'key-1');
+    expect(again).toEqual(first);
+    expect(f.resolved).toHaveLength(1);
+    const e = await rejects(resolveAdjudication(f.deps, actor, 'C1', body({ eyes: { OD: { icdrLevel: 'A' } } }), 'key-1'));
+    expect([e.status, e.code]).toEqual([409, 'idempotency_key_reused']);
+  });
+});

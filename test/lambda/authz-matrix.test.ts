@@ -1,0 +1,65 @@
+/**
+ * Authorization matrix: every route in ./routes.ts × every kind of caller, with the expected
+ * status in every cell. Tokens are real (moto's user pool) and checked as API Gateway's JWT
+ * authorizer would, so the first four rows never reach a handler; the rest reach it with verified
+ * claims and must be decided by its group and assignment checks. A refused call changes nothing.
+ */
+import { startHarness, type Harness } from '../helpers/api-harness';
+import { ROUTES, type RouteSpec } from './routes';
+
+const CALLERS = ['no token', 'expired', "another pool's token", 'tampered signature', 'reader', 'another reader', 'adjudicator', 'coordinator', 'admin'] as const;
+type Caller = (typeof CALLERS)[number];
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+}, 60_000);
+afterAll(() => h?.stop());
+
+function tokenOf(caller: Caller): string | undefined {
+  switch (caller) {
+    case 'no token':
+      return undefined;
+    case 'expired':
+      return h.expiredToken(h.users.reader.token);
+    case "another pool's token":
+      return h.foreignToken();
+    case 'tampered signature':
+      return h.tamper(h.users.reader.token);
+    case 'another reader':
+      return h.users.reader2.token;
+    default:
+      return h.users[caller].token;
+  }
+}
+
+function expectedStatus(route: RouteSpec, caller: Caller): number {
+  switch (caller) {
+    case 'no token':
+    case 'expired':
+    case "another pool's token":
+    case 'tampered signature':
+      return 401;
+    case 'another reader':
+      return route.roles.includes('reader') ? (route.caseScoped ? 403 : route.okStatus) : 403;
+    default:
+      return route.roles.includes(caller) ? route.okStatus : 403;
+  }
+}
+
+const cells = ROUTES.flatMap((route) => CALLERS.map((caller) => [route.routeKey, caller, expectedStatus(route, caller), route] as const));
+
+test.each(cells)('%s as %s → %i', async (_key, caller, expected, route) => {
+  await h.clearTable();
+  const handler = await route.load();
+  const request = await route.arrange(h);
+  const before = await h.snapshotTable();
+  const res = await h.call(handler, { ...request, routeKey: route.routeKey, token: tokenOf(caller) });
+  expect({ status: res.status, error: res.status === expected ? undefined : res.json }).toEqual({ status: expected, error: undefined });
+  if (expected === 401) expect(res.invoked).toBe(false);
+  if (expected >= 400) expect(await h.snapshotTable()).toEqual(before);
+});
+
+test('every route in the table is unique', () => {
+  expect(new Set(ROUTES.map((r) => r.routeKey)).size).toBe(ROUTES.length);
+});

@@ -1,0 +1,55 @@
+/** The case-files checks with plain fakes: every step must pass, in order, and failures all look alike. */
+import { caseFiles, type CaseFilesDeps } from '../../../lambda/case-files/core';
+import { AppError } from '../../../lambda/shared/errors';
+import type { SessionRecord } from '../../../lambda/shared/store';
+
+const NOW = new Date('2025-05-01T12:00:00Z');
+const SID = 'A'.repeat(22);
+const session: SessionRecord = { sessionId: SID, readerId: 'r1', appStreamUserId: 'user-1', caseId: 'C1', readNo: 1, createdAt: NOW.toISOString(), expiresAt: new Date(NOW.getTime() + 60_000).toISOString() };
+
+function deps(over: Partial<CaseFilesDeps> = {}): CaseFilesDeps & { presigned: string[]; audited: unknown[] } {
+  const presigned: string[] = [];
+  const audited: unknown[] = [];
+  return {
+    getSession: async (id) => (id === SID ? session : undefined),
+    activeSessionIps: async (u) => (u === 'user-1' ? ['10.0.0.5'] : []),
+    assignmentsOf: async () => [{ caseId: 'C1', readerId: 'r1', readNo: 1 } as never],
+    getCase: async () => ({ caseId: 'C1', files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD' }] }) as never,
+    presign: async (key, s) => (presigned.push(`${key}@${s}`), `https://s3/${key}`),
+    audit: async (e) => void audited.push(e),
+    urlSeconds: 300,
+    now: () => NOW,
+    presigned,
+    audited,
+    ...over,
+  };
+}
+const status = (p: Promise<unknown>) => p.then(() => 200, (e) => (e instanceof AppError ? `${e.status} ${e.message}` : String(e)));
+
+test('the happy path presigns exactly the case files for at most 5 minutes and audits ids only', async () => {
+  const d = deps();
+  const out = await caseFiles(d, { sessionId: SID, sourceIp: '10.0.0.5' });
+  expect(out).toEqual({ caseId: 'C1', expiresAt: new Date(NOW.getTime() + 300_000).toISOString(), files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD', url: 'https://s3/cases/C1/f/OD.jpg' }] });
+  expect(d.presigned).toEqual(['cases/C1/f/OD.jpg@300']);
+  expect(d.audited).toEqual([expect.objectContaining({ action: 'case_files_issued', actor: 'r1', caseId: 'C1', sessionId: SID, detail: { files: 1 } })]);
+});
+
+test.each([
+  ['unknown session id', { sessionId: 'B'.repeat(22) }, {}],
+  ['expired session', {}, { getSession: async () => ({ ...session, expiresAt: NOW.toISOString() }) }],
+  ['no ACTIVE AppStream session for the user', {}, { activeSessionIps: async () => [] }],
+  ['caller IP is not the session ENI', { sourceIp: '10.0.0.6' }, {}],
+  ['no source IP at all', { sourceIp: undefined }, {}],
+  ['assignment withdrawn', {}, { assignmentsOf: async () => [] }],
+])('%s → 403 not your session, nothing presigned', async (_n, input, over) => {
+  const d = deps(over as Partial<CaseFilesDeps>);
+  expect(await status(caseFiles(d, { sessionId: SID, sourceIp: '10.0.0.5', ...input }))).toBe('403 not your session');
+  expect(d.presigned).toEqual([]);
+  expect(d.audited).toEqual([]);
+});
+
+test('the AppStream check uses the user id from the session record, not anything the caller sent', async () => {
+  const asked: string[] = [];
+  await caseFiles(deps({ activeSessionIps: async (u) => (asked.push(u), ['10.0.0.5']) }), { sessionId: SID, sourceIp: '10.0.0.5' });
+  expect(asked).toEqual(['user-1']);
+});

@@ -1,0 +1,96 @@
+/**
+ * GET /fleet/case-files against moto and the AppStream stand-in: the session id must belong to the
+ * user whose ACTIVE AppStream session streams from the caller's IP (DescribeSessions), else 403.
+ */
+import { randomBytes } from 'node:crypto';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { handler } from '../../../lambda/case-files/handler';
+import { handler as readerApi } from '../../../lambda/reader-api/handler';
+import { keys } from '../../../lambda/shared/store/keys';
+import { FLEET_ENI_IP, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
+import { assign, caseFiles, seedCase } from '../../helpers/reading-fixtures';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+  await seedCase(h, 'F1');
+  await seedCase(h, 'F2');
+  for (const f of caseFiles()) {
+    await h.putObject(`cases/F1/${f.key}`, `F1:${f.key}`);
+    await h.putObject(`cases/F2/${f.key}`, `F2:${f.key}`);
+  }
+  await assign(h, 'F1', h.users.reader);
+  await assign(h, 'F2', h.users.reader2);
+}, 60_000);
+afterAll(() => h?.stop());
+
+/** Issues a session through the reader API; `open` starts the AppStream session by opening the URL. */
+async function issue(user: TestUser, caseId: string, open = true): Promise<string> {
+  const res = await h.call(readerApi, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId }, token: user.token });
+  expect(res.status).toBe(201);
+  if (open) expect((await fetch(res.json.streamingUrl)).status).toBe(200);
+  return h.appStream.urls().at(-1)!.SessionContext!;
+}
+const files = (sessionId: string | undefined, sourceIp = FLEET_ENI_IP) => h.callFleet(handler, { query: sessionId === undefined ? {} : { sessionId }, sourceIp });
+const NOT_YOURS = { error: { code: 'forbidden', message: 'not your session' } };
+
+test('the streaming instance of the session gets presigned URLs for exactly its case files', async () => {
+  const sessionId = await issue(h.users.reader, 'F1');
+  const res = await files(sessionId);
+  expect(res.status).toBe(200);
+  expect(res.json.caseId).toBe('F1');
+  expect(res.json.files.map((f: { key: string }) => f.key).sort()).toEqual(caseFiles().map((f) => f.key).sort());
+  for (const f of res.json.files) {
+    const url = new URL(f.url);
+    expect(url.pathname).toBe(`/${h.bucketName}/cases/F1/${f.key}`);
+    expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(300);
+    expect(await (await fetch(f.url)).text()).toBe(`F1:${f.key}`); // moto does not check the signature; the key is right
+  }
+  expect(Date.parse(res.json.expiresAt) - Date.now()).toBeLessThanOrEqual(300_000);
+  const audit = (await h.snapshotTable()).filter((i) => i.type === 'audit' && i.action === 'case_files_issued');
+  expect(audit.at(-1)).toMatchObject({ actor: h.users.reader.sub, caseId: 'F1', sessionId, detail: { files: 3 } });
+  expect(JSON.stringify(audit)).not.toContain('fundus/OD.jpg');
+});
+
+test('every mismatch is the same 403 "not your session"', async () => {
+  const sessionId = await issue(h.users.reader, 'F1');
+  const cases: Array<[string, () => Promise<{ status: number; json: unknown }>]> = [
+    ['a caller at another address', () => files(sessionId, '10.0.99.99')],
+    ['a guessed session id', () => files(randomBytes(16).toString('base64url'))],
+    ['an issued id whose reader never started streaming', async () => files(await issue(h.users.reader2, 'F2', false))],
+  ];
+  for (const [name, attempt] of cases) {
+    const res = await attempt();
+    expect({ name, status: res.status, json: res.json }).toEqual({ name, status: 403, json: NOT_YOURS });
+  }
+});
+
+test("a session id copied into an instance that streams to another reader gets nothing", async () => {
+  // The stand-in gives every session of the fleet the same ENI address, so this is the case that
+  // matters: the copier's instance (reader2, ACTIVE at that address) presents the id of a reader
+  // who has no ACTIVE session; DescribeSessions for the id's user lists nothing there.
+  const victim = await h.createUser(`victim-${Date.now()}`, ['reader']);
+  await assign(h, 'F1', victim);
+  const copied = await issue(victim, 'F1', false);
+  await issue(h.users.reader2, 'F2');
+  expect(h.appStream.sessions().some((s) => s.NetworkAccessConfiguration.EniPrivateIpAddress === FLEET_ENI_IP)).toBe(true);
+  expect(await files(copied)).toMatchObject({ status: 403, json: NOT_YOURS });
+});
+
+test('an expired session or a withdrawn assignment gets nothing', async () => {
+  const sessionId = await issue(h.users.reader, 'F1');
+  expect((await files(sessionId)).status).toBe(200);
+  const item = (await h.snapshotTable()).find((i) => i.pk === `SESSION#${sessionId}`)!;
+  await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: { ...item, expiresAt: new Date(Date.now() - 1000).toISOString() } }));
+  expect((await files(sessionId)).json).toEqual(NOT_YOURS);
+  await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: item }));
+  const assignment = (await h.snapshotTable()).find((i) => i.pk === 'CASE#F1' && String(i.sk).startsWith(`ASSIGN#${h.users.reader.sub}`))!;
+  await h.ddb.send(new DeleteCommand({ TableName: h.tableName, Key: keys.assignment('F1', h.users.reader.sub, 1) }));
+  expect((await files(sessionId)).json).toEqual(NOT_YOURS);
+  await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: assignment }));
+});
+
+test('a missing or malformed session id is a 400 naming sessionId', async () => {
+  expect((await files(undefined)).json.error).toMatchObject({ field: 'sessionId', rule: 'required' });
+  expect((await files('../../etc')).json.error).toMatchObject({ field: 'sessionId', rule: 'format' });
+});

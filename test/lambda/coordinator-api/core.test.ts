@@ -1,0 +1,210 @@
+/** The coordinator core (bulk assignment, progress, audit, export bookkeeping) with plain fakes. */
+import {
+  bulkAssign,
+  getExport,
+  newExportId,
+  progress,
+  audit,
+  EXPORT_ID,
+  type AssignCommand,
+  type AssignmentPorts,
+  type CaseForAssignment,
+  type ExistingAssignment,
+  type ExportPorts,
+} from '../../../lambda/coordinator-api/core';
+import type { ReaderLoad } from '../../../lambda/shared/domain/assignment';
+import { AppError } from '../../../lambda/shared/errors';
+import type { ExportJob } from '../../../lambda/shared/store/exports';
+import { CONFIG } from '../../helpers/grades';
+
+const NOW = '2026-03-01T00:00:00.000Z';
+const actor = { sub: 'coord' };
+
+async function rejects(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AppError) return e;
+    throw e;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** An in-memory store that enforces what the real transaction enforces: k, caps, no duplicates. */
+function fakeStore(readers: ReaderLoad[], cases: CaseForAssignment[], history: Record<string, { caseId: string; submittedAt: string }[]> = {}) {
+  const assignments: ExistingAssignment[] = [];
+  const writes: AssignCommand[] = [];
+  const load = new Map(readers.map((r) => [r.readerId, { ...r }]));
+  const ports: AssignmentPorts = {
+    listReaders: async () => [...load.values()].map((r) => ({ ...r })),
+    openCases: async (limit) => cases.filter((c) => c.state === 'open').slice(0, limit),
+    getCases: async (ids) => new Map(cases.filter((c) => ids.includes(c.caseId)).map((c) => [c.caseId, c])),
+    caseAssignments: async (ids) => assignments.filter((a) => ids.includes(a.caseId)),
+    readerHistory: async (readerId) => ({
+      submitted: (history[readerId] ?? []).map((s) => ({ ...s, readerId })),
+      repeats: assignments.filter((a) => a.readerId === readerId && a.readNo > 1),
+    }),
+    assign: async (cmd) => {
+      writes.push(cmd);
+      const r = load.get(cmd.readerId)!;
+      if (assignments.some((a) => a.caseId === cmd.caseId && a.readerId === cmd.readerId && a.readNo === cmd.readNo)) return 'exists';
+      if (cmd.readNo === 1 && assignments.filter((a) => a.caseId === cmd.caseId && a.readNo === 1).length >= cmd.readsPerCase) return 'case_full';
+      if (r.openCount >= cmd.maxOpenPerReader) return 'reader_at_cap';
+      r.openCount++;
+      r.totalCount++;
+      assignments.push({ caseId: cmd.caseId, readerId: cmd.readerId, readNo: cmd.readNo });
+      return 'assigned';
+    },
+  };
+  return { ports, assignments, writes };
+}
+
+const reader = (readerId: string, site?: string, openCount = 0): ReaderLoad => ({ readerId, site, openCount, totalCount: openCount, active: true });
+const openCase = (caseId: string, site?: string): CaseForAssignment => ({ caseId, state: 'open', ...(site ? { site } : {}) });
+const deps = (ports: AssignmentPorts, config = CONFIG) => ({ config, ports, now: () => NOW });
+
+describe('POST /assignments', () => {
+  const readers = [reader('r1', 'seoul'), reader('r2', 'busan'), reader('r3', 'daegu'), reader('r4', 'seoul')];
+  const cases = Array.from({ length: 8 }, (_, i) => openCase(`C${i}`, i % 2 ? 'seoul' : 'jeju'));
+
+  it('gives every case k distinct readers, never one from the case’s site, balanced across readers', async () => {
+    const s = fakeStore(readers, cases);
+    const result = await bulkAssign(deps(s.ports), actor, { hiddenRepeats: false });
+    expect(result.assigned).toHaveLength(16);
+    for (const c of cases) {
+      const on = s.assignments.filter((a) => a.caseId === c.caseId).map((a) => a.readerId);
+      expect(new Set(on).size).toBe(2);
+      if (c.site === 'seoul') expect(on).not.toEqual(expect.arrayContaining(['r1']));
+      if (c.site === 'seoul') expect(on).not.toContain('r4');
+    }
+    const perReader = readers.map((r) => s.assignments.filter((a) => a.readerId === r.readerId).length);
+    expect(Math.max(...perReader) - Math.min(...perReader)).toBeLessThanOrEqual(4);
+  });
+
+  it('is safe to re-run: the second run plans nothing new and writes nothing', async () => {
+    const s = fakeStore(readers, cases);
+    await bulkAssign(deps(s.ports), actor, { hiddenRepeats: false });
+    const writes = s.writes.length;
+    const again = await bulkAssign(deps(s.ports), actor, { hiddenRepeats: false });
+    expect(again.assigned).toEqual([]);
+    expect(s.writes.length).toBe(writes);
+  });
+
+  it('respects explicit exclusions and the workload cap, and reports what it could not fill', async () => {
+    const s = fakeStore([reader('r2', 'busan'), reader('r3', 'daegu', 9)], [openCase('X1'), openCase('X2')]);
+    const result = await bulkAssign(deps(s.ports), actor, { exclusions: [{ readerId: 'r2', caseIds: ['X2'] }], maxOpenPerReader: 10, hiddenRepeats: false });
+    expect(s.assignments.filter((a) => a.caseId === 'X2').map((a) => a.readerId)).not.toContain('r2');
+    expect(s.assignments.filter((a) => a.readerId === 'r3')).toHaveLength(1);
+    // X1 takes r2 and r3 (r3 reaches the cap of 10); X2 then has nobody: r2 excluded, r3 full.
+    expect(result.unfilled).toEqual([{ caseId: 'X2', missing: 2, reason: 'capacity' }]);
+  });
+
+  it('a write refused by the store (k reached meanwhile) is reported as skipped, not assigned', async () => {
+    const s = fakeStore(readers, [openCase('Y1')]);
+    const real = s.ports.assign;
+    let first: string | undefined;
+    s.ports.assign = async (cmd) => {
+      first ??= cmd.readerId;
+      return cmd.readerId === first ? 'case_full' : real(cmd);
+    };
+    const result = await bulkAssign(deps(s.ports), actor, { hiddenRepeats: false });
+    expect(result.skipped).toEqual([{ caseId: 'Y1', readerId: first, reason: 'case_full' }]);
+    expect(result.assigned.map((a) => a.readerId)).not.toContain(first);
+    expect(result.assigned).toHaveLength(1);
+  });
+
+  it('re-issues the configured share of old enough reads as hidden repeats (readNo 2, not counted toward k)', async () => {
+    const config = { ...CONFIG, assignment: { ...CONFIG.assignment, hiddenRepeatShare: 0.2, hiddenRepeatMinDays: 14 } };
+    const old = Array.from({ length: 10 }, (_, i) => ({ caseId: `OLD${i}`, submittedAt: '2026-01-01T00:00:00.000Z' }));
+    const recent = [{ caseId: 'NEW', submittedAt: '2026-02-25T00:00:00.000Z' }];
+    const s = fakeStore([reader('r1')], [], { r1: [...old, ...recent] });
+    const result = await bulkAssign(deps(s.ports, config), actor, {});
+    expect(result.repeats).toHaveLength(2);
+    expect(result.repeats.every((r) => r.caseId.startsWith('OLD'))).toBe(true);
+    expect(s.writes.every((w) => w.readNo === 2)).toBe(true);
+    // Re-running does not add more: the reader's share is already out.
+    expect((await bulkAssign(deps(s.ports, config), actor, {})).repeats).toEqual([]);
+  });
+
+  it('dryRun plans without writing', async () => {
+    const s = fakeStore(readers, cases);
+    const result = await bulkAssign(deps(s.ports), actor, { dryRun: true });
+    expect(result.assigned.length).toBe(16);
+    expect(s.writes).toEqual([]);
+  });
+
+  it('named cases that are unknown or not open are skipped with the reason', async () => {
+    const s = fakeStore(readers, [openCase('A'), { caseId: 'B', state: 'final' }]);
+    const result = await bulkAssign(deps(s.ports), actor, { caseIds: ['A', 'B', 'Z'], hiddenRepeats: false });
+    expect(result.skipped).toEqual([
+      { caseId: 'B', reason: 'not_open (final)' },
+      { caseId: 'Z', reason: 'not_found' },
+    ]);
+  });
+
+  it.each([
+    [{ readsPerCase: 3 }, 'readsPerCase', 'max'],
+    [{ readsPerCase: 0 }, 'readsPerCase', 'too_small'],
+    [{ caseIds: ['ok', 'not ok'] }, 'caseIds.1', 'invalid_format'],
+    [{ readerIds: ['nobody'] }, 'readerIds.0', 'not_found'],
+    [{ exclusions: [{ readerId: 'r1' }] }, 'exclusions.0.caseIds', 'invalid_type'],
+    [{ k: 2 }, 'k', 'unrecognized_keys'],
+  ])('400 for %j naming %s (%s)', async (body, field, rule) => {
+    const s = fakeStore(readers, cases);
+    const e = await rejects(bulkAssign(deps(s.ports), actor, body as Record<string, unknown>));
+    expect([e.status, e.details.field, e.details.rule]).toEqual([400, field, rule]);
+    expect(s.writes).toEqual([]);
+  });
+});
+
+describe('GET /progress and GET /audit', () => {
+  it('sums the per-state counts and passes the readers page through', async () => {
+    const out = await progress(
+      {
+        countCases: async (s) => ({ open: 5, adjudication: 2, final: 7 })[s as 'open'],
+        countAdjudications: async (s) => (s === 'open' ? 2 : 4),
+        readers: async () => ({ items: [{ readerId: 'r1', openCount: 1, submittedCount: 3 }], cursor: 'c2' }),
+        rejections: async () => [{ caseId: 'bad', at: NOW, reasons: [{ field: 'files', rule: 'missing', message: 'x' }] }],
+      },
+      {},
+    );
+    expect(out).toMatchObject({ cases: { open: 5, adjudication: 2, final: 7, total: 14 }, adjudications: { open: 2, resolved: 4 }, cursor: 'c2' });
+    expect(out.rejections[0].caseId).toBe('bad');
+  });
+
+  it.each([['2026-02-30'], ['yesterday'], ['']])('audit day %j is a 400 naming day', async (day) => {
+    const e = await rejects(audit(async () => ({ items: [] }), { day }));
+    expect([e.status, e.details.field]).toEqual([400, 'day']);
+  });
+});
+
+describe('export bookkeeping', () => {
+  it('export ids are sortable by time and match the route pattern', () => {
+    const id = newExportId('2026-03-01T09:08:07.123Z', 'abcd1234');
+    expect(id).toBe('ex-20260301T090807Z-abcd1234');
+    expect(EXPORT_ID.test(id)).toBe(true);
+  });
+
+  it('GET /exports/{id}: fresh 15-minute links for a complete export; 404 unknown; 400 malformed', async () => {
+    const job: ExportJob = {
+      exportId: 'ex-20260301T090807Z-abcd1234',
+      status: 'complete',
+      requestedBy: 'coord',
+      createdAt: NOW,
+      files: [{ name: 'grades.csv', key: 'exports/ex-20260301T090807Z-abcd1234/grades.csv', bytes: 10, contentType: 'text/csv' }],
+      counts: { cases: 1, rows: 1, reads: 2 },
+    };
+    const ports: ExportPorts = {
+      create: async () => undefined,
+      finish: async () => undefined,
+      get: async (id) => (id === job.exportId ? job : undefined),
+      presign: async (key, seconds) => `https://signed/${key}?X-Amz-Expires=${seconds}`,
+      audit: async () => undefined,
+    };
+    const out = (await getExport(ports, job.exportId)) as { files: { url: string }[]; expiresInSeconds: number };
+    expect(out.expiresInSeconds).toBe(900);
+    expect(out.files[0].url).toContain('X-Amz-Expires=900');
+    expect((await rejects(getExport(ports, 'ex-20990101T000000Z-00000000'))).status).toBe(404);
+    expect((await rejects(getExport(ports, '../../etc'))).status).toBe(400);
+  });
+});

@@ -1,0 +1,320 @@
+/**
+ * The coordinator routes against moto (DynamoDB, S3) through the real SDK clients, with tokens
+ * from the emulated user pool: bulk assignment and its invariants, hidden repeats that look like
+ * any assignment to the reader, progress without scans, the audit log, exports to S3 with
+ * presigned links, and fast-check properties over the write routes' bodies.
+ */
+import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import fc from 'fast-check';
+import { handler } from '../../../lambda/coordinator-api/handler';
+import { s3Sink } from '../../../lambda/coordinator-api/s3-sink';
+import { handler as readerHandler } from '../../../lambda/reader-api/handler';
+import { ensureReader, rejectionPutTx, transact } from '../../../lambda/shared/store';
+import { getCase } from '../../../lambda/shared/store/cases';
+import { startHarness, type Harness } from '../../helpers/api-harness';
+import { grade } from '../../helpers/grades';
+import { losingRace, seedCase, seedReadCase, seedSubmittedRead } from '../../helpers/reading-seed';
+import { assignmentPorts } from '../../../lambda/coordinator-api/ports';
+
+jest.setTimeout(120_000);
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+}, 60_000);
+afterAll(() => h?.stop());
+beforeEach(() => h.clearTable());
+
+const NOW = new Date().toISOString();
+const call = (routeKey: string, opts: { body?: unknown; query?: Record<string, string>; pathParameters?: Record<string, string>; token?: string } = {}) =>
+  h.call(handler, { routeKey, token: opts.token ?? h.users.coordinator.token, ...opts });
+
+async function readers(specs: [string, string | undefined][]) {
+  for (const [readerId, site] of specs) {
+    await ensureReader(h.ddb, h.tableName, { readerId, at: NOW });
+    if (site) {
+      await h.ddb.send(new UpdateCommand({ TableName: h.tableName, Key: { pk: `READER#${readerId}`, sk: 'PROFILE' }, UpdateExpression: 'SET site = :s', ExpressionAttributeValues: { ':s': site } }));
+    }
+  }
+}
+
+const assignmentsOf = async (caseId: string) =>
+  (await h.snapshotTable()).filter((i) => i.pk === `CASE#${caseId}` && String(i.sk).startsWith('ASSIGN#')) as Record<string, any>[];
+
+describe('POST /assignments', () => {
+  it('k = 2 distinct readers per case, never a same-site reader, within caps; re-running changes nothing', async () => {
+    await readers([
+      ['r-seoul', 'seoul'],
+      ['r-busan', 'busan'],
+      ['r-daegu', 'daegu'],
+    ]);
+    for (const id of ['A1', 'A2', 'A3']) await seedCase(h, id);
+    await seedCase(h, 'A4', 'seoul');
+    const res = await call('POST /assignments', { body: { hiddenRepeats: false } });
+    expect(res.status).toBe(200);
+    expect(res.json.assigned).toHaveLength(8);
+    for (const id of ['A1', 'A2', 'A3', 'A4']) {
+      const on = (await assignmentsOf(id)).map((a) => a.readerId);
+      expect(new Set(on).size).toBe(2);
+      expect(await getCase(h.ddb, h.tableName, id)).toMatchObject({ assignedCount: 2 });
+    }
+    expect((await assignmentsOf('A4')).map((a) => a.readerId)).not.toContain('r-seoul');
+    const before = await h.snapshotTable();
+    const again = await call('POST /assignments', { body: { hiddenRepeats: false } });
+    expect([again.status, again.json.assigned]).toEqual([200, []]);
+    expect(await h.snapshotTable()).toEqual(before);
+  });
+
+  it('an assignment that loses the race for the last slot is refused: never past k, never a reader twice', async () => {
+    await readers([
+      ['r1', undefined],
+      ['r2', undefined],
+      ['r3', undefined],
+    ]);
+    await seedCase(h, 'B1');
+    await call('POST /assignments', { body: { caseIds: ['B1'], readerIds: ['r1'], readsPerCase: 1, hiddenRepeats: false } });
+    const cmd = { caseId: 'B1', readNo: 1, readsPerCase: 2, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
+    // r2 takes the last slot between r3's read of the case and r3's transaction.
+    const racing = losingRace(h.ddb, () => assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, readerId: 'r2' }));
+    expect(await assignmentPorts(racing, h.tableName).assign({ ...cmd, readerId: 'r3' })).toBe('case_full');
+    expect(racing.raced()).toBe(true);
+    expect((await assignmentsOf('B1')).map((a) => a.readerId).sort()).toEqual(['r1', 'r2']);
+    expect(await getCase(h.ddb, h.tableName, 'B1')).toMatchObject({ assignedCount: 2 });
+    // The same reader twice: refused by the case's reader set, not by luck.
+    expect(await assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, readerId: 'r1', readsPerCase: 3 })).toBe('exists');
+  });
+
+  it('issues hidden repeats ≥ 14 days later that the reader cannot tell from a first read', async () => {
+    const reader = h.users.reader;
+    await ensureReader(h.ddb, h.tableName, { readerId: reader.sub, at: NOW });
+    const old = new Date(Date.now() - 30 * 86_400_000).toISOString();
+    // 5 % of 20 old reads → 1 repeat.
+    for (let i = 0; i < 20; i++) {
+      await seedCase(h, `R${i}`);
+      await seedSubmittedRead(h, `R${i}`, reader.sub, grade(), { at: old });
+    }
+    await seedCase(h, 'FRESH');
+    const res = await call('POST /assignments', { body: { readerIds: [reader.sub], readsPerCase: 1 } });
+    expect(res.status).toBe(200);
+    expect(res.json.repeats).toHaveLength(1);
+    const repeatCase = res.json.repeats[0].caseId;
+    const items = await assignmentsOf(repeatCase);
+    expect(items.map((a) => [a.readNo, a.status])).toEqual([
+      [1, 'submitted'],
+      [2, 'pending'],
+    ]);
+    // The reader's queue shows both open items with exactly the same fields: nothing marks a repeat.
+    const queue = await h.call(readerHandler, { routeKey: 'GET /queue', token: reader.token, query: { status: 'pending' } });
+    expect(queue.status).toBe(200);
+    const pending = queue.json.items as Record<string, unknown>[];
+    expect(pending.map((e) => e.caseId).sort()).toEqual(['FRESH', repeatCase].sort());
+    expect(Object.keys(pending[0]).sort()).toEqual(Object.keys(pending[1]).sort());
+    expect(JSON.stringify(queue.json)).not.toMatch(/repeat|readNo/i);
+
+    // Submitted like any read, the repeat feeds intra-reader agreement in the export.
+    const put = await h.call(readerHandler, {
+      routeKey: 'PUT /cases/{caseId}/read',
+      pathParameters: { caseId: repeatCase },
+      token: reader.token,
+      headers: { 'Idempotency-Key': 'repeat-submit-1' },
+      body: { answers: grade({ OD: { icdrLevel: 'mild_npdr' } }), submit: true },
+    });
+    expect(put.status).toBe(201);
+    const exported = await call('POST /exports', { body: { formats: ['csv'] } });
+    const agreement = await (await h.s3.send(new GetObjectCommand({ Bucket: h.bucketName, Key: `exports/${exported.json.exportId}/agreement.csv` }))).Body!.transformToString();
+    const intra = agreement.split('\r\n').map((l) => l.split(',')).find((r) => r[0] === 'intra_reader' && r[2] === 'icdrLevel');
+    expect(intra?.slice(3, 7)).toEqual(['all', '2', '0', '0.5']); // OD differs, OS agrees
+  });
+
+  it('a bad body is a 400 naming the field, and writes nothing', async () => {
+    await readers([['r1', undefined]]);
+    await seedCase(h, 'C1');
+    const before = await h.snapshotTable();
+    const res = await call('POST /assignments', { body: { readsPerCase: 9 } });
+    expect([res.status, res.json.error.field]).toEqual([400, 'readsPerCase']);
+    expect(await h.snapshotTable()).toEqual(before);
+  });
+});
+
+describe('GET /progress and GET /audit', () => {
+  it('counts cases per state and adjudications through the indexes, lists readers and rejected manifests', async () => {
+    await readers([['r1', 'seoul']]);
+    await seedCase(h, 'P1');
+    await seedReadCase(h, 'P2', [
+      { readerId: 'x1', answers: grade() },
+      { readerId: 'x2', answers: grade() },
+    ]);
+    await seedReadCase(h, 'P3', [
+      { readerId: 'x1', answers: grade({ OD: { icdrLevel: 'pdr' } }) },
+      { readerId: 'x2', answers: grade() },
+    ]);
+    await transact(h.ddb, [rejectionPutTx(h.tableName, { caseId: 'BAD', at: NOW, manifestKey: 'cases/BAD/manifest.json', reasons: [{ field: 'files.0.key', rule: 'missing', message: 'no such object' }] })]);
+    const res = await call('GET /progress', { token: h.users.admin.token });
+    expect(res.status).toBe(200);
+    expect(res.json.cases).toEqual({ open: 1, adjudication: 1, final: 1, total: 3 });
+    expect(res.json.adjudications).toEqual({ open: 1, resolved: 0 });
+    expect(res.json.readers.map((r: { readerId: string }) => r.readerId).sort()).toEqual(['r1', 'x1', 'x2']);
+    expect(res.json.rejections).toEqual([{ caseId: 'BAD', at: NOW, reasons: [{ field: 'files.0.key', rule: 'missing', message: 'no such object' }] }]);
+  });
+
+  it('lists one day of audit events, paginated; the day is required', async () => {
+    await readers([
+      ['r1', undefined],
+      ['r2', undefined],
+    ]);
+    await seedCase(h, 'D1');
+    await call('POST /assignments', { body: { hiddenRepeats: false } });
+    const day = NOW.slice(0, 10);
+    const p1 = await call('GET /audit', { query: { day, limit: '1' } });
+    expect(p1.status).toBe(200);
+    expect(p1.json.items).toHaveLength(1);
+    const p2 = await call('GET /audit', { query: { day, limit: '10', cursor: p1.json.cursor } });
+    expect([...p1.json.items, ...p2.json.items].filter((e: { action: string }) => e.action === 'case_assigned')).toHaveLength(2);
+    const bad = await call('GET /audit', { query: {} });
+    expect([bad.status, bad.json.error.field]).toEqual([400, 'day']);
+  });
+});
+
+describe('POST /exports and GET /exports/{exportId}', () => {
+  it('writes CSV and JSON under exports/<id>/ and returns 15-minute download links', async () => {
+    await seedReadCase(h, 'E1', [
+      { readerId: h.users.reader.sub, answers: grade() },
+      { readerId: h.users.reader2.sub, answers: grade({ OS: { vcdr: 0.35 } }) },
+    ]);
+    const res = await call('POST /exports', { body: {} });
+    expect(res.status).toBe(201);
+    const { exportId, files } = res.json;
+    expect(files.map((f: { name: string }) => f.name).sort()).toEqual(['agreement.csv', 'export.json', 'grades.csv']);
+    for (const f of files) {
+      expect(f.url).toContain(`/exports/${exportId}/${f.name}`);
+      expect(new URL(f.url).searchParams.get('X-Amz-Expires')).toBe('900');
+    }
+    const body = async (name: string) =>
+      (await h.s3.send(new GetObjectCommand({ Bucket: h.bucketName, Key: `exports/${exportId}/${name}` }))).Body!.transformToString();
+    const grades = await body('grades.csv');
+    expect(grades).toContain('E1,final,OS,vcdr,0.35,0.35,concordant,system');
+    expect(grades).toMatch(/,R00[12],/);
+    for (const text of [grades, await body('export.json'), await body('agreement.csv')]) {
+      for (const u of [h.users.reader, h.users.reader2]) for (const id of [u.sub, u.email]) expect(text).not.toContain(id);
+    }
+    const job = await call('GET /exports/{exportId}', { pathParameters: { exportId } });
+    expect(job.status).toBe(200);
+    expect(job.json).toMatchObject({ exportId, status: 'complete', counts: { cases: 1, reads: 2 } });
+    const missing = await call('GET /exports/{exportId}', { pathParameters: { exportId: 'ex-20990101T000000Z-00000000' } });
+    expect(missing.status).toBe(404);
+  });
+
+  it('the S3 sink uploads large files in parts and keeps only one part in memory', async () => {
+    const sink = s3Sink(h.s3, h.bucketName, 5 * 1024 * 1024);
+    const w = sink.open('exports/multipart-test/big.csv', 'text/csv');
+    const line = 'x'.repeat(1023) + '\n';
+    for (let i = 0; i < 11 * 1024; i++) await w.write(line);
+    expect((await w.close()).bytes).toBe(11 * 1024 * 1024);
+    const head = await h.s3.send(new HeadObjectCommand({ Bucket: h.bucketName, Key: 'exports/multipart-test/big.csv' }));
+    expect(head.ContentLength).toBe(11 * 1024 * 1024);
+    expect(head.ETag).toMatch(/-3"$/); // three parts
+  });
+});
+
+describe('properties: 1,000 generated bodies per write route', () => {
+  // Ten requests per run, in parallel; the table is compared once per run. A run where every
+  // request was refused then shows that none of them wrote anything.
+  async function property(route: string, body: fc.Arbitrary<unknown>, opts: { stableOnSuccess: boolean }) {
+    let snapshot = await h.snapshotTable();
+    let verified = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(body, { minLength: 10, maxLength: 10 }), async (batch) => {
+        const results = await Promise.all(batch.map((b) => call(route, { body: typeof b === 'string' ? b : JSON.stringify(b) })));
+        for (const r of results) expect(r.status).toBeLessThan(500);
+        const refused = results.every((r) => r.status >= 400);
+        if (refused || opts.stableOnSuccess) {
+          expect(await h.snapshotTable()).toEqual(snapshot);
+          verified += results.filter((r) => r.status >= 400).length;
+        } else snapshot = await h.snapshotTable();
+      }),
+      { numRuns: 100 },
+    );
+    return verified;
+  }
+
+  const id = fc.oneof(fc.constantFrom('C1', 'C2', 'nope', 'r1', 'r2', ''), fc.string({ maxLength: 70 }));
+  const json = fc.jsonValue({ maxDepth: 2 });
+
+  it('POST /assignments: never a 5xx; a refused body writes nothing; no case ever past k', async () => {
+    // Both cases already have k readers and nobody has old reads: a valid body plans nothing, so
+    // the table must be identical after every run, whatever the statuses.
+    await readers([
+      ['r1', 'seoul'],
+      ['r2', 'busan'],
+      ['r3', undefined],
+    ]);
+    for (const c of ['C1', 'C2']) {
+      await seedCase(h, c);
+      await call('POST /assignments', { body: { caseIds: [c], readerIds: ['r1', 'r2'], hiddenRepeats: false } });
+    }
+    const body = fc.oneof(
+      {
+        weight: 3,
+        arbitrary: fc.record(
+          {
+            caseIds: fc.oneof(fc.array(id, { maxLength: 4 }), json),
+            limit: fc.oneof(fc.integer({ min: -5, max: 6000 }), json),
+            readsPerCase: fc.oneof(fc.integer({ min: -1, max: 6 }), json),
+            maxOpenPerReader: fc.oneof(fc.integer({ min: 0, max: 2000 }), json),
+            readerIds: fc.oneof(fc.array(id, { maxLength: 3 }), json),
+            exclusions: fc.oneof(fc.array(fc.record({ readerId: id, caseIds: fc.array(id, { maxLength: 2 }) }), { maxLength: 2 }), json),
+            allowSameSite: fc.oneof(fc.boolean(), json),
+            hiddenRepeats: fc.oneof(fc.boolean(), json),
+            dryRun: fc.oneof(fc.boolean(), json),
+            seed: fc.oneof(fc.string({ maxLength: 70 }), json),
+            extra: json,
+          },
+          { requiredKeys: [] },
+        ),
+      },
+      { weight: 1, arbitrary: json },
+      { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+    );
+    const verified = await property('POST /assignments', body, { stableOnSuccess: true });
+    expect(verified).toBeGreaterThan(300);
+    for (const c of ['C1', 'C2']) expect((await assignmentsOf(c)).filter((a) => a.readNo === 1)).toHaveLength(2);
+  });
+
+  it('POST /exports: never a 5xx; a refused body writes nothing; an accepted one adds only its job and audit event', async () => {
+    await seedReadCase(h, 'X1', [
+      { readerId: 'x1', answers: grade() },
+      { readerId: 'x2', answers: grade({ OD: { icdrLevel: 'pdr' } }) },
+    ]);
+    // Allocate the pseudonyms once, then undo what each accepted export adds (its job and audit
+    // event), so the table can be compared with one snapshot after every run.
+    const undo = async (exportId: string) => {
+      const items = await h.snapshotTable();
+      const mine = items.filter((i) => i.pk === `EXPORT#${exportId}` || (String(i.pk).startsWith('AUDIT#') && (i.detail as { exportId?: string })?.exportId === exportId));
+      expect(mine.map((i) => String(i.pk).split('#')[0]).sort()).toEqual(['AUDIT', 'EXPORT']);
+      for (const i of mine) await h.ddb.send(new DeleteCommand({ TableName: h.tableName, Key: { pk: i.pk, sk: i.sk } }));
+    };
+    await undo((await call('POST /exports', { body: {} })).json.exportId);
+    const snapshot = await h.snapshotTable();
+    const body = fc.oneof(
+      // About one body in twenty is valid (an export is the costly path).
+      { weight: 1, arbitrary: fc.constantFrom({}, { formats: ['csv'] }, { formats: ['json', 'csv'] }) },
+      { weight: 3, arbitrary: fc.record({ formats: fc.array(fc.constantFrom('csv', 'json', 'xml', '', 'CSV'), { maxLength: 3 }) }) },
+      { weight: 12, arbitrary: fc.record({ formats: fc.oneof(fc.array(fc.constantFrom('csv', 'json', 'xml'), { maxLength: 3 }), json), extra: json }, { requiredKeys: ['extra'] }) },
+      { weight: 4, arbitrary: json },
+      { weight: 2, arbitrary: fc.string({ maxLength: 40 }) },
+    );
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(body, { minLength: 10, maxLength: 10 }), async (batch) => {
+        const results = await Promise.all(batch.map((b) => call('POST /exports', { body: typeof b === 'string' ? b : JSON.stringify(b) })));
+        for (const r of results) expect(r.status).toBeLessThan(500);
+        for (const r of results) if (r.status === 201) await undo(r.json.exportId);
+        refused += results.filter((r) => r.status >= 400).length;
+        expect(await h.snapshotTable()).toEqual(snapshot);
+      }),
+      { numRuns: 100 },
+    );
+    expect(refused).toBeGreaterThan(800);
+  });
+});

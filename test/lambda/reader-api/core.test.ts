@@ -1,0 +1,235 @@
+/** The reader API's use cases with plain fakes: the decisions, retries and refusals, no AWS. */
+import { ReadingConfigSchema } from '../../../lib/config/reading';
+import { claimNext, getMe, openSession, putRead, type ReaderApiDeps, type ReaderStore } from '../../../lambda/reader-api/core';
+import { appStreamUserId } from '../../../lambda/shared/appstream-user';
+import type { Principal, Role } from '../../../lambda/shared/auth';
+import { AppError } from '../../../lambda/shared/errors';
+import type { AssignmentRecord, CaseRecord, ClaimableCase, ReadRecord, ReadSave } from '../../../lambda/shared/store';
+import { validAnswers } from '../../helpers/reading-fixtures';
+
+const principal = (sub = 'reader-a', ...roles: Role[]): Principal => ({ sub, roles: new Set(roles.length ? roles : ['reader']) });
+const AT = '2025-03-01T10:00:00.000Z';
+
+function caseRecord(over: Partial<CaseRecord> = {}): CaseRecord {
+  return {
+    caseId: 'C1', files: [], exams: ['fundus'], eyes: ['OD', 'OS'], octPresent: false, state: 'open', assignedCount: 2, submittedCount: 0,
+    readers: ['reader-a', 'reader-b'], registeredAt: AT, updatedAt: AT, manifestSequencer: '0', ...over,
+  };
+}
+function assignment(over: Partial<AssignmentRecord> = {}): AssignmentRecord {
+  return { caseId: 'C1', readerId: 'reader-a', readNo: 1, status: 'pending', assignedAt: AT, updatedAt: AT, assignedBy: 'self', repeat: false, ...over };
+}
+
+/** A store whose every method fails unless the test provides it. */
+function store(over: Partial<ReaderStore>): ReaderStore {
+  return new Proxy(over as ReaderStore, {
+    get: (target, name: string) => target[name as keyof ReaderStore] ?? (() => Promise.reject(new Error(`unexpected store.${name}`))),
+  });
+}
+
+function deps(s: Partial<ReaderStore>, over: Partial<ReaderApiDeps> = {}): ReaderApiDeps {
+  return {
+    store: store(s),
+    streaming: { issue: async () => ({ url: 'https://stream.example/x', expiresAt: new Date(Date.parse(AT) + 60_000) }) },
+    reading: ReadingConfigSchema.parse({}),
+    streamingUrlValiditySeconds: 60,
+    sessionMaxSeconds: 3600,
+    now: () => new Date(AT),
+    newId: () => 'S'.repeat(22),
+    random: () => 0,
+    ...over,
+  };
+}
+
+const statusOf = async (p: Promise<unknown>) => p.then(() => 0, (e) => (e instanceof AppError ? e.status : -1));
+
+describe('getMe', () => {
+  test('a non-reader gets no profile and causes no write', async () => {
+    const r = await getMe(deps({}), principal('adm', 'admin'));
+    expect(r.body).toEqual({ readerId: 'adm', email: undefined, roles: ['admin'], progress: undefined });
+  });
+});
+
+describe('claimNext', () => {
+  const listed = (...cs: ClaimableCase[]) => async () => ({ cases: cs });
+  const open = (id: string, n = 0): ClaimableCase => ({ caseId: id, assignedCount: n, readers: [], state: 'open' });
+
+  test('returns the reader\'s own unfinished assignment before claiming anything', async () => {
+    const r = await claimNext(deps({ firstOpenAssignment: async () => assignment({ status: 'in_progress', repeat: true, readNo: 2 }) }), principal());
+    expect(r.body).toEqual({ assignment: { caseId: 'C1', status: 'in_progress', assignedAt: AT, updatedAt: AT }, claimed: false });
+    expect(JSON.stringify(r.body)).not.toMatch(/repeat|readNo/);
+  });
+
+  test('a lost race is retried on the case as it is now, while it still has a slot', async () => {
+    const attempts: number[] = [];
+    const r = await claimNext(
+      deps({
+        firstOpenAssignment: async () => undefined,
+        listClaimable: listed(open('C1', 0)),
+        claimSlot: async (input) => {
+          attempts.push(input.case.assignedCount);
+          return attempts.length === 1 ? { result: 'taken', now: { ...open('C1', 1), readers: ['someone'] } } : { result: 'claimed', assignment: assignment({ caseId: 'C1' }) };
+        },
+      }),
+      principal(),
+    );
+    expect(attempts).toEqual([0, 1]);
+    expect(r.body).toMatchObject({ claimed: true });
+  });
+
+  test('a case that filled up sends the reader to a fresh listing; a case the reader holds is never retried', async () => {
+    let listings = 0;
+    const tried: string[] = [];
+    const r = await claimNext(
+      deps({
+        firstOpenAssignment: async () => undefined,
+        listClaimable: async () => (++listings === 1 ? { cases: [open('C1'), open('C2')] } : { cases: [open('C3')] }),
+        claimSlot: async (input) => {
+          tried.push(input.case.caseId);
+          if (input.case.caseId === 'C1') return { result: 'taken', now: { ...open('C1', 2) } };
+          return { result: 'claimed', assignment: assignment({ caseId: input.case.caseId }) };
+        },
+      }, { random: () => 0.999 }), // keeps the listed order
+      principal(),
+    );
+    expect(tried).toEqual(['C1', 'C3']);
+    expect(r.body).toMatchObject({ assignment: { caseId: 'C3' } });
+  });
+
+  test('pages past listings that hold only the reader\'s own cases; nothing left → assignment null', async () => {
+    const pages = [{ cases: [], next: { k: 1 } }, { cases: [] }];
+    const r = await claimNext(deps({ firstOpenAssignment: async () => undefined, listClaimable: async () => pages.shift()! }), principal());
+    expect(r).toMatchObject({ status: 200, body: { assignment: null, claimed: false } });
+  });
+
+  test('at the workload cap: 409 workload_cap', async () => {
+    const d = deps({ firstOpenAssignment: async () => undefined, listClaimable: listed(open('C1')), claimSlot: async () => ({ result: 'reader_full' }) });
+    await expect(claimNext(d, principal())).rejects.toMatchObject({ status: 409, code: 'workload_cap' });
+  });
+
+  test('endless contention ends in 503 busy, not a loop', async () => {
+    const d = deps({ firstOpenAssignment: async () => undefined, listClaimable: listed(open('C1')), claimSlot: async () => ({ result: 'taken' }) });
+    await expect(claimNext(d, principal())).rejects.toMatchObject({ status: 503, code: 'busy' });
+  });
+
+  test('only readers', async () => {
+    expect(await statusOf(claimNext(deps({}), principal('x', 'adjudicator')))).toBe(403);
+  });
+});
+
+describe('openSession', () => {
+  test('the UserId comes from the sub, the context is only the new session id, and the session outlives the URL', async () => {
+    const issued: unknown[] = [];
+    const recorded: unknown[] = [];
+    const r = await openSession(
+      deps(
+        { assignmentsOf: async () => [assignment()], recordSession: async (s, a) => void recorded.push(s, a) },
+        { streaming: { issue: async (i) => (issued.push(i), { url: 'u', expiresAt: new Date(AT) }) } },
+      ),
+      principal(),
+      'C1',
+    );
+    expect(r.status).toBe(201);
+    expect(issued).toEqual([{ userId: appStreamUserId('reader-a'), sessionContext: 'S'.repeat(22), validitySeconds: 60 }]);
+    expect(recorded[0]).toMatchObject({ sessionId: 'S'.repeat(22), readerId: 'reader-a', caseId: 'C1', expiresAt: new Date(Date.parse(AT) + 3660_000).toISOString() });
+    expect(recorded[1]).toMatchObject({ action: 'session_issued', actor: 'reader-a', caseId: 'C1', sessionId: 'S'.repeat(22) });
+  });
+
+  test('no assignment: 403 and no URL issued', async () => {
+    const issue = jest.fn();
+    const d = deps({ assignmentsOf: async () => [] }, { streaming: { issue } });
+    expect(await statusOf(openSession(d, principal(), 'C1'))).toBe(403);
+    expect(issue).not.toHaveBeenCalled();
+  });
+});
+
+describe('putRead', () => {
+  const base = (over: Partial<ReaderStore> = {}): Partial<ReaderStore> => ({
+    assignmentsOf: async () => [assignment()],
+    getCase: async () => caseRecord(),
+    getRead: async () => undefined,
+    getIdempotency: async () => undefined,
+    listReads: async () => [],
+    ...over,
+  });
+  const submit = { caseId: 'C1', body: { answers: validAnswers(), submit: true } };
+
+  test('a transaction conflict alone is retried; the second attempt stores the read', async () => {
+    const saves: ReadSave[] = [];
+    const d = deps(base({ writeReadSave: async (s) => (saves.push(s), saves.length === 1 ? { failed: new Set(), conflictOnly: true } : undefined) }));
+    const r = await putRead(d, principal(), submit);
+    expect(r.status).toBe(201);
+    expect(saves).toHaveLength(2);
+  });
+
+  test('losing the version race is a 412 with the current version', async () => {
+    let reads = 0;
+    const d = deps(
+      base({
+        getRead: async () => (reads++ === 0 ? undefined : ({ version: 3 } as ReadRecord)),
+        writeReadSave: async () => ({ failed: new Set(['read']), conflictOnly: false }),
+      }),
+    );
+    await expect(putRead(d, principal(), submit)).rejects.toMatchObject({ status: 412, message: expect.stringContaining('3') });
+  });
+
+  test('a retry that lost to its own first attempt answers with the stored result', async () => {
+    let stored: unknown;
+    const d = deps(
+      base({
+        getIdempotency: async () => stored as never,
+        writeReadSave: async (s) => {
+          stored = s.idempotency; // the first attempt (another Lambda) committed meanwhile
+          return { failed: new Set(['read', 'idempotency']), conflictOnly: false };
+        },
+      }),
+    );
+    const r = await putRead(d, principal(), { ...submit, idempotencyKey: 'k1' });
+    expect(r).toMatchObject({ status: 201, headers: { 'idempotent-replayed': 'true' } });
+  });
+
+  test('with one read per case, the first submission records a single_read final in the same save', async () => {
+    let save: ReadSave | undefined;
+    const reading = ReadingConfigSchema.parse({ assignment: { readsPerCase: 1 } });
+    const d = deps(base({ getCase: async () => caseRecord({ assignedCount: 1, readers: ['reader-a'] }), writeReadSave: async (s) => void (save = s) }), { reading });
+    const r = await putRead(d, principal(), submit);
+    expect(save?.outcome?.decision).toMatchObject({ kind: 'final', final: { provenance: 'single_read' } });
+    expect(save?.countCaseSubmission).toMatchObject({ submittedCount: 0 });
+    expect(r.body).toMatchObject({ editable: false });
+  });
+
+  test('a hidden repeat (readNo 2) never counts toward the case or decides it', async () => {
+    let save: ReadSave | undefined;
+    const d = deps(base({ assignmentsOf: async () => [assignment({ status: 'submitted' }), assignment({ readNo: 2, repeat: true })], getCase: async () => caseRecord({ state: 'final', submittedCount: 2 }), writeReadSave: async (s) => void (save = s) }));
+    const r = await putRead(d, principal(), submit);
+    expect(r.status).toBe(201);
+    expect(save).toMatchObject({ read: { readNo: 2 }, countReaderSubmission: true });
+    expect(save?.countCaseSubmission).toBeUndefined();
+    expect(save?.outcome).toBeUndefined();
+  });
+
+  test('the k-th read is decided with the other submitted first reads only, which must not change meanwhile', async () => {
+    let save: ReadSave | undefined;
+    const other = { caseId: 'C1', readerId: 'reader-b', readNo: 1, version: 4, status: 'submitted', answers: validAnswers({ icdr: 'pdr' }) } as ReadRecord;
+    const draft = { ...other, readerId: 'reader-c', status: 'draft', version: 1 } as ReadRecord;
+    const d = deps(base({ getCase: async () => caseRecord({ submittedCount: 1 }), listReads: async () => [other, draft], writeReadSave: async (s) => void (save = s) }));
+    await putRead(d, principal(), submit);
+    expect(save?.outcome?.decidedOn).toEqual([other]);
+    expect(save?.outcome?.decision).toMatchObject({ kind: 'adjudication' });
+  });
+
+  test.each([
+    ['an unknown field', { answers: {}, x: 1 }, {}, 400],
+    ['no answers', { submit: true }, {}, 400],
+    ['a bad If-Match', { answers: {} }, { ifMatch: 'abc' }, 400],
+    ['a bad Idempotency-Key', { answers: {} }, { idempotencyKey: 'has space' }, 400],
+  ])('%s is refused before any store call', async (_n, body, extra, status) => {
+    expect(await statusOf(putRead(deps({}), principal(), { caseId: 'C1', body, ...extra }))).toBe(status);
+  });
+
+  test('an existing read without If-Match is 428; submitted then draft is 409', async () => {
+    const current = { version: 2, status: 'submitted' } as ReadRecord;
+    expect(await statusOf(putRead(deps(base({ getRead: async () => current })), principal(), { caseId: 'C1', body: { answers: {} } }))).toBe(428);
+    expect(await statusOf(putRead(deps(base({ getRead: async () => current })), principal(), { caseId: 'C1', body: { answers: {} }, ifMatch: '2' }))).toBe(409);
+  });
+});

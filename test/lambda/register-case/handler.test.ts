@@ -1,0 +1,141 @@
+/** Manifest registration against moto S3 + DynamoDB through the real SDK clients. */
+import { handler } from '../../../lambda/register-case/handler';
+import { getCase } from '../../../lambda/shared/store';
+import { keys } from '../../../lambda/shared/store/keys';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { startHarness, type Harness } from '../../helpers/api-harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+}, 60_000);
+afterAll(() => h?.stop());
+beforeEach(() => h.clearTable());
+
+let seq = 0x1000;
+const nextSeq = () => (seq += 0x10).toString(16).toUpperCase();
+
+async function upload(caseId: string, files: Record<string, string>, manifest: unknown) {
+  for (const [k, body] of Object.entries(files)) await h.putObject(`cases/${caseId}/${k}`, body);
+  await h.putObject(`cases/${caseId}/manifest.json`, typeof manifest === 'string' ? manifest : JSON.stringify(manifest));
+}
+const run = (key: string, sequencer = nextSeq()) => handler(h.s3Event(key, { sequencer }));
+const rejections = async () => (await h.snapshotTable()).filter((i) => i.type === 'rejection');
+
+const FILES = { 'fundus/OD.jpg': 'jpeg!', 'oct/OS.dcm': 'dcm', 'va.json': '{}' };
+const MANIFEST = {
+  caseId: 'K-001',
+  files: [
+    { key: 'fundus/OD.jpg', exam: 'fundus', eye: 'OD', bytes: 5 },
+    { key: 'oct/OS.dcm', exam: 'oct', eye: 'OS' },
+    { key: 'va.json', exam: 'va', eye: null },
+  ],
+  context: { bcvaOD: 0.8, ageBand5y: '60-64' },
+};
+
+test('registers a case from its manifest', async () => {
+  await upload('K-001', FILES, MANIFEST);
+  expect((await run('cases/K-001/manifest.json')).outcomes).toEqual([{ result: 'created', caseId: 'K-001' }]);
+  expect(await getCase(h.ddb, h.tableName, 'K-001')).toMatchObject({
+    caseId: 'K-001',
+    state: 'open',
+    assignedCount: 0,
+    submittedCount: 0,
+    octPresent: true,
+    eyes: ['OD', 'OS'],
+    exams: ['fundus', 'oct', 'va'],
+    files: MANIFEST.files,
+    context: MANIFEST.context,
+  });
+  const items = await h.snapshotTable();
+  expect(items.find((i) => i.pk === 'CASE#K-001' && i.sk === 'META')).toMatchObject({ gsi1pk: 'CASES', gsi2pk: 'CLAIMABLE' });
+  expect(items.filter((i) => i.type === 'audit' && i.action === 'case_registered')).toHaveLength(1);
+});
+
+test('the EventBridge delivery (what the stack wires) registers the same way; its key is not URL-encoded', async () => {
+  await upload('K-001', FILES, MANIFEST);
+  expect((await handler(h.objectCreatedEvent('cases/K-001/manifest.json', { sequencer: nextSeq() }))).outcomes).toEqual([{ result: 'created', caseId: 'K-001' }]);
+  expect((await handler(h.objectCreatedEvent('cases/K-001/manifest.json', { bucket: 'elsewhere' }))).outcomes).toEqual([]);
+});
+
+test('re-registering updates the description and keeps the reading state; late or repeated events change nothing', async () => {
+  await upload('K-001', FILES, MANIFEST);
+  const s1 = nextSeq();
+  await run('cases/K-001/manifest.json', s1);
+  // Reading state that a re-registration must keep: a full case with one read submitted.
+  const meta = (await h.snapshotTable()).find((i) => i.pk === 'CASE#K-001' && i.sk === 'META')!;
+  const { gsi2pk: _a, gsi2sk: _b, ...full } = meta;
+  await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: { ...full, assignedCount: 2, submittedCount: 1, readers: new Set(['r1', 'r2']) } }));
+
+  await upload('K-001', FILES, { ...MANIFEST, context: { bcvaOD: 0.9 } });
+  const s2 = nextSeq();
+  expect((await run('cases/K-001/manifest.json', s2)).outcomes[0]).toMatchObject({ result: 'updated' });
+  const after = (await h.snapshotTable()).find((i) => i.pk === 'CASE#K-001' && i.sk === 'META')!;
+  expect(after).toMatchObject({ assignedCount: 2, submittedCount: 1, context: { bcvaOD: 0.9 }, registeredAt: meta.registeredAt });
+  expect(after.gsi2pk).toBeUndefined(); // still not claimable
+  expect([...(after.readers as Set<string>)].sort()).toEqual(['r1', 'r2']);
+
+  const before = await h.snapshotTable();
+  expect((await run('cases/K-001/manifest.json', s1)).outcomes[0]).toMatchObject({ result: 'stale' });
+  expect((await run('cases/K-001/manifest.json', s2)).outcomes[0]).toMatchObject({ result: 'stale' });
+  expect(await h.snapshotTable()).toEqual(before);
+});
+
+test.each([
+  ['a named file is missing', { ...MANIFEST, files: [...MANIFEST.files, { key: 'fundus/OS.jpg', exam: 'fundus', eye: 'OS' }] }, { field: 'files.3.key', rule: 'missing' }],
+  ['a size differs', { ...MANIFEST, files: [{ ...MANIFEST.files[0], bytes: 6 }] }, { field: 'files.0.bytes', rule: 'size' }],
+  ['an unknown exam', { ...MANIFEST, files: [{ ...MANIFEST.files[0], exam: 'xray' }] }, { field: 'files.0.exam', rule: 'invalid_value' }],
+  ['a path escaping the case folder', { ...MANIFEST, files: [{ ...MANIFEST.files[0], key: '../K-002/x.jpg' }] }, { field: 'files.0.key', rule: 'custom' }],
+  ['the caseId differs from the folder', { ...MANIFEST, caseId: 'K-002' }, { field: 'caseId', rule: 'matches_folder' }],
+  ['no files', { ...MANIFEST, files: [] }, { field: 'files', rule: 'too_small' }],
+  ['an unknown field', { ...MANIFEST, patientName: 'x' }, { field: 'manifest', rule: 'unrecognized_keys' }],
+  ['invalid JSON', '{"caseId":', { field: 'manifest', rule: 'json' }],
+])('rejects a manifest when %s, with the reason stored and no case', async (_name, manifest, reason) => {
+  await upload('K-001', FILES, manifest);
+  const { outcomes } = await run('cases/K-001/manifest.json');
+  expect(outcomes[0]).toMatchObject({ result: 'rejected', caseId: 'K-001' });
+  expect(await getCase(h.ddb, h.tableName, 'K-001')).toBeUndefined();
+  const [rejection] = await rejections();
+  expect(rejection).toMatchObject({ caseId: 'K-001', manifestKey: 'cases/K-001/manifest.json', gsi1pk: 'REJECTIONS' });
+  expect(rejection.reasons).toEqual(expect.arrayContaining([expect.objectContaining(reason)]));
+  expect((await h.snapshotTable()).filter((i) => i.type === 'audit' && i.action === 'manifest_rejected')).toHaveLength(1);
+});
+
+test('a rejected re-upload leaves the registered case as it was', async () => {
+  await upload('K-001', FILES, MANIFEST);
+  await run('cases/K-001/manifest.json');
+  const before = await getCase(h.ddb, h.tableName, 'K-001');
+  await upload('K-001', {}, { ...MANIFEST, files: [{ key: 'gone.jpg', exam: 'fundus', eye: 'OD' }] });
+  expect((await run('cases/K-001/manifest.json')).outcomes[0].result).toBe('rejected');
+  expect(await getCase(h.ddb, h.tableName, 'K-001')).toEqual(before);
+});
+
+test('a folder name that is not a case id is rejected under that name', async () => {
+  await h.putObject('cases/bad id!/manifest.json', JSON.stringify(MANIFEST));
+  const { outcomes } = await run('cases/bad id!/manifest.json');
+  expect(outcomes[0]).toMatchObject({ result: 'rejected', caseId: 'bad id!', reasons: [{ field: 'key', rule: 'case_id' }] });
+});
+
+test('a manifest over 1 MiB is rejected without being parsed', async () => {
+  await h.putObject('cases/K-001/manifest.json', ' '.repeat(1024 * 1024 + 1));
+  expect((await run('cases/K-001/manifest.json')).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ rule: 'max_size' }] });
+});
+
+test('other keys, other buckets and deleted manifests are ignored without writes', async () => {
+  await h.putObject('cases/K-001/fundus/OD.jpg', 'x');
+  expect((await run('cases/K-001/fundus/OD.jpg')).outcomes).toEqual([{ result: 'ignored', why: 'not_a_manifest' }]);
+  expect((await handler(h.s3Event('cases/K-009/manifest.json', { bucket: 'someone-else' }))).outcomes).toEqual([]);
+  expect((await run('cases/K-404/manifest.json')).outcomes).toEqual([{ result: 'ignored', why: 'gone' }]);
+  expect(await h.snapshotTable()).toEqual([]);
+});
+
+test('rejections are listed newest first through gsi1 REJECTIONS', async () => {
+  const { listRejections } = await import('../../../lambda/shared/store');
+  for (const id of ['K-1', 'K-2']) {
+    await h.putObject(`cases/${id}/manifest.json`, 'nope');
+    await run(`cases/${id}/manifest.json`);
+  }
+  const { items } = await listRejections(h.ddb, h.tableName, { limit: 10 });
+  expect(items.map((r) => r.caseId)).toEqual(['K-2', 'K-1']);
+  expect(keys.rejection('K-1', 'x').gsi1pk).toBe('REJECTIONS');
+});

@@ -1,0 +1,220 @@
+/**
+ * Every HTTP API route, who may call it, and a sample valid request: the authorization matrix
+ * (authz-matrix.test.ts) runs each route for each kind of caller, and other suites may reuse the
+ * samples. Append new routes here; keep one entry per route key.
+ *
+ * Conventions for `arrange`: it runs on an empty table before each cell and sets up whatever makes
+ * the request valid for `h.users.reader` (and for each role in `roles`). For `caseScoped` routes it
+ * must NOT assign `h.users.reader2`: that user is the matrix's "another reader", a reader with no
+ * assignment on the case, who must get 403.
+ *
+ * Not here: `GET /fleet/case-files` is on the private REST API with AWS_IAM auth (no JWT); its
+ * authorization is tested in case-files/handler.test.ts.
+ */
+import type { Role } from '../../lambda/shared/auth';
+import type { CallRequest, Harness, HttpHandler } from '../helpers/api-harness';
+import { assign, seedCase, validAnswers } from '../helpers/reading-fixtures';
+
+export interface RouteSpec {
+  /** As API Gateway names it: "METHOD /path/{param}". */
+  routeKey: string;
+  /** The handler module (for the report) and how to load it. */
+  module: string;
+  load: () => Promise<HttpHandler>;
+  /** Groups that may call the route; anyone else signed in gets 403. */
+  roles: readonly Role[];
+  /** Routes about one case: a reader not assigned to it gets 403. */
+  caseScoped: boolean;
+  /** Arranges state and returns the request (without token) that an allowed caller makes. */
+  arrange(h: Harness): Promise<Omit<CallRequest, 'token'>>;
+  /** Status of the sample for an allowed caller. */
+  okStatus: number;
+}
+
+const readerApi = async () => (await import('../../lambda/reader-api/handler')).handler as HttpHandler;
+const ALL_ROLES: readonly Role[] = ['reader', 'adjudicator', 'coordinator', 'admin'];
+
+/** A case the reader (only) is assigned to. */
+async function assignedCase(h: Harness, caseId = 'M1'): Promise<string> {
+  await seedCase(h, caseId);
+  await assign(h, caseId, h.users.reader);
+  return caseId;
+}
+
+export const ROUTES: RouteSpec[] = [
+  {
+    routeKey: 'GET /me',
+    module: 'lambda/reader-api/handler',
+    load: readerApi,
+    roles: ALL_ROLES,
+    caseScoped: false,
+    arrange: async () => ({}),
+    okStatus: 200,
+  },
+  {
+    routeKey: 'GET /queue',
+    module: 'lambda/reader-api/handler',
+    load: readerApi,
+    roles: ['reader'],
+    caseScoped: false,
+    arrange: async () => ({ query: { limit: '10' } }),
+    okStatus: 200,
+  },
+  {
+    routeKey: 'POST /queue/next',
+    module: 'lambda/reader-api/handler',
+    load: readerApi,
+    roles: ['reader'],
+    caseScoped: false,
+    arrange: async (h) => {
+      await seedCase(h, 'N1');
+      return {};
+    },
+    okStatus: 200,
+  },
+  {
+    routeKey: 'POST /cases/{caseId}/session',
+    module: 'lambda/reader-api/handler',
+    load: readerApi,
+    roles: ['reader'],
+    caseScoped: true,
+    arrange: async (h) => ({ pathParameters: { caseId: await assignedCase(h) } }),
+    okStatus: 201,
+  },
+  {
+    routeKey: 'GET /cases/{caseId}/read',
+    module: 'lambda/reader-api/handler',
+    load: readerApi,
+    roles: ['reader'],
+    caseScoped: true,
+    arrange: async (h) => ({ pathParameters: { caseId: await assignedCase(h) } }),
+    okStatus: 200,
+  },
+  {
+    routeKey: 'PUT /cases/{caseId}/read',
+    module: 'lambda/reader-api/handler',
+    load: readerApi,
+    roles: ['reader'],
+    caseScoped: true,
+    arrange: async (h) => ({
+      pathParameters: { caseId: await assignedCase(h) },
+      headers: { 'Idempotency-Key': 'matrix-1' },
+      body: { answers: validAnswers(), submit: true },
+    }),
+    okStatus: 201,
+  },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Adjudication and coordinator routes. A discordant case read by two users who are none of the
+// matrix's callers, so the adjudicator and the admin have no conflict of interest with it.
+
+const adjudicationApi = async () => (await import('../../lambda/adjudication-api/handler')).handler as HttpHandler;
+const coordinatorApi = async () => (await import('../../lambda/coordinator-api/handler')).handler as HttpHandler;
+
+async function discordantCase(h: Harness, caseId = 'ADJ1'): Promise<string> {
+  const { seedReadCase } = await import('../helpers/reading-seed');
+  const { grade } = await import('../helpers/grades');
+  await seedReadCase(h, caseId, [
+    { readerId: 'matrix-reader-x', answers: grade({ OD: { icdrLevel: 'mild_npdr' } }) },
+    { readerId: 'matrix-reader-y', answers: grade({ OD: { icdrLevel: 'severe_npdr' } }) },
+  ]);
+  return caseId;
+}
+
+ROUTES.push(
+  {
+    routeKey: 'GET /adjudications',
+    module: 'lambda/adjudication-api/handler',
+    load: adjudicationApi,
+    roles: ['adjudicator', 'admin'],
+    caseScoped: false,
+    arrange: async (h) => {
+      await discordantCase(h);
+      return { query: { limit: '10' } };
+    },
+    okStatus: 200,
+  },
+  {
+    routeKey: 'GET /adjudications/{caseId}',
+    module: 'lambda/adjudication-api/handler',
+    load: adjudicationApi,
+    roles: ['adjudicator', 'admin'],
+    caseScoped: false,
+    arrange: async (h) => ({ pathParameters: { caseId: await discordantCase(h) } }),
+    okStatus: 200,
+  },
+  {
+    routeKey: 'PUT /adjudications/{caseId}',
+    module: 'lambda/adjudication-api/handler',
+    load: adjudicationApi,
+    roles: ['adjudicator', 'admin'],
+    caseScoped: false,
+    arrange: async (h) => ({
+      pathParameters: { caseId: await discordantCase(h) },
+      headers: { 'Idempotency-Key': 'matrix-adjudication-1' },
+      body: { picks: { eyes: { OD: { icdrLevel: 'A' } } }, reasonCode: 'read_a_correct' },
+    }),
+    okStatus: 200,
+  },
+  {
+    routeKey: 'POST /assignments',
+    module: 'lambda/coordinator-api/handler',
+    load: coordinatorApi,
+    roles: ['coordinator', 'admin'],
+    caseScoped: false,
+    arrange: async (h) => {
+      await seedCase(h, 'AS1');
+      const { ensureReader } = await import('../../lambda/shared/store/readers');
+      for (const readerId of ['matrix-reader-x', 'matrix-reader-y']) await ensureReader(h.ddb, h.tableName, { readerId, at: '2026-01-01T00:00:00.000Z' });
+      return { body: { hiddenRepeats: false } };
+    },
+    okStatus: 200,
+  },
+  {
+    routeKey: 'GET /progress',
+    module: 'lambda/coordinator-api/handler',
+    load: coordinatorApi,
+    roles: ['coordinator', 'admin'],
+    caseScoped: false,
+    arrange: async () => ({}),
+    okStatus: 200,
+  },
+  {
+    routeKey: 'GET /audit',
+    module: 'lambda/coordinator-api/handler',
+    load: coordinatorApi,
+    roles: ['coordinator', 'admin'],
+    caseScoped: false,
+    arrange: async () => ({ query: { day: '2026-01-01' } }),
+    okStatus: 200,
+  },
+  {
+    routeKey: 'POST /exports',
+    module: 'lambda/coordinator-api/handler',
+    load: coordinatorApi,
+    roles: ['coordinator', 'admin'],
+    caseScoped: false,
+    arrange: async (h) => {
+      await discordantCase(h);
+      return { body: { formats: ['csv'] } };
+    },
+    okStatus: 201,
+  },
+  {
+    routeKey: 'GET /exports/{exportId}',
+    module: 'lambda/coordinator-api/handler',
+    load: coordinatorApi,
+    roles: ['coordinator', 'admin'],
+    caseScoped: false,
+    arrange: async (h) => {
+      const { createExportJob, finishExportJob } = await import('../../lambda/shared/store/exports');
+      const exportId = 'ex-20260101T000000Z-matrix01';
+      await createExportJob(h.ddb, h.tableName, { exportId, requestedBy: 'matrix', createdAt: '2026-01-01T00:00:00.000Z' });
+      const files = [{ name: 'grades.csv', key: `exports/${exportId}/grades.csv`, bytes: 1, contentType: 'text/csv' }];
+      await finishExportJob(h.ddb, h.tableName, exportId, { status: 'complete', files, counts: { cases: 0, rows: 0, reads: 0 }, at: '2026-01-01T00:00:00.000Z' });
+      return { pathParameters: { exportId } };
+    },
+    okStatus: 200,
+  },
+);

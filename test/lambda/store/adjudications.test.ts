@@ -1,0 +1,70 @@
+/** Adjudication tasks in the emulated table: conditional opening, priority order, one resolution. */
+import { ValidationError } from '../../../lambda/shared/errors';
+import { getTask, listTasks, maskReads, openTaskPut, resolveTaskUpdate, type OpenTaskInput } from '../../../lambda/shared/store/adjudications';
+import { TransactionCancelled, transact } from '../../../lambda/shared/store/table';
+import { startHarness, type Harness } from '../../helpers/api-harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+}, 60_000);
+afterAll(() => h?.stop());
+beforeEach(() => h.clearTable());
+
+const task = (caseId: string, priority: OpenTaskInput['priority'], at: string): OpenTaskInput => ({
+  caseId,
+  priority,
+  at,
+  reasons: [{ rule: 'D2', question: 'icdrLevel', eye: 'OD', detail: 'read A "none", read B "pdr"' }],
+  reads: [
+    { readerId: 'r1', readNo: 1 },
+    { readerId: 'r2', readNo: 1 },
+  ],
+});
+const open = (t: OpenTaskInput) => transact(h.ddb, [{ label: 'task', item: openTaskPut(h.tableName, t) }]);
+
+test('lists open tasks safety first, then normal, then low, oldest first within each; pages with a cursor', async () => {
+  await open(task('N-late', 'normal', '2026-01-03T00:00:00.000Z'));
+  await open(task('L', 'low', '2026-01-01T00:00:00.000Z'));
+  await open(task('S', 'safety', '2026-01-04T00:00:00.000Z'));
+  await open(task('N-early', 'normal', '2026-01-02T00:00:00.000Z'));
+  const p1 = await listTasks(h.ddb, h.tableName, 'open', { limit: 3 });
+  const p2 = await listTasks(h.ddb, h.tableName, 'open', { limit: 3, cursor: p1.cursor });
+  expect([...p1.items, ...p2.items].map((t) => t.caseId)).toEqual(['S', 'N-early', 'N-late', 'L']);
+  expect(p2.cursor).toBeUndefined();
+  await expect(listTasks(h.ddb, h.tableName, 'open', { limit: 3, cursor: 'bm90LWEtY3Vyc29y' })).rejects.toBeInstanceOf(ValidationError);
+});
+
+test('a retried trigger does not reset an open task; a resolved task resolves only once', async () => {
+  await open(task('C1', 'normal', '2026-01-01T00:00:00.000Z'));
+  await expect(open(task('C1', 'safety', '2026-01-09T00:00:00.000Z'))).rejects.toBeInstanceOf(TransactionCancelled);
+  const t = (await getTask(h.ddb, h.tableName, 'C1'))!;
+  expect(t).toMatchObject({ status: 'open', priority: 'normal', openedAt: '2026-01-01T00:00:00.000Z' });
+  await transact(h.ddb, [{ label: 'task', item: resolveTaskUpdate(h.tableName, t, 'adj', 'read_a_correct', '2026-01-05T00:00:00.000Z') }]);
+  const again = transact(h.ddb, [{ label: 'task', item: resolveTaskUpdate(h.tableName, t, 'adj2', 'read_b_correct', '2026-01-06T00:00:00.000Z') }]);
+  await expect(again).rejects.toMatchObject({ reasons: new Map([['task', 'ConditionalCheckFailed']]) });
+  expect(await getTask(h.ddb, h.tableName, 'C1')).toMatchObject({ status: 'resolved', resolvedBy: 'adj', reasonCode: 'read_a_correct' });
+  expect((await listTasks(h.ddb, h.tableName, 'open', { limit: 10 })).items).toEqual([]);
+  expect((await listTasks(h.ddb, h.tableName, 'resolved', { limit: 10 })).items.map((x) => x.caseId)).toEqual(['C1']);
+});
+
+test('A/B masking is stable per case and not always the first submitter', () => {
+  const r1 = { readerId: 'r1', readNo: 1 };
+  const r2 = { readerId: 'r2', readNo: 1 };
+  expect(maskReads('C1', r1, r2)).toEqual(maskReads('C1', r2, r1));
+  const firstIsA = Array.from({ length: 200 }, (_, i) => maskReads(`C${i}`, r1, r2).A.readerId === 'r1').filter(Boolean).length;
+  expect(firstIsA).toBeGreaterThan(60);
+  expect(firstIsA).toBeLessThan(140);
+});
+
+test("the reasons' 'read A'/'read B' always name the reads as the task labels them", async () => {
+  for (const caseId of ['M1', 'M2', 'M3', 'M4', 'M5', 'M6']) {
+    await open({
+      ...task(caseId, 'normal', '2026-01-01T00:00:00.000Z'),
+      reasons: [{ rule: 'D2', question: 'icdrLevel', eye: 'OD', detail: 'on different sides of the threshold (code ≥ 2): read A "mild_npdr", read B "severe_npdr"' }],
+    });
+    const t = (await getTask(h.ddb, h.tableName, caseId))!;
+    const [a, b] = t.reads.A.readerId === 'r1' ? ['mild_npdr', 'severe_npdr'] : ['severe_npdr', 'mild_npdr'];
+    expect(t.reasons[0].detail).toBe(`on different sides of the threshold (code ≥ 2): read A "${a}", read B "${b}"`);
+  }
+});
