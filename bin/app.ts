@@ -9,7 +9,9 @@ import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-
 import { addStudy } from '../lib/stacks';
 import { loadStudy } from './load-study';
 
-const app = new App();
+// aws-cdk-lib's built-in CloudFormation validation costs ~4 s per synth; `npm run synth` and the
+// tests run cfn-lint on every template instead, and the cfn-lint test keeps the built-in one on.
+const app = new App({ builtinCloudFormationValidation: false });
 const ids = String(app.node.tryGetContext('study') ?? 'example')
   .split(',')
   .map((s) => s.trim())

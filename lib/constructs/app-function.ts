@@ -1,16 +1,14 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-
-/** Root of the function sources: `lambda/<name>/handler.ts`. */
-export const LAMBDA_ROOT = path.join(__dirname, '..', '..', 'lambda');
+import { LAMBDA_ROOT, copyBundle } from './function-bundles';
 
 export interface AppFunctionProps {
   /** Folder under `lambda/` holding `handler.ts`. */
@@ -48,7 +46,7 @@ export interface AppFunctionProps {
  * concurrency cap. The AWS SDK v3 clients are bundled (not taken from the runtime) so each function
  * runs the exact versions the tests ran, and esbuild keeps only the clients it imports.
  */
-export class AppFunction extends nodejs.NodejsFunction {
+export class AppFunction extends lambda.Function {
   readonly deadLetterQueue: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
@@ -82,10 +80,21 @@ export class AppFunction extends nodejs.NodejsFunction {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'Lambda needs the EC2 network-interface actions to place the function in the study VPC; they support no resource-level permissions and touch no study data.',
     });
+    const define = Object.fromEntries(Object.entries(props.bundledConstants ?? {}).map(([k, v]) => [`process.env.${k}`, JSON.stringify(v)]));
+    if (!existsSync(path.join(LAMBDA_ROOT, props.name, 'handler.ts'))) throw new Error(`AppFunction: name '${props.name}' has no lambda/${props.name}/handler.ts`);
     super(scope, id, {
       role,
-      entry: path.join(LAMBDA_ROOT, props.name, 'handler.ts'),
-      handler: 'handler',
+      // Local bundling only: the Docker image is a required placeholder that is never pulled,
+      // because tryBundle always bundles (or throws). The hash is of the bundle, which also
+      // covers lambda/shared and lib/config code outside the function's folder.
+      code: lambda.Code.fromAsset(path.join(LAMBDA_ROOT, props.name), {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          image: DockerImage.fromRegistry('readroom/local-bundling-only'),
+          local: { tryBundle: (outputDir) => (copyBundle(props.name, define, outputDir), true) },
+        },
+      }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       tracing: lambda.Tracing.ACTIVE,
@@ -99,15 +108,6 @@ export class AppFunction extends nodejs.NodejsFunction {
       environmentEncryption: props.encryptionKey,
       deadLetterQueue,
       logGroup,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        format: nodejs.OutputFormat.CJS,
-        externalModules: [],
-        define: Object.fromEntries(Object.entries(props.bundledConstants ?? {}).map(([k, v]) => [`process.env.${k}`, JSON.stringify(v)])),
-      },
     });
     this.deadLetterQueue = deadLetterQueue;
     this.node.addDependency(basePolicy);

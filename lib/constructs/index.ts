@@ -3,6 +3,7 @@ export * from './appstream-fleet';
 export * from './audit-trail';
 export * from './encryption';
 export * from './fleet-scaling';
+export * from './function-bundles';
 export * from './image-builder';
 export * from './reader-directory';
 export * from './reading-api';
