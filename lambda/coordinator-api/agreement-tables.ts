@@ -5,12 +5,8 @@
  */
 import type { Eye, Form } from '../../lib/config/reading';
 import {
-  cohenKappa,
-  pabak,
-  percentExact,
   scaleOf,
-  weightedKappa,
-  withinOneStep,
+  statsFromTable,
   type AgreementRow,
   type AgreementStats,
   type Scale,
@@ -41,19 +37,6 @@ interface Group {
   table: Table;
   index: Map<number, number>;
   skipped: number;
-}
-
-/** Same numbers as `agreementStats(pairs, scale)`, from an accumulated table. */
-function statsFromTable(table: Table, scale: Scale): AgreementStats {
-  return {
-    n: table.n,
-    percentExact: percentExact(table),
-    withinOneStep: scale.ordinal ? withinOneStep(table) : null,
-    kappa: cohenKappa(table),
-    linearWeightedKappa: scale.ordinal ? weightedKappa(table, 'linear') : null,
-    quadraticWeightedKappa: scale.ordinal ? weightedKappa(table, 'quadratic') : null,
-    pabak: pabak(table),
-  };
 }
 
 export class AgreementTables {

@@ -118,7 +118,11 @@ export interface AgreementStats {
 }
 
 export function agreementStats(pairs: readonly Pair[], scale: Scale): AgreementStats {
-  const table = crossTable(pairs, scale.categories);
+  return statsFromTable(crossTable(pairs, scale.categories), scale);
+}
+
+/** The same statistics from an already accumulated table (the export counts case by case). */
+export function statsFromTable(table: Table, scale: Scale): AgreementStats {
   return {
     n: table.n,
     percentExact: percentExact(table),
