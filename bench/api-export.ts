@@ -1,0 +1,232 @@
+/**
+ * The study export (lambda/coordinator-api/export.ts, `runExport`) next to the raw reads of the
+ * same data, with peak memory, on synthetic finished cases (two reads each, a hidden repeat on
+ * every tenth, a concordant final). Both files formats (CSV + JSON), into a discarding sink.
+ *
+ * - In memory, at 6,000 / 20,000 / 60,000 cases: an injected source that generates each page on
+ *   demand (nothing is held), and in-memory pseudonyms. The "raw" baseline iterates the same
+ *   source (pages and details) without exporting. No I/O, so the ratio is the core's own CPU cost.
+ * - moto, at 500 cases (moto's Query walks the whole table, so 2,000 cases took over 17 min): the real DynamoDB source and pseudonyms of ports.ts, next to the raw
+ *   paginated queries (gsi1 `CASES` pages of 100; per page one BatchGetItem of the finals and one
+ *   Query `READ#` per case, 16 at a time) issued directly with the document client.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { discardingSink, runExport, type CaseDetail, type ExportCase, type ExportSource, type Pseudonymiser } from '../lambda/coordinator-api/export';
+import { dynamoExportSource, dynamoPseudonyms } from '../lambda/coordinator-api/ports';
+import type { NormalisedAnswers } from '../lambda/shared/domain/form-validator';
+import { caseFacts } from '../lambda/shared/store/cases';
+import { finalPut, type FinalRecord } from '../lambda/shared/store/finals';
+import { keys } from '../lambda/shared/store/keys';
+import { readPutTx, type ReadRecord } from '../lambda/shared/store/reads';
+import { startHarness } from '../test/helpers/api-harness';
+import { CONFIG, grade } from '../test/helpers/grades';
+
+const PAGE = 100;
+const READERS = 20;
+const AT = '2026-02-01T00:00:00.000Z';
+const caseId = (i: number) => `X${String(i).padStart(6, '0')}`;
+const indexOf = (id: string) => Number(id.slice(1));
+
+const ICDR = ['none', 'mild_npdr', 'moderate_npdr', 'severe_npdr', 'pdr'];
+const TEMPLATES = ICDR.flatMap((icdrLevel) => ['absent', 'present'].map((dme) => grade({ OD: { icdrLevel, dme }, OS: { icdrLevel } })));
+const answers = (n: number): NormalisedAnswers => {
+  const a = TEMPLATES[n % TEMPLATES.length];
+  return { eyes: { OD: { ...a.eyes.OD }, OS: { ...a.eyes.OS } }, participant: { ...a.participant } };
+};
+
+/** Case i, generated afresh on every call. */
+function synthetic(i: number): { c: ExportCase; detail: CaseDetail } {
+  const id = caseId(i);
+  const r1 = `reader-${(i * 7) % READERS}`;
+  const r2 = `reader-${(i * 7 + 3) % READERS}`;
+  const reads = [
+    { readerId: r1, readNo: 1, submittedAt: AT, answers: answers(i) },
+    { readerId: r2, readNo: 1, submittedAt: AT, answers: answers(i + (i % 3 === 0 ? 1 : 0)) },
+    ...(i % 10 === 0 ? [{ readerId: r1, readNo: 2, submittedAt: AT, answers: answers(i) }] : []),
+  ];
+  const final: FinalRecord = { caseId: id, provenance: 'concordant', value: answers(i), formVersion: CONFIG.form.formVersion, decidedBy: 'system', decidedAt: AT };
+  return { c: { caseId: id, state: 'final', facts: caseFacts({ eyes: ['OD', 'OS'], octPresent: false }) }, detail: { reads, final } };
+}
+
+function memorySource(n: number, onPage: () => void): ExportSource {
+  return {
+    async *cases() {
+      for (let start = 0; start < n; start += PAGE) {
+        await new Promise((r) => setImmediate(r)); // a page is an I/O round trip: let timers (the sampler) run
+        onPage();
+        yield Array.from({ length: Math.min(PAGE, n - start) }, (_, j) => synthetic(start + j).c);
+      }
+    },
+    details: async (ids) => ids.map((id) => synthetic(indexOf(id)).detail),
+  };
+}
+
+function memoryPseudonyms(): Pseudonymiser {
+  const codes = new Map<string, string>();
+  return {
+    codes: async (ids) => {
+      for (const id of ids) if (!codes.has(id)) codes.set(id, `R${String(codes.size + 1).padStart(3, '0')}`);
+      return codes;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time and peak memory of one run.
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+interface Measured {
+  ms: number;
+  /** Peak heapUsed and rss during the run, above what was in use when it started (MiB). */
+  heapMiB: number;
+  rssMiB: number;
+}
+
+async function measure(run: (sample: () => void) => Promise<unknown>): Promise<Measured> {
+  gc();
+  const base = process.memoryUsage();
+  let heap = base.heapUsed;
+  let rss = base.rss;
+  const sample = () => {
+    const m = process.memoryUsage();
+    heap = Math.max(heap, m.heapUsed);
+    rss = Math.max(rss, m.rss);
+  };
+  const timer = setInterval(sample, 5);
+  const t = performance.now();
+  try {
+    await run(sample);
+  } finally {
+    clearInterval(timer);
+  }
+  const elapsed = performance.now() - t;
+  sample();
+  return { ms: elapsed, heapMiB: (heap - base.heapUsed) / 2 ** 20, rssMiB: (rss - base.rss) / 2 ** 20 };
+}
+
+const exportInput = (id: string) => ({ exportId: id, studyId: 'bench', config: CONFIG, formats: ['csv', 'json'] as const, createdAt: AT });
+
+// ---------------------------------------------------------------------------------------------
+// moto
+
+async function seedMoto(db: DynamoDBDocumentClient, table: string, n: number): Promise<void> {
+  const items: Record<string, unknown>[] = [];
+  const flush = async (all = false) => {
+    while (items.length >= 25 || (all && items.length > 0)) {
+      await db.send(new BatchWriteCommand({ RequestItems: { [table]: items.splice(0, 25).map((Item) => ({ PutRequest: { Item } })) } }));
+    }
+  };
+  for (let i = 0; i < n; i++) {
+    const { c, detail } = synthetic(i);
+    items.push({ ...keys.case(c.caseId), ...keys.casesByState('final', AT, c.caseId), type: 'case', caseId: c.caseId, state: 'final', eyes: ['OD', 'OS'], octPresent: false, files: [], assignedCount: 2, submittedCount: 2, registeredAt: AT, updatedAt: AT });
+    for (const r of detail.reads) {
+      const read: ReadRecord = { caseId: c.caseId, readerId: r.readerId, readNo: r.readNo, version: 1, status: 'submitted', answers: r.answers, formId: CONFIG.form.formId, formVersion: CONFIG.form.formVersion, createdAt: AT, updatedAt: AT, submittedAt: AT };
+      items.push((readPutTx(table, read).item as { Put: { Item: Record<string, unknown> } }).Put.Item);
+    }
+    items.push(finalPut(table, detail.final!).Put!.Item as Record<string, unknown>);
+    await flush();
+  }
+  await flush(true);
+}
+
+/** The export's reads, without the export. */
+async function rawReads(db: DynamoDBDocumentClient, table: string, sample: () => void): Promise<number> {
+  let items = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.send(
+      new QueryCommand({
+        TableName: table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': 'CASES' },
+        ProjectionExpression: 'pk, sk, gsi1pk, gsi1sk, caseId, #state, eyes, octPresent',
+        ExpressionAttributeNames: { '#state': 'state' },
+        Limit: PAGE,
+        ExclusiveStartKey: start,
+      }),
+    );
+    const ids = (page.Items ?? []).map((i) => String(i.caseId));
+    const queue = [...ids];
+    const [finals] = await Promise.all([
+      db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: ids.map((id) => keys.final(id)), ConsistentRead: true } } })),
+      ...Array.from({ length: 16 }, async () => {
+        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+          const out = await db.send(
+            new QueryCommand({ TableName: table, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)', ExpressionAttributeValues: { ':pk': `CASE#${id}`, ':s': 'READ#' }, ConsistentRead: true }),
+          );
+          items += out.Items?.length ?? 0;
+        }
+      }),
+    ]);
+    items += finals.Responses?.[table]?.length ?? 0;
+    sample();
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ExportRow {
+  where: 'memory' | 'moto';
+  cases: number;
+  raw: Measured;
+  exported: Measured;
+  ratio: number;
+  rows: number;
+  bytes: number;
+}
+
+function print(r: ExportRow, log: (l: string) => void): void {
+  const s = (m: Measured) => `${(m.ms / 1000).toFixed(2)} s (peak heap +${m.heapMiB.toFixed(1)} MiB, rss +${m.rssMiB.toFixed(1)} MiB)`;
+  log(
+    `  ${r.where.padEnd(6)} ${String(r.cases).padStart(6)} cases: export ${s(r.exported)} | raw reads ${s(r.raw)} | ratio ${r.ratio.toFixed(2)}x | ${r.rows} grade rows, ${(r.bytes / 2 ** 20).toFixed(0)} MiB written`,
+  );
+}
+
+export async function benchExport(log: (l: string) => void = console.log): Promise<ExportRow[]> {
+  const rows: ExportRow[] = [];
+  const sizes = (process.env.BENCH_EXPORT_SIZES ?? '6000,20000,60000').split(',').filter(Boolean).map(Number);
+  for (const n of sizes) {
+    const raw = await measure(async (sample) => {
+      const src = memorySource(n, sample);
+      for await (const page of src.cases()) await src.details(page.map((c) => c.caseId));
+    });
+    const sink = discardingSink();
+    let counts = { rows: 0 };
+    const exported = await measure(async (sample) => {
+      counts = (await runExport(exportInput(`mem-${n}`), { source: memorySource(n, sample), sink, pseudonyms: memoryPseudonyms() })).counts;
+    });
+    const row: ExportRow = { where: 'memory', cases: n, raw, exported, ratio: exported.ms / raw.ms, rows: counts.rows, bytes: sink.bytes() };
+    rows.push(row);
+    print(row, log);
+  }
+
+  const n = Number(process.env.BENCH_EXPORT_MOTO ?? 500);
+  const h = await startHarness();
+  try {
+    const t = performance.now();
+    await seedMoto(h.ddb, h.tableName, n);
+    log(`  moto: seeded ${n} cases in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    const now = () => new Date().toISOString();
+    // Once untimed (pseudonyms allocated, moto warmed), then the timed pair.
+    await runExport(exportInput('moto-warm'), { source: dynamoExportSource(h.ddb, h.tableName), sink: discardingSink(), pseudonyms: dynamoPseudonyms(h.ddb, h.tableName, now) });
+    const raw = await measure((sample) => rawReads(h.ddb, h.tableName, sample));
+    const sink = discardingSink();
+    let counts = { rows: 0 };
+    const exported = await measure(async () => {
+      counts = (await runExport(exportInput('moto'), { source: dynamoExportSource(h.ddb, h.tableName), sink, pseudonyms: dynamoPseudonyms(h.ddb, h.tableName, now) })).counts;
+    });
+    const row: ExportRow = { where: 'moto', cases: n, raw, exported, ratio: exported.ms / raw.ms, rows: counts.rows, bytes: sink.bytes() };
+    rows.push(row);
+    print(row, log);
+  } finally {
+    await h.stop();
+  }
+  return rows;
+}
