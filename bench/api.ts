@@ -15,7 +15,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer } fr
 import * as appstreamSdk from '@aws-sdk/client-appstream';
 import * as ddbSdk from '@aws-sdk/client-dynamodb';
 import * as s3Sdk from '@aws-sdk/client-s3';
-import { appStreamClient, documentClient, s3Client } from '../lambda/shared/clients';
+import { appStreamClient } from '../lambda/shared/clients/appstream';
+import { documentClient } from '../lambda/shared/clients/dynamodb';
+import { s3Client } from '../lambda/shared/clients/s3';
 import type { Role } from '../lambda/shared/auth';
 import { FLEET_ENI_IP, startHarness, type Harness } from '../test/helpers/api-harness';
 import { awsClientConfig } from '../test/helpers/moto';

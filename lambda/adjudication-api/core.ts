@@ -7,7 +7,7 @@
  * timestamps never leave this module, and an adjudicator who read the case is refused (403).
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Eye, ReadingConfig } from '../../lib/config/reading';
 import { concordantFinal } from '../shared/domain/discordance';
 import {

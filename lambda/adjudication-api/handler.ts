@@ -6,7 +6,7 @@
  * Thin: parses the event, calls the core, maps the result. The core is in ./core.ts.
  */
 import { requireRole } from '../shared/auth';
-import { documentClient } from '../shared/clients';
+import { documentClient } from '../shared/clients/dynamodb';
 import { loadEnv } from '../shared/env';
 import { ValidationError } from '../shared/errors';
 import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../shared/http';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BaseEnvSchema } from '../shared/env';
 
 /** Environment of `GET /fleet/case-files` (private REST API, called from streaming instances). */

@@ -2,7 +2,7 @@
  * Coordinator routes: bulk assignment (with hidden repeats), progress, exports and the audit log.
  * Pure over narrow ports; `handler.ts` wires the DynamoDB and S3 adapters.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ReadingConfig } from '../../lib/config/reading';
 import {
   pickRepeats,

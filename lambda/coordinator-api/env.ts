@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BaseEnvSchema } from '../shared/env';
 
 /** The coordinator API also writes exports to the scans bucket (under `exports/`). */

@@ -9,7 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { requireRole } from '../shared/auth';
-import { documentClient, s3Client } from '../shared/clients';
+import { documentClient } from '../shared/clients/dynamodb';
+import { s3Client } from '../shared/clients/s3';
 import { loadEnv } from '../shared/env';
 import { json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../shared/http';
 import { log } from '../shared/log';

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { CreateStreamingURLCommand } from '@aws-sdk/client-appstream';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { appStreamClient, documentClient } from '../shared/clients';
+import { appStreamClient } from '../shared/clients/appstream';
+import { documentClient } from '../shared/clients/dynamodb';
 import { AppError } from '../shared/errors';
 import { loadEnv } from '../shared/env';
 import * as store from '../shared/store';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BaseEnvSchema } from '../shared/env';
 
 /** Environment of the reader API (`/me`, `/queue`, `/queue/next`, `/cases/{caseId}/session`, `/cases/{caseId}/read`). */

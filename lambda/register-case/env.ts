@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { BaseEnvSchema } from '../shared/env';
 
 /** Environment of the manifest registration function (no form needed: it never sees answers). */

@@ -7,7 +7,8 @@
 import type { S3Event, S3ObjectCreatedNotificationEvent } from 'aws-lambda';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { documentClient, s3Client } from '../shared/clients';
+import { documentClient } from '../shared/clients/dynamodb';
+import { s3Client } from '../shared/clients/s3';
 import { loadEnv } from '../shared/env';
 import { log } from '../shared/log';
 import { auditPutTx, putAudit, registerCase, rejectionPutTx, transact } from '../shared/store';

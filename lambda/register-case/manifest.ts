@@ -11,7 +11,7 @@
  * File keys are relative to `cases/<caseId>/`; `context` holds read-only values for the form's
  * context panel (no identifiers: the CLI's de-identification gate runs before upload).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EYES } from '../../lib/config/reading';
 import { CASE_ID } from '../shared/http';
 import { EXAMS } from '../shared/store/cases';

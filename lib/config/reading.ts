@@ -6,7 +6,7 @@
  * The default form follows ../shared/domain/reading.md section (b); the default rules are D1–D6 of
  * section (c), expressed as data.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { compileVisibleIf, VisibleIfParseError, type IdentifierUse } from '../../lambda/shared/domain/visible-if';
 
 export const EYES = ['OD', 'OS'] as const;

@@ -5,7 +5,7 @@
  * are AppStream's own (see ../shared/domain/appstream.md) so that a wrong value fails `cdk synth`
  * with the field path instead of failing a deploy half-way.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ReadingConfigSchema } from './reading';
 
 /** AppStream limits, from the CreateFleet / CreateStreamingURL API references. */

@@ -39,7 +39,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { ReadingConfigSchema, type ReadingConfigInput } from '../../lib/config/reading';
-import { documentClient } from '../../lambda/shared/clients';
+import { documentClient } from '../../lambda/shared/clients/dynamodb';
 import { ROLES, type Role } from '../../lambda/shared/auth';
 import { startAppStreamStandIn, type AppStreamStandIn } from '../../local/appstream/standin';
 import { awsClientConfig, startMoto, type MotoServer } from './moto';

@@ -41,3 +41,24 @@ test('the reading config is inlined, not read from the Lambda environment', () =
 test('bundles differ per function (each has only its own handler)', () => {
   expect(new Set(Object.values(assets)).size).toBe(5);
 });
+
+// Size and content are deterministic, so they are tested; time is only benchmarked (npm run bench).
+test('every bundle is at most 1 MB minified (issue 3 target)', () => {
+  for (const [id, code] of Object.entries(assets)) expect({ id, bytes: Buffer.byteLength(code) <= 1_000_000 }).toEqual({ id, bytes: true });
+});
+
+test("each bundle holds only the SDK clients its function uses, and none of zod's error locales", () => {
+  const clients = (code: string) =>
+    ['AppStream', 'S3', 'DynamoDB'].filter((c) => new RegExp(`\\b${c === 'DynamoDB' ? 'DynamoDB_20120810' : c === 'S3' ? 'AmazonS3' : 'PhotonAdminProxyService'}\\b`).test(code));
+  const byFunction = Object.fromEntries(Object.entries(assets).map(([id, code]) => [id.replace(/Function.*$/, ''), clients(code)]));
+  expect(byFunction).toEqual({
+    ApiReader: ['AppStream', 'DynamoDB'],
+    ApiAdjudication: ['DynamoDB'],
+    ApiCoordinator: ['S3', 'DynamoDB'],
+    ApiRegistry: ['S3', 'DynamoDB'],
+    ApiCaseFiles: ['AppStream', 'S3', 'DynamoDB'],
+  });
+  // zod's other-language messages (here the German one) come in with `import { z }`, which bundles
+  // the whole namespace object; `import * as z` lets esbuild keep only what is used.
+  for (const code of Object.values(assets)) expect(code).not.toContain('Eingabe: erwartet');
+});
