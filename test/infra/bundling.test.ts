@@ -3,7 +3,8 @@
  * each asset has a handler, and the study's reading config is inlined at bundle time instead of
  * living in Lambda's 4 KB environment.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addStudy } from '../../lib/stacks';
@@ -11,6 +12,7 @@ import { buildStudy } from '../helpers/studies';
 import { createTestApp } from '../helpers/test-app';
 import { resourcesOfType } from '../helpers/template';
 import { Template } from 'aws-cdk-lib/assertions';
+import { buildBundles } from '../../lib/constructs/function-bundles';
 
 let app: App;
 let assets: Record<string, string>;
@@ -61,4 +63,53 @@ test("each bundle holds only the SDK clients its function uses, and none of zod'
   // zod's other-language messages (here the German one) come in with `import { z }`, which bundles
   // the whole namespace object; `import * as z` lets esbuild keep only what is used.
   for (const code of Object.values(assets)) expect(code).not.toContain('Eingabe: erwartet');
+});
+
+describe('bundle cache between synths', () => {
+  // A tiny function tree of its own, so the test can edit sources without touching lambda/.
+  let root: string;
+  let cacheDir: string;
+  const build = () => buildBundles({ root, define: { 'process.env.GREETING': '"hi"' }, cacheDir });
+  const output = (dir: string) => readFileSync(path.join(dir, 'fn', 'index.js'), 'utf8');
+  beforeEach(() => {
+    root = mkdtempSync(path.join(tmpdir(), 'readroom-bundle-src-'));
+    cacheDir = mkdtempSync(path.join(tmpdir(), 'readroom-bundle-cache-'));
+    mkdirSync(path.join(root, 'fn'));
+    mkdirSync(path.join(root, 'shared'));
+    writeFileSync(path.join(root, 'fn', 'handler.ts'), "import { word } from '../shared/word';\nexport const handler = () => `${process.env.GREETING} ${word}`;\n");
+    writeFileSync(path.join(root, 'shared', 'word.ts'), "export const word = 'first';\n");
+  });
+
+  test('a second build with nothing changed reuses the cached output', () => {
+    const first = build();
+    expect(output(first)).toContain('first');
+    const second = build();
+    expect(second.startsWith(cacheDir)).toBe(true);
+    expect(output(second)).toBe(output(first));
+  });
+
+  test('editing a shared module (not the handler) rebuilds', () => {
+    build();
+    writeFileSync(path.join(root, 'shared', 'word.ts'), "export const word = 'second';\n");
+    const again = build();
+    expect(again.startsWith(cacheDir)).toBe(false);
+    expect(output(again)).toContain('second');
+  });
+
+  test('a new file that changes what an import resolves to rebuilds', () => {
+    build();
+    mkdirSync(path.join(root, 'shared', 'word'));
+    writeFileSync(path.join(root, 'shared', 'word', 'index.ts'), "export const word = 'shadow';\n");
+    rmSync(path.join(root, 'shared', 'word.ts'));
+    expect(output(build())).toContain('shadow');
+  });
+
+  test('another define set is another cache entry', () => {
+    build();
+    const other = buildBundles({ root, define: { 'process.env.GREETING': '"annyeong"' }, cacheDir });
+    expect(output(other)).toContain('annyeong');
+    const first = build();
+    expect(first.startsWith(cacheDir)).toBe(true);
+    expect(output(first)).toContain('`hi ');
+  });
 });
