@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   chooseNext,
+  inSample,
   orderQueue,
   pickRepeats,
   planAssignments,
@@ -227,5 +228,34 @@ describe('orderQueue / chooseNext', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('inSample', () => {
+  // Sequential ids are what studies use (C1…, KN-000001…); the realised share over 10,000 of them
+  // must sit inside a binomial ±4σ band. Plain FNV-1a failed this at −5.7σ (KN-…, share 0.1).
+  const formats: Array<[string, (i: number) => string]> = [
+    ['C<n>', (i) => `qa:C${i}`],
+    ['KN-<6 digits>', (i) => `qa:KN-${String(i).padStart(6, '0')}`],
+    ['uuid-like', (i) => `qa:${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`],
+  ];
+  test.each(formats.flatMap(([name, id]) => [0.01, 0.05, 0.1, 0.5].map((share) => [name, id, share] as const)))(
+    '%s ids, share %d: realised share within 4 sigma',
+    (_name, id, share) => {
+      const n = 10_000;
+      let hits = 0;
+      for (let i = 1; i <= n; i++) if (inSample(id(i), share)) hits++;
+      expect(Math.abs(hits - n * share)).toBeLessThanOrEqual(4 * Math.sqrt(n * share * (1 - share)));
+    },
+  );
+
+  test('the draw is stable per key and monotone in the share', () => {
+    for (let i = 0; i < 500; i++) {
+      const key = `qa:C${i}`;
+      expect(inSample(key, 0.2)).toBe(inSample(key, 0.2));
+      if (inSample(key, 0.1)) expect(inSample(key, 0.2)).toBe(true);
+    }
+    expect(inSample('qa:C1', 0)).toBe(false);
+    expect(inSample('qa:C1', 1)).toBe(true);
   });
 });
