@@ -36,13 +36,22 @@ const common = {
 const answerable = { ...common, required: z.boolean().default(false) };
 const choice = <T extends 'single' | 'multi' | 'ordinal'>(type: T) =>
   z.strictObject({ ...answerable, type: z.literal(type), options: z.array(OptionSchema).min(1).max(100) });
+/**
+ * Which end of a scale is the more severe finding, for questions that have one (ordinal: later
+ * options, number: larger values, bool: true). When two reads differ within the discordance
+ * threshold, the final keeps the more severe answer (reading.md D2). `none` is for scales without
+ * a severity (a reader's confidence, a quality rating): differing answers are left out of the final.
+ */
+const severity = { severity: z.enum(['higher', 'lower', 'none']).default('higher') };
+export type Severity = z.infer<typeof severity.severity>;
 
 export const QuestionSchema = z.discriminatedUnion('type', [
   choice('single'),
   choice('multi'),
-  choice('ordinal'),
+  choice('ordinal').extend(severity),
   z.strictObject({
     ...answerable,
+    ...severity,
     type: z.literal('number'),
     min: z.number().finite(),
     max: z.number().finite(),
@@ -50,7 +59,7 @@ export const QuestionSchema = z.discriminatedUnion('type', [
     /** Lets the reader answer the string 'unable' instead of a number. */
     allowUnable: z.boolean().default(false),
   }),
-  z.strictObject({ ...answerable, type: z.literal('bool') }),
+  z.strictObject({ ...answerable, ...severity, type: z.literal('bool') }),
   z.strictObject({ ...answerable, type: z.literal('text'), maxLength: z.number().int().min(1).max(10_000).default(500) }),
   // Computed by the platform (never by the reader), so it has no `required`.
   z.strictObject({ ...common, type: z.literal('derived'), rule: z.string().optional() }),
@@ -381,7 +390,7 @@ const DEFAULT_FORM_INPUT: FormInput = {
       key: 'summary', perEye: false, label: { en: 'Summary and referral', ko: '종합 판정 및 의뢰' },
       questions: [
         { key: 'referral', type: 'ordinal', required: true, label: { en: 'Referral', ko: '진료 의뢰' }, options: coded('none', 'routine_12m', 'soon_3m', 'urgent') },
-        { key: 'confidence', type: 'ordinal', label: { en: 'Confidence in this grading', ko: '판독 확신도' }, options: [1, 2, 3, 4, 5] },
+        { key: 'confidence', type: 'ordinal', severity: 'none', label: { en: 'Confidence in this grading', ko: '판독 확신도' }, options: [1, 2, 3, 4, 5] },
         { key: 'comment', type: 'text', maxLength: 500, label: { en: 'Comment', ko: '의견' } },
       ],
     },

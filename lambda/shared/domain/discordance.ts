@@ -140,15 +140,17 @@ export interface FinalGrade {
 
 /** The more severe of two differing answers, or undefined when the scale has no severity order. */
 function moreSevere(cq: CompiledQuestion, a: AnswerValue, b: AnswerValue): AnswerValue | undefined {
-  switch (cq.question.type) {
+  const q = cq.question;
+  if (!('severity' in q) || q.severity === 'none') return undefined;
+  // Order the pair (low, high) on the scale, then pick the end the question calls severe.
+  const pick = (low: AnswerValue, high: AnswerValue) => (q.severity === 'higher' ? high : low);
+  switch (q.type) {
     case 'ordinal':
-      return rankOf(cq, a) >= rankOf(cq, b) ? a : b;
+      return rankOf(cq, a) <= rankOf(cq, b) ? pick(a, b) : pick(b, a);
     case 'number':
-      return typeof a === 'number' && typeof b === 'number' ? Math.max(a, b) : undefined;
+      return typeof a === 'number' && typeof b === 'number' ? pick(Math.min(a, b), Math.max(a, b)) : undefined;
     case 'bool':
-      return a === true || b === true;
-    default:
-      return undefined;
+      return pick(false, true);
   }
 }
 

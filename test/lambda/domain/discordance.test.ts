@@ -118,7 +118,21 @@ describe('concordantFinal', () => {
     const final = concordantFinal(FORM, read({ icdrLevel: 'mild_npdr', dme: 'present', dmeSeverity: 'mild' }, {}, { confidence: 2 }), read({ dme: 'present', dmeSeverity: 'moderate' }, {}, { confidence: 4 }), FACTS);
     expect(validateAnswers(FORM, final.value, FACTS, { mode: 'submit' })).toEqual({ ok: true, value: final.value });
     expect(final.value.eyes.OD).toMatchObject({ icdrLevel: 'mild_npdr', dmeSeverity: 'moderate' });
-    expect(final.value.participant.confidence).toBe(4);
+    // Confidence has no severity end (severity: 'none'): differing ratings are not merged.
+    expect(final.value.participant).not.toHaveProperty('confidence');
+    expect(final.notes).toContainEqual(expect.objectContaining({ question: 'confidence', kind: 'unresolved' }));
+  });
+
+  it("follows each question's severity direction: 'lower' keeps the smaller value, 'none' keeps neither", () => {
+    const form = structuredClone(FORM);
+    const question = (key: string) => form.sections.flatMap((s) => s.questions).find((q) => q.key === key)! as { severity?: string };
+    question('vcdr').severity = 'lower';
+    question('icdrLevel').severity = 'lower';
+    question('intraretinalFluid').severity = 'none';
+    const final = concordantFinal(form, read({ vcdr: 0.3, icdrLevel: 'mild_npdr', intraretinalFluid: false }), read({ vcdr: 0.4, icdrLevel: 'none', intraretinalFluid: true }), FACTS);
+    expect(final.value.eyes.OD).toMatchObject({ vcdr: 0.3, icdrLevel: 'none' });
+    expect(final.value.eyes.OD).not.toHaveProperty('intraretinalFluid');
+    expect(final.notes.map((n) => `${n.question}:${n.kind}`)).toEqual(['icdrLevel:moreSevere', 'vcdr:moreSevere', 'intraretinalFluid:unresolved']);
   });
 
   it('single reads keep their answers with single_read provenance', () => {

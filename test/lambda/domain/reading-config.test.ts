@@ -65,6 +65,12 @@ describe('ReadingConfigSchema', () => {
     }
   });
 
+  it("marks the default form's confidence rating as having no severity end (D2 must not merge it)", () => {
+    const questions = DEFAULT_FORM.sections.flatMap((s) => s.questions);
+    expect(questions.find((q) => q.key === 'confidence')).toMatchObject({ severity: 'none' });
+    expect(questions.filter((q) => 'severity' in q && q.severity !== 'higher').map((q) => q.key)).toEqual(['confidence']);
+  });
+
   it('codes every ordinal option of the default form', () => {
     const ordinals = DEFAULT_FORM.sections.flatMap((s) => s.questions).filter((q) => q.type === 'ordinal');
     for (const q of ordinals) for (const o of (q as { options: unknown[] }).options) expect(typeof o === 'number' || typeof o === 'object').toBe(true);
@@ -134,6 +140,8 @@ describe('FormSchema cross-field validation', () => {
     ['a participant item depending on an eye', (f) => (f.sections[2].visibleIf = 'quality == 0'), 'sections.2.visibleIf', /per-eye question/],
     ['an unknown field (typo)', (f) => (f.sections[0].questions[0].visibleif = 'x'), 'sections.0.questions.0', /visibleif/],
     ['a bad version', (f) => (f.formVersion = '1.0'), 'formVersion', /semantic version/],
+    ['an unknown severity direction', (f) => (f.sections[1].questions[0].severity = 'worse'), 'sections.1.questions.0.severity', /higher.*lower.*none/],
+    ['a severity on a nominal question', (f) => (f.sections[1].questions[1].severity = 'higher'), 'sections.1.questions.1', /severity/],
   ])('rejects %s', (_name, mutate, path, message) => {
     const issue = issuesOf(mutate).find((i) => i.path === path);
     expect(issue?.message).toMatch(message);
