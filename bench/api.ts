@@ -7,7 +7,8 @@
  *   recorded by a middleware on the handlers' own clients while the handler runs, then the same
  *   commands with the same inputs are sent by fresh low-level clients (calls that were in flight
  *   together are replayed together). Writes are replayed verbatim, so a conditional write may fail
- *   its condition on replay (counted): it still costs moto one request.
+ *   its condition on replay (counted): it still costs moto one request. URLs the handler presigned
+ *   are presigned again (signing is CPU work the route cannot skip).
  * - `burst`: 100 readers calling `POST /queue/next` at once, next to one reader alone.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,6 +16,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer } fr
 import * as appstreamSdk from '@aws-sdk/client-appstream';
 import * as ddbSdk from '@aws-sdk/client-dynamodb';
 import * as s3Sdk from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { appStreamClient } from '../lambda/shared/clients/appstream';
 import { documentClient } from '../lambda/shared/clients/dynamodb';
 import { s3Client } from '../lambda/shared/clients/s3';
@@ -111,18 +113,23 @@ interface Recorded {
   service: Service;
   name: string;
   input: unknown;
+  /** An S3 URL the handler presigned: signing work on the CPU, no request. */
+  presign?: boolean;
 }
 /** Calls grouped by overlap: the calls of one group were in flight together. */
 type Recording = Recorded[][];
 
 let recording: Recording | undefined;
 let inFlight = 0;
+/** S3 commands seen at `initialize`, by their context; the ones that never reach `deserialize` were presigned. */
+const started = new WeakMap<object, Recorded>();
 
 function installRecorder(): void {
   const add = (service: Service, stack: { add: (...a: any[]) => void }) =>
     stack.add(
       (next: (a: any) => Promise<any>, context: { commandName?: string }) => async (args: { input: unknown }) => {
         if (!recording) return next(args);
+        started.delete(context);
         if (inFlight === 0) recording.push([]);
         recording.at(-1)!.push({ service, name: String(context.commandName), input: args.input });
         inFlight++;
@@ -139,6 +146,19 @@ function installRecorder(): void {
   add('ddb', documentClient().middlewareStack);
   add('s3', s3Client().middlewareStack);
   add('appstream', appStreamClient().middlewareStack);
+  // Presigning is an SDK operation the route must do too (getSignedUrl clones this stack, so it sees
+  // this middleware): record it here and replay it with getSignedUrl on the raw client.
+  s3Client().middlewareStack.add(
+    (next: (a: any) => Promise<any>, context: { commandName?: string }) => async (args: { input: unknown }) => {
+      if (!recording) return next(args);
+      const call: Recorded = { service: 's3', name: String(context.commandName), input: args.input, presign: true };
+      started.set(context, call);
+      const out = await next(args);
+      if (started.has(context)) recording.push([call]);
+      return out;
+    },
+    { step: 'initialize', name: 'benchPresignRecorder', override: true },
+  );
 }
 
 async function recorded<T>(fn: () => Promise<T>): Promise<[T, Recording]> {
@@ -151,7 +171,7 @@ async function recorded<T>(fn: () => Promise<T>): Promise<[T, Recording]> {
 }
 
 interface RawClients {
-  send(service: Service, name: string, input: unknown): Promise<unknown>;
+  send(service: Service, name: string, input: unknown, presign?: boolean): Promise<unknown>;
   destroy(): void;
 }
 
@@ -164,7 +184,10 @@ function rawClients(h: Harness): RawClients {
   };
   const modules: Record<Service, Record<string, any>> = { ddb: ddbSdk, s3: s3Sdk, appstream: appstreamSdk };
   return {
-    send: (service, name, input) => (clients[service] as { send: (c: unknown) => Promise<unknown> }).send(new modules[service][name](input)),
+    send: (service, name, input, presign) =>
+      presign
+        ? getSignedUrl(clients.s3, new modules.s3[name](input), { expiresIn: 300 })
+        : (clients[service] as { send: (c: unknown) => Promise<unknown> }).send(new modules[service][name](input)),
     destroy: () => Object.values(clients).forEach((c) => c.destroy()),
   };
 }
@@ -173,7 +196,7 @@ function rawClients(h: Harness): RawClients {
 async function replay(raw: RawClients, rec: Recording): Promise<number> {
   let failed = 0;
   for (const group of rec) {
-    await Promise.all(group.map((c) => raw.send(c.service, c.name, c.input).catch(() => failed++)));
+    await Promise.all(group.map((c) => raw.send(c.service, c.name, c.input, c.presign).catch(() => failed++)));
   }
   return failed;
 }
