@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -73,7 +73,11 @@ export function buildBundles(opts: BuildBundlesOptions): string {
 
   if (slot && existsSync(path.join(slot, 'inputs.json'))) {
     const { key, inputs } = JSON.parse(readFileSync(path.join(slot, 'inputs.json'), 'utf8')) as { key: string; inputs: string[] };
-    if (key === contentKey(baseKey, inputs)) return path.join(slot, 'out');
+    if (key === contentKey(baseKey, inputs)) {
+      const now = new Date();
+      utimesSync(slot, now, now); // recently used: `prune` keeps it
+      return path.join(slot, 'out');
+    }
   }
 
   const out = mkdtempSync(path.join(tmpdir(), 'readroom-bundles-'));
@@ -104,7 +108,7 @@ export function buildBundles(opts: BuildBundlesOptions): string {
   return out;
 }
 
-/** Keeps the cache small: the entry just written and the most recently written others. */
+/** Keeps the cache small: the entry just written and the most recently used others. */
 const KEEP_ENTRIES = 8;
 function prune(cacheDir: string, keep: string): void {
   const entries = readdirSync(cacheDir)
