@@ -21,7 +21,9 @@
  */
 import { ForbiddenError, ValidationError } from '../shared/errors';
 import { log } from '../shared/log';
+import type { AdjudicationTask } from '../shared/store/adjudications';
 import type { AssignmentRecord } from '../shared/store/assignments';
+import { adjudicatorAccess } from '../shared/workflow/adjudicator-access';
 import { auditEvent, type AuditEvent } from '../shared/store/audit';
 import type { CaseFile, CaseRecord } from '../shared/store/cases';
 import type { SessionRecord } from '../shared/store/sessions';
@@ -29,6 +31,7 @@ import type { SessionRecord } from '../shared/store/sessions';
 export interface CaseFilesDeps {
   getSession(sessionId: string): Promise<SessionRecord | undefined>;
   assignmentsOf(caseId: string, readerId: string): Promise<AssignmentRecord[]>;
+  getAdjudication(caseId: string): Promise<AdjudicationTask | undefined>;
   getCase(caseId: string): Promise<CaseRecord | undefined>;
   /** ENI private IPs of the ACTIVE AppStream sessions of `userId` on the study's stack and fleet. */
   activeSessionIps(userId: string): Promise<string[]>;
@@ -72,8 +75,14 @@ export async function caseFiles(deps: CaseFilesDeps, input: { sessionId: string 
   const ips = await deps.activeSessionIps(session.appStreamUserId);
   if (!ips.includes(sourceIp)) return deny(ips.length === 0 ? 'no_active_session' : 'ip_mismatch');
 
-  const assigned = await deps.assignmentsOf(session.caseId, session.readerId);
-  if (assigned.length === 0) return deny('not_assigned');
+  if (session.purpose === 'adjudication') {
+    // Only while the task is open and the adjudicator did not read the case (same rule as the API).
+    const [task, assigned] = await Promise.all([deps.getAdjudication(session.caseId), deps.assignmentsOf(session.caseId, session.readerId)]);
+    const access = adjudicatorAccess(task, assigned.length > 0, session.readerId);
+    if (access !== 'ok') return deny(`adjudication_${access}`);
+  } else if ((await deps.assignmentsOf(session.caseId, session.readerId)).length === 0) {
+    return deny('not_assigned');
+  }
   const c = await deps.getCase(session.caseId);
   if (!c) return deny('no_case');
 
@@ -86,7 +95,7 @@ export async function caseFiles(deps: CaseFilesDeps, input: { sessionId: string 
       url: await deps.presign(`cases/${c.caseId}/${f.key}`, deps.urlSeconds),
     })),
   );
-  await deps.audit(auditEvent({ at: now.toISOString(), actor: session.readerId, action: 'case_files_issued', caseId: c.caseId, sessionId, detail: { files: files.length } }));
+  await deps.audit(auditEvent({ at: now.toISOString(), actor: session.readerId, action: 'case_files_issued', caseId: c.caseId, sessionId, detail: { files: files.length, purpose: session.purpose ?? 'read' } }));
   log.info('case files issued', { caseId: c.caseId, sessionId, files: files.length });
   return { caseId: c.caseId, expiresAt: new Date(now.getTime() + deps.urlSeconds * 1000).toISOString(), files };
 }

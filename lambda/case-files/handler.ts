@@ -12,7 +12,7 @@ import { documentClient } from '../shared/clients/dynamodb';
 import { s3Client } from '../shared/clients/s3';
 import { loadEnv } from '../shared/env';
 import { json, respond, type HttpEvent } from '../shared/http';
-import { assignmentsOf, getCase, getSession, putAudit } from '../shared/store';
+import { assignmentsOf, getCase, getSession, getTask, putAudit } from '../shared/store';
 import { caseFiles, type CaseFilesDeps } from './core';
 import { CaseFilesEnvSchema, type CaseFilesEnv } from './env';
 
@@ -43,6 +43,7 @@ function getDeps(): CaseFilesDeps {
   deps = {
     getSession: (id) => getSession(db, t, id),
     assignmentsOf: (caseId, readerId) => assignmentsOf(db, t, caseId, readerId),
+    getAdjudication: (caseId) => getTask(db, t, caseId),
     getCase: (caseId) => getCase(db, t, caseId),
     activeSessionIps: (userId) => activeSessionIps(env, userId),
     presign: (key, expiresIn) => getSignedUrl(s3Client(), new GetObjectCommand({ Bucket: env.BUCKET_NAME, Key: key }), { expiresIn }),

@@ -12,7 +12,7 @@ import type { ReadingConfig } from '../../lib/config/reading';
 import type { Principal } from '../shared/auth';
 import { requireRole } from '../shared/auth';
 import { validateAnswers, type NormalisedAnswers } from '../shared/domain/form-validator';
-import { AppError, ConflictError, ForbiddenError, PreconditionFailedError, ValidationError } from '../shared/errors';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
 import { appStreamUserId } from '../shared/appstream-user';
 import { log } from '../shared/log';
 import type { AssignmentRecord, AssignmentStatus } from '../shared/store/assignments';
@@ -25,8 +25,10 @@ import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyRecord } from '../shared/store
 import type { Page } from '../shared/store/page';
 import type { ReaderRecord } from '../shared/store/readers';
 import type { ReadAction, ReadRecord } from '../shared/store/reads';
+import type { AdjudicationTask } from '../shared/store/adjudications';
 import type { SessionRecord } from '../shared/store/sessions';
 import type { ReadSave, SaveRejected } from '../shared/store/submissions';
+import { adjudicatorAccess, CONFLICT_MESSAGE } from '../shared/workflow/adjudicator-access';
 import { decideCaseOutcome } from '../shared/workflow/case-outcome';
 
 // ---------------------------------------------------------------------------------------------
@@ -46,6 +48,7 @@ export interface ReaderStore {
   getIdempotency(readerId: string, key: string): Promise<IdempotencyRecord | undefined>;
   writeReadSave(save: ReadSave): Promise<SaveRejected | undefined>;
   recordSession(session: SessionRecord, audit: AuditEvent): Promise<void>;
+  getAdjudication(caseId: string): Promise<AdjudicationTask | undefined>;
 }
 
 export interface StreamingUrlIssuer {
@@ -182,8 +185,24 @@ async function requireAssignment(deps: ReaderApiDeps, p: Principal, caseId: stri
 // ---------------------------------------------------------------------------------------------
 // POST /cases/{caseId}/session
 
+/**
+ * A reader opens the case of their assignment; an adjudicator (who holds none) opens the case of
+ * an open adjudication task they did not read, to look at the images before deciding.
+ */
+async function sessionTarget(deps: ReaderApiDeps, p: Principal, caseId: string): Promise<{ readNo: number; purpose: NonNullable<SessionRecord['purpose']> }> {
+  requireRole(p, 'reader', 'adjudicator');
+  const assignments = await deps.store.assignmentsOf(caseId, p.sub);
+  const assignment = p.roles.has('reader') ? assignments.at(-1) : undefined;
+  if (assignment) return { readNo: assignment.readNo, purpose: 'read' };
+  if (!p.roles.has('adjudicator')) throw new ForbiddenError('You are not assigned to this case.');
+  const access = adjudicatorAccess(await deps.store.getAdjudication(caseId), assignments.length > 0, p.sub);
+  if (access === 'conflict') throw new ForbiddenError(CONFLICT_MESSAGE);
+  if (access === 'no_open_task') throw new NotFoundError(`An open adjudication of case ${caseId}`);
+  return { readNo: 0, purpose: 'adjudication' };
+}
+
 export async function openSession(deps: ReaderApiDeps, p: Principal, caseId: string): Promise<CoreResult> {
-  const assignment = await requireAssignment(deps, p, caseId);
+  const target = await sessionTarget(deps, p, caseId);
   const userId = appStreamUserId(p.sub);
   const sessionId = deps.newId();
   const { url, expiresAt } = await deps.streaming.issue({ userId, sessionContext: sessionId, validitySeconds: deps.streamingUrlValiditySeconds });
@@ -193,12 +212,12 @@ export async function openSession(deps: ReaderApiDeps, p: Principal, caseId: str
     readerId: p.sub,
     appStreamUserId: userId,
     caseId,
-    readNo: assignment.readNo,
+    ...target,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + (deps.streamingUrlValiditySeconds + deps.sessionMaxSeconds) * 1000).toISOString(),
   };
-  await deps.store.recordSession(session, auditEvent({ at: session.createdAt, actor: p.sub, action: 'session_issued', caseId, sessionId }));
-  log.info('session issued', { caseId, sessionId });
+  await deps.store.recordSession(session, auditEvent({ at: session.createdAt, actor: p.sub, action: 'session_issued', caseId, sessionId, detail: { purpose: target.purpose } }));
+  log.info('session issued', { caseId, sessionId, purpose: target.purpose });
   return { status: 201, body: { streamingUrl: url, expiresAt: expiresAt.toISOString() } };
 }
 

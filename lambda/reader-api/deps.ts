@@ -27,6 +27,7 @@ export function tableStore(db: DynamoDBDocumentClient, t: string): ReaderStore {
     getIdempotency: (readerId, key) => store.getIdempotency(db, t, readerId, key),
     writeReadSave: (save) => store.writeReadSave(db, t, save),
     recordSession: (session, audit) => store.transact(db, [store.sessionPutTx(t, session), store.auditPutTx(t, audit)]),
+    getAdjudication: (caseId) => store.getTask(db, t, caseId),
   };
 }
 

@@ -39,7 +39,9 @@ export const handler = router({
     return reply(await claimNext(readerApiDeps(), p));
   },
   'POST /cases/{caseId}/session': async (e) => {
-    const p = reader(e);
+    // Adjudicators too: they view the case of an open task (the core checks which).
+    const p = principalOf(e);
+    requireRole(p, 'reader', 'adjudicator');
     const caseId = pathParam(e, 'caseId');
     expectNoBody(e);
     return reply(await openSession(readerApiDeps(), p, caseId));

@@ -43,7 +43,7 @@ function expectedStatus(route: RouteSpec, caller: Caller): number {
     case 'another reader':
       return route.roles.includes('reader') ? (route.caseScoped ? 403 : route.okStatus) : 403;
     default:
-      return route.roles.includes(caller) ? route.okStatus : 403;
+      return route.statusFor?.[caller] ?? (route.roles.includes(caller) ? route.okStatus : 403);
   }
 }
 

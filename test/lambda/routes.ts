@@ -29,6 +29,8 @@ export interface RouteSpec {
   arrange(h: Harness): Promise<Omit<CallRequest, 'token'>>;
   /** Status of the sample for an allowed caller. */
   okStatus: number;
+  /** Cells that differ from the rule above, by role, with the reason in a comment. */
+  statusFor?: Partial<Record<Role, number>>;
 }
 
 const readerApi = async () => (await import('../../lambda/reader-api/handler')).handler as HttpHandler;
@@ -80,6 +82,8 @@ export const ROUTES: RouteSpec[] = [
     caseScoped: true,
     arrange: async (h) => ({ pathParameters: { caseId: await assignedCase(h) } }),
     okStatus: 201,
+    // Adjudicators may open the case of an OPEN task; this case has none (case-files tests cover the rest).
+    statusFor: { adjudicator: 404 },
   },
   {
     routeKey: 'GET /cases/{caseId}/read',

@@ -13,7 +13,10 @@ export interface SessionRecord {
   /** The AppStream UserId the URL was issued for (derived from the reader's sub). */
   appStreamUserId: string;
   caseId: string;
+  /** The reader's assignment (1, 2+ for a hidden repeat); 0 for an adjudication session. */
   readNo: number;
+  /** `adjudication`: an adjudicator viewing the case of an open task (absent on older records: `read`). */
+  purpose?: 'read' | 'adjudication';
   createdAt: string;
   /** After this the session id opens nothing (URL validity + the fleet's maximum session length). */
   expiresAt: string;

@@ -14,6 +14,7 @@ function deps(over: Partial<CaseFilesDeps> = {}): CaseFilesDeps & { presigned: s
     getSession: async (id) => (id === SID ? session : undefined),
     activeSessionIps: async (u) => (u === 'user-1' ? ['10.0.0.5'] : []),
     assignmentsOf: async () => [{ caseId: 'C1', readerId: 'r1', readNo: 1 } as never],
+    getAdjudication: async () => undefined,
     getCase: async () => ({ caseId: 'C1', files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD' }] }) as never,
     presign: async (key, s) => (presigned.push(`${key}@${s}`), `https://s3/${key}`),
     audit: async (e) => void audited.push(e),
@@ -31,7 +32,7 @@ test('the happy path presigns exactly the case files for at most 5 minutes and a
   const out = await caseFiles(d, { sessionId: SID, sourceIp: '10.0.0.5' });
   expect(out).toEqual({ caseId: 'C1', expiresAt: new Date(NOW.getTime() + 300_000).toISOString(), files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD', url: 'https://s3/cases/C1/f/OD.jpg' }] });
   expect(d.presigned).toEqual(['cases/C1/f/OD.jpg@300']);
-  expect(d.audited).toEqual([expect.objectContaining({ action: 'case_files_issued', actor: 'r1', caseId: 'C1', sessionId: SID, detail: { files: 1 } })]);
+  expect(d.audited).toEqual([expect.objectContaining({ action: 'case_files_issued', actor: 'r1', caseId: 'C1', sessionId: SID, detail: { files: 1, purpose: 'read' } })]);
 });
 
 test.each([
@@ -52,4 +53,34 @@ test('the AppStream check uses the user id from the session record, not anything
   const asked: string[] = [];
   await caseFiles(deps({ activeSessionIps: async (u) => (asked.push(u), ['10.0.0.5']) }), { sessionId: SID, sourceIp: '10.0.0.5' });
   expect(asked).toEqual(['user-1']);
+});
+
+describe('adjudication sessions', () => {
+  const adjSession: SessionRecord = { ...session, readerId: 'adj1', readNo: 0, purpose: 'adjudication' };
+  const task = (status: 'open' | 'resolved', readers = ['r1', 'r2']) =>
+    ({ caseId: 'C1', status, reads: { A: { readerId: readers[0], readNo: 1 }, B: { readerId: readers[1], readNo: 1 } } }) as never;
+  const adjDeps = (over: Partial<CaseFilesDeps>) => deps({ getSession: async () => adjSession, assignmentsOf: async () => [], ...over });
+  const call = (d: CaseFilesDeps) => status(caseFiles(d, { sessionId: SID, sourceIp: '10.0.0.5' }));
+
+  test('serve the case files while the task is open, with no assignment needed', async () => {
+    const d = adjDeps({ getAdjudication: async () => task('open') });
+    expect(await call(d)).toBe(200);
+    expect(d.presigned).toEqual(['cases/C1/f/OD.jpg@300']);
+    expect(d.audited).toMatchObject([{ action: 'case_files_issued', actor: 'adj1', detail: { purpose: 'adjudication' } }]);
+  });
+
+  test.each([
+    ['no task', undefined],
+    ['a resolved task', task('resolved')],
+    ['a task on a case the adjudicator read', task('open', ['adj1', 'r2'])],
+  ])('give the same 403 for %s', async (_name, t) => {
+    const d = adjDeps({ getAdjudication: async () => t });
+    expect(await call(d)).toBe('403 not your session');
+    expect(d.presigned).toEqual([]);
+  });
+
+  test('a read session never falls back to the adjudication rule', async () => {
+    const d = deps({ assignmentsOf: async () => [], getAdjudication: async () => task('open', ['x', 'y']) });
+    expect(await call(d)).toBe('403 not your session');
+  });
 });

@@ -9,6 +9,8 @@ import { handler as readerApi } from '../../../lambda/reader-api/handler';
 import { keys } from '../../../lambda/shared/store/keys';
 import { FLEET_ENI_IP, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { assign, caseFiles, seedCase } from '../../helpers/reading-fixtures';
+import { grade } from '../../helpers/grades';
+import { seedReadCase } from '../../helpers/reading-seed';
 
 let h: Harness;
 beforeAll(async () => {
@@ -48,7 +50,7 @@ test('the streaming instance of the session gets presigned URLs for exactly its 
   }
   expect(Date.parse(res.json.expiresAt) - Date.now()).toBeLessThanOrEqual(300_000);
   const audit = (await h.snapshotTable()).filter((i) => i.type === 'audit' && i.action === 'case_files_issued');
-  expect(audit.at(-1)).toMatchObject({ actor: h.users.reader.sub, caseId: 'F1', sessionId, detail: { files: 3 } });
+  expect(audit.at(-1)).toMatchObject({ actor: h.users.reader.sub, caseId: 'F1', sessionId, detail: { files: 3, purpose: 'read' } });
   expect(JSON.stringify(audit)).not.toContain('fundus/OD.jpg');
 });
 
@@ -93,4 +95,43 @@ test('an expired session or a withdrawn assignment gets nothing', async () => {
 test('a missing or malformed session id is a 400 naming sessionId', async () => {
   expect((await files(undefined)).json.error).toMatchObject({ field: 'sessionId', rule: 'required' });
   expect((await files('../../etc')).json.error).toMatchObject({ field: 'sessionId', rule: 'format' });
+});
+
+describe('adjudicators view the case of an open task', () => {
+  const discordant = (readers: [string, string]) =>
+    [
+      { readerId: readers[0], answers: grade({ OD: { icdrLevel: 'mild_npdr' } }) },
+      { readerId: readers[1], answers: grade({ OD: { icdrLevel: 'severe_npdr' } }) },
+    ] as [{ readerId: string; answers: ReturnType<typeof grade> }, { readerId: string; answers: ReturnType<typeof grade> }];
+  const open = (user: TestUser, caseId: string) => h.call(readerApi, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId }, token: user.token });
+
+  test('an adjudicator gets a session for an open task and the fleet serves its files', async () => {
+    expect(await seedReadCase(h, 'J1', discordant(['jr-a', 'jr-b']))).toBe('adjudication');
+    for (const f of caseFiles()) await h.putObject(`cases/J1/${f.key}`, `J1:${f.key}`);
+    const sessionId = await issue(h.users.adjudicator, 'J1');
+    const item = (await h.snapshotTable()).find((i) => i.pk === `SESSION#${sessionId}`);
+    expect(item).toMatchObject({ readerId: h.users.adjudicator.sub, caseId: 'J1', purpose: 'adjudication', readNo: 0 });
+    const res = await files(sessionId);
+    expect(res.status).toBe(200);
+    expect(res.json.files.map((f: { key: string }) => f.key).sort()).toEqual(caseFiles().map((f) => f.key).sort());
+    const audit = (await h.snapshotTable()).filter((i) => i.type === 'audit' && i.caseId === 'J1');
+    expect(audit.map((a) => [a.action, (a.detail as { purpose?: string }).purpose])).toEqual(expect.arrayContaining([['session_issued', 'adjudication'], ['case_files_issued', 'adjudication']]));
+
+    // Once the task is resolved the same session opens nothing.
+    const task = (await h.snapshotTable()).find((i) => i.pk === 'CASE#J1' && i.sk === 'ADJUDICATION')!;
+    await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: { ...task, status: 'resolved' } }));
+    expect(await files(sessionId)).toMatchObject({ status: 403, json: NOT_YOURS });
+    expect((await open(h.users.adjudicator, 'J1')).status).toBe(404);
+    await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: task }));
+  });
+
+  test('no task is a 404, a case the adjudicator read is a 403, and readers still need an assignment', async () => {
+    expect((await open(h.users.adjudicator, 'F2')).status).toBe(404); // F2 has no adjudication task
+    expect(await seedReadCase(h, 'J2', discordant([h.users.adjudicator.sub, 'jr-c']))).toBe('adjudication');
+    const conflict = await open(h.users.adjudicator, 'J2');
+    expect(conflict.status).toBe(403);
+    expect(conflict.json.error.message).toMatch(/conflict of interest/);
+    expect((await open(h.users.reader2, 'J2')).status).toBe(403); // a reader without an assignment
+    expect((await open(h.users.coordinator, 'J2')).status).toBe(403);
+  });
 });
