@@ -19,7 +19,10 @@ export const CASE_FACTS = ['octPresent'] as const;
 // camelCase keeps keys usable as visibleIf identifiers and CSV columns, and rules out `__proto__`.
 const KeySchema = z.string().regex(/^[a-z][A-Za-z0-9]{0,63}$/, 'must be camelCase: a lower-case letter, then letters or digits (max 64)');
 const OptionValueSchema = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be letters, digits or _ (max 64)');
-const LabelSchema = z.strictObject({ en: z.string().min(1).max(200), ko: z.string().min(1).max(200) });
+// The portal shows Korean and English side by side, so a label is both or nothing.
+const LabelText = z.string({ error: (i) => (i.input === undefined ? 'required: a label needs both en and ko' : undefined) }).min(1).max(200);
+const LabelSchema = z.strictObject({ en: LabelText, ko: LabelText });
+export type Label = z.infer<typeof LabelSchema>;
 
 const CodedOptionSchema = z.strictObject({ code: z.number().int().min(-1000).max(1000), v: OptionValueSchema });
 /** An option is a plain string, a plain number (numeric ordinal scales), or a coded string. */
@@ -34,8 +37,14 @@ const common = {
   source: z.string().optional(),
 };
 const answerable = { ...common, required: z.boolean().default(false) };
+/**
+ * Display labels of the options, keyed by the stored value (a number option by its decimal
+ * string, e.g. "1"). Kept beside `options` rather than inside them so stored values and codes stay
+ * exactly as they are. Optional, but when given every option needs one (refineForm).
+ */
+const OptionLabelsSchema = z.record(z.string(), LabelSchema);
 const choice = <T extends 'single' | 'multi' | 'ordinal'>(type: T) =>
-  z.strictObject({ ...answerable, type: z.literal(type), options: z.array(OptionSchema).min(1).max(100) });
+  z.strictObject({ ...answerable, type: z.literal(type), options: z.array(OptionSchema).min(1).max(100), optionLabels: OptionLabelsSchema.optional() });
 /**
  * Which end of a scale is the more severe finding, for questions that have one (ordinal: later
  * options, number: larger values, bool: true). When two reads differ within the discordance
@@ -79,17 +88,26 @@ export const SectionSchema = z.strictObject({
 });
 export type Section = z.infer<typeof SectionSchema>;
 
-/** One option as the platform sees it: the stored answer value and its numeric code (if any). */
+/** One option as the platform sees it: the stored answer value, its numeric code, its label. */
 export interface OptionEntry {
   readonly value: string | number;
   /** Code for statistics and visibleIf; undefined for plain string options. */
   readonly code: number | undefined;
+  /** What the portal shows; undefined when the form does not label its options. */
+  readonly label?: Label;
 }
 
+/** `optionLabels` key of an option value. */
+const labelKey = (value: string | number) => String(value);
+
 export function optionEntries(q: ChoiceQuestion): OptionEntry[] {
-  return q.options.map((o) =>
-    typeof o === 'object' ? { value: o.v, code: o.code } : { value: o, code: typeof o === 'number' ? o : undefined },
-  );
+  // hasOwn: a value such as 'constructor' must not find Object.prototype's.
+  const labelOf = (value: string | number) =>
+    q.optionLabels && Object.hasOwn(q.optionLabels, labelKey(value)) ? { label: q.optionLabels[labelKey(value)] } : {};
+  return q.options.map((o) => {
+    const [value, code] = typeof o === 'object' ? [o.v, o.code] : [o, typeof o === 'number' ? o : undefined];
+    return { value, code, ...labelOf(value) };
+  });
 }
 
 /** The value a visibleIf sees for an option: its code when it has one, otherwise its value. */
@@ -122,6 +140,18 @@ function checkOptions(ctx: Ctx, q: ChoiceQuestion, path: Path): void {
     issue(ctx, [...path, 'options'], 'ordinal options must be numbers or {code, v} so that weighted kappa can be computed');
   }
   if (q.type === 'multi' && kinds.has('number')) issue(ctx, [...path, 'options'], 'multi options must be strings or {code, v}');
+  if (q.optionLabels) checkOptionLabels(ctx, q.optionLabels, entries, [...path, 'optionLabels']);
+}
+
+/** All or none: a partly labelled question would show bare codes beside translated options. */
+function checkOptionLabels(ctx: Ctx, labels: Record<string, Label>, entries: readonly OptionEntry[], path: Path): void {
+  const keys = entries.map((o) => labelKey(o.value));
+  for (const key of Object.keys(labels)) {
+    if (!keys.includes(key)) issue(ctx, [...path, key], `'${key}' is not an option value (options: ${keys.join(', ')})`);
+  }
+  for (const key of keys) {
+    if (!Object.hasOwn(labels, key)) issue(ctx, [...path, key], `missing: when optionLabels is given, every option needs { en, ko }`);
+  }
 }
 
 function checkQuestionShape(ctx: Ctx, q: Question, path: Path): void {
@@ -274,6 +304,15 @@ export type AssignmentSettings = z.infer<typeof AssignmentSettingsSchema>;
 
 const coded = (...values: string[]) => values.map((v, code) => ({ code, v }));
 const GRADABLE_QUALITY = [{ code: 0, v: 'good' }, { code: 1, v: 'fair_gradable' }];
+
+// Option labels. Korean follows the Korean Ophthalmological Society's terms (e.g. 나이관련황반변성,
+// 비증식당뇨망막병증, 지도모양위축); anatomical sides use 상측/하측 as in Korean glaucoma reports.
+const L = (en: string, ko: string): Label => ({ en, ko });
+const NONE = { none: L('None', '없음') };
+const UNCERTAIN = { uncertain: L('Uncertain', '불확실') };
+const CANNOT_ASSESS = { cannot_assess: L('Cannot assess', '판단 불가') };
+const SIDES = { superior: L('Superior', '상측'), inferior: L('Inferior', '하측'), both: L('Superior and inferior', '상측 및 하측') };
+const QUALITY_LABELS = { good: L('Good', '양호'), fair_gradable: L('Fair, gradable', '보통 (판독 가능)'), ungradable: L('Ungradable', '판독 불가') };
 const IF_GRADABLE = 'fundusQuality in [0,1]';
 
 const DEFAULT_FORM_INPUT: FormInput = {
@@ -287,16 +326,26 @@ const DEFAULT_FORM_INPUT: FormInput = {
         {
           key: 'fundusQuality', type: 'single', required: true, label: { en: 'Fundus photograph quality', ko: '안저사진 품질' },
           options: [...GRADABLE_QUALITY, { code: 9, v: 'ungradable' }, { code: 8, v: 'not_acquired' }],
+          optionLabels: { ...QUALITY_LABELS, not_acquired: L('Not acquired', '촬영 안 됨') },
           source: 'UK acceptance criteria (definition / field / fovea); NHANES quality scale',
         },
         {
           key: 'fundusUngradableReason', type: 'multi', visibleIf: 'fundusQuality == 9',
           label: { en: 'Why the photograph is ungradable', ko: '판독 불가 사유' },
           options: ['media_opacity', 'small_pupil', 'defocus_blur', 'wrong_field_or_centration', 'lid_lash_artifact', 'exposure', 'other'],
+          optionLabels: {
+            media_opacity: L('Media opacity', '중간투광체 혼탁'),
+            small_pupil: L('Small pupil', '작은 동공'),
+            defocus_blur: L('Out of focus (blur)', '초점 불량 (흐림)'),
+            wrong_field_or_centration: L('Wrong field or centration', '촬영 범위 또는 중심 맞춤 오류'),
+            lid_lash_artifact: L('Eyelid or eyelash artefact', '눈꺼풀 또는 속눈썹에 의한 인공음영'),
+            exposure: L('Under- or overexposed', '노출 부족 또는 과다'),
+            other: L('Other', '기타'),
+          },
         },
         {
           key: 'octQuality', type: 'single', visibleIf: 'octPresent', label: { en: 'OCT quality', ko: 'OCT 영상 품질' },
-          options: [...GRADABLE_QUALITY, { code: 9, v: 'ungradable' }],
+          options: [...GRADABLE_QUALITY, { code: 9, v: 'ungradable' }], optionLabels: QUALITY_LABELS,
         },
       ],
     },
@@ -307,14 +356,34 @@ const DEFAULT_FORM_INPUT: FormInput = {
           key: 'icdrLevel', type: 'ordinal', required: true,
           label: { en: 'DR severity (International Clinical DR scale)', ko: '당뇨망막병증 중증도 (국제임상분류)' },
           options: coded('none', 'mild_npdr', 'moderate_npdr', 'severe_npdr', 'pdr'), source: 'Wilkinson et al., Ophthalmology 2003',
+          optionLabels: {
+            none: L('No apparent retinopathy', '뚜렷한 망막병증 없음'),
+            mild_npdr: L('Mild non-proliferative DR (microaneurysms only)', '경도 비증식당뇨망막병증 (미세혈관류만)'),
+            moderate_npdr: L('Moderate non-proliferative DR', '중등도 비증식당뇨망막병증'),
+            severe_npdr: L('Severe non-proliferative DR', '고도 비증식당뇨망막병증'),
+            pdr: L('Proliferative DR', '증식당뇨망막병증'),
+          },
         },
-        { key: 'dme', type: 'single', required: true, label: { en: 'Diabetic macular oedema', ko: '당뇨황반부종' }, options: ['absent', 'present', 'cannot_assess'] },
+        {
+          key: 'dme', type: 'single', required: true, label: { en: 'Diabetic macular oedema', ko: '당뇨황반부종' },
+          options: ['absent', 'present', 'cannot_assess'],
+          optionLabels: { absent: L('Absent', '없음'), present: L('Present', '있음'), ...CANNOT_ASSESS },
+        },
         {
           key: 'dmeSeverity', type: 'ordinal', visibleIf: "dme == 'present'", label: { en: 'DME severity', ko: '당뇨황반부종 중증도' },
           options: [{ code: 1, v: 'mild' }, { code: 2, v: 'moderate' }, { code: 3, v: 'severe_centre' }],
+          optionLabels: {
+            mild: L('Mild (thickening or exudates distant from the centre)', '경도 (황반 중심에서 떨어진 비후 또는 경성삼출물)'),
+            moderate: L('Moderate (approaching the centre)', '중등도 (황반 중심에 근접)'),
+            severe_centre: L('Severe (involving the centre)', '고도 (황반 중심 침범)'),
+          },
         },
         { key: 'centreInvolvingOnOct', type: 'bool', visibleIf: "octPresent && dme == 'present'", label: { en: 'Centre-involving on OCT', ko: 'OCT상 황반중심 침범' } },
-        { key: 'laserScars', type: 'multi', label: { en: 'Laser scars', ko: '레이저 광응고 흔적' }, options: ['none', 'panretinal', 'focal_grid'] },
+        {
+          key: 'laserScars', type: 'multi', label: { en: 'Laser scars', ko: '레이저 광응고 흔적' },
+          options: ['none', 'panretinal', 'focal_grid'],
+          optionLabels: { ...NONE, panretinal: L('Panretinal photocoagulation', '범망막광응고'), focal_grid: L('Focal or grid laser', '국소 또는 격자 레이저광응고') },
+        },
       ],
     },
     {
@@ -323,13 +392,38 @@ const DEFAULT_FORM_INPUT: FormInput = {
         {
           key: 'beckmanClass', type: 'ordinal', required: true, label: { en: 'AMD stage (Beckman classification)', ko: '황반변성 단계 (Beckman 분류)' },
           options: coded('no_aging_changes', 'normal_aging_drupelets_lt63', 'early_medium_drusen_63_125', 'intermediate_large_drusen_or_pigment', 'late'),
+          optionLabels: {
+            no_aging_changes: L('No apparent ageing changes', '뚜렷한 노화 변화 없음'),
+            normal_aging_drupelets_lt63: L('Normal ageing changes (drupelets < 63 µm only)', '정상 노화 변화 (63 µm 미만 소드루젠만)'),
+            early_medium_drusen_63_125: L('Early AMD (medium drusen 63–125 µm)', '초기 나이관련황반변성 (63–125 µm 중간 드루젠)'),
+            intermediate_large_drusen_or_pigment: L('Intermediate AMD (large drusen or AMD pigmentary abnormality)', '중기 나이관련황반변성 (큰 드루젠 또는 색소 이상)'),
+            late: L('Late AMD (neovascular AMD and/or geographic atrophy)', '후기 나이관련황반변성 (신생혈관 및/또는 지도모양위축)'),
+          },
           source: 'Ferris et al., Ophthalmology 2013',
         },
-        { key: 'largestDrusen', type: 'ordinal', label: { en: 'Largest drusen', ko: '가장 큰 드루젠 크기' }, options: coded('none', 'lt63', '63_to_lt125', 'ge125') },
-        { key: 'pigmentAbnormality', type: 'multi', label: { en: 'Pigmentary abnormality', ko: '색소 이상' }, options: ['none', 'hyperpigmentation', 'hypopigmentation'] },
+        {
+          key: 'largestDrusen', type: 'ordinal', label: { en: 'Largest drusen', ko: '가장 큰 드루젠 크기' },
+          options: coded('none', 'lt63', '63_to_lt125', 'ge125'),
+          optionLabels: {
+            ...NONE,
+            lt63: L('Small (< 63 µm)', '작은 드루젠 (63 µm 미만)'),
+            '63_to_lt125': L('Medium (63 to < 125 µm)', '중간 드루젠 (63 µm 이상 125 µm 미만)'),
+            ge125: L('Large (≥ 125 µm)', '큰 드루젠 (125 µm 이상)'),
+          },
+        },
+        {
+          key: 'pigmentAbnormality', type: 'multi', label: { en: 'Pigmentary abnormality', ko: '색소 이상' },
+          options: ['none', 'hyperpigmentation', 'hypopigmentation'],
+          optionLabels: { ...NONE, hyperpigmentation: L('Hyperpigmentation', '과색소침착'), hypopigmentation: L('Hypopigmentation', '저색소침착') },
+        },
         {
           key: 'lateAmdType', type: 'multi', visibleIf: 'beckmanClass == 4', label: { en: 'Late AMD type', ko: '후기 황반변성 유형' },
           options: ['neovascular', 'geographic_atrophy_central', 'geographic_atrophy_noncentral'],
+          optionLabels: {
+            neovascular: L('Neovascular AMD', '신생혈관 나이관련황반변성'),
+            geographic_atrophy_central: L('Geographic atrophy, centre-involving', '중심부 침범 지도모양위축'),
+            geographic_atrophy_noncentral: L('Geographic atrophy, not centre-involving', '중심부 비침범 지도모양위축'),
+          },
         },
         {
           key: 'iarmClass', type: 'derived', label: { en: 'ARM class (international classification, derived)', ko: '나이관련황반병증 분류 (국제분류, 자동 산출)' },
@@ -344,14 +438,40 @@ const DEFAULT_FORM_INPUT: FormInput = {
           key: 'vcdr', type: 'number', required: true, min: 0, max: 1, step: 0.05, allowUnable: true,
           label: { en: 'Vertical cup-to-disc ratio', ko: '수직 시신경유두함몰비' },
         },
-        { key: 'rimNotch', type: 'single', label: { en: 'Neuroretinal rim notch', ko: '신경망막테 패임' }, options: ['none', 'superior', 'inferior', 'both', 'cannot_assess'] },
-        { key: 'discHaemorrhage', type: 'single', label: { en: 'Disc haemorrhage', ko: '시신경유두 출혈' }, options: ['no', 'yes', 'uncertain'] },
-        { key: 'rnflDefect', type: 'single', label: { en: 'RNFL defect', ko: '망막신경섬유층 결손' }, options: ['none', 'superior', 'inferior', 'both', 'uncertain'] },
-        { key: 'isntRule', type: 'single', label: { en: 'ISNT rule', ko: 'ISNT 법칙' }, options: ['obeyed', 'violated', 'cannot_assess'] },
-        { key: 'discSize', type: 'single', label: { en: 'Disc size', ko: '시신경유두 크기' }, options: ['small', 'average', 'large'] },
+        {
+          key: 'rimNotch', type: 'single', label: { en: 'Neuroretinal rim notch', ko: '신경망막테 패임' },
+          options: ['none', 'superior', 'inferior', 'both', 'cannot_assess'],
+          optionLabels: { ...NONE, ...SIDES, ...CANNOT_ASSESS },
+        },
+        {
+          key: 'discHaemorrhage', type: 'single', label: { en: 'Disc haemorrhage', ko: '시신경유두 출혈' },
+          options: ['no', 'yes', 'uncertain'],
+          optionLabels: { no: L('No', '없음'), yes: L('Yes', '있음'), ...UNCERTAIN },
+        },
+        {
+          key: 'rnflDefect', type: 'single', label: { en: 'RNFL defect', ko: '망막신경섬유층 결손' },
+          options: ['none', 'superior', 'inferior', 'both', 'uncertain'],
+          optionLabels: { ...NONE, ...SIDES, ...UNCERTAIN },
+        },
+        {
+          key: 'isntRule', type: 'single', label: { en: 'ISNT rule', ko: 'ISNT 법칙' },
+          options: ['obeyed', 'violated', 'cannot_assess'],
+          optionLabels: { obeyed: L('Obeyed', '준수'), violated: L('Violated', '위반'), ...CANNOT_ASSESS },
+        },
+        {
+          key: 'discSize', type: 'single', label: { en: 'Disc size', ko: '시신경유두 크기' },
+          options: ['small', 'average', 'large'],
+          optionLabels: { small: L('Small', '작음'), average: L('Average', '보통'), large: L('Large', '큼') },
+        },
         {
           key: 'glaucomaLikelihood', type: 'ordinal', required: true, label: { en: 'Glaucoma likelihood', ko: '녹내장 가능성' },
           options: coded('no', 'suspect', 'probable', 'definite'),
+          optionLabels: {
+            no: L('No glaucoma', '녹내장 아님'),
+            suspect: L('Glaucoma suspect', '녹내장 의심'),
+            probable: L('Probable glaucoma', '녹내장 가능성 높음'),
+            definite: L('Definite glaucoma', '녹내장 확실'),
+          },
         },
         {
           key: 'isgeoCategory', type: 'derived', label: { en: 'ISGEO category (derived)', ko: 'ISGEO 분류 (자동 산출)' },
@@ -362,11 +482,38 @@ const DEFAULT_FORM_INPUT: FormInput = {
     {
       key: 'otherRetina', perEye: true, visibleIf: IF_GRADABLE, label: { en: 'Other retinal findings', ko: '기타 망막 소견' },
       questions: [
-        { key: 'erm', type: 'single', label: { en: 'Epiretinal membrane', ko: '망막앞막' }, options: ['none', 'cellophane_macular_reflex', 'preretinal_macular_fibrosis', 'uncertain'] },
-        { key: 'rvo', type: 'single', label: { en: 'Retinal vein occlusion', ko: '망막정맥폐쇄' }, options: ['none', 'branch', 'hemi', 'central'] },
+        {
+          key: 'erm', type: 'single', label: { en: 'Epiretinal membrane', ko: '망막앞막' },
+          options: ['none', 'cellophane_macular_reflex', 'preretinal_macular_fibrosis', 'uncertain'],
+          optionLabels: {
+            ...NONE,
+            cellophane_macular_reflex: L('Cellophane macular reflex', '셀로판황반반사'),
+            preretinal_macular_fibrosis: L('Preretinal macular fibrosis', '망막앞황반섬유화'),
+            ...UNCERTAIN,
+          },
+        },
+        {
+          key: 'rvo', type: 'single', label: { en: 'Retinal vein occlusion', ko: '망막정맥폐쇄' },
+          options: ['none', 'branch', 'hemi', 'central'],
+          optionLabels: {
+            ...NONE,
+            branch: L('Branch retinal vein occlusion', '망막분지정맥폐쇄'),
+            hemi: L('Hemiretinal vein occlusion', '반측망막정맥폐쇄'),
+            central: L('Central retinal vein occlusion', '망막중심정맥폐쇄'),
+          },
+        },
         {
           key: 'otherFindings', type: 'multi', label: { en: 'Other findings', ko: '기타 소견' },
           options: ['macular_hole', 'retinal_detachment', 'myopic_maculopathy', 'chorioretinal_scar', 'nevus', 'hypertensive_changes', 'other'],
+          optionLabels: {
+            macular_hole: L('Macular hole', '황반원공'),
+            retinal_detachment: L('Retinal detachment', '망막박리'),
+            myopic_maculopathy: L('Myopic maculopathy', '근시성 황반병증'),
+            chorioretinal_scar: L('Chorioretinal scar', '맥락망막 반흔'),
+            nevus: L('Choroidal naevus', '맥락막 모반'),
+            hypertensive_changes: L('Hypertensive retinopathy changes', '고혈압망막병증 소견'),
+            other: L('Other', '기타'),
+          },
         },
         { key: 'otherText', type: 'text', maxLength: 300, visibleIf: "otherFindings contains 'other'", label: { en: 'Other finding (describe)', ko: '기타 소견 (직접 기재)' } },
       ],
@@ -376,7 +523,16 @@ const DEFAULT_FORM_INPUT: FormInput = {
       questions: [
         { key: 'intraretinalFluid', type: 'bool', label: { en: 'Intraretinal fluid', ko: '망막내액' } },
         { key: 'subretinalFluid', type: 'bool', label: { en: 'Subretinal fluid', ko: '망막하액' } },
-        { key: 'ped', type: 'single', label: { en: 'Pigment epithelial detachment', ko: '망막색소상피박리' }, options: ['none', 'drusenoid', 'serous', 'fibrovascular'] },
+        {
+          key: 'ped', type: 'single', label: { en: 'Pigment epithelial detachment', ko: '망막색소상피박리' },
+          options: ['none', 'drusenoid', 'serous', 'fibrovascular'],
+          optionLabels: {
+            ...NONE,
+            drusenoid: L('Drusenoid PED', '드루젠성 망막색소상피박리'),
+            serous: L('Serous PED', '장액성 망막색소상피박리'),
+            fibrovascular: L('Fibrovascular PED', '섬유혈관성 망막색소상피박리'),
+          },
+        },
         { key: 'ermOnOct', type: 'bool', label: { en: 'Epiretinal membrane on OCT', ko: 'OCT상 망막앞막' } },
         { key: 'vitreomacularTraction', type: 'bool', label: { en: 'Vitreomacular traction', ko: '유리체황반견인' } },
         {
@@ -389,8 +545,28 @@ const DEFAULT_FORM_INPUT: FormInput = {
     {
       key: 'summary', perEye: false, label: { en: 'Summary and referral', ko: '종합 판정 및 의뢰' },
       questions: [
-        { key: 'referral', type: 'ordinal', required: true, label: { en: 'Referral', ko: '진료 의뢰' }, options: coded('none', 'routine_12m', 'soon_3m', 'urgent') },
-        { key: 'confidence', type: 'ordinal', severity: 'none', label: { en: 'Confidence in this grading', ko: '판독 확신도' }, options: [1, 2, 3, 4, 5] },
+        {
+          key: 'referral', type: 'ordinal', required: true, label: { en: 'Referral', ko: '진료 의뢰' },
+          options: coded('none', 'routine_12m', 'soon_3m', 'urgent'),
+          optionLabels: {
+            none: L('No referral needed', '의뢰 불필요'),
+            routine_12m: L('Routine (within 12 months)', '일반 의뢰 (12개월 이내)'),
+            soon_3m: L('Soon (within 3 months)', '조기 의뢰 (3개월 이내)'),
+            urgent: L('Urgent', '긴급 의뢰'),
+          },
+        },
+        {
+          key: 'confidence', type: 'ordinal', severity: 'none', label: { en: 'Confidence in this grading', ko: '판독 확신도' },
+          options: [1, 2, 3, 4, 5],
+          // 1 is the lowest confidence: the sketch's scale is ascending and sets no anchors of its own.
+          optionLabels: {
+            1: L('1 – very low', '1 – 매우 낮음'),
+            2: L('2 – low', '2 – 낮음'),
+            3: L('3 – moderate', '3 – 보통'),
+            4: L('4 – high', '4 – 높음'),
+            5: L('5 – very high', '5 – 매우 높음'),
+          },
+        },
         { key: 'comment', type: 'text', maxLength: 500, label: { en: 'Comment', ko: '의견' } },
       ],
     },

@@ -54,7 +54,10 @@ export interface Plan {
 // ---------------------------------------------------------------------------------------------
 // Deterministic randomness.
 
-/** FNV-1a, 32-bit: a stable, well-spread hash of a string. */
+/**
+ * FNV-1a, 32-bit: a stable hash of a string. Its high bits are poorly mixed for keys that differ
+ * only at the end (sequential ids), so finalise it with `mix32` before using it as a uniform draw.
+ */
 export function hash32(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {
@@ -210,7 +213,9 @@ export function pickRepeats(input: RepeatInput): Assignment[] {
   for (const [readerId, reads] of [...oldEnough].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const quota = Math.floor(input.share * reads.size + 1e-9) - (repeatsPerReader.get(readerId) ?? 0);
     if (quota <= 0) continue;
-    const order = (a: Assignment) => hash32(`${input.seed}\u0000${pairKey(a)}`);
+    // Finalised like inSample: raw FNV-1a order put 389 of 2,000 picks in one tenth of a
+    // sequential id range and 47 in another, so repeats clustered in batches of cases.
+    const order = (a: Assignment) => mix32(hash32(`${input.seed}\u0000${pairKey(a)}`));
     const candidates = [...reads.values()].map(({ caseId }) => ({ caseId, readerId })).filter((a) => !repeated.has(pairKey(a)));
     picks.push(...candidates.sort((a, b) => order(a) - order(b) || (a.caseId < b.caseId ? -1 : 1)).slice(0, quota));
   }

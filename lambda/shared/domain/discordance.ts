@@ -3,7 +3,8 @@
  * open an adjudication or review task), and the final answer of a concordant pair.
  *
  * Both reads are expected to have passed `validateAnswers` in submit mode against the same form and
- * case facts. Convention for "more severe": a higher option code, a larger number, `true`.
+ * case facts. Which answer is "more severe" is the question's `severity` (reading.ts): `higher`
+ * (later option, larger number, `true`), `lower`, or `none` (no severe end, e.g. confidence).
  */
 import { conditionValue, type DiscordanceRule, type Eye, type Form, type Priority } from '../../../lib/config/reading';
 import { inSample } from './assignment';

@@ -2,7 +2,9 @@ import {
   DEFAULT_DISCORDANCE_RULES,
   DEFAULT_FORM,
   FormSchema,
+  optionEntries,
   ReadingConfigSchema,
+  type ChoiceQuestion,
   type FormInput,
   type ReadingConfigInput,
 } from '../../../lib/config/reading';
@@ -69,6 +71,49 @@ describe('ReadingConfigSchema', () => {
     const questions = DEFAULT_FORM.sections.flatMap((s) => s.questions);
     expect(questions.find((q) => q.key === 'confidence')).toMatchObject({ severity: 'none' });
     expect(questions.filter((q) => 'severity' in q && q.severity !== 'higher').map((q) => q.key)).toEqual(['confidence']);
+  });
+
+  const choiceQuestions = () => DEFAULT_FORM.sections.flatMap((s) => s.questions).filter((q): q is ChoiceQuestion => 'options' in q);
+
+  it('labels every option of the default form in English and Korean', () => {
+    const entries = choiceQuestions().flatMap((q) => optionEntries(q).map((o) => ({ at: `${q.key}.${o.value}`, ...o })));
+    expect(entries.length).toBeGreaterThan(90);
+    for (const { at, label } of entries) {
+      expect({ at, en: label?.en.trim() }).toEqual({ at, en: expect.stringMatching(/^[^\uAC00-\uD7A3]+$/) });
+      expect({ at, ko: label?.ko.trim() }).toEqual({ at, ko: expect.stringMatching(/[\uAC00-\uD7A3]/) });
+    }
+  });
+
+  it('keeps the stored option values and codes of the default form as they were before labels', () => {
+    // Pinned from the form before option labels existed: value=code, or the value when uncoded.
+    const shown = (q: ChoiceQuestion) => optionEntries(q).map((o) => (o.code === undefined || o.code === o.value ? String(o.value) : `${o.value}=${o.code}`)).join(' ');
+    expect(Object.fromEntries(choiceQuestions().map((q) => [q.key, shown(q)]))).toEqual({
+      fundusQuality: 'good=0 fair_gradable=1 ungradable=9 not_acquired=8',
+      fundusUngradableReason: 'media_opacity small_pupil defocus_blur wrong_field_or_centration lid_lash_artifact exposure other',
+      octQuality: 'good=0 fair_gradable=1 ungradable=9',
+      icdrLevel: 'none=0 mild_npdr=1 moderate_npdr=2 severe_npdr=3 pdr=4',
+      dme: 'absent present cannot_assess',
+      dmeSeverity: 'mild=1 moderate=2 severe_centre=3',
+      laserScars: 'none panretinal focal_grid',
+      beckmanClass: 'no_aging_changes=0 normal_aging_drupelets_lt63=1 early_medium_drusen_63_125=2 intermediate_large_drusen_or_pigment=3 late=4',
+      largestDrusen: 'none=0 lt63=1 63_to_lt125=2 ge125=3',
+      pigmentAbnormality: 'none hyperpigmentation hypopigmentation',
+      lateAmdType: 'neovascular geographic_atrophy_central geographic_atrophy_noncentral',
+      rimNotch: 'none superior inferior both cannot_assess',
+      discHaemorrhage: 'no yes uncertain',
+      rnflDefect: 'none superior inferior both uncertain',
+      isntRule: 'obeyed violated cannot_assess',
+      discSize: 'small average large',
+      glaucomaLikelihood: 'no=0 suspect=1 probable=2 definite=3',
+      erm: 'none cellophane_macular_reflex preretinal_macular_fibrosis uncertain',
+      rvo: 'none branch hemi central',
+      otherFindings: 'macular_hole retinal_detachment myopic_maculopathy chorioretinal_scar nevus hypertensive_changes other',
+      ped: 'none drusenoid serous fibrovascular',
+      referral: 'none=0 routine_12m=1 soon_3m=2 urgent=3',
+      confidence: '1 2 3 4 5',
+    });
+    // Numeric options stay numbers (a label must not turn the stored 3 into "3").
+    expect(optionEntries(choiceQuestions().find((q) => q.key === 'confidence')!).map((o) => o.value)).toEqual([1, 2, 3, 4, 5]);
   });
 
   it('codes every ordinal option of the default form', () => {
@@ -140,11 +185,35 @@ describe('FormSchema cross-field validation', () => {
     ['a participant item depending on an eye', (f) => (f.sections[2].visibleIf = 'quality == 0'), 'sections.2.visibleIf', /per-eye question/],
     ['an unknown field (typo)', (f) => (f.sections[0].questions[0].visibleif = 'x'), 'sections.0.questions.0', /visibleif/],
     ['a bad version', (f) => (f.formVersion = '1.0'), 'formVersion', /semantic version/],
+    ['an option label without ko', (f) => (f.sections[1].questions[1].optionLabels = { a: { en: 'A', ko: '가' }, other: { en: 'Other' } }), 'sections.1.questions.1.optionLabels.other.ko', /required: a label needs both en and ko/],
+    ['an empty option label', (f) => (f.sections[1].questions[1].optionLabels = { a: { en: 'A', ko: '' }, other: { en: 'Other', ko: '기타' } }), 'sections.1.questions.1.optionLabels.a.ko', /too small/i],
+    ['a question label without ko', (f) => (f.sections[2].questions[0].label = { en: 'Refer' }), 'sections.2.questions.0.label.ko', /both en and ko/],
+    ['option labels for only some options', (f) => (f.sections[1].questions[1].optionLabels = { a: { en: 'A', ko: '가' } }), 'sections.1.questions.1.optionLabels.other', /every option needs/],
+    ['an option label for a value that is no option', (f) => (f.sections[1].questions[1].optionLabels = { a: { en: 'A', ko: '가' }, other: { en: 'O', ko: '기타' }, b: { en: 'B', ko: '나' } }), 'sections.1.questions.1.optionLabels.b', /'b' is not an option value \(options: a, other\)/],
+    ['option labels on a number question', (f) => (f.sections[1].questions[3].optionLabels = {}), 'sections.1.questions.3', /optionLabels/],
     ['an unknown severity direction', (f) => (f.sections[1].questions[0].severity = 'worse'), 'sections.1.questions.0.severity', /higher.*lower.*none/],
     ['a severity on a nominal question', (f) => (f.sections[1].questions[1].severity = 'higher'), 'sections.1.questions.1', /severity/],
   ])('rejects %s', (_name, mutate, path, message) => {
     const issue = issuesOf(mutate).find((i) => i.path === path);
     expect(issue?.message).toMatch(message);
+  });
+
+  it('accepts option labels keyed by value, numbers by their decimal string, and serves them with the options', () => {
+    const form = smallForm() as FormInput & { sections: any[] };
+    form.sections[1].questions[0].optionLabels = { none: { en: 'None', ko: '없음' }, mild: { en: 'Mild', ko: '경도' }, severe: { en: 'Severe', ko: '고도' } };
+    form.sections[2].questions.push({ key: 'sure', type: 'ordinal', options: [1, 2], optionLabels: { 1: { en: 'Low', ko: '낮음' }, 2: { en: 'High', ko: '높음' } } });
+    const parsed = FormSchema.parse(form);
+    const level = parsed.sections[1].questions[0] as ChoiceQuestion;
+    expect(optionEntries(level)[1]).toEqual({ value: 'mild', code: 1, label: { en: 'Mild', ko: '경도' } });
+    expect(optionEntries(parsed.sections[2].questions[1] as ChoiceQuestion)).toEqual([
+      { value: 1, code: 1, label: { en: 'Low', ko: '낮음' } },
+      { value: 2, code: 2, label: { en: 'High', ko: '높음' } },
+    ]);
+    // Unlabelled custom forms stay valid and serve no labels.
+    expect(optionEntries(FormSchema.parse(smallForm()).sections[1].questions[1] as ChoiceQuestion)).toEqual([
+      { value: 'a', code: undefined },
+      { value: 'other', code: undefined },
+    ]);
   });
 
   it('accepts facts and booleans in visibleIf', () => {
