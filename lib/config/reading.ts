@@ -303,6 +303,10 @@ export type AssignmentSettings = z.infer<typeof AssignmentSettingsSchema>;
 // `isgeoCategory` (keys are identifiers; the type already says "derived").
 
 const coded = (...values: string[]) => values.map((v, code) => ({ code, v }));
+/** Options written once, with their labels: the values are the keys, in order. */
+const labelled = (labels: Record<string, Label>) => ({ options: Object.keys(labels), optionLabels: labels });
+/** The same for an ordinal scale coded 0, 1, 2… in the order given. */
+const codedLabelled = (labels: Record<string, Label>) => ({ options: coded(...Object.keys(labels)), optionLabels: labels });
 const GRADABLE_QUALITY = [{ code: 0, v: 'good' }, { code: 1, v: 'fair_gradable' }];
 
 // Option labels. Korean follows the Korean Ophthalmological Society's terms (e.g. 나이관련황반변성,
@@ -332,8 +336,7 @@ const DEFAULT_FORM_INPUT: FormInput = {
         {
           key: 'fundusUngradableReason', type: 'multi', visibleIf: 'fundusQuality == 9',
           label: { en: 'Why the photograph is ungradable', ko: '판독 불가 사유' },
-          options: ['media_opacity', 'small_pupil', 'defocus_blur', 'wrong_field_or_centration', 'lid_lash_artifact', 'exposure', 'other'],
-          optionLabels: {
+          ...labelled({
             media_opacity: L('Media opacity', '중간투광체 혼탁'),
             small_pupil: L('Small pupil', '작은 동공'),
             defocus_blur: L('Out of focus (blur)', '초점 불량 (흐림)'),
@@ -341,7 +344,7 @@ const DEFAULT_FORM_INPUT: FormInput = {
             lid_lash_artifact: L('Eyelid or eyelash artefact', '눈꺼풀 또는 속눈썹에 의한 인공음영'),
             exposure: L('Under- or overexposed', '노출 부족 또는 과다'),
             other: L('Other', '기타'),
-          },
+          }),
         },
         {
           key: 'octQuality', type: 'single', visibleIf: 'octPresent', label: { en: 'OCT quality', ko: 'OCT 영상 품질' },
@@ -355,19 +358,18 @@ const DEFAULT_FORM_INPUT: FormInput = {
         {
           key: 'icdrLevel', type: 'ordinal', required: true,
           label: { en: 'DR severity (International Clinical DR scale)', ko: '당뇨망막병증 중증도 (국제임상분류)' },
-          options: coded('none', 'mild_npdr', 'moderate_npdr', 'severe_npdr', 'pdr'), source: 'Wilkinson et al., Ophthalmology 2003',
-          optionLabels: {
+          ...codedLabelled({
             none: L('No apparent retinopathy', '뚜렷한 망막병증 없음'),
             mild_npdr: L('Mild non-proliferative DR (microaneurysms only)', '경도 비증식당뇨망막병증 (미세혈관류만)'),
             moderate_npdr: L('Moderate non-proliferative DR', '중등도 비증식당뇨망막병증'),
             severe_npdr: L('Severe non-proliferative DR', '고도 비증식당뇨망막병증'),
             pdr: L('Proliferative DR', '증식당뇨망막병증'),
-          },
+          }),
+          source: 'Wilkinson et al., Ophthalmology 2003',
         },
         {
           key: 'dme', type: 'single', required: true, label: { en: 'Diabetic macular oedema', ko: '당뇨황반부종' },
-          options: ['absent', 'present', 'cannot_assess'],
-          optionLabels: { absent: L('Absent', '없음'), present: L('Present', '있음'), ...CANNOT_ASSESS },
+          ...labelled({ absent: L('Absent', '없음'), present: L('Present', '있음'), ...CANNOT_ASSESS }),
         },
         {
           key: 'dmeSeverity', type: 'ordinal', visibleIf: "dme == 'present'", label: { en: 'DME severity', ko: '당뇨황반부종 중증도' },
@@ -381,8 +383,7 @@ const DEFAULT_FORM_INPUT: FormInput = {
         { key: 'centreInvolvingOnOct', type: 'bool', visibleIf: "octPresent && dme == 'present'", label: { en: 'Centre-involving on OCT', ko: 'OCT상 황반중심 침범' } },
         {
           key: 'laserScars', type: 'multi', label: { en: 'Laser scars', ko: '레이저 광응고 흔적' },
-          options: ['none', 'panretinal', 'focal_grid'],
-          optionLabels: { ...NONE, panretinal: L('Panretinal photocoagulation', '범망막광응고'), focal_grid: L('Focal or grid laser', '국소 또는 격자 레이저광응고') },
+          ...labelled({ ...NONE, panretinal: L('Panretinal photocoagulation', '범망막광응고'), focal_grid: L('Focal or grid laser', '국소 또는 격자 레이저광응고') }),
         },
       ],
     },
@@ -391,39 +392,35 @@ const DEFAULT_FORM_INPUT: FormInput = {
       questions: [
         {
           key: 'beckmanClass', type: 'ordinal', required: true, label: { en: 'AMD stage (Beckman classification)', ko: '황반변성 단계 (Beckman 분류)' },
-          options: coded('no_aging_changes', 'normal_aging_drupelets_lt63', 'early_medium_drusen_63_125', 'intermediate_large_drusen_or_pigment', 'late'),
-          optionLabels: {
+          ...codedLabelled({
             no_aging_changes: L('No apparent ageing changes', '뚜렷한 노화 변화 없음'),
             normal_aging_drupelets_lt63: L('Normal ageing changes (drupelets < 63 µm only)', '정상 노화 변화 (63 µm 미만 소드루젠만)'),
             early_medium_drusen_63_125: L('Early AMD (medium drusen 63–125 µm)', '초기 나이관련황반변성 (63–125 µm 중간 드루젠)'),
             intermediate_large_drusen_or_pigment: L('Intermediate AMD (large drusen or AMD pigmentary abnormality)', '중기 나이관련황반변성 (큰 드루젠 또는 색소 이상)'),
             late: L('Late AMD (neovascular AMD and/or geographic atrophy)', '후기 나이관련황반변성 (신생혈관 및/또는 지도모양위축)'),
-          },
+          }),
           source: 'Ferris et al., Ophthalmology 2013',
         },
         {
           key: 'largestDrusen', type: 'ordinal', label: { en: 'Largest drusen', ko: '가장 큰 드루젠 크기' },
-          options: coded('none', 'lt63', '63_to_lt125', 'ge125'),
-          optionLabels: {
+          ...codedLabelled({
             ...NONE,
             lt63: L('Small (< 63 µm)', '작은 드루젠 (63 µm 미만)'),
             '63_to_lt125': L('Medium (63 to < 125 µm)', '중간 드루젠 (63 µm 이상 125 µm 미만)'),
             ge125: L('Large (≥ 125 µm)', '큰 드루젠 (125 µm 이상)'),
-          },
+          }),
         },
         {
           key: 'pigmentAbnormality', type: 'multi', label: { en: 'Pigmentary abnormality', ko: '색소 이상' },
-          options: ['none', 'hyperpigmentation', 'hypopigmentation'],
-          optionLabels: { ...NONE, hyperpigmentation: L('Hyperpigmentation', '과색소침착'), hypopigmentation: L('Hypopigmentation', '저색소침착') },
+          ...labelled({ ...NONE, hyperpigmentation: L('Hyperpigmentation', '과색소침착'), hypopigmentation: L('Hypopigmentation', '저색소침착') }),
         },
         {
           key: 'lateAmdType', type: 'multi', visibleIf: 'beckmanClass == 4', label: { en: 'Late AMD type', ko: '후기 황반변성 유형' },
-          options: ['neovascular', 'geographic_atrophy_central', 'geographic_atrophy_noncentral'],
-          optionLabels: {
+          ...labelled({
             neovascular: L('Neovascular AMD', '신생혈관 나이관련황반변성'),
             geographic_atrophy_central: L('Geographic atrophy, centre-involving', '중심부 침범 지도모양위축'),
             geographic_atrophy_noncentral: L('Geographic atrophy, not centre-involving', '중심부 비침범 지도모양위축'),
-          },
+          }),
         },
         {
           key: 'iarmClass', type: 'derived', label: { en: 'ARM class (international classification, derived)', ko: '나이관련황반병증 분류 (국제분류, 자동 산출)' },
@@ -440,38 +437,32 @@ const DEFAULT_FORM_INPUT: FormInput = {
         },
         {
           key: 'rimNotch', type: 'single', label: { en: 'Neuroretinal rim notch', ko: '신경망막테 패임' },
-          options: ['none', 'superior', 'inferior', 'both', 'cannot_assess'],
-          optionLabels: { ...NONE, ...SIDES, ...CANNOT_ASSESS },
+          ...labelled({ ...NONE, ...SIDES, ...CANNOT_ASSESS }),
         },
         {
           key: 'discHaemorrhage', type: 'single', label: { en: 'Disc haemorrhage', ko: '시신경유두 출혈' },
-          options: ['no', 'yes', 'uncertain'],
-          optionLabels: { no: L('No', '없음'), yes: L('Yes', '있음'), ...UNCERTAIN },
+          ...labelled({ no: L('No', '없음'), yes: L('Yes', '있음'), ...UNCERTAIN }),
         },
         {
           key: 'rnflDefect', type: 'single', label: { en: 'RNFL defect', ko: '망막신경섬유층 결손' },
-          options: ['none', 'superior', 'inferior', 'both', 'uncertain'],
-          optionLabels: { ...NONE, ...SIDES, ...UNCERTAIN },
+          ...labelled({ ...NONE, ...SIDES, ...UNCERTAIN }),
         },
         {
           key: 'isntRule', type: 'single', label: { en: 'ISNT rule', ko: 'ISNT 법칙' },
-          options: ['obeyed', 'violated', 'cannot_assess'],
-          optionLabels: { obeyed: L('Obeyed', '준수'), violated: L('Violated', '위반'), ...CANNOT_ASSESS },
+          ...labelled({ obeyed: L('Obeyed', '준수'), violated: L('Violated', '위반'), ...CANNOT_ASSESS }),
         },
         {
           key: 'discSize', type: 'single', label: { en: 'Disc size', ko: '시신경유두 크기' },
-          options: ['small', 'average', 'large'],
-          optionLabels: { small: L('Small', '작음'), average: L('Average', '보통'), large: L('Large', '큼') },
+          ...labelled({ small: L('Small', '작음'), average: L('Average', '보통'), large: L('Large', '큼') }),
         },
         {
           key: 'glaucomaLikelihood', type: 'ordinal', required: true, label: { en: 'Glaucoma likelihood', ko: '녹내장 가능성' },
-          options: coded('no', 'suspect', 'probable', 'definite'),
-          optionLabels: {
+          ...codedLabelled({
             no: L('No glaucoma', '녹내장 아님'),
             suspect: L('Glaucoma suspect', '녹내장 의심'),
             probable: L('Probable glaucoma', '녹내장 가능성 높음'),
             definite: L('Definite glaucoma', '녹내장 확실'),
-          },
+          }),
         },
         {
           key: 'isgeoCategory', type: 'derived', label: { en: 'ISGEO category (derived)', ko: 'ISGEO 분류 (자동 산출)' },
@@ -484,28 +475,25 @@ const DEFAULT_FORM_INPUT: FormInput = {
       questions: [
         {
           key: 'erm', type: 'single', label: { en: 'Epiretinal membrane', ko: '망막앞막' },
-          options: ['none', 'cellophane_macular_reflex', 'preretinal_macular_fibrosis', 'uncertain'],
-          optionLabels: {
+          ...labelled({
             ...NONE,
             cellophane_macular_reflex: L('Cellophane macular reflex', '셀로판황반반사'),
             preretinal_macular_fibrosis: L('Preretinal macular fibrosis', '망막앞황반섬유화'),
             ...UNCERTAIN,
-          },
+          }),
         },
         {
           key: 'rvo', type: 'single', label: { en: 'Retinal vein occlusion', ko: '망막정맥폐쇄' },
-          options: ['none', 'branch', 'hemi', 'central'],
-          optionLabels: {
+          ...labelled({
             ...NONE,
             branch: L('Branch retinal vein occlusion', '망막분지정맥폐쇄'),
             hemi: L('Hemiretinal vein occlusion', '반측망막정맥폐쇄'),
             central: L('Central retinal vein occlusion', '망막중심정맥폐쇄'),
-          },
+          }),
         },
         {
           key: 'otherFindings', type: 'multi', label: { en: 'Other findings', ko: '기타 소견' },
-          options: ['macular_hole', 'retinal_detachment', 'myopic_maculopathy', 'chorioretinal_scar', 'nevus', 'hypertensive_changes', 'other'],
-          optionLabels: {
+          ...labelled({
             macular_hole: L('Macular hole', '황반원공'),
             retinal_detachment: L('Retinal detachment', '망막박리'),
             myopic_maculopathy: L('Myopic maculopathy', '근시성 황반병증'),
@@ -513,7 +501,7 @@ const DEFAULT_FORM_INPUT: FormInput = {
             nevus: L('Choroidal naevus', '맥락막 모반'),
             hypertensive_changes: L('Hypertensive retinopathy changes', '고혈압망막병증 소견'),
             other: L('Other', '기타'),
-          },
+          }),
         },
         { key: 'otherText', type: 'text', maxLength: 300, visibleIf: "otherFindings contains 'other'", label: { en: 'Other finding (describe)', ko: '기타 소견 (직접 기재)' } },
       ],
@@ -525,13 +513,12 @@ const DEFAULT_FORM_INPUT: FormInput = {
         { key: 'subretinalFluid', type: 'bool', label: { en: 'Subretinal fluid', ko: '망막하액' } },
         {
           key: 'ped', type: 'single', label: { en: 'Pigment epithelial detachment', ko: '망막색소상피박리' },
-          options: ['none', 'drusenoid', 'serous', 'fibrovascular'],
-          optionLabels: {
+          ...labelled({
             ...NONE,
             drusenoid: L('Drusenoid PED', '드루젠성 망막색소상피박리'),
             serous: L('Serous PED', '장액성 망막색소상피박리'),
             fibrovascular: L('Fibrovascular PED', '섬유혈관성 망막색소상피박리'),
-          },
+          }),
         },
         { key: 'ermOnOct', type: 'bool', label: { en: 'Epiretinal membrane on OCT', ko: 'OCT상 망막앞막' } },
         { key: 'vitreomacularTraction', type: 'bool', label: { en: 'Vitreomacular traction', ko: '유리체황반견인' } },
@@ -547,13 +534,12 @@ const DEFAULT_FORM_INPUT: FormInput = {
       questions: [
         {
           key: 'referral', type: 'ordinal', required: true, label: { en: 'Referral', ko: '진료 의뢰' },
-          options: coded('none', 'routine_12m', 'soon_3m', 'urgent'),
-          optionLabels: {
+          ...codedLabelled({
             none: L('No referral needed', '의뢰 불필요'),
             routine_12m: L('Routine (within 12 months)', '일반 의뢰 (12개월 이내)'),
             soon_3m: L('Soon (within 3 months)', '조기 의뢰 (3개월 이내)'),
             urgent: L('Urgent', '긴급 의뢰'),
-          },
+          }),
         },
         {
           key: 'confidence', type: 'ordinal', severity: 'none', label: { en: 'Confidence in this grading', ko: '판독 확신도' },
