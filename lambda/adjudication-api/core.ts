@@ -25,7 +25,7 @@ import {
   type ValidationError as AnswerError,
 } from '../shared/domain/form-validator';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors';
-import { adjudicatorAccess, CONFLICT_MESSAGE } from '../shared/workflow/adjudicator-access';
+import { CONFLICT_MESSAGE, isConflicted } from '../shared/workflow/adjudicator-access';
 import { parseOrThrow } from '../shared/parse';
 import type { AdjudicationStatus, AdjudicationTask, AdjudicationView, ReadLabel, ReadRef } from '../shared/store/adjudications';
 import type { FinalPick, FinalRecord } from '../shared/store/finals';
@@ -158,7 +158,7 @@ async function load(deps: AdjudicationDeps, actor: Actor, caseId: string, opts: 
     opts.idempotencyKey ? deps.ports.getIdempotent(actor.sub, opts.idempotencyKey) : undefined,
   ]);
   // Resolved tasks stay viewable here (GET shows the final); only the conflict rule applies.
-  if (adjudicatorAccess(task, readerOfCase, actor.sub, { resolvedToo: true }) === 'conflict') throw new ForbiddenError(CONFLICT_MESSAGE);
+  if (isConflicted(task, readerOfCase, actor.sub)) throw new ForbiddenError(CONFLICT_MESSAGE);
   // The task is only ever opened from two stored submissions of a registered case: a data fault.
   if (!a || !b || !info) throw new Error(`adjudication ${caseId}: a compared read or the case record is missing`);
   return { task, reads: { A: a, B: b }, info, final, previous };

@@ -7,11 +7,14 @@ import type { AdjudicationTask } from '../store/adjudications';
 
 export type AdjudicatorAccess = 'ok' | 'no_open_task' | 'conflict';
 
-/** `readerOfCase`: the caller holds any assignment on the case (first read or repeat). */
-export function adjudicatorAccess(task: AdjudicationTask | undefined, readerOfCase: boolean, sub: string, opts: { resolvedToo?: boolean } = {}): AdjudicatorAccess {
-  if (!task || (task.status !== 'open' && !opts.resolvedToo)) return 'no_open_task';
-  if (readerOfCase || task.reads.A.readerId === sub || task.reads.B.readerId === sub) return 'conflict';
-  return 'ok';
+/** Conflict of interest: `readerOfCase` says the caller holds any assignment on the case (first read or repeat). */
+export function isConflicted(task: AdjudicationTask, readerOfCase: boolean, sub: string): boolean {
+  return readerOfCase || task.reads.A.readerId === sub || task.reads.B.readerId === sub;
+}
+
+export function adjudicatorAccess(task: AdjudicationTask | undefined, readerOfCase: boolean, sub: string): AdjudicatorAccess {
+  if (!task || task.status !== 'open') return 'no_open_task';
+  return isConflicted(task, readerOfCase, sub) ? 'conflict' : 'ok';
 }
 
 export const CONFLICT_MESSAGE = 'You read this case yourself (conflict of interest): another adjudicator must resolve it.';
