@@ -15,6 +15,7 @@ import { startHarness } from '../test/helpers/api-harness';
 import { assign, seedCase } from '../test/helpers/reading-fixtures';
 import { seedReadCase } from '../test/helpers/reading-seed';
 import { grade } from '../test/helpers/grades';
+import { jobInsertEvent } from '../test/helpers/export-worker';
 import { bodyOf, fleetEvent, httpEvent, median, ms, person, quietly } from './api';
 
 const ROOT = path.join(__dirname, '..');
@@ -110,10 +111,18 @@ export async function benchCold(log: (l: string) => void = console.log): Promise
     await h.putObject('cases/C2/fundus/OD.jpg', 'x');
     await h.putObject('cases/C2/manifest.json', JSON.stringify({ caseId: 'C2', files: [{ key: 'fundus/OD.jpg', exam: 'fundus', eye: 'OD' }] }));
 
+    // The worker's first call: the insert of a job another invocation already ran, so every run
+    // does the same work (load, one conditional update that finds the job taken).
+    const coordinator = await import('../lambda/coordinator-api/handler');
+    const exportId = bodyOf(await quietly(() => coordinator.handler(httpEvent('POST /exports', person('coordinator'), { body: { formats: ['csv'] } })))).exportId as string;
+    const jobInsert = await jobInsertEvent(h, exportId);
+    await quietly(async () => (await import('../lambda/export-worker/handler')).handler(jobInsert));
+
     const functions: { fn: string; call: string; event: unknown }[] = [
       { fn: 'reader-api', call: 'GET /queue', event: httpEvent('GET /queue', me, { query: { limit: '20' } }) },
       { fn: 'adjudication-api', call: 'GET /adjudications', event: httpEvent('GET /adjudications', person('adjudicator')) },
       { fn: 'coordinator-api', call: 'GET /progress', event: httpEvent('GET /progress', person('coordinator')) },
+      { fn: 'export-worker', call: 'job insert (already taken)', event: jobInsert },
       { fn: 'case-files', call: 'GET /fleet/case-files', event: fleetEvent(sessionId) },
       { fn: 'register-case', call: 'Object Created manifest.json', event: h.objectCreatedEvent('cases/C2/manifest.json') },
     ];

@@ -1,5 +1,5 @@
 /**
- * The study export (lambda/coordinator-api/export.ts, `runExport`) next to the raw reads of the
+ * The study export (lambda/export-worker/export.ts, `runExport`) next to the raw reads of the
  * same data, with peak memory, on synthetic finished cases (two reads each, a hidden repeat on
  * every tenth, a concordant final). Both files formats (CSV + JSON), into a discarding sink.
  *
@@ -13,8 +13,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { discardingSink, runExport, type CaseDetail, type ExportCase, type ExportSource, type Pseudonymiser } from '../lambda/coordinator-api/export';
-import { dynamoExportSource, dynamoPseudonyms } from '../lambda/coordinator-api/ports';
+import { discardingSink, runExport, type CaseDetail, type ExportCase, type ExportSource, type Pseudonymiser } from '../lambda/export-worker/export';
+import { dynamoExportSource, dynamoPseudonyms } from '../lambda/export-worker/ports';
 import type { NormalisedAnswers } from '../lambda/shared/domain/form-validator';
 import { caseFacts } from '../lambda/shared/store/cases';
 import { finalPut, type FinalRecord } from '../lambda/shared/store/finals';

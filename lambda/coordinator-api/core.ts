@@ -15,10 +15,10 @@ import {
 } from '../shared/domain/assignment';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { CASE_ID } from '../shared/http';
-import type { ExportFile, ExportJob } from '../shared/store/exports';
+import { auditEvent, type AuditEvent } from '../shared/store/audit';
+import { EXPORT_FORMATS, type ExportFile, type ExportJob } from '../shared/store/exports';
 import type { Page } from '../shared/store/page';
 import { parseOrThrow } from '../shared/parse';
-import { runExport, type ExportDeps, type ExportFormat } from './export';
 
 export interface Actor {
   sub: string;
@@ -275,26 +275,22 @@ export const DOWNLOAD_URL_SECONDS = 900;
 
 export const ExportBodySchema = z.strictObject({
   formats: z
-    .array(z.enum(['csv', 'json']))
+    .array(z.enum(EXPORT_FORMATS))
     .min(1)
     .max(2)
     .refine((f) => new Set(f).size === f.length, 'must not repeat a format')
-    .default(['csv', 'json']),
+    .default([...EXPORT_FORMATS]),
 });
 
 export interface ExportPorts {
-  create(job: Pick<ExportJob, 'exportId' | 'requestedBy' | 'createdAt'>): Promise<void>;
-  finish(exportId: string, outcome: Parameters<typeof import('../shared/store/exports').finishExportJob>[3]): Promise<void>;
+  /** Writes the `queued` job (which starts the worker) and its audit event together. */
+  create(job: Pick<ExportJob, 'exportId' | 'requestedBy' | 'createdAt' | 'formats'>, audit: AuditEvent): Promise<void>;
   get(exportId: string): Promise<ExportJob | undefined>;
   presign(key: string, seconds: number): Promise<string>;
-  audit(event: { action: string; exportId: string; actor: string; at: string }): Promise<void>;
 }
 
 export interface ExportCoreDeps {
-  config: ReadingConfig;
-  studyId: string;
   ports: ExportPorts;
-  run: Omit<ExportDeps, never>;
   now(): string;
   newId(): string;
 }
@@ -307,27 +303,34 @@ async function downloadLinks(ports: ExportPorts, files: readonly ExportFile[]) {
   return Promise.all(files.map(async (f) => ({ name: f.name, bytes: f.bytes, url: await ports.presign(f.key, DOWNLOAD_URL_SECONDS) })));
 }
 
-export async function startExport(deps: ExportCoreDeps, actor: Actor, raw: Record<string, unknown>) {
+/**
+ * Queues an export and answers at once (202): the worker (lambda/export-worker) runs it, and
+ * GET /exports/{exportId} reports its progress and, once complete, the download links.
+ */
+export async function requestExport(deps: ExportCoreDeps, actor: Actor, raw: Record<string, unknown>) {
   const body = parseOrThrow(ExportBodySchema, raw);
   const exportId = deps.newId();
   const createdAt = deps.now();
-  await deps.ports.create({ exportId, requestedBy: actor.sub, createdAt });
-  try {
-    const outcome = await runExport({ exportId, studyId: deps.studyId, config: deps.config, formats: body.formats as ExportFormat[], createdAt }, deps.run);
-    await deps.ports.finish(exportId, { status: 'complete', files: outcome.files, counts: outcome.counts, at: deps.now() });
-    await deps.ports.audit({ action: 'export', exportId, actor: actor.sub, at: deps.now() });
-    return { exportId, status: 'complete', counts: outcome.counts, expiresInSeconds: DOWNLOAD_URL_SECONDS, files: await downloadLinks(deps.ports, outcome.files) };
-  } catch (e) {
-    await deps.ports.finish(exportId, { status: 'failed', error: (e as Error)?.name ?? 'Error', at: deps.now() }).catch(() => undefined);
-    throw e;
-  }
+  await deps.ports.create(
+    { exportId, requestedBy: actor.sub, createdAt, formats: body.formats },
+    auditEvent({ at: createdAt, actor: actor.sub, action: 'export_requested', detail: { exportId, formats: body.formats.join(',') } }),
+  );
+  return { exportId, status: 'queued' as const, createdAt, formats: body.formats };
 }
 
 export async function getExport(ports: ExportPorts, exportId: string) {
   if (!EXPORT_ID.test(exportId)) throw new ValidationError('exportId', 'format', `exportId: must match ${EXPORT_ID}`);
   const job = await ports.get(exportId);
   if (!job) throw new NotFoundError(`Export ${exportId}`);
-  const base = { exportId, status: job.status, createdAt: job.createdAt, ...(job.completedAt ? { completedAt: job.completedAt } : {}) };
+  const base = {
+    exportId,
+    status: job.status,
+    createdAt: job.createdAt,
+    formats: job.formats,
+    ...(job.startedAt ? { startedAt: job.startedAt } : {}),
+    ...(job.completedAt ? { completedAt: job.completedAt } : {}),
+    ...(job.error ? { error: job.error } : {}),
+  };
   if (job.status !== 'complete' || !job.files) return base;
   return { ...base, counts: job.counts, expiresInSeconds: DOWNLOAD_URL_SECONDS, files: await downloadLinks(ports, job.files) };
 }

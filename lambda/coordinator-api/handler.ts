@@ -2,10 +2,10 @@
  * HTTP API routes for coordinators and admins:
  *   POST /assignments          bulk assignment (k readers per case, caps, exclusions, hidden repeats)
  *   GET  /progress             case counts per state, reader workloads, rejected manifests
- *   POST /exports              grades + agreement statistics to S3; presigned download URLs (15 min)
- *   GET  /exports/{exportId}   an export's status and fresh download URLs
+ *   POST /exports              queues an export (202); lambda/export-worker writes it to S3
+ *   GET  /exports/{exportId}   an export's status and, once complete, download URLs (15 min)
  *   GET  /audit                one day of audit events, paginated
- * Thin: parses the event, calls the core, maps the result. The cores are ./core.ts and ./export.ts.
+ * Thin: parses the event, calls the core (./core.ts), maps the result.
  */
 import { randomBytes } from 'node:crypto';
 import { requireRole } from '../shared/auth';
@@ -15,10 +15,9 @@ import { loadEnv } from '../shared/env';
 import { json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../shared/http';
 import { log } from '../shared/log';
 import { queryOf } from '../shared/parse';
-import { audit, bulkAssign, EXPORT_ID, getExport, newExportId, progress, startExport } from './core';
+import { audit, bulkAssign, EXPORT_ID, getExport, newExportId, progress, requestExport } from './core';
 import { CoordinatorEnvSchema, type CoordinatorEnv } from './env';
-import { assignmentPorts, auditList, dynamoExportSource, dynamoPseudonyms, exportPorts, progressPorts } from './ports';
-import { s3Sink } from './s3-sink';
+import { assignmentPorts, auditList, exportPorts, progressPorts } from './ports';
 
 let env: CoordinatorEnv | undefined;
 // Parsed on first use (once per container), failing loudly on a bad environment.
@@ -58,22 +57,14 @@ export const handler = router({
   'POST /exports': async (event) => {
     const p = coordinator(event);
     const e = envOf();
-    const db = documentClient();
-    const result = await startExport(
-      {
-        config: e.READROOM_READING_CONFIG,
-        studyId: e.STUDY_ID,
-        ports: exportPorts(db, s3Client(), e.TABLE_NAME, e.BUCKET_NAME),
-        run: { source: dynamoExportSource(db, e.TABLE_NAME), sink: s3Sink(s3Client(), e.BUCKET_NAME), pseudonyms: dynamoPseudonyms(db, e.TABLE_NAME, now) },
-        now,
-        newId: () => newExportId(now(), randomBytes(5).toString('hex').slice(0, 8)),
-      },
+    const result = await requestExport(
+      { ports: exportPorts(documentClient(), s3Client(), e.TABLE_NAME, e.BUCKET_NAME), now, newId: () => newExportId(now(), randomBytes(5).toString('hex').slice(0, 8)) },
       p,
       // An empty body means "the defaults".
       event.body ? parseBody(event) : {},
     );
-    log.info('export complete', { requestId: event.requestContext.requestId, actor: p.sub, exportId: result.exportId, cases: result.counts.cases, rows: result.counts.rows });
-    return json(201, result);
+    log.info('export queued', { requestId: event.requestContext.requestId, actor: p.sub, exportId: result.exportId });
+    return json(202, result, { location: `/exports/${result.exportId}` });
   },
   'GET /exports/{exportId}': async (event) => {
     coordinator(event);

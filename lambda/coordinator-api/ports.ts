@@ -2,22 +2,20 @@
  * The coordinator core's ports over the reading table and the scans bucket. Every read is a
  * GetItem or a Query on the table or an index (see store/README.md); nothing scans.
  */
-import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Assignment, ReaderLoad, SubmittedRead } from '../shared/domain/assignment';
 import { assignmentPutTx, queuePage, type AssignmentRecord } from '../shared/store/assignments';
-import { auditEvent, auditPutTx, listAudit, putAudit } from '../shared/store/audit';
-import { caseFacts, fromCaseItem, getCase, listRejections, takeSlotTx, type CaseRecord } from '../shared/store/cases';
-import { createExportJob, ensurePseudonyms, finishExportJob, getExportJob } from '../shared/store/exports';
-import { fromFinalItem } from '../shared/store/finals';
+import { auditEvent, auditPutTx, listAudit } from '../shared/store/audit';
+import { fromCaseItem, getCase, listRejections, takeSlotTx, type CaseRecord } from '../shared/store/cases';
+import { createExportJob, getExportJob } from '../shared/store/exports';
 import { keys } from '../shared/store/keys';
 import { decodeCursor, encodeCursor } from '../shared/store/page';
 import { openAssignmentTx, type ReaderRecord } from '../shared/store/readers';
-import { listReads } from '../shared/store/reads';
 import { TransactionCancelled, recordOf, transact, type LabelledTx } from '../shared/store/table';
 import type { AssignCommand, AssignOutcome, AssignmentPorts, CaseForAssignment, ExportPorts, ProgressPorts, ReaderProgress } from './core';
-import type { ExportSource, Pseudonymiser } from './export';
-import { presignDownload } from './s3-sink';
+import { mapLimited } from '../shared/map-limited';
 
 /** Every page of a query (for the small partitions this is used on, or with a `stop` bound). */
 async function queryAll(db: DynamoDBDocumentClient, input: QueryCommandInput, stop = Infinity): Promise<Record<string, unknown>[]> {
@@ -60,21 +58,6 @@ const toLoad = (r: ReaderRecord & { active?: boolean }): ReaderLoad => ({
 });
 
 const forAssignment = (c: CaseRecord & { site?: string }): CaseForAssignment => ({ caseId: c.caseId, state: c.state, ...(c.site ? { site: c.site } : {}) });
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await fn(items[i]);
-      }
-    }),
-  );
-  return out;
-}
 
 export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string): AssignmentPorts {
   return {
@@ -200,74 +183,16 @@ export const auditList = (db: DynamoDBDocumentClient, tableName: string) => (day
 
 export function exportPorts(db: DynamoDBDocumentClient, s3: S3Client, tableName: string, bucket: string): ExportPorts {
   return {
-    create: (job) => createExportJob(db, tableName, job),
-    finish: (exportId, outcome) => finishExportJob(db, tableName, exportId, outcome),
+    create: (job, audit) => createExportJob(db, tableName, job, audit),
     get: (exportId) => getExportJob(db, tableName, exportId),
     presign: (key, seconds) => presignDownload(s3, bucket, key, seconds),
-    audit: (e) => putAudit(db, tableName, auditEvent({ at: e.at, actor: e.actor, action: e.action, detail: { exportId: e.exportId } })),
   };
 }
 
-/** BatchGetItem of up to 100 keys, retrying what DynamoDB left unprocessed (with backoff). */
-async function batchGet(db: DynamoDBDocumentClient, tableName: string, keyList: Record<string, string>[]): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  for (let i = 0; i < keyList.length; i += 100) {
-    let pending: Record<string, unknown>[] | undefined = keyList.slice(i, i + 100);
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      const out: BatchGetCommandOutput = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }));
-      items.push(...(out.Responses?.[tableName] ?? []));
-      pending = out.UnprocessedKeys?.[tableName]?.Keys;
-    }
-  }
-  return items;
-}
-
-/**
- * Cases page by page from gsi1 `CASES` (state, then registration time; only the fields the export
- * uses), then per page: one BatchGetItem for the finals and one Query per case for its reads.
- */
-export function dynamoExportSource(db: DynamoDBDocumentClient, tableName: string, opts: { pageSize?: number; concurrency?: number } = {}): ExportSource {
-  return {
-    async *cases() {
-      let start: Record<string, unknown> | undefined;
-      do {
-        const out = await db.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: 'gsi1',
-            KeyConditionExpression: 'gsi1pk = :p',
-            ExpressionAttributeValues: { ':p': 'CASES' },
-            ProjectionExpression: 'pk, sk, gsi1pk, gsi1sk, caseId, #state, eyes, octPresent',
-            ExpressionAttributeNames: { '#state': 'state' },
-            Limit: opts.pageSize ?? 100,
-            ExclusiveStartKey: start,
-          }),
-        );
-        const page = (out.Items ?? []).map((i) => {
-          const c = i as Pick<CaseRecord, 'caseId' | 'state' | 'eyes' | 'octPresent'>;
-          return { caseId: c.caseId, state: c.state, facts: caseFacts({ eyes: c.eyes ?? [], octPresent: c.octPresent === true }) };
-        });
-        if (page.length > 0) yield page;
-        start = out.LastEvaluatedKey;
-      } while (start);
-    },
-    details: async (caseIds) => {
-      const [finals, reads] = await Promise.all([
-        batchGet(db, tableName, caseIds.map((id) => keys.final(id))),
-        mapLimited(caseIds, opts.concurrency ?? 16, (id) => listReads(db, tableName, id)),
-      ]);
-      const finalOf = new Map(finals.map((f) => [String(f.caseId), fromFinalItem(f)]));
-      return caseIds.map((caseId, i) => ({
-        reads: reads[i]
-          .filter((r) => r.status === 'submitted')
-          .map((r) => ({ readerId: r.readerId, readNo: r.readNo, submittedAt: r.submittedAt, answers: r.answers })),
-        ...(finalOf.has(caseId) ? { final: finalOf.get(caseId)! } : {}),
-      }));
-    },
-  };
-}
-
-export function dynamoPseudonyms(db: DynamoDBDocumentClient, tableName: string, now: () => string): Pseudonymiser {
-  return { codes: (ids) => ensurePseudonyms(db, tableName, ids, now()) };
+/** Presigned GET valid for `seconds` (the route caps it at 15 minutes), downloaded as an attachment. */
+export function presignDownload(s3: S3Client, bucket: string, key: string, seconds: number): Promise<string> {
+  const filename = key.split('/').pop()!;
+  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: `attachment; filename="${filename}"` }), {
+    expiresIn: seconds,
+  });
 }

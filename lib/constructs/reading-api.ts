@@ -10,6 +10,8 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -66,7 +68,7 @@ const TABLE_WRITE = [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 export class ReadingApi extends Construct {
   readonly httpApi: apigwv2.HttpApi;
   readonly fleetApi: apigw.RestApi;
-  readonly functions: Record<'reader' | 'adjudication' | 'coordinator' | 'registry' | 'caseFiles', AppFunction>;
+  readonly functions: Record<'reader' | 'adjudication' | 'coordinator' | 'exportWorker' | 'registry' | 'caseFiles', AppFunction>;
 
   constructor(scope: Construct, id: string, props: ReadingApiProps) {
     super(scope, id);
@@ -79,7 +81,7 @@ export class ReadingApi extends Construct {
       STREAMING_URL_VALIDITY_SECONDS: String(props.streamingUrlValiditySeconds),
       SESSION_MAX_SECONDS: String(props.sessionMaxSeconds),
     };
-    const make = (fnId: string, name: string, access: FunctionAccess, extra: { timeout?: Duration; memorySize?: number } = {}) => {
+    const make = (fnId: string, name: string, access: FunctionAccess, extra: { timeout?: Duration; memorySize?: number; reservedConcurrentExecutions?: number } = {}) => {
       const fn = new AppFunction(this, fnId, {
         name,
         environment: baseEnv,
@@ -98,14 +100,18 @@ export class ReadingApi extends Construct {
     const reader = make('ReaderFunction', 'reader-api', { tableActions: TABLE_WRITE });
     props.streaming.grantStreaming(reader);
     const adjudication = make('AdjudicationFunction', 'adjudication-api', { tableActions: TABLE_WRITE });
-    const coordinator = make('CoordinatorFunction', 'coordinator-api', { tableActions: TABLE_WRITE, objects: props.scansAccess.readWriteExports }, { timeout: Duration.minutes(5), memorySize: 1024 });
+    // The coordinator only queues exports and presigns their links; the worker writes them. Its long
+    // timeout is for bulk assignment: past the API's 30 s the caller gets a 503, but the run
+    // finishes (every assignment is its own transaction, and a rerun skips what exists).
+    const coordinator = make('CoordinatorFunction', 'coordinator-api', { tableActions: TABLE_WRITE, objects: props.scansAccess.readExports }, { timeout: Duration.minutes(5), memorySize: 1024 });
+    const exportWorker = this.createExportWorker(props, make);
     // Listing a case folder proves its files exist without reading a single image.
     const registry = make('RegistryFunction', 'register-case', { tableActions: TABLE_WRITE, objects: props.scansAccess.readManifests }, { timeout: Duration.seconds(30) });
     const caseFiles = make('CaseFilesFunction', 'case-files', { tableActions: TABLE_READ.concat('dynamodb:PutItem'), objects: props.scansAccess.readCaseFiles });
     caseFiles.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['appstream:DescribeSessions'], resources: [props.streaming.fleetArn, props.streaming.stackArn] }),
     );
-    this.functions = { reader, adjudication, coordinator, registry, caseFiles };
+    this.functions = { reader, adjudication, coordinator, exportWorker, registry, caseFiles };
 
     this.httpApi = this.createHttpApi(props, { reader, adjudication, coordinator });
     this.fleetApi = this.createFleetApi(props, caseFiles);
@@ -126,6 +132,46 @@ export class ReadingApi extends Construct {
       },
       targets: [new targets.LambdaFunction(registry, { deadLetterQueue: registry.deadLetterQueue, retryAttempts: 4 })],
     });
+  }
+
+  /**
+   * The export worker, started by the reading table's stream on the insert of a queued export job
+   * (so queuing is one conditional PutItem: no queue to keep consistent with the job, and no SQS
+   * endpoint in a VPC without internet). One job per invocation, up to Lambda's 15 minutes; a
+   * redelivered record is a no-op (the job is taken conditionally); a record that still fails
+   * after the retries goes to the function's dead-letter queue.
+   */
+  private createExportWorker(props: ReadingApiProps, make: (fnId: string, name: string, access: FunctionAccess, extra?: { timeout?: Duration; memorySize?: number; reservedConcurrentExecutions?: number }) => AppFunction): AppFunction {
+    const worker = make('ExportWorkerFunction', 'export-worker', { tableActions: TABLE_WRITE, objects: props.scansAccess.writeExports }, {
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
+      // Exports are rare; two at once is plenty and bounds the read load they put on the table.
+      reservedConcurrentExecutions: 2,
+    });
+    worker.addEventSource(
+      new DynamoEventSource(props.table, {
+        startingPosition: lambda.StartingPosition.LATEST,
+        batchSize: 1,
+        retryAttempts: 2,
+        maxRecordAge: Duration.hours(1),
+        onFailure: new SqsDlq(worker.deadLetterQueue),
+        filters: [
+          lambda.FilterCriteria.filter({
+            eventName: lambda.FilterRule.isEqual('INSERT'),
+            dynamodb: { NewImage: { type: { S: lambda.FilterRule.isEqual('export') }, status: { S: lambda.FilterRule.isEqual('queued') } } },
+          }),
+        ],
+      }),
+    );
+    // SqsDlq grants SendMessage with the queue key's "encrypt" set, which CDK writes with wildcards.
+    const defaultPolicy = worker.role!.node.findChild('DefaultPolicy').node.defaultChild!;
+    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
+      Validations.of(defaultPolicy).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: "Added by the stream mapping's on-failure destination: Lambda puts a failed record's metadata (ids, no data) on the function's own dead-letter queue, encrypted with the study key; the grant names that one key.",
+      });
+    }
+    return worker;
   }
 
   /** Named actions on the table and its indexes (listed, not `index/*`), and the key's data-key actions. */

@@ -15,7 +15,7 @@ export const READING_TABLE_INDEXES = ['gsi1', 'gsi2'] as const;
  * All reading state in one on-demand table (single-table design: cases, assignments, reads and their
  * history, adjudications, finals, sessions, audit events), with point-in-time recovery, the study
  * key, and deletion protection while the study is retained. `ttl` only ever expires idempotency
- * records; reading history is never expired.
+ * records; reading history is never expired. Its stream (new images) triggers the export worker.
  */
 export class ReadingTable extends Construct {
   readonly table: dynamodb.TableV2;
@@ -32,6 +32,8 @@ export class ReadingTable extends Construct {
       deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy: props.removalPolicy,
       timeToLiveAttribute: 'ttl',
+      // New images only: the export worker starts on the insert of a queued export job.
+      dynamoStream: dynamodb.StreamViewType.NEW_IMAGE,
       globalSecondaryIndexes: READING_TABLE_INDEXES.map((name) => ({ indexName: name, partitionKey: key(`${name}pk`), sortKey: key(`${name}sk`) })),
     });
   }

@@ -32,8 +32,10 @@ export interface ScansAccessPolicies {
   readonly readCaseFiles: iam.IManagedPolicy;
   /** GetObject on `cases/<id>/manifest.json` and ListBucket under `cases/` (the registry). */
   readonly readManifests: iam.IManagedPolicy;
-  /** Put and Get under `exports/` (the coordinator's export). */
-  readonly readWriteExports: iam.IManagedPolicy;
+  /** Put (multipart included) under `exports/`: the export worker writes the files. */
+  readonly writeExports: iam.IManagedPolicy;
+  /** Get under `exports/`: the coordinator API presigns the download links with it. */
+  readonly readExports: iam.IManagedPolicy;
 }
 
 /**
@@ -151,7 +153,9 @@ export class ScansStore extends Construct {
       readManifests: this.objectPolicy('ReadManifestsPolicy', 'Read case manifests and list case folders', ['s3:GetObject'], `${CASES_PREFIX}*/manifest.json`, [
         new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${CASES_PREFIX}*`] } } }),
       ]),
-      readWriteExports: this.objectPolicy('ExportsPolicy', 'Write and read study exports', ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'], `${EXPORTS_PREFIX}*`),
+      writeExports: this.objectPolicy('WriteExportsPolicy', 'Write study exports', ['s3:PutObject', 's3:AbortMultipartUpload'], `${EXPORTS_PREFIX}*`),
+      // Presigned download links are signed with this; they work only while it holds.
+      readExports: this.objectPolicy('ReadExportsPolicy', 'Read study exports', ['s3:GetObject'], `${EXPORTS_PREFIX}*`),
     };
   }
 

@@ -29,7 +29,7 @@ beforeAll(() => {
 }, 60_000);
 
 test('every reading function is bundled into index.js with a handler export', () => {
-  expect(Object.keys(assets)).toHaveLength(5);
+  expect(Object.keys(assets)).toHaveLength(6);
   for (const code of Object.values(assets)) expect(code).toMatch(/handler/);
 });
 
@@ -41,7 +41,7 @@ test('the reading config is inlined, not read from the Lambda environment', () =
 });
 
 test('bundles differ per function (each has only its own handler)', () => {
-  expect(new Set(Object.values(assets)).size).toBe(5);
+  expect(new Set(Object.values(assets)).size).toBe(6);
 });
 
 // Size and content are deterministic, so they are tested; time is only benchmarked (npm run bench).
@@ -57,6 +57,7 @@ test("each bundle holds only the SDK clients its function uses, and none of zod'
     ApiReader: ['AppStream', 'DynamoDB'],
     ApiAdjudication: ['DynamoDB'],
     ApiCoordinator: ['S3', 'DynamoDB'],
+    ApiExportWorker: ['S3', 'DynamoDB'],
     ApiRegistry: ['S3', 'DynamoDB'],
     ApiCaseFiles: ['AppStream', 'S3', 'DynamoDB'],
   });

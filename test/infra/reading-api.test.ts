@@ -2,7 +2,7 @@
  * The reading workflow API in the reading stack: HTTP API + JWT authorizer + routes, the private
  * fleet API, the manifest rule, and each function's runtime defaults and least-privilege access.
  */
-import { Match } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildStudy } from '../helpers/studies';
 import { SynthesizedStudy, synthStudy } from '../helpers/test-app';
 import { CfnTemplateJson, json, render, resourcesOfType } from '../helpers/template';
@@ -16,7 +16,7 @@ beforeAll(() => {
   data = json(s.data);
 }, 60_000);
 
-const FUNCTIONS = ['ReaderFunction', 'AdjudicationFunction', 'CoordinatorFunction', 'RegistryFunction', 'CaseFilesFunction'];
+const FUNCTIONS = ['ReaderFunction', 'AdjudicationFunction', 'CoordinatorFunction', 'ExportWorkerFunction', 'RegistryFunction', 'CaseFilesFunction'];
 
 /** Logical id of the one resource of `type` whose id starts with `prefix` (CDK appends a hash). */
 function idOf(template: CfnTemplateJson, type: string, prefix: string): string {
@@ -128,7 +128,8 @@ describe('private fleet API', () => {
 describe('functions', () => {
   test.each(FUNCTIONS)('%s: Node.js 22, arm64, in the VPC, traced, capped, DLQ, encrypted env and logs', (fn) => {
     const id = idOf(reading, 'AWS::Lambda::Function', `Api${fn}`);
-    s.reading.hasResource('AWS::Lambda::Function', {
+    // This function alone, not "some function of the stack".
+    Template.fromJSON({ Resources: { [id]: resourcesOfType(reading, 'AWS::Lambda::Function')[id] } }).hasResource('AWS::Lambda::Function', {
       Properties: Match.objectLike({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
@@ -173,7 +174,7 @@ describe('least privilege', () => {
     }
   });
 
-  test('only the case-files function reads case files, only the registry reads manifests, only the coordinator touches exports', () => {
+  test('only the case-files function reads case files, only the registry reads manifests; the worker writes exports, the coordinator only reads them', () => {
     const objectPatterns = (fn: string) =>
       statementsOf(roleOf(fn))
         .filter((st) => [st.Action].flat().some((a) => a.startsWith('s3:')))
@@ -185,13 +186,18 @@ describe('least privilege', () => {
     expect(objectPatterns('RegistryFunction').join()).not.toMatch(/\/cases\/\*"/);
     expect(objectPatterns('CoordinatorFunction').join()).toContain('/exports/*');
     expect(objectPatterns('CoordinatorFunction').join()).not.toContain('/cases/');
+    expect(objectPatterns('ExportWorkerFunction').join()).toContain('/exports/*');
+    expect(objectPatterns('ExportWorkerFunction').join()).not.toContain('/cases/');
+    const s3Actions = (fn: string) => actions(roleOf(fn)).filter((a) => a.startsWith('s3:')).sort();
+    expect(s3Actions('ExportWorkerFunction')).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
+    expect(s3Actions('CoordinatorFunction')).toEqual(['s3:GetObject']);
   });
 
   test('only the reader function issues streaming URLs; case-files may only describe sessions', () => {
     const appstream = (fn: string) => actions(roleOf(fn)).filter((a) => a.startsWith('appstream:'));
     expect(appstream('ReaderFunction')).toEqual(expect.arrayContaining(['appstream:CreateStreamingURL']));
     expect(appstream('CaseFilesFunction')).toEqual(['appstream:DescribeSessions']);
-    for (const fn of ['AdjudicationFunction', 'CoordinatorFunction', 'RegistryFunction']) expect(appstream(fn)).toEqual([]);
+    for (const fn of ['AdjudicationFunction', 'CoordinatorFunction', 'ExportWorkerFunction', 'RegistryFunction']) expect(appstream(fn)).toEqual([]);
   });
 });
 
@@ -205,4 +211,34 @@ test('manifest uploads reach the registry through EventBridge, with a dead-lette
     Targets: [Match.objectLike({ DeadLetterConfig: Match.anyValue(), RetryPolicy: Match.anyValue() })],
   });
   s.data.hasResourceProperties('AWS::S3::Bucket', { NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } } });
+});
+
+describe('export worker', () => {
+  const mapping = () => Object.values(resourcesOfType(reading, 'AWS::Lambda::EventSourceMapping'))[0].Properties as Record<string, unknown>;
+
+  test('the reading table streams new images', () => {
+    s.data.hasResourceProperties('AWS::DynamoDB::GlobalTable', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+  });
+
+  test("the table's stream starts it only for queued export inserts, one at a time, with retries and a dead-letter queue", () => {
+    expect(Object.keys(resourcesOfType(reading, 'AWS::Lambda::EventSourceMapping'))).toHaveLength(1);
+    const m = mapping();
+    expect(render(m.FunctionName as never)).toContain('ApiExportWorkerFunction');
+    expect(render(m.EventSourceArn as never)).toContain('StreamArn');
+    expect(m).toMatchObject({ BatchSize: 1, MaximumRetryAttempts: 2, StartingPosition: 'LATEST' });
+    expect(render(m.DestinationConfig as never)).toContain('ApiExportWorkerFunctionDeadLetters');
+    const filters = (m.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map((f) => JSON.parse(f.Pattern));
+    expect(filters).toEqual([{ eventName: ['INSERT'], dynamodb: { NewImage: { type: { S: ['export'] }, status: { S: ['queued'] } } } }]);
+  });
+
+  test('runs up to 15 minutes, at most two at once', () => {
+    const id = idOf(reading, 'AWS::Lambda::Function', 'ApiExportWorkerFunction');
+    expect(resourcesOfType(reading, 'AWS::Lambda::Function')[id].Properties).toMatchObject({ Timeout: 900, ReservedConcurrentExecutions: 2 });
+  });
+
+  test('reads the stream (the mapping grants it); no Scan', () => {
+    const granted = actions(roleOf('ExportWorkerFunction'));
+    expect(granted).toEqual(expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream']));
+    expect(granted).not.toContain('dynamodb:Scan');
+  });
 });

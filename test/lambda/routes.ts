@@ -203,7 +203,7 @@ ROUTES.push(
       await discordantCase(h);
       return { body: { formats: ['csv'] } };
     },
-    okStatus: 201,
+    okStatus: 202,
   },
   {
     routeKey: 'GET /exports/{exportId}',
@@ -212,11 +212,15 @@ ROUTES.push(
     roles: ['coordinator', 'admin'],
     caseScoped: false,
     arrange: async (h) => {
-      const { createExportJob, finishExportJob } = await import('../../lambda/shared/store/exports');
+      const { createExportJob, finishExportJob, takeExportJob } = await import('../../lambda/shared/store/exports');
+      const { auditEvent } = await import('../../lambda/shared/store/audit');
       const exportId = 'ex-20260101T000000Z-matrix01';
-      await createExportJob(h.ddb, h.tableName, { exportId, requestedBy: 'matrix', createdAt: '2026-01-01T00:00:00.000Z' });
+      const at = '2026-01-01T00:00:00.000Z';
+      const audit = (action: string) => auditEvent({ at, actor: 'matrix', action, detail: { exportId } });
+      await createExportJob(h.ddb, h.tableName, { exportId, requestedBy: 'matrix', createdAt: at, formats: ['csv'] }, audit('export_requested'));
+      await takeExportJob(h.ddb, h.tableName, exportId, { at, until: '2026-01-01T00:15:00.000Z' });
       const files = [{ name: 'grades.csv', key: `exports/${exportId}/grades.csv`, bytes: 1, contentType: 'text/csv' }];
-      await finishExportJob(h.ddb, h.tableName, exportId, { status: 'complete', files, counts: { cases: 0, rows: 0, reads: 0 }, at: '2026-01-01T00:00:00.000Z' });
+      await finishExportJob(h.ddb, h.tableName, exportId, 1, { status: 'complete', files, counts: { cases: 0, rows: 0, reads: 0 }, at }, audit('export_completed'));
       return { pathParameters: { exportId } };
     },
     okStatus: 200,

@@ -20,6 +20,9 @@ export type AuditAction =
   | 'read_amended'
   | 'adjudication_opened'
   | 'final_recorded'
+  | 'export_requested'
+  | 'export_completed'
+  | 'export_failed'
   | (string & {});
 
 export interface AuditEvent {

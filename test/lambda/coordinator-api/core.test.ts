@@ -191,15 +191,14 @@ describe('export bookkeeping', () => {
       status: 'complete',
       requestedBy: 'coord',
       createdAt: NOW,
+      formats: ['csv'],
       files: [{ name: 'grades.csv', key: 'exports/ex-20260301T090807Z-abcd1234/grades.csv', bytes: 10, contentType: 'text/csv' }],
       counts: { cases: 1, rows: 1, reads: 2 },
     };
     const ports: ExportPorts = {
       create: async () => undefined,
-      finish: async () => undefined,
       get: async (id) => (id === job.exportId ? job : undefined),
       presign: async (key, seconds) => `https://signed/${key}?X-Amz-Expires=${seconds}`,
-      audit: async () => undefined,
     };
     const out = (await getExport(ports, job.exportId)) as { files: { url: string }[]; expiresInSeconds: number };
     expect(out.expiresInSeconds).toBe(900);

@@ -1,8 +1,8 @@
 /**
  * The reading workflow end to end against moto, every step through its real handler: manifests
  * register cases → POST /assignments (k = 2) → two readers submit discordant reads → a task opens
- * → the adjudicator resolves it → POST /exports holds the final with its provenance and the
- * agreement statistics.
+ * → the adjudicator resolves it → POST /exports queues an export, whose worker writes the final
+ * with its provenance and the agreement statistics.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { handler as adjudication } from '../../../lambda/adjudication-api/handler';
@@ -10,6 +10,7 @@ import { handler as coordinator } from '../../../lambda/coordinator-api/handler'
 import { handler as readerApi } from '../../../lambda/reader-api/handler';
 import { handler as registerCase } from '../../../lambda/register-case/handler';
 import { startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
+import { runExportWorker } from '../../helpers/export-worker';
 import { grade } from '../../helpers/grades';
 
 jest.setTimeout(60_000);
@@ -69,7 +70,9 @@ test('register → assign → discordant reads → adjudicate → export with pr
   expect(progress.json.cases).toMatchObject({ open: 0, adjudication: 0, final: 2 });
 
   const exported = await h.call(coordinator, { routeKey: 'POST /exports', token: coord.token, body: { formats: ['csv', 'json'] } });
-  expect(exported.status).toBe(201);
+  expect(exported.status).toBe(202);
+  // The table's stream starts the worker on the job's insert.
+  expect((await runExportWorker(h, exported.json.exportId)).results[0].result).toBe('complete');
   const text = async (name: string) =>
     (await h.s3.send(new GetObjectCommand({ Bucket: h.bucketName, Key: `exports/${exported.json.exportId}/${name}` }))).Body!.transformToString();
   const grades = (await text('grades.csv')).split('\r\n');

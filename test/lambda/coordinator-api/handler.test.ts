@@ -1,18 +1,18 @@
 /**
  * The coordinator routes against moto (DynamoDB, S3) through the real SDK clients, with tokens
  * from the emulated user pool: bulk assignment and its invariants, hidden repeats that look like
- * any assignment to the reader, progress without scans, the audit log, exports to S3 with
- * presigned links, and fast-check properties over the write routes' bodies.
+ * any assignment to the reader, progress without scans, the audit log, queued exports (run by
+ * the worker: test/lambda/export-worker), and fast-check properties over the write routes' bodies.
  */
-import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { handler } from '../../../lambda/coordinator-api/handler';
-import { s3Sink } from '../../../lambda/coordinator-api/s3-sink';
 import { handler as readerHandler } from '../../../lambda/reader-api/handler';
 import { ensureReader, rejectionPutTx, transact } from '../../../lambda/shared/store';
 import { getCase } from '../../../lambda/shared/store/cases';
 import { startHarness, type Harness } from '../../helpers/api-harness';
+import { runExportWorker } from '../../helpers/export-worker';
 import { grade } from '../../helpers/grades';
 import { losingRace, seedCase, seedReadCase, seedSubmittedRead } from '../../helpers/reading-seed';
 import { assignmentPorts } from '../../../lambda/coordinator-api/ports';
@@ -122,6 +122,8 @@ describe('POST /assignments', () => {
     });
     expect(put.status).toBe(201);
     const exported = await call('POST /exports', { body: { formats: ['csv'] } });
+    expect(exported.status).toBe(202);
+    await runExportWorker(h, exported.json.exportId);
     const agreement = await (await h.s3.send(new GetObjectCommand({ Bucket: h.bucketName, Key: `exports/${exported.json.exportId}/agreement.csv` }))).Body!.transformToString();
     const intra = agreement.split('\r\n').map((l) => l.split(',')).find((r) => r[0] === 'intra_reader' && r[2] === 'icdrLevel');
     expect(intra?.slice(3, 7)).toEqual(['all', '2', '0', '0.5']); // OD differs, OS agrees
@@ -173,47 +175,6 @@ describe('GET /progress and GET /audit', () => {
     expect([...p1.json.items, ...p2.json.items].filter((e: { action: string }) => e.action === 'case_assigned')).toHaveLength(2);
     const bad = await call('GET /audit', { query: {} });
     expect([bad.status, bad.json.error.field]).toEqual([400, 'day']);
-  });
-});
-
-describe('POST /exports and GET /exports/{exportId}', () => {
-  it('writes CSV and JSON under exports/<id>/ and returns 15-minute download links', async () => {
-    await seedReadCase(h, 'E1', [
-      { readerId: h.users.reader.sub, answers: grade() },
-      { readerId: h.users.reader2.sub, answers: grade({ OS: { vcdr: 0.35 } }) },
-    ]);
-    const res = await call('POST /exports', { body: {} });
-    expect(res.status).toBe(201);
-    const { exportId, files } = res.json;
-    expect(files.map((f: { name: string }) => f.name).sort()).toEqual(['agreement.csv', 'export.json', 'grades.csv']);
-    for (const f of files) {
-      expect(f.url).toContain(`/exports/${exportId}/${f.name}`);
-      expect(new URL(f.url).searchParams.get('X-Amz-Expires')).toBe('900');
-    }
-    const body = async (name: string) =>
-      (await h.s3.send(new GetObjectCommand({ Bucket: h.bucketName, Key: `exports/${exportId}/${name}` }))).Body!.transformToString();
-    const grades = await body('grades.csv');
-    expect(grades).toContain('E1,final,OS,vcdr,0.35,0.35,concordant,system');
-    expect(grades).toMatch(/,R00[12],/);
-    for (const text of [grades, await body('export.json'), await body('agreement.csv')]) {
-      for (const u of [h.users.reader, h.users.reader2]) for (const id of [u.sub, u.email]) expect(text).not.toContain(id);
-    }
-    const job = await call('GET /exports/{exportId}', { pathParameters: { exportId } });
-    expect(job.status).toBe(200);
-    expect(job.json).toMatchObject({ exportId, status: 'complete', counts: { cases: 1, reads: 2 } });
-    const missing = await call('GET /exports/{exportId}', { pathParameters: { exportId: 'ex-20990101T000000Z-00000000' } });
-    expect(missing.status).toBe(404);
-  });
-
-  it('the S3 sink uploads large files in parts and keeps only one part in memory', async () => {
-    const sink = s3Sink(h.s3, h.bucketName, 5 * 1024 * 1024);
-    const w = sink.open('exports/multipart-test/big.csv', 'text/csv');
-    const line = 'x'.repeat(1023) + '\n';
-    for (let i = 0; i < 11 * 1024; i++) await w.write(line);
-    expect((await w.close()).bytes).toBe(11 * 1024 * 1024);
-    const head = await h.s3.send(new HeadObjectCommand({ Bucket: h.bucketName, Key: 'exports/multipart-test/big.csv' }));
-    expect(head.ContentLength).toBe(11 * 1024 * 1024);
-    expect(head.ETag).toMatch(/-3"$/); // three parts
   });
 });
 
@@ -286,8 +247,8 @@ describe('properties: 1,000 generated bodies per write route', () => {
       { readerId: 'x1', answers: grade() },
       { readerId: 'x2', answers: grade({ OD: { icdrLevel: 'pdr' } }) },
     ]);
-    // Allocate the pseudonyms once, then undo what each accepted export adds (its job and audit
-    // event), so the table can be compared with one snapshot after every run.
+    // Undo what each accepted export adds (its queued job and audit event), so the table can be
+    // compared with one snapshot after every run.
     const undo = async (exportId: string) => {
       const items = await h.snapshotTable();
       const mine = items.filter((i) => i.pk === `EXPORT#${exportId}` || (String(i.pk).startsWith('AUDIT#') && (i.detail as { exportId?: string })?.exportId === exportId));
@@ -309,7 +270,7 @@ describe('properties: 1,000 generated bodies per write route', () => {
       fc.asyncProperty(fc.array(body, { minLength: 10, maxLength: 10 }), async (batch) => {
         const results = await Promise.all(batch.map((b) => call('POST /exports', { body: typeof b === 'string' ? b : JSON.stringify(b) })));
         for (const r of results) expect(r.status).toBeLessThan(500);
-        for (const r of results) if (r.status === 201) await undo(r.json.exportId);
+        for (const r of results) if (r.status === 202) await undo(r.json.exportId);
         refused += results.filter((r) => r.status >= 400).length;
         expect(await h.snapshotTable()).toEqual(snapshot);
       }),

@@ -1,6 +1,7 @@
 /** Export jobs and stable reader pseudonyms in the emulated table. */
 import { ConflictError } from '../../../lambda/shared/errors';
-import { createExportJob, ensurePseudonyms, finishExportJob, getExportJob } from '../../../lambda/shared/store/exports';
+import { auditEvent } from '../../../lambda/shared/store/audit';
+import { createExportJob, ensurePseudonyms, finishExportJob, getExportJob, takeExportJob } from '../../../lambda/shared/store/exports';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import { losingRace } from '../../helpers/reading-seed';
 
@@ -13,13 +14,38 @@ beforeEach(() => h.clearTable());
 
 const AT = '2026-03-01T00:00:00.000Z';
 
-test('an export job is created once and finished once', async () => {
-  await createExportJob(h.ddb, h.tableName, { exportId: 'ex-1', requestedBy: 'coord', createdAt: AT });
-  await expect(createExportJob(h.ddb, h.tableName, { exportId: 'ex-1', requestedBy: 'coord', createdAt: AT })).rejects.toBeInstanceOf(ConflictError);
-  const files = [{ name: 'grades.csv', key: 'exports/ex-1/grades.csv', bytes: 10, contentType: 'text/csv' }];
-  await finishExportJob(h.ddb, h.tableName, 'ex-1', { status: 'complete', files, counts: { cases: 1, rows: 2, reads: 3 }, at: AT });
-  await expect(finishExportJob(h.ddb, h.tableName, 'ex-1', { status: 'failed', error: 'Error', at: AT })).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
-  expect(await getExportJob(h.ddb, h.tableName, 'ex-1')).toEqual({ exportId: 'ex-1', requestedBy: 'coord', createdAt: AT, status: 'complete', completedAt: AT, files, counts: { cases: 1, rows: 2, reads: 3 } });
+const LATER = '2026-03-01T00:20:00.000Z';
+const audit = (action: string) => auditEvent({ at: AT, actor: 'coord', action, detail: { exportId: 'ex-1' } });
+const files = [{ name: 'grades.csv', key: 'exports/ex-1/grades.csv', bytes: 10, contentType: 'text/csv' }];
+const complete = { status: 'complete' as const, files, counts: { cases: 1, rows: 2, reads: 3 }, at: AT };
+
+test('an export job is queued once, taken once while its lease lasts, and finished once by its taker', async () => {
+  const job = { exportId: 'ex-1', requestedBy: 'coord', createdAt: AT, formats: ['csv' as const] };
+  await createExportJob(h.ddb, h.tableName, job, audit('export_requested'));
+  await expect(createExportJob(h.ddb, h.tableName, job, audit('export_requested'))).rejects.toBeInstanceOf(ConflictError);
+  expect(await getExportJob(h.ddb, h.tableName, 'ex-1')).toEqual({ ...job, status: 'queued' });
+
+  const lease = { at: AT, until: '2026-03-01T00:15:00.000Z' };
+  expect(await takeExportJob(h.ddb, h.tableName, 'ex-1', lease)).toMatchObject({ status: 'running', attempts: 1, startedAt: AT, leaseUntil: lease.until });
+  expect(await takeExportJob(h.ddb, h.tableName, 'ex-1', { at: '2026-03-01T00:14:59.000Z', until: LATER })).toBeUndefined();
+  expect(await takeExportJob(h.ddb, h.tableName, 'missing', lease)).toBeUndefined();
+
+  expect(await finishExportJob(h.ddb, h.tableName, 'ex-1', 2, complete, audit('export_completed'))).toBe(false);
+  expect(await finishExportJob(h.ddb, h.tableName, 'ex-1', 1, complete, audit('export_completed'))).toBe(true);
+  expect(await finishExportJob(h.ddb, h.tableName, 'ex-1', 1, { status: 'failed', error: 'Error', at: AT }, audit('export_failed'))).toBe(false);
+  expect(await takeExportJob(h.ddb, h.tableName, 'ex-1', { at: LATER, until: LATER })).toBeUndefined();
+  expect(await getExportJob(h.ddb, h.tableName, 'ex-1')).toEqual({ ...job, status: 'complete', startedAt: AT, attempts: 1, completedAt: AT, files, counts: complete.counts });
+  // One audit line per write that happened: requested and completed, nothing for the refused ones.
+  const actions = (await h.snapshotTable()).filter((i) => String(i.pk).startsWith('AUDIT#')).map((i) => i.action);
+  expect(actions.sort()).toEqual(['export_completed', 'export_requested']);
+});
+
+test('a running job whose lease has passed is taken over, and the first taker can no longer finish it', async () => {
+  await createExportJob(h.ddb, h.tableName, { exportId: 'ex-1', requestedBy: 'coord', createdAt: AT, formats: ['json'] }, audit('export_requested'));
+  await takeExportJob(h.ddb, h.tableName, 'ex-1', { at: AT, until: '2026-03-01T00:15:00.000Z' });
+  expect(await takeExportJob(h.ddb, h.tableName, 'ex-1', { at: LATER, until: '2026-03-01T00:35:00.000Z' })).toMatchObject({ attempts: 2, startedAt: LATER });
+  expect(await finishExportJob(h.ddb, h.tableName, 'ex-1', 1, complete, audit('export_completed'))).toBe(false);
+  expect(await finishExportJob(h.ddb, h.tableName, 'ex-1', 2, complete, audit('export_completed'))).toBe(true);
 });
 
 test('pseudonyms: R001… in order of first appearance, stable across exports', async () => {

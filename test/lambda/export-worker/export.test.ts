@@ -4,7 +4,7 @@
  * with the domain agreement module (itself checked against published worked examples).
  */
 import fc from 'fast-check';
-import { AgreementTables } from '../../../lambda/coordinator-api/agreement-tables';
+import { AgreementTables } from '../../../lambda/export-worker/agreement-tables';
 import {
   AGREEMENT_COLUMNS,
   csvCell,
@@ -16,7 +16,7 @@ import {
   type ExportSink,
   type ExportSource,
   type Pseudonymiser,
-} from '../../../lambda/coordinator-api/export';
+} from '../../../lambda/export-worker/export';
 import { agreementRows, perReaderAgreement, summariseAgreement, type AgreementRow } from '../../../lambda/shared/domain/agreement';
 import { compileForm } from '../../../lambda/shared/domain/form-validator';
 import type { FinalRecord } from '../../../lambda/shared/store/finals';

@@ -3,8 +3,8 @@
  * memory stays flat however many cases the study has. Pure over three ports (a case source, an
  * object sink, a pseudonymiser), so the benchmark can run it against any store:
  *
- *   import { discardingSink, runExport } from '../lambda/coordinator-api/export';
- *   import { dynamoExportSource, dynamoPseudonyms } from '../lambda/coordinator-api/ports';
+ *   import { discardingSink, runExport } from '../lambda/export-worker/export';
+ *   import { dynamoExportSource, dynamoPseudonyms } from '../lambda/export-worker/ports';
  *   await runExport({ exportId, studyId, config, formats: ['csv', 'json'], createdAt },
  *     { source: dynamoExportSource(db, table), sink: discardingSink(), pseudonyms: dynamoPseudonyms(db, table, now) });
  *
@@ -19,7 +19,7 @@
 import { optionEntries, type Eye, type Question, type ReadingConfig } from '../../lib/config/reading';
 import { caseEyes, codeOf, compileForm, type AnswerValue, type CaseFacts, type NormalisedAnswers } from '../shared/domain/form-validator';
 import type { FinalRecord } from '../shared/store/finals';
-import type { ExportFile } from '../shared/store/exports';
+import type { ExportFile, ExportFormat } from '../shared/store/exports';
 import { AgreementTables, type AgreementLine, type Comparison } from './agreement-tables';
 
 // ---------------------------------------------------------------------------------------------
@@ -71,8 +71,6 @@ export interface ExportDeps {
   sink: ExportSink;
   pseudonyms: Pseudonymiser;
 }
-
-export type ExportFormat = 'csv' | 'json';
 
 export interface ExportInput {
   exportId: string;

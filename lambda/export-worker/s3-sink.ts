@@ -8,12 +8,10 @@ import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { ExportSink, ObjectWriter } from './export';
 
 /** S3's minimum part size is 5 MiB (except the last part). */
@@ -74,12 +72,4 @@ class MultipartWriter implements ObjectWriter {
     this.chunks = [];
     if (this.uploadId) await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }));
   }
-}
-
-/** Presigned GET valid for `seconds` (the route caps it at 15 minutes), downloaded as an attachment. */
-export function presignDownload(s3: S3Client, bucket: string, key: string, seconds: number): Promise<string> {
-  const filename = key.split('/').pop()!;
-  return getSignedUrl(s3, new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentDisposition: `attachment; filename="${filename}"` }), {
-    expiresIn: seconds,
-  });
 }

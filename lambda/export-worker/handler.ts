@@ -1,0 +1,51 @@
+/**
+ * The export worker, triggered by the reading table's stream: an export job item inserted by
+ * POST /exports (the event source mapping's filter passes only INSERTs of `type = export`; the
+ * handler checks again, so a wider trigger cannot start anything else). Batch size 1: one export
+ * per invocation. Throws only on infrastructure failures, so the stream retries them; an export
+ * that fails on its own is recorded as failed and not retried (the coordinator asks again).
+ */
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import { documentClient } from '../shared/clients/dynamodb';
+import { s3Client } from '../shared/clients/s3';
+import { loadEnv } from '../shared/env';
+import { log } from '../shared/log';
+import { runQueuedExport, type RunResult } from './core';
+import { ExportWorkerEnvSchema, type ExportWorkerEnv } from './env';
+import { dynamoExportSource, dynamoPseudonyms, jobPorts } from './ports';
+import { s3Sink } from './s3-sink';
+
+let env: ExportWorkerEnv | undefined;
+const now = () => new Date().toISOString();
+/** Without a Lambda context (tests, the local reading room) a lease as long as the deployed timeout. */
+const DEFAULT_LEASE_MS = 15 * 60 * 1000;
+
+/** Export ids of the job inserts in a stream batch (NEW_IMAGE view). */
+export function queuedExports(event: DynamoDBStreamEvent): string[] {
+  return (event.Records ?? [])
+    .filter((r) => r.eventName === 'INSERT' && r.dynamodb?.NewImage?.type?.S === 'export' && r.dynamodb.NewImage.status?.S === 'queued')
+    .map((r) => r.dynamodb!.NewImage!.exportId?.S)
+    .filter((id): id is string => typeof id === 'string' && id.length > 0);
+}
+
+export async function handler(event: DynamoDBStreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<{ results: RunResult[] }> {
+  const e = (env ??= loadEnv(ExportWorkerEnvSchema));
+  const db = documentClient();
+  const results: RunResult[] = [];
+  for (const exportId of queuedExports(event)) {
+    const result = await runQueuedExport(
+      {
+        config: e.READROOM_READING_CONFIG,
+        studyId: e.STUDY_ID,
+        jobs: jobPorts(db, e.TABLE_NAME),
+        run: { source: dynamoExportSource(db, e.TABLE_NAME), sink: s3Sink(s3Client(), e.BUCKET_NAME), pseudonyms: dynamoPseudonyms(db, e.TABLE_NAME, now) },
+        now,
+        remainingMs: () => context?.getRemainingTimeInMillis() ?? DEFAULT_LEASE_MS,
+      },
+      exportId,
+    );
+    (result.result === 'failed' ? log.error : log.info)('export job', { ...result });
+    results.push(result);
+  }
+  return { results };
+}

@@ -1,0 +1,85 @@
+/**
+ * The export worker's ports over the reading table and the scans bucket: the case source (every
+ * read a Query on gsi1 or a case partition, or a BatchGetItem; nothing scans), the pseudonyms and
+ * the job lifecycle of store/exports.ts.
+ */
+import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mapLimited } from '../shared/map-limited';
+import { caseFacts, type CaseRecord } from '../shared/store/cases';
+import { ensurePseudonyms, finishExportJob, takeExportJob } from '../shared/store/exports';
+import { fromFinalItem } from '../shared/store/finals';
+import { keys } from '../shared/store/keys';
+import { listReads } from '../shared/store/reads';
+import type { JobPorts } from './core';
+import type { ExportSource, Pseudonymiser } from './export';
+
+export function jobPorts(db: DynamoDBDocumentClient, tableName: string): JobPorts {
+  return {
+    take: (exportId, lease) => takeExportJob(db, tableName, exportId, lease),
+    finish: (exportId, attempt, outcome, audit) => finishExportJob(db, tableName, exportId, attempt, outcome, audit),
+  };
+}
+
+/** BatchGetItem of up to 100 keys, retrying what DynamoDB left unprocessed (with backoff). */
+async function batchGet(db: DynamoDBDocumentClient, tableName: string, keyList: Record<string, string>[]): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < keyList.length; i += 100) {
+    let pending: Record<string, unknown>[] | undefined = keyList.slice(i, i + 100);
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      const out: BatchGetCommandOutput = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }));
+      items.push(...(out.Responses?.[tableName] ?? []));
+      pending = out.UnprocessedKeys?.[tableName]?.Keys;
+    }
+  }
+  return items;
+}
+
+/**
+ * Cases page by page from gsi1 `CASES` (state, then registration time; only the fields the export
+ * uses), then per page: one BatchGetItem for the finals and one Query per case for its reads.
+ */
+export function dynamoExportSource(db: DynamoDBDocumentClient, tableName: string, opts: { pageSize?: number; concurrency?: number } = {}): ExportSource {
+  return {
+    async *cases() {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const out = await db.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: 'gsi1',
+            KeyConditionExpression: 'gsi1pk = :p',
+            ExpressionAttributeValues: { ':p': 'CASES' },
+            ProjectionExpression: 'pk, sk, gsi1pk, gsi1sk, caseId, #state, eyes, octPresent',
+            ExpressionAttributeNames: { '#state': 'state' },
+            Limit: opts.pageSize ?? 100,
+            ExclusiveStartKey: start,
+          }),
+        );
+        const page = (out.Items ?? []).map((i) => {
+          const c = i as Pick<CaseRecord, 'caseId' | 'state' | 'eyes' | 'octPresent'>;
+          return { caseId: c.caseId, state: c.state, facts: caseFacts({ eyes: c.eyes ?? [], octPresent: c.octPresent === true }) };
+        });
+        if (page.length > 0) yield page;
+        start = out.LastEvaluatedKey;
+      } while (start);
+    },
+    details: async (caseIds) => {
+      const [finals, reads] = await Promise.all([
+        batchGet(db, tableName, caseIds.map((id) => keys.final(id))),
+        mapLimited(caseIds, opts.concurrency ?? 16, (id) => listReads(db, tableName, id)),
+      ]);
+      const finalOf = new Map(finals.map((f) => [String(f.caseId), fromFinalItem(f)]));
+      return caseIds.map((caseId, i) => ({
+        reads: reads[i]
+          .filter((r) => r.status === 'submitted')
+          .map((r) => ({ readerId: r.readerId, readNo: r.readNo, submittedAt: r.submittedAt, answers: r.answers })),
+        ...(finalOf.has(caseId) ? { final: finalOf.get(caseId)! } : {}),
+      }));
+    },
+  };
+}
+
+export function dynamoPseudonyms(db: DynamoDBDocumentClient, tableName: string, now: () => string): Pseudonymiser {
+  return { codes: (ids) => ensurePseudonyms(db, tableName, ids, now()) };
+}

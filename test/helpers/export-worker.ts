@@ -1,0 +1,33 @@
+/**
+ * Delivers queued export jobs to the export worker as the reading table's stream would. Lambda's
+ * event source mapping cannot run here, so the record is built from the job item as the emulator
+ * stored it (raw attribute values: the stream's NEW_IMAGE view), and the real handler runs it.
+ */
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { handler as exportWorker } from '../../lambda/export-worker/handler';
+import { REGION, type Harness } from './api-harness';
+
+/** The stream event of one job item's INSERT (what the deployed filter lets through). */
+export async function jobInsertEvent(h: Harness, exportId: string): Promise<DynamoDBStreamEvent> {
+  const out = await h.ddb.send(new GetItemCommand({ TableName: h.tableName, Key: { pk: { S: `EXPORT#${exportId}` }, sk: { S: 'META' } }, ConsistentRead: true }));
+  if (!out.Item) throw new Error(`no export job ${exportId} in the table`);
+  // The job holds no binary attributes, so the SDK's and the stream's attribute shapes coincide.
+  const image = out.Item as NonNullable<DynamoDBStreamEvent['Records'][number]['dynamodb']>['NewImage'] & object;
+  return {
+    Records: [
+      {
+        eventID: `insert-${exportId}`,
+        eventName: 'INSERT',
+        eventSource: 'aws:dynamodb',
+        awsRegion: REGION,
+        dynamodb: { Keys: { pk: image.pk, sk: image.sk }, NewImage: image, StreamViewType: 'NEW_IMAGE', SequenceNumber: '1', SizeBytes: 100 },
+      },
+    ],
+  };
+}
+
+/** Runs the worker on the job's insert, as the stream trigger would after POST /exports. */
+export async function runExportWorker(h: Harness, exportId: string) {
+  return exportWorker(await jobInsertEvent(h, exportId));
+}
