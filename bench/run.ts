@@ -2,6 +2,7 @@
  * `npm run bench [name…]`: ReadRoom's benchmarks. Each prints its figures as ratios against a
  * baseline measured in the same run on this machine; record them in docs/benchmarks.md.
  */
+import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { benchSynth, printSynth } from './synth';
 import { benchBurst, benchRoutes } from './api';
@@ -21,10 +22,16 @@ async function main(): Promise<void> {
   const names = wanted.length ? wanted : Object.keys(suites);
   const unknown = names.filter((n) => !suites[n]);
   if (unknown.length) throw new Error(`Unknown benchmark ${unknown.join(', ')}; choose from ${Object.keys(suites).join(', ')}`);
-  console.log(`ReadRoom benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString()}`);
+  if (names.length === 1) {
+    console.log(`ReadRoom benchmarks on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, ${new Date().toISOString()}`);
+    console.log(`\n== ${names[0]}`);
+    return suites[names[0]]();
+  }
+  // One process per suite: each starts its own emulator, and the handlers' SDK clients (created
+  // once per process, as in Lambda) would otherwise keep pointing at the first suite's.
   for (const name of names) {
-    console.log(`\n== ${name}`);
-    await suites[name]();
+    const child = spawnSync(process.execPath, [...process.execArgv, __filename, name], { stdio: 'inherit' });
+    if (child.status !== 0) throw new Error(`benchmark ${name} failed (exit ${child.status ?? child.signal})`);
   }
 }
 
