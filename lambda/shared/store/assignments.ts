@@ -185,7 +185,8 @@ export function assignmentPutTxs(tableName: string, a: AssignmentRecord): [Label
   ];
 }
 
-function refPutTx(tableName: string, r: AssignmentRef): LabelledTx {
+/** The `REF#<ref>` item alone (label `ref`): for the backfill; new assignments use assignmentPutTxs. */
+export function refPutTx(tableName: string, r: AssignmentRef): LabelledTx {
   return {
     label: 'ref',
     item: { Put: { TableName: tableName, Item: { ...keys.assignmentRef(r.ref), type: 'assignment_ref', ...r }, ConditionExpression: 'attribute_not_exists(pk)' } },
