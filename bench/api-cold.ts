@@ -99,13 +99,13 @@ export async function benchCold(log: (l: string) => void = console.log): Promise
     const me = person('reader');
     await seedCase(h, 'C1');
     for (const f of ['fundus/OD.jpg', 'fundus/OS.jpg', 'va.json']) await h.putObject(`cases/C1/${f}`, 'x');
-    await assign(h, 'C1', { sub: me.sub, username: 'bench-reader' } as never);
+    const ref = await assign(h, 'C1', { sub: me.sub, username: 'bench-reader' }); // reader routes take the assignment ref
     await seedReadCase(h, 'CA1', [
       { readerId: 'bench-x', answers: grade({ OD: { icdrLevel: 'mild_npdr' } }) },
       { readerId: 'bench-y', answers: grade({ OD: { icdrLevel: 'severe_npdr' } }) },
     ]);
     const reader = await import('../lambda/reader-api/handler');
-    const session = bodyOf(await quietly(() => reader.handler(httpEvent('POST /cases/{caseId}/session', me, { pathParameters: { caseId: 'C1' } }))));
+    const session = bodyOf(await quietly(() => reader.handler(httpEvent('POST /cases/{caseId}/session', me, { pathParameters: { caseId: ref } }))));
     await fetch(session.streamingUrl);
     const sessionId = h.appStream.urls().at(-1)!.SessionContext!;
     await h.putObject('cases/C2/fundus/OD.jpg', 'x');

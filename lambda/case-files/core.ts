@@ -14,7 +14,7 @@
  *     study's stack and fleet, filtered to the session's AppStream UserId, must list an ACTIVE
  *     session whose ENI private IP equals the caller's source IP as the private API sees it. On a
  *     single-session fleet that ENI belongs to this user's instance alone.
- *  4. The reader must still hold an assignment on the case (a coordinator may have withdrawn it).
+ *  4. The reader must still hold the session's assignment (a coordinator may have withdrawn it).
  * A session id guessed or copied into another instance fails 3 (the other instance's IP streams
  * another user); an id replayed from outside the VPC fails 1. Every failure is the same 403
  * "not your session", so a caller learns nothing about which check failed; the log says which.
@@ -30,6 +30,9 @@ import type { SessionRecord } from '../shared/store/sessions';
 
 export interface CaseFilesDeps {
   getSession(sessionId: string): Promise<SessionRecord | undefined>;
+  /** The exact assignment of a read session (case, reader, readNo). */
+  getAssignment(caseId: string, readerId: string, readNo: number): Promise<AssignmentRecord | undefined>;
+  /** Any assignment of the adjudicator on the case (conflict of interest). */
   assignmentsOf(caseId: string, readerId: string): Promise<AssignmentRecord[]>;
   getAdjudication(caseId: string): Promise<AdjudicationTask | undefined>;
   getCase(caseId: string): Promise<CaseRecord | undefined>;
@@ -45,8 +48,13 @@ export interface CaseFilesDeps {
 /** Session ids are 16 random bytes, base64url (see reader-api deps). */
 export const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 
+/**
+ * A read session names the case by its assignment ref only (readers never see case ids, or a hidden
+ * repeat would not be hidden); an adjudication session by its case id, as /adjudications does.
+ */
 export interface CaseFilesResult {
-  caseId: string;
+  ref?: string;
+  caseId?: string;
   expiresAt: string;
   files: Array<Pick<CaseFile, 'key' | 'exam' | 'eye' | 'bytes'> & { url: string }>;
 }
@@ -75,13 +83,19 @@ export async function caseFiles(deps: CaseFilesDeps, input: { sessionId: string 
   const ips = await deps.activeSessionIps(session.appStreamUserId);
   if (!ips.includes(sourceIp)) return deny(ips.length === 0 ? 'no_active_session' : 'ip_mismatch');
 
+  let label: Pick<CaseFilesResult, 'ref' | 'caseId'>;
   if (session.purpose === 'adjudication') {
     // Only while the task is open and the adjudicator did not read the case (same rule as the API).
     const [task, assigned] = await Promise.all([deps.getAdjudication(session.caseId), deps.assignmentsOf(session.caseId, session.readerId)]);
     const access = adjudicatorAccess(task, assigned.length > 0, session.readerId);
     if (access !== 'ok') return deny(`adjudication_${access}`);
-  } else if ((await deps.assignmentsOf(session.caseId, session.readerId)).length === 0) {
-    return deny('not_assigned');
+    label = { caseId: session.caseId };
+  } else {
+    const assignment = await deps.getAssignment(session.caseId, session.readerId, session.readNo);
+    if (!assignment) return deny('not_assigned');
+    // The assignment's ref, not the session's: sessions issued before refs existed carry none.
+    if (!assignment.ref) return deny('no_ref');
+    label = { ref: assignment.ref };
   }
   const c = await deps.getCase(session.caseId);
   if (!c) return deny('no_case');
@@ -97,5 +111,5 @@ export async function caseFiles(deps: CaseFilesDeps, input: { sessionId: string 
   );
   await deps.audit(auditEvent({ at: now.toISOString(), actor: session.readerId, action: 'case_files_issued', caseId: c.caseId, sessionId, detail: { files: files.length, purpose: session.purpose ?? 'read' } }));
   log.info('case files issued', { caseId: c.caseId, sessionId, files: files.length });
-  return { caseId: c.caseId, expiresAt: new Date(now.getTime() + deps.urlSeconds * 1000).toISOString(), files };
+  return { ...label, expiresAt: new Date(now.getTime() + deps.urlSeconds * 1000).toISOString(), files };
 }

@@ -12,7 +12,7 @@ import { documentClient } from '../shared/clients/dynamodb';
 import { s3Client } from '../shared/clients/s3';
 import { loadEnv } from '../shared/env';
 import { json, respond, type HttpEvent } from '../shared/http';
-import { assignmentsOf, getCase, getSession, getTask, putAudit } from '../shared/store';
+import { assignmentsOf, getAssignment, getCase, getSession, getTask, putAudit } from '../shared/store';
 import { caseFiles, type CaseFilesDeps } from './core';
 import { CaseFilesEnvSchema, type CaseFilesEnv } from './env';
 
@@ -42,6 +42,7 @@ function getDeps(): CaseFilesDeps {
   const t = env.TABLE_NAME;
   deps = {
     getSession: (id) => getSession(db, t, id),
+    getAssignment: (caseId, readerId, readNo) => getAssignment(db, t, caseId, readerId, readNo),
     assignmentsOf: (caseId, readerId) => assignmentsOf(db, t, caseId, readerId),
     getAdjudication: (caseId) => getTask(db, t, caseId),
     getCase: (caseId) => getCase(db, t, caseId),

@@ -6,7 +6,7 @@ import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } fro
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Assignment, ReaderLoad, SubmittedRead } from '../shared/domain/assignment';
-import { assignmentPutTx, queuePage, type AssignmentRecord } from '../shared/store/assignments';
+import { assignmentPutTxs, newAssignmentRef, queuePage, type AssignmentRecord } from '../shared/store/assignments';
 import { auditEvent, auditPutTx, listAudit } from '../shared/store/audit';
 import { fromCaseItem, getCase, listRejections, takeSlotTx, type CaseRecord } from '../shared/store/cases';
 import { createExportJob, getExportJob } from '../shared/store/exports';
@@ -112,9 +112,11 @@ export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string): 
 }
 
 /**
- * One assignment in one transaction: the case slot (first reads only; optimistic on the count,
- * never past k, never a reader twice), the assignment item (never twice), the reader's open count
- * (never past the cap) and the audit event. A lost race on the count is retried on fresh data.
+ * One assignment in one transaction (at most 5 items): the case slot (first reads only; optimistic
+ * on the count, never past k, never a reader twice), the assignment item (never twice) and its
+ * `REF#<ref>` item (a fresh random ref per attempt, so hidden repeats get their own), the reader's
+ * open count (never past the cap) and the audit event. A lost race on the count, or a ref collision,
+ * is retried on fresh data.
  */
 async function assign(db: DynamoDBDocumentClient, tableName: string, cmd: AssignCommand): Promise<AssignOutcome> {
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -127,6 +129,7 @@ async function assign(db: DynamoDBDocumentClient, tableName: string, cmd: Assign
       updatedAt: cmd.at,
       assignedBy: cmd.actor,
       repeat: cmd.readNo > 1,
+      ref: newAssignmentRef(),
     };
     const parts: LabelledTx[] = [];
     if (cmd.readNo === 1) {
@@ -136,7 +139,7 @@ async function assign(db: DynamoDBDocumentClient, tableName: string, cmd: Assign
       parts.push(takeSlotTx(tableName, c, cmd.readerId, cmd.readsPerCase, cmd.at));
     }
     parts.push(
-      assignmentPutTx(tableName, record),
+      ...assignmentPutTxs(tableName, record),
       openAssignmentTx(tableName, cmd.readerId, cmd.maxOpenPerReader, cmd.at),
       auditPutTx(tableName, auditEvent({ at: cmd.at, actor: cmd.actor, action: 'case_assigned', caseId: cmd.caseId, detail: { readerId: cmd.readerId } })),
     );
@@ -147,7 +150,8 @@ async function assign(db: DynamoDBDocumentClient, tableName: string, cmd: Assign
       if (!(e instanceof TransactionCancelled)) throw e;
       if (e.failed('assignment')) return 'exists';
       if (e.failed('reader')) return 'reader_at_cap';
-      // 'case' failed (the count moved) or a concurrent transaction: back off a little, look again.
+      // 'case' failed (the count moved), the ref collided (a new one is drawn) or a concurrent
+      // transaction got in the way: back off a little, look again.
       await new Promise((r) => setTimeout(r, 10 * 2 ** attempt * Math.random()));
     }
   }

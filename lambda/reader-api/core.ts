@@ -3,20 +3,21 @@
  * Pure over its ports (no Lambda or SDK types): the handler parses the event, these decide.
  *
  * Blinding: every answer here is about the caller's own assignments and reads. Nothing returns
- * another reader's id or answers, and readNo/repeat never leave the server, so a hidden repeat
- * looks like any other assignment. A case the caller is not assigned to is a 403 whether or not it
- * exists, so the API cannot be used to probe for case ids.
+ * another reader's id or answers, and caseId/readNo/repeat never leave the server: readers know an
+ * assignment only by its random `ref`, so a hidden repeat (same case, new ref) looks like any other
+ * assignment. The `{caseId}` path parameter of the reader routes carries that ref. A ref that is
+ * unknown, another reader's, or a case id is the same 404, so the API probes nothing.
  */
 import { createHash } from 'node:crypto';
 import type { ReadingConfig } from '../../lib/config/reading';
 import type { Principal } from '../shared/auth';
 import { requireRole } from '../shared/auth';
 import { validateAnswers, type NormalisedAnswers } from '../shared/domain/form-validator';
-import { AppError, ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
+import { AppError, AssignmentNotFoundError, ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
 import { appStreamUserId } from '../shared/appstream-user';
 import { log } from '../shared/log';
-import type { AssignmentRecord, AssignmentStatus } from '../shared/store/assignments';
-import { toQueueEntry } from '../shared/store/assignments';
+import type { AssignmentRecord, AssignmentRef, AssignmentStatus } from '../shared/store/assignments';
+import { REF_PATTERN, toQueueEntry } from '../shared/store/assignments';
 import type { AuditEvent } from '../shared/store/audit';
 import { auditEvent } from '../shared/store/audit';
 import { caseFacts, type CaseRecord, type ClaimableCase } from '../shared/store/cases';
@@ -41,6 +42,10 @@ export interface ReaderStore {
   firstOpenAssignment(readerId: string): Promise<AssignmentRecord | undefined>;
   listClaimable(readerId: string, opts: { pageSize: number; startKey?: Record<string, unknown> }): Promise<{ cases: ClaimableCase[]; next?: Record<string, unknown> }>;
   claimSlot(input: ClaimInput): Promise<ClaimResult>;
+  /** What an assignment ref stands for (`REF#<ref>`), whoever it belongs to. */
+  getAssignmentRef(ref: string): Promise<AssignmentRef | undefined>;
+  getAssignment(caseId: string, readerId: string, readNo: number): Promise<AssignmentRecord | undefined>;
+  /** Any assignment of the reader on the case (the adjudicator's conflict-of-interest check). */
   assignmentsOf(caseId: string, readerId: string): Promise<AssignmentRecord[]>;
   getCase(caseId: string): Promise<CaseRecord | undefined>;
   getRead(caseId: string, readerId: string, readNo: number): Promise<ReadRecord | undefined>;
@@ -174,35 +179,54 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 // ---------------------------------------------------------------------------------------------
 // Assignment check shared by the case-scoped routes.
 
-/** The caller's current assignment on the case (a repeat supersedes the first read), or 403. */
-async function requireAssignment(deps: ReaderApiDeps, p: Principal, caseId: string): Promise<AssignmentRecord> {
+/**
+ * The caller's assignment that `ref` names: exactly that (case, readNo), so a first read and its
+ * hidden repeat stay apart. Undefined when the ref is malformed (a case id), unknown, or another
+ * reader's; all look the same to the caller.
+ */
+async function ownAssignment(deps: ReaderApiDeps, p: Principal, ref: string): Promise<AssignmentRecord | undefined> {
+  if (!REF_PATTERN.test(ref)) return undefined;
+  const found = await deps.store.getAssignmentRef(ref);
+  if (!found || found.readerId !== p.sub) return undefined;
+  return deps.store.getAssignment(found.caseId, found.readerId, found.readNo);
+}
+
+/** The caller's assignment named by `ref`, or 404. */
+async function requireAssignment(deps: ReaderApiDeps, p: Principal, ref: string): Promise<AssignmentRecord> {
   requireRole(p, 'reader');
-  const assignment = (await deps.store.assignmentsOf(caseId, p.sub)).at(-1);
-  if (!assignment) throw new ForbiddenError('You are not assigned to this case.');
+  const assignment = await ownAssignment(deps, p, ref);
+  if (!assignment) throw new AssignmentNotFoundError();
   return assignment;
 }
 
 // ---------------------------------------------------------------------------------------------
 // POST /cases/{caseId}/session
 
+type SessionTarget = Pick<SessionRecord, 'caseId' | 'readNo' | 'ref'> & { purpose: NonNullable<SessionRecord['purpose']> };
+
 /**
- * A reader opens the case of their assignment; an adjudicator (who holds none) opens the case of
- * an open adjudication task they did not read, to look at the images before deciding.
+ * A reader opens the case of their assignment, named by its ref; an adjudicator (who sees case ids
+ * in /adjudications) opens the case of an open adjudication task they did not read, named by its
+ * case id, to look at the images before deciding. A parameter that is not one of the caller's refs
+ * is tried as a case id for adjudicators only; for anyone else it is the 404 of an unknown ref.
  */
-async function sessionTarget(deps: ReaderApiDeps, p: Principal, caseId: string): Promise<{ readNo: number; purpose: NonNullable<SessionRecord['purpose']> }> {
+async function sessionTarget(deps: ReaderApiDeps, p: Principal, param: string): Promise<SessionTarget> {
   requireRole(p, 'reader', 'adjudicator');
-  const assignments = await deps.store.assignmentsOf(caseId, p.sub);
-  const assignment = p.roles.has('reader') ? assignments.at(-1) : undefined;
-  if (assignment) return { readNo: assignment.readNo, purpose: 'read' };
-  if (!p.roles.has('adjudicator')) throw new ForbiddenError('You are not assigned to this case.');
-  const access = adjudicatorAccess(await deps.store.getAdjudication(caseId), assignments.length > 0, p.sub);
+  const assignment = p.roles.has('reader') ? await ownAssignment(deps, p, param) : undefined;
+  if (assignment) return { caseId: assignment.caseId, readNo: assignment.readNo, ref: assignment.ref, purpose: 'read' };
+  if (!p.roles.has('adjudicator')) throw new AssignmentNotFoundError();
+  const caseId = param;
+  const [task, assignments] = await Promise.all([deps.store.getAdjudication(caseId), deps.store.assignmentsOf(caseId, p.sub)]);
+  const access = adjudicatorAccess(task, assignments.length > 0, p.sub);
   if (access === 'conflict') throw new ForbiddenError(CONFLICT_MESSAGE);
   if (access === 'no_open_task') throw new NotFoundError(`An open adjudication of case ${caseId}`);
-  return { readNo: 0, purpose: 'adjudication' };
+  return { caseId, readNo: 0, purpose: 'adjudication' };
 }
 
-export async function openSession(deps: ReaderApiDeps, p: Principal, caseId: string): Promise<CoreResult> {
-  const target = await sessionTarget(deps, p, caseId);
+/** `param`: the caller's assignment ref (readers), or a case id with an open task (adjudicators). */
+export async function openSession(deps: ReaderApiDeps, p: Principal, param: string): Promise<CoreResult> {
+  const target = await sessionTarget(deps, p, param);
+  const { caseId } = target;
   const userId = appStreamUserId(p.sub);
   const sessionId = deps.newId();
   const { url, expiresAt } = await deps.streaming.issue({ userId, sessionContext: sessionId, validitySeconds: deps.streamingUrlValiditySeconds });
@@ -211,14 +235,14 @@ export async function openSession(deps: ReaderApiDeps, p: Principal, caseId: str
     sessionId,
     readerId: p.sub,
     appStreamUserId: userId,
-    caseId,
     ...target,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + (deps.streamingUrlValiditySeconds + deps.sessionMaxSeconds) * 1000).toISOString(),
   };
   await deps.store.recordSession(session, auditEvent({ at: session.createdAt, actor: p.sub, action: 'session_issued', caseId, sessionId, detail: { purpose: target.purpose } }));
   log.info('session issued', { caseId, sessionId, purpose: target.purpose });
-  return { status: 201, body: { streamingUrl: url, expiresAt: expiresAt.toISOString() } };
+  // A read session names its assignment by ref only (the adjudicator already knows the case id).
+  return { status: 201, body: { ...(target.ref ? { ref: target.ref } : {}), streamingUrl: url, expiresAt: expiresAt.toISOString() } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,7 +254,7 @@ export const etag = (version: number) => `"${version}"`;
 /** The caller's read as they see it, with what the form needs from the case. */
 function readView(deps: ReaderApiDeps, c: CaseRecord, a: AssignmentRecord, read: ReadRecord | undefined) {
   return {
-    caseId: c.caseId,
+    ref: a.ref,
     version: read?.version ?? 0,
     status: read?.status ?? 'not_started',
     editable: isEditable(c, a, read),
@@ -256,8 +280,9 @@ async function caseOf(deps: ReaderApiDeps, caseId: string): Promise<CaseRecord> 
   return c;
 }
 
-export async function getRead(deps: ReaderApiDeps, p: Principal, caseId: string): Promise<CoreResult> {
-  const assignment = await requireAssignment(deps, p, caseId);
+export async function getRead(deps: ReaderApiDeps, p: Principal, ref: string): Promise<CoreResult> {
+  const assignment = await requireAssignment(deps, p, ref);
+  const { caseId } = assignment;
   const [c, read] = await Promise.all([caseOf(deps, caseId), deps.store.getRead(caseId, p.sub, assignment.readNo)]);
   return { status: 200, body: readView(deps, c, assignment, read), headers: { etag: etag(read?.version ?? 0) } };
 }
@@ -266,7 +291,8 @@ export async function getRead(deps: ReaderApiDeps, p: Principal, caseId: string)
 // PUT /cases/{caseId}/read
 
 export interface PutReadInput {
-  caseId: string;
+  /** The assignment ref from the path. */
+  ref: string;
   body: Record<string, unknown>;
   /** The raw If-Match header. */
   ifMatch?: string;
@@ -311,9 +337,10 @@ const replay = (r: IdempotencyRecord): CoreResult => ({ status: r.statusCode, bo
 
 export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadInput): Promise<CoreResult> {
   const req = parsePutRead(input);
-  const initial = await requireAssignment(deps, p, input.caseId);
+  const initial = await requireAssignment(deps, p, input.ref);
+  const { caseId } = initial;
   // What makes "the same request": a key reused for a different one is refused, not replayed.
-  const requestHash = createHash('sha256').update(JSON.stringify([input.caseId, req.expected ?? null, input.body])).digest('hex');
+  const requestHash = createHash('sha256').update(JSON.stringify([input.ref, req.expected ?? null, input.body])).digest('hex');
   const replayIfStored = async () => {
     if (!req.key) return undefined;
     const stored = await deps.store.getIdempotency(p.sub, req.key);
@@ -331,22 +358,22 @@ export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadI
   for (let attempt = 1; ; attempt++) {
     const replayed = await replayIfStored();
     if (replayed) return replayed;
-    const plan = await planSave(deps, p, input.caseId, assignment, req, requestHash);
+    const plan = await planSave(deps, p, caseId, assignment, req, requestHash);
     const rejected = await deps.store.writeReadSave(plan.save);
     if (!rejected) {
-      if (plan.save.outcome) log.info('case completed', { caseId: input.caseId, outcome: plan.save.outcome.decision.kind });
+      if (plan.save.outcome) log.info('case completed', { caseId, outcome: plan.save.outcome.decision.kind });
       return plan.result;
     }
     // Lost a race. A retry of this very request may have won it: answer as it did.
     const again = await replayIfStored();
     if (again) return again;
     if (rejected.failed.has('read')) {
-      const current = await deps.store.getRead(input.caseId, p.sub, assignment.readNo);
+      const current = await deps.store.getRead(caseId, p.sub, assignment.readNo);
       throw new PreconditionFailedError(current?.version ?? 0);
     }
     if (attempt >= SAVE_ATTEMPTS) throw new ConflictError('The case changed while saving; reload it and save again.');
     // The case count, another read or the assignment moved under us: plan again from fresh state.
-    assignment = await requireAssignment(deps, p, input.caseId);
+    assignment = await requireAssignment(deps, p, input.ref);
   }
 }
 

@@ -20,6 +20,8 @@ export function tableStore(db: DynamoDBDocumentClient, t: string): ReaderStore {
     firstOpenAssignment: (readerId) => store.firstOpenAssignment(db, t, readerId),
     listClaimable: (readerId, opts) => store.listClaimable(db, t, readerId, opts),
     claimSlot: (input) => store.claimSlot(db, t, input),
+    getAssignmentRef: (ref) => store.getAssignmentRef(db, t, ref),
+    getAssignment: (caseId, readerId, readNo) => store.getAssignment(db, t, caseId, readerId, readNo),
     assignmentsOf: (caseId, readerId) => store.assignmentsOf(db, t, caseId, readerId),
     getCase: (caseId) => store.getCase(db, t, caseId),
     getRead: (caseId, readerId, readNo) => store.getRead(db, t, caseId, readerId, readNo),

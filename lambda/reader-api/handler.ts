@@ -38,13 +38,15 @@ export const handler = router({
     expectNoBody(e);
     return reply(await claimNext(readerApiDeps(), p));
   },
+  // The `{caseId}` parameter is the assignment ref for readers (they never see case ids) and the
+  // case id for adjudicators opening a session; the route keys stay as API Gateway declares them.
   'POST /cases/{caseId}/session': async (e) => {
     // Adjudicators too: they view the case of an open task (the core checks which).
     const p = principalOf(e);
     requireRole(p, 'reader', 'adjudicator');
-    const caseId = pathParam(e, 'caseId');
+    const param = pathParam(e, 'caseId');
     expectNoBody(e);
-    return reply(await openSession(readerApiDeps(), p, caseId));
+    return reply(await openSession(readerApiDeps(), p, param));
   },
   'GET /cases/{caseId}/read': async (e) => {
     const p = reader(e);
@@ -54,7 +56,7 @@ export const handler = router({
     const p = reader(e);
     return reply(
       await putRead(readerApiDeps(), p, {
-        caseId: pathParam(e, 'caseId'),
+        ref: pathParam(e, 'caseId'),
         body: parseBody(e),
         ifMatch: header(e, 'if-match'),
         idempotencyKey: header(e, 'idempotency-key'),

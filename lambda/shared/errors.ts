@@ -40,6 +40,16 @@ export class NotFoundError extends AppError {
   }
 }
 
+/**
+ * A reader route's assignment ref that does not exist, is another reader's, or is not a ref at all
+ * (a case id): one answer for all, so the API is no oracle for other readers' refs or for case ids.
+ */
+export class AssignmentNotFoundError extends NotFoundError {
+  constructor() {
+    super('No assignment of yours with this reference');
+  }
+}
+
 /** A write lost a race or used an old version: the client should reload and retry. */
 export class ConflictError extends AppError {
   constructor(message: string, code = 'conflict') {

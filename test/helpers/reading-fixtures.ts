@@ -26,8 +26,11 @@ export async function seedCase(h: Harness, caseId: string, opts: { oct?: boolean
   await registerCase(h.ddb, h.tableName, { caseId, files: caseFiles(opts), context: opts.context }, tick(), '1'.padStart(64, '0'));
 }
 
-/** Gives `user` a first-read slot on the case (as "claim next" would). */
-export async function assign(h: Harness, caseId: string, user: TestUser): Promise<void> {
+/**
+ * Gives `user` a first-read slot on the case (as "claim next" would) and returns the assignment's
+ * ref: what the reader routes take in place of the case id.
+ */
+export async function assign(h: Harness, caseId: string, user: Pick<TestUser, 'sub' | 'username'>): Promise<string> {
   const c = await getCase(h.ddb, h.tableName, caseId);
   const out = await claimSlot(h.ddb, h.tableName, {
     case: c!,
@@ -38,6 +41,7 @@ export async function assign(h: Harness, caseId: string, user: TestUser): Promis
     assignedBy: 'test',
   });
   if (out.result !== 'claimed') throw new Error(`could not assign ${caseId} to ${user.username}: ${out.result}`);
+  return out.assignment.ref;
 }
 
 type Grade = { icdr?: string; dme?: string; beckman?: string; vcdr?: number | 'unable'; glaucoma?: string; referral?: string };

@@ -4,7 +4,7 @@
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NormalisedAnswers } from '../../lambda/shared/domain/form-validator';
-import { assignmentPutTx } from '../../lambda/shared/store/assignments';
+import { assignmentPutTxs, newAssignmentRef } from '../../lambda/shared/store/assignments';
 import { caseFacts, countSubmissionTx, getCase, takeSlotTx, type CaseState } from '../../lambda/shared/store/cases';
 import { keys } from '../../lambda/shared/store/keys';
 import { outcomeTx, stateAfter } from '../../lambda/shared/store/outcomes';
@@ -26,18 +26,20 @@ export async function seedCase(t: SeedTarget, caseId: string, site?: string): Pr
   }
 }
 
-/** A reader's submitted read of a case: slot (first reads), assignment, read + history, counters. */
-export async function seedSubmittedRead(t: SeedTarget, caseId: string, readerId: string, answers: NormalisedAnswers, opts: { readNo?: number; at?: string } = {}): Promise<void> {
+/** A reader's submitted read of a case: slot (first reads), assignment + ref, read + history, counters. Returns the ref. */
+export async function seedSubmittedRead(t: SeedTarget, caseId: string, readerId: string, answers: NormalisedAnswers, opts: { readNo?: number; at?: string } = {}): Promise<string> {
   const readNo = opts.readNo ?? 1;
   const at = opts.at ?? '2026-01-02T00:00:00.000Z';
   const c = (await getCase(t.ddb, t.tableName, caseId))!;
+  const ref = newAssignmentRef();
   const read = { caseId, readerId, readNo, version: 1, status: 'submitted' as const, answers, formId: CONFIG.form.formId, formVersion: CONFIG.form.formVersion, createdAt: at, updatedAt: at, submittedAt: at };
   await transact(t.ddb, [
     ...(readNo === 1 ? [takeSlotTx(t.tableName, c, readerId, CONFIG.assignment.readsPerCase, at)] : []),
-    assignmentPutTx(t.tableName, { caseId, readerId, readNo, status: 'submitted', assignedAt: at, updatedAt: at, submittedAt: at, assignedBy: 'seed', repeat: readNo > 1 }),
+    ...assignmentPutTxs(t.tableName, { caseId, readerId, readNo, status: 'submitted', assignedAt: at, updatedAt: at, submittedAt: at, assignedBy: 'seed', repeat: readNo > 1, ref }),
     openAssignmentTx(t.tableName, readerId, 1000, at),
   ]);
   await transact(t.ddb, [readPutTx(t.tableName, read), historyPutTx(t.tableName, read, 'submit'), submitAssignmentTx(t.tableName, readerId, at)]);
+  return ref;
 }
 
 /**

@@ -41,7 +41,8 @@ function expectedStatus(route: RouteSpec, caller: Caller): number {
     case 'tampered signature':
       return 401;
     case 'another reader':
-      return route.roles.includes('reader') ? (route.caseScoped ? 403 : route.okStatus) : 403;
+      // Another reader's assignment ref is a 404, exactly like an unknown one.
+      return route.roles.includes('reader') ? (route.caseScoped ? 404 : route.okStatus) : 403;
     default:
       return route.statusFor?.[caller] ?? (route.roles.includes(caller) ? route.okStatus : 403);
   }

@@ -4,9 +4,10 @@
  * samples. Append new routes here; keep one entry per route key.
  *
  * Conventions for `arrange`: it runs on an empty table before each cell and sets up whatever makes
- * the request valid for `h.users.reader` (and for each role in `roles`). For `caseScoped` routes it
- * must NOT assign `h.users.reader2`: that user is the matrix's "another reader", a reader with no
- * assignment on the case, who must get 403.
+ * the request valid for `h.users.reader` (and for each role in `roles`). For `caseScoped` routes the
+ * `{caseId}` path value is `h.users.reader`'s assignment ref (readers never see case ids), and
+ * `arrange` must NOT assign `h.users.reader2`: that user is the matrix's "another reader", who sends
+ * a ref that is not theirs and must get 404 (the same as an unknown ref, so refs cannot be probed).
  *
  * Not here: `GET /fleet/case-files` is on the private REST API with AWS_IAM auth (no JWT); its
  * authorization is tested in case-files/handler.test.ts.
@@ -23,7 +24,7 @@ export interface RouteSpec {
   load: () => Promise<HttpHandler>;
   /** Groups that may call the route; anyone else signed in gets 403. */
   roles: readonly Role[];
-  /** Routes about one case: a reader not assigned to it gets 403. */
+  /** Routes about one reader's assignment (path value: its ref): another reader gets 404. */
   caseScoped: boolean;
   /** Arranges state and returns the request (without token) that an allowed caller makes. */
   arrange(h: Harness): Promise<Omit<CallRequest, 'token'>>;
@@ -36,11 +37,10 @@ export interface RouteSpec {
 const readerApi = async () => (await import('../../lambda/reader-api/handler')).handler as HttpHandler;
 const ALL_ROLES: readonly Role[] = ['reader', 'adjudicator', 'coordinator', 'admin'];
 
-/** A case the reader (only) is assigned to. */
+/** A case the reader (only) is assigned to; returns the assignment's ref, the reader routes' path value. */
 async function assignedCase(h: Harness, caseId = 'M1'): Promise<string> {
   await seedCase(h, caseId);
-  await assign(h, caseId, h.users.reader);
-  return caseId;
+  return assign(h, caseId, h.users.reader);
 }
 
 export const ROUTES: RouteSpec[] = [
@@ -82,7 +82,8 @@ export const ROUTES: RouteSpec[] = [
     caseScoped: true,
     arrange: async (h) => ({ pathParameters: { caseId: await assignedCase(h) } }),
     okStatus: 201,
-    // Adjudicators may open the case of an OPEN task; this case has none (case-files tests cover the rest).
+    // An adjudicator's path value is a case id (the reader's ref is none) and needs an OPEN task:
+    // 404 here (case-files tests cover the rest).
     statusFor: { adjudicator: 404 },
   },
   {

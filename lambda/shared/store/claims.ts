@@ -1,11 +1,11 @@
 /**
- * Taking a first-read slot of a case for a reader, as one transaction: the case's slot count
- * (never past readsPerCase, never the same reader twice), the assignment (which records who
- * assigned it and when, so no separate audit event), and the reader's open-work cap. Used by
- * "claim next" (reader API) and by bulk assignment.
+ * Taking a first-read slot of a case for a reader, as one transaction (4 items): the case's slot
+ * count (never past readsPerCase, never the same reader twice), the assignment (which records who
+ * assigned it and when, so no separate audit event) with its REF item, and the reader's open-work
+ * cap. Used by "claim next" (reader API) and the test fixtures.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { assignmentPutTx, type AssignmentRecord } from './assignments';
+import { assignmentPutTxs, newAssignmentRef, type AssignmentRecord } from './assignments';
 import { takeSlotTx, type CaseRecord, type ClaimableCase } from './cases';
 import { openAssignmentTx } from './readers';
 import { transact, TransactionCancelled } from './table';
@@ -19,7 +19,12 @@ export interface ClaimInput {
   at: string;
   /** 'self' for "claim next", else who assigned. */
   assignedBy: string;
+  /** The assignment ref generator (tests force a collision with it); default newAssignmentRef. */
+  newRef?: () => string;
 }
+
+/** A ref collision (60 random bits: practically never) is retried with a fresh ref this often. */
+const REF_ATTEMPTS = 3;
 
 /**
  * 'claimed'; 'taken' when the case changed since it was listed (another claim won, it filled up,
@@ -33,31 +38,35 @@ export type ClaimResult =
   | { result: 'reader_full' };
 
 export async function claimSlot(db: DynamoDBDocumentClient, tableName: string, input: ClaimInput): Promise<ClaimResult> {
-  const assignment: AssignmentRecord = {
-    caseId: input.case.caseId,
-    readerId: input.readerId,
-    readNo: 1,
-    status: 'pending',
-    assignedAt: input.at,
-    updatedAt: input.at,
-    assignedBy: input.assignedBy,
-    repeat: false,
-  };
-  try {
-    await transact(db, [
-      takeSlotTx(tableName, input.case, input.readerId, input.readsPerCase, input.at),
-      assignmentPutTx(tableName, assignment),
-      openAssignmentTx(tableName, input.readerId, input.maxOpenPerReader, input.at),
-    ]);
-    return { result: 'claimed', assignment };
-  } catch (e) {
-    if (!(e instanceof TransactionCancelled)) throw e;
-    if (e.failed('reader') && !e.failed('case')) return { result: 'reader_full' };
-    const raw = e.items.get('case');
-    if (!raw) return { result: 'taken' };
-    return {
-      result: 'taken',
-      now: { caseId: input.case.caseId, assignedCount: Number(raw.assignedCount?.N ?? 0), readers: raw.readers?.SS ?? [], state: (raw.state?.S ?? 'open') as CaseRecord['state'] },
+  for (let attempt = 1; ; attempt++) {
+    const assignment: AssignmentRecord = {
+      caseId: input.case.caseId,
+      readerId: input.readerId,
+      readNo: 1,
+      status: 'pending',
+      assignedAt: input.at,
+      updatedAt: input.at,
+      assignedBy: input.assignedBy,
+      repeat: false,
+      ref: (input.newRef ?? newAssignmentRef)(),
     };
+    try {
+      await transact(db, [
+        takeSlotTx(tableName, input.case, input.readerId, input.readsPerCase, input.at),
+        ...assignmentPutTxs(tableName, assignment),
+        openAssignmentTx(tableName, input.readerId, input.maxOpenPerReader, input.at),
+      ]);
+      return { result: 'claimed', assignment };
+    } catch (e) {
+      if (!(e instanceof TransactionCancelled)) throw e;
+      if (e.failed('ref') && !e.failed('case') && !e.failed('reader') && attempt < REF_ATTEMPTS) continue;
+      if (e.failed('reader') && !e.failed('case')) return { result: 'reader_full' };
+      const raw = e.items.get('case');
+      if (!raw) return { result: 'taken' };
+      return {
+        result: 'taken',
+        now: { caseId: input.case.caseId, assignedCount: Number(raw.assignedCount?.N ?? 0), readers: raw.readers?.SS ?? [], state: (raw.state?.S ?? 'open') as CaseRecord['state'] },
+      };
+    }
   }
 }

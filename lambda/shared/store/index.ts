@@ -8,6 +8,7 @@ export * from './page';
 export * from './table';
 export * from './cases';
 export * from './assignments';
+export * from './backfill-refs';
 export * from './readers';
 export * from './reads';
 export * from './idempotency';

@@ -22,8 +22,16 @@ export const keys = {
 
   /** One reader's assignment to one read of a case; readNo 1 is the first read, 2+ hidden repeats. */
   assignment: (caseId: string, readerId: string, readNo: number) => ({ pk: `CASE#${caseId}`, sk: `ASSIGN#${readerId}#${pad(readNo, 2)}` }),
-  /** gsi1: a reader's queue by status then time. */
-  queueEntry: (readerId: string, status: string, at: string, caseId: string) => ({ gsi1pk: `QUEUE#${readerId}`, gsi1sk: `${status}#${at}#${caseId}` }),
+  /**
+   * gsi1: a reader's queue by status then time. The tie-breaker is the assignment's ref, not the
+   * case id: queue cursors carry this key back to the reader (see assignments.ts).
+   */
+  queueEntry: (readerId: string, status: string, at: string, ref: string) => ({ gsi1pk: `QUEUE#${readerId}`, gsi1sk: `${status}#${at}#${ref}` }),
+  /**
+   * An assignment's opaque reference (what readers see and send instead of the case id) → which
+   * reader, case and readNo it stands for. Written in the assignment's own transaction.
+   */
+  assignmentRef: (ref: string) => ({ pk: `REF#${ref}`, sk: 'META' }),
 
   /** The current version of one read (draft or submitted). */
   read: (caseId: string, readerId: string, readNo: number) => ({ pk: `CASE#${caseId}`, sk: `READ#${readerId}#${pad(readNo, 2)}` }),

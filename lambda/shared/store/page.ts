@@ -19,6 +19,12 @@ export interface CursorScope {
   index?: 'gsi1' | 'gsi2';
   /** The partition key value the query uses (`QUEUE#<reader>`, `ADJ#open`, `CASE#<id>` …). */
   partition: string;
+  /**
+   * Keep only the index key in the cursor, not the table key (`pk`/`sk`) DynamoDB returns with it:
+   * for lists whose table key says more than the caller may know (a reader's queue: `CASE#<id>`).
+   * The query must then rebuild the table key before using the cursor (see assignments.ts).
+   */
+  indexKeyOnly?: boolean;
 }
 
 type Key = Record<string, string>;
@@ -26,10 +32,12 @@ type Key = Record<string, string>;
 const MAX_CURSOR_CHARS = 2048;
 
 function attributesOf(scope: CursorScope): { partition: string; names: string[] } {
-  return scope.index
-    ? { partition: `${scope.index}pk`, names: ['pk', 'sk', `${scope.index}pk`, `${scope.index}sk`] }
-    : { partition: 'pk', names: ['pk', 'sk'] };
+  if (!scope.index) return { partition: 'pk', names: ['pk', 'sk'] };
+  const indexKey = [`${scope.index}pk`, `${scope.index}sk`];
+  return { partition: `${scope.index}pk`, names: scope.indexKeyOnly ? indexKey : ['pk', 'sk', ...indexKey] };
 }
+
+export const invalidCursor = () => new ValidationError('cursor', 'invalid', 'cursor: is not a cursor this list returned; start again without it');
 
 export function encodeCursor(lastKey: Record<string, unknown> | undefined, scope: CursorScope): string | undefined {
   if (!lastKey) return undefined;
@@ -42,7 +50,7 @@ export function encodeCursor(lastKey: Record<string, unknown> | undefined, scope
 /** The ExclusiveStartKey for `cursor`, or undefined when there is none; 400 when it is not ours. */
 export function decodeCursor(cursor: string | undefined, scope: CursorScope): Key | undefined {
   if (cursor === undefined || cursor === '') return undefined;
-  const invalid = () => new ValidationError('cursor', 'invalid', 'cursor: is not a cursor this list returned; start again without it');
+  const invalid = invalidCursor;
   if (cursor.length > MAX_CURSOR_CHARS || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw invalid();
   let value: unknown;
   try {

@@ -15,6 +15,8 @@ export interface SessionRecord {
   caseId: string;
   /** The reader's assignment (1, 2+ for a hidden repeat); 0 for an adjudication session. */
   readNo: number;
+  /** The assignment's ref, for read sessions (what the viewer may show instead of the case id). */
+  ref?: string;
   /** `adjudication`: an adjudicator viewing the case of an open task (absent on older records: `read`). */
   purpose?: 'read' | 'adjudication';
   createdAt: string;

@@ -13,6 +13,7 @@ function deps(over: Partial<CaseFilesDeps> = {}): CaseFilesDeps & { presigned: s
   return {
     getSession: async (id) => (id === SID ? session : undefined),
     activeSessionIps: async (u) => (u === 'user-1' ? ['10.0.0.5'] : []),
+    getAssignment: async (caseId, readerId, readNo) => (caseId === 'C1' && readerId === 'r1' && readNo === 1 ? ({ caseId, readerId, readNo, ref: 'refofr1c1xyz' } as never) : undefined),
     assignmentsOf: async () => [{ caseId: 'C1', readerId: 'r1', readNo: 1 } as never],
     getAdjudication: async () => undefined,
     getCase: async () => ({ caseId: 'C1', files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD' }] }) as never,
@@ -30,7 +31,8 @@ const status = (p: Promise<unknown>) => p.then(() => 200, (e) => (e instanceof A
 test('the happy path presigns exactly the case files for at most 5 minutes and audits ids only', async () => {
   const d = deps();
   const out = await caseFiles(d, { sessionId: SID, sourceIp: '10.0.0.5' });
-  expect(out).toEqual({ caseId: 'C1', expiresAt: new Date(NOW.getTime() + 300_000).toISOString(), files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD', url: 'https://s3/cases/C1/f/OD.jpg' }] });
+  // A read session is labelled by its assignment ref; the case id is only inside the presigned URL.
+  expect(out).toEqual({ ref: 'refofr1c1xyz', expiresAt: new Date(NOW.getTime() + 300_000).toISOString(), files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD', url: 'https://s3/cases/C1/f/OD.jpg' }] });
   expect(d.presigned).toEqual(['cases/C1/f/OD.jpg@300']);
   expect(d.audited).toEqual([expect.objectContaining({ action: 'case_files_issued', actor: 'r1', caseId: 'C1', sessionId: SID, detail: { files: 1, purpose: 'read' } })]);
 });
@@ -41,7 +43,8 @@ test.each([
   ['no ACTIVE AppStream session for the user', {}, { activeSessionIps: async () => [] }],
   ['caller IP is not the session ENI', { sourceIp: '10.0.0.6' }, {}],
   ['no source IP at all', { sourceIp: undefined }, {}],
-  ['assignment withdrawn', {}, { assignmentsOf: async () => [] }],
+  ['assignment withdrawn', {}, { getAssignment: async () => undefined }],
+  ['another read of the case is not this session\'s', {}, { getSession: async () => ({ ...session, readNo: 2 }) }],
 ])('%s → 403 not your session, nothing presigned', async (_n, input, over) => {
   const d = deps(over as Partial<CaseFilesDeps>);
   expect(await status(caseFiles(d, { sessionId: SID, sourceIp: '10.0.0.5', ...input }))).toBe('403 not your session');
@@ -65,6 +68,7 @@ describe('adjudication sessions', () => {
   test('serve the case files while the task is open, with no assignment needed', async () => {
     const d = adjDeps({ getAdjudication: async () => task('open') });
     expect(await call(d)).toBe(200);
+    expect(await caseFiles(adjDeps({ getAdjudication: async () => task('open') }), { sessionId: SID, sourceIp: '10.0.0.5' })).toMatchObject({ caseId: 'C1' });
     expect(d.presigned).toEqual(['cases/C1/f/OD.jpg@300']);
     expect(d.audited).toMatchObject([{ action: 'case_files_issued', actor: 'adj1', detail: { purpose: 'adjudication' } }]);
   });
@@ -80,7 +84,7 @@ describe('adjudication sessions', () => {
   });
 
   test('a read session never falls back to the adjudication rule', async () => {
-    const d = deps({ assignmentsOf: async () => [], getAdjudication: async () => task('open', ['x', 'y']) });
+    const d = deps({ getAssignment: async () => undefined, assignmentsOf: async () => [], getAdjudication: async () => task('open', ['x', 'y']) });
     expect(await call(d)).toBe('403 not your session');
   });
 });

@@ -13,6 +13,9 @@ import { grade } from '../../helpers/grades';
 import { seedReadCase } from '../../helpers/reading-seed';
 
 let h: Harness;
+/** Assignment refs (what readers open sessions with): reader on F1, reader2 on F2. */
+let refF1: string;
+let refF2: string;
 beforeAll(async () => {
   h = await startHarness();
   await seedCase(h, 'F1');
@@ -21,14 +24,17 @@ beforeAll(async () => {
     await h.putObject(`cases/F1/${f.key}`, `F1:${f.key}`);
     await h.putObject(`cases/F2/${f.key}`, `F2:${f.key}`);
   }
-  await assign(h, 'F1', h.users.reader);
-  await assign(h, 'F2', h.users.reader2);
+  refF1 = await assign(h, 'F1', h.users.reader);
+  refF2 = await assign(h, 'F2', h.users.reader2);
 }, 60_000);
 afterAll(() => h?.stop());
 
-/** Issues a session through the reader API; `open` starts the AppStream session by opening the URL. */
-async function issue(user: TestUser, caseId: string, open = true): Promise<string> {
-  const res = await h.call(readerApi, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId }, token: user.token });
+/**
+ * Issues a session through the reader API (`param`: a reader's assignment ref, an adjudicator's case
+ * id); `open` starts the AppStream session by opening the URL.
+ */
+async function issue(user: TestUser, param: string, open = true): Promise<string> {
+  const res = await h.call(readerApi, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId: param }, token: user.token });
   expect(res.status).toBe(201);
   if (open) expect((await fetch(res.json.streamingUrl)).status).toBe(200);
   return h.appStream.urls().at(-1)!.SessionContext!;
@@ -37,10 +43,13 @@ const files = (sessionId: string | undefined, sourceIp = FLEET_ENI_IP) => h.call
 const NOT_YOURS = { error: { code: 'forbidden', message: 'not your session' } };
 
 test('the streaming instance of the session gets presigned URLs for exactly its case files', async () => {
-  const sessionId = await issue(h.users.reader, 'F1');
+  const sessionId = await issue(h.users.reader, refF1);
   const res = await files(sessionId);
   expect(res.status).toBe(200);
-  expect(res.json.caseId).toBe('F1');
+  // Labelled by the assignment ref; the case id is only inside the presigned URLs (see the README).
+  expect(res.json.ref).toBe(refF1);
+  expect(res.json).not.toHaveProperty('caseId');
+  expect(JSON.stringify({ ...res.json, files: res.json.files.map((f: { url: string }) => ({ ...f, url: undefined })) })).not.toContain('F1');
   expect(res.json.files.map((f: { key: string }) => f.key).sort()).toEqual(caseFiles().map((f) => f.key).sort());
   for (const f of res.json.files) {
     const url = new URL(f.url);
@@ -55,11 +64,11 @@ test('the streaming instance of the session gets presigned URLs for exactly its 
 });
 
 test('every mismatch is the same 403 "not your session"', async () => {
-  const sessionId = await issue(h.users.reader, 'F1');
+  const sessionId = await issue(h.users.reader, refF1);
   const cases: Array<[string, () => Promise<{ status: number; json: unknown }>]> = [
     ['a caller at another address', () => files(sessionId, '10.0.99.99')],
     ['a guessed session id', () => files(randomBytes(16).toString('base64url'))],
-    ['an issued id whose reader never started streaming', async () => files(await issue(h.users.reader2, 'F2', false))],
+    ['an issued id whose reader never started streaming', async () => files(await issue(h.users.reader2, refF2, false))],
   ];
   for (const [name, attempt] of cases) {
     const res = await attempt();
@@ -72,15 +81,14 @@ test("a session id copied into an instance that streams to another reader gets n
   // matters: the copier's instance (reader2, ACTIVE at that address) presents the id of a reader
   // who has no ACTIVE session; DescribeSessions for the id's user lists nothing there.
   const victim = await h.createUser(`victim-${Date.now()}`, ['reader']);
-  await assign(h, 'F1', victim);
-  const copied = await issue(victim, 'F1', false);
-  await issue(h.users.reader2, 'F2');
+  const copied = await issue(victim, await assign(h, 'F1', victim), false);
+  await issue(h.users.reader2, refF2);
   expect(h.appStream.sessions().some((s) => s.NetworkAccessConfiguration.EniPrivateIpAddress === FLEET_ENI_IP)).toBe(true);
   expect(await files(copied)).toMatchObject({ status: 403, json: NOT_YOURS });
 });
 
 test('an expired session or a withdrawn assignment gets nothing', async () => {
-  const sessionId = await issue(h.users.reader, 'F1');
+  const sessionId = await issue(h.users.reader, refF1);
   expect((await files(sessionId)).status).toBe(200);
   const item = (await h.snapshotTable()).find((i) => i.pk === `SESSION#${sessionId}`)!;
   await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: { ...item, expiresAt: new Date(Date.now() - 1000).toISOString() } }));
@@ -131,7 +139,7 @@ describe('adjudicators view the case of an open task', () => {
     const conflict = await open(h.users.adjudicator, 'J2');
     expect(conflict.status).toBe(403);
     expect(conflict.json.error.message).toMatch(/conflict of interest/);
-    expect((await open(h.users.reader2, 'J2')).status).toBe(403); // a reader without an assignment
+    expect((await open(h.users.reader2, 'J2')).status).toBe(404); // a reader without an assignment: a case id is no ref
     expect((await open(h.users.coordinator, 'J2')).status).toBe(403);
   });
 });

@@ -9,7 +9,7 @@ import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { handler } from '../../../lambda/coordinator-api/handler';
 import { handler as readerHandler } from '../../../lambda/reader-api/handler';
-import { ensureReader, rejectionPutTx, transact } from '../../../lambda/shared/store';
+import { ensureReader, getAssignmentRef, rejectionPutTx, transact } from '../../../lambda/shared/store';
 import { getCase } from '../../../lambda/shared/store/cases';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import { runExportWorker } from '../../helpers/export-worker';
@@ -104,18 +104,25 @@ describe('POST /assignments', () => {
       [1, 'submitted'],
       [2, 'pending'],
     ]);
-    // The reader's queue shows both open items with exactly the same fields: nothing marks a repeat.
+    // Each assignment has its own ref; the repeat's is new, so it does not give the first read away.
+    expect(items[0].ref).toMatch(/^[a-z2-7]{12}$/);
+    expect(items[1].ref).toMatch(/^[a-z2-7]{12}$/);
+    expect(items[1].ref).not.toBe(items[0].ref);
+    // The reader's queue shows both open items with exactly the same fields: nothing marks a repeat,
+    // and no case id (the refs resolve to FRESH and the repeated case only server-side).
     const queue = await h.call(readerHandler, { routeKey: 'GET /queue', token: reader.token, query: { status: 'pending' } });
     expect(queue.status).toBe(200);
     const pending = queue.json.items as Record<string, unknown>[];
-    expect(pending.map((e) => e.caseId).sort()).toEqual(['FRESH', repeatCase].sort());
+    const casesOf = await Promise.all(pending.map(async (e) => (await getAssignmentRef(h.ddb, h.tableName, e.ref as string))?.caseId));
+    expect(casesOf.sort()).toEqual(['FRESH', repeatCase].sort());
     expect(Object.keys(pending[0]).sort()).toEqual(Object.keys(pending[1]).sort());
-    expect(JSON.stringify(queue.json)).not.toMatch(/repeat|readNo/i);
+    expect(JSON.stringify(queue.json)).not.toMatch(/repeat|readNo|caseId/i);
+    expect(JSON.stringify(queue.json)).not.toContain(repeatCase);
 
-    // Submitted like any read, the repeat feeds intra-reader agreement in the export.
+    // Submitted like any read (by its ref), the repeat feeds intra-reader agreement in the export.
     const put = await h.call(readerHandler, {
       routeKey: 'PUT /cases/{caseId}/read',
-      pathParameters: { caseId: repeatCase },
+      pathParameters: { caseId: items[1].ref },
       token: reader.token,
       headers: { 'Idempotency-Key': 'repeat-submit-1' },
       body: { answers: grade({ OD: { icdrLevel: 'mild_npdr' } }), submit: true },

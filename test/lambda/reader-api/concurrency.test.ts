@@ -18,14 +18,15 @@ beforeAll(async () => {
 afterAll(() => h?.stop(), 30_000);
 beforeEach(() => h.clearTable());
 
-const put = (u: TestUser, caseId: string, body: unknown, headers: Record<string, string>) =>
-  h.call(handler, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId }, token: u.token, body, headers });
+/** `ref`: the assignment ref (the reader routes' `{caseId}` parameter). */
+const put = (u: TestUser, ref: string, body: unknown, headers: Record<string, string>) =>
+  h.call(handler, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId: ref }, token: u.token, body, headers });
 
 test('50 identical submits with one Idempotency-Key: one read, one version, every caller gets the same answer', async () => {
   await seedCase(h, 'C1');
-  await assign(h, 'C1', h.users.reader);
+  const ref = await assign(h, 'C1', h.users.reader);
   const body = { answers: validAnswers(), submit: true };
-  const results = await Promise.all(Array.from({ length: 50 }, () => put(h.users.reader, 'C1', body, { 'Idempotency-Key': 'same-key' })));
+  const results = await Promise.all(Array.from({ length: 50 }, () => put(h.users.reader, ref, body, { 'Idempotency-Key': 'same-key' })));
   expect(results.map((r) => r.status)).toEqual(Array(50).fill(201));
   for (const r of results) expect(r.json).toEqual(results[0].json);
   expect(await getRead(h.ddb, h.tableName, 'C1', h.users.reader.sub, 1)).toMatchObject({ version: 1, status: 'submitted' });
@@ -33,14 +34,14 @@ test('50 identical submits with one Idempotency-Key: one read, one version, ever
   expect(await getCase(h.ddb, h.tableName, 'C1')).toMatchObject({ submittedCount: 1 });
   const submitted = (await h.snapshotTable()).filter((i) => i.type === 'audit' && i.action === 'read_submitted');
   expect(submitted).toHaveLength(1);
-});
+}, 30_000);
 
 test('50 submits with different keys and the same If-Match: exactly one wins, the rest get 412, history has no gaps', async () => {
   await seedCase(h, 'C1');
-  await assign(h, 'C1', h.users.reader);
-  expect((await put(h.users.reader, 'C1', { answers: { eyes: {} } }, {})).status).toBe(201);
+  const ref = await assign(h, 'C1', h.users.reader);
+  expect((await put(h.users.reader, ref, { answers: { eyes: {} } }, {})).status).toBe(201);
   const results = await Promise.all(
-    Array.from({ length: 50 }, (_, i) => put(h.users.reader, 'C1', { answers: validAnswers({ vcdr: 0.5 }), submit: true }, { 'If-Match': '"1"', 'Idempotency-Key': `k-${i}` })),
+    Array.from({ length: 50 }, (_, i) => put(h.users.reader, ref, { answers: validAnswers({ vcdr: 0.5 }), submit: true }, { 'If-Match': '"1"', 'Idempotency-Key': `k-${i}` })),
   );
   const statuses = results.map((r) => r.status).sort();
   expect(statuses.filter((s) => s === 200)).toHaveLength(1);
@@ -48,15 +49,15 @@ test('50 submits with different keys and the same If-Match: exactly one wins, th
   expect(await getRead(h.ddb, h.tableName, 'C1', h.users.reader.sub, 1)).toMatchObject({ version: 2, status: 'submitted' });
   expect((await readHistory(h.ddb, h.tableName, 'C1', h.users.reader.sub, 1)).map((v) => v.version)).toEqual([1, 2]);
   expect(await getCase(h.ddb, h.tableName, 'C1')).toMatchObject({ submittedCount: 1 });
-});
+}, 30_000); // 50 writers against one moto on a shared machine: the 5 s default is too tight
 
 test('both readers submit the last reads at once: the case is decided exactly once', async () => {
   await seedCase(h, 'C1');
-  await assign(h, 'C1', h.users.reader);
-  await assign(h, 'C1', h.users.reader2);
+  const ref1 = await assign(h, 'C1', h.users.reader);
+  const ref2 = await assign(h, 'C1', h.users.reader2);
   const [a, b] = await Promise.all([
-    put(h.users.reader, 'C1', { answers: validAnswers({ icdr: 'none' }), submit: true }, {}),
-    put(h.users.reader2, 'C1', { answers: validAnswers({ icdr: 'pdr' }), submit: true }, {}),
+    put(h.users.reader, ref1, { answers: validAnswers({ icdr: 'none' }), submit: true }, {}),
+    put(h.users.reader2, ref2, { answers: validAnswers({ icdr: 'pdr' }), submit: true }, {}),
   ]);
   expect([a.status, b.status]).toEqual([201, 201]);
   const items = await h.snapshotTable();
@@ -78,6 +79,12 @@ test('100 readers press "next" at once: no case past k, nobody twice on a case, 
   const items = await h.snapshotTable();
   const assignments = items.filter((i) => i.type === 'assignment');
   expect(assignments).toHaveLength(cases * k);
+  // Every claim got its own ref, each with its REF item, and the responses name no case.
+  const refs = new Set(claimed.map((r) => r.json.assignment.ref));
+  expect(refs.size).toBe(cases * k);
+  expect(new Set(assignments.map((a) => a.ref))).toEqual(refs);
+  expect(items.filter((i) => i.type === 'assignment_ref').map((i) => i.ref).sort()).toEqual([...refs].sort());
+  expect(claimed.some((r) => /B0\d\d/.test(JSON.stringify(r.json.assignment)))).toBe(false);
   const perCase = new Map<string, string[]>();
   for (const a of assignments) perCase.set(a.caseId as string, [...(perCase.get(a.caseId as string) ?? []), a.readerId as string]);
   for (const [caseId, readerIds] of perCase) {

@@ -1,6 +1,6 @@
 /** The reader API's use cases with plain fakes: the decisions, retries and refusals, no AWS. */
 import { ReadingConfigSchema } from '../../../lib/config/reading';
-import { claimNext, getMe, openSession, putRead, type ReaderApiDeps, type ReaderStore } from '../../../lambda/reader-api/core';
+import { claimNext, getMe, getRead, openSession, putRead, type ReaderApiDeps, type ReaderStore } from '../../../lambda/reader-api/core';
 import { appStreamUserId } from '../../../lambda/shared/appstream-user';
 import type { Principal, Role } from '../../../lambda/shared/auth';
 import { AppError } from '../../../lambda/shared/errors';
@@ -16,8 +16,20 @@ function caseRecord(over: Partial<CaseRecord> = {}): CaseRecord {
     readers: ['reader-a', 'reader-b'], registeredAt: AT, updatedAt: AT, manifestSequencer: '0', ...over,
   };
 }
+const REF = 'abcdefgh2345';
 function assignment(over: Partial<AssignmentRecord> = {}): AssignmentRecord {
-  return { caseId: 'C1', readerId: 'reader-a', readNo: 1, status: 'pending', assignedAt: AT, updatedAt: AT, assignedBy: 'self', repeat: false, ...over };
+  return { caseId: 'C1', readerId: 'reader-a', readNo: 1, status: 'pending', assignedAt: AT, updatedAt: AT, assignedBy: 'self', repeat: false, ref: REF, ...over };
+}
+
+/** Store methods that resolve each assignment's ref to it (and nothing else). */
+function owning(...as: AssignmentRecord[]): Pick<ReaderStore, 'getAssignmentRef' | 'getAssignment'> {
+  return {
+    getAssignmentRef: async (ref) => {
+      const a = as.find((x) => x.ref === ref);
+      return a && { ref, readerId: a.readerId, caseId: a.caseId, readNo: a.readNo };
+    },
+    getAssignment: async (caseId, readerId, readNo) => as.find((x) => x.caseId === caseId && x.readerId === readerId && x.readNo === readNo),
+  };
 }
 
 /** A store whose every method fails unless the test provides it. */
@@ -56,8 +68,8 @@ describe('claimNext', () => {
 
   test('returns the reader\'s own unfinished assignment before claiming anything', async () => {
     const r = await claimNext(deps({ firstOpenAssignment: async () => assignment({ status: 'in_progress', repeat: true, readNo: 2 }) }), principal());
-    expect(r.body).toEqual({ assignment: { caseId: 'C1', status: 'in_progress', assignedAt: AT, updatedAt: AT }, claimed: false });
-    expect(JSON.stringify(r.body)).not.toMatch(/repeat|readNo/);
+    expect(r.body).toEqual({ assignment: { ref: REF, status: 'in_progress', assignedAt: AT, updatedAt: AT }, claimed: false });
+    expect(JSON.stringify(r.body)).not.toMatch(/repeat|readNo|caseId|C1/);
   });
 
   test('a lost race is retried on the case as it is now, while it still has a slot', async () => {
@@ -87,13 +99,14 @@ describe('claimNext', () => {
         claimSlot: async (input) => {
           tried.push(input.case.caseId);
           if (input.case.caseId === 'C1') return { result: 'taken', now: { ...open('C1', 2) } };
-          return { result: 'claimed', assignment: assignment({ caseId: input.case.caseId }) };
+          return { result: 'claimed', assignment: assignment({ caseId: input.case.caseId, ref: `ref${input.case.caseId.toLowerCase()}zzzzzzz` }) };
         },
       }, { random: () => 0.999 }), // keeps the listed order
       principal(),
     );
     expect(tried).toEqual(['C1', 'C3']);
-    expect(r.body).toMatchObject({ assignment: { caseId: 'C3' } });
+    expect(r.body).toMatchObject({ assignment: { ref: 'refc3zzzzzzz' } });
+    expect(JSON.stringify(r.body)).not.toContain('C3');
   });
 
   test('pages past listings that hold only the reader\'s own cases; nothing left → assignment null', async () => {
@@ -123,36 +136,67 @@ describe('openSession', () => {
     const recorded: unknown[] = [];
     const r = await openSession(
       deps(
-        { assignmentsOf: async () => [assignment()], recordSession: async (s, a) => void recorded.push(s, a) },
+        { ...owning(assignment()), recordSession: async (s, a) => void recorded.push(s, a) },
         { streaming: { issue: async (i) => (issued.push(i), { url: 'u', expiresAt: new Date(AT) }) } },
       ),
       principal(),
-      'C1',
+      REF,
     );
     expect(r.status).toBe(201);
+    expect(r.body).toEqual({ ref: REF, streamingUrl: 'u', expiresAt: AT });
     expect(issued).toEqual([{ userId: appStreamUserId('reader-a'), sessionContext: 'S'.repeat(22), validitySeconds: 60 }]);
-    expect(recorded[0]).toMatchObject({ sessionId: 'S'.repeat(22), readerId: 'reader-a', caseId: 'C1', expiresAt: new Date(Date.parse(AT) + 3660_000).toISOString() });
+    expect(recorded[0]).toMatchObject({ sessionId: 'S'.repeat(22), readerId: 'reader-a', caseId: 'C1', readNo: 1, ref: REF, purpose: 'read', expiresAt: new Date(Date.parse(AT) + 3660_000).toISOString() });
     expect(recorded[1]).toMatchObject({ action: 'session_issued', actor: 'reader-a', caseId: 'C1', sessionId: 'S'.repeat(22) });
   });
 
-  test('no assignment: 403 and no URL issued', async () => {
+  test('an unknown ref, another reader\'s ref and a case id are the same 404, and no URL is issued', async () => {
     const issue = jest.fn();
-    const d = deps({ assignmentsOf: async () => [] }, { streaming: { issue } });
-    expect(await statusOf(openSession(d, principal(), 'C1'))).toBe(403);
+    const d = deps(owning(assignment({ readerId: 'reader-b' })), { streaming: { issue } });
+    const bodies = await Promise.all(['zzzzzzzzzzzz', REF, 'C1'].map((param) => openSession(d, principal(), param).catch((e: AppError) => [e.status, e.code, e.message])));
+    expect(bodies).toEqual([bodies[0], bodies[0], bodies[0]]);
+    expect(bodies[0]).toEqual([404, 'not_found', expect.any(String)]);
     expect(issue).not.toHaveBeenCalled();
+  });
+
+  test('an adjudicator opens an open task\'s case by its case id; a reader-adjudicator\'s own ref is a read session', async () => {
+    const recorded: unknown[] = [];
+    const task = { caseId: 'C9', status: 'open', reads: { A: { readerId: 'x', readNo: 1 }, B: { readerId: 'y', readNo: 1 } } } as never;
+    const d = deps({ ...owning(assignment()), assignmentsOf: async () => [], getAdjudication: async (id) => (id === 'C9' ? task : undefined), recordSession: async (s) => void recorded.push(s) });
+    const adj = await openSession(d, principal('reader-a', 'adjudicator'), 'C9');
+    expect(adj.body).not.toHaveProperty('ref');
+    expect(recorded[0]).toMatchObject({ caseId: 'C9', readNo: 0, purpose: 'adjudication' });
+    const both = await openSession(d, principal('reader-a', 'reader', 'adjudicator'), REF);
+    expect(both.body).toMatchObject({ ref: REF });
+    expect(recorded[1]).toMatchObject({ caseId: 'C1', readNo: 1, ref: REF, purpose: 'read' });
+    expect(await statusOf(openSession(d, principal('reader-a', 'adjudicator'), 'C1'))).toBe(404); // no open task on C1
+  });
+});
+
+describe('getRead', () => {
+  test('works on exactly the assignment the ref names: a hidden repeat and the first read stay apart', async () => {
+    const first = assignment({ status: 'submitted' });
+    const repeat = assignment({ readNo: 2, repeat: true, ref: 'repeatrefxyz' });
+    const asked: number[] = [];
+    const d = deps({ ...owning(first, repeat), getCase: async () => caseRecord({ state: 'final' }), getRead: async (_c, _r, readNo) => (asked.push(readNo), undefined) });
+    const r1 = await getRead(d, principal(), REF);
+    const r2 = await getRead(d, principal(), 'repeatrefxyz');
+    expect(asked).toEqual([1, 2]);
+    expect(r1.body).toMatchObject({ ref: REF });
+    expect(r2.body).toMatchObject({ ref: 'repeatrefxyz', editable: true });
+    for (const r of [r1, r2]) expect(JSON.stringify(r.body)).not.toMatch(/C1|caseId|readNo|repeat"/);
   });
 });
 
 describe('putRead', () => {
   const base = (over: Partial<ReaderStore> = {}): Partial<ReaderStore> => ({
-    assignmentsOf: async () => [assignment()],
+    ...owning(assignment()),
     getCase: async () => caseRecord(),
     getRead: async () => undefined,
     getIdempotency: async () => undefined,
     listReads: async () => [],
     ...over,
   });
-  const submit = { caseId: 'C1', body: { answers: validAnswers(), submit: true } };
+  const submit = { ref: REF, body: { answers: validAnswers(), submit: true } };
 
   test('a transaction conflict alone is retried; the second attempt stores the read', async () => {
     const saves: ReadSave[] = [];
@@ -200,7 +244,7 @@ describe('putRead', () => {
 
   test('a hidden repeat (readNo 2) never counts toward the case or decides it', async () => {
     let save: ReadSave | undefined;
-    const d = deps(base({ assignmentsOf: async () => [assignment({ status: 'submitted' }), assignment({ readNo: 2, repeat: true })], getCase: async () => caseRecord({ state: 'final', submittedCount: 2 }), writeReadSave: async (s) => void (save = s) }));
+    const d = deps(base({ ...owning(assignment({ status: 'submitted', ref: 'firstrefabcd' }), assignment({ readNo: 2, repeat: true })), getCase: async () => caseRecord({ state: 'final', submittedCount: 2 }), writeReadSave: async (s) => void (save = s) }));
     const r = await putRead(d, principal(), submit);
     expect(r.status).toBe(201);
     expect(save).toMatchObject({ read: { readNo: 2 }, countReaderSubmission: true });
@@ -224,12 +268,12 @@ describe('putRead', () => {
     ['a bad If-Match', { answers: {} }, { ifMatch: 'abc' }, 400],
     ['a bad Idempotency-Key', { answers: {} }, { idempotencyKey: 'has space' }, 400],
   ])('%s is refused before any store call', async (_n, body, extra, status) => {
-    expect(await statusOf(putRead(deps({}), principal(), { caseId: 'C1', body, ...extra }))).toBe(status);
+    expect(await statusOf(putRead(deps({}), principal(), { ref: REF, body, ...extra }))).toBe(status);
   });
 
   test('an existing read without If-Match is 428; submitted then draft is 409', async () => {
     const current = { version: 2, status: 'submitted' } as ReadRecord;
-    expect(await statusOf(putRead(deps(base({ getRead: async () => current })), principal(), { caseId: 'C1', body: { answers: {} } }))).toBe(428);
-    expect(await statusOf(putRead(deps(base({ getRead: async () => current })), principal(), { caseId: 'C1', body: { answers: {} }, ifMatch: '2' }))).toBe(409);
+    expect(await statusOf(putRead(deps(base({ getRead: async () => current })), principal(), { ref: REF, body: { answers: {} } }))).toBe(428);
+    expect(await statusOf(putRead(deps(base({ getRead: async () => current })), principal(), { ref: REF, body: { answers: {} }, ifMatch: '2' }))).toBe(409);
   });
 });

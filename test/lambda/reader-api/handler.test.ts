@@ -3,8 +3,9 @@
  * with tokens from the emulated user pool verified as API Gateway's JWT authorizer would.
  */
 import { handler } from '../../../lambda/reader-api/handler';
+import { assignmentPorts } from '../../../lambda/coordinator-api/ports';
 import { appStreamUserId } from '../../../lambda/shared/appstream-user';
-import { getCase, getRead, readHistory } from '../../../lambda/shared/store';
+import { getAssignmentRef, getCase, getRead, readHistory } from '../../../lambda/shared/store';
 import { getFinal } from '../../../lambda/shared/store/finals';
 import { getTask } from '../../../lambda/shared/store/adjudications';
 import { startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
@@ -23,10 +24,13 @@ beforeEach(() => h.clearTable());
 const me = (u: TestUser) => h.call(handler, { routeKey: 'GET /me', token: u.token });
 const next = (u: TestUser) => h.call(handler, { routeKey: 'POST /queue/next', token: u.token });
 const queue = (u: TestUser, query: Record<string, string> = {}) => h.call(handler, { routeKey: 'GET /queue', token: u.token, query });
-const session = (u: TestUser, caseId: string) => h.call(handler, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId }, token: u.token });
-const getReadRoute = (u: TestUser, caseId: string) => h.call(handler, { routeKey: 'GET /cases/{caseId}/read', pathParameters: { caseId }, token: u.token });
-const put = (u: TestUser, caseId: string, body: unknown, headers: Record<string, string> = {}) =>
-  h.call(handler, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId }, token: u.token, body, headers });
+// For readers the `{caseId}` path parameter is the assignment ref.
+const session = (u: TestUser, ref: string) => h.call(handler, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId: ref }, token: u.token });
+const getReadRoute = (u: TestUser, ref: string) => h.call(handler, { routeKey: 'GET /cases/{caseId}/read', pathParameters: { caseId: ref }, token: u.token });
+const put = (u: TestUser, ref: string, body: unknown, headers: Record<string, string> = {}) =>
+  h.call(handler, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId: ref }, token: u.token, body, headers });
+const REF = /^[a-z2-7]{12}$/;
+const caseOfRef = async (ref: string) => (await getAssignmentRef(h.ddb, h.tableName, ref))?.caseId;
 
 describe('GET /me', () => {
   test('a reader gets a profile with progress; other roles get theirs without', async () => {
@@ -51,38 +55,51 @@ describe('POST /queue/next and GET /queue', () => {
     const first = await next(reader);
     expect(first.status).toBe(200);
     expect(first.json.claimed).toBe(true);
-    expect(first.json.assignment).toEqual({ caseId: expect.stringMatching(/^C[12]$/), status: 'pending', assignedAt: expect.any(String), updatedAt: expect.any(String) });
+    expect(first.json.assignment).toEqual({ ref: expect.stringMatching(REF), status: 'pending', assignedAt: expect.any(String), updatedAt: expect.any(String) });
     const again = await next(reader);
-    expect(again.json).toMatchObject({ claimed: false, assignment: { caseId: first.json.assignment.caseId } });
-    const c = await getCase(h.ddb, h.tableName, first.json.assignment.caseId);
+    expect(again.json).toMatchObject({ claimed: false, assignment: { ref: first.json.assignment.ref } });
+    const caseId = await caseOfRef(first.json.assignment.ref);
+    expect(caseId).toMatch(/^C[12]$/);
+    const c = await getCase(h.ddb, h.tableName, caseId!);
     expect(c).toMatchObject({ assignedCount: 1, readers: [reader.sub] });
     expect((await me(reader)).json.progress).toEqual({ open: 1, submitted: 0 });
   });
 
   test('a case leaves the claimable index once k readers hold it; nobody gets it twice', async () => {
     await seedCase(h, 'C1');
-    expect((await next(reader)).json.assignment.caseId).toBe('C1');
-    expect((await next(reader2)).json.assignment.caseId).toBe('C1');
+    expect(await caseOfRef((await next(reader)).json.assignment.ref)).toBe('C1');
+    expect(await caseOfRef((await next(reader2)).json.assignment.ref)).toBe('C1');
     const third = await h.createUser(`third-${Date.now()}`, ['reader']);
     expect((await next(third)).json.assignment).toBeNull();
     expect(await getCase(h.ddb, h.tableName, 'C1')).toMatchObject({ assignedCount: 2 });
   });
 
   test('paginates with an opaque cursor that only works for its owner', async () => {
+    const refs: string[] = [];
     for (const id of ['Q1', 'Q2', 'Q3']) {
       await seedCase(h, id);
-      await assign(h, id, reader);
+      refs.push(await assign(h, id, reader));
     }
     const p1 = await queue(reader, { limit: '2' });
     expect(p1.status).toBe(200);
-    expect(p1.json.items).toHaveLength(2);
+    expect(p1.json.items.map((i: { ref: string }) => i.ref)).toEqual(refs.slice(0, 2));
     expect(p1.json.cursor).toEqual(expect.any(String));
+    // The cursor is the index key only: the queue partition and `<status>#<at>#<ref>`, no case id or readNo.
+    const decoded = JSON.parse(Buffer.from(p1.json.cursor, 'base64url').toString('utf8'));
+    expect(Object.keys(decoded).sort()).toEqual(['gsi1pk', 'gsi1sk']);
+    expect(decoded.gsi1sk).toMatch(new RegExp(`^pending#.+#${refs[1]}$`));
+    expect(JSON.stringify(decoded)).not.toMatch(/Q[123]|CASE#|ASSIGN#/);
+    expect(JSON.stringify(p1.json.items)).not.toMatch(/Q[123]/);
     const p2 = await queue(reader, { limit: '2', cursor: p1.json.cursor });
-    expect(p2.json.items.map((i: { caseId: string }) => i.caseId)).toEqual(['Q3']);
+    expect(p2.json.items.map((i: { ref: string }) => i.ref)).toEqual([refs[2]]);
     expect(p2.json.cursor).toBeUndefined();
     const stolen = await queue(reader2, { cursor: p1.json.cursor });
     expect(stolen.status).toBe(400);
     expect(stolen.json.error).toMatchObject({ field: 'cursor', rule: 'invalid' });
+    // A cursor re-pointed at another reader's ref within the caller's own partition is refused too.
+    const other = await (async () => (await seedCase(h, 'Q9'), assign(h, 'Q9', reader2)))();
+    const forged = Buffer.from(JSON.stringify({ ...decoded, gsi1sk: decoded.gsi1sk.replace(refs[1], other) })).toString('base64url');
+    expect((await queue(reader, { cursor: forged })).json.error).toMatchObject({ field: 'cursor', rule: 'invalid' });
     expect((await queue(reader, { cursor: 'not-a-cursor' })).status).toBe(400);
     expect((await queue(reader, { limit: '0' })).json.error).toMatchObject({ field: 'limit', rule: 'range' });
     expect((await queue(reader, { status: 'done' })).json.error).toMatchObject({ field: 'status', rule: 'enum' });
@@ -101,12 +118,15 @@ describe('POST /queue/next and GET /queue', () => {
 describe('POST /cases/{caseId}/session', () => {
   test('issues a streaming URL for the assigned reader only, with an opaque context and a stable UserId', async () => {
     await seedCase(h, 'S1');
-    expect((await session(reader, 'S1')).status).toBe(403);
-    expect((await session(reader, 'NOPE')).status).toBe(403); // same answer whether the case exists or not
-    await assign(h, 'S1', reader);
-    const r = await session(reader, 'S1');
+    const unknown = await session(reader, 'zzzzzzzzzzzz');
+    expect(unknown.status).toBe(404);
+    expect((await session(reader, 'S1')).json).toEqual(unknown.json); // same answer for a case id, assigned or not
+    const ref = await assign(h, 'S1', reader);
+    expect((await session(reader, 'S1')).json).toEqual(unknown.json);
+    const r = await session(reader, ref);
     expect(r.status).toBe(201);
-    expect(r.json).toEqual({ streamingUrl: expect.stringContaining(h.appStream.endpoint), expiresAt: expect.any(String) });
+    expect(r.json).toEqual({ ref, streamingUrl: expect.stringContaining(h.appStream.endpoint), expiresAt: expect.any(String) });
+    expect(r.body).not.toContain('S1');
     const issued = h.appStream.urls().at(-1)!;
     expect(issued.UserId).toBe(appStreamUserId(reader.sub));
     expect(issued.UserId).toMatch(/^[\w+=,.@-]{32}$/);
@@ -114,10 +134,10 @@ describe('POST /cases/{caseId}/session', () => {
     expect(issued.SessionContext).not.toContain('S1');
     expect(issued).toMatchObject({ StackName: h.stackName, FleetName: h.fleetName });
     const snapshot = await h.snapshotTable();
-    expect(snapshot.find((i) => i.pk === `SESSION#${issued.SessionContext}`)).toMatchObject({ readerId: reader.sub, caseId: 'S1', appStreamUserId: issued.UserId });
+    expect(snapshot.find((i) => i.pk === `SESSION#${issued.SessionContext}`)).toMatchObject({ readerId: reader.sub, caseId: 'S1', readNo: 1, ref, appStreamUserId: issued.UserId });
     expect(snapshot.filter((i) => i.type === 'audit' && i.action === 'session_issued')).toHaveLength(1);
     // A second session: same UserId, new session id.
-    await session(reader, 'S1');
+    await session(reader, ref);
     const [a, b] = h.appStream.urls().slice(-2);
     expect(b.UserId).toBe(a.UserId);
     expect(b.SessionContext).not.toBe(a.SessionContext);
@@ -125,34 +145,36 @@ describe('POST /cases/{caseId}/session', () => {
 });
 
 describe('GET/PUT /cases/{caseId}/read', () => {
+  let ref1: string;
+  let ref2: string;
   beforeEach(async () => {
     await seedCase(h, 'R1', { context: { bcvaOD: 0.8 } });
-    await assign(h, 'R1', reader);
-    await assign(h, 'R1', reader2);
+    ref1 = await assign(h, 'R1', reader);
+    ref2 = await assign(h, 'R1', reader2);
   });
 
   test('before any save: version 0 with the case facts and context', async () => {
-    const r = await getReadRoute(reader, 'R1');
+    const r = await getReadRoute(reader, ref1);
     expect(r.status).toBe(200);
     expect(r.headers.etag).toBe('"0"');
-    expect(r.json).toMatchObject({ caseId: 'R1', version: 0, status: 'not_started', editable: true, facts: { octPresent: false, eyes: ['OD', 'OS'] }, context: { bcvaOD: 0.8 } });
+    expect(r.json).toMatchObject({ ref: ref1, version: 0, status: 'not_started', editable: true, facts: { octPresent: false, eyes: ['OD', 'OS'] }, context: { bcvaOD: 0.8 } });
   });
 
   test('drafts: create, If-Match required afterwards, stale versions refused, every version in history', async () => {
     const draft = { answers: { eyes: { OD: { fundusQuality: 'good' } } } };
-    const v1 = await put(reader, 'R1', draft);
+    const v1 = await put(reader, ref1, draft);
     expect(v1.status).toBe(201);
     expect(v1.headers.etag).toBe('"1"');
     expect(v1.json).toMatchObject({ version: 1, status: 'draft' });
-    const noMatch = await put(reader, 'R1', draft);
+    const noMatch = await put(reader, ref1, draft);
     expect(noMatch.status).toBe(428);
     expect(noMatch.json.error).toMatchObject({ field: 'If-Match', rule: 'required' });
-    const stale = await put(reader, 'R1', draft, { 'If-Match': '"0"' });
+    const stale = await put(reader, ref1, draft, { 'If-Match': '"0"' });
     expect(stale.status).toBe(412);
-    const v2 = await put(reader, 'R1', draft, { 'If-Match': '"1"' });
+    const v2 = await put(reader, ref1, draft, { 'If-Match': '"1"' });
     expect(v2.status).toBe(200);
     expect(v2.json.version).toBe(2);
-    expect((await put(reader, 'R1', draft, { 'If-Match': 'yesterday' })).json.error).toMatchObject({ field: 'If-Match', rule: 'format' });
+    expect((await put(reader, ref1, draft, { 'If-Match': 'yesterday' })).json.error).toMatchObject({ field: 'If-Match', rule: 'format' });
     const hist = await readHistory(h.ddb, h.tableName, 'R1', reader.sub, 1);
     expect(hist.map((v) => [v.version, v.action])).toEqual([
       [1, 'save'],
@@ -163,30 +185,30 @@ describe('GET/PUT /cases/{caseId}/read', () => {
 
   test('invalid answers: 400 naming the field and rule, store unchanged', async () => {
     const before = await h.snapshotTable();
-    const r = await put(reader, 'R1', { answers: { eyes: { OD: { icdrLevel: 'very_bad' } } } });
+    const r = await put(reader, ref1, { answers: { eyes: { OD: { icdrLevel: 'very_bad' } } } });
     expect(r.status).toBe(400);
     expect(r.json.error).toMatchObject({ code: 'validation_failed', field: 'answers.eyes.OD.icdrLevel', rule: expect.any(String) });
     expect(await h.snapshotTable()).toEqual(before);
-    const sub = await put(reader, 'R1', { answers: { eyes: { OD: { fundusQuality: 'good' } } }, submit: true });
+    const sub = await put(reader, ref1, { answers: { eyes: { OD: { fundusQuality: 'good' } } }, submit: true });
     expect(sub.status).toBe(400);
     expect(sub.json.error.errors.some((e: { rule: string }) => e.rule === 'required')).toBe(true);
-    expect((await put(reader, 'R1', { answers: {}, extra: 1 })).json.error).toMatchObject({ field: 'extra', rule: 'unknown' });
-    expect((await put(reader, 'R1', { answers: {}, submit: 'yes' })).json.error).toMatchObject({ field: 'submit', rule: 'type' });
-    expect((await put(reader, 'R1', '{not json')).json.error).toMatchObject({ field: 'body', rule: 'json' });
+    expect((await put(reader, ref1, { answers: {}, extra: 1 })).json.error).toMatchObject({ field: 'extra', rule: 'unknown' });
+    expect((await put(reader, ref1, { answers: {}, submit: 'yes' })).json.error).toMatchObject({ field: 'submit', rule: 'type' });
+    expect((await put(reader, ref1, '{not json')).json.error).toMatchObject({ field: 'body', rule: 'json' });
     expect(await h.snapshotTable()).toEqual(before);
   });
 
   test('submit, amend, then the second read completes the case as concordant', async () => {
-    const s1 = await put(reader, 'R1', { answers: validAnswers(), submit: true });
+    const s1 = await put(reader, ref1, { answers: validAnswers(), submit: true });
     expect(s1.status).toBe(201);
     expect(s1.json).toMatchObject({ status: 'submitted', version: 1, editable: true });
-    expect((await put(reader, 'R1', { answers: validAnswers() }, { 'If-Match': '1' })).json.error.code).toBe('already_submitted');
-    const amended = await put(reader, 'R1', { answers: validAnswers({ vcdr: 0.35 }), submit: true }, { 'If-Match': '1' });
+    expect((await put(reader, ref1, { answers: validAnswers() }, { 'If-Match': '1' })).json.error.code).toBe('already_submitted');
+    const amended = await put(reader, ref1, { answers: validAnswers({ vcdr: 0.35 }), submit: true }, { 'If-Match': '1' });
     expect(amended.status).toBe(200);
     expect(amended.json.version).toBe(2);
     expect((await me(reader)).json.progress).toEqual({ open: 0, submitted: 1 });
 
-    const s2 = await put(reader2, 'R1', { answers: validAnswers(), submit: true });
+    const s2 = await put(reader2, ref2, { answers: validAnswers(), submit: true });
     expect(s2.status).toBe(201);
     expect(s2.json.editable).toBe(false);
     expect(await getCase(h.ddb, h.tableName, 'R1')).toMatchObject({ state: 'final', submittedCount: 2 });
@@ -194,7 +216,7 @@ describe('GET/PUT /cases/{caseId}/read', () => {
     expect(final).toMatchObject({ provenance: 'concordant', decidedBy: 'system' });
     expect(final!.value.eyes.OD!.vcdr).toBe(0.35); // the more severe of 0.3 / 0.35
     expect(await getTask(h.ddb, h.tableName, 'R1')).toBeUndefined();
-    const locked = await put(reader, 'R1', { answers: validAnswers(), submit: true }, { 'If-Match': '2' });
+    const locked = await put(reader, ref1, { answers: validAnswers(), submit: true }, { 'If-Match': '2' });
     expect(locked.status).toBe(409);
     expect(locked.json.error.code).toBe('read_locked');
     const hist = await readHistory(h.ddb, h.tableName, 'R1', reader.sub, 1);
@@ -202,8 +224,8 @@ describe('GET/PUT /cases/{caseId}/read', () => {
   });
 
   test('discordant reads open an adjudication task and nothing reveals the other reader', async () => {
-    await put(reader, 'R1', { answers: validAnswers({ icdr: 'none' }), submit: true });
-    const r2 = await put(reader2, 'R1', { answers: validAnswers({ icdr: 'severe_npdr' }), submit: true });
+    await put(reader, ref1, { answers: validAnswers({ icdr: 'none' }), submit: true });
+    const r2 = await put(reader2, ref2, { answers: validAnswers({ icdr: 'severe_npdr' }), submit: true });
     expect(r2.status).toBe(201);
     expect(await getCase(h.ddb, h.tableName, 'R1')).toMatchObject({ state: 'adjudication' });
     const task = await getTask(h.ddb, h.tableName, 'R1');
@@ -211,33 +233,75 @@ describe('GET/PUT /cases/{caseId}/read', () => {
     expect(task!.reasons.some((x) => x.rule === 'D2' && x.question === 'icdrLevel')).toBe(true);
     expect(await getFinal(h.ddb, h.tableName, 'R1')).toBeUndefined();
     // Blinding: the second reader's answers are exactly their own, and no response names the first reader.
-    for (const res of [r2, await getReadRoute(reader2, 'R1'), await queue(reader2), await me(reader2), await next(reader2)]) {
+    for (const res of [r2, await getReadRoute(reader2, ref2), await queue(reader2), await me(reader2), await next(reader2)]) {
       expect(res.body).not.toContain(reader.sub);
       expect(res.body).not.toMatch(/readNo|repeat/);
       for (const id of res.body!.match(/"readerId":"[^"]*"/g) ?? []) expect(id).toBe(`"readerId":"${reader2.sub}"`);
     }
-    expect((await getReadRoute(reader2, 'R1')).json.answers).toEqual(validAnswers({ icdr: 'severe_npdr' }));
-    expect((await getReadRoute(reader, 'R1')).json.answers).toEqual(validAnswers({ icdr: 'none' }));
+    expect((await getReadRoute(reader2, ref2)).json.answers).toEqual(validAnswers({ icdr: 'severe_npdr' }));
+    expect((await getReadRoute(reader, ref1)).json.answers).toEqual(validAnswers({ icdr: 'none' }));
   });
 
   test('Idempotency-Key: a retry returns the first answer, a reused key for another body is refused', async () => {
     const body = { answers: validAnswers(), submit: true };
-    const first = await put(reader, 'R1', body, { 'Idempotency-Key': 'k-1' });
-    const retry = await put(reader, 'R1', body, { 'Idempotency-Key': 'k-1' });
+    const first = await put(reader, ref1, body, { 'Idempotency-Key': 'k-1' });
+    const retry = await put(reader, ref1, body, { 'Idempotency-Key': 'k-1' });
     expect(retry.status).toBe(first.status);
     expect(retry.json).toEqual(first.json);
     expect(retry.headers['idempotent-replayed']).toBe('true');
     expect((await getRead(h.ddb, h.tableName, 'R1', reader.sub, 1))!.version).toBe(1);
-    const other = await put(reader, 'R1', { answers: validAnswers({ vcdr: 0.4 }), submit: true }, { 'Idempotency-Key': 'k-1', 'If-Match': '1' });
+    const other = await put(reader, ref1, { answers: validAnswers({ vcdr: 0.4 }), submit: true }, { 'Idempotency-Key': 'k-1', 'If-Match': '1' });
     expect(other.status).toBe(422);
     expect(other.json.error).toMatchObject({ field: 'Idempotency-Key', rule: 'reused' });
-    expect((await put(reader, 'R1', body, { 'Idempotency-Key': 'bad key!' })).json.error).toMatchObject({ field: 'Idempotency-Key', rule: 'format' });
+    expect((await put(reader, ref1, body, { 'Idempotency-Key': 'bad key!' })).json.error).toMatchObject({ field: 'Idempotency-Key', rule: 'format' });
   });
 
-  test('a reader not assigned to the case gets 403 on read and session', async () => {
+  test("another reader's ref, an unknown ref and a case id are one and the same 404, and change nothing", async () => {
     const outsider = await h.createUser(`outsider-${Date.now()}`, ['reader']);
-    expect((await getReadRoute(outsider, 'R1')).status).toBe(403);
-    expect((await put(outsider, 'R1', { answers: {} })).status).toBe(403);
-    expect((await session(outsider, 'R1')).status).toBe(403);
+    const before = await h.snapshotTable();
+    const unknown = await getReadRoute(outsider, 'zzzzzzzzzzzz');
+    expect(unknown.status).toBe(404);
+    expect(unknown.json.error).toMatchObject({ code: 'not_found' });
+    for (const [who, param] of [[outsider, ref1], [reader2, ref1], [reader, ref2], [reader, 'R1'], [outsider, 'R1']] as const) {
+      for (const res of [await getReadRoute(who, param), await put(who, param, { answers: {} }), await session(who, param)]) {
+        expect({ param, status: res.status, json: res.json }).toEqual({ param, status: 404, json: unknown.json });
+      }
+    }
+    expect(await h.snapshotTable()).toEqual(before);
+  });
+
+  test('a hidden repeat gets its own ref; no reader-facing response of either read names the case', async () => {
+    const caseId = 'Hidden.Case-7';
+    await seedCase(h, caseId);
+    const firstRef = await assign(h, caseId, reader);
+    const s1 = await put(reader, firstRef, { answers: validAnswers(), submit: true });
+    expect(s1.status).toBe(201);
+    // The repeat as bulk assignment creates it (coordinator port), weeks later.
+    const created = await assignmentPorts(h.ddb, h.tableName).assign({
+      caseId, readerId: reader.sub, readNo: 2, readsPerCase: 2, maxOpenPerReader: 100, at: '2030-01-01T00:00:00.000Z', actor: 'coordinator',
+    });
+    expect(created).toBe('assigned');
+    const q = await queue(reader, { status: 'pending' });
+    const repeatRef = q.json.items.find((i: { ref: string }) => ![ref1, firstRef].includes(i.ref))?.ref;
+    expect(repeatRef).toMatch(REF);
+    expect(repeatRef).not.toBe(firstRef);
+
+    const readRepeat = await getReadRoute(reader, repeatRef);
+    expect(readRepeat.json).toMatchObject({ ref: repeatRef, version: 0, status: 'not_started', editable: true });
+    const readFirst = await getReadRoute(reader, firstRef);
+    expect(readFirst.json).toMatchObject({ ref: firstRef, version: 1, status: 'submitted' });
+    const saved = await put(reader, repeatRef, { answers: validAnswers({ icdr: 'mild_npdr' }), submit: true });
+    expect(saved.status).toBe(201);
+    expect((await getRead(h.ddb, h.tableName, caseId, reader.sub, 2))!.answers).toEqual(validAnswers({ icdr: 'mild_npdr' }));
+    expect((await getRead(h.ddb, h.tableName, caseId, reader.sub, 1))!.answers).toEqual(validAnswers());
+    const all = await queue(reader);
+    expect(all.json.items.map((i: { ref: string }) => i.ref)).toEqual(expect.arrayContaining([firstRef, repeatRef]));
+    const responses = [s1, q, readRepeat, readFirst, saved, all, await next(reader), await session(reader, firstRef), await session(reader, repeatRef), await queue(reader, { limit: '1' })];
+    for (const res of responses) {
+      expect(res.status).toBeLessThan(300);
+      const text = JSON.stringify({ body: res.json, headers: res.headers });
+      expect(text).not.toContain(caseId);
+      expect(text).not.toMatch(/readNo|repeat/);
+    }
   });
 });

@@ -76,7 +76,13 @@ const readBody = fc.oneof(
   { weight: 1, arbitrary: fc.record({ answers, submit: fc.jsonValue({ maxDepth: 1 }), extra: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }) },
   { weight: 1, arbitrary: anyBody },
 );
-const caseId = fc.oneof({ weight: 6, arbitrary: fc.constantFrom('P1', 'P2', 'P3') }, { weight: 1, arbitrary: fc.constantFrom('NOPE', '', '../x', 'P1/../P2', 'a'.repeat(80)) }, { weight: 1, arbitrary: fc.string({ maxLength: 20 }) });
+/** The `{caseId}` path value: mostly assignment refs (the caller's or another reader's), else case ids and junk. */
+const pathValue = (refs: readonly string[]) =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...refs) },
+    { weight: 1, arbitrary: fc.constantFrom('P1', 'P2', 'NOPE', '', '../x', 'P1/../P2', 'a'.repeat(80), 'zzzzzzzzzzzz') },
+    { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+  );
 const ifMatch = fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 6 }).map((n) => `"${n}"`), fc.integer({ min: 0, max: 6 }).map(String), fc.string({ maxLength: 12 }));
 const idemKey = fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 30 }).map((n) => `key-${n}`), fc.string({ maxLength: 20 }));
 
@@ -84,14 +90,15 @@ const idemKey = fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 30 })
 
 test(`PUT /cases/{caseId}/read: ${RUNS} generated requests, never 5xx, 4xx writes nothing`, async () => {
   await h.clearTable();
+  const refs: string[] = [];
   for (const id of ['P1', 'P2', 'P3']) {
     await seedCase(h, id, { oct: id === 'P2' });
-    await assign(h, id, readers[0]);
-    await assign(h, id, readers[1]);
+    refs.push(await assign(h, id, readers[0]));
+    refs.push(await assign(h, id, readers[1]));
   }
   const statuses = new Map<number, number>();
   await fc.assert(
-    fc.asyncProperty(fc.nat({ max: 1 }), caseId, readBody, ifMatch, idemKey, async (who, id, body, match, key) => {
+    fc.asyncProperty(fc.nat({ max: 1 }), pathValue(refs), readBody, ifMatch, idemKey, async (who, id, body, match, key) => {
       const headers: Record<string, string> = {};
       if (match !== undefined) headers['If-Match'] = match;
       if (key !== undefined) headers['Idempotency-Key'] = key;
@@ -109,13 +116,13 @@ test(`PUT /cases/{caseId}/read: ${RUNS} generated requests, never 5xx, 4xx write
 test(`POST /cases/{caseId}/session: ${RUNS} generated requests, never 5xx, 4xx writes nothing`, async () => {
   await h.clearTable();
   await seedCase(h, 'P1');
-  await assign(h, 'P1', readers[0]);
+  const ref = await assign(h, 'P1', readers[0]);
   await fc.assert(
-    fc.asyncProperty(fc.nat({ max: 1 }), caseId, anyBody, async (who, id, body) => {
+    fc.asyncProperty(fc.nat({ max: 1 }), pathValue([ref]), anyBody, async (who, id, body) => {
       const res = await probe(() => h.call(handler, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId: id }, token: readers[who].token, body }), `session ${id}`);
       if (res.status < 300) {
         expect(res.status).toBe(201);
-        expect({ who, id }).toEqual({ who: 0, id: 'P1' });
+        expect({ who, id }).toEqual({ who: 0, id: ref });
       }
     }),
     { numRuns: RUNS },

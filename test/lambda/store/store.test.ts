@@ -29,6 +29,18 @@ const claim = async (caseId: string, readerId: string, maxOpen = 10) => {
 };
 
 describe('claims', () => {
+  test('a claim whose random ref collides is retried with a new ref, and the case is claimed once', async () => {
+    await seedCase(h, 'C1');
+    await seedCase(h, 'C2');
+    const first = await claim('C1', 'a');
+    if (first.result !== 'claimed') throw new Error(first.result);
+    const refs = [first.assignment.ref, 'other2345abc'];
+    const c = (await getCase(h.ddb, h.tableName, 'C2'))!;
+    const out = await claimSlot(h.ddb, h.tableName, { case: c, readerId: 'b', readsPerCase: 2, maxOpenPerReader: 10, at: tick(), assignedBy: 'self', newRef: () => refs.shift()! });
+    expect(out).toMatchObject({ result: 'claimed', assignment: { caseId: 'C2', ref: 'other2345abc' } });
+    expect(await getCase(h.ddb, h.tableName, 'C2')).toMatchObject({ assignedCount: 1, readers: ['b'] });
+  });
+
   test('never past k, never one reader twice, and the last slot leaves the claimable index', async () => {
     await seedCase(h, 'C1');
     expect((await claim('C1', 'a')).result).toBe('claimed');
