@@ -142,4 +142,19 @@ describe('adjudicators view the case of an open task', () => {
     expect((await open(h.users.reader2, 'J2')).status).toBe(404); // a reader without an assignment: a case id is no ref
     expect((await open(h.users.coordinator, 'J2')).status).toBe(403);
   });
+
+  test('someone who is both reader and adjudicator: their ref opens their read, a case id their adjudication, never a case they read', async () => {
+    const both = await h.createUser(`both-${Date.now()}`, ['reader', 'adjudicator']);
+    await seedCase(h, 'B1');
+    const ref = await assign(h, 'B1', both);
+    const read = await issue(both, ref, false);
+    expect((await h.snapshotTable()).find((i) => i.pk === `SESSION#${read}`)).toMatchObject({ caseId: 'B1', purpose: 'read', readNo: 1 });
+
+    expect(await seedReadCase(h, 'J3', discordant(['jr-d', 'jr-e']))).toBe('adjudication');
+    const adjudication = await issue(both, 'J3', false);
+    expect((await h.snapshotTable()).find((i) => i.pk === `SESSION#${adjudication}`)).toMatchObject({ caseId: 'J3', purpose: 'adjudication', readNo: 0 });
+
+    expect(await seedReadCase(h, 'J4', discordant([both.sub, 'jr-f']))).toBe('adjudication');
+    expect((await open(both, 'J4')).status).toBe(403);
+  });
 });
