@@ -6,13 +6,22 @@
  * - In memory, at 6,000 / 20,000 / 60,000 cases: an injected source that generates each page on
  *   demand (nothing is held), and in-memory pseudonyms. The "raw" baseline iterates the same
  *   source (pages and details) without exporting. No I/O, so the ratio is the core's own CPU cost.
- * - moto, at 500 cases (moto's Query walks the whole table, so 2,000 cases took over 17 min): the real DynamoDB source and pseudonyms of ports.ts, next to the raw
- *   paginated queries (gsi1 `CASES` pages of 100; per page one BatchGetItem of the finals and one
- *   Query `READ#` per case, 16 at a time) issued directly with the document client.
+ * - moto (BENCH_EXPORT_MOTO, default 2,000 cases; e.g. `6000,20000,60000`): the real DynamoDB source
+ *   and pseudonyms of lambda/export-worker/ports.ts, next to the raw paginated queries they make
+ *   (gsi1 `CASES` pages of 100; per page one BatchGetItem of the finals and one Query `READ#` per
+ *   case, 16 at a time) issued directly with the document client; same server, same run. The server
+ *   is bench/moto-indexed.py: moto with a partition index, because plain moto's Query walks the
+ *   whole table (2,000 cases took over 17 min). A self-check (plain vs patched moto, same queries)
+ *   must pass before anything is timed.
  */
+import { execFile, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { discardingSink, runExport, type CaseDetail, type ExportCase, type ExportSource, type Pseudonymiser } from '../lambda/export-worker/export';
 import { dynamoExportSource, dynamoPseudonyms } from '../lambda/export-worker/ports';
 import type { NormalisedAnswers } from '../lambda/shared/domain/form-validator';
@@ -20,7 +29,8 @@ import { caseFacts } from '../lambda/shared/store/cases';
 import { finalPut, type FinalRecord } from '../lambda/shared/store/finals';
 import { keys } from '../lambda/shared/store/keys';
 import { readPutTx, type ReadRecord } from '../lambda/shared/store/reads';
-import { startHarness } from '../test/helpers/api-harness';
+import { awsClientConfig } from '../test/helpers/moto';
+import { startSerialProxy, type SerialProxy } from '../test/helpers/serial-proxy';
 import { CONFIG, grade } from '../test/helpers/grades';
 
 const PAGE = 100;
@@ -111,26 +121,126 @@ async function measure(run: (sample: () => void) => Promise<unknown>): Promise<M
 const exportInput = (id: string) => ({ exportId: id, studyId: 'bench', config: CONFIG, formats: ['csv', 'json'] as const, createdAt: AT });
 
 // ---------------------------------------------------------------------------------------------
-// moto
+// moto, patched so that a Query visits only its partition (bench/moto-indexed.py says how and why).
 
-async function seedMoto(db: DynamoDBDocumentClient, table: string, n: number): Promise<void> {
-  const items: Record<string, unknown>[] = [];
-  const flush = async (all = false) => {
-    while (items.length >= 25 || (all && items.length > 0)) {
-      await db.send(new BatchWriteCommand({ RequestItems: { [table]: items.splice(0, 25).map((Item) => ({ PutRequest: { Item } })) } }));
-    }
+const HOST = '127.0.0.1';
+const TABLE = 'readroom-bench-export';
+const LAUNCHER = join(__dirname, 'moto-indexed.py');
+
+interface Emulator {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts bench/moto-indexed.py (moto's own server, plus the partition index) on a free port.
+ * test/helpers/moto.ts always runs plain `python3 -m moto.server`, hence this small copy of it.
+ */
+async function startIndexedMoto(): Promise<Emulator> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const srv = createServer().once('error', reject);
+    srv.listen(0, HOST, () => {
+      const { port: p } = srv.address() as AddressInfo;
+      srv.close(() => resolve(p));
+    });
+  });
+  const endpoint = `http://${HOST}:${port}`;
+  const child = spawn('python3', [LAUNCHER, '-H', HOST, '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', NO_PROXY: '*' },
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
   };
-  for (let i = 0; i < n; i++) {
-    const { c, detail } = synthetic(i);
-    items.push({ ...keys.case(c.caseId), ...keys.casesByState('final', AT, c.caseId), type: 'case', caseId: c.caseId, state: 'final', eyes: ['OD', 'OS'], octPresent: false, files: [], assignedCount: 2, submittedCount: 2, registeredAt: AT, updatedAt: AT });
-    for (const r of detail.reads) {
-      const read: ReadRecord = { caseId: c.caseId, readerId: r.readerId, readNo: r.readNo, version: 1, status: 'submitted', answers: r.answers, formId: CONFIG.form.formId, formVersion: CONFIG.form.formVersion, createdAt: AT, updatedAt: AT, submittedAt: AT };
-      items.push((readPutTx(table, read).item as { Put: { Item: Record<string, unknown> } }).Put.Item);
+  for (const deadline = Date.now() + 20_000; ; ) {
+    if (child.exitCode !== null) throw new Error(`${LAUNCHER} exited with ${child.exitCode}:\n${stderr}`);
+    const up = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.arrayBuffer().then(() => r.ok), () => false);
+    if (up) return { endpoint, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${LAUNCHER} did not answer on ${endpoint} within 20 s:\n${stderr}`);
     }
-    items.push(finalPut(table, detail.final!).Put!.Item as Record<string, unknown>);
-    await flush();
+    await new Promise((r) => setTimeout(r, 100));
   }
-  await flush(true);
+}
+
+/** Plain moto vs patched moto on the same queries (bench/moto-indexed.py --self-check). */
+async function selfCheck(): Promise<string> {
+  try {
+    const { stdout } = await promisify(execFile)('python3', [LAUNCHER, '--self-check'], { maxBuffer: 2 ** 22 });
+    return stdout.trim();
+  } catch (e) {
+    const { stdout = '', stderr = '' } = e as { stdout?: string; stderr?: string };
+    throw new Error(`moto-indexed self-check failed: the patched Query differs from moto's\n${stdout}${stderr}`);
+  }
+}
+
+/** The key schema and indexes of lib/constructs/reading-table.ts (as test/helpers/api-harness.ts creates them). */
+async function createTable(ddb: DynamoDBClient): Promise<void> {
+  const gsi = (name: string) => ({
+    IndexName: name,
+    KeySchema: [
+      { AttributeName: `${name}pk`, KeyType: 'HASH' as const },
+      { AttributeName: `${name}sk`, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [gsi('gsi1'), gsi('gsi2')],
+    }),
+  );
+}
+
+/** The items of case i as the stores write them: the case (gsi1 `CASES`), its reads, its final. */
+function caseItems(table: string, i: number): Record<string, unknown>[] {
+  const { c, detail } = synthetic(i);
+  return [
+    { ...keys.case(c.caseId), ...keys.casesByState('final', AT, c.caseId), type: 'case', caseId: c.caseId, state: 'final', eyes: ['OD', 'OS'], octPresent: false, files: [], assignedCount: 2, submittedCount: 2, registeredAt: AT, updatedAt: AT },
+    ...detail.reads.map((r) => {
+      const read: ReadRecord = { caseId: c.caseId, readerId: r.readerId, readNo: r.readNo, version: 1, status: 'submitted', answers: r.answers, formId: CONFIG.form.formId, formVersion: CONFIG.form.formVersion, createdAt: AT, updatedAt: AT, submittedAt: AT };
+      return (readPutTx(table, read).item as { Put: { Item: Record<string, unknown> } }).Put.Item;
+    }),
+    finalPut(table, detail.final!).Put!.Item as Record<string, unknown>,
+  ];
+}
+
+function* batchesOf25(table: string, from: number, to: number): Generator<Record<string, unknown>[]> {
+  let batch: Record<string, unknown>[] = [];
+  for (let i = from; i < to; i++) {
+    for (const item of caseItems(table, i)) {
+      batch.push(item);
+      if (batch.length === 25) yield batch.splice(0);
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+/** Seeds cases [from, to): BatchWriteItem of 25, four in flight (the serial proxy applies them one by one). */
+async function seedMoto(db: DynamoDBDocumentClient, table: string, from: number, to: number): Promise<void> {
+  const batches = batchesOf25(table, from, to);
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      for (let b = batches.next(); !b.done; b = batches.next()) {
+        let request: BatchWriteCommandInput['RequestItems'] = { [table]: b.value.map((Item) => ({ PutRequest: { Item } })) };
+        while (request && Object.keys(request).length) request = (await db.send(new BatchWriteCommand({ RequestItems: request }))).UnprocessedItems;
+      }
+    }),
+  );
 }
 
 /** The export's reads, without the export. */
@@ -207,26 +317,59 @@ export async function benchExport(log: (l: string) => void = console.log): Promi
     print(row, log);
   }
 
-  const n = Number(process.env.BENCH_EXPORT_MOTO ?? 500);
-  const h = await startHarness();
+  const motoSizes = (process.env.BENCH_EXPORT_MOTO ?? '2000').split(',').filter(Boolean).map(Number).sort((x, y) => x - y);
+  if (!motoSizes.length) return rows;
+  const checked = selfCheck(); // runs while moto starts and is seeded; awaited before anything is timed
+  checked.catch(() => undefined); // not unhandled if moto fails to start first
+  const moto = await startIndexedMoto();
+  let proxy: SerialProxy | undefined;
+  let ddbRaw: DynamoDBClient | undefined;
   try {
-    const t = performance.now();
-    await seedMoto(h.ddb, h.tableName, n);
-    log(`  moto: seeded ${n} cases in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    // One request at a time, as in the API tests (moto is not safe under concurrent requests).
+    proxy = await startSerialProxy(moto.endpoint);
+    ddbRaw = new DynamoDBClient(awsClientConfig(proxy.endpoint));
+    const db = DynamoDBDocumentClient.from(ddbRaw, { marshallOptions: { removeUndefinedValues: true } });
+    await createTable(ddbRaw);
     const now = () => new Date().toISOString();
-    // Once untimed (pseudonyms allocated, moto warmed), then the timed pair.
-    await runExport(exportInput('moto-warm'), { source: dynamoExportSource(h.ddb, h.tableName), sink: discardingSink(), pseudonyms: dynamoPseudonyms(h.ddb, h.tableName, now) });
-    const raw = await measure((sample) => rawReads(h.ddb, h.tableName, sample));
-    const sink = discardingSink();
-    let counts = { rows: 0 };
-    const exported = await measure(async () => {
-      counts = (await runExport(exportInput('moto'), { source: dynamoExportSource(h.ddb, h.tableName), sink, pseudonyms: dynamoPseudonyms(h.ddb, h.tableName, now) })).counts;
-    });
-    const row: ExportRow = { where: 'moto', cases: n, raw, exported, ratio: exported.ms / raw.ms, rows: counts.rows, bytes: sink.bytes() };
-    rows.push(row);
-    print(row, log);
+    /** The real DynamoDB source, optionally cut after `pages` pages (the warm-up). */
+    const source = (pages = Infinity): ExportSource => {
+      const all = dynamoExportSource(db, TABLE);
+      async function* cases() {
+        let k = 0;
+        for await (const page of all.cases()) {
+          if (k++ === pages) return;
+          yield page;
+        }
+      }
+      return { ...all, cases };
+    };
+    let seeded = 0;
+    for (const n of motoSizes) {
+      const t = performance.now();
+      await seedMoto(db, TABLE, seeded, n); // the sizes share one table: each adds the cases it lacks
+      seeded = n;
+      log(`  moto: seeded ${n} cases in ${((performance.now() - t) / 1000).toFixed(1)} s; ${await checked}`.replace(/\n/g, '; '));
+      // Untimed: the first 5 pages exported (pseudonyms of all 20 readers allocated, code warm, and the
+      // launcher's gsi1 partition rebuilt after the seeding's writes), then the timed pair.
+      await runExport(exportInput(`moto-warm-${n}`), { source: source(5), sink: discardingSink(), pseudonyms: dynamoPseudonyms(db, TABLE, now) });
+      let items = 0;
+      const raw = await measure(async (sample) => void (items = await rawReads(db, TABLE, sample)));
+      const sink = discardingSink();
+      let counts = { rows: 0 };
+      const exported = await measure(async () => {
+        counts = (await runExport(exportInput(`moto-${n}`), { source: source(), sink, pseudonyms: dynamoPseudonyms(db, TABLE, now) })).counts;
+      });
+      const row: ExportRow = { where: 'moto', cases: n, raw, exported, ratio: exported.ms / raw.ms, rows: counts.rows, bytes: sink.bytes() };
+      rows.push(row);
+      print(row, log);
+      const expected = rows.find((r) => r.where === 'memory' && r.cases === n);
+      if (expected && expected.rows !== row.rows) throw new Error(`moto export wrote ${row.rows} grade rows for ${n} cases, in memory ${expected.rows}`);
+      if (items !== Math.round(n * 3.1)) log(`  moto: raw reads returned ${items} items, expected ${Math.round(n * 3.1)}`);
+    }
   } finally {
-    await h.stop();
+    ddbRaw?.destroy();
+    await proxy?.close();
+    await moto.stop();
   }
   return rows;
 }
