@@ -5,7 +5,7 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
 }, 60_000);
-afterAll(() => h?.stop());
+afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 
 const echo = async (event: any) => ({ statusCode: 200, body: JSON.stringify({ claims: event.requestContext.authorizer.jwt.claims, routeKey: event.routeKey, path: event.rawPath }) });
 

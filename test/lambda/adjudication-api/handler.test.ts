@@ -24,7 +24,7 @@ beforeAll(async () => {
   h = await startHarness();
   conflicted = await h.createUser('senior-who-reads', ['adjudicator', 'reader']);
 }, 60_000);
-afterAll(() => h?.stop());
+afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 
 beforeEach(async () => {
   await h.clearTable();

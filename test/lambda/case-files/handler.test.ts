@@ -27,7 +27,7 @@ beforeAll(async () => {
   refF1 = await assign(h, 'F1', h.users.reader);
   refF2 = await assign(h, 'F2', h.users.reader2);
 }, 60_000);
-afterAll(() => h?.stop());
+afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 
 /**
  * Issues a session through the reader API (`param`: a reader's assignment ref, an adjudicator's case

@@ -23,7 +23,7 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
 }, 60_000);
-afterAll(() => h?.stop());
+afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 beforeEach(() => h.clearTable());
 
 const NOW = new Date().toISOString();

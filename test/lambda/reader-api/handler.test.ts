@@ -18,7 +18,7 @@ beforeAll(async () => {
   h = await startHarness();
   ({ reader, reader2 } = h.users);
 }, 60_000);
-afterAll(() => h?.stop());
+afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 beforeEach(() => h.clearTable());
 
 const me = (u: TestUser) => h.call(handler, { routeKey: 'GET /me', token: u.token });

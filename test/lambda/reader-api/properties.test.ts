@@ -22,7 +22,7 @@ beforeAll(async () => {
   h = await startHarness();
   readers = [h.users.reader, h.users.reader2, ...(await h.createReaders(3, 'prop'))];
 }, 60_000);
-afterAll(() => h?.stop());
+afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 
 const SNAPSHOT_EVERY = 50;
 let run = 0;

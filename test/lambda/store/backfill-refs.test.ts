@@ -9,7 +9,7 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
 }, 60_000);
-afterAll(() => h?.stop());
+afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 beforeEach(() => h.clearTable());
 
 /** An assignment item exactly as the store wrote it before refs: no ref, queue key ending in the case id. */
