@@ -28,7 +28,7 @@ describe('moto harness', () => {
   afterAll(async () => {
     s3?.destroy();
     await moto?.stop();
-  });
+  }, 60_000);
 
   test('awsClientConfig points at moto in the study region with path-style S3', () => {
     expect(awsClientConfig(moto.endpoint)).toEqual({
