@@ -20,7 +20,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createTable } from '../test/helpers/api-harness';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { discardingSink, runExport, type CaseDetail, type ExportCase, type ExportSource, type Pseudonymiser } from '../lambda/export-worker/export';
 import { dynamoExportSource, dynamoPseudonyms } from '../lambda/export-worker/ports';
@@ -182,30 +183,6 @@ async function selfCheck(): Promise<string> {
   }
 }
 
-/** The key schema and indexes of lib/constructs/reading-table.ts (as test/helpers/api-harness.ts creates them). */
-async function createTable(ddb: DynamoDBClient): Promise<void> {
-  const gsi = (name: string) => ({
-    IndexName: name,
-    KeySchema: [
-      { AttributeName: `${name}pk`, KeyType: 'HASH' as const },
-      { AttributeName: `${name}sk`, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
-  });
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' as const })),
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [gsi('gsi1'), gsi('gsi2')],
-    }),
-  );
-}
-
 /** The items of case i as the stores write them: the case (gsi1 `CASES`), its reads, its final. */
 function caseItems(table: string, i: number): Record<string, unknown>[] {
   const { c, detail } = synthetic(i);
@@ -329,7 +306,7 @@ export async function benchExport(log: (l: string) => void = console.log): Promi
     proxy = await startSerialProxy(moto.endpoint);
     ddbRaw = new DynamoDBClient(awsClientConfig(proxy.endpoint));
     const db = DynamoDBDocumentClient.from(ddbRaw, { marshallOptions: { removeUndefinedValues: true } });
-    await createTable(ddbRaw);
+    await createTable(ddbRaw, TABLE);
     const now = () => new Date().toISOString();
     /** The real DynamoDB source, optionally cut after `pages` pages (the warm-up). */
     const source = (pages = Infinity): ExportSource => {

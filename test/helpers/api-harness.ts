@@ -226,7 +226,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
   const s3 = new S3Client(config);
   const cognito = new CognitoIdentityProviderClient(config);
 
-  await Promise.all([createTable(ddbRaw), s3.send(new CreateBucketCommand({ Bucket: BUCKET_NAME, CreateBucketConfiguration: { LocationConstraint: REGION } }))]);
+  await Promise.all([createTable(ddbRaw, TABLE_NAME), s3.send(new CreateBucketCommand({ Bucket: BUCKET_NAME, CreateBucketConfiguration: { LocationConstraint: REGION } }))]);
 
   const pool = await createPool(cognito, 'readroom-test');
   const jwks = await (await fetch(`${moto.endpoint}/${pool.userPoolId}/.well-known/jwks.json`)).json();
@@ -368,7 +368,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
 // ---------------------------------------------------------------------------------------------
 
 /** Same key schema and indexes as lib/constructs/reading-table.ts (pk/sk; gsi1, gsi2 with <name>pk/<name>sk). */
-async function createTable(ddb: DynamoDBClient): Promise<void> {
+export async function createTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
   const s = (AttributeName: string) => ({ AttributeName, AttributeType: 'S' as const });
   const gsi = (name: string) => ({
     IndexName: name,
@@ -380,7 +380,7 @@ async function createTable(ddb: DynamoDBClient): Promise<void> {
   });
   await ddb.send(
     new CreateTableCommand({
-      TableName: TABLE_NAME,
+      TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map(s),
       KeySchema: [
