@@ -2,9 +2,12 @@
 // @swc/jest instead of ts-jest: it transpiles without type checking (tsc does that in `npm run build`)
 // and keeps the suite fast on two cores.
 const transform = { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
-// Emulator and synth tests wait on real processes; on a busy 2-core CI machine jest's 5 s is too short.
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'], testTimeout: 60_000 };
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 module.exports = {
+  // Emulator and synth tests wait on real processes (moto can take seconds to start or exit); on a
+  // busy 2-core CI machine jest's 5 s is too short. A global option: jest ignores it inside
+  // `projects`, which is where it sat before and why a slow moto exit once failed a suite.
+  testTimeout: 60_000,
   projects: [
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
     { ...common, displayName: 'lambda', testMatch: ['<rootDir>/test/lambda/**/*.test.ts', '<rootDir>/test/local/**/*.test.ts'] },
