@@ -318,13 +318,21 @@ export async function requestExport(deps: ExportCoreDeps, actor: Actor, raw: Rec
   return { exportId, status: 'queued' as const, createdAt, formats: body.formats };
 }
 
-export async function getExport(ports: ExportPorts, exportId: string) {
+/**
+ * Reports an export. A `running` job whose lease has passed is reported as `stalled`: no worker
+ * holds it (its worker timed out or died). The stream's retry may still take it over; if it stays
+ * stalled, its record has run out of retries and a new export must be requested. The stored status
+ * is left alone, so a late retry can still take the job.
+ */
+export async function getExport(ports: ExportPorts, exportId: string, now: string) {
   if (!EXPORT_ID.test(exportId)) throw new ValidationError('exportId', 'format', `exportId: must match ${EXPORT_ID}`);
   const job = await ports.get(exportId);
   if (!job) throw new NotFoundError(`Export ${exportId}`);
+  const stalled = job.status === 'running' && job.leaseUntil !== undefined && job.leaseUntil < now;
   const base = {
     exportId,
-    status: job.status,
+    status: stalled ? ('stalled' as const) : job.status,
+    ...(stalled ? { hint: 'No worker is running this export; a retry may still take it over. If it is still stalled in a few minutes, request a new export (POST /exports).' } : {}),
     createdAt: job.createdAt,
     formats: job.formats,
     ...(job.startedAt ? { startedAt: job.startedAt } : {}),

@@ -70,6 +70,6 @@ export const handler = router({
     coordinator(event);
     const e = envOf();
     const exportId = pathParam(event, 'exportId', EXPORT_ID);
-    return json(200, await getExport(exportPorts(documentClient(), s3Client(), e.TABLE_NAME, e.BUCKET_NAME), exportId));
+    return json(200, await getExport(exportPorts(documentClient(), s3Client(), e.TABLE_NAME, e.BUCKET_NAME), exportId, now()));
   },
 });

@@ -200,10 +200,31 @@ describe('export bookkeeping', () => {
       get: async (id) => (id === job.exportId ? job : undefined),
       presign: async (key, seconds) => `https://signed/${key}?X-Amz-Expires=${seconds}`,
     };
-    const out = (await getExport(ports, job.exportId)) as { files: { url: string }[]; expiresInSeconds: number };
+    const out = (await getExport(ports, job.exportId, NOW)) as { files: { url: string }[]; expiresInSeconds: number };
     expect(out.expiresInSeconds).toBe(900);
     expect(out.files[0].url).toContain('X-Amz-Expires=900');
-    expect((await rejects(getExport(ports, 'ex-20990101T000000Z-00000000'))).status).toBe(404);
-    expect((await rejects(getExport(ports, '../../etc'))).status).toBe(400);
+    expect((await rejects(getExport(ports, 'ex-20990101T000000Z-00000000', NOW))).status).toBe(404);
+    expect((await rejects(getExport(ports, '../../etc', NOW))).status).toBe(400);
+  });
+
+  it('GET /exports/{id}: a running job past its lease is reported as stalled with what to do; within its lease, running', async () => {
+    const job: ExportJob = {
+      exportId: 'ex-20260301T090807Z-abcd1234',
+      status: 'running',
+      requestedBy: 'coord',
+      createdAt: '2026-03-01T09:08:07.000Z',
+      formats: ['csv'],
+      startedAt: '2026-03-01T09:08:08.000Z',
+      leaseUntil: '2026-03-01T09:23:08.000Z',
+      attempts: 1,
+    };
+    const ports: ExportPorts = { create: async () => undefined, get: async () => job, presign: async () => 'unused' };
+    const within = await getExport(ports, job.exportId, '2026-03-01T09:23:07.999Z');
+    expect(within).toMatchObject({ status: 'running', startedAt: job.startedAt });
+    expect(within).not.toHaveProperty('hint');
+    const past = await getExport(ports, job.exportId, '2026-03-01T09:23:08.001Z');
+    expect(past).toMatchObject({ status: 'stalled' });
+    expect((past as { hint: string }).hint).toMatch(/POST \/exports/);
+    expect(past).not.toHaveProperty('files');
   });
 });
