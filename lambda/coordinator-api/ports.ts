@@ -59,7 +59,8 @@ const toLoad = (r: ReaderRecord & { active?: boolean }): ReaderLoad => ({
 
 const forAssignment = (c: CaseRecord & { site?: string }): CaseForAssignment => ({ caseId: c.caseId, state: c.state, ...(c.site ? { site: c.site } : {}) });
 
-export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string): AssignmentPorts {
+/** `newRef` draws assignment refs; tests pass a sequence to force a collision. */
+export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string, newRef: () => string = newAssignmentRef): AssignmentPorts {
   return {
     listReaders: async () => (await queryAll(db, readersQuery(tableName))).map((i) => toLoad(recordOf<ReaderRecord>(i))),
     openCases: async (limit) =>
@@ -107,7 +108,7 @@ export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string): 
       const repeats: Assignment[] = all.filter((a) => a.readNo > 1).map((a) => ({ caseId: a.caseId, readerId }));
       return { submitted, repeats };
     },
-    assign: (cmd) => assign(db, tableName, cmd),
+    assign: (cmd) => assign(db, tableName, cmd, newRef),
   };
 }
 
@@ -118,7 +119,7 @@ export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string): 
  * open count (never past the cap) and the audit event. A lost race on the count, or a ref collision,
  * is retried on fresh data.
  */
-async function assign(db: DynamoDBDocumentClient, tableName: string, cmd: AssignCommand): Promise<AssignOutcome> {
+async function assign(db: DynamoDBDocumentClient, tableName: string, cmd: AssignCommand, newRef: () => string): Promise<AssignOutcome> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const record: AssignmentRecord = {
       caseId: cmd.caseId,
@@ -129,7 +130,7 @@ async function assign(db: DynamoDBDocumentClient, tableName: string, cmd: Assign
       updatedAt: cmd.at,
       assignedBy: cmd.actor,
       repeat: cmd.readNo > 1,
-      ref: newAssignmentRef(),
+      ref: newRef(),
     };
     const parts: LabelledTx[] = [];
     if (cmd.readNo === 1) {

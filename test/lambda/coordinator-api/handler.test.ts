@@ -85,6 +85,25 @@ describe('POST /assignments', () => {
     expect(await assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, readerId: 'r1', readsPerCase: 3 })).toBe('exists');
   });
 
+  it('an assignment whose random ref is already taken is retried with a new ref: one assignment, one slot, the old ref untouched', async () => {
+    await readers([
+      ['r1', undefined],
+      ['r2', undefined],
+    ]);
+    await seedCase(h, 'K1');
+    await seedCase(h, 'K2');
+    const cmd = { readNo: 1, readsPerCase: 2, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
+    const first = ['aaaaaaaaaaaa'];
+    expect(await assignmentPorts(h.ddb, h.tableName, () => first.shift()!).assign({ ...cmd, caseId: 'K1', readerId: 'r1' })).toBe('assigned');
+    const drawn = ['aaaaaaaaaaaa', 'bbbbbbbbbbbb'];
+    expect(await assignmentPorts(h.ddb, h.tableName, () => drawn.shift()!).assign({ ...cmd, caseId: 'K2', readerId: 'r2' })).toBe('assigned');
+    expect(drawn).toEqual([]);
+    expect(await getAssignmentRef(h.ddb, h.tableName, 'aaaaaaaaaaaa')).toMatchObject({ caseId: 'K1', readerId: 'r1' });
+    expect(await getAssignmentRef(h.ddb, h.tableName, 'bbbbbbbbbbbb')).toMatchObject({ caseId: 'K2', readerId: 'r2' });
+    expect((await assignmentsOf('K2')).map((a) => [a.readerId, a.ref])).toEqual([['r2', 'bbbbbbbbbbbb']]);
+    expect(await getCase(h.ddb, h.tableName, 'K2')).toMatchObject({ assignedCount: 1, readers: ['r2'] });
+  });
+
   it('issues hidden repeats ≥ 14 days later that the reader cannot tell from a first read', async () => {
     const reader = h.users.reader;
     await ensureReader(h.ddb, h.tableName, { readerId: reader.sub, at: NOW });
