@@ -24,9 +24,9 @@ import {
   type ScopeAnswers,
   type ValidationError as AnswerError,
 } from '../shared/domain/form-validator';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../shared/errors';
+import { ConflictError, ForbiddenError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../shared/errors';
 import { CONFLICT_MESSAGE, isConflicted } from '../shared/workflow/adjudicator-access';
-import { parseOrThrow } from '../shared/parse';
+import { idempotencyKeyOf, parseOrThrow } from '../shared/parse';
 import type { AdjudicationStatus, AdjudicationTask, AdjudicationView, ReadLabel, ReadRef } from '../shared/store/adjudications';
 import type { FinalPick, FinalRecord } from '../shared/store/finals';
 import type { Page } from '../shared/store/page';
@@ -319,6 +319,7 @@ export async function resolveAdjudication(
   rawBody: Record<string, unknown>,
   idempotencyKey: string | undefined,
 ): Promise<ResolveResult> {
+  idempotencyKeyOf(idempotencyKey);
   const body = parseOrThrow(ResolveBodySchema, rawBody);
   if (body.reasonCode === 'other' && !body.note) throw new ValidationError('note', 'required', "note: required when reasonCode is 'other'");
   const { task, reads, info, previous } = await load(deps, actor, caseId, { idempotencyKey });
@@ -327,7 +328,7 @@ export async function resolveAdjudication(
   const print = fingerprint(caseId, body);
   if (previous) {
     if (previous.fingerprint !== print) {
-      throw new ConflictError('Idempotency-Key was already used for a different request; use a new key.', 'idempotency_key_reused');
+      throw new IdempotencyKeyReusedError();
     }
     return { status: previous.status, body: previous.body };
   }

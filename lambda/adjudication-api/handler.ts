@@ -8,16 +8,12 @@
 import { requireRole } from '../shared/auth';
 import { documentClient } from '../shared/clients/dynamodb';
 import { loadEnv } from '../shared/env';
-import { ValidationError } from '../shared/errors';
 import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../shared/http';
 import { log } from '../shared/log';
 import { parseOrThrow, queryOf } from '../shared/parse';
 import { getAdjudication, listAdjudications, ListQuerySchema, resolveAdjudication, type AdjudicationDeps } from './core';
 import { AdjudicationEnvSchema } from './env';
 import { adjudicationPorts } from './ports';
-
-/** Idempotency keys: what a client generates (UUIDs, ULIDs), bounded. */
-export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,128}$/;
 
 let deps: AdjudicationDeps | undefined;
 // Built on first use (once per container): the environment is parsed and checked once.
@@ -50,9 +46,7 @@ export const handler = router({
   'PUT /adjudications/{caseId}': async (event) => {
     const p = adjudicator(event);
     const caseId = pathParam(event, 'caseId');
-    const key = header(event, 'idempotency-key');
-    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new ValidationError('Idempotency-Key', 'format', `Idempotency-Key: must match ${IDEMPOTENCY_KEY}`);
-    const result = await resolveAdjudication(depsOf(), p, caseId, parseBody(event), key);
+    const result = await resolveAdjudication(depsOf(), p, caseId, parseBody(event), header(event, 'idempotency-key'));
     log.info('adjudication resolved', { requestId: event.requestContext.requestId, caseId, actor: p.sub });
     return json(result.status, result.body);
   },

@@ -13,7 +13,8 @@ import type { ReadingConfig } from '../../lib/config/reading';
 import type { Principal } from '../shared/auth';
 import { requireRole } from '../shared/auth';
 import { validateAnswers, type NormalisedAnswers } from '../shared/domain/form-validator';
-import { AppError, AssignmentNotFoundError, ConflictError, ForbiddenError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
+import { AppError, AssignmentNotFoundError, ConflictError, ForbiddenError, IdempotencyKeyReusedError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
+import { idempotencyKeyOf } from '../shared/parse';
 import { appStreamUserId } from '../shared/appstream-user';
 import { log } from '../shared/log';
 import type { AssignmentRecord, AssignmentRef, AssignmentStatus } from '../shared/store/assignments';
@@ -301,7 +302,6 @@ export interface PutReadInput {
 }
 
 const IF_MATCH = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/;
-const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
 const BODY_KEYS = ['answers', 'submit'];
 const SAVE_ATTEMPTS = 5;
 
@@ -327,10 +327,7 @@ function parsePutRead(input: PutReadInput): { answers: unknown; submit: boolean;
     if (!m) throw new ValidationError('If-Match', 'format', 'If-Match: must be the version you edited, e.g. "3"');
     expected = Number(m[1]);
   }
-  if (input.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(input.idempotencyKey)) {
-    throw new ValidationError('Idempotency-Key', 'format', 'Idempotency-Key: must be 1–128 characters of letters, digits, . _ : -');
-  }
-  return { answers: input.body.answers, submit, expected, key: input.idempotencyKey };
+  return { answers: input.body.answers, submit, expected, key: idempotencyKeyOf(input.idempotencyKey) };
 }
 
 const replay = (r: IdempotencyRecord): CoreResult => ({ status: r.statusCode, body: r.body, headers: { ...r.headers, 'idempotent-replayed': 'true' } });
@@ -346,10 +343,7 @@ export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadI
     const stored = await deps.store.getIdempotency(p.sub, req.key);
     if (!stored) return undefined;
     if (stored.requestHash !== requestHash) {
-      throw new AppError(422, 'idempotency_key_reused', 'Idempotency-Key: was already used for a different request; use a new key for a new change.', {
-        field: 'Idempotency-Key',
-        rule: 'reused',
-      });
+      throw new IdempotencyKeyReusedError();
     }
     return replay(stored);
   };

@@ -57,6 +57,19 @@ export class ConflictError extends AppError {
   }
 }
 
+/**
+ * An `Idempotency-Key` already used for a different request: 422, as the IETF Idempotency-Key
+ * draft specifies; the client must send a new key for a new change.
+ */
+export class IdempotencyKeyReusedError extends AppError {
+  constructor() {
+    super(422, 'idempotency_key_reused', 'Idempotency-Key: was already used for a different request; use a new key for a new change.', {
+      field: 'Idempotency-Key',
+      rule: 'reused',
+    });
+  }
+}
+
 /** `If-Match` names a version that is no longer current. */
 export class PreconditionFailedError extends AppError {
   constructor(current: number) {

@@ -172,6 +172,9 @@ describe('PUT /adjudications/{caseId}', () => {
     expect(again).toEqual(first);
     expect(f.resolved).toHaveLength(1);
     const e = await rejects(resolveAdjudication(f.deps, actor, 'C1', body({ eyes: { OD: { icdrLevel: 'A' } } }), 'key-1'));
-    expect([e.status, e.code]).toEqual([409, 'idempotency_key_reused']);
+    expect([e.status, e.code, e.details]).toEqual([422, 'idempotency_key_reused', { field: 'Idempotency-Key', rule: 'reused' }]);
+    const bad = await rejects(resolveAdjudication(f.deps, actor, 'C1', b, 'has space'));
+    expect([bad.status, bad.details.field]).toEqual([400, 'Idempotency-Key']);
+    expect(f.resolved).toHaveLength(1);
   });
 });
