@@ -1,8 +1,6 @@
 import fc from 'fast-check';
 import {
-  chooseNext,
   inSample,
-  orderQueue,
   pickRepeats,
   planAssignments,
   type Assignment,
@@ -209,38 +207,6 @@ describe('pickRepeats', () => {
 
   it('ignores unparseable dates and rounds the quota down', () => {
     expect(pick([...reads('r1', 19, 30), { caseId: 'x', readerId: 'r1', submittedAt: 'not a date' }])).toEqual([]);
-  });
-});
-
-describe('orderQueue / chooseNext', () => {
-  const item = (caseId: string, day: number, repeat = false) => ({ caseId, assignedAt: `2026-06-${String(day).padStart(2, '0')}T00:00:00Z`, repeat });
-
-  it('serves the oldest first', () => {
-    expect(orderQueue([item('b', 3), item('a', 1), item('c', 2)]).map((i) => i.caseId)).toEqual(['a', 'c', 'b']);
-    expect(chooseNext([item('b', 3), item('a', 1)])?.caseId).toBe('a');
-    expect(chooseNext([])).toBeUndefined();
-  });
-
-  it('interleaves a batch of repeats with originals', () => {
-    const queue = [item('r1', 1, true), item('r2', 1, true), item('r3', 1, true), item('o1', 2), item('o2', 3), item('o3', 4)];
-    expect(orderQueue(queue).map((i) => i.caseId)).toEqual(['r1', 'o1', 'r2', 'o2', 'r3', 'o3']);
-    expect(chooseNext(queue, true)?.caseId).toBe('o1'); // the last case served was a repeat
-  });
-
-  it('never puts two repeats in a row while an original waits, and drops nothing', () => {
-    fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 1, max: 28 }), fc.boolean()), { maxLength: 20 }), fc.boolean(), (spec, lastWasRepeat) => {
-        const queue = spec.map(([day, repeat], i) => item(`c${i}`, day, repeat));
-        const ordered = orderQueue(queue, lastWasRepeat);
-        expect([...ordered].sort((a, b) => a.caseId.localeCompare(b.caseId))).toEqual([...queue].sort((a, b) => a.caseId.localeCompare(b.caseId)));
-        const flags = [lastWasRepeat, ...ordered.map((i) => i.repeat)];
-        flags.forEach((repeat, i) => {
-          const originalsLeft = ordered.slice(i).some((x) => !x.repeat);
-          if (i > 0 && repeat && flags[i - 1] && originalsLeft) throw new Error(`two repeats in a row at ${i}`);
-        });
-      }),
-      { numRuns: 500 },
-    );
   });
 });
 
