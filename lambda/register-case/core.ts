@@ -24,6 +24,8 @@ export interface ManifestObjects {
 export interface CaseRegistry {
   register(manifest: ManifestContent, at: string, sequencer: string): Promise<'created' | 'updated' | 'stale'>;
   reject(rejection: CaseRejection, audit: AuditEvent): Promise<void>;
+  /** Takes the case's earlier rejections off the /progress list; returns how many. */
+  resolveRejections(caseId: string, at: string): Promise<number>;
   audit(event: AuditEvent): Promise<void>;
 }
 
@@ -95,7 +97,12 @@ export async function registerManifest(deps: RegisterDeps, input: { key: string;
 
   const result = await deps.registry.register({ caseId: manifest.caseId, files: manifest.files, context: manifest.context }, at, normaliseSequencer(input.sequencer));
   if (result !== 'stale') {
-    await deps.registry.audit(auditEvent({ at, actor: 'system', action: 'case_registered', caseId: manifest.caseId, detail: { files: manifest.files.length, result } }));
+    // Only a manifest that registered resolves earlier rejections; a stale duplicate must not clear
+    // the rejection of a newer upload.
+    const rejectionsResolved = await deps.registry.resolveRejections(manifest.caseId, at);
+    await deps.registry.audit(
+      auditEvent({ at, actor: 'system', action: 'case_registered', caseId: manifest.caseId, detail: { files: manifest.files.length, result, ...(rejectionsResolved ? { rejectionsResolved } : {}) } }),
+    );
   }
   log.info('manifest applied', { caseId: manifest.caseId, result, files: manifest.files.length });
   return { result, caseId: manifest.caseId };

@@ -11,7 +11,7 @@ import { documentClient } from '../shared/clients/dynamodb';
 import { s3Client } from '../shared/clients/s3';
 import { loadEnv } from '../shared/env';
 import { log } from '../shared/log';
-import { auditPutTx, putAudit, registerCase, rejectionPutTx, transact } from '../shared/store';
+import { auditPutTx, putAudit, registerCase, rejectionPutTx, resolveRejections, transact } from '../shared/store';
 import { registerManifest, type CaseRegistry, type ManifestObjects, type RegisterDeps, type RegisterOutcome } from './core';
 import { RegisterCaseEnvSchema, type RegisterCaseEnv } from './env';
 
@@ -50,6 +50,7 @@ export function tableRegistry(db: DynamoDBDocumentClient, tableName: string): Ca
       // Same transaction: a rejection is always visible in both /progress and the audit log.
       await transact(db, [rejectionPutTx(tableName, rejection), auditPutTx(tableName, audit)]);
     },
+    resolveRejections: (caseId, at) => resolveRejections(db, tableName, caseId, at),
     audit: (event) => putAudit(db, tableName, event),
   };
 }

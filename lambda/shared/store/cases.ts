@@ -52,6 +52,8 @@ export interface CaseRejection {
   at: string;
   manifestKey: string;
   reasons: Array<{ field: string; rule: string; message: string }>;
+  /** Set when a later manifest of the case registered; the rejection then leaves /progress. */
+  resolvedAt?: string;
 }
 
 /** The facts a case gives the form validator and discordance (visibleIf `octPresent`, imaged eyes). */
@@ -151,6 +153,47 @@ export async function registerCase(
 /** A rejected manifest, kept with its reasons (never overwritten: each rejection has its own time). */
 export function rejectionPutTx(tableName: string, r: CaseRejection): LabelledTx {
   return { label: 'rejection', item: { Put: { TableName: tableName, Item: { ...keys.rejection(r.caseId, r.at), type: 'rejection', ...r } } } };
+}
+
+/**
+ * Marks the case's outstanding rejections as resolved by a manifest registered at `at`: each keeps
+ * its reasons (history is never deleted) but leaves the gsi1 `REJECTIONS` index, so /progress lists
+ * only manifests still waiting for a fix. One Query of the case's own partition (usually empty).
+ */
+export async function resolveRejections(db: DynamoDBDocumentClient, tableName: string, caseId: string, at: string): Promise<number> {
+  let resolved = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        FilterExpression: 'attribute_exists(gsi1pk)',
+        ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': 'REJECTED#' },
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of out.Items ?? []) {
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: item.pk, sk: item.sk },
+            UpdateExpression: 'SET resolvedAt = :at REMOVE gsi1pk, gsi1sk',
+            ConditionExpression: 'attribute_exists(gsi1pk) AND #at < :at',
+            ExpressionAttributeNames: { '#at': 'at' },
+            ExpressionAttributeValues: { ':at': at },
+          }),
+        );
+        resolved++;
+      } catch (e) {
+        // Already resolved by a concurrent registration, or rejected after this one: leave it.
+        if (!isConditionFailed(e)) throw e;
+      }
+    }
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return resolved;
 }
 
 /** What claiming needs to know about a case. */

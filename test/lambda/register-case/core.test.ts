@@ -13,6 +13,7 @@ function fakes(objects: Record<string, string>, manifest: unknown) {
     registry: {
       register: async (m) => (stored.push(['register', m]), 'created'),
       reject: async (r, a) => void stored.push(['reject', r], ['audit', a]),
+      resolveRejections: async (caseId) => (stored.push(['resolveRejections', caseId]), 0),
       audit: async (a) => void stored.push(['audit', a]),
     },
     now: () => new Date('2025-01-01T00:00:00Z'),
@@ -28,7 +29,8 @@ test('reads only the manifest and lists the case folder: images are never opened
   expect(f.reads).toEqual(['cases/K1/manifest.json']);
   expect(f.lists).toEqual(['cases/K1/']);
   expect(f.stored[0]).toEqual(['register', { caseId: 'K1', files: [manifest.files[0], { ...manifest.files[1], eye: null }], context: undefined }]);
-  expect(f.stored[1]).toEqual(['audit', expect.objectContaining({ action: 'case_registered', caseId: 'K1', detail: { files: 2, result: 'created' } })]);
+  expect(f.stored[1]).toEqual(['resolveRejections', 'K1']);
+  expect(f.stored[2]).toEqual(['audit', expect.objectContaining({ action: 'case_registered', caseId: 'K1', detail: { files: 2, result: 'created' } })]);
 });
 
 test('every problem found is a reason; nothing is registered', async () => {

@@ -110,6 +110,29 @@ test('a rejected re-upload leaves the registered case as it was', async () => {
   expect(await getCase(h.ddb, h.tableName, 'K-001')).toEqual(before);
 });
 
+test('a fixed manifest takes its case off the rejection list (the rejection stays as history); a later bad upload is listed again', async () => {
+  const { listRejections } = await import('../../../lambda/shared/store');
+  const listed = async () => (await listRejections(h.ddb, h.tableName, { limit: 10 })).items.map((r) => r.caseId);
+  await h.putObject('cases/K-002/manifest.json', 'nope');
+  await run('cases/K-002/manifest.json');
+  await upload('K-001', {}, { ...MANIFEST, files: [{ key: 'gone.jpg', exam: 'fundus', eye: 'OD' }] });
+  await run('cases/K-001/manifest.json');
+  expect((await listed()).sort()).toEqual(['K-001', 'K-002']);
+
+  await upload('K-001', FILES, MANIFEST);
+  expect((await run('cases/K-001/manifest.json')).outcomes[0].result).toBe('created');
+  expect(await listed()).toEqual(['K-002']);
+  const history = (await rejections()).filter((r) => r.caseId === 'K-001');
+  expect(history).toHaveLength(1);
+  expect(history[0]).toMatchObject({ reasons: [expect.objectContaining({ rule: 'missing' })], resolvedAt: expect.any(String) });
+  expect(history[0]).not.toHaveProperty('gsi1pk');
+  expect((await h.snapshotTable()).find((i) => i.type === 'audit' && i.action === 'case_registered')).toMatchObject({ detail: { rejectionsResolved: 1 } });
+
+  await upload('K-001', {}, { ...MANIFEST, files: [{ key: 'gone.jpg', exam: 'fundus', eye: 'OD' }] });
+  await run('cases/K-001/manifest.json');
+  expect((await listed()).sort()).toEqual(['K-001', 'K-002']);
+});
+
 test('a folder name that is not a case id is rejected under that name', async () => {
   await h.putObject('cases/bad id!/manifest.json', JSON.stringify(MANIFEST));
   const { outcomes } = await run('cases/bad id!/manifest.json');
