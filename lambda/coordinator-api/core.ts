@@ -14,6 +14,7 @@ import {
   type Unfilled,
 } from '../shared/domain/assignment';
 import { NotFoundError, ValidationError } from '../shared/errors';
+import { mapLimited } from '../shared/map-limited';
 import { CASE_ID } from '../shared/http';
 import { auditEvent, type AuditEvent } from '../shared/store/audit';
 import { EXPORT_FORMATS, type ExportFile, type ExportJob } from '../shared/store/exports';
@@ -42,7 +43,10 @@ export const AssignBodySchema = z.strictObject({
   maxOpenPerReader: z.number().int().min(1).max(1000).optional(),
   /** Restrict the pool to these readers; default every active reader. */
   readerIds: z.array(ReaderIdSchema).min(1).max(1000).optional(),
-  /** Explicit conflicts of interest, on top of the same-site rule. */
+  /**
+   * Explicit conflicts of interest, on top of the same-site rule. Recorded on the cases (unless
+   * `dryRun`): later bulk runs and "claim next" honour them too.
+   */
   exclusions: z.array(z.strictObject({ readerId: ReaderIdSchema, caseIds: z.array(CaseIdSchema).min(1).max(1000) })).max(1000).optional(),
   allowSameSite: z.boolean().default(false),
   hiddenRepeats: z.boolean().default(true),
@@ -55,6 +59,8 @@ export interface CaseForAssignment {
   caseId: string;
   state: string;
   site?: string;
+  /** Readers recorded as excluded from the case. */
+  excluded?: string[];
 }
 
 export interface ExistingAssignment {
@@ -63,14 +69,19 @@ export interface ExistingAssignment {
   readNo: number;
 }
 
-export type AssignOutcome = 'assigned' | 'case_full' | 'reader_at_cap' | 'exists';
+export type AssignOutcome = 'assigned' | 'case_full' | 'reader_at_cap' | 'exists' | 'excluded';
 
 export interface AssignCommand {
   caseId: string;
   readerId: string;
   /** 1: an independent read, counted toward k; 2+: a hidden repeat, not counted. */
   readNo: number;
+  /** k of this run: the case's slots are filled up to this many first reads. */
   readsPerCase: number;
+  /** The study's k (at least `readsPerCase`): the case stays claimable until it has this many. */
+  studyReadsPerCase: number;
+  /** The reader's site, when the same-site rule applies: the write is refused for a case of that site. */
+  site?: string;
   maxOpenPerReader: number;
   at: string;
   /** The coordinator's sub (recorded on the assignment and in the audit log). */
@@ -86,8 +97,10 @@ export interface AssignmentPorts {
   caseAssignments(caseIds: readonly string[]): Promise<ExistingAssignment[]>;
   /** A reader's submitted original reads and the repeats they already have. */
   readerHistory(readerId: string): Promise<{ submitted: SubmittedRead[]; repeats: Assignment[] }>;
-  /** One conditional write (never past k, never past the cap, never twice). */
+  /** One conditional write (never past k, never past the cap, never twice, never an excluded reader). */
   assign(cmd: AssignCommand): Promise<AssignOutcome>;
+  /** Records readers as excluded from a case (no-op for a case that does not exist). */
+  exclude(caseId: string, readerIds: readonly string[], at: string): Promise<void>;
 }
 
 export interface AssignResult {
@@ -138,10 +151,14 @@ export async function bulkAssign(
     cases = await deps.ports.openCases(body.limit);
   }
 
-  const excluded = new Map<string, string[]>();
-  for (const e of body.exclusions ?? []) for (const caseId of e.caseIds) excluded.set(caseId, [...(excluded.get(caseId) ?? []), e.readerId]);
+  // This request's exclusions plus those recorded on the cases by earlier runs.
+  const declared = new Map<string, string[]>();
+  for (const e of body.exclusions ?? []) for (const caseId of e.caseIds) declared.set(caseId, [...(declared.get(caseId) ?? []), e.readerId]);
   const existing = await deps.ports.caseAssignments(cases.map((c) => c.caseId));
-  const toAssign: CaseToAssign[] = cases.map((c) => ({ caseId: c.caseId, site: c.site, excludedReaders: excluded.get(c.caseId) }));
+  const toAssign: CaseToAssign[] = cases.map((c) => {
+    const excludedReaders = [...new Set([...(c.excluded ?? []), ...(declared.get(c.caseId) ?? [])])];
+    return { caseId: c.caseId, site: c.site, ...(excludedReaders.length > 0 ? { excludedReaders } : {}) };
+  });
   const plan = planAssignments({
     cases: toAssign,
     readers: pool,
@@ -169,8 +186,21 @@ export async function bulkAssign(
   const result: AssignResult = { dryRun: body.dryRun, readsPerCase: k, assigned: [], repeats: [], unfilled: plan.unfilled, skipped };
   if (body.dryRun) return { ...result, assigned: plan.assignments, repeats };
 
+  // Recorded before any write, so a reader's "claim next" cannot take an excluded case meanwhile.
+  await mapLimited([...declared], WRITE_CONCURRENCY, ([caseId, readerIds]) => deps.ports.exclude(caseId, readerIds, now));
+  const siteOf = new Map(pool.map((r) => [r.readerId, r.site]));
   const write = async (a: Assignment, readNo: number) => {
-    const outcome = await deps.ports.assign({ ...a, readNo, readsPerCase: k, maxOpenPerReader: cap, at: now, actor: actor.sub });
+    const site = body.allowSameSite ? undefined : siteOf.get(a.readerId);
+    const outcome = await deps.ports.assign({
+      ...a,
+      readNo,
+      readsPerCase: k,
+      studyReadsPerCase: settings.readsPerCase,
+      ...(site ? { site } : {}),
+      maxOpenPerReader: cap,
+      at: now,
+      actor: actor.sub,
+    });
     if (outcome === 'assigned') (readNo === 1 ? result.assigned : result.repeats).push(a);
     else skipped.push({ caseId: a.caseId, readerId: a.readerId, reason: outcome });
   };
@@ -179,7 +209,7 @@ export async function bulkAssign(
   // but never break k, the cap or uniqueness. Repeats share reader counters: one at a time.
   const byCase = new Map<string, Assignment[]>();
   for (const a of plan.assignments) byCase.set(a.caseId, [...(byCase.get(a.caseId) ?? []), a]);
-  await inParallel([...byCase.values()], WRITE_CONCURRENCY, async (list) => {
+  await mapLimited([...byCase.values()], WRITE_CONCURRENCY, async (list) => {
     for (const a of list) await write(a, 1);
   });
   for (const a of repeats) await write(a, 2);
@@ -187,15 +217,6 @@ export async function bulkAssign(
 }
 
 const WRITE_CONCURRENCY = 8;
-
-async function inParallel<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]);
-    }),
-  );
-}
 
 // ---------------------------------------------------------------------------------------------
 // GET /progress

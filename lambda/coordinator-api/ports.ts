@@ -8,7 +8,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Assignment, ReaderLoad, SubmittedRead } from '../shared/domain/assignment';
 import { assignmentPutTxs, newAssignmentRef, queuePage, type AssignmentRecord } from '../shared/store/assignments';
 import { auditEvent, auditPutTx, listAudit } from '../shared/store/audit';
-import { fromCaseItem, getCase, listRejections, takeSlotTx, type CaseRecord } from '../shared/store/cases';
+import { excludeReaders, fromCaseItem, getCase, listRejections, mayTake, takeSlotTx, type CaseRecord } from '../shared/store/cases';
 import { createExportJob, getExportJob } from '../shared/store/exports';
 import { keys } from '../shared/store/keys';
 import { decodeCursor, encodeCursor } from '../shared/store/page';
@@ -57,7 +57,12 @@ const toLoad = (r: ReaderRecord & { active?: boolean }): ReaderLoad => ({
   active: r.active !== false,
 });
 
-const forAssignment = (c: CaseRecord & { site?: string }): CaseForAssignment => ({ caseId: c.caseId, state: c.state, ...(c.site ? { site: c.site } : {}) });
+const forAssignment = (c: CaseRecord): CaseForAssignment => ({
+  caseId: c.caseId,
+  state: c.state,
+  ...(c.site ? { site: c.site } : {}),
+  ...(c.excluded?.length ? { excluded: c.excluded } : {}),
+});
 
 /** `newRef` draws assignment refs; tests pass a sequence to force a collision. */
 export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string, newRef: () => string = newAssignmentRef): AssignmentPorts {
@@ -109,6 +114,7 @@ export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string, n
       return { submitted, repeats };
     },
     assign: (cmd) => assign(db, tableName, cmd, newRef),
+    exclude: (caseId, readerIds, at) => excludeReaders(db, tableName, caseId, readerIds, at),
   };
 }
 
@@ -137,7 +143,8 @@ async function assign(db: DynamoDBDocumentClient, tableName: string, cmd: Assign
       const c = await getCase(db, tableName, cmd.caseId);
       if (!c || c.state !== 'open' || c.assignedCount >= cmd.readsPerCase) return 'case_full';
       if (c.readers.includes(cmd.readerId)) return 'exists';
-      parts.push(takeSlotTx(tableName, c, cmd.readerId, cmd.readsPerCase, cmd.at));
+      if (!mayTake(c, { readerId: cmd.readerId, site: cmd.site })) return 'excluded';
+      parts.push(takeSlotTx(tableName, c, { readerId: cmd.readerId, site: cmd.site }, { slots: cmd.readsPerCase, readsPerCase: cmd.studyReadsPerCase }, cmd.at));
     }
     parts.push(
       ...assignmentPutTxs(tableName, record),

@@ -21,7 +21,7 @@ import type { AssignmentRecord, AssignmentRef, AssignmentStatus } from '../share
 import { REF_PATTERN, toQueueEntry } from '../shared/store/assignments';
 import type { AuditEvent } from '../shared/store/audit';
 import { auditEvent } from '../shared/store/audit';
-import { caseFacts, type CaseRecord, type ClaimableCase } from '../shared/store/cases';
+import { caseFacts, mayTake, type CaseRecord, type ClaimableCase, type SlotTaker } from '../shared/store/cases';
 import type { ClaimInput, ClaimResult } from '../shared/store/claims';
 import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyRecord } from '../shared/store/idempotency';
 import type { Page } from '../shared/store/page';
@@ -38,10 +38,10 @@ import { decideCaseOutcome } from '../shared/workflow/case-outcome';
 
 /** The reading table as this API uses it (wired to ../shared/store in deps.ts). */
 export interface ReaderStore {
-  ensureReader(r: { readerId: string; email?: string; at: string }): Promise<ReaderRecord>;
+  ensureReader(r: { readerId: string; email?: string; site?: string; at: string }): Promise<ReaderRecord>;
   queuePage(readerId: string, opts: { limit: number; cursor?: string; status?: AssignmentStatus }): Promise<Page<AssignmentRecord>>;
   firstOpenAssignment(readerId: string): Promise<AssignmentRecord | undefined>;
-  listClaimable(readerId: string, opts: { pageSize: number; startKey?: Record<string, unknown> }): Promise<{ cases: ClaimableCase[]; next?: Record<string, unknown> }>;
+  listClaimable(taker: SlotTaker, opts: { pageSize: number; startKey?: Record<string, unknown> }): Promise<{ cases: ClaimableCase[]; next?: Record<string, unknown> }>;
   claimSlot(input: ClaimInput): Promise<ClaimResult>;
   /** What an assignment ref stands for (`REF#<ref>`), whoever it belongs to. */
   getAssignmentRef(ref: string): Promise<AssignmentRef | undefined>;
@@ -88,7 +88,7 @@ export interface CoreResult {
 export async function getMe(deps: ReaderApiDeps, p: Principal): Promise<CoreResult> {
   const roles = [...p.roles].sort();
   // Readers get a profile on first sight so that coordinators can assign to them before they claim.
-  const profile = p.roles.has('reader') ? await deps.store.ensureReader({ readerId: p.sub, email: p.email, at: deps.now().toISOString() }) : undefined;
+  const profile = p.roles.has('reader') ? await deps.store.ensureReader({ readerId: p.sub, email: p.email, site: p.site, at: deps.now().toISOString() }) : undefined;
   return {
     status: 200,
     body: {
@@ -130,11 +130,14 @@ export async function claimNext(deps: ReaderApiDeps, p: Principal): Promise<Core
   if (own) return { status: 200, body: { assignment: toQueueEntry(own), claimed: false } };
 
   const { readsPerCase, maxOpenPerReader } = deps.reading.assignment;
-  const claimable = (c: ClaimableCase) => c.state === 'open' && c.assignedCount < readsPerCase && !c.readers.includes(p.sub);
+  // Never a case of the reader's own site, nor one they are excluded from (the claim's condition
+  // enforces both; this only avoids trying).
+  const taker: SlotTaker = { readerId: p.sub, ...(p.site ? { site: p.site } : {}) };
+  const claimable = (c: ClaimableCase) => c.state === 'open' && c.assignedCount < readsPerCase && mayTake(c, taker);
   let startKey: Record<string, unknown> | undefined;
   let contended = 0;
   for (let pages = 0; pages < CLAIM_MAX_PAGES && contended < CLAIM_MAX_ROUNDS; pages++) {
-    const { cases, next } = await deps.store.listClaimable(p.sub, { pageSize: CLAIM_PAGE, startKey });
+    const { cases, next } = await deps.store.listClaimable(taker, { pageSize: CLAIM_PAGE, startKey });
     if (cases.length === 0) {
       if (!next) break;
       startKey = next; // a page of cases this reader already holds: keep going
@@ -146,7 +149,7 @@ export async function claimNext(deps: ReaderApiDeps, p: Principal): Promise<Core
     for (const listed of shuffled(cases, deps.random).slice(0, CLAIM_CASES_PER_ROUND)) {
       let c: ClaimableCase = listed;
       for (let retry = 0; retry < CLAIM_RETRIES_PER_CASE && claimable(c); retry++) {
-        const outcome = await deps.store.claimSlot({ case: c, readerId: p.sub, readsPerCase, maxOpenPerReader, at: deps.now().toISOString(), assignedBy: 'self' });
+        const outcome = await deps.store.claimSlot({ case: c, readerId: p.sub, site: taker.site, readsPerCase, maxOpenPerReader, at: deps.now().toISOString(), assignedBy: 'self' });
         if (outcome.result === 'claimed') return { status: 200, body: { assignment: toQueueEntry(outcome.assignment), claimed: true } };
         if (outcome.result === 'reader_full') {
           throw new ConflictError(`You already have ${maxOpenPerReader} open cases; submit one before taking another.`, 'workload_cap');

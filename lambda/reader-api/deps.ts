@@ -18,7 +18,7 @@ export function tableStore(db: DynamoDBDocumentClient, t: string): ReaderStore {
     ensureReader: (r) => store.ensureReader(db, t, r),
     queuePage: (readerId, opts) => store.queuePage(db, t, readerId, opts),
     firstOpenAssignment: (readerId) => store.firstOpenAssignment(db, t, readerId),
-    listClaimable: (readerId, opts) => store.listClaimable(db, t, readerId, opts),
+    listClaimable: (taker, opts) => store.listClaimable(db, t, taker, opts),
     claimSlot: (input) => store.claimSlot(db, t, input),
     getAssignmentRef: (ref) => store.getAssignmentRef(db, t, ref),
     getAssignment: (caseId, readerId, readNo) => store.getAssignment(db, t, caseId, readerId, readNo),

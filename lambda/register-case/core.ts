@@ -24,8 +24,8 @@ export interface ManifestObjects {
 export interface CaseRegistry {
   register(manifest: ManifestContent, at: string, sequencer: string): Promise<'created' | 'updated' | 'stale'>;
   reject(rejection: CaseRejection, audit: AuditEvent): Promise<void>;
-  /** Takes the case's earlier rejections off the /progress list; returns how many. */
-  resolveRejections(caseId: string, at: string): Promise<number>;
+  /** Takes the case's rejections of earlier uploads (smaller sequencer) off the /progress list; returns how many. */
+  resolveRejections(caseId: string, at: string, sequencer: string): Promise<number>;
   audit(event: AuditEvent): Promise<void>;
 }
 
@@ -51,8 +51,9 @@ export async function registerManifest(deps: RegisterDeps, input: { key: string;
   if (!match) return { result: 'ignored', why: 'not_a_manifest' };
   const folder = match[1];
   const at = deps.now().toISOString();
+  const sequencer = normaliseSequencer(input.sequencer);
   const reject = async (caseId: string, reasons: Reason[]): Promise<RegisterOutcome> => {
-    await deps.registry.reject({ caseId, at, manifestKey: input.key, reasons }, auditEvent({ at, actor: 'system', action: 'manifest_rejected', caseId, detail: { reasons: reasons.length } }));
+    await deps.registry.reject({ caseId, at, manifestKey: input.key, reasons, sequencer }, auditEvent({ at, actor: 'system', action: 'manifest_rejected', caseId, detail: { reasons: reasons.length } }));
     log.warn('manifest rejected', { caseId, reasons: reasons.length, firstRule: reasons[0]?.rule });
     return { result: 'rejected', caseId, reasons };
   };
@@ -95,11 +96,10 @@ export async function registerManifest(deps: RegisterDeps, input: { key: string;
   });
   if (reasons.length > 0) return reject(folder, reasons.slice(0, 50));
 
-  const result = await deps.registry.register({ caseId: manifest.caseId, files: manifest.files, context: manifest.context }, at, normaliseSequencer(input.sequencer));
+  const result = await deps.registry.register({ caseId: manifest.caseId, files: manifest.files, context: manifest.context, ...(manifest.site ? { site: manifest.site } : {}) }, at, sequencer);
   if (result !== 'stale') {
-    // Only a manifest that registered resolves earlier rejections; a stale duplicate must not clear
-    // the rejection of a newer upload.
-    const rejectionsResolved = await deps.registry.resolveRejections(manifest.caseId, at);
+    // Only a manifest that registered resolves rejections, and only those of earlier uploads.
+    const rejectionsResolved = await deps.registry.resolveRejections(manifest.caseId, at, sequencer);
     await deps.registry.audit(
       auditEvent({ at, actor: 'system', action: 'case_registered', caseId: manifest.caseId, detail: { files: manifest.files.length, result, ...(rejectionsResolved ? { rejectionsResolved } : {}) } }),
     );

@@ -50,7 +50,7 @@ export function tableRegistry(db: DynamoDBDocumentClient, tableName: string): Ca
       // Same transaction: a rejection is always visible in both /progress and the audit log.
       await transact(db, [rejectionPutTx(tableName, rejection), auditPutTx(tableName, audit)]);
     },
-    resolveRejections: (caseId, at) => resolveRejections(db, tableName, caseId, at),
+    resolveRejections: (caseId, at, sequencer) => resolveRejections(db, tableName, caseId, at, sequencer),
     audit: (event) => putAudit(db, tableName, event),
   };
 }

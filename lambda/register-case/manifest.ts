@@ -6,13 +6,17 @@
  *     "files": [ { "key": "fundus/OD.jpg", "exam": "fundus", "eye": "OD", "bytes": 2450123 },
  *                { "key": "oct/OS.dcm",    "exam": "oct",    "eye": "OS" },
  *                { "key": "va.json",       "exam": "va",     "eye": null } ],
- *     "context": { "ageBand5y": "60-64", "bcvaOD": 0.8, "iopOD": 15 } }
+ *     "context": { "ageBand5y": "60-64", "bcvaOD": 0.8, "iopOD": 15 },
+ *     "site": "SNUH" }
  *
  * File keys are relative to `cases/<caseId>/`; `context` holds read-only values for the form's
- * context panel (no identifiers: the CLI's de-identification gate runs before upload).
+ * context panel (no identifiers: the CLI's de-identification gate runs before upload). `site`
+ * (optional) is the code of the site that examined the participant, the same code as readers'
+ * Cognito `custom:site`: readers are never given their own site's cases.
  */
 import * as z from 'zod';
 import { EYES } from '../../lib/config/reading';
+import { SITE } from '../shared/auth';
 import { CASE_ID } from '../shared/http';
 import { EXAMS } from '../shared/store/cases';
 
@@ -53,5 +57,6 @@ export const ManifestSchema = z.strictObject({
     .record(z.string().regex(/^[a-z][A-Za-z0-9]{0,63}$/, 'must be a camelCase name'), z.union([z.string().max(200), z.number().finite(), z.boolean(), z.null()]))
     .refine((c) => Object.keys(c).length <= MAX_CONTEXT_ENTRIES, `must have at most ${MAX_CONTEXT_ENTRIES} entries`)
     .optional(),
+  site: z.string().regex(SITE, `must be a site code matching ${SITE}`).optional(),
 });
 export type Manifest = z.output<typeof ManifestSchema>;

@@ -1,6 +1,13 @@
 import { ForbiddenError, UnauthorizedError } from './errors';
 
 export const ROLES = ['reader', 'adjudicator', 'coordinator', 'admin'] as const;
+
+/**
+ * A site code (hospital or region): the reader's Cognito `custom:site` (set by an administrator;
+ * the portal client cannot write it) and the case manifest's `site`. Equal codes make a conflict
+ * of interest: a reader does not read their own site's participants.
+ */
+export const SITE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export type Role = (typeof ROLES)[number];
 
 /** The signed-in person, from claims that API Gateway's JWT authorizer has already verified. */
@@ -8,20 +15,28 @@ export interface Principal {
   /** Cognito `sub`: the stable reader id everywhere in ReadRoom. */
   readonly sub: string;
   readonly email?: string;
+  /** `custom:site`, when set and well-formed. */
+  readonly site?: string;
   readonly roles: ReadonlySet<Role>;
 }
 
 /**
  * Builds the principal from verified JWT claims. `cognito:groups` arrives as an array in the token
  * and as a bracketed, space-separated string in API Gateway's claim map; both are accepted.
+ *
+ * Only ID tokens are accepted (API Gateway's JWT authorizer lets access tokens of the same client
+ * through too): the person's e-mail and site, which the same-site rule depends on, are in the ID
+ * token only, and an access token would silently switch that rule off.
  */
 export function principalFromClaims(claims: Record<string, unknown> | undefined): Principal {
   const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.length === 0) throw new UnauthorizedError();
+  if (claims?.token_use !== undefined && claims.token_use !== 'id') throw new UnauthorizedError('Send the ID token of your sign-in (the portal does); access tokens are not accepted.');
+  const site = claims?.['custom:site'];
   const raw = claims?.['cognito:groups'];
   const groups = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean) : [];
   const roles = new Set(groups.filter((g): g is Role => (ROLES as readonly string[]).includes(g)));
-  return { sub, email: typeof claims?.email === 'string' ? claims.email : undefined, roles };
+  return { sub, email: typeof claims?.email === 'string' ? claims.email : undefined, ...(typeof site === 'string' && SITE.test(site) ? { site } : {}), roles };
 }
 
 /** Throws 403 unless the principal has one of the roles. */

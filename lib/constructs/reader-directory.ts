@@ -95,6 +95,10 @@ export class ReaderDirectory extends Construct {
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+      // Without this list every attribute is writable by the signed-in user: a reader could change
+      // their own `custom:site` and get around the same-site rule, or their e-mail. Only the
+      // display name is theirs to change; site and e-mail are set by an administrator.
+      writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ fullname: true }),
     });
   }
 }

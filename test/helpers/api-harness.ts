@@ -143,8 +143,8 @@ export interface Harness {
   callFleet(handler: RestHandler, req: FleetCallRequest): Promise<CallResult>;
   /** Verifies a token as the JWT authorizer does; the verified claims, or undefined. */
   verify(token: string | null | undefined): Promise<Record<string, unknown> | undefined>;
-  /** A fresh user of this pool in the given groups (tokens included). */
-  createUser(username: string, roles: Role[]): Promise<TestUser>;
+  /** A fresh user of this pool in the given groups (tokens included), with a `custom:site` if given. */
+  createUser(username: string, roles: Role[], site?: string): Promise<TestUser>;
   /** `n` readers in parallel, named `<prefix>-<i>`. */
   createReaders(n: number, prefix?: string): Promise<TestUser[]>;
   /** The same claims as `token`, validly signed by moto's key, but expired. */
@@ -234,7 +234,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
   const verifier = CognitoJwtVerifier.create({ userPoolId: pool.userPoolId, clientId: pool.clientId, tokenUse: null });
   verifier.cacheJwks(jwks);
 
-  const createUser = (username: string, roles: Role[]) => createPoolUser(cognito, pool, username, roles);
+  const createUser = (username: string, roles: Role[], site?: string) => createPoolUser(cognito, pool, username, roles, site);
   const users = Object.fromEntries(
     await Promise.all(USER_NAMES.map(async (name) => [name, await createUser(name, ROLE_OF[name])] as const)),
   ) as Record<UserName, TestUser>;
@@ -400,7 +400,13 @@ interface Pool {
 
 async function createPool(cognito: CognitoIdentityProviderClient, name: string): Promise<Pool> {
   const pool = await cognito.send(
-    new CreateUserPoolCommand({ PoolName: name, AdminCreateUserConfig: { AllowAdminCreateUserOnly: true }, MfaConfiguration: 'OFF' }),
+    new CreateUserPoolCommand({
+      PoolName: name,
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      MfaConfiguration: 'OFF',
+      // As ReaderDirectory declares it: the reader's site, for the same-site rule.
+      Schema: [{ Name: 'site', AttributeDataType: 'String', Mutable: true }],
+    }),
   );
   const userPoolId = pool.UserPool!.Id!;
   const client = await cognito.send(
@@ -416,7 +422,7 @@ async function createPool(cognito: CognitoIdentityProviderClient, name: string):
   return { userPoolId, clientId: client.UserPoolClient!.ClientId!, issuer: `https://cognito-idp.${REGION}.amazonaws.com/${userPoolId}` };
 }
 
-async function createPoolUser(cognito: CognitoIdentityProviderClient, pool: Pool, username: string, roles: Role[]): Promise<TestUser> {
+async function createPoolUser(cognito: CognitoIdentityProviderClient, pool: Pool, username: string, roles: Role[], site?: string): Promise<TestUser> {
   const email = `${username}@example.org`;
   const created = await cognito.send(
     new AdminCreateUserCommand({
@@ -426,6 +432,7 @@ async function createPoolUser(cognito: CognitoIdentityProviderClient, pool: Pool
       UserAttributes: [
         { Name: 'email', Value: email },
         { Name: 'email_verified', Value: 'true' },
+        ...(site ? [{ Name: 'custom:site', Value: site }] : []),
       ],
     }),
   );

@@ -34,7 +34,7 @@ export async function seedSubmittedRead(t: SeedTarget, caseId: string, readerId:
   const ref = newAssignmentRef();
   const read = { caseId, readerId, readNo, version: 1, status: 'submitted' as const, answers, formId: CONFIG.form.formId, formVersion: CONFIG.form.formVersion, createdAt: at, updatedAt: at, submittedAt: at };
   await transact(t.ddb, [
-    ...(readNo === 1 ? [takeSlotTx(t.tableName, c, readerId, CONFIG.assignment.readsPerCase, at)] : []),
+    ...(readNo === 1 ? [takeSlotTx(t.tableName, c, { readerId }, { slots: CONFIG.assignment.readsPerCase, readsPerCase: CONFIG.assignment.readsPerCase }, at)] : []),
     ...assignmentPutTxs(t.tableName, { caseId, readerId, readNo, status: 'submitted', assignedAt: at, updatedAt: at, submittedAt: at, assignedBy: 'seed', repeat: readNo > 1, ref }),
     openAssignmentTx(t.tableName, readerId, 1000, at),
   ]);

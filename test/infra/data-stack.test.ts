@@ -249,6 +249,11 @@ describe('reader directory', () => {
     expect(flows).not.toContain('ALLOW_ADMIN_USER_PASSWORD_AUTH');
   });
 
+  test('readers cannot change their own site or e-mail through the portal client (the same-site rule depends on it)', () => {
+    const client = Object.values(resourcesOfType(s.data, 'AWS::Cognito::UserPoolClient'))[0].Properties!;
+    expect(client.WriteAttributes).toEqual(['name']);
+  });
+
   test('follows the study file: optional MFA, shorter tokens, no threat protection where the region lacks it', () => {
     const other = synthStudy(buildStudy({ readers: { mfa: 'OPTIONAL', tokenValidityMinutes: 15, threatProtection: false, groups: ['reader', 'coordinator'] } }));
     other.data.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'OPTIONAL', EnabledMfas: ['SOFTWARE_TOKEN_MFA'], UserPoolTier: 'ESSENTIALS' });

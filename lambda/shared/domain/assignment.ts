@@ -1,7 +1,7 @@
 /**
  * Who reads what: a balanced assignment planner (k independent readers per case, workload caps,
- * conflict-of-interest exclusions), the choice of hidden repeat reads for intra-reader agreement,
- * and the order of a reader's queue. Pure and deterministic for a given seed.
+ * conflict-of-interest exclusions) and the choice of hidden repeat reads for intra-reader
+ * agreement. Pure and deterministic for a given seed.
  */
 
 export interface CaseToAssign {

@@ -36,6 +36,13 @@ export interface CaseRecord {
   eyes: Eye[];
   octPresent: boolean;
   context?: ContextValues;
+  /** Site code from the manifest: readers of this site never read the case. */
+  site?: string;
+  /**
+   * Readers excluded from the case (declared conflicts of interest, from POST /assignments): they
+   * never get it, by assignment or by "claim next".
+   */
+  excluded?: string[];
   state: CaseState;
   assignedCount: number;
   submittedCount: number;
@@ -52,6 +59,8 @@ export interface CaseRejection {
   at: string;
   manifestKey: string;
   reasons: Array<{ field: string; rule: string; message: string }>;
+  /** S3 event sequencer of the rejected upload (normalised): orders it against registrations. */
+  sequencer?: string;
   /** Set when a later manifest of the case registered; the rejection then leaves /progress. */
   resolvedAt?: string;
 }
@@ -62,8 +71,9 @@ export function caseFacts(c: Pick<CaseRecord, 'octPresent' | 'eyes'>): CaseFacts
 }
 
 export function fromCaseItem(item: Record<string, unknown>): CaseRecord {
-  const r = recordOf<CaseRecord & { readers?: Set<string> | string[] }>(item);
-  return { ...r, readers: [...(r.readers ?? [])] };
+  const r = recordOf<Omit<CaseRecord, 'readers' | 'excluded'> & { readers?: Set<string> | string[]; excluded?: Set<string> | string[] }>(item);
+  const { readers, excluded, ...rest } = r;
+  return { ...rest, readers: [...(readers ?? [])], ...(excluded ? { excluded: [...excluded] } : {}) };
 }
 
 export async function getCase(db: DynamoDBDocumentClient, tableName: string, caseId: string): Promise<CaseRecord | undefined> {
@@ -75,12 +85,13 @@ export interface ManifestContent {
   caseId: string;
   files: CaseFile[];
   context?: ContextValues;
+  site?: string;
 }
 
 function described(m: ManifestContent) {
   const eyes = [...new Set(m.files.map((f) => f.eye).filter((e): e is Eye => e !== null))].sort();
   const exams = [...new Set(m.files.map((f) => f.exam))].sort();
-  return { files: m.files, exams, eyes, octPresent: exams.includes('oct'), context: m.context };
+  return { files: m.files, exams, eyes, octPresent: exams.includes('oct'), context: m.context, site: m.site };
 }
 
 /**
@@ -127,9 +138,13 @@ export async function registerCase(
       new UpdateCommand({
         TableName: tableName,
         Key: keys.case(manifest.caseId),
-        UpdateExpression: `SET files = :files, exams = :exams, eyes = :eyes, octPresent = :oct, updatedAt = :at, manifestSequencer = :seq ${
-          d.context ? ', #context = :context' : 'REMOVE #context'
-        }`,
+        // The manifest is the whole description: what it no longer has (context, site) is removed.
+        UpdateExpression: [
+          'SET files = :files, exams = :exams, eyes = :eyes, octPresent = :oct, updatedAt = :at, manifestSequencer = :seq',
+          ...(d.context ? [', #context = :context'] : []),
+          ...(d.site ? [', site = :site'] : []),
+          ...(!d.context || !d.site ? [` REMOVE ${[d.context ? [] : ['#context'], d.site ? [] : ['site']].flat().join(', ')}`] : []),
+        ].join(''),
         ConditionExpression: 'attribute_exists(pk) AND manifestSequencer < :seq',
         ExpressionAttributeNames: { '#context': 'context' },
         ExpressionAttributeValues: {
@@ -140,6 +155,7 @@ export async function registerCase(
           ':at': at,
           ':seq': sequencer,
           ...(d.context ? { ':context': d.context } : {}),
+          ...(d.site ? { ':site': d.site } : {}),
         },
       }),
     );
@@ -156,11 +172,13 @@ export function rejectionPutTx(tableName: string, r: CaseRejection): LabelledTx 
 }
 
 /**
- * Marks the case's outstanding rejections as resolved by a manifest registered at `at`: each keeps
- * its reasons (history is never deleted) but leaves the gsi1 `REJECTIONS` index, so /progress lists
- * only manifests still waiting for a fix. One Query of the case's own partition (usually empty).
+ * Marks the case's outstanding rejections as resolved by a manifest registered at `at` from the S3
+ * event `sequencer`: each keeps its reasons (history is never deleted) but leaves the gsi1
+ * `REJECTIONS` index, so /progress lists only manifests still waiting for a fix. Only rejections of
+ * earlier uploads (smaller sequencer) are resolved: an older manifest delivered late must not clear
+ * the rejection of a newer upload. One Query of the case's own partition (usually empty).
  */
-export async function resolveRejections(db: DynamoDBDocumentClient, tableName: string, caseId: string, at: string): Promise<number> {
+export async function resolveRejections(db: DynamoDBDocumentClient, tableName: string, caseId: string, at: string, sequencer: string): Promise<number> {
   let resolved = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -180,14 +198,13 @@ export async function resolveRejections(db: DynamoDBDocumentClient, tableName: s
             TableName: tableName,
             Key: { pk: item.pk, sk: item.sk },
             UpdateExpression: 'SET resolvedAt = :at REMOVE gsi1pk, gsi1sk',
-            ConditionExpression: 'attribute_exists(gsi1pk) AND #at < :at',
-            ExpressionAttributeNames: { '#at': 'at' },
-            ExpressionAttributeValues: { ':at': at },
+            ConditionExpression: 'attribute_exists(gsi1pk) AND (attribute_not_exists(sequencer) OR sequencer < :seq)',
+            ExpressionAttributeValues: { ':at': at, ':seq': sequencer },
           }),
         );
         resolved++;
       } catch (e) {
-        // Already resolved by a concurrent registration, or rejected after this one: leave it.
+        // Already resolved by a concurrent registration, or a newer upload's rejection: leave it.
         if (!isConditionFailed(e)) throw e;
       }
     }
@@ -197,17 +214,44 @@ export async function resolveRejections(db: DynamoDBDocumentClient, tableName: s
 }
 
 /** What claiming needs to know about a case. */
-export type ClaimableCase = Pick<CaseRecord, 'caseId' | 'assignedCount' | 'readers' | 'state'>;
+export type ClaimableCase = Pick<CaseRecord, 'caseId' | 'assignedCount' | 'readers' | 'state' | 'site' | 'excluded'>;
+
+/** Who may take a slot: not a holder already, not excluded, not of the case's site. */
+export interface SlotTaker {
+  readerId: string;
+  /** The reader's site; undefined when they have none, or when same-site reading was allowed. */
+  site?: string;
+}
+
+/** The in-code mirror of takeSlotTx's conditions on the reader (for choosing what to try). */
+export function mayTake(c: Pick<ClaimableCase, 'readers' | 'site' | 'excluded'>, t: SlotTaker): boolean {
+  return !c.readers.includes(t.readerId) && !(c.excluded ?? []).includes(t.readerId) && !(t.site !== undefined && c.site === t.site);
+}
+
+const CLAIMABLE_ATTRIBUTES = 'pk, sk, gsi2pk, gsi2sk, caseId, assignedCount, readers, #state, site, excluded';
+
+/** A case item as claiming sees it (sets arrive as Sets from the document client). */
+export function toClaimable(i: Record<string, unknown>): ClaimableCase {
+  const setOf = (v: unknown) => [...((v as Set<string> | string[] | undefined) ?? [])];
+  return {
+    caseId: i.caseId as string,
+    assignedCount: Number(i.assignedCount ?? 0),
+    readers: setOf(i.readers),
+    state: (i.state ?? 'open') as CaseState,
+    ...(typeof i.site === 'string' ? { site: i.site } : {}),
+    ...(i.excluded ? { excluded: setOf(i.excluded) } : {}),
+  };
+}
 
 /**
- * Cases with a free first-read slot that `readerId` does not hold, oldest first: one page of the
- * sparse `CLAIMABLE` partition of gsi2, filtered on the `readers` set (the filter only trims the
- * page; the claim's condition is what guarantees it). Only the slot attributes are read.
+ * Cases with a free first-read slot that the reader may take, oldest first: one page of the sparse
+ * `CLAIMABLE` partition of gsi2, filtered on holders, exclusions and site (the filter only trims
+ * the page; the claim's condition is what guarantees it). Only the slot attributes are read.
  */
 export async function listClaimable(
   db: DynamoDBDocumentClient,
   tableName: string,
-  readerId: string,
+  taker: SlotTaker,
   opts: { pageSize: number; startKey?: Record<string, unknown> },
 ): Promise<{ cases: ClaimableCase[]; next?: Record<string, unknown> }> {
   const out = await db.send(
@@ -215,31 +259,34 @@ export async function listClaimable(
       TableName: tableName,
       IndexName: 'gsi2',
       KeyConditionExpression: 'gsi2pk = :p',
-      FilterExpression: 'NOT contains(readers, :me) AND #state = :open',
-      ProjectionExpression: 'pk, sk, gsi2pk, gsi2sk, caseId, assignedCount, readers, #state',
+      FilterExpression: `NOT contains(readers, :me) AND NOT contains(excluded, :me) AND #state = :open${taker.site !== undefined ? ' AND (attribute_not_exists(site) OR site <> :site)' : ''}`,
+      ProjectionExpression: CLAIMABLE_ATTRIBUTES,
       ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':p': 'CLAIMABLE', ':me': readerId, ':open': 'open' },
+      ExpressionAttributeValues: { ':p': 'CLAIMABLE', ':me': taker.readerId, ':open': 'open', ...(taker.site !== undefined ? { ':site': taker.site } : {}) },
       Limit: opts.pageSize,
       ExclusiveStartKey: opts.startKey,
     }),
   );
-  const cases = (out.Items ?? []).map((i) => ({
-    caseId: i.caseId as string,
-    assignedCount: i.assignedCount as number,
-    readers: [...((i.readers as Set<string> | undefined) ?? [])],
-    state: i.state as CaseState,
-  }));
-  return { cases, next: out.LastEvaluatedKey };
+  return { cases: (out.Items ?? []).map(toClaimable), next: out.LastEvaluatedKey };
 }
 
 /**
- * Takes one first-read slot of a case for `readerId`. Optimistic on the count seen when the case
- * was listed (so the update knows whether it takes the last slot and must leave the claimable
- * index), and on the reader not already holding a slot. Both hold under any concurrency: a claim
- * that lost a race fails here and the caller tries another case.
+ * Takes one first-read slot of a case for a reader. Optimistic on the count seen when the case was
+ * listed, and on the reader being allowed (not a holder, not excluded, not of the case's site).
+ * All hold under any concurrency: a claim that lost a race fails here and the caller tries another
+ * case. `slots` caps this write (a bulk run may ask for fewer reads than the study's k); the case
+ * leaves the claimable index only when the study's `readsPerCase` is reached, so a smaller bulk k
+ * leaves the remaining slots to "claim next".
  */
-export function takeSlotTx(tableName: string, c: Pick<CaseRecord, 'caseId' | 'assignedCount'>, readerId: string, readsPerCase: number, at: string): LabelledTx {
-  const last = c.assignedCount + 1 >= readsPerCase;
+export function takeSlotTx(
+  tableName: string,
+  c: Pick<CaseRecord, 'caseId' | 'assignedCount'>,
+  taker: SlotTaker,
+  k: { slots: number; readsPerCase: number },
+  at: string,
+): LabelledTx {
+  const last = c.assignedCount + 1 >= k.readsPerCase;
+  const siteGuard = taker.site !== undefined ? ' AND (attribute_not_exists(site) OR site <> :site)' : '';
   return {
     label: 'case',
     item: {
@@ -247,22 +294,44 @@ export function takeSlotTx(tableName: string, c: Pick<CaseRecord, 'caseId' | 'as
         TableName: tableName,
         Key: keys.case(c.caseId),
         UpdateExpression: `SET assignedCount = :next, updatedAt = :at ADD readers :me${last ? ' REMOVE gsi2pk, gsi2sk' : ''}`,
-        ConditionExpression: 'assignedCount = :seen AND assignedCount < :k AND #state = :open AND NOT contains(readers, :reader)',
+        ConditionExpression: `assignedCount = :seen AND assignedCount < :k AND #state = :open AND NOT contains(readers, :reader) AND NOT contains(excluded, :reader)${siteGuard}`,
         // A lost race returns the case as it is now, so the claimer can retry it without re-listing.
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         ExpressionAttributeNames: { '#state': 'state' },
         ExpressionAttributeValues: {
           ':next': c.assignedCount + 1,
           ':seen': c.assignedCount,
-          ':k': readsPerCase,
+          ':k': Math.min(k.slots, k.readsPerCase),
           ':open': 'open',
-          ':me': new Set([readerId]),
-          ':reader': readerId,
+          ':me': new Set([taker.readerId]),
+          ':reader': taker.readerId,
           ':at': at,
+          ...(taker.site !== undefined ? { ':site': taker.site } : {}),
         },
       },
     },
   };
+}
+
+/**
+ * Records readers excluded from cases (declared conflicts of interest): added to each case's
+ * `excluded` set, never removed by ReadRoom, so "claim next" and later bulk runs honour them.
+ * Only cases that exist are touched.
+ */
+export async function excludeReaders(db: DynamoDBDocumentClient, tableName: string, caseId: string, readerIds: readonly string[], at: string): Promise<void> {
+  try {
+    await db.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.case(caseId),
+        UpdateExpression: 'ADD excluded :r SET updatedAt = :at',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':r': new Set(readerIds), ':at': at },
+      }),
+    );
+  } catch (e) {
+    if (!isConditionFailed(e)) throw e;
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { assignmentPutTxs, newAssignmentRef, type AssignmentRecord } from './assignments';
-import { takeSlotTx, type CaseRecord, type ClaimableCase } from './cases';
+import { takeSlotTx, toClaimable, type CaseRecord, type ClaimableCase } from './cases';
 import { openAssignmentTx } from './readers';
 import { transact, TransactionCancelled } from './table';
 
@@ -14,6 +14,8 @@ export interface ClaimInput {
   /** The case as listed; its assignedCount is what the claim is optimistic on. */
   case: Pick<CaseRecord, 'caseId' | 'assignedCount'>;
   readerId: string;
+  /** The reader's site: cases of that site are refused. */
+  site?: string;
   readsPerCase: number;
   maxOpenPerReader: number;
   at: string;
@@ -52,7 +54,7 @@ export async function claimSlot(db: DynamoDBDocumentClient, tableName: string, i
     };
     try {
       await transact(db, [
-        takeSlotTx(tableName, input.case, input.readerId, input.readsPerCase, input.at),
+        takeSlotTx(tableName, input.case, { readerId: input.readerId, site: input.site }, { slots: input.readsPerCase, readsPerCase: input.readsPerCase }, input.at),
         ...assignmentPutTxs(tableName, assignment),
         openAssignmentTx(tableName, input.readerId, input.maxOpenPerReader, input.at),
       ]);
@@ -63,10 +65,8 @@ export async function claimSlot(db: DynamoDBDocumentClient, tableName: string, i
       if (e.failed('reader') && !e.failed('case')) return { result: 'reader_full' };
       const raw = e.items.get('case');
       if (!raw) return { result: 'taken' };
-      return {
-        result: 'taken',
-        now: { caseId: input.case.caseId, assignedCount: Number(raw.assignedCount?.N ?? 0), readers: raw.readers?.SS ?? [], state: (raw.state?.S ?? 'open') as CaseRecord['state'] },
-      };
+      const now = { caseId: input.case.caseId, assignedCount: raw.assignedCount?.N, readers: raw.readers?.SS, state: raw.state?.S, site: raw.site?.S, excluded: raw.excluded?.SS };
+      return { result: 'taken', now: toClaimable(now) };
     }
   }
 }

@@ -22,14 +22,19 @@ export interface ReaderRecord {
 const IDENTITY = 'readerId = :r, gsi2pk = :gpk, gsi2sk = :r, createdAt = if_not_exists(createdAt, :at), updatedAt = :at';
 const identityValues = (readerId: string, at: string) => ({ ':r': readerId, ':gpk': keys.readerIndex(readerId).gsi2pk, ':at': at });
 
-/** Creates the profile on first sight (GET /me) and keeps the e-mail current; returns the profile. */
-export async function ensureReader(db: DynamoDBDocumentClient, tableName: string, r: { readerId: string; email?: string; at: string }): Promise<ReaderRecord> {
+/**
+ * Creates the profile on first sight (GET /me) and keeps the e-mail and site current from the ID
+ * token (a site removed in Cognito is removed here); returns the profile.
+ */
+export async function ensureReader(db: DynamoDBDocumentClient, tableName: string, r: { readerId: string; email?: string; site?: string; at: string }): Promise<ReaderRecord> {
   const out = await db.send(
     new UpdateCommand({
       TableName: tableName,
       Key: keys.reader(r.readerId),
-      UpdateExpression: `SET ${IDENTITY}, openCount = if_not_exists(openCount, :zero), submittedCount = if_not_exists(submittedCount, :zero)${r.email ? ', email = :email' : ''}`,
-      ExpressionAttributeValues: { ...identityValues(r.readerId, r.at), ':zero': 0, ...(r.email ? { ':email': r.email } : {}) },
+      UpdateExpression:
+        `SET ${IDENTITY}, openCount = if_not_exists(openCount, :zero), submittedCount = if_not_exists(submittedCount, :zero)` +
+        `${r.email ? ', email = :email' : ''}${r.site ? ', site = :site' : ' REMOVE site'}`,
+      ExpressionAttributeValues: { ...identityValues(r.readerId, r.at), ':zero': 0, ...(r.email ? { ':email': r.email } : {}), ...(r.site ? { ':site': r.site } : {}) },
       ReturnValues: 'ALL_NEW',
     }),
   );

@@ -34,6 +34,7 @@ async function rejects(p: Promise<unknown>): Promise<AppError> {
 function fakeStore(readers: ReaderLoad[], cases: CaseForAssignment[], history: Record<string, { caseId: string; submittedAt: string }[]> = {}) {
   const assignments: ExistingAssignment[] = [];
   const writes: AssignCommand[] = [];
+  const exclusions: Array<[string, readonly string[]]> = [];
   const load = new Map(readers.map((r) => [r.readerId, { ...r }]));
   const ports: AssignmentPorts = {
     listReaders: async () => [...load.values()].map((r) => ({ ...r })),
@@ -55,8 +56,9 @@ function fakeStore(readers: ReaderLoad[], cases: CaseForAssignment[], history: R
       assignments.push({ caseId: cmd.caseId, readerId: cmd.readerId, readNo: cmd.readNo });
       return 'assigned';
     },
+    exclude: async (caseId, readerIds) => void exclusions.push([caseId, readerIds]),
   };
-  return { ports, assignments, writes };
+  return { ports, assignments, writes, exclusions };
 }
 
 const reader = (readerId: string, site?: string, openCount = 0): ReaderLoad => ({ readerId, site, openCount, totalCount: openCount, active: true });

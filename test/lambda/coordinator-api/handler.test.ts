@@ -5,7 +5,7 @@
  * the worker: test/lambda/export-worker), and fast-check properties over the write routes' bodies.
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { handler } from '../../../lambda/coordinator-api/handler';
 import { handler as readerHandler } from '../../../lambda/reader-api/handler';
@@ -31,12 +31,7 @@ const call = (routeKey: string, opts: { body?: unknown; query?: Record<string, s
   h.call(handler, { routeKey, token: opts.token ?? h.users.coordinator.token, ...opts });
 
 async function readers(specs: [string, string | undefined][]) {
-  for (const [readerId, site] of specs) {
-    await ensureReader(h.ddb, h.tableName, { readerId, at: NOW });
-    if (site) {
-      await h.ddb.send(new UpdateCommand({ TableName: h.tableName, Key: { pk: `READER#${readerId}`, sk: 'PROFILE' }, UpdateExpression: 'SET site = :s', ExpressionAttributeValues: { ':s': site } }));
-    }
-  }
+  for (const [readerId, site] of specs) await ensureReader(h.ddb, h.tableName, { readerId, site, at: NOW });
 }
 
 const assignmentsOf = async (caseId: string) =>
@@ -74,7 +69,7 @@ describe('POST /assignments', () => {
     ]);
     await seedCase(h, 'B1');
     await call('POST /assignments', { body: { caseIds: ['B1'], readerIds: ['r1'], readsPerCase: 1, hiddenRepeats: false } });
-    const cmd = { caseId: 'B1', readNo: 1, readsPerCase: 2, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
+    const cmd = { caseId: 'B1', readNo: 1, readsPerCase: 2, studyReadsPerCase: 2, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
     // r2 takes the last slot between r3's read of the case and r3's transaction.
     const racing = losingRace(h.ddb, () => assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, readerId: 'r2' }));
     expect(await assignmentPorts(racing, h.tableName).assign({ ...cmd, readerId: 'r3' })).toBe('case_full');
@@ -85,6 +80,47 @@ describe('POST /assignments', () => {
     expect(await assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, readerId: 'r1', readsPerCase: 3 })).toBe('exists');
   });
 
+  it('exclusions are recorded on the case: a later run without them, and "claim next", still keep the reader off it; a dry run records nothing', async () => {
+    await readers([
+      ['r1', undefined],
+      ['r2', undefined],
+      ['r3', undefined],
+    ]);
+    await seedCase(h, 'E1');
+    await seedCase(h, 'E2');
+    const dry = await call('POST /assignments', { body: { caseIds: ['E2'], exclusions: [{ readerId: 'r1', caseIds: ['E2'] }], hiddenRepeats: false, dryRun: true } });
+    expect(dry.status).toBe(200);
+    expect((await getCase(h.ddb, h.tableName, 'E2'))?.excluded).toBeUndefined();
+
+    const first = await call('POST /assignments', { body: { caseIds: ['E1'], readsPerCase: 1, exclusions: [{ readerId: 'r1', caseIds: ['E1', 'E2', 'NOPE'] }], hiddenRepeats: false } });
+    expect(first.status).toBe(200);
+    expect(await getCase(h.ddb, h.tableName, 'E1')).toMatchObject({ excluded: ['r1'], assignedCount: 1 });
+    expect(await getCase(h.ddb, h.tableName, 'E2')).toMatchObject({ excluded: ['r1'] });
+    expect(await getCase(h.ddb, h.tableName, 'NOPE')).toBeUndefined();
+    // A later run without exclusions fills the second slot of E1 and both of E2, never with r1.
+    const later = await call('POST /assignments', { body: { caseIds: ['E1', 'E2'], hiddenRepeats: false } });
+    expect(later.json.assigned).toHaveLength(3);
+    for (const id of ['E1', 'E2']) expect((await assignmentsOf(id)).map((a) => a.readerId)).not.toContain('r1');
+    // The write itself refuses an excluded reader, whatever the plan said.
+    const cmd = { readNo: 1, readsPerCase: 3, studyReadsPerCase: 3, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
+    await seedCase(h, 'E3');
+    await call('POST /assignments', { body: { caseIds: ['E3'], readsPerCase: 1, exclusions: [{ readerId: 'r1', caseIds: ['E3'] }], hiddenRepeats: false } });
+    expect(await assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, caseId: 'E3', readerId: 'r1' })).toBe('excluded');
+  });
+
+  it('a run with a smaller k than the study leaves the case claimable for the remaining slots', async () => {
+    await readers([['r1', undefined]]);
+    await seedCase(h, 'M1');
+    const res = await call('POST /assignments', { body: { caseIds: ['M1'], readsPerCase: 1, hiddenRepeats: false } });
+    expect(res.json.assigned).toEqual([{ caseId: 'M1', readerId: 'r1' }]);
+    const item = (await h.snapshotTable()).find((i) => i.pk === 'CASE#M1' && i.sk === 'META')!;
+    expect(item).toMatchObject({ assignedCount: 1, gsi2pk: 'CLAIMABLE' });
+    const claimant = await h.createUser(`claimant-${Date.now()}`, ['reader']);
+    const claimed = await h.call(readerHandler, { routeKey: 'POST /queue/next', token: claimant.token });
+    expect(claimed.json).toMatchObject({ claimed: true });
+    expect(await getCase(h.ddb, h.tableName, 'M1')).toMatchObject({ assignedCount: 2, readers: expect.arrayContaining(['r1', claimant.sub]) });
+  });
+
   it('an assignment whose random ref is already taken is retried with a new ref: one assignment, one slot, the old ref untouched', async () => {
     await readers([
       ['r1', undefined],
@@ -92,7 +128,7 @@ describe('POST /assignments', () => {
     ]);
     await seedCase(h, 'K1');
     await seedCase(h, 'K2');
-    const cmd = { readNo: 1, readsPerCase: 2, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
+    const cmd = { readNo: 1, readsPerCase: 2, studyReadsPerCase: 2, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
     const first = ['aaaaaaaaaaaa'];
     expect(await assignmentPorts(h.ddb, h.tableName, () => first.shift()!).assign({ ...cmd, caseId: 'K1', readerId: 'r1' })).toBe('assigned');
     const drawn = ['aaaaaaaaaaaa', 'bbbbbbbbbbbb'];

@@ -5,11 +5,12 @@
 import { handler } from '../../../lambda/reader-api/handler';
 import { assignmentPorts } from '../../../lambda/coordinator-api/ports';
 import { appStreamUserId } from '../../../lambda/shared/appstream-user';
-import { getAssignmentRef, getCase, getRead, readHistory } from '../../../lambda/shared/store';
+import { claimSlot, excludeReaders, getAssignmentRef, getCase, getRead, getReader, readHistory } from '../../../lambda/shared/store';
 import { getFinal } from '../../../lambda/shared/store/finals';
 import { getTask } from '../../../lambda/shared/store/adjudications';
 import { startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { assign, seedCase, validAnswers } from '../../helpers/reading-fixtures';
+import { seedCase as seedSiteCase } from '../../helpers/reading-seed';
 
 let h: Harness;
 let reader: TestUser;
@@ -33,6 +34,12 @@ const REF = /^[a-z2-7]{12}$/;
 const caseOfRef = async (ref: string) => (await getAssignmentRef(h.ddb, h.tableName, ref))?.caseId;
 
 describe('GET /me', () => {
+  test('an access token is refused (its claims lack the e-mail and site), saying what to send', async () => {
+    const r = await me({ ...reader, token: reader.accessToken });
+    expect(r.status).toBe(401);
+    expect(r.json.error.message).toMatch(/ID token/);
+  });
+
   test('a reader gets a profile with progress; other roles get theirs without', async () => {
     const r = await me(reader);
     expect(r.status).toBe(200);
@@ -105,6 +112,27 @@ describe('POST /queue/next and GET /queue', () => {
     expect((await queue(reader, { status: 'done' })).json.error).toMatchObject({ field: 'status', rule: 'enum' });
     const pending = await queue(reader, { status: 'pending' });
     expect(pending.json.items).toHaveLength(3);
+  });
+
+  test("never claims a case of the reader's own site (Cognito custom:site) or one they are excluded from", async () => {
+    const seoul = await h.createUser(`seoul-${Date.now()}`, ['reader'], 'SEOUL');
+    expect((await me(seoul)).status).toBe(200);
+    expect(await getReader(h.ddb, h.tableName, seoul.sub)).toMatchObject({ site: 'SEOUL' });
+    await seedSiteCase(h, 'S1', 'SEOUL');
+    await seedCase(h, 'X1');
+    await excludeReaders(h.ddb, h.tableName, 'X1', [seoul.sub], new Date().toISOString());
+    expect((await next(seoul)).json).toMatchObject({ assignment: null, claimed: false });
+    // The claim's own condition refuses both too, not only the listing's filter.
+    for (const id of ['S1', 'X1']) {
+      const c = (await getCase(h.ddb, h.tableName, id))!;
+      const out = await claimSlot(h.ddb, h.tableName, { case: c, readerId: seoul.sub, site: 'SEOUL', readsPerCase: 2, maxOpenPerReader: 10, at: new Date().toISOString(), assignedBy: 'self' });
+      expect(out).toMatchObject({ result: 'taken', now: { caseId: id, assignedCount: 0 } });
+    }
+    await seedSiteCase(h, 'B1', 'BUSAN');
+    expect(await caseOfRef((await next(seoul)).json.assignment.ref)).toBe('B1');
+    // A reader of another site may take the Seoul case.
+    const busan = await h.createUser(`busan-${Date.now()}`, ['reader'], 'BUSAN');
+    expect(await caseOfRef((await next(busan)).json.assignment.ref)).toMatch(/^(S1|X1)$/);
   });
 
   test('a body on next is refused naming the field', async () => {
@@ -278,7 +306,7 @@ describe('GET/PUT /cases/{caseId}/read', () => {
     expect(s1.status).toBe(201);
     // The repeat as bulk assignment creates it (coordinator port), weeks later.
     const created = await assignmentPorts(h.ddb, h.tableName).assign({
-      caseId, readerId: reader.sub, readNo: 2, readsPerCase: 2, maxOpenPerReader: 100, at: '2030-01-01T00:00:00.000Z', actor: 'coordinator',
+      caseId, readerId: reader.sub, readNo: 2, readsPerCase: 2, studyReadsPerCase: 2, maxOpenPerReader: 100, at: '2030-01-01T00:00:00.000Z', actor: 'coordinator',
     });
     expect(created).toBe('assigned');
     const q = await queue(reader, { status: 'pending' });

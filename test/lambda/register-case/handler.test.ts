@@ -133,6 +133,31 @@ test('a fixed manifest takes its case off the rejection list (the rejection stay
   expect((await listed()).sort()).toEqual(['K-001', 'K-002']);
 });
 
+test('a registration from an older upload (smaller sequencer, delivered late) leaves a newer upload\'s rejection listed', async () => {
+  const { listRejections } = await import('../../../lambda/shared/store');
+  const listed = async () => (await listRejections(h.ddb, h.tableName, { limit: 10 })).items.map((r) => r.caseId);
+  const older = nextSeq();
+  const newer = nextSeq();
+  await upload('K-001', {}, { ...MANIFEST, files: [{ key: 'gone.jpg', exam: 'fundus', eye: 'OD' }] });
+  expect((await run('cases/K-001/manifest.json', newer)).outcomes[0].result).toBe('rejected');
+  await upload('K-001', FILES, MANIFEST);
+  expect((await run('cases/K-001/manifest.json', older)).outcomes[0].result).toBe('created');
+  expect(await listed()).toEqual(['K-001']);
+  expect((await run('cases/K-001/manifest.json')).outcomes[0].result).toBe('updated');
+  expect(await listed()).toEqual([]);
+});
+
+test("the manifest's site is stored for the same-site rule, and removed when a later manifest drops it; a bad site is a reason", async () => {
+  await upload('K-001', FILES, { ...MANIFEST, site: 'SNUH' });
+  await run('cases/K-001/manifest.json');
+  expect(await getCase(h.ddb, h.tableName, 'K-001')).toMatchObject({ site: 'SNUH' });
+  await upload('K-001', FILES, MANIFEST);
+  expect((await run('cases/K-001/manifest.json')).outcomes[0].result).toBe('updated');
+  expect(await getCase(h.ddb, h.tableName, 'K-001')).not.toHaveProperty('site');
+  await upload('K-002', FILES, { ...MANIFEST, caseId: 'K-002', site: 'no spaces' });
+  expect((await run('cases/K-002/manifest.json')).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ field: 'site', rule: 'invalid_format' }] });
+});
+
 test('a folder name that is not a case id is rejected under that name', async () => {
   await h.putObject('cases/bad id!/manifest.json', JSON.stringify(MANIFEST));
   const { outcomes } = await run('cases/bad id!/manifest.json');
