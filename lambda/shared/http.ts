@@ -61,7 +61,9 @@ export async function respond(event: Pick<HttpEvent, 'requestContext' | 'routeKe
       if (e.status >= 500) log.error('request failed', { requestId, route: event.routeKey, code: e.code });
       return json(e.status, { error: { code: e.code, message: e.message, ...e.details } });
     }
-    log.error('unexpected error', { requestId, route: event.routeKey, error: (e as Error)?.name, detail: (e as Error)?.message });
+    // The class and where it was thrown, never the message: messages can carry data (answers, ids).
+    const err = e as Error | undefined;
+    log.error('unexpected error', { requestId, route: event.routeKey, error: err?.name, at: err?.stack?.split('\n').slice(1, 4).map((l) => l.trim()).join(' < ') });
     return json(500, { error: { code: 'internal', message: `Something went wrong on our side. Quote request id ${requestId} to the study team.` } });
   }
 }
