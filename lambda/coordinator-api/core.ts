@@ -58,15 +58,11 @@ export type AssignBody = z.infer<typeof AssignBodySchema>;
 export interface CaseForAssignment {
   caseId: string;
   state: string;
+  /** Holders of the case's first-read slots (the case item's `readers` set): they count toward k. */
+  readers: string[];
   site?: string;
   /** Readers recorded as excluded from the case. */
   excluded?: string[];
-}
-
-export interface ExistingAssignment {
-  caseId: string;
-  readerId: string;
-  readNo: number;
 }
 
 export type AssignOutcome = 'assigned' | 'case_full' | 'reader_at_cap' | 'exists' | 'excluded';
@@ -94,7 +90,6 @@ export interface AssignmentPorts {
   /** Open cases, oldest first (index query, not a scan). */
   openCases(limit: number): Promise<CaseForAssignment[]>;
   getCases(caseIds: readonly string[]): Promise<Map<string, CaseForAssignment>>;
-  caseAssignments(caseIds: readonly string[]): Promise<ExistingAssignment[]>;
   /** A reader's submitted original reads and the repeats they already have. */
   readerHistory(readerId: string): Promise<{ submitted: SubmittedRead[]; repeats: Assignment[] }>;
   /** One conditional write (never past k, never past the cap, never twice, never an excluded reader). */
@@ -154,7 +149,6 @@ export async function bulkAssign(
   // This request's exclusions plus those recorded on the cases by earlier runs.
   const declared = new Map<string, string[]>();
   for (const e of body.exclusions ?? []) for (const caseId of e.caseIds) declared.set(caseId, [...(declared.get(caseId) ?? []), e.readerId]);
-  const existing = await deps.ports.caseAssignments(cases.map((c) => c.caseId));
   const toAssign: CaseToAssign[] = cases.map((c) => {
     const excludedReaders = [...new Set([...(c.excluded ?? []), ...(declared.get(c.caseId) ?? [])])];
     return { caseId: c.caseId, site: c.site, ...(excludedReaders.length > 0 ? { excludedReaders } : {}) };
@@ -164,8 +158,9 @@ export async function bulkAssign(
     readers: pool,
     readsPerCase: k,
     maxOpenPerReader: cap,
-    // Only independent reads count toward k; a hidden repeat is the same reader again.
-    existing: existing.filter((a) => a.readNo === 1),
+    // Only independent reads count toward k (a hidden repeat is the same reader again): exactly the
+    // case's slot holders, already on the case items, so no query per case.
+    existing: cases.flatMap((c) => c.readers.map((readerId) => ({ caseId: c.caseId, readerId }))),
     allowSameSite: body.allowSameSite,
     seed,
   });

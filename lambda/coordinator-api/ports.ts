@@ -60,6 +60,7 @@ const toLoad = (r: ReaderRecord & { active?: boolean }): ReaderLoad => ({
 const forAssignment = (c: CaseRecord): CaseForAssignment => ({
   caseId: c.caseId,
   state: c.state,
+  readers: c.readers,
   ...(c.site ? { site: c.site } : {}),
   ...(c.excluded?.length ? { excluded: c.excluded } : {}),
 });
@@ -85,20 +86,6 @@ export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string, n
       const found = await mapLimited(caseIds, 16, (id) => getCase(db, tableName, id));
       return new Map(found.filter((c): c is CaseRecord => c !== undefined).map((c) => [c.caseId, forAssignment(c)]));
     },
-    caseAssignments: async (caseIds) =>
-      (
-        await mapLimited(caseIds, 16, (caseId) =>
-          queryAll(db, {
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :s)',
-            ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':s': 'ASSIGN#' },
-            ConsistentRead: true,
-          }),
-        )
-      )
-        .flat()
-        .map((i) => recordOf<AssignmentRecord>(i))
-        .map((a) => ({ caseId: a.caseId, readerId: a.readerId, readNo: a.readNo })),
     readerHistory: async (readerId) => {
       const all: AssignmentRecord[] = [];
       let cursor: string | undefined;

@@ -9,7 +9,6 @@ import {
   type AssignCommand,
   type AssignmentPorts,
   type CaseForAssignment,
-  type ExistingAssignment,
   type ExportPorts,
 } from '../../../lambda/coordinator-api/core';
 import type { ReaderLoad } from '../../../lambda/shared/domain/assignment';
@@ -32,15 +31,16 @@ async function rejects(p: Promise<unknown>): Promise<AppError> {
 
 /** An in-memory store that enforces what the real transaction enforces: k, caps, no duplicates. */
 function fakeStore(readers: ReaderLoad[], cases: CaseForAssignment[], history: Record<string, { caseId: string; submittedAt: string }[]> = {}) {
-  const assignments: ExistingAssignment[] = [];
+  const assignments: Array<{ caseId: string; readerId: string; readNo: number }> = [];
+  // As the case item's `readers` set: the first-read slot holders, as of now.
+  const current = (c: CaseForAssignment): CaseForAssignment => ({ ...c, readers: assignments.filter((a) => a.caseId === c.caseId && a.readNo === 1).map((a) => a.readerId) });
   const writes: AssignCommand[] = [];
   const exclusions: Array<[string, readonly string[]]> = [];
   const load = new Map(readers.map((r) => [r.readerId, { ...r }]));
   const ports: AssignmentPorts = {
     listReaders: async () => [...load.values()].map((r) => ({ ...r })),
-    openCases: async (limit) => cases.filter((c) => c.state === 'open').slice(0, limit),
-    getCases: async (ids) => new Map(cases.filter((c) => ids.includes(c.caseId)).map((c) => [c.caseId, c])),
-    caseAssignments: async (ids) => assignments.filter((a) => ids.includes(a.caseId)),
+    openCases: async (limit) => cases.filter((c) => c.state === 'open').slice(0, limit).map(current),
+    getCases: async (ids) => new Map(cases.filter((c) => ids.includes(c.caseId)).map((c) => [c.caseId, current(c)])),
     readerHistory: async (readerId) => ({
       submitted: (history[readerId] ?? []).map((s) => ({ ...s, readerId })),
       repeats: assignments.filter((a) => a.readerId === readerId && a.readNo > 1),
@@ -62,7 +62,7 @@ function fakeStore(readers: ReaderLoad[], cases: CaseForAssignment[], history: R
 }
 
 const reader = (readerId: string, site?: string, openCount = 0): ReaderLoad => ({ readerId, site, openCount, totalCount: openCount, active: true });
-const openCase = (caseId: string, site?: string): CaseForAssignment => ({ caseId, state: 'open', ...(site ? { site } : {}) });
+const openCase = (caseId: string, site?: string): CaseForAssignment => ({ caseId, state: 'open', readers: [], ...(site ? { site } : {}) });
 const deps = (ports: AssignmentPorts, config = CONFIG) => ({ config, ports, now: () => NOW });
 
 describe('POST /assignments', () => {
@@ -136,7 +136,7 @@ describe('POST /assignments', () => {
   });
 
   it('named cases that are unknown or not open are skipped with the reason', async () => {
-    const s = fakeStore(readers, [openCase('A'), { caseId: 'B', state: 'final' }]);
+    const s = fakeStore(readers, [openCase('A'), { caseId: 'B', state: 'final', readers: [] }]);
     const result = await bulkAssign(deps(s.ports), actor, { caseIds: ['A', 'B', 'Z'], hiddenRepeats: false });
     expect(result.skipped).toEqual([
       { caseId: 'B', reason: 'not_open (final)' },
