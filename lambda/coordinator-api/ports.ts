@@ -6,7 +6,7 @@ import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } fro
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Assignment, ReaderLoad, SubmittedRead } from '../shared/domain/assignment';
-import { assignmentPutTxs, newAssignmentRef, queuePage, type AssignmentRecord } from '../shared/store/assignments';
+import { assignmentPutTxs, newAssignmentRef, type AssignmentRecord } from '../shared/store/assignments';
 import { auditEvent, auditPutTx, listAudit } from '../shared/store/audit';
 import { excludeReaders, fromCaseItem, getCase, listRejections, mayTake, takeSlotTx, type CaseRecord } from '../shared/store/cases';
 import { createExportJob, getExportJob } from '../shared/store/exports';
@@ -87,13 +87,16 @@ export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string, n
       return new Map(found.filter((c): c is CaseRecord => c !== undefined).map((c) => [c.caseId, forAssignment(c)]));
     },
     readerHistory: async (readerId) => {
-      const all: AssignmentRecord[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await queuePage(db, tableName, readerId, { limit: 500, cursor });
-        all.push(...page.items);
-        cursor = page.cursor;
-      } while (cursor);
+      // The reader's whole queue partition (gsi1), paged internally: not through the reader-facing
+      // cursor, which would add a REF lookup per page.
+      const all = (
+        await queryAll(db, {
+          TableName: tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: { ':p': keys.queueEntry(readerId, '', '', '').gsi1pk },
+        })
+      ).map((i) => recordOf<AssignmentRecord>(i));
       const submitted: SubmittedRead[] = all
         .filter((a) => a.readNo === 1 && a.status === 'submitted' && a.submittedAt)
         .map((a) => ({ caseId: a.caseId, readerId, submittedAt: a.submittedAt! }));
