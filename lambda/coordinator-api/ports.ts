@@ -13,21 +13,9 @@ import { createExportJob, getExportJob } from '../shared/store/exports';
 import { keys } from '../shared/store/keys';
 import { decodeCursor, encodeCursor } from '../shared/store/page';
 import { openAssignmentTx, type ReaderRecord } from '../shared/store/readers';
-import { TransactionCancelled, recordOf, transact, type LabelledTx } from '../shared/store/table';
+import { TransactionCancelled, queryAll, recordOf, transact, type LabelledTx } from '../shared/store/table';
 import type { AssignCommand, AssignOutcome, AssignmentPorts, CaseForAssignment, ExportPorts, ProgressPorts, ReaderProgress } from './core';
 import { mapLimited } from '../shared/map-limited';
-
-/** Every page of a query (for the small partitions this is used on, or with a `stop` bound). */
-async function queryAll(db: DynamoDBDocumentClient, input: QueryCommandInput, stop = Infinity): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: start, ...(stop < Infinity ? { Limit: Math.min(1000, stop - items.length) } : {}) }));
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start && items.length < stop);
-  return items;
-}
 
 /** COUNT over a key range, page by page (DynamoDB counts at most 1 MB of items per call). */
 async function count(db: DynamoDBDocumentClient, input: QueryCommandInput): Promise<number> {

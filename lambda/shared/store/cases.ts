@@ -11,7 +11,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import type { Eye } from '../../../lib/config/reading';
 import type { CaseFacts } from '../domain/form-validator';
 import { keys } from './keys';
-import { isConditionFailed, recordOf, type LabelledTx } from './table';
+import { isConditionFailed, queryAll, recordOf, type LabelledTx } from './table';
 
 export const EXAMS = ['fundus', 'oct', 'va', 'iop', 'refraction', 'slitlamp', 'other'] as const;
 export type Exam = (typeof EXAMS)[number];
@@ -179,37 +179,30 @@ export function rejectionPutTx(tableName: string, r: CaseRejection): LabelledTx 
  * the rejection of a newer upload. One Query of the case's own partition (usually empty).
  */
 export async function resolveRejections(db: DynamoDBDocumentClient, tableName: string, caseId: string, at: string, sequencer: string): Promise<number> {
+  const outstanding = await queryAll(db, {
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    FilterExpression: 'attribute_exists(gsi1pk)',
+    ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': 'REJECTED#' },
+  });
   let resolved = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await db.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        FilterExpression: 'attribute_exists(gsi1pk)',
-        ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': 'REJECTED#' },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      try {
-        await db.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: item.pk, sk: item.sk },
-            UpdateExpression: 'SET resolvedAt = :at REMOVE gsi1pk, gsi1sk',
-            ConditionExpression: 'attribute_exists(gsi1pk) AND (attribute_not_exists(sequencer) OR sequencer < :seq)',
-            ExpressionAttributeValues: { ':at': at, ':seq': sequencer },
-          }),
-        );
-        resolved++;
-      } catch (e) {
-        // Already resolved by a concurrent registration, or a newer upload's rejection: leave it.
-        if (!isConditionFailed(e)) throw e;
-      }
+  for (const item of outstanding) {
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: { pk: item.pk, sk: item.sk },
+          UpdateExpression: 'SET resolvedAt = :at REMOVE gsi1pk, gsi1sk',
+          ConditionExpression: 'attribute_exists(gsi1pk) AND (attribute_not_exists(sequencer) OR sequencer < :seq)',
+          ExpressionAttributeValues: { ':at': at, ':seq': sequencer },
+        }),
+      );
+      resolved++;
+    } catch (e) {
+      // Already resolved by a concurrent registration, or a newer upload's rejection: leave it.
+      if (!isConditionFailed(e)) throw e;
     }
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
+  }
   return resolved;
 }
 

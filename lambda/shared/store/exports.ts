@@ -7,11 +7,11 @@
  * racing never hand out the same code, and a code never changes: R007 in this year's export is
  * R007 next year. The mapping lives only in the table (readable by admins), never in the export.
  */
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../errors';
 import { auditPutTx, type AuditEvent } from './audit';
 import { keys, pad } from './keys';
-import { TransactionCancelled, isConditionFailed, transact, type LabelledTx } from './table';
+import { TransactionCancelled, isConditionFailed, queryAll, transact, type LabelledTx } from './table';
 
 export type ExportStatus = 'queued' | 'running' | 'complete' | 'failed';
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
@@ -151,23 +151,11 @@ export const pseudonymCode = (n: number): string => `R${pad(n, 3)}`;
 async function loadPseudonyms(db: DynamoDBDocumentClient, tableName: string): Promise<{ codes: Map<string, string>; counter: number }> {
   const codes = new Map<string, string>();
   let counter = 0;
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await db.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': keys.pseudonymCounter().pk },
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      if (item.sk === keys.pseudonymCounter().sk) counter = Number(item.n);
-      else codes.set(String(item.readerId), String(item.code));
-    }
-    start = out.LastEvaluatedKey;
-  } while (start);
+  const items = await queryAll(db, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.pseudonymCounter().pk }, ConsistentRead: true });
+  for (const item of items) {
+    if (item.sk === keys.pseudonymCounter().sk) counter = Number(item.n);
+    else codes.set(String(item.readerId), String(item.code));
+  }
   return { codes, counter };
 }
 

@@ -7,7 +7,7 @@
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { NormalisedAnswers } from '../domain/form-validator';
 import { keys, pad } from './keys';
-import { recordOf, type LabelledTx } from './table';
+import { queryAll, recordOf, type LabelledTx } from './table';
 
 export type ReadStatus = 'draft' | 'submitted';
 
@@ -53,22 +53,13 @@ export async function listReads(db: DynamoDBDocumentClient, tableName: string, c
 
 /** The saved versions of one read, oldest first. */
 export async function readHistory(db: DynamoDBDocumentClient, tableName: string, caseId: string, readerId: string, readNo: number): Promise<ReadVersionRecord[]> {
-  const items: ReadVersionRecord[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await db.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': `HIST#${readerId}#${pad(readNo, 2)}#` },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...(out.Items ?? []).map((i) => recordOf<ReadVersionRecord>(i)));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
+  const items = await queryAll(db, {
+    TableName: tableName,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': `HIST#${readerId}#${pad(readNo, 2)}#` },
+    ConsistentRead: true,
+  });
+  return items.map((i) => recordOf<ReadVersionRecord>(i));
 }
 
 /** Writes `read` as the current version, only if the stored one is `read.version - 1` (or absent for version 1). */

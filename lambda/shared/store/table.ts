@@ -3,7 +3,22 @@
  * caused them, so a use case can tell "the version moved" from "someone else took the slot".
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { TransactWriteCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+
+/**
+ * Every page of a query, for partitions known to be small (a case's items, a reader's queue, the
+ * pseudonym map), or bounded by `stop` items.
+ */
+export async function queryAll(db: DynamoDBDocumentClient, input: QueryCommandInput, stop = Infinity): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await db.send(new QueryCommand({ ...input, ExclusiveStartKey: start, ...(stop < Infinity ? { Limit: Math.min(1000, stop - items.length) } : {}) }));
+    items.push(...(out.Items ?? []));
+    start = out.LastEvaluatedKey;
+  } while (start && items.length < stop);
+  return items;
+}
 
 /** One item of a TransactWrite as the document client takes it (native JS values). */
 export type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
