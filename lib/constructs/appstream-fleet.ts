@@ -85,6 +85,9 @@ export const DATA_TRANSFER_ACTIONS = [
   'PRINTING_TO_LOCAL_DEVICE',
 ] as const;
 
+/** AppStream API calls the reading functions make on a study's fleet and stack. */
+export type AppStreamAction = 'CreateStreamingURL' | 'DescribeSessions';
+
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
 
 /**
@@ -173,11 +176,14 @@ export class AppStreamFleet extends Construct {
     return Stack.of(this).formatArn({ service: 'appstream', resource: 'stack', resourceName: this.stackName });
   }
 
-  /** Lets a principal issue streaming URLs and see sessions for this fleet and stack only. */
-  grantStreaming(grantee: iam.IGrantable): iam.Grant {
+  /**
+   * Lets a principal call the named AppStream actions on this fleet and stack only. Callers name
+   * exactly the calls their code makes (the reader API issues URLs, case-files describes sessions).
+   */
+  grant(grantee: iam.IGrantable, ...actions: AppStreamAction[]): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['appstream:CreateStreamingURL', 'appstream:DescribeSessions', 'appstream:ExpireSession'],
+      actions: actions.map((a) => `appstream:${a}`),
       resourceArns: [this.fleetArn, this.stackArn],
     });
   }

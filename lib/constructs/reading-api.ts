@@ -15,8 +15,15 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import type { z } from 'zod';
+import type { AdjudicationEnvSchema } from '../../lambda/adjudication-api/env';
+import type { CaseFilesEnvSchema } from '../../lambda/case-files/env';
+import type { CoordinatorEnvSchema } from '../../lambda/coordinator-api/env';
+import type { ExportWorkerEnvSchema } from '../../lambda/export-worker/env';
+import type { ReaderApiEnvSchema } from '../../lambda/reader-api/env';
+import type { RegisterCaseEnvSchema } from '../../lambda/register-case/env';
 import { AppFunction } from './app-function';
-import { AppStreamFleet } from './appstream-fleet';
+import { AppStreamAction, AppStreamFleet } from './appstream-fleet';
 import { CASES_PREFIX, ScansAccessPolicies } from './scans-store';
 import { READING_TABLE_INDEXES } from './reading-table';
 
@@ -49,13 +56,55 @@ export interface ReadingApiProps {
   readonly throttleRatePerSecond?: number;
 }
 
+type FunctionKey = 'reader' | 'adjudication' | 'coordinator' | 'exportWorker' | 'registry' | 'caseFiles';
+
+/**
+ * What one function may do: exactly the calls its code sends (lambda/<fn> and the
+ * lambda/shared/store functions it uses), nothing "just in case". test/infra/function-access.test.ts
+ * pins the policies this produces, so a change here is a change there.
+ */
 interface FunctionAccess {
-  readonly tableActions: string[];
-  readonly objects?: iam.IManagedPolicy;
+  /**
+   * DynamoDB item actions, on the table. A TransactWriteItems call needs the action of each kind
+   * of item it carries: Put → PutItem, Update → UpdateItem, ConditionCheck → ConditionCheckItem.
+   */
+  readonly items: ReadonlyArray<'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'ConditionCheckItem'>;
+  /** Where it runs Query: the table itself and the indexes it reads. */
+  readonly queries: ReadonlyArray<'table' | (typeof READING_TABLE_INDEXES)[number]>;
+  /** The scans-bucket policy (owned by the data stack) for the objects it touches. */
+  readonly objects?: keyof ScansAccessPolicies;
+  /** AppStream calls, on the study's fleet and stack. */
+  readonly appStream?: readonly AppStreamAction[];
 }
 
-const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem'];
-const TABLE_WRITE = [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+const ACCESS: Record<FunctionKey, FunctionAccess> = {
+  // Queue (gsi1 QUEUE#), claim next (gsi2 CLAIMABLE), read saves and their outcome in one
+  // transaction (ConditionCheck of the other reads); streaming URLs.
+  reader: { items: ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi1', 'gsi2'], appStream: ['CreateStreamingURL'] },
+  // Task lists (gsi2 ADJ#); a resolution is one transaction that condition-checks both reads.
+  adjudication: { items: ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi2'] },
+  // Bulk assignment and progress (gsi1 CASES/QUEUE#/REJECTIONS, gsi2 READERS/ADJ#); queues
+  // exports and presigns their download links.
+  coordinator: { items: ['GetItem', 'PutItem', 'UpdateItem'], queries: ['table', 'gsi1', 'gsi2'], objects: 'readExports' },
+  // Pages of cases (gsi1 CASES) with one BatchGetItem of their finals; takes and finishes its job
+  // by Update and transactions; never a single GetItem.
+  exportWorker: { items: ['BatchGetItem', 'PutItem', 'UpdateItem'], queries: ['table', 'gsi1'], objects: 'writeExports' },
+  // Put (else Update) the case, Query + Update its outstanding rejections; reads nothing by key.
+  registry: { items: ['PutItem', 'UpdateItem'], queries: ['table'], objects: 'readManifests' },
+  // Session, assignment or task, and case by GetItem; the adjudicator's conflict check by Query;
+  // one audit Put; AppStream says which instance streams the session.
+  caseFiles: { items: ['GetItem', 'PutItem'], queries: ['table'], objects: 'readCaseFiles', appStream: ['DescribeSessions'] },
+};
+
+/**
+ * A function's Lambda environment, checked against its env.ts schema at compile time: every
+ * variable the schema requires and, through the excess-property check of the object literal, none
+ * it does not declare. The reading config is bundled (4 KB limit), never an environment variable.
+ */
+type EnvOf<S extends z.ZodType> = { [K in keyof Omit<z.input<S>, 'READROOM_READING_CONFIG'>]: string };
+const envOf = <S extends z.ZodType>(vars: EnvOf<S>): Record<string, string> => vars as Record<string, string>;
+
+type Extra = { timeout?: Duration; memorySize?: number; reservedConcurrentExecutions?: number };
 
 /**
  * The reading workflow API: an HTTP API with a Cognito JWT authorizer (roles are checked in the
@@ -68,23 +117,38 @@ const TABLE_WRITE = [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 export class ReadingApi extends Construct {
   readonly httpApi: apigwv2.HttpApi;
   readonly fleetApi: apigw.RestApi;
-  readonly functions: Record<'reader' | 'adjudication' | 'coordinator' | 'exportWorker' | 'registry' | 'caseFiles', AppFunction>;
+  readonly functions: Record<FunctionKey, AppFunction>;
 
   constructor(scope: Construct, id: string, props: ReadingApiProps) {
     super(scope, id);
-    const baseEnv = {
-      STUDY_ID: props.studyId,
-      TABLE_NAME: props.table.tableName,
-      BUCKET_NAME: props.scansBucket.bucketName,
-      FLEET_NAME: props.streaming.fleetName,
-      APPSTREAM_STACK_NAME: props.streaming.stackName,
-      STREAMING_URL_VALIDITY_SECONDS: String(props.streamingUrlValiditySeconds),
-      SESSION_MAX_SECONDS: String(props.sessionMaxSeconds),
+    const table = props.table.tableName;
+    const bucket = props.scansBucket.bucketName;
+    // Each function gets only the variables its schema declares (test/infra/function-access.test.ts).
+    const environment: Record<FunctionKey, Record<string, string>> = {
+      reader: envOf<typeof ReaderApiEnvSchema>({
+        STUDY_ID: props.studyId,
+        TABLE_NAME: table,
+        FLEET_NAME: props.streaming.fleetName,
+        APPSTREAM_STACK_NAME: props.streaming.stackName,
+        STREAMING_URL_VALIDITY_SECONDS: String(props.streamingUrlValiditySeconds),
+        SESSION_MAX_SECONDS: String(props.sessionMaxSeconds),
+      }),
+      adjudication: envOf<typeof AdjudicationEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table }),
+      coordinator: envOf<typeof CoordinatorEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table, BUCKET_NAME: bucket }),
+      exportWorker: envOf<typeof ExportWorkerEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table, BUCKET_NAME: bucket }),
+      registry: envOf<typeof RegisterCaseEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table, BUCKET_NAME: bucket }),
+      caseFiles: envOf<typeof CaseFilesEnvSchema>({
+        STUDY_ID: props.studyId,
+        TABLE_NAME: table,
+        BUCKET_NAME: bucket,
+        FLEET_NAME: props.streaming.fleetName,
+        APPSTREAM_STACK_NAME: props.streaming.stackName,
+      }),
     };
-    const make = (fnId: string, name: string, access: FunctionAccess, extra: { timeout?: Duration; memorySize?: number; reservedConcurrentExecutions?: number } = {}) => {
+    const make = (key: FunctionKey, fnId: string, name: string, extra: Extra = {}) => {
       const fn = new AppFunction(this, fnId, {
         name,
-        environment: baseEnv,
+        environment: environment[key],
         bundledConstants: { READROOM_READING_CONFIG: props.readingConfigJson },
         vpc: props.vpc,
         securityGroup: props.functionSecurityGroup,
@@ -92,25 +156,20 @@ export class ReadingApi extends Construct {
         logRetention: props.logRetention,
         ...extra,
       });
-      this.grantTable(fn, props, access.tableActions);
-      if (access.objects) fn.role!.addManagedPolicy(access.objects);
+      this.grant(fn, props, ACCESS[key]);
       return fn;
     };
 
-    const reader = make('ReaderFunction', 'reader-api', { tableActions: TABLE_WRITE });
-    props.streaming.grantStreaming(reader);
-    const adjudication = make('AdjudicationFunction', 'adjudication-api', { tableActions: TABLE_WRITE });
+    const reader = make('reader', 'ReaderFunction', 'reader-api');
+    const adjudication = make('adjudication', 'AdjudicationFunction', 'adjudication-api');
     // The coordinator only queues exports and presigns their links; the worker writes them. Its long
     // timeout is for bulk assignment: past the API's 30 s the caller gets a 503, but the run
     // finishes (every assignment is its own transaction, and a rerun skips what exists).
-    const coordinator = make('CoordinatorFunction', 'coordinator-api', { tableActions: TABLE_WRITE, objects: props.scansAccess.readExports }, { timeout: Duration.minutes(5), memorySize: 1024 });
+    const coordinator = make('coordinator', 'CoordinatorFunction', 'coordinator-api', { timeout: Duration.minutes(5), memorySize: 1024 });
     const exportWorker = this.createExportWorker(props, make);
     // Listing a case folder proves its files exist without reading a single image.
-    const registry = make('RegistryFunction', 'register-case', { tableActions: TABLE_WRITE, objects: props.scansAccess.readManifests }, { timeout: Duration.seconds(30) });
-    const caseFiles = make('CaseFilesFunction', 'case-files', { tableActions: TABLE_READ.concat('dynamodb:PutItem'), objects: props.scansAccess.readCaseFiles });
-    caseFiles.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['appstream:DescribeSessions'], resources: [props.streaming.fleetArn, props.streaming.stackArn] }),
-    );
+    const registry = make('registry', 'RegistryFunction', 'register-case', { timeout: Duration.seconds(30) });
+    const caseFiles = make('caseFiles', 'CaseFilesFunction', 'case-files');
     this.functions = { reader, adjudication, coordinator, exportWorker, registry, caseFiles };
 
     this.httpApi = this.createHttpApi(props, { reader, adjudication, coordinator });
@@ -141,8 +200,8 @@ export class ReadingApi extends Construct {
    * redelivered record is a no-op (the job is taken conditionally); a record that still fails
    * after the retries goes to the function's dead-letter queue.
    */
-  private createExportWorker(props: ReadingApiProps, make: (fnId: string, name: string, access: FunctionAccess, extra?: { timeout?: Duration; memorySize?: number; reservedConcurrentExecutions?: number }) => AppFunction): AppFunction {
-    const worker = make('ExportWorkerFunction', 'export-worker', { tableActions: TABLE_WRITE, objects: props.scansAccess.writeExports }, {
+  private createExportWorker(props: ReadingApiProps, make: (key: FunctionKey, fnId: string, name: string, extra?: Extra) => AppFunction): AppFunction {
+    const worker = make('exportWorker', 'ExportWorkerFunction', 'export-worker', {
       timeout: Duration.minutes(15),
       memorySize: 1024,
       // Exports are rare; two at once is plenty and bounds the read load they put on the table.
@@ -174,11 +233,19 @@ export class ReadingApi extends Construct {
     return worker;
   }
 
-  /** Named actions on the table and its indexes (listed, not `index/*`), and the key's data-key actions. */
-  private grantTable(fn: iam.IGrantable, props: ReadingApiProps, actions: string[]): void {
+  /**
+   * One function's `access`: item actions on the table ARN only (they mean nothing on an index),
+   * Query on the table and the named indexes (listed, not `index/*`), the study key's data-key
+   * actions (table items, environment and dead-letter queue are encrypted with it), the object
+   * policy and the AppStream calls.
+   */
+  private grant(fn: AppFunction, props: ReadingApiProps, access: FunctionAccess): void {
     const arn = props.table.tableArn;
-    iam.Grant.addToPrincipal({ grantee: fn, actions, resourceArns: [arn, ...READING_TABLE_INDEXES.map((i) => `${arn}/index/${i}`)] });
+    iam.Grant.addToPrincipal({ grantee: fn, actions: access.items.map((a) => `dynamodb:${a}`), resourceArns: [arn] });
+    iam.Grant.addToPrincipal({ grantee: fn, actions: ['dynamodb:Query'], resourceArns: access.queries.map((q) => (q === 'table' ? arn : `${arn}/index/${q}`)) });
     iam.Grant.addToPrincipal({ grantee: fn, actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resourceArns: [props.encryptionKey.keyArn] });
+    if (access.objects) fn.role!.addManagedPolicy(props.scansAccess[access.objects]);
+    if (access.appStream) props.streaming.grant(fn, ...access.appStream);
   }
 
   private createHttpApi(props: ReadingApiProps, fns: { reader: AppFunction; adjudication: AppFunction; coordinator: AppFunction }): apigwv2.HttpApi {

@@ -160,17 +160,20 @@ export class ScansStore extends Construct {
   }
 
   /**
-   * A policy on one object prefix, with the study key's data-key actions, named exactly (no
-   * wildcard actions). It lives beside the bucket so its one wildcard finding can be acknowledged
-   * precisely.
+   * A policy on one object prefix, with the study key actions those object actions need, named
+   * exactly (no wildcard actions). It lives beside the bucket so its one wildcard finding can be
+   * acknowledged precisely.
    */
   private objectPolicy(id: string, description: string, actions: string[], pattern: string, extra: iam.PolicyStatement[] = []): iam.ManagedPolicy {
     const keyArn = this.bucket.encryptionKey!.keyArn;
+    // Reading an SSE-KMS object needs only Decrypt; writing needs a data key (and Decrypt, which
+    // the parts of a multipart upload use).
+    const keyActions = actions.includes('s3:PutObject') ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
     const policy = new iam.ManagedPolicy(this, id, {
       description: `ReadRoom: ${description}`,
       statements: [
         new iam.PolicyStatement({ actions, resources: [this.bucket.arnForObjects(pattern)] }),
-        new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [keyArn] }),
+        new iam.PolicyStatement({ actions: keyActions, resources: [keyArn] }),
         ...extra,
       ],
     });

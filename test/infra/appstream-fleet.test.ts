@@ -131,18 +131,18 @@ describe('defaults', () => {
     });
   });
 
-  test('build fleet and stack ARNs for IAM and grant streaming on exactly those', () => {
+  test('build fleet and stack ARNs for IAM and grant exactly the named calls on exactly those', () => {
     expect(Stack.of(fleet).resolve(fleet.fleetArn)).toBe('arn:aws:appstream:ap-northeast-2:111111111111:fleet/readroom-test-fleet');
     expect(Stack.of(fleet).resolve(fleet.stackArn)).toBe('arn:aws:appstream:ap-northeast-2:111111111111:stack/readroom-test');
     const { stack, vpc, sg } = setup();
     const other = new AppStreamFleet(stack, 'Streaming', props(vpc, sg));
-    other.grantStreaming(new iam.Role(stack, 'Api', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
+    other.grant(new iam.Role(stack, 'Api', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }), 'CreateStreamingURL', 'DescribeSessions');
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
           {
             Effect: 'Allow',
-            Action: ['appstream:CreateStreamingURL', 'appstream:DescribeSessions', 'appstream:ExpireSession'],
+            Action: ['appstream:CreateStreamingURL', 'appstream:DescribeSessions'],
             Resource: ['arn:aws:appstream:ap-northeast-2:111111111111:fleet/readroom-test-fleet', 'arn:aws:appstream:ap-northeast-2:111111111111:stack/readroom-test'],
           },
         ],

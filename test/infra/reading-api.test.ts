@@ -2,10 +2,13 @@
  * The reading workflow API in the reading stack: HTTP API + JWT authorizer + routes, the private
  * fleet API, the manifest rule, and each function's runtime defaults and least-privilege access.
  */
+import { CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { IConstruct } from 'constructs';
 import { buildStudy } from '../helpers/studies';
 import { SynthesizedStudy, synthStudy } from '../helpers/test-app';
-import { CfnTemplateJson, json, render, resourcesOfType } from '../helpers/template';
+import { CfnTemplateJson, Json, json, onlyResource, render, resourcesOfType } from '../helpers/template';
+import { ROUTES } from '../lambda/routes';
 
 let s: SynthesizedStudy;
 let reading: CfnTemplateJson;
@@ -52,33 +55,90 @@ const roleOf = (fn: string) => {
   return ((f.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'])[0];
 };
 
+/** Which function serves each route of the HTTP API, and the handler module that is. */
+const ROUTE_FUNCTIONS: Record<string, string> = {
+  'GET /me': 'ReaderFunction',
+  'GET /queue': 'ReaderFunction',
+  'POST /queue/next': 'ReaderFunction',
+  'POST /cases/{caseId}/session': 'ReaderFunction',
+  'GET /cases/{caseId}/read': 'ReaderFunction',
+  'PUT /cases/{caseId}/read': 'ReaderFunction',
+  'GET /adjudications': 'AdjudicationFunction',
+  'GET /adjudications/{caseId}': 'AdjudicationFunction',
+  'PUT /adjudications/{caseId}': 'AdjudicationFunction',
+  'POST /assignments': 'CoordinatorFunction',
+  'GET /progress': 'CoordinatorFunction',
+  'POST /exports': 'CoordinatorFunction',
+  'GET /exports/{exportId}': 'CoordinatorFunction',
+  'GET /audit': 'CoordinatorFunction',
+};
+const HANDLER_OF: Record<string, string> = {
+  ReaderFunction: 'lambda/reader-api/handler',
+  AdjudicationFunction: 'lambda/adjudication-api/handler',
+  CoordinatorFunction: 'lambda/coordinator-api/handler',
+};
+
+const logicalIdIn = (c: IConstruct) => s.stacks.data.getLogicalId(c.node.defaultChild as CfnElement);
+
+/** A cross-stack reference (`Fn::GetStackOutput`) replaced by the value the data stack exports. */
+function fromData(value: Json): Json {
+  const out = (value as { 'Fn::GetStackOutput'?: { StackName: string; OutputName: string } })['Fn::GetStackOutput'];
+  expect(out?.StackName).toBe(s.stacks.data.stackName);
+  return data.Outputs![out!.OutputName].Value;
+}
+
+type RouteProps = { ApiId: Json; RouteKey: string; AuthorizationType: string; AuthorizerId: Json; Target: Json };
+const httpRoutes = () => Object.values(resourcesOfType(reading, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties as unknown as RouteProps);
+
+/** Route key → the function (`ReaderFunction`, …) its integration invokes. */
+function routeTargets(): Record<string, string> {
+  const integrations = resourcesOfType(reading, 'AWS::ApiGatewayV2::Integration');
+  return Object.fromEntries(
+    httpRoutes().map((route) => {
+      const target = route.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+      expect(target['Fn::Join'][1][0]).toBe('integrations/');
+      const integration = integrations[target['Fn::Join'][1][1].Ref].Properties as { ApiId: Json; IntegrationType: string; PayloadFormatVersion: string; IntegrationUri: { 'Fn::GetAtt': [string, string] } };
+      expect(integration).toMatchObject({ ApiId: route.ApiId, IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
+      const fnId = integration.IntegrationUri['Fn::GetAtt'][0];
+      expect(integration.IntegrationUri['Fn::GetAtt'][1]).toBe('Arn');
+      return [route.RouteKey, FUNCTIONS.find((f) => fnId === idOf(reading, 'AWS::Lambda::Function', `Api${f}`)) ?? fnId];
+    }),
+  );
+}
+
 describe('HTTP API', () => {
-  test('every route uses the Cognito JWT authorizer for the portal client', () => {
-    s.reading.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-      AuthorizerType: 'JWT',
-      IdentitySource: ['$request.header.Authorization'],
-      JwtConfiguration: { Audience: [Match.anyValue()], Issuer: Match.anyValue() },
-    });
-    const routes = Object.values(resourcesOfType(reading, 'AWS::ApiGatewayV2::Route')).map((r) => r.Properties as { RouteKey: string; AuthorizationType: string });
-    expect(routes.map((r) => r.RouteKey).sort()).toEqual(
-      [
-        'GET /adjudications',
-        'GET /adjudications/{caseId}',
-        'GET /audit',
-        'GET /cases/{caseId}/read',
-        'GET /exports/{exportId}',
-        'GET /me',
-        'GET /progress',
-        'GET /queue',
-        'POST /assignments',
-        'POST /cases/{caseId}/session',
-        'POST /exports',
-        'POST /queue/next',
-        'PUT /adjudications/{caseId}',
-        'PUT /cases/{caseId}/read',
-      ].sort(),
-    );
-    for (const r of routes) expect(r.AuthorizationType).toBe('JWT');
+  test('its one authorizer is a JWT authorizer for the study user pool (issuer) and the portal client (audience)', () => {
+    const [authorizerId, authorizer] = onlyResource(reading, 'AWS::ApiGatewayV2::Authorizer');
+    const p = authorizer.Properties as { ApiId: Json; AuthorizerType: string; IdentitySource: string[]; JwtConfiguration: { Audience: Json[]; Issuer: { 'Fn::Join': [string, Json[]] } } };
+    expect(p).toMatchObject({ ApiId: { Ref: onlyResource(reading, 'AWS::ApiGatewayV2::Api')[0] }, AuthorizerType: 'JWT', IdentitySource: ['$request.header.Authorization'] });
+    expect(p.JwtConfiguration.Audience.map(fromData)).toEqual([{ Ref: logicalIdIn(s.stacks.data.readers.portalClient) }]);
+    const [sep, parts] = p.JwtConfiguration.Issuer['Fn::Join'];
+    const [region, urlSuffix, slash, poolId] = parts;
+    expect([sep, region, urlSuffix, slash, parts.length]).toEqual(['', `https://cognito-idp.${s.stacks.data.region}.`, { Ref: 'AWS::URLSuffix' }, '/', 4]);
+    expect(fromData(poolId)).toEqual({ Ref: logicalIdIn(s.stacks.data.readers.userPool) });
+    // The pool's own issuer, spelled the same way: the region is the pool's (the data stack's).
+    expect(s.stacks.reading.region).toBe(s.stacks.data.region);
+    expect(authorizerId).toMatch(/^ApiHttpApiCognito/);
+  });
+
+  test('every route uses it; the private fleet API has no authorizer of its own (IAM only, tested below)', () => {
+    const authorizerId = onlyResource(reading, 'AWS::ApiGatewayV2::Authorizer')[0];
+    expect(httpRoutes()).toHaveLength(Object.keys(ROUTE_FUNCTIONS).length);
+    for (const r of httpRoutes()) expect({ route: r.RouteKey, type: r.AuthorizationType, authorizer: r.AuthorizerId }).toEqual({ route: r.RouteKey, type: 'JWT', authorizer: { Ref: authorizerId } });
+    s.reading.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
+    for (const m of Object.values(resourcesOfType(reading, 'AWS::ApiGateway::Method'))) expect((m.Properties as { AuthorizationType: string }).AuthorizationType).toBe('AWS_IAM');
+  });
+
+  test('each route key is served by its function (route → integration → function)', () => {
+    expect(routeTargets()).toEqual(ROUTE_FUNCTIONS);
+  });
+
+  test("its routes are exactly the authorization matrix's (test/lambda/routes.ts), each served by the handler the matrix runs", () => {
+    const matrix = ROUTES.map((r) => r.routeKey);
+    expect(new Set(matrix).size).toBe(matrix.length);
+    expect(httpRoutes().map((r) => r.RouteKey).sort()).toEqual([...matrix].sort());
+    const served = routeTargets();
+    expect(Object.fromEntries(ROUTES.map((r) => [r.routeKey, r.module]))).toEqual(Object.fromEntries(Object.entries(served).map(([k, fn]) => [k, HANDLER_OF[fn]])));
   });
 
   test('CORS allows only the portal origins and the headers the portal sends', () => {
@@ -193,9 +253,9 @@ describe('least privilege', () => {
     expect(s3Actions('CoordinatorFunction')).toEqual(['s3:GetObject']);
   });
 
-  test('only the reader function issues streaming URLs; case-files may only describe sessions', () => {
+  test('only the reader function issues streaming URLs (and does nothing else on AppStream); case-files may only describe sessions', () => {
     const appstream = (fn: string) => actions(roleOf(fn)).filter((a) => a.startsWith('appstream:'));
-    expect(appstream('ReaderFunction')).toEqual(expect.arrayContaining(['appstream:CreateStreamingURL']));
+    expect(appstream('ReaderFunction')).toEqual(['appstream:CreateStreamingURL']);
     expect(appstream('CaseFilesFunction')).toEqual(['appstream:DescribeSessions']);
     for (const fn of ['AdjudicationFunction', 'CoordinatorFunction', 'ExportWorkerFunction', 'RegistryFunction']) expect(appstream(fn)).toEqual([]);
   });
