@@ -135,7 +135,8 @@ export class StudyNetwork extends Construct {
     appStreamEndpoint.addToPolicy(
       new iam.PolicyStatement({
         principals: [new iam.AnyPrincipal()],
-        actions: ['appstream:CreateStreamingURL', 'appstream:DescribeSessions', 'appstream:ExpireSession', 'appstream:DescribeFleets'],
+        // Exactly what the functions call (the reader API and case-files); nothing else reaches AppStream.
+        actions: ['appstream:CreateStreamingURL', 'appstream:DescribeSessions'],
         resources: appStreamArns,
         conditions: { StringEquals: { 'aws:PrincipalAccount': account } },
       }),

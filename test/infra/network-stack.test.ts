@@ -146,7 +146,7 @@ describe('interface endpoints', () => {
           {
             Effect: 'Allow',
             Principal: { AWS: '*' },
-            Action: ['appstream:CreateStreamingURL', 'appstream:DescribeFleets', 'appstream:DescribeSessions', 'appstream:ExpireSession'],
+            Action: ['appstream:CreateStreamingURL', 'appstream:DescribeSessions'],
             Resource: [
               { 'Fn::Join': ['', ['arn:aws:appstream:ap-northeast-2:', { Ref: 'AWS::AccountId' }, ':fleet/readroom-example-fleet']] },
               { 'Fn::Join': ['', ['arn:aws:appstream:ap-northeast-2:', { Ref: 'AWS::AccountId' }, ':stack/readroom-example']] },
