@@ -17,6 +17,7 @@ import {
   isPlainObject,
   validateAnswers,
   walkScope,
+  eyeContext,
   type AnswerValue,
   type CaseFacts,
   type CompiledQuestion,
@@ -169,7 +170,7 @@ async function load(deps: AdjudicationDeps, actor: Actor, caseId: string, opts: 
 
 export interface AdjudicationDetail extends AdjudicationView {
   formVersion: string;
-  facts: { octPresent: boolean; eyes: Eye[] };
+  facts: { octPresent: boolean; octEyes?: Eye[]; eyes: Eye[] };
   reads: Record<ReadLabel, NormalisedAnswers>;
   reasonCodes: readonly ReasonCode[];
   final?: FinalView;
@@ -192,7 +193,7 @@ export async function getAdjudication(deps: AdjudicationDeps, actor: Actor, case
   return {
     ...view(task),
     formVersion: deps.config.form.formVersion,
-    facts: { octPresent: facts.octPresent, eyes: caseEyes(deps.config.form, facts) },
+    facts: { octPresent: facts.octPresent, ...(facts.octEyes ? { octEyes: facts.octEyes } : {}), eyes: caseEyes(deps.config.form, facts) },
     reads: { A: reads.A.answers, B: reads.B.answers },
     reasonCodes: REASON_CODES,
     ...(final ? { final: finalView(final) } : {}),
@@ -307,7 +308,7 @@ function assemble(config: ReadingConfig, task: AdjudicationTask, reads: Record<R
   }
   for (const eye of eyes) {
     if (!reads.A.eyes[eye] && !reads.B.eyes[eye] && !body.picks.eyes?.[eye]) continue;
-    candidate.eyes[eye] = scope(cf.eye, participant.context, body.picks.eyes?.[eye], eye).answers;
+    candidate.eyes[eye] = scope(cf.eye, eyeContext(participant.context, facts, eye), body.picks.eyes?.[eye], eye).answers;
   }
   return { candidate, picks, errors };
 }

@@ -303,6 +303,7 @@ function caseJson(data: CaseData, reads: Split, code: (id: string) => string): s
     state: data.state,
     eyes: data.facts.eyes,
     octPresent: data.facts.octPresent,
+    ...(data.facts.octEyes ? { octEyes: data.facts.octEyes } : {}),
     // The adjudicator's free-text note is left out on purpose: it is not a grade and may name people.
     final: f ? { provenance: f.provenance, decidedBy: code(f.decidedBy), decidedAt: f.decidedAt, reasonCode: f.reasonCode, picks: f.picks, value: f.value } : null,
     reads: [...originals.map((r) => read(r, 'original')), ...repeats.map((r) => read(r, 'repeat'))],

@@ -50,15 +50,15 @@ export function dynamoExportSource(db: DynamoDBDocumentClient, tableName: string
             IndexName: 'gsi1',
             KeyConditionExpression: 'gsi1pk = :p',
             ExpressionAttributeValues: { ':p': 'CASES' },
-            ProjectionExpression: 'pk, sk, gsi1pk, gsi1sk, caseId, #state, eyes, octPresent',
+            ProjectionExpression: 'pk, sk, gsi1pk, gsi1sk, caseId, #state, eyes, octPresent, octEyes',
             ExpressionAttributeNames: { '#state': 'state' },
             Limit: opts.pageSize ?? 100,
             ExclusiveStartKey: start,
           }),
         );
         const page = (out.Items ?? []).map((i) => {
-          const c = i as Pick<CaseRecord, 'caseId' | 'state' | 'eyes' | 'octPresent'>;
-          return { caseId: c.caseId, state: c.state, facts: caseFacts({ eyes: c.eyes ?? [], octPresent: c.octPresent === true }) };
+          const c = i as Pick<CaseRecord, 'caseId' | 'state' | 'eyes' | 'octPresent' | 'octEyes'>;
+          return { caseId: c.caseId, state: c.state, facts: caseFacts({ eyes: c.eyes ?? [], octPresent: c.octPresent === true, octEyes: c.octEyes }) };
         });
         if (page.length > 0) yield page;
         start = out.LastEvaluatedKey;

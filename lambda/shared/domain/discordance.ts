@@ -14,6 +14,7 @@ import {
   compileForm,
   factContext,
   walkScope,
+  eyeContext,
   type AnswerValue,
   type CaseFacts,
   type CompiledQuestion,
@@ -183,7 +184,7 @@ export function concordantFinal(form: Form, readA: NormalisedAnswers, readB: Nor
   const participant = mergeScope(cf.participant, factContext(facts));
   const eyes: NormalisedAnswers['eyes'] = {};
   for (const eye of readEyes(form, readA, readB).filter((e) => caseEyes(form, facts).includes(e))) {
-    eyes[eye] = mergeScope(cf.eye, participant.context, eye).answers;
+    eyes[eye] = mergeScope(cf.eye, eyeContext(participant.context, facts, eye), eye).answers;
   }
   return { provenance: 'concordant', value: { eyes, participant: participant.answers }, notes };
 }

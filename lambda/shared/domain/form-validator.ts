@@ -31,7 +31,14 @@ export interface NormalisedAnswers {
 }
 
 export interface CaseFacts {
+  /** The case has an OCT (of some eye). */
   octPresent: boolean;
+  /**
+   * The eyes the OCT files are of, when every OCT file names its eye: per-eye questions see
+   * `octPresent` true only for these. Absent (an OCT of unknown laterality, or a case registered
+   * before this was recorded): every eye sees `octPresent`.
+   */
+  octEyes?: Eye[];
   /** Eyes imaged for this case (from DICOM laterality); defaults to the form's eyes. */
   eyes?: Eye[];
 }
@@ -115,9 +122,17 @@ function conditionValueOf(cq: CompiledQuestion, value: AnswerValue): unknown {
   return Array.isArray(value) ? value.map(toCondition) : toCondition(value);
 }
 
-/** Facts as the visibleIf context sees them. */
+/** Facts as the visibleIf context sees them (the participant scope: any eye). */
 export function factContext(facts: CaseFacts): Record<string, unknown> {
   return { octPresent: facts.octPresent === true };
+}
+
+/**
+ * The context one eye's questions start from: the participant scope's answers and facts, with
+ * `octPresent` narrowed to this eye, so an eye without its own OCT is never asked OCT questions.
+ */
+export function eyeContext(participantContext: Readonly<Record<string, unknown>>, facts: CaseFacts, eye: Eye): Record<string, unknown> {
+  return { ...participantContext, octPresent: facts.octPresent === true && (facts.octEyes === undefined || facts.octEyes.includes(eye)) };
 }
 
 /**
@@ -325,7 +340,7 @@ function validate(form: Form, answers: unknown, facts: CaseFacts, mode: 'draft' 
     const raw = eyesRaw && member(eyesRaw, eye, `eyes.${eye}`, out);
     // A draft may leave an eye out; a submission answers every eye of the case.
     if (raw === undefined && (mode === 'draft' || (eyesRaw !== undefined && own(eyesRaw, eye)))) continue;
-    eyes[eye] = validateScope(cf.eye, raw ?? {}, participant.context, `eyes.${eye}`, mode, out).answers;
+    eyes[eye] = validateScope(cf.eye, raw ?? {}, eyeContext(participant.context, facts, eye), `eyes.${eye}`, mode, out).answers;
   }
   return out.errors.length > 0 ? { ok: false, errors: out.errors } : { ok: true, value: { eyes, participant: participant.answers } };
 }

@@ -35,6 +35,8 @@ export interface CaseRecord {
   /** Eyes imaged (from the files' laterality); empty when no file names an eye. */
   eyes: Eye[];
   octPresent: boolean;
+  /** Eyes with an OCT file, when every OCT file names its eye (see CaseFacts.octEyes). */
+  octEyes?: Eye[];
   context?: ContextValues;
   /** Site code from the manifest: readers of this site never read the case. */
   site?: string;
@@ -66,8 +68,8 @@ export interface CaseRejection {
 }
 
 /** The facts a case gives the form validator and discordance (visibleIf `octPresent`, imaged eyes). */
-export function caseFacts(c: Pick<CaseRecord, 'octPresent' | 'eyes'>): CaseFacts {
-  return { octPresent: c.octPresent, ...(c.eyes.length > 0 ? { eyes: c.eyes } : {}) };
+export function caseFacts(c: Pick<CaseRecord, 'octPresent' | 'eyes' | 'octEyes'>): CaseFacts {
+  return { octPresent: c.octPresent, ...(c.octPresent && c.octEyes ? { octEyes: c.octEyes } : {}), ...(c.eyes.length > 0 ? { eyes: c.eyes } : {}) };
 }
 
 export function fromCaseItem(item: Record<string, unknown>): CaseRecord {
@@ -91,7 +93,10 @@ export interface ManifestContent {
 function described(m: ManifestContent) {
   const eyes = [...new Set(m.files.map((f) => f.eye).filter((e): e is Eye => e !== null))].sort();
   const exams = [...new Set(m.files.map((f) => f.exam))].sort();
-  return { files: m.files, exams, eyes, octPresent: exams.includes('oct'), context: m.context, site: m.site };
+  const oct = m.files.filter((f) => f.exam === 'oct');
+  // Per-eye only when every OCT file names its eye; one of unknown laterality makes it case-wide.
+  const octEyes = oct.length > 0 && oct.every((f) => f.eye !== null) ? [...new Set(oct.map((f) => f.eye as Eye))].sort() : undefined;
+  return { files: m.files, exams, eyes, octPresent: oct.length > 0, octEyes, context: m.context, site: m.site };
 }
 
 /**
@@ -143,7 +148,8 @@ export async function registerCase(
           'SET files = :files, exams = :exams, eyes = :eyes, octPresent = :oct, updatedAt = :at, manifestSequencer = :seq',
           ...(d.context ? [', #context = :context'] : []),
           ...(d.site ? [', site = :site'] : []),
-          ...(!d.context || !d.site ? [` REMOVE ${[d.context ? [] : ['#context'], d.site ? [] : ['site']].flat().join(', ')}`] : []),
+          ...(d.octEyes ? [', octEyes = :octEyes'] : []),
+          ...(!d.context || !d.site || !d.octEyes ? [` REMOVE ${[d.context ? [] : ['#context'], d.site ? [] : ['site'], d.octEyes ? [] : ['octEyes']].flat().join(', ')}`] : []),
         ].join(''),
         ConditionExpression: 'attribute_exists(pk) AND manifestSequencer < :seq',
         ExpressionAttributeNames: { '#context': 'context' },
@@ -156,6 +162,7 @@ export async function registerCase(
           ':seq': sequencer,
           ...(d.context ? { ':context': d.context } : {}),
           ...(d.site ? { ':site': d.site } : {}),
+          ...(d.octEyes ? { ':octEyes': d.octEyes } : {}),
         },
       }),
     );

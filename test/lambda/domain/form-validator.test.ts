@@ -126,6 +126,16 @@ describe('validateAnswers: rejected answers name the path and the rule', () => {
     expect(errorsOf(submit(answers({ octQuality: 'ungradable', ped: 'none' })))).toEqual(['eyes.OD.ped:hidden']);
   });
 
+  it('asks OCT questions only of the eyes that have an OCT (octEyes); unknown laterality means every eye', () => {
+    const odOnly: CaseFacts = { octPresent: true, octEyes: ['OD'] };
+    expect(errorsOf(submit(answers(), odOnly))).toEqual(['eyes.OS.octQuality:hidden']);
+    expect(errorsOf(submit(answers({}, { octQuality: undefined }), odOnly))).toEqual([]);
+    expect(errorsOf(submit(answers({ intraretinalFluid: false }, { octQuality: undefined, intraretinalFluid: false }), odOnly))).toEqual(['eyes.OS.intraretinalFluid:hidden']);
+    // The participant scope still sees an OCT (of some eye); an absent octEyes keeps the case-wide fact.
+    expect(errorsOf(submit(answers(), { octPresent: true }))).toEqual([]);
+    expect(errorsOf(submit(answers(), { octPresent: false, octEyes: ['OD'] }))).toEqual(['eyes.OD.octQuality:hidden', 'eyes.OS.octQuality:hidden']);
+  });
+
   it('explains that codes are not option values', () => {
     const result = submit(answers({ icdrLevel: 2 }));
     expect(result.ok ? '' : result.errors[0].message).toMatch(/send the option value, not its code.*none, mild_npdr/);
@@ -260,7 +270,8 @@ function validValueArb(q: Question): fc.Arbitrary<unknown> {
 const scopeArb = (keys: string[]) =>
   fc.record(Object.fromEntries(keys.map((k) => [k, validValueArb(cf.byKey.get(k)!.question)])), { requiredKeys: [] });
 
-const factsArb: fc.Arbitrary<CaseFacts> = fc.record({ octPresent: fc.boolean(), eyes: fc.option(fc.subarray(['OD', 'OS'] as ('OD' | 'OS')[], { minLength: 1 }), { nil: undefined }) }, { requiredKeys: ['octPresent'] });
+const eyeSetArb = fc.option(fc.subarray(['OD', 'OS'] as ('OD' | 'OS')[], { minLength: 1 }), { nil: undefined });
+const factsArb: fc.Arbitrary<CaseFacts> = fc.record({ octPresent: fc.boolean(), octEyes: eyeSetArb, eyes: eyeSetArb }, { requiredKeys: ['octPresent'] });
 const modeArb = fc.constantFrom('draft' as const, 'submit' as const);
 
 /** A valid answer mutated in one place: a value replaced by arbitrary JSON, a key removed or added. */

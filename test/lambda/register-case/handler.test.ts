@@ -147,6 +147,18 @@ test('a registration from an older upload (smaller sequencer, delivered late) le
   expect(await listed()).toEqual([]);
 });
 
+test('OCT facts: per eye when every OCT file names its eye; case-wide when one does not', async () => {
+  await upload('K-001', FILES, MANIFEST);
+  await run('cases/K-001/manifest.json');
+  expect(await getCase(h.ddb, h.tableName, 'K-001')).toMatchObject({ octPresent: true, octEyes: ['OS'] });
+  const unknownSide = { ...MANIFEST, files: [...MANIFEST.files.filter((f) => f.exam !== 'oct'), { key: 'oct/OS.dcm', exam: 'oct', eye: null }] };
+  await upload('K-001', FILES, unknownSide);
+  expect((await run('cases/K-001/manifest.json')).outcomes[0].result).toBe('updated');
+  const c = await getCase(h.ddb, h.tableName, 'K-001');
+  expect(c).toMatchObject({ octPresent: true });
+  expect(c).not.toHaveProperty('octEyes');
+});
+
 test("the manifest's site is stored for the same-site rule, and removed when a later manifest drops it; a bad site is a reason", async () => {
   await upload('K-001', FILES, { ...MANIFEST, site: 'SNUH' });
   await run('cases/K-001/manifest.json');
