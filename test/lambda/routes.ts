@@ -12,6 +12,7 @@
  * Not here: `GET /fleet/case-files` is on the private REST API with AWS_IAM auth (no JWT); its
  * authorization is tested in case-files/handler.test.ts.
  */
+import type { AuditAction } from '../../lambda/shared/store/audit';
 import type { Role } from '../../lambda/shared/auth';
 import type { CallRequest, Harness, HttpHandler } from '../helpers/api-harness';
 import { assign, seedCase, validAnswers } from '../helpers/reading-fixtures';
@@ -217,7 +218,7 @@ ROUTES.push(
       const { auditEvent } = await import('../../lambda/shared/store/audit');
       const exportId = 'ex-20260101T000000Z-matrix01';
       const at = '2026-01-01T00:00:00.000Z';
-      const audit = (action: string) => auditEvent({ at, actor: 'matrix', action, detail: { exportId } });
+      const audit = (action: AuditAction) => auditEvent({ at, actor: 'matrix', action, detail: { exportId } });
       await createExportJob(h.ddb, h.tableName, { exportId, requestedBy: 'matrix', createdAt: at, formats: ['csv'] }, audit('export_requested'));
       await takeExportJob(h.ddb, h.tableName, exportId, { at, until: '2026-01-01T00:15:00.000Z' });
       const files = [{ name: 'grades.csv', key: `exports/${exportId}/grades.csv`, bytes: 1, contentType: 'text/csv' }];

@@ -14,16 +14,17 @@ export type AuditAction =
   | 'case_registered'
   | 'manifest_rejected'
   | 'case_claimed'
+  | 'case_assigned'
   | 'session_issued'
   | 'case_files_issued'
   | 'read_submitted'
   | 'read_amended'
   | 'adjudication_opened'
+  | 'adjudication_resolved'
   | 'final_recorded'
   | 'export_requested'
   | 'export_completed'
-  | 'export_failed'
-  | (string & {});
+  | 'export_failed';
 
 export interface AuditEvent {
   at: string;

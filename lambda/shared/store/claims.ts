@@ -1,12 +1,14 @@
 /**
- * Taking a first-read slot of a case for a reader, as one transaction (4 items): the case's slot
- * count (never past readsPerCase, never the same reader twice), the assignment (which records who
- * assigned it and when, so no separate audit event) with its REF item, and the reader's open-work
- * cap. Used by "claim next" (reader API) and the test fixtures.
+ * Taking a first-read slot of a case for a reader, as one transaction (5 items): the case's slot
+ * count (never past readsPerCase, never the same reader twice, never an excluded or same-site
+ * reader), the assignment with its REF item, the reader's open-work cap, and the `case_claimed`
+ * audit event (as bulk assignment writes `case_assigned`), so GET /audit shows who took what.
+ * Used by "claim next" (reader API) and the test fixtures.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { assignmentPutTxs, newAssignmentRef, type AssignmentRecord } from './assignments';
 import { takeSlotTx, toClaimable, type CaseRecord, type ClaimableCase } from './cases';
+import { auditEvent, auditPutTx } from './audit';
 import { openAssignmentTx } from './readers';
 import { transact, TransactionCancelled } from './table';
 
@@ -57,6 +59,7 @@ export async function claimSlot(db: DynamoDBDocumentClient, tableName: string, i
         takeSlotTx(tableName, input.case, { readerId: input.readerId, site: input.site }, { slots: input.readsPerCase, readsPerCase: input.readsPerCase }, input.at),
         ...assignmentPutTxs(tableName, assignment),
         openAssignmentTx(tableName, input.readerId, input.maxOpenPerReader, input.at),
+        auditPutTx(tableName, auditEvent({ at: input.at, actor: input.readerId, action: 'case_claimed', caseId: input.case.caseId })),
       ]);
       return { result: 'claimed', assignment };
     } catch (e) {

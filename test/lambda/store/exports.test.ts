@@ -1,6 +1,6 @@
 /** Export jobs and stable reader pseudonyms in the emulated table. */
 import { ConflictError } from '../../../lambda/shared/errors';
-import { auditEvent } from '../../../lambda/shared/store/audit';
+import { auditEvent, type AuditAction } from '../../../lambda/shared/store/audit';
 import { createExportJob, ensurePseudonyms, finishExportJob, getExportJob, takeExportJob } from '../../../lambda/shared/store/exports';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import { losingRace } from '../../helpers/reading-seed';
@@ -15,7 +15,7 @@ beforeEach(() => h.clearTable());
 const AT = '2026-03-01T00:00:00.000Z';
 
 const LATER = '2026-03-01T00:20:00.000Z';
-const audit = (action: string) => auditEvent({ at: AT, actor: 'coord', action, detail: { exportId: 'ex-1' } });
+const audit = (action: AuditAction) => auditEvent({ at: AT, actor: 'coord', action, detail: { exportId: 'ex-1' } });
 const files = [{ name: 'grades.csv', key: 'exports/ex-1/grades.csv', bytes: 10, contentType: 'text/csv' }];
 const complete = { status: 'complete' as const, files, counts: { cases: 1, rows: 2, reads: 3 }, at: AT };
 
