@@ -62,9 +62,149 @@ describe('Cohen’s kappa against published worked examples', () => {
   });
 });
 
+// Published worked examples for the weighted kappas and PABAK. Each value below is copied from the
+// cited page as printed there (nothing is recalled or recomputed) and compared at the precision
+// printed: the decimals shown, or 7 decimals for R's default 7 significant digits where a value such
+// as 0.835 is printed in full. The tables are quoted cell by cell from the same pages.
+/** The question's category codes in scale order (so a published table's row i is the i-th grade). */
+const categoriesOf = (key: string) => {
+  const scale = scaleOf(compileForm(FORM).byKey.get(key)!.question);
+  if (!('categories' in scale)) throw new Error(`${key} has no scale`);
+  return scale.categories;
+};
+
+describe('linear weighted kappa against a published example', () => {
+  // Kundel HL, Polansky M (2003). Measurement of observer agreement. Radiology 228:303–308, Table A1:
+  // 110 mammograms rated Absent / Minimal / Moderate / Severe by two readers. The table, as shipped
+  // in R's vcdExtra package (dataset Mammograms; cells read from the Rdatasets copy,
+  // https://github.com/vincentarelbundock/Rdatasets/blob/master/csv/vcdExtra/Mammograms.csv,
+  // rows Reader 2, columns Reader 1):
+  //   Absent   34 10  2  0
+  //   Minimal   6  8  8  2
+  //   Moderate  2  5  4 12
+  //   Severe    0  1  2 14
+  // The vcdExtra reference page for Mammograms (https://friendly.github.io/vcdExtra/reference/Mammograms.html,
+  // "Examples") prints vcd::Kappa(Mammograms):  Unweighted 0.3713,  Weighted 0.5964.
+  // vcd::Kappa's default weights are "Equal-Spacing", 1 − |i − j|/(r − 1) (vcd manual, Kappa,
+  // https://search.r-project.org/CRAN/refmans/vcd/html/Kappa.html): the linear weights used here.
+  const mammograms = [
+    [34, 10, 2, 0],
+    [6, 8, 8, 2],
+    [2, 5, 4, 12],
+    [0, 1, 2, 14],
+  ];
+
+  it('Kundel & Polansky (2003) Table A1: κ = 0.3713, linear κw = 0.5964 (vcd::Kappa output)', () => {
+    const t = table(mammograms);
+    expect(t.n).toBe(110);
+    expect(cohenKappa(t).value).toBeCloseTo(0.3713, 4);
+    expect(weightedKappa(t, 'linear').value).toBeCloseTo(0.5964, 4);
+  });
+
+  it('gives the same values as agreement with the final grade on a 4-grade ordinal question', () => {
+    // The same 110 pairs as one reader's grades against the final grade, on the form's four-grade
+    // ordinal glaucoma-likelihood question (no / suspect / probable / definite).
+    const codes = categoriesOf('glaucomaLikelihood');
+    expect(codes).toHaveLength(4);
+    const rows = pairsOf(mammograms).map(([reader, final], i) => ({
+      readerId: 'r1',
+      question: 'glaucomaLikelihood',
+      eye: i % 2 ? ('OS' as const) : ('OD' as const),
+      value: codes[reader],
+      reference: codes[final],
+    }));
+    const [r1] = perReaderAgreement(FORM, rows);
+    expect(r1).toMatchObject({ readerId: 'r1', skipped: 0, stats: { n: 110 } });
+    expect(r1.stats?.kappa.value).toBeCloseTo(0.3713, 4);
+    expect(r1.stats?.linearWeightedKappa?.value).toBeCloseTo(0.5964, 4);
+  });
+});
+
+describe('quadratic weighted kappa and k-category PABAK against a published example', () => {
+  // Gwet KL, R package irrCAC, dataset cont3x3abstractors (100 subjects, 2 abstractors, categories
+  // Ectopic / AIU / NIU), printed in the package README (https://github.com/kgwet/irrCAC, README.md,
+  // "Computing agreement Coefficients from Contingency tables"):
+  //   Ectopic 13  0  0
+  //   AIU      0 20  7
+  //   NIU      0  4 56
+  // with  kappa2.table → Cohen's Kappa 0.7964094;  bp2.table → Brennan-Prediger 0.835;
+  //       pa2.table → Percent Agreement 0.89.
+  // The vignette "Weighted Chance-corrected Agreement Coefficients" (Gwet 2019, irrCAC
+  // vignettes/weighting.html, "Weighting ratings from a contingency table") applies
+  // quadratic.weights(1:3), printed there as 1 .75 0 / .75 1 .75 / 0 .75 1 (our quadratic weights),
+  // and prints kappa2.table → Cohen's Kappa 0.8921569 and pa2.table → Percent Agreement 0.9725
+  // (the weighted observed agreement). The same two kappas appear as "Example output" at
+  // https://rdrr.io/cran/irrCAC/man/kappa2.table.html.
+  // irrCAC's Brennan–Prediger chance agreement is 1/q for q categories (the same README prints
+  // pe = 0.2 for its five-category distrib.6raters), so the coefficient (pa − 1/q)/(1 − 1/q) is
+  // algebraically the k-category PABAK (k·po − 1)/(k − 1) of Byrt, Bishop & Carlin (1993).
+  const abstractors = [
+    [13, 0, 0],
+    [0, 20, 7],
+    [0, 4, 56],
+  ];
+
+  it('irrCAC cont3x3abstractors: κ = 0.7964094, quadratic κw = 0.8921569 (weighted po 0.9725)', () => {
+    const t = table(abstractors);
+    expect(t.n).toBe(100);
+    expect(percentExact(t)).toBeCloseTo(0.89, 7);
+    expect(cohenKappa(t).value).toBeCloseTo(0.7964094, 7);
+    const quadratic = weightedKappa(t, 'quadratic');
+    expect(quadratic.po).toBeCloseTo(0.9725, 7);
+    expect(quadratic.value).toBeCloseTo(0.8921569, 7);
+  });
+
+  it('irrCAC cont3x3abstractors: Brennan–Prediger = 3-category PABAK = 0.835', () => {
+    expect(pabak(table(abstractors))).toBeCloseTo(0.835, 7);
+  });
+
+  it('gives the same values as intra-reader agreement on a 3-grade ordinal question', () => {
+    // The same 100 pairs as one reader's hidden repeats, on the form's three-grade DME severity.
+    const codes = categoriesOf('dmeSeverity');
+    expect(codes).toHaveLength(3);
+    const rows = pairsOf(abstractors).map(([first, repeat]) => ({ readerId: 'r1', question: 'dmeSeverity', eye: 'OD' as const, value: codes[repeat], reference: codes[first] }));
+    const [r1] = intraReaderAgreement(FORM, rows);
+    expect(r1.stats).toMatchObject({ n: 100, percentExact: expect.closeTo(0.89, 7), pabak: expect.closeTo(0.835, 7) });
+    expect(r1.stats?.kappa.value).toBeCloseTo(0.7964094, 7);
+    expect(r1.stats?.quadraticWeightedKappa?.value).toBeCloseTo(0.8921569, 7);
+  });
+});
+
+describe('PABAK against published 2×2 examples', () => {
+  // R package epiR, help page epi.kappa (M. Stevenson; https://rdrr.io/cran/epiR/man/epi.kappa.html,
+  // source https://github.com/mstevenson888/epiR/blob/master/man/epi.kappa.Rd), "Examples". PABAK is
+  // Byrt, Bishop & Carlin's (1993) prevalence- and bias-adjusted kappa, 2·po − 1 for two categories.
+
+  it('epiR Example 1: salmon kidney IFAT in two laboratories, κ = 0.67, PABAK = 0.89', () => {
+    // (The example names no source; the page's references include Dohoo, Martin & Stryhn 2010,
+    // Veterinary Epidemiologic Research, pp. 98–99.) Kidney samples from 291 salmon, IFAT run by two laboratories: both positive 19, lab 1 positive
+    // / lab 2 negative 10, lab 1 negative / lab 2 positive 6, both negative 256. The page states
+    // "The proportion of agreement after chance has been excluded is 0.67" and "The prevalence and
+    // bias corrected kappa statistic (PABAK) is 0.89".
+    const t = table([
+      [19, 10],
+      [6, 256],
+    ]);
+    expect(cohenKappa(t).value).toBeCloseTo(0.67, 2);
+    expect(pabak(t)).toBeCloseTo(0.89, 2);
+  });
+
+  it('epiR Example 2 (Watson & Petrie 2010, p. 1170; data of Silva et al. 2007): κ = 0.89, PABAK = 0.89', () => {
+    // ELISA vs transrectal ultrasound for pregnancy in 1673 dairy cows: ELISA+/US+ 596, ELISA+/US− 61,
+    // ELISA−/US+ 29, ELISA−/US− 987. The page states "The proportion of agreements after chance has
+    // been excluded is 0.89" and "The prevalence and bias corrected kappa statistic (PABAK) is 0.89".
+    const t = table([
+      [596, 61],
+      [29, 987],
+    ]);
+    expect(cohenKappa(t).value).toBeCloseTo(0.89, 2);
+    expect(pabak(t)).toBeCloseTo(0.89, 2);
+  });
+});
+
 describe('linear and quadratic weighted kappa: a table worked by hand', () => {
-  // No published linear/quadratic value is quoted here with confidence, so this 3×3 table (n = 10)
-  // is worked by hand from the definition κw = (po − pe)/(1 − pe) with agreement weights
+  // The published checks are above; this small 3×3 table (n = 10) is also worked by hand, to pin
+  // po and pe exactly, from the definition κw = (po − pe)/(1 − pe) with agreement weights
   // w = 1 − |i−j|/(k−1) (linear) or 1 − (i−j)²/(k−1)² (quadratic), k = 3:
   //   counts  [3 1 0]   row marginals .4 .4 .2
   //           [1 2 1]   col marginals .4 .3 .3
