@@ -116,14 +116,16 @@ export const ListQuerySchema = z.strictObject({
 
 export async function listAdjudications(deps: AdjudicationDeps, actor: Actor, query: ListQuery): Promise<Page<AdjudicationView>> {
   const page = await deps.ports.listTasks(query.status, { limit: query.limit, cursor: query.cursor });
-  // An adjudicator never sees tasks on cases they read themselves (conflict of interest); a page
-  // may come back short because of that, the cursor still continues the list.
-  const items = page.items.filter((t) => t.reads.A.readerId !== actor.sub && t.reads.B.readerId !== actor.sub).map(view);
+  // An adjudicator never sees tasks on cases they hold an assignment on (conflict of interest):
+  // the same rule as the detail's, on the holders stored with the task instead of a query per task
+  // (see isConflicted). A page may come back short because of that; the cursor still continues.
+  const items = page.items.filter((t) => !isConflicted(t, false, actor.sub)).map(view);
   return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
+/** Blinding: drops every reader id the task holds (A/B reads, the case's readers, the resolver). */
 function view(task: AdjudicationTask): AdjudicationView {
-  const { reads: _reads, resolvedBy: _resolvedBy, ...rest } = task;
+  const { reads: _reads, readerIds: _readerIds, resolvedBy: _resolvedBy, ...rest } = task;
   return rest;
 }
 

@@ -38,13 +38,16 @@ export function adjudicationPorts(db: DynamoDBDocumentClient, tableName: string)
 async function resolve(db: DynamoDBDocumentClient, tableName: string, cmd: ResolveCommand): Promise<void> {
   const { task, final } = cmd;
   const at = final.decidedAt;
+  // The adjudicator decided on these versions; an amendment in between must be looked at first.
+  const readChecks = [
+    readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads.A, version: cmd.readVersions.A }),
+    readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads.B, version: cmd.readVersions.B }),
+  ];
   const parts: LabelledTx[] = [
     { label: 'task', item: resolveTaskUpdate(tableName, task, final.decidedBy, final.reasonCode!, at) },
     { label: 'final', item: finalPut(tableName, final) },
     { label: 'case', item: closeCaseUpdate(tableName, task.caseId, cmd.registeredAt, at) },
-    // The adjudicator decided on these versions; an amendment in between must be looked at first.
-    readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads.A, version: cmd.readVersions.A }),
-    readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads.B, version: cmd.readVersions.B }),
+    ...readChecks,
     auditPutTx(tableName, auditEvent({ at, actor: final.decidedBy, action: 'adjudication_resolved', caseId: task.caseId, detail: { reasonCode: final.reasonCode! } })),
   ];
   if (cmd.idempotency) {
@@ -66,7 +69,9 @@ async function resolve(db: DynamoDBDocumentClient, tableName: string, cmd: Resol
   } catch (e) {
     if (!(e instanceof TransactionCancelled)) throw e;
     if (e.failed('task') || e.failed('final')) throw new ConflictError(`The adjudication of case ${task.caseId} is already resolved.`, 'already_resolved');
-    if ([...e.reasons.keys()].some((l) => l.startsWith('other-read:'))) {
+    // Only a failed condition means a read moved; a TransactionConflict on a read's check is
+    // concurrency (e.g. a save in flight) and gets the retryable 'conflict' below.
+    if (readChecks.some((r) => e.failed(r.label))) {
       throw new ConflictError('One of the reads was amended while you adjudicated; reload the case and decide again.', 'read_changed');
     }
     if (e.failed('idempotency')) throw new ConflictError('A request with this Idempotency-Key is in progress or done; retry to get its result.', 'idempotency_in_use');

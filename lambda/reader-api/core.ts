@@ -455,5 +455,8 @@ async function decide(deps: ReaderApiDeps, c: CaseRecord, mine: ReadRecord): Pro
   // Stable order (by reader id) so that re-deciding the same reads gives the same pair.
   const reads = [...others, mine].sort((a, b) => (a.readerId < b.readerId ? -1 : a.readerId > b.readerId ? 1 : 0));
   const decision = decideCaseOutcome(deps.reading, c.caseId, caseFacts(c), reads);
+  // The task must name every slot holder, also one without a submitted read (a slot taken when
+  // the study's k was higher); hidden repeats only go to readers of submitted first reads.
+  if (decision.kind === 'adjudication') decision.readerIds = [...new Set([...decision.readerIds, ...c.readers])];
   return { decision, decidedOn: others };
 }

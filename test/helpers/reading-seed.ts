@@ -27,14 +27,20 @@ export async function seedCase(t: SeedTarget, caseId: string, site?: string): Pr
 }
 
 /** A reader's submitted read of a case: slot (first reads), assignment + ref, read + history, counters. Returns the ref. */
-export async function seedSubmittedRead(t: SeedTarget, caseId: string, readerId: string, answers: NormalisedAnswers, opts: { readNo?: number; at?: string } = {}): Promise<string> {
+export async function seedSubmittedRead(
+  t: SeedTarget,
+  caseId: string,
+  readerId: string,
+  answers: NormalisedAnswers,
+  opts: { readNo?: number; at?: string; readsPerCase?: number } = {},
+): Promise<string> {
   const readNo = opts.readNo ?? 1;
   const at = opts.at ?? '2026-01-02T00:00:00.000Z';
   const c = (await getCase(t.ddb, t.tableName, caseId))!;
   const ref = newAssignmentRef();
   const read = { caseId, readerId, readNo, version: 1, status: 'submitted' as const, answers, formId: CONFIG.form.formId, formVersion: CONFIG.form.formVersion, createdAt: at, updatedAt: at, submittedAt: at };
   await transact(t.ddb, [
-    ...(readNo === 1 ? [takeSlotTx(t.tableName, c, { readerId }, { slots: CONFIG.assignment.readsPerCase, readsPerCase: CONFIG.assignment.readsPerCase }, at)] : []),
+    ...(readNo === 1 ? [takeSlotTx(t.tableName, c, { readerId }, { slots: opts.readsPerCase ?? CONFIG.assignment.readsPerCase, readsPerCase: opts.readsPerCase ?? CONFIG.assignment.readsPerCase }, at)] : []),
     ...assignmentPutTxs(t.tableName, { caseId, readerId, readNo, status: 'submitted', assignedAt: at, updatedAt: at, submittedAt: at, assignedBy: 'seed', repeat: readNo > 1, ref }),
     openAssignmentTx(t.tableName, readerId, 1000, at),
   ]);
@@ -42,23 +48,23 @@ export async function seedSubmittedRead(t: SeedTarget, caseId: string, readerId:
   return ref;
 }
 
+type SeedRead = { readerId: string; answers: NormalisedAnswers };
+
 /**
- * A case with two submitted first reads and what the k-th submit leaves behind: an open
- * adjudication task (discordant) or a concordant final, and the case's state moved on.
+ * A case with two (or more: k is then the number of reads) submitted first reads and what the k-th
+ * submit leaves behind: an open adjudication task (discordant) or a concordant final, and the
+ * case's state moved on.
  */
-export async function seedReadCase(
-  t: SeedTarget,
-  caseId: string,
-  reads: [{ readerId: string; answers: NormalisedAnswers }, { readerId: string; answers: NormalisedAnswers }],
-  at = '2026-01-03T00:00:00.000Z',
-): Promise<CaseState> {
+export async function seedReadCase(t: SeedTarget, caseId: string, reads: [SeedRead, SeedRead, ...SeedRead[]], at = '2026-01-03T00:00:00.000Z'): Promise<CaseState> {
   await seedCase(t, caseId);
-  for (const r of reads) await seedSubmittedRead(t, caseId, r.readerId, r.answers);
+  const readsPerCase = Math.max(CONFIG.assignment.readsPerCase, reads.length);
+  for (const r of reads) await seedSubmittedRead(t, caseId, r.readerId, r.answers, { readsPerCase });
   const c = (await getCase(t.ddb, t.tableName, caseId))!;
   const outcome = decideCaseOutcome(CONFIG, caseId, caseFacts(c), reads.map((r) => ({ ...r, readNo: 1 })));
-  // The store's counter already counts both submissions; close the case the way the k-th submit does.
-  await t.ddb.send(new UpdateCommand({ TableName: t.tableName, Key: keys.case(caseId), UpdateExpression: 'SET submittedCount = :n', ExpressionAttributeValues: { ':n': 1 } }));
-  await transact(t.ddb, [countSubmissionTx(t.tableName, { ...c, submittedCount: 1 }, at, stateAfter(outcome)), ...outcomeTx(t.tableName, caseId, outcome, CONFIG.form.formVersion, at)]);
+  // The store's counter already counts every submission; close the case the way the k-th submit does.
+  const seen = reads.length - 1;
+  await t.ddb.send(new UpdateCommand({ TableName: t.tableName, Key: keys.case(caseId), UpdateExpression: 'SET submittedCount = :n', ExpressionAttributeValues: { ':n': seen } }));
+  await transact(t.ddb, [countSubmissionTx(t.tableName, { ...c, submittedCount: seen }, at, stateAfter(outcome)), ...outcomeTx(t.tableName, caseId, outcome, CONFIG.form.formVersion, at)]);
   return stateAfter(outcome);
 }
 

@@ -1,7 +1,9 @@
 /**
  * Adjudication tasks: one item per case (`CASE#<id>` / `ADJUDICATION`), listed through gsi2
  * `ADJ#<status>` ordered by priority rank, then opening time. The task keeps which stored read is
- * "A" and which is "B"; those reader ids stay on the server (the adjudication core's view drops them).
+ * "A" and which is "B", and `readerIds`, everyone who held an assignment on the case when the task
+ * opened (the adjudicators' list leaves a task out for them); those reader ids stay on the server
+ * (the adjudication core's view drops them).
  */
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
@@ -25,8 +27,10 @@ export interface AdjudicationTask {
   status: AdjudicationStatus;
   priority: Priority;
   reasons: DiscordanceReason[];
-  /** Server-side only: never leaves the API (see `toView`). */
+  /** Server-side only: never leaves the API (see the core's `view`). */
   reads: Record<ReadLabel, ReadRef>;
+  /** Server-side only: every reader holding an assignment on the case when the task opened (A and B included). */
+  readerIds: string[];
   openedAt: string;
   resolvedAt?: string;
   resolvedBy?: string;
@@ -34,7 +38,7 @@ export interface AdjudicationTask {
 }
 
 /** The masked view of a task: no reader ids, labels only. */
-export type AdjudicationView = Omit<AdjudicationTask, 'reads' | 'resolvedBy'>;
+export type AdjudicationView = Omit<AdjudicationTask, 'reads' | 'readerIds' | 'resolvedBy'>;
 
 // Safety first, then normal, then low; the rank prefix makes gsi2's string order the priority order.
 const PRIORITY_RANK: Record<Priority, string> = { safety: '0', normal: '1', low: '2' };
@@ -66,6 +70,8 @@ export interface OpenTaskInput {
   reasons: DiscordanceReason[];
   /** The two independent reads that were compared, in any order. */
   reads: [ReadRef, ReadRef];
+  /** Every reader holding an assignment on the case (the two compared included or not: they are added). */
+  readerIds: readonly string[];
   at: string;
 }
 
@@ -83,6 +89,7 @@ export function openTaskPut(tableName: string, input: OpenTaskInput): TransactWr
     // compared; when masking swapped them, swap the names so that "A" means the same read everywhere.
     reasons: reads.A === input.reads[0] ? input.reasons : input.reasons.map((r) => ({ ...r, detail: swapReadNames(r.detail) })),
     reads,
+    readerIds: [...new Set([...input.reads.map((r) => r.readerId), ...input.readerIds])],
     openedAt: input.at,
   };
   return {
@@ -93,7 +100,6 @@ export function openTaskPut(tableName: string, input: OpenTaskInput): TransactWr
         ...queueKeys('open', input.priority, input.at, input.caseId),
         type: 'adjudication',
         ...task,
-        readerIds: [...new Set(input.reads.map((r) => r.readerId))],
       } as never,
       ConditionExpression: 'attribute_not_exists(pk) OR #status <> :open',
       ExpressionAttributeNames: { '#status': 'status' },
@@ -144,8 +150,8 @@ export function closeCaseUpdate(tableName: string, caseId: string, registeredAt:
 }
 
 function fromItem(item: Record<string, unknown>): AdjudicationTask {
-  const { caseId, status, priority, reasons, reads, openedAt, resolvedAt, resolvedBy, reasonCode } = item as unknown as AdjudicationTask;
-  return { caseId, status, priority, reasons, reads, openedAt, resolvedAt, resolvedBy, reasonCode };
+  const { caseId, status, priority, reasons, reads, readerIds, openedAt, resolvedAt, resolvedBy, reasonCode } = item as unknown as AdjudicationTask;
+  return { caseId, status, priority, reasons, reads, readerIds, openedAt, resolvedAt, resolvedBy, reasonCode };
 }
 
 export async function getTask(db: DynamoDBDocumentClient, tableName: string, caseId: string): Promise<AdjudicationTask | undefined> {

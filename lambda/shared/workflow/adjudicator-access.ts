@@ -7,9 +7,17 @@ import type { AdjudicationTask } from '../store/adjudications';
 
 export type AdjudicatorAccess = 'ok' | 'no_open_task' | 'conflict';
 
-/** Conflict of interest: `readerOfCase` says the caller holds any assignment on the case (first read or repeat). */
+/**
+ * Conflict of interest: `readerOfCase` says the caller holds any assignment on the case (first read
+ * or repeat), looked up now; the task's `readerIds` are the holders when it opened. The list of
+ * tasks passes `readerOfCase = false` (no query per task), so it relies on the stored holders alone.
+ * That misses nobody the lookup would find: once the task is open the case takes no more first-read
+ * slots (it left `open`), and a hidden repeat only goes to a reader of a submitted first read, who
+ * is already stored. Should that ever change, the lookup still refuses them: a task listed by
+ * mistake answers 403, never the reverse.
+ */
 export function isConflicted(task: AdjudicationTask, readerOfCase: boolean, sub: string): boolean {
-  return readerOfCase || task.reads.A.readerId === sub || task.reads.B.readerId === sub;
+  return readerOfCase || task.reads.A.readerId === sub || task.reads.B.readerId === sub || task.readerIds.includes(sub);
 }
 
 export function adjudicatorAccess(task: AdjudicationTask | undefined, readerOfCase: boolean, sub: string): AdjudicatorAccess {

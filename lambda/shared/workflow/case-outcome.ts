@@ -26,6 +26,11 @@ export type CaseOutcome =
       priority: Priority;
       /** The two reads the adjudicator compares (masked as A/B by the task). */
       pair: [OutcomeRead, OutcomeRead];
+      /**
+       * The readers of every read decided on, not only the pair (k ≥ 3): none of them may
+       * adjudicate the case, and the task keeps them so the adjudicators' list can leave it out.
+       */
+      readerIds: string[];
       /** A concordant case sampled for senior QA keeps its concordant final until the review replaces it. */
       final?: FinalGrade;
     };
@@ -36,10 +41,11 @@ export const QA_SAMPLE_RULE = 'QA';
 export function decideCaseOutcome(config: Pick<ReadingConfig, 'form' | 'discordanceRules'>, caseId: string, facts: CaseFacts, reads: readonly OutcomeRead[]): CaseOutcome {
   if (reads.length === 0) throw new Error('decideCaseOutcome needs at least one read');
   if (reads.length === 1) return { kind: 'final', final: singleReadFinal(reads[0].answers) };
+  const readerIds = [...new Set(reads.map((r) => r.readerId))];
   for (let i = 0; i < reads.length; i++) {
     for (let j = i + 1; j < reads.length; j++) {
       const result = evaluateDiscordance(config.form, config.discordanceRules, reads[i].answers, reads[j].answers);
-      if (result.discordant) return { kind: 'adjudication', reasons: result.reasons, priority: result.priority, pair: [reads[i], reads[j]] };
+      if (result.discordant) return { kind: 'adjudication', reasons: result.reasons, priority: result.priority, pair: [reads[i], reads[j]], readerIds };
     }
   }
   let merged = concordantFinal(config.form, reads[0].answers, reads[1].answers, facts);
@@ -54,6 +60,7 @@ export function decideCaseOutcome(config: Pick<ReadingConfig, 'form' | 'discorda
       reasons: questions.map((question) => ({ rule: QA_SAMPLE_RULE, question, detail: 'concordant pair sampled for senior QA (the more severe grade was kept)' })),
       priority: 'low',
       pair: [reads[0], reads[1]],
+      readerIds,
       final: merged,
     };
   }

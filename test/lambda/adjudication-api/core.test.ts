@@ -16,6 +16,8 @@ import { CONFIG, FACTS, grade } from '../../helpers/grades';
 
 const READER_1 = 'sub-reader-1';
 const READER_2 = 'sub-reader-2';
+/** The third first read of C1 (k = 3): holds an assignment on the case, read neither A nor B. */
+const READER_3 = 'sub-reader-3';
 const ADJ = 'sub-adjudicator';
 
 // Discordant on OD icdrLevel (across the referable threshold) only.
@@ -31,8 +33,12 @@ function fakes(opts: { taskStatus?: 'open' | 'resolved'; extraReaders?: string[]
     priority: discordance.priority,
     reasons: discordance.reasons,
     reads,
+    readerIds: [READER_1, READER_2, READER_3],
     openedAt: '2026-01-01T00:00:00.000Z',
   };
+  // C2: ADJ wrote one of its reads.
+  const other: AdjudicationTask = { ...task, caseId: 'C2', reads: { A: { readerId: ADJ, readNo: 1 }, B: reads.B }, readerIds: [ADJ, reads.B.readerId] };
+  const tasks = [task, other];
   const stored = new Map([
     [READER_1, READ_1],
     [READER_2, READ_2],
@@ -40,11 +46,12 @@ function fakes(opts: { taskStatus?: 'open' | 'resolved'; extraReaders?: string[]
   const resolved: ResolveCommand[] = [];
   const idem = new Map<string, IdempotentResult>();
   const ports: AdjudicationPorts = {
-    listTasks: async () => ({ items: [task, { ...task, caseId: 'C2', reads: { A: { readerId: ADJ, readNo: 1 }, B: reads.B } }], cursor: 'next-page' }),
-    getTask: async (caseId) => (caseId === 'C1' ? task : undefined),
+    listTasks: async () => ({ items: tasks, cursor: 'next-page' }),
+    getTask: async (caseId) => tasks.find((t) => t.caseId === caseId),
     getRead: async (_caseId, ref) => ({ answers: stored.get(ref.readerId)!, version: 1 }),
     getCase: async () => ({ facts: FACTS, registeredAt: '2026-01-01T00:00:00.000Z' }),
-    isReaderOfCase: async (_caseId, readerId) => (opts.extraReaders ?? []).includes(readerId),
+    // The store's answer: any assignment on the case (here, its readers), plus the test's extras.
+    isReaderOfCase: async (caseId, readerId) => tasks.find((t) => t.caseId === caseId)!.readerIds.includes(readerId) || (opts.extraReaders ?? []).includes(readerId),
     getFinal: async () => undefined as FinalRecord | undefined,
     getIdempotent: async (actor, key) => idem.get(`${actor}/${key}`),
     resolve: async (cmd) => {
@@ -78,9 +85,18 @@ describe('GET /adjudications', () => {
     expect(page.items.map((t) => t.caseId)).toEqual(['C1']);
     expect(page.cursor).toBe('next-page');
     const text = JSON.stringify(page);
-    expect(text).not.toContain(READER_1);
-    expect(text).not.toContain(READER_2);
+    for (const id of [READER_1, READER_2, READER_3, 'readerId']) expect(text).not.toContain(id);
     expect(page.items[0]).not.toHaveProperty('reads');
+  });
+
+  it.each([READER_1, READER_2, READER_3, ADJ, 'sub-another-adjudicator'])('lists for %s exactly the tasks whose detail it may open', async (sub) => {
+    const { deps } = fakes();
+    const listed = (await listAdjudications(deps, { sub }, { status: 'open', limit: 10 })).items.map((t) => t.caseId);
+    const openable: string[] = [];
+    for (const caseId of ['C1', 'C2']) {
+      if (await getAdjudication(deps, { sub }, caseId).then(() => true, (e) => (e instanceof AppError && e.status === 403 ? false : Promise.reject(e)))) openable.push(caseId);
+    }
+    expect(listed).toEqual(openable);
   });
 });
 
@@ -92,7 +108,7 @@ describe('GET /adjudications/{caseId}', () => {
     expect(detail.reasons.map((r) => [r.rule, r.question, r.eye])).toContainEqual(['D2', 'icdrLevel', 'OD']);
     expect(detail.reasonCodes).toContain('read_a_correct');
     const text = JSON.stringify(detail);
-    for (const id of [READER_1, READER_2, 'readerId', 'readNo', 'email']) expect(text).not.toContain(id);
+    for (const id of [READER_1, READER_2, READER_3, 'readerId', 'readNo', 'email']) expect(text).not.toContain(id);
   });
 
   it('404 for a case without a task', async () => {

@@ -76,6 +76,26 @@ describe('blinding', () => {
     expect(res.status).toBe(403);
     expect(await h.snapshotTable()).toEqual(before);
   });
+
+  it('a third reader of the case (k = 3), neither A nor B, is neither listed the task nor shown it; no one sees the readers', async () => {
+    // The pair (reader, reader2) is discordant; conflicted's read agrees with reader's.
+    await seedReadCase(h, 'C-K3', [
+      { readerId: h.users.reader.sub, answers: READ_1 },
+      { readerId: h.users.reader2.sub, answers: READ_2 },
+      { readerId: conflicted.sub, answers: READ_1 },
+    ]);
+    const list = await get(conflicted.token);
+    expect(list.json.items.map((t: { caseId: string }) => t.caseId)).toEqual(['C-1']);
+    expect((await get(conflicted.token, 'C-K3')).status).toBe(403);
+    // Everyone else still gets it, without any reader's identity (the task now stores all three).
+    const others = await get(h.users.adjudicator.token);
+    expect(others.json.items.map((t: { caseId: string }) => t.caseId).sort()).toEqual(['C-1', 'C-COI', 'C-K3']);
+    const detail = await get(h.users.adjudicator.token, 'C-K3');
+    expect(detail.status).toBe(200);
+    for (const body of [others.body!, detail.body!]) {
+      for (const id of [...identities(), 'readerId']) expect(body).not.toContain(id);
+    }
+  });
 });
 
 describe('resolution', () => {

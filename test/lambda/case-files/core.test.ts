@@ -61,7 +61,7 @@ test('the AppStream check uses the user id from the session record, not anything
 describe('adjudication sessions', () => {
   const adjSession: SessionRecord = { ...session, readerId: 'adj1', readNo: 0, purpose: 'adjudication' };
   const task = (status: 'open' | 'resolved', readers = ['r1', 'r2']) =>
-    ({ caseId: 'C1', status, reads: { A: { readerId: readers[0], readNo: 1 }, B: { readerId: readers[1], readNo: 1 } } }) as never;
+    ({ caseId: 'C1', status, reads: { A: { readerId: readers[0], readNo: 1 }, B: { readerId: readers[1], readNo: 1 } }, readerIds: readers }) as never;
   const adjDeps = (over: Partial<CaseFilesDeps>) => deps({ getSession: async () => adjSession, assignmentsOf: async () => [], ...over });
   const call = (d: CaseFilesDeps) => status(caseFiles(d, { sessionId: SID, sourceIp: '10.0.0.5' }));
 

@@ -160,7 +160,7 @@ describe('openSession', () => {
 
   test('an adjudicator opens an open task\'s case by its case id; a reader-adjudicator\'s own ref is a read session', async () => {
     const recorded: unknown[] = [];
-    const task = { caseId: 'C9', status: 'open', reads: { A: { readerId: 'x', readNo: 1 }, B: { readerId: 'y', readNo: 1 } } } as never;
+    const task = { caseId: 'C9', status: 'open', reads: { A: { readerId: 'x', readNo: 1 }, B: { readerId: 'y', readNo: 1 } }, readerIds: ['x', 'y'] } as never;
     const d = deps({ ...owning(assignment()), assignmentsOf: async () => [], getAdjudication: async (id) => (id === 'C9' ? task : undefined), recordSession: async (s) => void recorded.push(s) });
     const adj = await openSession(d, principal('reader-a', 'adjudicator'), 'C9');
     expect(adj.body).not.toHaveProperty('ref');
@@ -260,6 +260,16 @@ describe('putRead', () => {
     await putRead(d, principal(), submit);
     expect(save?.outcome?.decidedOn).toEqual([other]);
     expect(save?.outcome?.decision).toMatchObject({ kind: 'adjudication' });
+  });
+
+  test("an opened task names every slot holder of the case, also one whose read is not submitted", async () => {
+    let save: ReadSave | undefined;
+    const other = { caseId: 'C1', readerId: 'reader-b', readNo: 1, version: 1, status: 'submitted', answers: validAnswers({ icdr: 'pdr' }) } as ReadRecord;
+    const c = caseRecord({ submittedCount: 1, assignedCount: 3, readers: ['reader-a', 'reader-b', 'reader-c'] });
+    const d = deps(base({ getCase: async () => c, listReads: async () => [other], writeReadSave: async (s) => void (save = s) }));
+    await putRead(d, principal(), submit);
+    const decision = save?.outcome?.decision;
+    expect(decision?.kind === 'adjudication' && [...decision.readerIds].sort()).toEqual(['reader-a', 'reader-b', 'reader-c']);
   });
 
   test.each([

@@ -20,6 +20,7 @@ const task = (caseId: string, priority: OpenTaskInput['priority'], at: string): 
     { readerId: 'r1', readNo: 1 },
     { readerId: 'r2', readNo: 1 },
   ],
+  readerIds: [],
 });
 const open = (t: OpenTaskInput) => transact(h.ddb, [{ label: 'task', item: openTaskPut(h.tableName, t) }]);
 
@@ -46,6 +47,12 @@ test('a retried trigger does not reset an open task; a resolved task resolves on
   expect(await getTask(h.ddb, h.tableName, 'C1')).toMatchObject({ status: 'resolved', resolvedBy: 'adj', reasonCode: 'read_a_correct' });
   expect((await listTasks(h.ddb, h.tableName, 'open', { limit: 10 })).items).toEqual([]);
   expect((await listTasks(h.ddb, h.tableName, 'resolved', { limit: 10 })).items.map((x) => x.caseId)).toEqual(['C1']);
+});
+
+test('the task keeps every holder of an assignment on the case, the compared pair included', async () => {
+  await open({ ...task('K3', 'normal', '2026-01-01T00:00:00.000Z'), readerIds: ['r3', 'r1'] });
+  expect((await getTask(h.ddb, h.tableName, 'K3'))!.readerIds.sort()).toEqual(['r1', 'r2', 'r3']);
+  expect((await listTasks(h.ddb, h.tableName, 'open', { limit: 10 })).items[0].readerIds.sort()).toEqual(['r1', 'r2', 'r3']);
 });
 
 test('A/B masking is stable per case and not always the first submitter', () => {

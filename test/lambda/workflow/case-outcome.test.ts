@@ -25,6 +25,11 @@ test('three reads: the first discordant pair opens the task', () => {
   expect(out).toMatchObject({ kind: 'adjudication', pair: [{ readerId: 'a' }, { readerId: 'c' }] });
 });
 
+test('the task names every reader of the case, not only the pair (none of them may adjudicate it)', () => {
+  const out = decideCaseOutcome(config, 'C1', facts, [read('a'), read('b'), read('c', { icdr: 'pdr' })]);
+  expect(out).toMatchObject({ kind: 'adjudication', readerIds: ['a', 'b', 'c'] });
+});
+
 test('a concordant pair that kept the more severe grade is sometimes sampled for QA, with its final kept', () => {
   // D2 samples 10 % of below-threshold differences by a stable hash of the case id (domain
   // `inSample`): look for sampled ids among many; the draw itself is the domain's to test.
