@@ -25,9 +25,14 @@ function depsOf(): AdjudicationDeps {
   return deps;
 }
 
+/**
+ * Adjudicators only. Admins read the audit log, which names who read what, so an admin deciding a
+ * case would not be blinded to its readers; a person who must do both is put in the adjudicator
+ * group knowingly (README: keep adjudicators out of the admin and coordinator groups).
+ */
 function adjudicator(event: HttpEvent) {
   const p = principalOf(event);
-  requireRole(p, 'adjudicator', 'admin');
+  requireRole(p, 'adjudicator');
   return p;
 }
 

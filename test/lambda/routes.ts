@@ -113,7 +113,7 @@ export const ROUTES: RouteSpec[] = [
 
 // ---------------------------------------------------------------------------------------------
 // Adjudication and coordinator routes. A discordant case read by two users who are none of the
-// matrix's callers, so the adjudicator and the admin have no conflict of interest with it.
+// matrix's callers, so the adjudicator has no conflict of interest with it.
 
 const adjudicationApi = async () => (await import('../../lambda/adjudication-api/handler')).handler as HttpHandler;
 const coordinatorApi = async () => (await import('../../lambda/coordinator-api/handler')).handler as HttpHandler;
@@ -133,7 +133,7 @@ ROUTES.push(
     routeKey: 'GET /adjudications',
     module: 'lambda/adjudication-api/handler',
     load: adjudicationApi,
-    roles: ['adjudicator', 'admin'],
+    roles: ['adjudicator'],
     caseScoped: false,
     arrange: async (h) => {
       await discordantCase(h);
@@ -145,7 +145,7 @@ ROUTES.push(
     routeKey: 'GET /adjudications/{caseId}',
     module: 'lambda/adjudication-api/handler',
     load: adjudicationApi,
-    roles: ['adjudicator', 'admin'],
+    roles: ['adjudicator'],
     caseScoped: false,
     arrange: async (h) => ({ pathParameters: { caseId: await discordantCase(h) } }),
     okStatus: 200,
@@ -154,7 +154,7 @@ ROUTES.push(
     routeKey: 'PUT /adjudications/{caseId}',
     module: 'lambda/adjudication-api/handler',
     load: adjudicationApi,
-    roles: ['adjudicator', 'admin'],
+    roles: ['adjudicator'],
     caseScoped: false,
     arrange: async (h) => ({
       pathParameters: { caseId: await discordantCase(h) },

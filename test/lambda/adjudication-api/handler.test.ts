@@ -15,6 +15,7 @@ jest.setTimeout(120_000);
 
 let h: Harness;
 let conflicted: TestUser;
+let second: TestUser;
 
 // Discordant on OD icdrLevel (D2) and on OS glaucoma (D4).
 const READ_1 = grade({ OD: { icdrLevel: 'mild_npdr' } });
@@ -23,6 +24,7 @@ const READ_2 = grade({ OD: { icdrLevel: 'severe_npdr' }, OS: { glaucomaLikelihoo
 beforeAll(async () => {
   h = await startHarness();
   conflicted = await h.createUser('senior-who-reads', ['adjudicator', 'reader']);
+  second = await h.createUser('second-adjudicator', ['adjudicator']);
 }, 60_000);
 afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 
@@ -118,8 +120,8 @@ describe('resolution', () => {
     expect(items.some((i) => String(i.pk).startsWith('AUDIT#') && i.action === 'adjudication_resolved' && i.caseId === 'C-1')).toBe(true);
 
     // The open queue no longer lists it; the detail shows the final.
-    expect((await get(h.users.admin.token)).json.items.map((t: { caseId: string }) => t.caseId)).toEqual(['C-COI']);
-    expect((await get(h.users.admin.token, 'C-1')).json.final.provenance).toBe('adjudicated');
+    expect((await get(second.token)).json.items.map((t: { caseId: string }) => t.caseId)).toEqual(['C-COI']);
+    expect((await get(second.token, 'C-1')).json.final.provenance).toBe('adjudicated');
   });
 
   it('a retry with the same Idempotency-Key gets the same 200; another resolution gets 409 and changes nothing', async () => {
@@ -127,7 +129,7 @@ describe('resolution', () => {
     const snapshot = await h.snapshotTable();
     const retry = await put(h.users.adjudicator.token, 'C-1', body, { 'Idempotency-Key': 'resolve-c1-0002' });
     expect([retry.status, retry.json]).toEqual([200, first.json]);
-    const again = await put(h.users.admin.token, 'C-1', { ...body, reasonCode: 'read_a_correct' });
+    const again = await put(second.token, 'C-1', { ...body, reasonCode: 'read_a_correct' });
     expect([again.status, again.json.error.code]).toEqual([409, 'already_resolved']);
     expect(await h.snapshotTable()).toEqual(snapshot);
   });
@@ -135,14 +137,14 @@ describe('resolution', () => {
   it('an adjudicator who loses the race to resolve gets 409 and the winner’s final stays', async () => {
     const detail = await get(h.users.adjudicator.token, 'C-1');
     expect(detail.status).toBe(200);
-    const racing = losingRace(h.ddb, () => put(h.users.admin.token, 'C-1', { ...body, reasonCode: 'read_a_correct' }));
+    const racing = losingRace(h.ddb, () => put(second.token, 'C-1', { ...body, reasonCode: 'read_a_correct' }));
     const ports = adjudicationPorts(racing, h.tableName);
     const deps = { config: h.readingConfig, ports, now: () => new Date().toISOString() };
     const lost = await resolveAdjudication(deps, { sub: h.users.adjudicator.sub }, 'C-1', body, undefined).catch((e) => e);
     expect(racing.raced()).toBe(true);
     expect([lost.status, lost.code]).toEqual([409, 'already_resolved']);
     const final = (await h.snapshotTable()).find((i) => i.pk === 'CASE#C-1' && i.sk === 'FINAL');
-    expect(final).toMatchObject({ decidedBy: h.users.admin.sub, reasonCode: 'read_a_correct' });
+    expect(final).toMatchObject({ decidedBy: second.sub, reasonCode: 'read_a_correct' });
   });
 
   it.each([
