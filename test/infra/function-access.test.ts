@@ -367,6 +367,14 @@ describe('environment contract (lambda/<fn>/env.ts)', () => {
     expect(Object.fromEntries(undeclared.map((k) => [k, env[k]]))).toEqual(RUNTIME_VARIABLES);
   });
 
+  test("the reader API's streaming settings come from the study file (URL validity, the fleet's session limit)", () => {
+    const study = buildStudy({ streamingUrlValiditySeconds: 45, fleet: { timeouts: { maxUserDurationSeconds: 7_200 } } });
+    const template = json(synthStudy(study).reading);
+    expect(props(template, functionIds('ReaderFunction', template).fn).Environment).toMatchObject({
+      Variables: { STREAMING_URL_VALIDITY_SECONDS: '45', SESSION_MAX_SECONDS: '7200' },
+    });
+  });
+
   test('names point at the right resources: TABLE_NAME the reading table, BUCKET_NAME the scans bucket', () => {
     for (const fn of Object.keys(FUNCTIONS)) {
       const { resolvesTo } = deployedEnv(fn);
