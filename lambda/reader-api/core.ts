@@ -427,6 +427,9 @@ async function planSave(
       if (c.submittedCount + 1 >= deps.reading.assignment.readsPerCase) save.outcome = await decide(deps, c, read);
     }
   } else if (action === 'amend') {
+    // The case may be decided between this plan and the write: the transaction checks it is still
+    // open, and the replan then answers read_locked.
+    save.requireCaseOpen = true;
     save.audit!.push(auditEvent({ at, actor: p.sub, action: 'read_amended', caseId, detail: { version: read.version } }));
   } else if (assignment.status === 'pending') {
     save.assignment = { record: assignment, from: 'pending', to: 'in_progress' };

@@ -120,6 +120,9 @@ export async function queuePage(
 ): Promise<Page<AssignmentRecord>> {
   const scope = { index: 'gsi1' as const, partition: `QUEUE#${readerId}`, indexKeyOnly: true };
   const start = decodeCursor(opts.cursor, scope);
+  // A cursor from another status's listing lies outside this key condition, which DynamoDB would
+  // refuse with a ValidationException (a 500): it is the client's mistake, so a 400.
+  if (start && opts.status && !start.gsi1sk.startsWith(`${opts.status}#`)) throw invalidCursor();
   const out = await db.send(
     new QueryCommand({
       TableName: tableName,

@@ -335,6 +335,26 @@ export async function excludeReaders(db: DynamoDBDocumentClient, tableName: stri
 }
 
 /**
+ * Guards a save that is allowed only while the case is open (an amendment): if the case was
+ * decided after the save was planned, the transaction fails here instead of changing a read the
+ * outcome was decided on.
+ */
+export function caseOpenTx(tableName: string, caseId: string): LabelledTx {
+  return {
+    label: 'case-open',
+    item: {
+      ConditionCheck: {
+        TableName: tableName,
+        Key: keys.case(caseId),
+        ConditionExpression: '#state = :open',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':open': 'open' },
+      },
+    },
+  };
+}
+
+/**
  * Counts one more submitted first read, optimistic on the count seen; when `close` is given the
  * same update moves the case out of `open` (the k-th read arrived), in the transaction that also
  * writes the adjudication task or the final grade.

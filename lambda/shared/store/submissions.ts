@@ -8,7 +8,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CaseOutcome } from '../workflow/case-outcome';
 import { assignmentStatusTx, type AssignmentRecord, type AssignmentStatus } from './assignments';
 import { auditPutTx, type AuditEvent } from './audit';
-import { countSubmissionTx, type CaseRecord } from './cases';
+import { caseOpenTx, countSubmissionTx, type CaseRecord } from './cases';
 import { idempotencyPutTx, type IdempotencyRecord } from './idempotency';
 import { outcomeTx, stateAfter } from './outcomes';
 import { submitAssignmentTx } from './readers';
@@ -23,6 +23,8 @@ export interface ReadSave {
   assignment?: { record: AssignmentRecord; from: AssignmentStatus; to: AssignmentStatus };
   /** First submission: the reader's open count goes down, submitted count up. */
   countReaderSubmission?: boolean;
+  /** An amendment: allowed only while the case is still open (its outcome not yet decided). */
+  requireCaseOpen?: boolean;
   /** First submission of a first read: the case's count, as seen when the save was planned. */
   countCaseSubmission?: Pick<CaseRecord, 'caseId' | 'submittedCount' | 'registeredAt'>;
   /** Last required read: the outcome, and the other reads it was decided on (which must not have changed). */
@@ -42,6 +44,7 @@ export function readSaveTx(tableName: string, s: ReadSave): LabelledTx[] {
   if (s.idempotency) parts.push(idempotencyPutTx(tableName, s.idempotency));
   if (s.assignment) parts.push(assignmentStatusTx(tableName, s.assignment.record, s.assignment.from, s.assignment.to, at));
   if (s.countReaderSubmission) parts.push(submitAssignmentTx(tableName, s.read.readerId, at));
+  if (s.requireCaseOpen) parts.push(caseOpenTx(tableName, s.read.caseId));
   if (s.countCaseSubmission) parts.push(countSubmissionTx(tableName, s.countCaseSubmission, at, s.outcome ? stateAfter(s.outcome.decision) : undefined));
   if (s.outcome) {
     parts.push(...s.outcome.decidedOn.map((r) => readUnchangedTx(tableName, r)));

@@ -3,6 +3,8 @@
  * with tokens from the emulated user pool verified as API Gateway's JWT authorizer would.
  */
 import { handler } from '../../../lambda/reader-api/handler';
+import { putRead } from '../../../lambda/reader-api/core';
+import { readerApiDeps, tableStore } from '../../../lambda/reader-api/deps';
 import { assignmentPorts } from '../../../lambda/coordinator-api/ports';
 import { appStreamUserId } from '../../../lambda/shared/appstream-user';
 import { claimSlot, excludeReaders, getAssignmentRef, getCase, getRead, getReader, readHistory } from '../../../lambda/shared/store';
@@ -10,7 +12,7 @@ import { getFinal } from '../../../lambda/shared/store/finals';
 import { getTask } from '../../../lambda/shared/store/adjudications';
 import { startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { assign, seedCase, validAnswers } from '../../helpers/reading-fixtures';
-import { seedCase as seedSiteCase } from '../../helpers/reading-seed';
+import { losingRace, seedCase as seedSiteCase } from '../../helpers/reading-seed';
 
 let h: Harness;
 let reader: TestUser;
@@ -112,6 +114,10 @@ describe('POST /queue/next and GET /queue', () => {
     expect((await queue(reader, { status: 'done' })).json.error).toMatchObject({ field: 'status', rule: 'enum' });
     const pending = await queue(reader, { status: 'pending' });
     expect(pending.json.items).toHaveLength(3);
+    // A cursor of the pending listing replayed with another status filter: a 400, not a 500.
+    const crossed = await queue(reader, { status: 'submitted', cursor: p1.json.cursor });
+    expect([crossed.status, crossed.json.error]).toEqual([400, expect.objectContaining({ field: 'cursor', rule: 'invalid' })]);
+    expect((await queue(reader, { status: 'pending', cursor: p1.json.cursor })).json.items.map((i: { ref: string }) => i.ref)).toEqual([refs[2]]);
   });
 
   test("never claims a case of the reader's own site (Cognito custom:site) or one they are excluded from", async () => {
@@ -249,6 +255,20 @@ describe('GET/PUT /cases/{caseId}/read', () => {
     expect(locked.json.error.code).toBe('read_locked');
     const hist = await readHistory(h.ddb, h.tableName, 'R1', reader.sub, 1);
     expect(hist.map((v) => v.action)).toEqual(['submit', 'amend']);
+  });
+
+  test('an amendment that loses the race to the deciding read is refused (read_locked) and changes nothing', async () => {
+    expect((await put(reader, ref1, { answers: validAnswers(), submit: true })).status).toBe(201);
+    // reader2's deciding submission commits between the amendment's plan and its transaction.
+    const racing = losingRace(h.ddb, () => put(reader2, ref2, { answers: validAnswers(), submit: true }));
+    const deps = { ...readerApiDeps(), store: tableStore(racing, h.tableName) };
+    const amend = putRead(deps, { sub: reader.sub, roles: new Set(['reader'] as const) }, { ref: ref1, body: { answers: validAnswers({ vcdr: 0.5 }), submit: true }, ifMatch: '1' });
+    await expect(amend).rejects.toMatchObject({ status: 409, code: 'read_locked' });
+    expect(racing.raced()).toBe(true);
+    expect(await getCase(h.ddb, h.tableName, 'R1')).toMatchObject({ state: 'final' });
+    expect(await getRead(h.ddb, h.tableName, 'R1', reader.sub, 1)).toMatchObject({ version: 1 });
+    expect((await readHistory(h.ddb, h.tableName, 'R1', reader.sub, 1)).map((v) => v.action)).toEqual(['submit']);
+    expect((await getFinal(h.ddb, h.tableName, 'R1'))!.value.eyes.OD!.vcdr).toBe(0.3);
   });
 
   test('discordant reads open an adjudication task and nothing reveals the other reader', async () => {
