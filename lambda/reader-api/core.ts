@@ -352,9 +352,9 @@ export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadI
   };
 
   let assignment = initial;
+  const replayed = await replayIfStored();
+  if (replayed) return replayed;
   for (let attempt = 1; ; attempt++) {
-    const replayed = await replayIfStored();
-    if (replayed) return replayed;
     const plan = await planSave(deps, p, caseId, assignment, req, requestHash);
     const rejected = await deps.store.writeReadSave(plan.save);
     if (!rejected) {
@@ -370,7 +370,11 @@ export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadI
     }
     if (attempt >= SAVE_ATTEMPTS) throw new ConflictError('The case changed while saving; reload it and save again.');
     // The case count, another read or the assignment moved under us: plan again from fresh state.
-    assignment = await requireAssignment(deps, p, input.ref);
+    // The idempotency record was just checked and the ref's REF item never changes: only the
+    // assignment itself is read again.
+    const fresh = await deps.store.getAssignment(caseId, p.sub, assignment.readNo);
+    if (!fresh) throw new AssignmentNotFoundError();
+    assignment = fresh;
   }
 }
 

@@ -188,6 +188,22 @@ describe('getRead', () => {
 });
 
 describe('putRead', () => {
+  test('a lost race re-reads the idempotency record once and the assignment, not the ref', async () => {
+    const calls = { idempotency: 0, ref: 0, assignment: 0 };
+    const own = owning(assignment());
+    let saves = 0;
+    const d = deps(
+      base({
+        getAssignmentRef: async (ref) => (calls.ref++, own.getAssignmentRef(ref)),
+        getAssignment: async (...a) => (calls.assignment++, own.getAssignment(...a)),
+        getIdempotency: async () => void calls.idempotency++,
+        writeReadSave: async () => (++saves === 1 ? { failed: new Set(), conflictOnly: true } : undefined),
+      }),
+    );
+    expect((await putRead(d, principal(), { ...submit, idempotencyKey: 'k1' })).status).toBe(201);
+    expect(calls).toEqual({ idempotency: 2, ref: 1, assignment: 2 });
+  });
+
   const base = (over: Partial<ReaderStore> = {}): Partial<ReaderStore> => ({
     ...owning(assignment()),
     getCase: async () => caseRecord(),
