@@ -138,19 +138,22 @@ export async function registerCase(
   } catch (e) {
     if (!isConditionFailed(e)) throw e;
   }
+  // The manifest is the whole description: an optional attribute it no longer has is removed.
+  const optional: Array<[name: string, placeholder: string, value: unknown]> = [
+    ['#context', ':context', d.context],
+    ['site', ':site', d.site],
+    ['octEyes', ':octEyes', d.octEyes],
+  ];
+  const set = optional.filter(([, , v]) => v !== undefined);
+  const removed = optional.filter(([, , v]) => v === undefined).map(([n]) => n);
   try {
     await db.send(
       new UpdateCommand({
         TableName: tableName,
         Key: keys.case(manifest.caseId),
-        // The manifest is the whole description: what it no longer has (context, site) is removed.
-        UpdateExpression: [
-          'SET files = :files, exams = :exams, eyes = :eyes, octPresent = :oct, updatedAt = :at, manifestSequencer = :seq',
-          ...(d.context ? [', #context = :context'] : []),
-          ...(d.site ? [', site = :site'] : []),
-          ...(d.octEyes ? [', octEyes = :octEyes'] : []),
-          ...(!d.context || !d.site || !d.octEyes ? [` REMOVE ${[d.context ? [] : ['#context'], d.site ? [] : ['site'], d.octEyes ? [] : ['octEyes']].flat().join(', ')}`] : []),
-        ].join(''),
+        UpdateExpression: `SET files = :files, exams = :exams, eyes = :eyes, octPresent = :oct, updatedAt = :at, manifestSequencer = :seq${set.map(([n, p]) => `, ${n} = ${p}`).join('')}${
+          removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''
+        }`,
         ConditionExpression: 'attribute_exists(pk) AND manifestSequencer < :seq',
         ExpressionAttributeNames: { '#context': 'context' },
         ExpressionAttributeValues: {
@@ -160,9 +163,7 @@ export async function registerCase(
           ':oct': d.octPresent,
           ':at': at,
           ':seq': sequencer,
-          ...(d.context ? { ':context': d.context } : {}),
-          ...(d.site ? { ':site': d.site } : {}),
-          ...(d.octEyes ? { ':octEyes': d.octEyes } : {}),
+          ...Object.fromEntries(set.map(([, p, v]) => [p, v])),
         },
       }),
     );
@@ -230,6 +231,13 @@ export function mayTake(c: Pick<ClaimableCase, 'readers' | 'site' | 'excluded'>,
 
 const CLAIMABLE_ATTRIBUTES = 'pk, sk, gsi2pk, gsi2sk, caseId, assignedCount, readers, #state, site, excluded';
 
+/**
+ * The conditions on the taker, shared by the claimable listing's filter and the slot's condition:
+ * `me` names the reader id's placeholder, `:site` the reader's site when they have one.
+ */
+const takerCondition = (t: SlotTaker, me: string) =>
+  `NOT contains(readers, ${me}) AND NOT contains(excluded, ${me})${t.site !== undefined ? ' AND (attribute_not_exists(site) OR site <> :site)' : ''}`;
+
 /** A case item as claiming sees it (sets arrive as Sets from the document client). */
 export function toClaimable(i: Record<string, unknown>): ClaimableCase {
   const setOf = (v: unknown) => [...((v as Set<string> | string[] | undefined) ?? [])];
@@ -259,7 +267,7 @@ export async function listClaimable(
       TableName: tableName,
       IndexName: 'gsi2',
       KeyConditionExpression: 'gsi2pk = :p',
-      FilterExpression: `NOT contains(readers, :me) AND NOT contains(excluded, :me) AND #state = :open${taker.site !== undefined ? ' AND (attribute_not_exists(site) OR site <> :site)' : ''}`,
+      FilterExpression: `#state = :open AND ${takerCondition(taker, ':me')}`,
       ProjectionExpression: CLAIMABLE_ATTRIBUTES,
       ExpressionAttributeNames: { '#state': 'state' },
       ExpressionAttributeValues: { ':p': 'CLAIMABLE', ':me': taker.readerId, ':open': 'open', ...(taker.site !== undefined ? { ':site': taker.site } : {}) },
@@ -286,7 +294,6 @@ export function takeSlotTx(
   at: string,
 ): LabelledTx {
   const last = c.assignedCount + 1 >= k.readsPerCase;
-  const siteGuard = taker.site !== undefined ? ' AND (attribute_not_exists(site) OR site <> :site)' : '';
   return {
     label: 'case',
     item: {
@@ -294,7 +301,7 @@ export function takeSlotTx(
         TableName: tableName,
         Key: keys.case(c.caseId),
         UpdateExpression: `SET assignedCount = :next, updatedAt = :at ADD readers :me${last ? ' REMOVE gsi2pk, gsi2sk' : ''}`,
-        ConditionExpression: `assignedCount = :seen AND assignedCount < :k AND #state = :open AND NOT contains(readers, :reader) AND NOT contains(excluded, :reader)${siteGuard}`,
+        ConditionExpression: `assignedCount = :seen AND assignedCount < :k AND #state = :open AND ${takerCondition(taker, ':reader')}`,
         // A lost race returns the case as it is now, so the claimer can retry it without re-listing.
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         ExpressionAttributeNames: { '#state': 'state' },
