@@ -265,7 +265,7 @@ function readView(deps: ReaderApiDeps, c: CaseRecord, a: AssignmentRecord, read:
     answers: read?.answers ?? EMPTY_ANSWERS,
     formId: read?.formId ?? deps.reading.form.formId,
     formVersion: read?.formVersion ?? deps.reading.form.formVersion,
-    facts: { octPresent: c.octPresent, ...(c.octPresent && c.octEyes ? { octEyes: c.octEyes } : {}), eyes: c.eyes.length > 0 ? c.eyes : deps.reading.form.eyes },
+    facts: { ...caseFacts(c), eyes: c.eyes.length > 0 ? c.eyes : deps.reading.form.eyes },
     ...(c.context ? { context: c.context } : {}),
     ...(read ? { updatedAt: read.updatedAt } : {}),
     ...(read?.submittedAt ? { submittedAt: read.submittedAt } : {}),
