@@ -14,8 +14,7 @@
  *   whole table (2,000 cases took over 17 min). A self-check (plain vs patched moto, same queries)
  *   must pass before anything is timed.
  */
-import { execFile, spawn } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -30,7 +29,7 @@ import { caseFacts } from '../lambda/shared/store/cases';
 import { finalPut, type FinalRecord } from '../lambda/shared/store/finals';
 import { keys } from '../lambda/shared/store/keys';
 import { readPutTx, type ReadRecord } from '../lambda/shared/store/reads';
-import { awsClientConfig } from '../test/helpers/moto';
+import { awsClientConfig, startMoto } from '../test/helpers/moto';
 import { startSerialProxy, type SerialProxy } from '../test/helpers/serial-proxy';
 import { CONFIG, grade } from '../test/helpers/grades';
 
@@ -124,53 +123,8 @@ const exportInput = (id: string) => ({ exportId: id, studyId: 'bench', config: C
 // ---------------------------------------------------------------------------------------------
 // moto, patched so that a Query visits only its partition (bench/moto-indexed.py says how and why).
 
-const HOST = '127.0.0.1';
 const TABLE = 'readroom-bench-export';
 const LAUNCHER = join(__dirname, 'moto-indexed.py');
-
-interface Emulator {
-  endpoint: string;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts bench/moto-indexed.py (moto's own server, plus the partition index) on a free port.
- * test/helpers/moto.ts always runs plain `python3 -m moto.server`, hence this small copy of it.
- */
-async function startIndexedMoto(): Promise<Emulator> {
-  const port = await new Promise<number>((resolve, reject) => {
-    const srv = createServer().once('error', reject);
-    srv.listen(0, HOST, () => {
-      const { port: p } = srv.address() as AddressInfo;
-      srv.close(() => resolve(p));
-    });
-  });
-  const endpoint = `http://${HOST}:${port}`;
-  const child = spawn('python3', [LAUNCHER, '-H', HOST, '-p', String(port)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', NO_PROXY: '*' },
-  });
-  let stderr = '';
-  child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(timer);
-  };
-  for (const deadline = Date.now() + 20_000; ; ) {
-    if (child.exitCode !== null) throw new Error(`${LAUNCHER} exited with ${child.exitCode}:\n${stderr}`);
-    const up = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) }).then((r) => r.arrayBuffer().then(() => r.ok), () => false);
-    if (up) return { endpoint, stop };
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`${LAUNCHER} did not answer on ${endpoint} within 20 s:\n${stderr}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Plain moto vs patched moto on the same queries (bench/moto-indexed.py --self-check). */
 async function selfCheck(): Promise<string> {
@@ -298,7 +252,7 @@ export async function benchExport(log: (l: string) => void = console.log): Promi
   if (!motoSizes.length) return rows;
   const checked = selfCheck(); // runs while moto starts and is seeded; awaited before anything is timed
   checked.catch(() => undefined); // not unhandled if moto fails to start first
-  const moto = await startIndexedMoto();
+  const moto = await startMoto([LAUNCHER]);
   let proxy: SerialProxy | undefined;
   let ddbRaw: DynamoDBClient | undefined;
   try {

@@ -35,10 +35,15 @@ export async function resetMoto(endpoint: string): Promise<void> {
   if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status} ${await res.text()}`);
 }
 
-export async function startMoto(): Promise<MotoServer> {
+/**
+ * Starts moto's server on a free loopback port and waits until it answers. `server` is what python3
+ * runs (moto's own module by default; the export benchmark passes bench/moto-indexed.py, which
+ * takes the same arguments).
+ */
+export async function startMoto(server: readonly string[] = ['-m', 'moto.server']): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://${HOST}:${port}`;
-  const child = spawn('python3', ['-m', 'moto.server', '-H', HOST, '-p', String(port)], {
+  const child = spawn('python3', [...server, '-H', HOST, '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Keep moto from picking up real credentials or a proxy from the developer's shell.
     env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', NO_PROXY: '*' },
@@ -56,7 +61,7 @@ export async function startMoto(): Promise<MotoServer> {
 
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    if (spawnError) throw new Error(`could not start moto (python3 -m moto.server): ${spawnError.message}`);
+    if (spawnError) throw new Error(`could not start moto (python3 ${server.join(' ')}): ${spawnError.message}`);
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`moto exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${output}`);
     }
