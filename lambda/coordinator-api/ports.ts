@@ -6,14 +6,15 @@ import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } fro
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { Assignment, ReaderLoad, SubmittedRead } from '../shared/domain/assignment';
-import { assignmentPutTxs, newAssignmentRef, type AssignmentRecord } from '../shared/store/assignments';
-import { auditEvent, auditPutTx, listAudit } from '../shared/store/audit';
-import { excludeReaders, fromCaseItem, getCase, listRejections, mayTake, takeSlotTx, type CaseRecord } from '../shared/store/cases';
+import { newAssignmentRef, type AssignmentRecord } from '../shared/store/assignments';
+import { auditEvent, listAudit } from '../shared/store/audit';
+import { excludeReaders, fromCaseItem, getCase, listRejections, mayTake, type CaseRecord } from '../shared/store/cases';
+import { newAssignmentTxs } from '../shared/store/claims';
 import { createExportJob, getExportJob } from '../shared/store/exports';
 import { keys } from '../shared/store/keys';
 import { decodeCursor, encodeCursor } from '../shared/store/page';
-import { openAssignmentTx, type ReaderRecord } from '../shared/store/readers';
-import { TransactionCancelled, queryAll, recordOf, transact, type LabelledTx } from '../shared/store/table';
+import type { ReaderRecord } from '../shared/store/readers';
+import { TransactionCancelled, queryAll, recordOf, transact } from '../shared/store/table';
 import type { AssignCommand, AssignOutcome, AssignmentPorts, CaseForAssignment, ExportPorts, ProgressPorts, ReaderProgress } from './core';
 import { mapLimited } from '../shared/map-limited';
 
@@ -97,11 +98,9 @@ export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string, n
 }
 
 /**
- * One assignment in one transaction (at most 5 items): the case slot (first reads only; optimistic
- * on the count, never past k, never a reader twice), the assignment item (never twice) and its
- * `REF#<ref>` item (a fresh random ref per attempt, so hidden repeats get their own), the reader's
- * open count (never past the cap) and the audit event. A lost race on the count, or a ref collision,
- * is retried on fresh data.
+ * One assignment in one transaction (the store's `newAssignmentTxs`, as "claim next" writes it; a
+ * fresh random ref per attempt, so hidden repeats get their own). A lost race on the count, or a
+ * ref collision, is retried on fresh data.
  */
 async function assign(db: DynamoDBDocumentClient, tableName: string, cmd: AssignCommand, newRef: () => string): Promise<AssignOutcome> {
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -116,21 +115,18 @@ async function assign(db: DynamoDBDocumentClient, tableName: string, cmd: Assign
       repeat: cmd.readNo > 1,
       ref: newRef(),
     };
-    const parts: LabelledTx[] = [];
+    const taker = { readerId: cmd.readerId, site: cmd.site };
+    let slot: Parameters<typeof newAssignmentTxs>[2]['slot'];
     if (cmd.readNo === 1) {
       const c = await getCase(db, tableName, cmd.caseId);
       if (!c || c.state !== 'open' || c.assignedCount >= cmd.readsPerCase) return 'case_full';
       if (c.readers.includes(cmd.readerId)) return 'exists';
-      if (!mayTake(c, { readerId: cmd.readerId, site: cmd.site })) return 'excluded';
-      parts.push(takeSlotTx(tableName, c, { readerId: cmd.readerId, site: cmd.site }, { slots: cmd.readsPerCase, readsPerCase: cmd.studyReadsPerCase }, cmd.at));
+      if (!mayTake(c, taker)) return 'excluded';
+      slot = { case: c, taker, k: { slots: cmd.readsPerCase, readsPerCase: cmd.studyReadsPerCase } };
     }
-    parts.push(
-      ...assignmentPutTxs(tableName, record),
-      openAssignmentTx(tableName, cmd.readerId, cmd.maxOpenPerReader, cmd.at),
-      auditPutTx(tableName, auditEvent({ at: cmd.at, actor: cmd.actor, action: 'case_assigned', caseId: cmd.caseId, detail: { readerId: cmd.readerId } })),
-    );
+    const audit = auditEvent({ at: cmd.at, actor: cmd.actor, action: 'case_assigned', caseId: cmd.caseId, detail: { readerId: cmd.readerId } });
     try {
-      await transact(db, parts);
+      await transact(db, newAssignmentTxs(tableName, record, { slot, maxOpenPerReader: cmd.maxOpenPerReader, audit }));
       return 'assigned';
     } catch (e) {
       if (!(e instanceof TransactionCancelled)) throw e;

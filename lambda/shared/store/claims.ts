@@ -1,16 +1,34 @@
 /**
- * Taking a first-read slot of a case for a reader, as one transaction (5 items): the case's slot
- * count (never past readsPerCase, never the same reader twice, never an excluded or same-site
- * reader), the assignment with its REF item, the reader's open-work cap, and the `case_claimed`
- * audit event (as bulk assignment writes `case_assigned`), so GET /audit shows who took what.
- * Used by "claim next" (reader API) and the test fixtures.
+ * New assignments, as one transaction each (at most 5 items): the case's slot for a first read
+ * (never past k, never the same reader twice, never an excluded or same-site reader), the
+ * assignment with its REF item, the reader's open-work cap, and the audit event (`case_claimed` or
+ * `case_assigned`), so GET /audit shows who took what. `newAssignmentTxs` builds it for both "claim
+ * next" (`claimSlot`, reader API) and bulk assignment (coordinator API), which differ only in how
+ * they react to a refusal.
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { assignmentPutTxs, newAssignmentRef, type AssignmentRecord } from './assignments';
-import { takeSlotTx, toClaimable, type CaseRecord, type ClaimableCase } from './cases';
-import { auditEvent, auditPutTx } from './audit';
+import { takeSlotTx, toClaimable, type CaseRecord, type ClaimableCase, type SlotTaker } from './cases';
+import { auditEvent, auditPutTx, type AuditEvent } from './audit';
 import { openAssignmentTx } from './readers';
-import { transact, TransactionCancelled } from './table';
+import { transact, TransactionCancelled, type LabelledTx } from './table';
+
+/**
+ * The items of one new assignment (labels `case`, `assignment`, `ref`, `reader`, audit): `slot` for a
+ * first read (a hidden repeat takes none), the cap on the reader's open work, the audit event.
+ */
+export function newAssignmentTxs(
+  tableName: string,
+  a: AssignmentRecord,
+  opts: { slot?: { case: Pick<CaseRecord, 'caseId' | 'assignedCount'>; taker: SlotTaker; k: { slots: number; readsPerCase: number } }; maxOpenPerReader: number; audit: AuditEvent },
+): LabelledTx[] {
+  return [
+    ...(opts.slot ? [takeSlotTx(tableName, opts.slot.case, opts.slot.taker, opts.slot.k, a.assignedAt)] : []),
+    ...assignmentPutTxs(tableName, a),
+    openAssignmentTx(tableName, a.readerId, opts.maxOpenPerReader, a.assignedAt),
+    auditPutTx(tableName, opts.audit),
+  ];
+}
 
 export interface ClaimInput {
   /** The case as listed; its assignedCount is what the claim is optimistic on. */
@@ -55,12 +73,14 @@ export async function claimSlot(db: DynamoDBDocumentClient, tableName: string, i
       ref: (input.newRef ?? newAssignmentRef)(),
     };
     try {
-      await transact(db, [
-        takeSlotTx(tableName, input.case, { readerId: input.readerId, site: input.site }, { slots: input.readsPerCase, readsPerCase: input.readsPerCase }, input.at),
-        ...assignmentPutTxs(tableName, assignment),
-        openAssignmentTx(tableName, input.readerId, input.maxOpenPerReader, input.at),
-        auditPutTx(tableName, auditEvent({ at: input.at, actor: input.readerId, action: 'case_claimed', caseId: input.case.caseId })),
-      ]);
+      await transact(
+        db,
+        newAssignmentTxs(tableName, assignment, {
+          slot: { case: input.case, taker: { readerId: input.readerId, site: input.site }, k: { slots: input.readsPerCase, readsPerCase: input.readsPerCase } },
+          maxOpenPerReader: input.maxOpenPerReader,
+          audit: auditEvent({ at: input.at, actor: input.readerId, action: 'case_claimed', caseId: input.case.caseId }),
+        }),
+      );
       return { result: 'claimed', assignment };
     } catch (e) {
       if (!(e instanceof TransactionCancelled)) throw e;
