@@ -195,7 +195,7 @@ export async function getAdjudication(deps: AdjudicationDeps, actor: Actor, case
   return {
     ...view(task),
     formVersion: deps.config.form.formVersion,
-    facts: { octPresent: facts.octPresent, ...(facts.octEyes ? { octEyes: facts.octEyes } : {}), eyes: caseEyes(deps.config.form, facts) },
+    facts: { ...facts, eyes: caseEyes(deps.config.form, facts) },
     reads: { A: reads.A.answers, B: reads.B.answers },
     reasonCodes: REASON_CODES,
     ...(final ? { final: finalView(final) } : {}),

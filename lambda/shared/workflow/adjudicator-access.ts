@@ -17,7 +17,8 @@ export type AdjudicatorAccess = 'ok' | 'no_open_task' | 'conflict';
  * mistake answers 403, never the reverse.
  */
 export function isConflicted(task: AdjudicationTask, readerOfCase: boolean, sub: string): boolean {
-  return readerOfCase || task.reads.A.readerId === sub || task.reads.B.readerId === sub || task.readerIds.includes(sub);
+  // readerIds always holds the readers of A and B too (openTaskPut adds them).
+  return readerOfCase || task.readerIds.includes(sub);
 }
 
 export function adjudicatorAccess(task: AdjudicationTask | undefined, readerOfCase: boolean, sub: string): AdjudicatorAccess {
