@@ -96,7 +96,7 @@ export async function registerManifest(deps: RegisterDeps, input: { key: string;
   });
   if (reasons.length > 0) return reject(folder, reasons.slice(0, 50));
 
-  const result = await deps.registry.register({ caseId: manifest.caseId, files: manifest.files, context: manifest.context, ...(manifest.site ? { site: manifest.site } : {}) }, at, sequencer);
+  const result = await deps.registry.register({ caseId: manifest.caseId, files: manifest.files, context: manifest.context, site: manifest.site }, at, sequencer);
   if (result !== 'stale') {
     // Only a manifest that registered resolves rejections, and only those of earlier uploads.
     const rejectionsResolved = await deps.registry.resolveRejections(manifest.caseId, at, sequencer);
