@@ -1,4 +1,5 @@
-// Two projects: `infra` (CDK template tests) and `lambda` (handlers, cores, emulator tests).
+// Three projects: `infra` (CDK template tests), `lambda` (handlers, cores, emulator tests) and
+// `cli` (the readroom command and the pure domain/ it shares with the functions).
 // @swc/jest instead of ts-jest: it transpiles without type checking (tsc does that in `npm run build`)
 // and keeps the suite fast on two cores.
 const transform = { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
@@ -11,5 +12,6 @@ module.exports = {
   projects: [
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
     { ...common, displayName: 'lambda', testMatch: ['<rootDir>/test/lambda/**/*.test.ts', '<rootDir>/test/local/**/*.test.ts'] },
+    { ...common, displayName: 'cli', testMatch: ['<rootDir>/test/cli/**/*.test.ts', '<rootDir>/test/domain/**/*.test.ts'] },
   ],
 };

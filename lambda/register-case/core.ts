@@ -12,7 +12,7 @@ import { log } from '../shared/log';
 import type { AuditEvent } from '../shared/store/audit';
 import { auditEvent } from '../shared/store/audit';
 import type { CaseRejection, ManifestContent } from '../shared/store/cases';
-import { MANIFEST_NAME, MAX_MANIFEST_BYTES, ManifestSchema } from './manifest';
+import { MANIFEST_NAME, MAX_MANIFEST_BYTES, ManifestSchema } from '../../domain/manifest';
 
 export interface ManifestObjects {
   /** The manifest's text; 'too_large' above `maxBytes`; undefined if it no longer exists. */

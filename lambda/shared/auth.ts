@@ -1,13 +1,10 @@
 import { ForbiddenError, UnauthorizedError } from './errors';
+import { SITE } from '../../domain/case';
 
 export const ROLES = ['reader', 'adjudicator', 'coordinator', 'admin'] as const;
 
-/**
- * A site code (hospital or region): the reader's Cognito `custom:site` (set by an administrator;
- * the portal client cannot write it) and the case manifest's `site`. Equal codes make a conflict
- * of interest: a reader does not read their own site's participants.
- */
-export const SITE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A site code; the reader's `custom:site` is set by an administrator (the portal client cannot write it). */
+export { SITE };
 export type Role = (typeof ROLES)[number];
 
 /** The signed-in person, from claims that API Gateway's JWT authorizer has already verified. */

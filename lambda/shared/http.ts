@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { AppError, ValidationError } from './errors';
 import { log } from './log';
 import { Principal, principalFromClaims } from './auth';
+import { CASE_ID } from '../../domain/case';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -29,8 +30,8 @@ export function parseBody(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): R
   return value as Record<string, unknown>;
 }
 
-/** Case ids are opaque study pseudonyms: letters, digits, dot, dash and underscore. */
-export const CASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Case ids are opaque study pseudonyms (domain/case.ts). */
+export { CASE_ID };
 
 export function pathParam(event: Pick<HttpEvent, 'pathParameters'>, name: string, pattern = CASE_ID): string {
   const value = event.pathParameters?.[name];

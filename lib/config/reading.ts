@@ -8,8 +8,9 @@
  */
 import * as z from 'zod';
 import { compileVisibleIf, VisibleIfParseError, type IdentifierUse } from '../../lambda/shared/domain/visible-if';
+import { EYES } from '../../domain/case';
 
-export const EYES = ['OD', 'OS'] as const;
+export { EYES };
 export const EyeSchema = z.enum(EYES);
 export type Eye = z.infer<typeof EyeSchema>;
 

@@ -12,9 +12,9 @@ import type { Eye } from '../../../lib/config/reading';
 import type { CaseFacts } from '../domain/form-validator';
 import { keys } from './keys';
 import { isConditionFailed, queryAll, recordOf, type LabelledTx } from './table';
+import type { Exam } from '../../../domain/case';
 
-export const EXAMS = ['fundus', 'oct', 'va', 'iop', 'refraction', 'slitlamp', 'other'] as const;
-export type Exam = (typeof EXAMS)[number];
+export { EXAMS, type Exam } from '../../../domain/case';
 export type CaseState = 'open' | 'adjudication' | 'final';
 
 export interface CaseFile {

@@ -1,9 +1,11 @@
 /**
  * The case manifest: `cases/<caseId>/manifest.json` in the scans bucket, uploaded after the
- * case's files (the study CLI does this). Example:
+ * case's files (`readroom ingest` does this, and writes it last, so a case appears only when
+ * complete). The case registry (lambda/register-case) reads it. Example:
  *
  *   { "caseId": "K2024-000123",
- *     "files": [ { "key": "fundus/OD.jpg", "exam": "fundus", "eye": "OD", "bytes": 2450123 },
+ *     "files": [ { "key": "fundus/OD-1.dcm", "exam": "fundus", "eye": "OD", "bytes": 2450123,
+ *                  "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" },
  *                { "key": "oct/OS.dcm",    "exam": "oct",    "eye": "OS" },
  *                { "key": "va.json",       "exam": "va",     "eye": null } ],
  *     "context": { "ageBand5y": "60-64", "bcvaOD": 0.8, "iopOD": 15 },
@@ -12,13 +14,11 @@
  * File keys are relative to `cases/<caseId>/`; `context` holds read-only values for the form's
  * context panel (no identifiers: the CLI's de-identification gate runs before upload). `site`
  * (optional) is the code of the site that examined the participant, the same code as readers'
- * Cognito `custom:site`: readers are never given their own site's cases.
+ * Cognito `custom:site`: readers are never given their own site's cases. `sha256` (optional, hex)
+ * is the file's digest as the CLI read it, for anyone who later needs to prove a copy unchanged.
  */
 import * as z from 'zod';
-import { EYES } from '../../lib/config/reading';
-import { SITE } from '../shared/auth';
-import { CASE_ID } from '../shared/http';
-import { EXAMS } from '../shared/store/cases';
+import { CASE_ID, EXAMS, EYES, SITE } from './case';
 
 export const MANIFEST_NAME = 'manifest.json';
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -38,6 +38,7 @@ export const ManifestFileSchema = z.strictObject({
   exam: z.enum(EXAMS),
   eye: z.enum(EYES).nullable().default(null),
   bytes: z.number().int().min(0).max(5 * 1024 ** 4).optional(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits').optional(),
 });
 
 export const ManifestSchema = z.strictObject({
