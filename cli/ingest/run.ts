@@ -1,0 +1,218 @@
+/**
+ * `readroom ingest`: gate every file, then upload the accepted cases (files in parallel, bounded by
+ * count and by memory), each case's manifest last, once all its files are stored and checked.
+ */
+import { createHash } from 'node:crypto';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { MANIFEST_NAME, ManifestSchema, type Manifest } from '../../domain/manifest';
+import { checkFolder, type CasePlan, type CheckOptions, type FileFinding, type PlannedFile } from './check';
+import { Journal } from './journal';
+import { Progress, type ProgressSink } from './progress';
+import { ByteBudget, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, memoryFor, putSmall, storedChecksum, uploadFile } from './upload';
+
+/** Exit codes: documented in the README ("Ingest a study"). */
+export const EXIT = { ok: 0, error: 1, usage: 2, refused: 3, upload: 4, interrupted: 130 } as const;
+
+export interface IngestOptions extends CheckOptions {
+  folder: string;
+  study: string;
+  dryRun?: boolean;
+  /** Needed unless dryRun. */
+  client?: S3Client;
+  bucket?: string;
+  journalPath?: string;
+  /** Objects uploading at once. */
+  concurrency?: number;
+  /** Bytes of parts held in memory across all uploads. */
+  maxMemoryBytes?: number;
+  partSize?: number;
+  queueSize?: number;
+  signal?: AbortSignal;
+  progress?: ProgressSink;
+}
+
+export type CaseStatus = 'planned' | 'uploaded' | 'unchanged' | 'refused' | 'failed' | 'interrupted';
+
+export interface CaseReport {
+  caseId: string;
+  status: CaseStatus;
+  files: number;
+  bytes: number;
+  findings: FileFinding[];
+  /** Objects skipped because S3 already holds them (resume). */
+  skipped?: number;
+  /** Objects the store reported no CRC64NVME for. */
+  unverified?: number;
+  error?: string;
+  manifestKey?: string;
+}
+
+export interface IngestReport {
+  study: string;
+  bucket?: string;
+  dryRun: boolean;
+  cases: CaseReport[];
+  totals: { cases: number; accepted: number; refused: number; files: number; bytes: number; uploadedBytes: number; skippedFiles: number; unverified: number; seconds: number };
+  journal?: string;
+  exitCode: number;
+  /** What to do next, in a sentence or two. */
+  next: string;
+}
+
+export const caseKey = (caseId: string, key: string) => `cases/${caseId}/${key}`;
+
+export async function runIngest(o: IngestOptions): Promise<IngestReport> {
+  const started = Date.now();
+  const plans = await checkFolder(o.folder, o);
+  const accepted = plans.filter((p) => p.findings.length === 0);
+  const reports = new Map<string, CaseReport>(
+    plans.map((p) => [p.caseId, { caseId: p.caseId, status: p.findings.length ? 'refused' : 'planned', files: p.files.length, bytes: sum(p.files.map((f) => f.size)), findings: p.findings }]),
+  );
+
+  let uploadedBytes = 0;
+  let skippedFiles = 0;
+  let unverified = 0;
+  if (!o.dryRun && accepted.length > 0) {
+    if (!o.client || !o.bucket || !o.journalPath) throw new Error('runIngest: client, bucket and journalPath are required unless dryRun');
+    const journal = await Journal.open(o.journalPath);
+    const client = o.client;
+    const bucket = o.bucket;
+    const partSize = o.partSize ?? DEFAULT_PART_SIZE;
+    const queueSize = o.queueSize ?? DEFAULT_QUEUE_SIZE;
+    const budget = new ByteBudget(o.maxMemoryBytes ?? 256 * 1024 * 1024);
+    const progress = new Progress(sum(accepted.flatMap((p) => p.files.map((f) => f.size))), sum(accepted.map((p) => p.files.length)), o.progress);
+
+    const uploadCase = async (plan: CasePlan) => {
+      const report = reports.get(plan.caseId)!;
+      report.skipped = 0;
+      report.unverified = 0;
+      const digests = new Map<PlannedFile, string>();
+      const results = await mapSettled(plan.files, async (f) => {
+        if (o.signal?.aborted) throw abortError();
+        const key = caseKey(plan.caseId, f.key);
+        const seen = journal.get(bucket, key);
+        if (seen && seen.path === f.path && seen.size === f.size && seen.mtimeMs === f.mtimeMs && seen.stored && (await storedChecksum(client, bucket, key)) === seen.stored) {
+          digests.set(f, seen.sha256);
+          report.skipped!++;
+          skippedFiles++;
+          progress.bytes(f.size);
+          progress.file();
+          return;
+        }
+        const release = await budget.acquire(memoryFor(f.size, partSize, queueSize));
+        try {
+          await slots.run(async () => {
+            const up = await uploadFile({ client, bucket, key, file: f.path, size: f.size, partSize, queueSize, signal: o.signal, contentType: f.kind === 'dicom' ? 'application/dicom' : f.kind === 'png' ? 'image/png' : 'image/jpeg', onBytes: (n) => progress.bytes(n) });
+            uploadedBytes += f.size;
+            if (!up.verified) {
+              report.unverified!++;
+              unverified++;
+            }
+            digests.set(f, up.sha256);
+            await journal.record({ bucket, key, path: f.path, size: f.size, mtimeMs: f.mtimeMs, sha256: up.sha256, crc64: up.crc64, stored: up.stored, at: new Date().toISOString() });
+          });
+        } finally {
+          release();
+        }
+        progress.file();
+      });
+      const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+      if (failed) {
+        const interrupted = o.signal?.aborted || (failed.reason as Error)?.name === 'AbortError';
+        report.status = interrupted ? 'interrupted' : 'failed';
+        report.error = (failed.reason as Error)?.message ?? String(failed.reason);
+        return;
+      }
+      // Last: the manifest, so the registry sees the case only once every file is there.
+      const manifest: Manifest = ManifestSchema.parse({
+        caseId: plan.caseId,
+        files: plan.files.map((f) => ({ key: f.key, exam: f.exam, eye: f.eye, bytes: f.size, sha256: digests.get(f) })),
+        ...(plan.context ? { context: plan.context } : {}),
+        ...(plan.site ? { site: plan.site } : {}),
+      });
+      const body = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+      const manifestKey = caseKey(plan.caseId, MANIFEST_NAME);
+      report.manifestKey = manifestKey;
+      const seen = journal.get(bucket, manifestKey);
+      const sha = sha256Of(body);
+      if (report.skipped === plan.files.length && seen?.sha256 === sha && seen.stored && (await storedChecksum(client, bucket, manifestKey)) === seen.stored) {
+        report.status = 'unchanged';
+        return;
+      }
+      try {
+        const put = await putSmall(client, bucket, manifestKey, body, 'application/json');
+        await journal.record({ bucket, key: manifestKey, path: '', size: body.length, mtimeMs: 0, sha256: put.sha256, crc64: put.crc64, stored: put.stored, at: new Date().toISOString() });
+        report.status = 'uploaded';
+      } catch (e) {
+        report.status = 'failed';
+        report.error = (e as Error).message;
+      }
+    };
+
+    const slots = new Slots(o.concurrency ?? 4);
+    await Promise.all(accepted.map((p) => uploadCase(p)));
+    progress.finish();
+  }
+
+  const list = [...reports.values()];
+  const refused = list.filter((c) => c.status === 'refused').length;
+  const failed = list.filter((c) => c.status === 'failed').length;
+  const interrupted = list.filter((c) => c.status === 'interrupted').length;
+  const exitCode = interrupted > 0 && o.signal?.aborted ? EXIT.interrupted : failed + interrupted > 0 ? EXIT.upload : refused > 0 ? EXIT.refused : EXIT.ok;
+  return {
+    study: o.study,
+    bucket: o.bucket,
+    dryRun: !!o.dryRun,
+    cases: list,
+    totals: {
+      cases: list.length,
+      accepted: accepted.length,
+      refused,
+      files: sum(accepted.map((p) => p.files.length)),
+      bytes: sum(accepted.flatMap((p) => p.files.map((f) => f.size))),
+      uploadedBytes,
+      skippedFiles,
+      unverified,
+      seconds: (Date.now() - started) / 1000,
+    },
+    journal: o.dryRun ? undefined : o.journalPath,
+    exitCode,
+    next: nextStep(exitCode, !!o.dryRun, refused),
+  };
+}
+
+function nextStep(code: number, dryRun: boolean, refused: number): string {
+  const fix = refused > 0 ? `Fix the ${refused} refused case(s) listed above (or de-identify them with --deidentify <out>) and run again; ` : '';
+  if (code === EXIT.interrupted) return 'Interrupted: run the same command again to resume (objects already stored are skipped).';
+  if (code === EXIT.upload) return `${fix}Some uploads failed: check credentials and network, then run the same command again to resume.`;
+  if (dryRun) return refused > 0 ? `${fix}nothing was uploaded (dry run).` : 'Dry run: every case passed the gate. Run again without --dry-run to upload.';
+  if (refused > 0) return `${fix}the accepted cases were uploaded and will appear in the portal once registered.`;
+  return 'Done: the cases will appear in the portal once the registry has read their manifests (see /progress).';
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const abortError = () => Object.assign(new Error('Upload aborted.'), { name: 'AbortError' });
+
+const sha256Of = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Like Promise.allSettled over a map, all started at once (the slots and budget do the limiting). */
+function mapSettled<T>(items: readonly T[], fn: (t: T) => Promise<void>) {
+  return Promise.allSettled(items.map(fn));
+}
+
+/** At most `n` tasks at once, first come first served. */
+class Slots {
+  private active = 0;
+  private queue: Array<() => void> = [];
+  constructor(private readonly n: number) {}
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.n) await new Promise<void>((r) => this.queue.push(r));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+}
