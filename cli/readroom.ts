@@ -54,7 +54,7 @@ export function program(): Command {
     .option('--json', 'print the report as JSON on stdout')
     .option('--allow-images', 'accept PNG and JPEG files (only without EXIF, XMP or text metadata)')
     .option('--allow-private-tag <gggg,eeee>', 'a private attribute known to be safe (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--uid-root <root>', 'root of de-identified UIDs (repeatable; default 2.25.)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--uid-root <root>', 'another root of de-identified UIDs, besides 2.25. (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--deidentify <out>', 'write de-identified copies to <out>, verify them (gate and dcmdump), and upload those')
     .option('--key-file <file>', 'with --deidentify: the re-identification key (UID map, date shifts); stays on this machine (default: beside <out>)')
     .option('--journal <file>', 'resume journal (default: .readroom-ingest-<study>-<folder>.jsonl beside the folder)')
@@ -109,7 +109,7 @@ async function ingest(folder: string, f: IngestFlags): Promise<number> {
     if (f.deidentify) {
       const out = path.resolve(f.deidentify);
       const keyFile = f.keyFile ?? path.join(path.dirname(out), `.readroom-deid-key-${f.study}.json`);
-      const d = await deidentifyFolder({ input: folder, output: out, keyFile, study: f.study, uidRoots: f.uidRoot.length ? f.uidRoot : undefined, allowPrivate });
+      const d = await deidentifyFolder({ input: folder, output: out, keyFile, study: f.study, uidRoots: ['2.25.', ...f.uidRoot], allowPrivate });
       if (!f.json) process.stderr.write(`de-identified ${d.written} file(s) into ${out} (key: ${keyFile}; never upload it)\n`);
       if (d.failures.length > 0) {
         for (const x of d.failures) process.stderr.write(`  not de-identified: ${x.file}: ${x.message}\n`);
@@ -128,7 +128,7 @@ async function ingest(folder: string, f: IngestFlags): Promise<number> {
       journalPath: f.journal ?? defaultJournalPath(source, f.study),
       allowImages: f.allowImages,
       allowPrivate,
-      uidRoots: f.uidRoot.length ? f.uidRoot : undefined,
+      uidRoots: ['2.25.', ...f.uidRoot],
       concurrency: f.concurrency,
       maxMemoryBytes: f.maxMemory * 1024 * 1024,
       partSize: f.partSize * 1024 * 1024,
