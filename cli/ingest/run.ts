@@ -29,6 +29,8 @@ export interface IngestOptions extends CheckOptions {
   queueSize?: number;
   signal?: AbortSignal;
   progress?: ProgressSink;
+  /** Called when a file is stored (or found stored) in S3. */
+  onStored?: (key: string) => void;
 }
 
 export type CaseStatus = 'planned' | 'uploaded' | 'unchanged' | 'refused' | 'failed' | 'interrupted';
@@ -95,6 +97,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
           digests.set(f, seen.sha256);
           report.skipped!++;
           skippedFiles++;
+          o.onStored?.(key);
           progress.bytes(f.size);
           progress.file();
           return;
@@ -110,6 +113,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
             }
             digests.set(f, up.sha256);
             await journal.record({ bucket, key, path: f.path, size: f.size, mtimeMs: f.mtimeMs, sha256: up.sha256, crc64: up.crc64, stored: up.stored, at: new Date().toISOString() });
+            o.onStored?.(key);
           });
         } finally {
           release();

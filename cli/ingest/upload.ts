@@ -126,6 +126,7 @@ export function verifyStored(key: string, local: string, stored: string | undefi
 }
 
 export async function uploadFile(input: UploadFileInput): Promise<UploadedObject> {
+  if (input.signal?.aborted) throw Object.assign(new Error('Upload aborted.'), { name: 'AbortError' });
   const hashing = new HashingStream(input.onBytes);
   const source = createReadStream(input.file, { highWaterMark: 1024 * 1024 });
   source.on('error', (e) => hashing.destroy(e));

@@ -1,0 +1,116 @@
+/**
+ * `readroom ingest` against moto through the real SDK clients: refused cases never reach the
+ * bucket, accepted ones arrive with their manifest last, an interrupted run resumes, and the case
+ * registry turns the uploaded manifest into a case.
+ */
+import { utimesSync } from 'node:fs';
+import * as path from 'node:path';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { ManifestSchema } from '../../../domain/manifest';
+import { handler } from '../../../lambda/register-case/handler';
+import { getCase } from '../../../lambda/shared/store';
+import { resolveBucket } from '../../../cli/ingest/aws';
+import { EXIT, runIngest, type IngestOptions } from '../../../cli/ingest/run';
+import { fileDigests } from '../../../cli/ingest/upload';
+import { startHarness, type Harness } from '../../helpers/api-harness';
+import { IDENTIFYING, dicomBytes, tempDir, writeTree } from '../fixtures';
+
+let h: Harness;
+let tmp: ReturnType<typeof tempDir>;
+beforeAll(async () => {
+  h = await startHarness();
+}, 60_000);
+afterAll(() => h?.stop(), 60_000);
+beforeEach(() => (tmp = tempDir()));
+afterEach(() => tmp.cleanup());
+
+const keysUnder = async (prefix: string) => ((await h.s3.send(new ListObjectsV2Command({ Bucket: h.bucketName, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
+const ingest = (folder: string, o: Partial<IngestOptions> = {}) =>
+  runIngest({ folder, study: 'test', client: h.s3, bucket: h.bucketName, journalPath: path.join(tmp.dir, 'journal.jsonl'), partSize: 5 * 1024 * 1024, ...o });
+const readManifest = async (caseId: string) =>
+  ManifestSchema.parse(JSON.parse(await (await h.s3.send(new GetObjectCommand({ Bucket: h.bucketName, Key: `cases/${caseId}/manifest.json` }))).Body!.transformToString()));
+
+test('uploads the accepted cases with their manifests, nothing of a refused one; the registry registers the case', async () => {
+  const folder = path.join(tmp.dir, 'batch');
+  writeTree(folder, {
+    'K-101/fundus/OD.dcm': dicomBytes({ caseId: 'K-101', laterality: 'R' }),
+    'K-101/oct/OS.dcm': dicomBytes({ caseId: 'K-101', kind: 'OPT', laterality: 'L', rows: 1024, columns: 1024, frames: 6 }), // 6 MiB: multipart
+    'K-101/case.json': JSON.stringify({ site: 'SNUH', context: { bcvaOD: 0.8, ageBand5y: '60-64' } }),
+    'K-102/fundus/OD.dcm': dicomBytes({ caseId: 'K-102' }),
+    'K-102/fundus/OS.dcm': dicomBytes({ caseId: 'K-102', laterality: 'L', extra: [IDENTIFYING.institution] }),
+  });
+  const report = await ingest(folder);
+  expect(report.exitCode).toBe(EXIT.refused);
+  expect(report.cases.map((c) => [c.caseId, c.status])).toEqual([
+    ['K-101', 'uploaded'],
+    ['K-102', 'refused'],
+  ]);
+  expect(report.next).toMatch(/Fix the 1 refused case/);
+  expect(await keysUnder('cases/K-102/')).toEqual([]);
+  expect(await keysUnder('cases/K-101/')).toEqual(['cases/K-101/fundus/OD-1.dcm', 'cases/K-101/manifest.json', 'cases/K-101/oct/OS-1.dcm']);
+
+  const manifest = await readManifest('K-101');
+  expect(manifest).toEqual({
+    caseId: 'K-101',
+    files: [
+      { key: 'fundus/OD-1.dcm', exam: 'fundus', eye: 'OD', bytes: expect.any(Number), sha256: (await fileDigests(path.join(folder, 'K-101/fundus/OD.dcm'))).sha256 },
+      { key: 'oct/OS-1.dcm', exam: 'oct', eye: 'OS', bytes: expect.any(Number), sha256: (await fileDigests(path.join(folder, 'K-101/oct/OS.dcm'))).sha256 },
+    ],
+    context: { bcvaOD: 0.8, ageBand5y: '60-64' },
+    site: 'SNUH',
+  });
+
+  expect((await handler(h.objectCreatedEvent('cases/K-101/manifest.json'))).outcomes).toEqual([{ result: 'created', caseId: 'K-101' }]);
+  expect(await getCase(h.ddb, h.tableName, 'K-101')).toMatchObject({ caseId: 'K-101', eyes: ['OD', 'OS'], exams: ['fundus', 'oct'], octPresent: true, site: 'SNUH' });
+});
+
+test('an interrupted run resumes: stored files are skipped, the rest and the manifest follow; a changed file goes up again', async () => {
+  const folder = path.join(tmp.dir, 'resume');
+  writeTree(folder, {
+    'K-201/fundus/OD.dcm': dicomBytes({ caseId: 'K-201', fill: 1 }),
+    'K-201/fundus/OS.dcm': dicomBytes({ caseId: 'K-201', laterality: 'L', fill: 2 }),
+    'K-201/oct/OD.dcm': dicomBytes({ caseId: 'K-201', kind: 'OPT', fill: 3 }),
+  });
+  const stop = new AbortController();
+  const first = await ingest(folder, { concurrency: 1, signal: stop.signal, onStored: () => stop.abort() });
+  expect(first.exitCode).toBe(EXIT.interrupted);
+  expect(first.cases[0]).toMatchObject({ status: 'interrupted' });
+  expect(first.next).toMatch(/run the same command again to resume/);
+  const stored = await keysUnder('cases/K-201/');
+  expect(stored).toHaveLength(1); // one file, and no manifest
+  expect(stored[0]).not.toMatch(/manifest/);
+
+  const second = await ingest(folder, { concurrency: 1 });
+  expect(second.exitCode).toBe(EXIT.ok);
+  expect(second.cases[0]).toMatchObject({ status: 'uploaded', skipped: 1 });
+  expect(second.totals.skippedFiles).toBe(1);
+  expect(await keysUnder('cases/K-201/')).toHaveLength(4);
+
+  const third = await ingest(folder);
+  expect(third.cases[0]).toMatchObject({ status: 'unchanged', skipped: 3 });
+  expect(third.totals.uploadedBytes).toBe(0);
+
+  utimesSync(path.join(folder, 'K-201/fundus/OS.dcm'), new Date(), new Date(Date.now() + 5000));
+  const fourth = await ingest(folder);
+  expect(fourth.cases[0]).toMatchObject({ status: 'uploaded', skipped: 2 });
+});
+
+test('a dry run checks and plans without any AWS call', async () => {
+  const folder = path.join(tmp.dir, 'dry');
+  writeTree(folder, { 'K-301/fundus/OD.dcm': dicomBytes({ caseId: 'K-301' }) });
+  const report = await runIngest({ folder, study: 'test', dryRun: true });
+  expect(report).toMatchObject({ exitCode: EXIT.ok, dryRun: true, totals: { accepted: 1, files: 1, uploadedBytes: 0 } });
+  expect(report.next).toMatch(/Run again without --dry-run/);
+  expect(await keysUnder('cases/K-301/')).toEqual([]);
+});
+
+test("the bucket comes from the data stack's ScansBucketName output, or a message says what to do", async () => {
+  const target = { region: h.region, endpoint: h.endpoint };
+  await expect(resolveBucket('nostudy', target)).rejects.toThrow(/No stack ReadRoom-nostudy-Data in ap-northeast-2: deploy the study first .* or pass --bucket/);
+  const cfn = new CloudFormationClient({ region: h.region, endpoint: h.endpoint });
+  const template = { Resources: { Scans: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'readroom-cli-scans' } } }, Outputs: { ScansBucketName: { Value: { Ref: 'Scans' } } } };
+  await cfn.send(new CreateStackCommand({ StackName: 'ReadRoom-clitest-Data', TemplateBody: JSON.stringify(template) }));
+  expect(await resolveBucket('clitest', target)).toBe('readroom-cli-scans');
+  expect(await resolveBucket('clitest', target, 'given')).toBe('given');
+});
