@@ -13,7 +13,13 @@ export interface AwsTarget {
 }
 
 export function s3Client(t: AwsTarget): S3Client {
-  return new S3Client({ region: t.region, ...(t.endpoint ? { endpoint: t.endpoint, forcePathStyle: true } : {}) });
+  return new S3Client({
+    region: t.region,
+    // With `Expect: 100-continue` (the SDK's default above 2 MB) Node's handler opens a fresh
+    // connection, without keep-alive, for every part: a TCP (and on AWS a TLS) handshake per part.
+    expectContinueHeader: false,
+    ...(t.endpoint ? { endpoint: t.endpoint, forcePathStyle: true } : {}),
+  });
 }
 
 export class BucketLookupError extends Error {}

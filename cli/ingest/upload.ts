@@ -1,11 +1,11 @@
 /**
  * One object up, with a whole-object CRC64NVME checksum: @aws-sdk/lib-storage splits the file into
- * parts and sends them in parallel (each part with its own CRC64NVME, computed by the SDK); the file
- * is hashed as it is read (CRC64NVME for S3, SHA-256 for the manifest), and the whole-object value
- * goes on the request that completes the object (PutObject, or CompleteMultipartUpload with
- * checksum type FULL_OBJECT), so S3 refuses an object whose bytes differ from what was read here.
- * lib-storage copies its params onto every part too, so the value cannot sit in the params: a thin
- * wrapper around the client adds it to those two requests only. Whatever S3 says it stored is
+ * parts and sends them in parallel. A thin wrapper around the client hashes each part once, as it
+ * is sent (its CRC64NVME goes with it), combines the parts' CRCs into the whole object's
+ * (crc64.ts), and puts that value on the request that completes the object (PutObject, or
+ * CompleteMultipartUpload with checksum type FULL_OBJECT), so S3 refuses an object whose bytes
+ * differ from what was read here. (lib-storage copies its params onto every part, so the value
+ * cannot sit in the params.) The file's SHA-256, for the manifest, is taken as it is read. Whatever S3 says it stored is
  * compared with the local value before the object counts as uploaded. A store that reports no
  * CRC64NVME (or something else in its place: moto 5.2 answers a multipart upload with a 32-bit
  * value) leaves the object unverified, and the report says so.
@@ -14,8 +14,9 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Crc64Nvme } from '@aws-sdk/checksums/crc';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { crc64, crc64Combine, crc64ToBase64 } from './crc64';
 
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
@@ -26,41 +27,34 @@ export interface Digests {
   crc64: string;
 }
 
-/** Hashes what flows through it; `digests` settles when the stream ends. */
-export class HashingStream extends Transform {
+/** Takes the SHA-256 of what flows through it; `sha256` settles when the stream ends. */
+export class Sha256Stream extends Transform {
   private readonly sha = createHash('sha256');
-  private readonly crc = new Crc64Nvme();
-  private settle!: (d: Digests) => void;
-  readonly digests: Promise<Digests> = new Promise((r) => (this.settle = r));
+  private settle!: (hex: string) => void;
+  readonly sha256: Promise<string> = new Promise((r) => (this.settle = r));
   constructor(private readonly onBytes?: (n: number) => void) {
     super();
   }
   _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
     this.sha.update(chunk);
-    this.crc.update(chunk);
     this.onBytes?.(chunk.length);
     done(null, chunk);
   }
   _flush(done: TransformCallback) {
-    this.crc
-      .digest()
-      .then((crc) => {
-        this.settle({ sha256: this.sha.digest('hex'), crc64: Buffer.from(crc).toString('base64') });
-        done();
-      })
-      .catch(done);
+    this.settle(this.sha.digest('hex'));
+    done();
   }
 }
 
-/** Digests of a whole file, read once (tests and resume checks). */
+/** SHA-256 and CRC64NVME of a whole file, read once (tests, and a look at a local copy). */
 export async function fileDigests(file: string): Promise<Digests> {
-  const h = new HashingStream();
-  const done = h.digests;
-  await new Promise<void>((resolve, reject) => {
-    createReadStream(file, { highWaterMark: 1024 * 1024 }).on('error', reject).pipe(h).on('error', reject).on('finish', resolve).resume();
-    h.resume();
-  });
-  return done;
+  const sha = createHash('sha256');
+  const crc = new Crc64Nvme();
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+    sha.update(chunk as Buffer);
+    crc.update(chunk as Buffer);
+  }
+  return { sha256: sha.digest('hex'), crc64: Buffer.from(await crc.digest()).toString('base64') };
 }
 
 export class ChecksumMismatchError extends Error {
@@ -75,23 +69,40 @@ export class ChecksumMismatchError extends Error {
 }
 
 /**
- * The client lib-storage talks to: the same client, with the whole-object checksum added to the
- * request that completes the object and FULL_OBJECT asked for on multipart uploads.
+ * The client lib-storage talks to: the same client, where every part (or the single PutObject)
+ * carries the CRC64NVME of its bytes, and the request that completes a multipart upload carries the
+ * whole object's, combined from the parts' in part order. `whole()` gives that value afterwards.
  */
-export function withWholeObjectChecksum(client: S3Client, crc64: Promise<string>): S3Client {
-  return new Proxy(client, {
+export function withWholeObjectChecksum(client: S3Client): { client: S3Client; whole: () => string | undefined } {
+  const parts = new Map<number, { crc: bigint; length: number }>();
+  let whole: string | undefined;
+  const bytesOf = (body: unknown) => (body instanceof Uint8Array ? body : typeof body === 'string' ? Buffer.from(body) : undefined);
+  const proxied = new Proxy(client, {
     get(target, prop, receiver) {
       if (prop !== 'send') return Reflect.get(target, prop, receiver);
       return async (command: { input: Record<string, unknown> }, ...rest: unknown[]) => {
-        if (command instanceof CreateMultipartUploadCommand) command.input.ChecksumType = 'FULL_OBJECT';
-        if (command instanceof PutObjectCommand || command instanceof CompleteMultipartUploadCommand) {
-          command.input.ChecksumCRC64NVME = await crc64;
-          if (command instanceof CompleteMultipartUploadCommand) command.input.ChecksumType = 'FULL_OBJECT';
+        const input = command.input;
+        if (command instanceof CreateMultipartUploadCommand) input.ChecksumType = 'FULL_OBJECT';
+        if (command instanceof UploadPartCommand || command instanceof PutObjectCommand) {
+          const body = bytesOf(input.Body);
+          if (!body) throw new Error('uploadFile: a part arrived as a stream; lib-storage was expected to buffer parts');
+          const crc = await crc64(body);
+          input.ChecksumCRC64NVME = crc64ToBase64(crc);
+          if (command instanceof UploadPartCommand) parts.set(Number(input.PartNumber), { crc, length: body.length });
+          else whole = input.ChecksumCRC64NVME as string;
+        }
+        if (command instanceof CompleteMultipartUploadCommand) {
+          const ordered = [...parts.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+          const combined = ordered.slice(1).reduce((acc, p) => crc64Combine(acc, p.crc, p.length), ordered[0]?.crc ?? 0n);
+          whole = crc64ToBase64(combined);
+          input.ChecksumCRC64NVME = whole;
+          input.ChecksumType = 'FULL_OBJECT';
         }
         return (target.send as (...a: unknown[]) => Promise<unknown>)(command, ...rest);
       };
     },
   });
+  return { client: proxied, whole: () => whole };
 }
 
 export interface UploadFileInput {
@@ -127,7 +138,7 @@ export function verifyStored(key: string, local: string, stored: string | undefi
 
 export async function uploadFile(input: UploadFileInput): Promise<UploadedObject> {
   if (input.signal?.aborted) throw Object.assign(new Error('Upload aborted.'), { name: 'AbortError' });
-  const hashing = new HashingStream(input.onBytes);
+  const hashing = new Sha256Stream(input.onBytes);
   const source = createReadStream(input.file, { highWaterMark: 1024 * 1024 });
   source.on('error', (e) => hashing.destroy(e));
   source.pipe(hashing);
@@ -135,11 +146,9 @@ export async function uploadFile(input: UploadFileInput): Promise<UploadedObject
   const onAbort = () => abortController.abort();
   input.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    const checksummed = withWholeObjectChecksum(input.client);
     const upload = new Upload({
-      client: withWholeObjectChecksum(
-        input.client,
-        hashing.digests.then((d) => d.crc64),
-      ),
+      client: checksummed.client,
       params: { Bucket: input.bucket, Key: input.key, Body: hashing, ContentLength: input.size, ChecksumAlgorithm: 'CRC64NVME', ContentType: input.contentType ?? 'application/octet-stream' },
       partSize: input.partSize ?? DEFAULT_PART_SIZE,
       queueSize: input.queueSize ?? DEFAULT_QUEUE_SIZE,
@@ -147,7 +156,10 @@ export async function uploadFile(input: UploadFileInput): Promise<UploadedObject
       abortController,
     });
     const out = (await upload.done()) as { ChecksumCRC64NVME?: string; VersionId?: string };
-    const digests = await hashing.digests;
+    const sha256 = await hashing.sha256;
+    const crc = checksummed.whole();
+    if (!crc) throw new Error(`${input.key}: the upload ended without a checksum`);
+    const digests = { sha256, crc64: crc };
     const stored = out.ChecksumCRC64NVME ?? (await storedChecksum(input.client, input.bucket, input.key));
     const verified = verifyStored(input.key, digests.crc64, stored);
     return { ...digests, versionId: out.VersionId, stored, verified };

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { crc64, crc64Combine, crc64ToBase64 } from '../../../cli/ingest/crc64';
 import { ByteBudget, ChecksumMismatchError, fileDigests, isCrc64, memoryFor, uploadFile, verifyStored } from '../../../cli/ingest/upload';
 import { tempDir } from '../fixtures';
 
@@ -36,6 +37,13 @@ test('CRC64NVME of "123456789" is the standard check value (0xAE8B14860A799888)'
   expect(d.sha256).toBe('15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225');
 });
 
+test('the CRCs of two pieces combine into the CRC of both, whatever their lengths', async () => {
+  const a = Buffer.from('the first part of a file, ');
+  for (const b of [Buffer.alloc(0), Buffer.from('x'), Buffer.alloc(5 * 1024 * 1024 + 3, 0x5a)]) {
+    expect(crc64Combine(await crc64(a), await crc64(b), b.length)).toBe(await crc64(Buffer.concat([a, b])));
+  }
+});
+
 test('a small file: one PutObject carrying the whole-object CRC64NVME; a matching stored value verifies it', async () => {
   const f = path.join(tmp.dir, 'a.dcm');
   writeFileSync(f, 'x'.repeat(1000));
@@ -56,13 +64,15 @@ test('a stored checksum that differs from the file read here fails the upload', 
   expect(err.message).toMatch(/S3 stored CRC64NVME AAAAAAAAAAA=.*run the command again/);
 });
 
-test('multipart: the whole-object value goes on CompleteMultipartUpload (FULL_OBJECT) only, never on a part', async () => {
+test("multipart: each part carries its own CRC64NVME; CompleteMultipartUpload (FULL_OBJECT) carries the whole file's", async () => {
   const size = 11 * 1024 * 1024;
   const f = path.join(tmp.dir, 'big.dcm');
-  writeFileSync(f, Buffer.alloc(size, 3));
-  const { crc64 } = await fileDigests(f);
+  const bytes = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 7919) >>> 5;
+  writeFileSync(f, bytes);
+  const whole = (await fileDigests(f)).crc64;
   const { client, seen } = answeringClient((name) =>
-    name === 'CreateMultipartUploadCommand' ? { UploadId: 'u1' } : name === 'UploadPartCommand' ? { ETag: '"e"' } : { ChecksumCRC64NVME: crc64 },
+    name === 'CreateMultipartUploadCommand' ? { UploadId: 'u1' } : name === 'UploadPartCommand' ? { ETag: '"e"' } : { ChecksumCRC64NVME: whole },
   );
   const out = await uploadFile({ client, bucket: 'b', key: 'cases/K/big.dcm', file: f, size, partSize: 5 * 1024 * 1024 });
   expect(out.verified).toBe(true);
@@ -71,8 +81,12 @@ test('multipart: the whole-object value goes on CompleteMultipartUpload (FULL_OB
   const complete = seen.find((s) => s.name === CompleteMultipartUploadCommand.name)!;
   expect(create.input).toMatchObject({ ChecksumAlgorithm: 'CRC64NVME', ChecksumType: 'FULL_OBJECT' });
   expect(parts).toHaveLength(3);
-  for (const p of parts) expect(p.input.ChecksumCRC64NVME).toBeUndefined();
-  expect(complete.input).toMatchObject({ ChecksumCRC64NVME: crc64, ChecksumType: 'FULL_OBJECT' });
+  const MiB = 1024 * 1024;
+  for (const p of parts) {
+    const n = Number(p.input.PartNumber);
+    expect(p.input.ChecksumCRC64NVME).toBe(crc64ToBase64(await crc64(bytes.subarray((n - 1) * 5 * MiB, Math.min(size, n * 5 * MiB)))));
+  }
+  expect(complete.input).toMatchObject({ ChecksumCRC64NVME: whole, ChecksumType: 'FULL_OBJECT' });
   expect(seen.some((s) => s.name === PutObjectCommand.name)).toBe(false);
 });
 
