@@ -8,8 +8,8 @@
  * one 1 GB OCT volume (OPT, 1000 B-scans) and cases of two colour fundus photographs (OP) and one
  * 40-frame OCT each. moto is reset between the two uploads so neither pays for the other's objects.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execSync, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
@@ -98,12 +98,42 @@ export async function benchIngest(): Promise<void> {
       console.log(`gate (run ${i + 1}): ${set.files} files in ${s.toFixed(3)} s = ${(set.files / s).toFixed(0)} files/s (${((set.bytes / MB) / s).toFixed(0)} MiB/s of files whose pixels are skipped)`);
     }
 
+    // moto's own CPU time per run: the emulator, not the client, is what limits both tools here.
+    const motoPid = execSync(`pgrep -f 'moto.server -H 127.0.0.1 -p ${moto.port}$'`).toString().trim().split('\n')[0];
+    const motoCpu = () => {
+      const f = readFileSync(`/proc/${motoPid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    };
+    // Gate speed on many small files (header cost only): 500 cases × 4 files with full headers.
+    const many = path.join(dir, '..', `${path.basename(dir)}-gate`);
+    try {
+      const { dicomBytesForBench } = await import('./ingest-fixture');
+      for (let c = 0; c < 500; c++) {
+        const id = `G-${String(c).padStart(4, '0')}`;
+        mkdirSync(path.join(many, id, 'fundus'), { recursive: true });
+        mkdirSync(path.join(many, id, 'oct'), { recursive: true });
+        for (const [rel, kind, lat] of [['fundus/OD.dcm', 'OP', 'R'], ['fundus/OS.dcm', 'OP', 'L'], ['oct/OD.dcm', 'OPT', 'R'], ['oct/OS.dcm', 'OPT', 'L']] as const) {
+          writeFileSync(path.join(many, id, rel), dicomBytesForBench(id, kind, lat));
+        }
+      }
+      for (let i = 0; i < 3; i++) {
+        const g0 = process.hrtime.bigint();
+        const plans = await checkFolder(many);
+        const s = Number(process.hrtime.bigint() - g0) / 1e9;
+        if (plans.some((p) => p.findings.length)) throw new Error('the gate set should pass');
+        console.log(`gate, 2000 small files (run ${i + 1}): ${s.toFixed(2)} s = ${(2000 / s).toFixed(0)} files/s`);
+      }
+    } finally {
+      rmSync(many, { recursive: true, force: true });
+    }
+
     const s3 = new S3Client(awsClientConfig(moto.endpoint));
     const env = { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'ap-northeast-2', NO_PROXY: '*' };
     const results: Array<{ tool: string; seconds: number; peakRssMb: number }> = [];
     for (const tool of (process.env.BENCH_INGEST_TOOLS ?? 'readroom,s3transfer,readroom,s3transfer').split(',')) {
       await resetMoto(moto.endpoint);
       await s3.send(new CreateBucketCommand({ Bucket: 'bench-scans', CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-2' } }));
+      const cpu0 = motoCpu();
       const journal = path.join(dir, `..`, `readroom-bench-journal-${process.pid}-${results.length}.jsonl`);
       const r =
         tool === 'readroom'
@@ -112,7 +142,7 @@ export async function benchIngest(): Promise<void> {
       rmSync(journal, { force: true });
       if (r.code !== 0) throw new Error(`${tool} exited ${r.code}: ${r.stderr.slice(-2000)} ${r.stdout.slice(-2000)}`);
       results.push({ tool, seconds: r.seconds, peakRssMb: r.peakRssMb });
-      console.log(`${tool.padEnd(10)} ${r.seconds.toFixed(1)} s  ${(set.bytes / MB / r.seconds).toFixed(1)} MiB/s  peak RSS ${r.peakRssMb.toFixed(0)} MiB`);
+      console.log(`${tool.padEnd(10)} ${r.seconds.toFixed(1)} s  ${(set.bytes / MB / r.seconds).toFixed(1)} MiB/s  peak RSS ${r.peakRssMb.toFixed(0)} MiB  moto CPU ${(motoCpu() - cpu0).toFixed(1)} s`);
     }
     const median = (tool: string) => {
       const xs = results.filter((r) => r.tool === tool).map((r) => r.seconds).sort((a, b) => a - b);
