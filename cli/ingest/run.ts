@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { MANIFEST_NAME, ManifestSchema, type Manifest } from '../../domain/manifest';
 import { checkFolder, type CasePlan, type CheckOptions, type FileFinding, type PlannedFile } from './check';
-import { Journal } from './journal';
+import { Journal, type JournalEntry } from './journal';
 import { Progress, type ProgressSink } from './progress';
-import { ByteBudget, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, memoryFor, putSmall, storedChecksum, uploadFile } from './upload';
+import { ByteBudget, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, memoryFor, putSmall, storedState, uploadFile } from './upload';
 
 /** Exit codes: documented in the README ("Ingest a study"). */
 export const EXIT = { ok: 0, error: 1, usage: 2, refused: 3, upload: 4, interrupted: 130 } as const;
@@ -93,7 +93,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
         if (o.signal?.aborted) throw abortError();
         const key = caseKey(plan.caseId, f.key);
         const seen = journal.get(bucket, key);
-        if (seen && seen.path === f.path && seen.size === f.size && seen.mtimeMs === f.mtimeMs && seen.stored && (await storedChecksum(client, bucket, key)) === seen.stored) {
+        if (seen && seen.path === f.path && seen.size === f.size && seen.mtimeMs === f.mtimeMs && (await stillStored(client, bucket, key, seen))) {
           digests.set(f, seen.sha256);
           report.skipped!++;
           skippedFiles++;
@@ -139,7 +139,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
       report.manifestKey = manifestKey;
       const seen = journal.get(bucket, manifestKey);
       const sha = sha256Of(body);
-      if (report.skipped === plan.files.length && seen?.sha256 === sha && seen.stored && (await storedChecksum(client, bucket, manifestKey)) === seen.stored) {
+      if (report.skipped === plan.files.length && seen?.sha256 === sha && (await stillStored(client, bucket, manifestKey, seen))) {
         report.status = 'unchanged';
         return;
       }
@@ -192,6 +192,17 @@ function nextStep(code: number, dryRun: boolean, refused: number): string {
   if (dryRun) return refused > 0 ? `${fix}nothing was uploaded (dry run).` : 'Dry run: every case passed the gate. Run again without --dry-run to upload.';
   if (refused > 0) return `${fix}the accepted cases were uploaded and will appear in the portal once registered.`;
   return 'Done: the cases will appear in the portal once the registry has read their manifests (see /progress).';
+}
+
+/**
+ * Whether S3 still holds what the journal recorded: the same CRC64NVME, or, where reads of the
+ * bucket are refused outside the study VPC, an object of the same size listed under the key.
+ */
+async function stillStored(client: S3Client, bucket: string, key: string, seen: JournalEntry): Promise<boolean> {
+  const now = await storedState(client, bucket, key);
+  if (!now) return false;
+  if (now.listedOnly) return now.size === seen.size;
+  return !!seen.stored && now.crc64 === seen.stored;
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);

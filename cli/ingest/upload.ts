@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Crc64Nvme } from '@aws-sdk/checksums/crc';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { crc64, crc64Combine, crc64ToBase64 } from './crc64';
 
@@ -169,15 +169,28 @@ export async function uploadFile(input: UploadFileInput): Promise<UploadedObject
   }
 }
 
-/** The CRC64NVME S3 holds for an object; undefined when it has none or the object is gone. */
-export async function storedChecksum(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
+/**
+ * What S3 holds under a key: its CRC64NVME (HeadObject), or, where reads are refused (the scans
+ * bucket allows GetObject, and so HeadObject, only through the study VPC), whether an object of
+ * that size is listed. `undefined` when there is no such object.
+ */
+export async function storedState(client: S3Client, bucket: string, key: string): Promise<{ crc64?: string; size?: number; listedOnly?: boolean } | undefined> {
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
-    return head.ChecksumCRC64NVME;
+    return { crc64: head.ChecksumCRC64NVME, size: head.ContentLength };
   } catch (e) {
-    if ((e as Error).name === 'NotFound' || (e as Error).name === 'NoSuchKey') return undefined;
-    throw e;
+    const err = e as Error & { $metadata?: { httpStatusCode?: number } };
+    if (err.name === 'NotFound' || err.name === 'NoSuchKey') return undefined;
+    if (err.name !== 'Forbidden' && err.name !== 'AccessDenied' && err.$metadata?.httpStatusCode !== 403) throw e;
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+    const o = listed.Contents?.find((c) => c.Key === key);
+    return o ? { size: o.Size, listedOnly: true } : undefined;
   }
+}
+
+/** The CRC64NVME S3 reports for an object; undefined when it has none, it is gone, or reads are refused. */
+export async function storedChecksum(client: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  return (await storedState(client, bucket, key))?.crc64;
 }
 
 /** Uploads a small body (the manifest) with its CRC64NVME. */

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { crc64, crc64Combine, crc64ToBase64 } from '../../../cli/ingest/crc64';
-import { ByteBudget, ChecksumMismatchError, fileDigests, isCrc64, memoryFor, uploadFile, verifyStored } from '../../../cli/ingest/upload';
+import { ByteBudget, ChecksumMismatchError, fileDigests, isCrc64, memoryFor, storedState, uploadFile, verifyStored } from '../../../cli/ingest/upload';
 import { tempDir } from '../fixtures';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -112,4 +112,19 @@ test('the byte budget holds uploads back until memory is free, and lets one over
   big();
   expect(memoryFor(1000, 16, 4)).toBe(80);
   expect(memoryFor(10, 16, 4)).toBe(10);
+});
+
+test('where HeadObject is refused (reads only through the study VPC), what is stored is judged by the listing', async () => {
+  const forbidden = Object.assign(new Error('Forbidden'), { name: 'Forbidden', $metadata: { httpStatusCode: 403 } });
+  const { client, seen } = answeringClient((name) => {
+    if (name === 'HeadObjectCommand') throw forbidden;
+    return { Contents: [{ Key: 'cases/K/a.dcm', Size: 1000 }] };
+  });
+  expect(await storedState(client, 'b', 'cases/K/a.dcm')).toEqual({ size: 1000, listedOnly: true });
+  expect(seen.map((s) => s.name)).toEqual(['HeadObjectCommand', 'ListObjectsV2Command']);
+  expect(await storedState(client, 'b', 'cases/K/other.dcm')).toBeUndefined();
+  const broken = answeringClient(() => {
+    throw Object.assign(new Error('boom'), { name: 'InternalError', $metadata: { httpStatusCode: 500 } });
+  });
+  await expect(storedState(broken.client, 'b', 'k')).rejects.toThrow('boom');
 });
