@@ -1,4 +1,5 @@
-// Two projects: `infra` (CDK template tests) and `lambda` (handlers, cores, emulator tests).
+// Projects: `infra` (CDK template tests), `lambda` (handlers, cores, emulator tests), `web` (viewer and
+// portal code run in Node) and `browser` (real Chromium; see test/helpers/browser.ts).
 // @swc/jest instead of ts-jest: it transpiles without type checking (tsc does that in `npm run build`)
 // and keeps the suite fast on two cores.
 const transform = { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
@@ -11,5 +12,7 @@ module.exports = {
   projects: [
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
     { ...common, displayName: 'lambda', testMatch: ['<rootDir>/test/lambda/**/*.test.ts', '<rootDir>/test/local/**/*.test.ts'] },
+    // Browser-side code (viewer, portal sign-in) tested in Node: it is written to run in both.
+    { ...common, displayName: 'web', testMatch: ['<rootDir>/test/viewer/**/*.test.ts', '<rootDir>/test/portal/**/*.test.ts'] },
   ],
 };
