@@ -14,5 +14,7 @@ module.exports = {
     { ...common, displayName: 'lambda', testMatch: ['<rootDir>/test/lambda/**/*.test.ts', '<rootDir>/test/local/**/*.test.ts'] },
     // Browser-side code (viewer, portal sign-in) tested in Node: it is written to run in both.
     { ...common, displayName: 'web', testMatch: ['<rootDir>/test/viewer/**/*.test.ts', '<rootDir>/test/portal/**/*.test.ts'] },
+    // Real Chromium (Debian's, driven by playwright-core): test/helpers/browser.ts.
+    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
   ],
 };

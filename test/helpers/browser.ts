@@ -106,3 +106,20 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
     },
   };
 }
+
+/**
+ * Retries `check` (an assertion) until it passes or `timeoutMs` runs out, then throws its last
+ * failure: for state the page reaches asynchronously (jest has no `expect.poll`).
+ */
+export async function eventually(check: () => Promise<void> | void, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}

@@ -40,6 +40,8 @@ export interface CaseFilesServer {
   urlSeconds: number;
   /** Makes every URL issued so far stop working (as if they had expired). */
   expireIssuedUrls(): void;
+  /** The next fetch of this key is refused as expired, whatever its URL (an URL that died in flight). */
+  refuseNextFetch(key: string): void;
   /** The next case-files answers for any session fail with this status (then it resets). */
   failNext(status: number, times?: number): void;
   close(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startCaseFilesServer(viewerDir: string, sessions: Record<s
   const answered = new Map<string, number>();
   const fileRequests: Array<[string, number]> = [];
   let fail: { status: number; times: number } | undefined;
+  const refuse = new Set<string>();
   let base = '';
 
   const server = createServer((req, res) => {
@@ -87,7 +90,7 @@ export async function startCaseFilesServer(viewerDir: string, sessions: Record<s
       if (url.pathname.startsWith('/scans/')) {
         const grant = tokens.get(url.searchParams.get('X-Amz-Signature') ?? '');
         const key = url.pathname.split('/').slice(4).join('/');
-        if (!grant || grant.expires <= Date.now() || grant.file.key !== key) {
+        if (!grant || grant.expires <= Date.now() || grant.file.key !== key || refuse.delete(key)) {
           fileRequests.push([key, 403]);
           res.writeHead(403, { 'Content-Type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
           return;
@@ -111,6 +114,7 @@ export async function startCaseFilesServer(viewerDir: string, sessions: Record<s
     fileRequests,
     urlSeconds: 300,
     expireIssuedUrls: () => tokens.forEach((g) => (g.expires = 0)),
+    refuseNextFetch: (key) => void refuse.add(key),
     failNext: (status, times = 1) => (fail = { status, times }),
     close: () =>
       new Promise<void>((resolve) => {

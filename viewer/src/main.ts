@@ -46,11 +46,18 @@ const sources = new Map<string, Promise<Source>>();
 let session: CaseFilesSession;
 let watermark = '';
 
+/** Files whose last load failed: the background prefetch leaves them to the reader's Retry. */
+const failed = new Set<string>();
+
 function loadSource(file: CaseFile): Promise<Source> {
   let s = sources.get(file.id);
   if (!s) {
+    failed.delete(file.id);
     s = fetchFile(session, file.id).then(decodeImage);
-    s.catch(() => sources.delete(file.id)); // a failed load can be retried
+    s.catch(() => {
+      sources.delete(file.id); // a failed load can be retried
+      failed.add(file.id);
+    });
     sources.set(file.id, s);
   }
   return s;
@@ -521,7 +528,7 @@ async function start(): Promise<void> {
   startClock(data.reader, document.getElementById('reader')!, panes);
   // Show each eye's first image, then fetch the rest in the background so switching is instant.
   await Promise.all(panes.map((p) => p.select(0)));
-  for (const f of data.files) await loadSource(f).catch(() => undefined);
+  for (const f of data.files) if (!failed.has(f.id)) await loadSource(f).catch(() => undefined);
 }
 
 void start();
