@@ -8,6 +8,7 @@ import { benchSynth, printSynth } from './synth';
 import { benchBurst, benchRoutes } from './api';
 import { benchCold } from './api-cold';
 import { benchExport } from './api-export';
+import { benchBundles, benchImages } from './viewer';
 
 const suites: Record<string, () => Promise<void> | void> = {
   synth: () => printSynth(benchSynth(Number(process.env.BENCH_RUNS ?? 3))),
@@ -15,6 +16,8 @@ const suites: Record<string, () => Promise<void> | void> = {
   cold: async () => void (await benchCold()),
   burst: async () => void (await benchBurst()),
   export: async () => void (await benchExport()),
+  bundles: benchBundles,
+  images: benchImages,
 };
 
 async function main(): Promise<void> {

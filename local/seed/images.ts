@@ -51,7 +51,7 @@ export interface FundusOptions {
   eye: Eye;
   /** Any 32-bit integer; the same seed gives the same image. */
   seed: number;
-  /** Width and height in pixels. @default 640 */
+  /** Width and height in pixels. @default 512 */
   size?: number;
   lesions?: Lesions;
 }
@@ -197,7 +197,7 @@ const clamp255 = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v | 0);
 
 /** A fundus-like colour photo of one eye. */
 export function fundusPhoto(opts: FundusOptions): RgbaImage {
-  const size = opts.size ?? 640;
+  const size = opts.size ?? 512;
   const random = rng(subSeed(opts.seed, `fundus-${opts.eye}`));
   const mirror = opts.eye === 'OS' ? -1 : 1;
   const cx = size / 2;
