@@ -53,15 +53,8 @@ export function bytesToHex(bytes: Uint8Array): string {
   return s;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/** Joins a few short byte strings (at most a few hundred bytes here). */
+const join = (...parts: Uint8Array[]): Uint8Array => Uint8Array.from(parts.flatMap((p) => [...p]));
 
 const buf = (b: Uint8Array): ArrayBuffer => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
 
@@ -147,7 +140,7 @@ export async function passwordAuthenticationKey(p: { session: SrpSession; poolId
   const S = modPow(B - k * modPow(g, x, N), p.session.a + u * x, N);
   // HKDF-SHA256 with one output block: PRK = HMAC(salt, ikm); OKM = HMAC(PRK, info | 0x01)[0..16].
   const prk = await hmacSha256(hexToBytes(padHex(u)), hexToBytes(padHex(S)));
-  const okm = await hmacSha256(prk, concat(enc.encode('Caldera Derived Key'), new Uint8Array([1])));
+  const okm = await hmacSha256(prk, join(enc.encode('Caldera Derived Key'), new Uint8Array([1])));
   return okm.slice(0, 16);
 }
 
@@ -171,7 +164,7 @@ export async function passwordVerifier(p: {
   const key = await passwordAuthenticationKey({ session: p.session, poolId: p.poolId, userIdForSrp: p.challenge.USER_ID_FOR_SRP, password: p.password, srpB: p.challenge.SRP_B, salt: p.challenge.SALT });
   const timestamp = cognitoTimestamp(p.now ?? new Date());
   const poolName = p.poolId.split('_')[1] ?? p.poolId;
-  const message = concat(enc.encode(poolName), enc.encode(p.challenge.USER_ID_FOR_SRP), base64ToBytes(p.challenge.SECRET_BLOCK), enc.encode(timestamp));
+  const message = join(enc.encode(poolName), enc.encode(p.challenge.USER_ID_FOR_SRP), base64ToBytes(p.challenge.SECRET_BLOCK), enc.encode(timestamp));
   return {
     PASSWORD_CLAIM_SIGNATURE: bytesToBase64(await hmacSha256(key, message)),
     PASSWORD_CLAIM_SECRET_BLOCK: p.challenge.SECRET_BLOCK,
