@@ -6,7 +6,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { AppStreamClient, CreateStreamingURLCommand } from '@aws-sdk/client-appstream';
+import { startAppStreamStandIn } from '../../local/appstream/standin';
 import { buildViewer } from '../../viewer/build';
+import { standInViewerPage } from '../../viewer/launch';
 import { viewerMessages } from '../../viewer/src/i18n';
 import { eventually, useBrowser } from '../helpers/browser';
 import { startCaseFilesServer, type CaseFilesServer, type FakeFile } from '../helpers/case-files-server';
@@ -305,5 +308,28 @@ describe('viewer', () => {
       if (plain.length > 3) expect(texts.join('\n')).not.toContain(plain);
     }
     expect(await b.axe()).toEqual([]);
+  });
+
+  it('opens from a streaming URL of the AppStream stand-in, with the session id as its context', async () => {
+    const standIn = await startAppStreamStandIn({ fleets: [{ name: 'fleet', stackName: 'stack' }], viewer: standInViewerPage(`${server.base}/viewer/`, server.base) });
+    const appstream = new AppStreamClient({ endpoint: standIn.endpoint, region: 'ap-northeast-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    try {
+      const { StreamingURL } = await appstream.send(new CreateStreamingURLCommand({ StackName: 'stack', FleetName: 'fleet', UserId: 'reader-01', SessionContext: SESSION, Validity: 60 }));
+      const page = b.page();
+      await page.goto(StreamingURL!);
+      await loaded(page, 'OD', 'OS');
+      await expect(page.locator('h1').textContent()).resolves.toBe(`Case ${REF}`);
+      expect(page.url()).toBe(`${server.base}/viewer/`);
+      expect(standIn.sessions()[0].SessionContext).toBe(SESSION);
+      await b.shot('opened from the stand-in');
+      // A reload keeps working with the session and route the address bar no longer shows.
+      const answers = server.answers(SESSION);
+      await page.reload();
+      await loaded(page, 'OD', 'OS');
+      expect(server.answers(SESSION)).toBe(answers + 1);
+    } finally {
+      appstream.destroy();
+      await standIn.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { CaseFilesError, CaseFilesSession, fetchCaseFiles, fetchFile, MIN_REFRESH_MS, parseCaseFiles, REFRESH_MARGIN_MS, type CaseFiles } from '../../viewer/src/case-files';
-import { readConfig, withoutSessionId } from '../../viewer/src/config';
+import { readConfig, withoutConfig } from '../../viewer/src/config';
 import { pickLang, SAME_IN_BOTH, translate, viewerMessages } from '../../viewer/src/i18n';
 import { actionFor, SHORTCUTS } from '../../viewer/src/keys';
 import { applyWindow, fullRange, layout, zoomAt } from '../../viewer/src/render';
@@ -133,12 +133,14 @@ describe('readConfig', () => {
     expect(readConfig(new URL('https://room.example/viewer/?sessionId=q'), undefined, ['ko-KR'], store()).config).toEqual({ sessionId: 'q', caseFilesBase: 'https://room.example', lang: 'ko' });
   });
 
-  it('keeps the session id for a reload, and leaves it out of the address bar', () => {
+  it('keeps the session id for a reload, and leaves it and the route out of the address bar', () => {
     const s = store();
-    readConfig(new URL('https://r.example/v/#sessionId=abc&lang=ko'), undefined, [], s);
-    expect(readConfig(new URL('https://r.example/v/'), undefined, [], s).config?.sessionId).toBe('abc');
+    readConfig(new URL('https://r.example/v/#sessionId=abc&caseFilesBase=https%3A%2F%2Fapi.example&lang=ko'), undefined, [], s);
+    expect(readConfig(new URL('https://r.example/v/'), undefined, [], s).config).toEqual({ sessionId: 'abc', caseFilesBase: 'https://api.example', lang: 'en' });
+    // A new session id without a route means the default route, not the stored one.
+    expect(readConfig(new URL('https://r.example/v/#sessionId=def'), undefined, [], s).config?.caseFilesBase).toBe('https://r.example');
     expect(readConfig(new URL('https://r.example/v/'), undefined, [], store()).config).toBeUndefined();
-    expect(withoutSessionId(new URL('https://r.example/v/?sessionId=1&x=2#sessionId=abc&lang=ko'))).toBe('https://r.example/v/?x=2#lang=ko');
+    expect(withoutConfig(new URL('https://r.example/v/?sessionId=1&x=2#sessionId=abc&caseFilesBase=https%3A%2F%2Fapi&lang=ko'))).toBe('https://r.example/v/?x=2#lang=ko');
   });
 });
 

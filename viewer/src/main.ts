@@ -8,7 +8,7 @@
  * sizes, case ids and every DICOM text attribute stay out of the page.
  */
 import { CaseFilesError, CaseFilesSession, fetchCaseFiles, fetchFile, type CaseFile, type CaseFiles, type EyeCode } from './case-files';
-import { readConfig, withoutSessionId, type ConfigInput } from './config';
+import { readConfig, withoutConfig, type ConfigInput } from './config';
 import { InvalidDicom, UnsupportedDicom } from './dicom';
 import { translate, type Lang, type MessageKey } from './i18n';
 import { decodeImage, UndecodableImage, type Source } from './image';
@@ -495,7 +495,7 @@ async function start(): Promise<void> {
     showFatal('viewer.error.noSession');
     return;
   }
-  history.replaceState(null, '', withoutSessionId(url));
+  history.replaceState(null, '', withoutConfig(url));
 
   const main = document.getElementById('panes')!;
   const loading = el('p', { class: 'loading', role: 'status' }, t('viewer.loading'));
