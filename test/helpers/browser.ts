@@ -2,6 +2,7 @@
  * Real-browser tests: Debian's Chromium driven by playwright-core (never a downloaded browser).
  * One browser per test file, a fresh context (cookies, storage) per test, screenshots saved per
  * step under test-artifacts/browser/ (git-ignored; CI keeps the folder as the run's artifacts).
+ * An uncaught exception in any page of the test fails it (after its last step, with the message).
  *
  *   const b = useBrowser('viewer');
  *   it('…', async () => { const page = b.page(); …; await b.shot('loaded'); expect(await b.axe()).toEqual([]); });
@@ -63,6 +64,7 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
   let page: Page | undefined;
   let step = 0;
   let dir = '';
+  let pageErrors: string[] = [];
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -72,6 +74,8 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
   });
   beforeEach(async () => {
     context = await browser!.newContext({ viewport: { width: 1280, height: 720 }, ...contextOptions });
+    pageErrors = [];
+    context.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(e.message)));
     page = await context.newPage();
     step = 0;
     dir = join(ARTIFACTS, slug(suite), slug(expect.getState().currentTestName ?? 'test'));
@@ -81,6 +85,7 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
     await context?.close();
     context = undefined;
     page = undefined;
+    if (pageErrors.length) throw new Error(`uncaught error in the page: ${pageErrors.join('; ')}`);
   });
 
   const need = <T>(v: T | undefined, what: string): T => {
