@@ -433,6 +433,18 @@ export function encodePng(image: RgbaImage | GreyImage): Buffer {
   return PNG.sync.write(png, { colorType: grey ? 0 : 6, inputColorType: grey ? 0 : 6, inputHasAlpha: !grey, filterType: 1, deflateLevel: 3 });
 }
 
+/** RGB bytes without alpha (3 a pixel), as DICOM photos store colour (Samples per Pixel 3, RGB). */
+export function toRgb(image: RgbaImage): Uint8Array {
+  const n = image.width * image.height;
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    out[i * 3] = image.data[i * 4];
+    out[i * 3 + 1] = image.data[i * 4 + 1];
+    out[i * 3 + 2] = image.data[i * 4 + 2];
+  }
+  return out;
+}
+
 /** One slice of a volume as a GreyImage (for PNG export or a DICOM frame). */
 export function octFrame(volume: OctVolume, index: number): GreyImage {
   return { width: volume.width, height: volume.height, data: volume.frames[index] };

@@ -310,6 +310,19 @@ describe('viewer', () => {
     expect(await b.axe()).toEqual([]);
   });
 
+  it("speaks the browser's language when the link names none", async () => {
+    const context = await b.browser().newContext({ locale: 'ko-KR' });
+    try {
+      const page = await context.newPage();
+      await page.goto(server.viewerUrl({ sessionId: SESSION }));
+      await loaded(page, 'OD');
+      await expect(page.locator('h1').textContent()).resolves.toBe(`증례 ${REF}`);
+      await b.shot('korean from the browser', page);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('opens from a streaming URL of the AppStream stand-in, with the session id as its context', async () => {
     const standIn = await startAppStreamStandIn({ fleets: [{ name: 'fleet', stackName: 'stack' }], viewer: standInViewerPage(`${server.base}/viewer/`, server.base) });
     const appstream = new AppStreamClient({ endpoint: standIn.endpoint, region: 'ap-northeast-2', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });

@@ -1,5 +1,5 @@
 import { PNG } from 'pngjs';
-import { encodePng, fundusPhoto, octFrame, octVolume, type RgbaImage } from '../../../local/seed/images';
+import { encodePng, fundusPhoto, octFrame, octVolume, toRgb, type RgbaImage } from '../../../local/seed/images';
 
 /** Mean x of the pale pixels (blue > 100): the optic disc is the only large pale structure. */
 function paleCentroidX(img: RgbaImage): number {
@@ -103,5 +103,11 @@ describe('encodePng', () => {
     const grey = PNG.sync.read(png);
     const firstChannel = Uint8Array.from({ length: 32 * 24 }, (_, i) => grey.data[i * 4]);
     expect(Buffer.compare(Buffer.from(firstChannel), Buffer.from(scan.data))).toBe(0);
+  });
+});
+
+describe('toRgb', () => {
+  it('drops alpha for a DICOM RGB frame', () => {
+    expect(Array.from(toRgb({ width: 2, height: 1, data: Uint8Array.from([1, 2, 3, 255, 4, 5, 6, 255]) }))).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });
