@@ -13,6 +13,7 @@ import { standInViewerPage } from '../../viewer/launch';
 import { viewerMessages } from '../../viewer/src/i18n';
 import { eventually, useBrowser } from '../helpers/browser';
 import { startCaseFilesServer, type CaseFilesServer, type FakeFile } from '../helpers/case-files-server';
+import { dicomFile } from '../helpers/dicom-file';
 import { demoFiles, PATIENT_NAME } from '../helpers/viewer-fixtures';
 
 const b = useBrowser('viewer');
@@ -21,6 +22,7 @@ const CASE_ID = 'CASE-0042';
 const READER = 'Kestrel-17';
 const SESSION = 'sess-read-0001';
 const ADJ_SESSION = 'sess-adj-0001';
+const ODD_SESSION = 'sess-odd-0001';
 
 let dist: string;
 let files: FakeFile[];
@@ -39,6 +41,15 @@ beforeEach(async () => {
   server = await startCaseFilesServer(dist, {
     [SESSION]: { ref: REF, caseId: CASE_ID, reader: READER, files },
     [ADJ_SESSION]: { caseId: CASE_ID, reader: 'Osprey-03', files },
+    [ODD_SESSION]: {
+      ref: 'R-ODD1',
+      caseId: 'CASE-0099',
+      files: [
+        // RLE lossless: DICOM the viewer cannot decode.
+        { key: 'od/rle.dcm', exam: 'fundus', eye: 'OD', body: Buffer.from(dicomFile({ rows: 2, columns: 2, pixels: new Uint8Array(4) }).toString('latin1').replace('1.2.840.10008.1.2.1\0', '1.2.840.10008.1.2.5\0'), 'latin1') },
+        { key: 'os/broken.png', exam: 'fundus', eye: 'OS', body: Buffer.from('\x89PNG\r\n\x1a\nnot really a png', 'latin1') },
+      ],
+    },
   });
 });
 
@@ -308,6 +319,32 @@ describe('viewer', () => {
       if (plain.length > 3) expect(texts.join('\n')).not.toContain(plain);
     }
     expect(await b.axe()).toEqual([]);
+  });
+
+  it('says which files it cannot show, and why, in the page language', async () => {
+    const page = b.page();
+    await open(page, { sessionId: ODD_SESSION, lang: 'ko' });
+    const status = (eye: 'OD' | 'OS') => pane(page, eye).getByRole('status').textContent();
+    await eventually(async () => expect(await status('OD')).toContain('표시할 수 없는 형식의 영상입니다 (1.2.840.10008.1.2.5)'));
+    await eventually(async () => expect(await status('OS')).toContain('영상 파일이 손상되어'));
+    await b.shot('unsupported and damaged files');
+    expect(await status('OD')).not.toMatch(/transfer|syntax/);
+  });
+
+  it('moves the slice of the pane whose slider has the focus, one slice a key', async () => {
+    const page = b.page();
+    await open(page);
+    await loaded(page, 'OD', 'OS');
+    await pane(page, 'OS').getByRole('button', { name: 'OCT' }).click();
+    await loaded(page, 'OS');
+    await page.keyboard.press('1'); // select the right eye, then put the focus on the left eye's slider
+    await pane(page, 'OS').getByRole('slider').focus();
+    expect(await data(page, 'OS', 'slice')).toBe(4);
+    await page.keyboard.press('PageDown');
+    await eventually(async () => expect(await data(page, 'OS', 'slice')).toBe(5));
+    await page.keyboard.press(']');
+    await eventually(async () => expect(await data(page, 'OS', 'slice')).toBe(6));
+    await expect(pane(page, 'OS').getAttribute('class')).resolves.toContain('active');
   });
 
   it("speaks the browser's language when the link names none", async () => {

@@ -64,7 +64,8 @@ function loadSource(file: CaseFile): Promise<Source> {
 }
 
 function imageErrorMessage(e: unknown): string {
-  if (e instanceof UnsupportedDicom) return t('viewer.error.unsupported', { detail: e.detail.replace(/^\D+/, '') || '?' });
+  // Only the UID or number goes into the message: the detail's words are English.
+  if (e instanceof UnsupportedDicom) return t('viewer.error.unsupported', { detail: e.detail.match(/\d[\d.]*/)?.[0] ?? '?' });
   if (e instanceof InvalidDicom || e instanceof UndecodableImage) return t('viewer.error.corrupt');
   if (e instanceof CaseFilesError && e.kind === 'forbidden') return t('viewer.error.forbidden');
   return t('viewer.error.image');
@@ -127,7 +128,8 @@ class Pane {
     this.section.append(this.sliderRow, this.readout);
 
     this.slider.addEventListener('input', () => void this.showFrame(Number(this.slider.value) - 1));
-    this.canvas.addEventListener('focus', () => this.onActivate(this));
+    // Focus anywhere in the pane (image, tabs, slider) selects it, so keys act where the reader is.
+    this.section.addEventListener('focusin', () => this.onActivate(this));
     this.bindPointer();
     new ResizeObserver(() => this.render()).observe(this.stage);
     if (files.length === 0) this.setStatus(t('viewer.paneEmpty'));
