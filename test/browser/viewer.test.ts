@@ -274,6 +274,7 @@ describe('viewer', () => {
     expect(await b.axe()).toEqual([]);
     await page.getByRole('alert').getByRole('button', { name: 'Retry' }).click();
     await loaded(page, 'OD', 'OS');
+    await expect(page.locator('#message').isVisible()).resolves.toBe(false);
   });
 
   it('has no serious or critical accessibility violation', async () => {

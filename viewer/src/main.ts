@@ -406,6 +406,7 @@ function showFatal(key: MessageKey, params?: Record<string, string | number>, re
     const b = el('button', { type: 'button' }, t('viewer.retry'));
     b.addEventListener('click', () => {
       box.replaceChildren();
+      box.hidden = true;
       retry();
     });
     box.append(b);
