@@ -232,13 +232,19 @@ describe('viewer', () => {
     await b.shot('loaded after re-fetch');
   });
 
-  it('asks for fresh URLs before they expire', async () => {
+  it('asks for fresh URLs before they expire while files are still loading, and stops once all are loaded', async () => {
     const page = b.page();
     server.urlSeconds = 3; // the viewer refreshes at most every 2 s, and 30 s before expiry otherwise
+    server.delayFile('os/oct.dcm', 3_500); // the last file of the background prefetch is slow
     await open(page);
     await loaded(page, 'OD');
     const first = server.answers(SESSION);
     await eventually(() => expect(server.answers(SESSION)).toBeGreaterThan(first));
+    await eventually(() => expect(server.fileRequests.some(([k, s]) => k === 'os/oct.dcm' && s === 200)).toBe(true));
+    await page.waitForTimeout(500); // the prefetch loop ends right after the last file
+    const settled = server.answers(SESSION);
+    await page.waitForTimeout(4_500); // two refresh periods: no more answers (each one is an audit event)
+    expect(server.answers(SESSION)).toBe(settled);
   });
 
   it('says so, with Retry, when the URLs stay refused; Retry then loads with fresh URLs', async () => {

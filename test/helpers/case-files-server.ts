@@ -42,6 +42,8 @@ export interface CaseFilesServer {
   expireIssuedUrls(): void;
   /** The next fetch of this key is refused as expired, whatever its URL (an URL that died in flight). */
   refuseNextFetch(key: string): void;
+  /** Answers fetches of this key only after `ms` (a slow download). */
+  delayFile(key: string, ms: number): void;
   /** The next case-files answers for any session fail with this status (then it resets). */
   failNext(status: number, times?: number): void;
   close(): Promise<void>;
@@ -53,6 +55,7 @@ export async function startCaseFilesServer(viewerDir: string, sessions: Record<s
   const fileRequests: Array<[string, number]> = [];
   let fail: { status: number; times: number } | undefined;
   const refuse = new Set<string>();
+  const delays = new Map<string, number>();
   let base = '';
 
   const server = createServer((req, res) => {
@@ -95,6 +98,8 @@ export async function startCaseFilesServer(viewerDir: string, sessions: Record<s
           res.writeHead(403, { 'Content-Type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
           return;
         }
+        const delay = delays.get(key);
+        if (delay) await new Promise((r) => setTimeout(r, delay));
         fileRequests.push([key, 200]);
         res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(grant.file.body);
         return;
@@ -115,6 +120,7 @@ export async function startCaseFilesServer(viewerDir: string, sessions: Record<s
     urlSeconds: 300,
     expireIssuedUrls: () => tokens.forEach((g) => (g.expires = 0)),
     refuseNextFetch: (key) => void refuse.add(key),
+    delayFile: (key, ms) => void delays.set(key, ms),
     failNext: (status, times = 1) => (fail = { status, times }),
     close: () =>
       new Promise<void>((resolve) => {

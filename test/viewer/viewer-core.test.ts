@@ -89,6 +89,17 @@ describe('CaseFilesSession', () => {
     s.stop();
   });
 
+  it('stops renewing once told every file is loaded, and fetches first on the next need', async () => {
+    let n = 0;
+    const s = new CaseFilesSession(async () => files(Date.now() + 60_000, String(++n)));
+    await s.refresh();
+    s.keepFresh(false);
+    await jest.advanceTimersByTimeAsync(120_000);
+    expect(n).toBe(1);
+    expect(await s.urlFor('oct|OD|0')).toBe('u-2'); // expired by now: fetched again first
+    s.stop();
+  });
+
   it(`never re-fetches more often than every ${MIN_REFRESH_MS} ms, and fetches first when the URLs are about to die`, async () => {
     let n = 0;
     const s = new CaseFilesSession(async () => files(Date.now() + 500, String(++n)));

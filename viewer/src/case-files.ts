@@ -89,13 +89,17 @@ export const REFRESH_MARGIN_MS = 30_000;
 export const MIN_REFRESH_MS = 2_000;
 
 /**
- * Keeps the current answer fresh: re-fetches before the URLs expire, on demand when a file fetch is
- * refused (an expired presigned URL answers 403), and at most one fetch at a time.
+ * Keeps the current answer fresh while the viewer still has files to fetch: re-fetches before the
+ * URLs expire, on demand when a file fetch is refused (an expired presigned URL answers 403), and at
+ * most one fetch at a time. Once every file is loaded (`keepFresh(false)`) it stops asking: each
+ * answer is an audit event on the server, and URLs nobody will use need no renewing; a later need
+ * (a Retry) fetches fresh URLs first.
  */
 export class CaseFilesSession {
   current?: CaseFiles;
   private inflight?: Promise<CaseFiles>;
   private timer?: ReturnType<typeof setTimeout>;
+  private fresh = true;
 
   constructor(
     private readonly load: () => Promise<CaseFiles>,
@@ -120,12 +124,20 @@ export class CaseFilesSession {
     return this.current!.files.find((f) => f.id === id)?.url;
   }
 
+  /** Whether to renew the URLs ahead of expiry (true while files remain to be fetched). */
+  keepFresh(on: boolean): void {
+    this.fresh = on;
+    if (on && this.current) this.schedule();
+    else clearTimeout(this.timer);
+  }
+
   stop(): void {
-    clearTimeout(this.timer);
+    this.keepFresh(false);
   }
 
   private schedule(): void {
     clearTimeout(this.timer);
+    if (!this.fresh) return;
     const wait = Math.max(MIN_REFRESH_MS, this.current!.expiresAt - this.now() - REFRESH_MARGIN_MS);
     this.timer = setTimeout(() => this.refresh().catch(this.onRefreshError), Math.min(wait, 2 ** 31 - 1));
   }

@@ -532,6 +532,7 @@ async function start(): Promise<void> {
   // Show each eye's first image, then fetch the rest in the background so switching is instant.
   await Promise.all(panes.map((p) => p.select(0)));
   for (const f of data.files) if (!failed.has(f.id)) await loadSource(f).catch(() => undefined);
+  session.keepFresh(false);
 }
 
 void start();
