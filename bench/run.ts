@@ -9,6 +9,7 @@ import { benchBurst, benchRoutes } from './api';
 import { benchCold } from './api-cold';
 import { benchExport } from './api-export';
 import { benchIngest } from './ingest';
+import { benchBundles, benchImages } from './viewer';
 
 const suites: Record<string, () => Promise<void> | void> = {
   synth: () => printSynth(benchSynth(Number(process.env.BENCH_RUNS ?? 3))),
@@ -17,6 +18,8 @@ const suites: Record<string, () => Promise<void> | void> = {
   burst: async () => void (await benchBurst()),
   export: async () => void (await benchExport()),
   ingest: async () => void (await benchIngest()),
+  bundles: benchBundles,
+  images: benchImages,
 };
 
 async function main(): Promise<void> {

@@ -38,15 +38,15 @@ export async function resetMoto(endpoint: string): Promise<void> {
 /**
  * Starts moto's server on a free loopback port and waits until it answers. `server` is what python3
  * runs (moto's own module by default; the export benchmark passes bench/moto-indexed.py, which
- * takes the same arguments).
+ * takes the same arguments). `env` adds moto settings, e.g. MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP.
  */
-export async function startMoto(server: readonly string[] = ['-m', 'moto.server']): Promise<MotoServer> {
+export async function startMoto(server: readonly string[] = ['-m', 'moto.server'], env: Record<string, string> = {}): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://${HOST}:${port}`;
   const child = spawn('python3', [...server, '-H', HOST, '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     // Keep moto from picking up real credentials or a proxy from the developer's shell.
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', NO_PROXY: '*' },
+    env: { ...process.env, ...env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', NO_PROXY: '*' },
   });
   // Werkzeug logs every request to stderr; keep only the tail for error messages.
   let output = '';
