@@ -3,7 +3,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../shared/errors';
-import { closeCaseUpdate, getTask, listTasks, resolveTaskUpdate } from '../shared/store/adjudications';
+import { closeCaseUpdate, getTask, labelsOf, listTasks, resolveTaskUpdate } from '../shared/store/adjudications';
 import { assignmentsOf } from '../shared/store/assignments';
 import { auditEvent, auditPutTx } from '../shared/store/audit';
 import { caseFacts, getCase } from '../shared/store/cases';
@@ -39,10 +39,7 @@ async function resolve(db: DynamoDBDocumentClient, tableName: string, cmd: Resol
   const { task, final } = cmd;
   const at = final.decidedAt;
   // The adjudicator decided on these versions; an amendment in between must be looked at first.
-  const readChecks = [
-    readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads.A, version: cmd.readVersions.A }),
-    readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads.B, version: cmd.readVersions.B }),
-  ];
+  const readChecks = labelsOf(task).map((l) => readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads[l]!, version: cmd.readVersions[l]! }));
   const parts: LabelledTx[] = [
     { label: 'task', item: resolveTaskUpdate(tableName, task, final.decidedBy, final.reasonCode!, at) },
     { label: 'final', item: finalPut(tableName, final) },

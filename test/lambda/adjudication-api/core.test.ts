@@ -10,7 +10,8 @@ import {
 } from '../../../lambda/adjudication-api/core';
 import { evaluateDiscordance } from '../../../lambda/shared/domain/discordance';
 import { AppError } from '../../../lambda/shared/errors';
-import { maskReads, type AdjudicationTask } from '../../../lambda/shared/store/adjudications';
+import type { AdjudicationTask } from '../../../lambda/shared/store/adjudications';
+import { maskReads } from '../../../lambda/shared/workflow/case-outcome';
 import type { FinalRecord } from '../../../lambda/shared/store/finals';
 import { CONFIG, FACTS, grade } from '../../helpers/grades';
 
@@ -26,7 +27,11 @@ const READ_2 = grade({ OD: { icdrLevel: 'severe_npdr' }, OS: { vcdr: 0.35 } });
 
 function fakes(opts: { taskStatus?: 'open' | 'resolved'; extraReaders?: string[] } = {}) {
   const discordance = evaluateDiscordance(CONFIG.form, CONFIG.discordanceRules, READ_1, READ_2);
-  const reads = maskReads('C1', { readerId: READER_1, readNo: 1 }, { readerId: READER_2, readNo: 1 });
+  const masked = maskReads('C1', [
+    { readerId: READER_1, readNo: 1 },
+    { readerId: READER_2, readNo: 1 },
+  ]);
+  const reads = Object.fromEntries(masked.map((r) => [r.label, { readerId: r.readerId, readNo: r.readNo }])) as AdjudicationTask['reads'];
   const task: AdjudicationTask = {
     caseId: 'C1',
     status: opts.taskStatus ?? 'open',
@@ -156,7 +161,10 @@ describe('PUT /adjudications/{caseId}', () => {
     ['an unknown question', body({ eyes: { OD: { icdrLevel: 'A', nope: 'A' } } }), 'picks.eyes.OD.nope', 'unknownKey'],
     ['an unknown eye', body({ eyes: { OD: { icdrLevel: 'A' }, OU: {} } }), 'picks.eyes.OU', 'unknownEye'],
     ['a pick the final hides', body({ eyes: { OD: { fundusQuality: { value: 'ungradable' }, icdrLevel: 'A' } } }), 'picks.eyes.OD.icdrLevel', 'hidden'],
-    ['a bad pick label', body({ eyes: { OD: { icdrLevel: 'C' } } }), 'picks.eyes.OD.icdrLevel', 'invalid_union'],
+    ['a bad pick label', body({ eyes: { OD: { icdrLevel: 'Z' } } }), 'picks.eyes.OD.icdrLevel', 'invalid_union'],
+    ['the label of a read the case does not have (two reads: A and B)', body({ eyes: { OD: { icdrLevel: 'C' } } }), 'picks.eyes.OD.icdrLevel', 'unknownRead'],
+    ['a new value shaped like no answer (an object)', body({ eyes: { OD: { icdrLevel: { value: { nested: ['x'] } } } } }), 'picks.eyes.OD.icdrLevel', 'invalid_union'],
+    ['a new value shaped like no answer (nested lists)', body({ eyes: { OD: { icdrLevel: { value: [['x']] } } } }), 'picks.eyes.OD.icdrLevel', 'invalid_union'],
     ['a reason code off the list', body({ eyes: { OD: { icdrLevel: 'A' } } }, { reasonCode: 'because' }), 'reasonCode', 'invalid_value'],
     ["'other' without a note", body({ eyes: { OD: { icdrLevel: 'A' } } }, { reasonCode: 'other' }), 'note', 'required'],
     ['an unknown body field', body({ eyes: { OD: { icdrLevel: 'A' } } }, { readerId: 'x' }), 'readerId', 'unrecognized_keys'],

@@ -100,6 +100,34 @@ describe('blinding', () => {
   });
 });
 
+describe('k = 3: every read counts', () => {
+  it('the adjudicator sees all three reads masked A, B, C, can pick any of them', async () => {
+    // reader and reader2 disagree on OD DR; the third read calls for an urgent referral.
+    const third = grade({ OD: { icdrLevel: 'mild_npdr' }, participant: { referral: 'urgent' } });
+    await seedReadCase(h, 'C-K3B', [
+      { readerId: h.users.reader.sub, answers: READ_1 },
+      { readerId: h.users.reader2.sub, answers: READ_2 },
+      { readerId: conflicted.sub, answers: third },
+    ]);
+    const detail = await get(h.users.adjudicator.token, 'C-K3B');
+    expect(detail.status).toBe(200);
+    expect(Object.keys(detail.json.reads).sort()).toEqual(['A', 'B', 'C']);
+    expect(detail.json.priority).toBe('safety');
+    expect(detail.json.reasons.map((r: { rule: string }) => r.rule)).toEqual(expect.arrayContaining(['D2', 'D4', 'D5']));
+    const urgent = (Object.entries(detail.json.reads) as [string, { participant: { referral: string } }][]).find(([, r]) => r.participant.referral === 'urgent')![0];
+    for (const id of identities()) expect(detail.body).not.toContain(id);
+
+    const res = await put(h.users.adjudicator.token, 'C-K3B', {
+      picks: { eyes: { OD: { icdrLevel: urgent }, OS: { glaucomaLikelihood: { value: 'no' } } }, participant: { referral: urgent } },
+      reasonCode: 'other',
+      note: 'third read had it right',
+    });
+    expect(res.status).toBe(200);
+    expect(res.json.final.value).toMatchObject({ eyes: { OD: { icdrLevel: 'mild_npdr' } }, participant: { referral: 'urgent' } });
+    expect(res.json.final.picks).toEqual(expect.arrayContaining([{ question: 'referral', source: urgent }]));
+  });
+});
+
 describe('resolution', () => {
   const body = { picks: { eyes: { OD: { icdrLevel: { value: 'moderate_npdr' } }, OS: { glaucomaLikelihood: 'B' } } }, reasonCode: 'both_partly_correct', note: 'MA and haemorrhages in 2 quadrants' };
 
