@@ -10,6 +10,7 @@ import { grade } from '../../helpers/grades';
 import { losingRace, seedReadCase } from '../../helpers/reading-seed';
 import { resolveAdjudication } from '../../../lambda/adjudication-api/core';
 import { adjudicationPorts } from '../../../lambda/adjudication-api/ports';
+import { nestedJson } from '../../helpers/hostile-json';
 
 jest.setTimeout(120_000);
 
@@ -205,6 +206,7 @@ describe('property: PUT /adjudications/{caseId} with 1,000 generated bodies', ()
       { weight: 2, arbitrary: fc.record({ picks: fc.record({ eyes: fc.dictionary(fc.constantFrom('OD', 'OS', 'OU'), scope, { maxKeys: 2 }), participant: scope }, { requiredKeys: [] }), reasonCode: fc.constantFrom('read_a_correct', 'other', 'nope'), note: fc.string({ maxLength: 20 }) }, { requiredKeys: ['picks'] }) },
       { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
       { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
+      { weight: 1, arbitrary: nestedJson },
     );
     // Ten requests per run, in parallel; one snapshot per run (only when all ten were rejected,
     // which then shows that none of them wrote anything): 1,000 bodies within the time budget.

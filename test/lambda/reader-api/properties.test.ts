@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import { handler } from '../../../lambda/reader-api/handler';
 import { startHarness, type CallResult, type Harness, type TestUser } from '../../helpers/api-harness';
+import { nestedJson } from '../../helpers/hostile-json';
 import { assign, seedCase, validAnswers } from '../../helpers/reading-fixtures';
 
 // READROOM_PROPERTY_RUNS lowers it for quick local iterations; the suite's contract is 1,000.
@@ -75,6 +76,7 @@ const readBody = fc.oneof(
   { weight: 6, arbitrary: fc.record({ answers, submit: fc.oneof(fc.boolean(), fc.constant(undefined)) }, { requiredKeys: ['answers'] }) },
   { weight: 1, arbitrary: fc.record({ answers, submit: fc.jsonValue({ maxDepth: 1 }), extra: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }) },
   { weight: 1, arbitrary: anyBody },
+  { weight: 1, arbitrary: nestedJson },
 );
 /** The `{caseId}` path value: mostly assignment refs (the caller's or another reader's), else case ids and junk. */
 const pathValue = (refs: readonly string[]) =>
