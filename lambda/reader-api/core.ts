@@ -28,7 +28,7 @@ import type { Page } from '../shared/store/page';
 import type { ReaderRecord } from '../shared/store/readers';
 import type { ReadAction, ReadRecord } from '../shared/store/reads';
 import type { AdjudicationTask } from '../shared/store/adjudications';
-import type { SessionRecord } from '../shared/store/sessions';
+import { sessionHash, type SessionRecord } from '../shared/store/sessions';
 import type { ReadSave, SaveRejected } from '../shared/store/submissions';
 import { adjudicatorAccess, CONFLICT_MESSAGE } from '../shared/workflow/adjudicator-access';
 import { decideCaseOutcome } from '../shared/workflow/case-outcome';
@@ -235,16 +235,18 @@ export async function openSession(deps: ReaderApiDeps, p: Principal, param: stri
   const sessionId = deps.newId();
   const { url, expiresAt } = await deps.streaming.issue({ userId, sessionContext: sessionId, validitySeconds: deps.streamingUrlValiditySeconds });
   const now = deps.now();
+  // From here on only the hash: the id itself goes to AppStream (in the URL) and nowhere else.
+  const hash = sessionHash(sessionId);
   const session: SessionRecord = {
-    sessionId,
+    sessionHash: hash,
     readerId: p.sub,
     appStreamUserId: userId,
     ...target,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + (deps.streamingUrlValiditySeconds + deps.sessionMaxSeconds) * 1000).toISOString(),
   };
-  await deps.store.recordSession(session, auditEvent({ at: session.createdAt, actor: p.sub, action: 'session_issued', caseId, sessionId, detail: { purpose: target.purpose } }));
-  log.info('session issued', { caseId, sessionId, purpose: target.purpose });
+  await deps.store.recordSession(session, auditEvent({ at: session.createdAt, actor: p.sub, action: 'session_issued', caseId, sessionHash: hash, detail: { purpose: target.purpose } }));
+  log.info('session issued', { caseId, sessionHash: hash, purpose: target.purpose });
   // A read session names its assignment by ref only (the adjudicator already knows the case id).
   return { status: 201, body: { ...(target.ref ? { ref: target.ref } : {}), streamingUrl: url, expiresAt: expiresAt.toISOString() } };
 }

@@ -114,6 +114,8 @@ export interface FleetCallRequest {
   sourceIp?: string;
   /** @default the fleet role's assumed-role ARN */
   userArn?: string;
+  /** Extra request headers, as the private REST API hands them on (e.g. X-Forwarded-For). */
+  headers?: Record<string, string>;
 }
 
 export interface Harness {
@@ -528,8 +530,8 @@ function fleetEvent(req: FleetCallRequest): APIGatewayProxyEvent {
     resource: '/fleet/case-files',
     path: '/fleet/case-files',
     httpMethod: 'GET',
-    headers: { Host: 'abc123.execute-api.ap-northeast-2.vpce.amazonaws.com' },
-    multiValueHeaders: {},
+    headers: { Host: 'abc123.execute-api.ap-northeast-2.vpce.amazonaws.com', ...req.headers },
+    multiValueHeaders: Object.fromEntries(Object.entries({ Host: 'abc123.execute-api.ap-northeast-2.vpce.amazonaws.com', ...req.headers }).map(([k, v]) => [k, [v]])),
     queryStringParameters: qs,
     multiValueQueryStringParameters: qs ? Object.fromEntries(Object.entries(qs).map(([k, v]) => [k, [v]])) : null,
     pathParameters: null,

@@ -1,4 +1,5 @@
 /** The reader API's use cases with plain fakes: the decisions, retries and refusals, no AWS. */
+import { sessionHash } from '../../../lambda/shared/store/sessions';
 import { ReadingConfigSchema } from '../../../lib/config/reading';
 import { claimNext, getMe, getRead, openSession, putRead, type ReaderApiDeps, type ReaderStore } from '../../../lambda/reader-api/core';
 import { appStreamUserId } from '../../../lambda/shared/appstream-user';
@@ -145,8 +146,9 @@ describe('openSession', () => {
     expect(r.status).toBe(201);
     expect(r.body).toEqual({ ref: REF, streamingUrl: 'u', expiresAt: AT });
     expect(issued).toEqual([{ userId: appStreamUserId('reader-a'), sessionContext: 'S'.repeat(22), validitySeconds: 60 }]);
-    expect(recorded[0]).toMatchObject({ sessionId: 'S'.repeat(22), readerId: 'reader-a', caseId: 'C1', readNo: 1, ref: REF, purpose: 'read', expiresAt: new Date(Date.parse(AT) + 3660_000).toISOString() });
-    expect(recorded[1]).toMatchObject({ action: 'session_issued', actor: 'reader-a', caseId: 'C1', sessionId: 'S'.repeat(22) });
+    expect(recorded[0]).toMatchObject({ sessionHash: sessionHash('S'.repeat(22)), readerId: 'reader-a', caseId: 'C1', readNo: 1, ref: REF, purpose: 'read', expiresAt: new Date(Date.parse(AT) + 3660_000).toISOString() });
+    expect(recorded[1]).toMatchObject({ action: 'session_issued', actor: 'reader-a', caseId: 'C1', sessionHash: sessionHash('S'.repeat(22)) });
+    expect(JSON.stringify(recorded)).not.toContain('S'.repeat(22));
   });
 
   test('an unknown ref, another reader\'s ref and a case id are the same 404, and no URL is issued', async () => {

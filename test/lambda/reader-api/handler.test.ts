@@ -2,6 +2,7 @@
  * The reader API end to end against moto and the AppStream stand-in, through the real SDK clients,
  * with tokens from the emulated user pool verified as API Gateway's JWT authorizer would.
  */
+import { sessionHash } from '../../../lambda/shared/store/sessions';
 import { handler } from '../../../lambda/reader-api/handler';
 import { putRead } from '../../../lambda/reader-api/core';
 import { readerApiDeps, tableStore } from '../../../lambda/reader-api/deps';
@@ -168,7 +169,7 @@ describe('POST /cases/{caseId}/session', () => {
     expect(issued.SessionContext).not.toContain('S1');
     expect(issued).toMatchObject({ StackName: h.stackName, FleetName: h.fleetName });
     const snapshot = await h.snapshotTable();
-    expect(snapshot.find((i) => i.pk === `SESSION#${issued.SessionContext}`)).toMatchObject({ readerId: reader.sub, caseId: 'S1', readNo: 1, ref, appStreamUserId: issued.UserId });
+    expect(snapshot.find((i) => i.pk === `SESSION#${sessionHash(issued.SessionContext!)}`)).toMatchObject({ readerId: reader.sub, caseId: 'S1', readNo: 1, ref, appStreamUserId: issued.UserId });
     expect(snapshot.filter((i) => i.type === 'audit' && i.action === 'session_issued')).toHaveLength(1);
     // A second session: same UserId, new session id.
     await session(reader, ref);
