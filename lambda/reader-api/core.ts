@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import type { ReadingConfig } from '../../lib/config/reading';
 import type { Principal } from '../shared/auth';
-import { requireRole } from '../shared/auth';
+import { requireRole, requireSite } from '../shared/auth';
 import { validateAnswers, type NormalisedAnswers } from '../shared/domain/form-validator';
 import { AppError, AssignmentNotFoundError, ConflictError, ForbiddenError, IdempotencyKeyReusedError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
 import { idempotencyKeyOf } from '../shared/parse';
@@ -95,6 +95,8 @@ export async function getMe(deps: ReaderApiDeps, p: Principal): Promise<CoreResu
       readerId: p.sub,
       email: p.email,
       roles,
+      // The site the same-site rule uses, or why there is none (the portal tells the reader to ask an administrator).
+      ...(p.site ? { site: p.site } : { siteProblem: p.siteProblem ?? 'missing' }),
       progress: profile ? { open: profile.openCount, submitted: profile.submittedCount } : undefined,
     },
   };
@@ -128,11 +130,13 @@ export async function claimNext(deps: ReaderApiDeps, p: Principal): Promise<Core
   requireRole(p, 'reader');
   const own = await deps.store.firstOpenAssignment(p.sub);
   if (own) return { status: 200, body: { assignment: toQueueEntry(own), claimed: false } };
+  // Taking a new case needs the reader's site: without one the same-site rule could not hold.
+  const site = requireSite(p);
 
   const { readsPerCase, maxOpenPerReader } = deps.reading.assignment;
   // Never a case of the reader's own site, nor one they are excluded from (the claim's condition
   // enforces both; this only avoids trying).
-  const taker: SlotTaker = { readerId: p.sub, ...(p.site ? { site: p.site } : {}) };
+  const taker: SlotTaker = { readerId: p.sub, site };
   const claimable = (c: ClaimableCase) => c.state === 'open' && c.assignedCount < readsPerCase && mayTake(c, taker);
   let startKey: Record<string, unknown> | undefined;
   let contended = 0;

@@ -11,7 +11,7 @@ import { appStreamUserId } from '../../../lambda/shared/appstream-user';
 import { claimSlot, excludeReaders, getAssignmentRef, getCase, getRead, getReader, readHistory } from '../../../lambda/shared/store';
 import { getFinal } from '../../../lambda/shared/store/finals';
 import { getTask } from '../../../lambda/shared/store/adjudications';
-import { startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
+import { TEST_SITE, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { assign, seedCase, validAnswers } from '../../helpers/reading-fixtures';
 import { losingRace, seedCase as seedSiteCase } from '../../helpers/reading-seed';
 
@@ -46,9 +46,9 @@ describe('GET /me', () => {
   test('a reader gets a profile with progress; other roles get theirs without', async () => {
     const r = await me(reader);
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ readerId: reader.sub, email: reader.email, roles: ['reader'], progress: { open: 0, submitted: 0 } });
+    expect(r.json).toEqual({ readerId: reader.sub, email: reader.email, roles: ['reader'], site: TEST_SITE, progress: { open: 0, submitted: 0 } });
     const a = await me(h.users.admin);
-    expect(a.json).toEqual({ readerId: h.users.admin.sub, email: h.users.admin.email, roles: ['admin'] });
+    expect(a.json).toEqual({ readerId: h.users.admin.sub, email: h.users.admin.email, roles: ['admin'], site: TEST_SITE });
   });
 });
 
@@ -140,6 +140,31 @@ describe('POST /queue/next and GET /queue', () => {
     // A reader of another site may take the Seoul case.
     const busan = await h.createUser(`busan-${Date.now()}`, ['reader'], 'BUSAN');
     expect(await caseOfRef((await next(busan)).json.assignment.ref)).toMatch(/^(S1|X1)$/);
+  });
+
+  test("site codes compare after normalising: a reader whose custom:site is ' snuh' never gets a SNUH case", async () => {
+    const snuh = await h.createUser(`snuh-${Date.now()}`, ['reader'], ' snuh');
+    expect((await me(snuh)).json).toMatchObject({ site: 'SNUH' });
+    await seedSiteCase(h, 'SN1', 'SNUH');
+    // SN1 is the only case there is: it must not be taken.
+    expect((await next(snuh)).json).toMatchObject({ assignment: null, claimed: false });
+    expect((await getCase(h.ddb, h.tableName, 'SN1'))!.readers).not.toContain(snuh.sub);
+  });
+
+  test.each([
+    ['no custom:site', null, 'site_missing'],
+    ['a custom:site with a trailing space and a non-ASCII letter', 'Seoul-é ', 'site_invalid'],
+    ['a custom:site that upper-cases to ASCII (ß → SS)', 'straße', 'site_invalid'],
+  ])('a reader with %s cannot claim: 403 saying an administrator must set it, nothing written', async (_name, site, code) => {
+    const user = await h.createUser(`nosite-${code}-${Date.now()}`, ['reader'], site);
+    await seedCase(h, `NS-${code}`);
+    const writes = h.writes();
+    const res = await next(user);
+    expect(res.status).toBe(403);
+    expect(res.json.error.code).toBe(code);
+    expect(res.json.error.message).toMatch(/administrator must set it/);
+    expect(h.writes()).toBe(writes);
+    expect((await me(user)).json).toMatchObject({ siteProblem: code === 'site_missing' ? 'missing' : 'malformed' });
   });
 
   test('a body on next is refused naming the field', async () => {

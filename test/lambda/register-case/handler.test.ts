@@ -167,7 +167,15 @@ test("the manifest's site is stored for the same-site rule, and removed when a l
   expect((await run('cases/K-001/manifest.json')).outcomes[0].result).toBe('updated');
   expect(await getCase(h.ddb, h.tableName, 'K-001')).not.toHaveProperty('site');
   await upload('K-002', FILES, { ...MANIFEST, caseId: 'K-002', site: 'no spaces' });
-  expect((await run('cases/K-002/manifest.json')).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ field: 'site', rule: 'invalid_format' }] });
+  expect((await run('cases/K-002/manifest.json')).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ field: 'site', rule: 'custom' }] });
+});
+
+test("the manifest's site is normalised as readers' codes are: ' snuh ' is stored as SNUH; a non-ASCII code is a reason", async () => {
+  await upload('K-003', FILES, { ...MANIFEST, caseId: 'K-003', site: ' snuh ' });
+  await run('cases/K-003/manifest.json');
+  expect(await getCase(h.ddb, h.tableName, 'K-003')).toMatchObject({ site: 'SNUH' });
+  await upload('K-004', FILES, { ...MANIFEST, caseId: 'K-004', site: 'séoul' });
+  expect((await run('cases/K-004/manifest.json')).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ field: 'site', message: expect.stringMatching(/site code/) }] });
 });
 
 test('a folder name that is not a case id is rejected under that name', async () => {
