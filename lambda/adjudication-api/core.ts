@@ -26,8 +26,8 @@ import {
   type ScopeAnswers,
   type ValidationError as AnswerError,
 } from '../shared/domain/form-validator';
-import { ConflictError, ForbiddenError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../shared/errors';
-import { CONFLICT_MESSAGE, isConflicted } from '../shared/workflow/adjudicator-access';
+import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../shared/errors';
+import { caseConflict, conflictError, type AdjudicatorIdentity, type CaseConflictFacts } from '../shared/workflow/adjudicator-access';
 import { idempotencyKeyOf, parseOrThrow } from '../shared/parse';
 import { labelsOf, type AdjudicationStatus, type AdjudicationTask, type AdjudicationView, type ReadRef } from '../shared/store/adjudications';
 import type { FinalPick, FinalRecord } from '../shared/store/finals';
@@ -80,6 +80,8 @@ export interface AdjudicationPorts {
   getTask(caseId: string): Promise<AdjudicationTask | undefined>;
   getRead(caseId: string, ref: ReadRef): Promise<ReadAnswers | undefined>;
   getCase(caseId: string): Promise<CaseInfo | undefined>;
+  /** The conflict facts (site, exclusions) of the cases of a list page, in one round (BatchGetItem). */
+  conflictFacts(caseIds: readonly string[]): Promise<Map<string, CaseConflictFacts>>;
   /** True when `readerId` holds any assignment on the case (first read or repeat). */
   isReaderOfCase(caseId: string, readerId: string): Promise<boolean>;
   getFinal(caseId: string): Promise<FinalRecord | undefined>;
@@ -97,9 +99,8 @@ export interface AdjudicationDeps {
   now(): string;
 }
 
-export interface Actor {
-  sub: string;
-}
+/** The caller, already cleared as an adjudicator (requireAdjudicator: not a coordinator or admin, has a site). */
+export type Actor = AdjudicatorIdentity;
 
 // ---------------------------------------------------------------------------------------------
 // GET /adjudications
@@ -118,10 +119,11 @@ export const ListQuerySchema = z.strictObject({
 
 export async function listAdjudications(deps: AdjudicationDeps, actor: Actor, query: ListQuery): Promise<Page<AdjudicationView>> {
   const page = await deps.ports.listTasks(query.status, { limit: query.limit, cursor: query.cursor });
-  // An adjudicator never sees tasks on cases they hold an assignment on (conflict of interest):
-  // the same rule as the detail's, on the holders stored with the task instead of a query per task
-  // (see isConflicted). A page may come back short because of that; the cursor still continues.
-  const items = page.items.filter((t) => !isConflicted(t, false, actor.sub)).map(view);
+  // The list leaves out exactly the tasks the detail refuses (conflict of interest): the same rule
+  // on the same case facts, with the task's stored holders in place of a query per task (see
+  // adjudicator-access.ts). A page may come back short because of that; the cursor still continues.
+  const facts = page.items.length > 0 ? await deps.ports.conflictFacts(page.items.map((t) => t.caseId)) : new Map<string, CaseConflictFacts>();
+  const items = page.items.filter((t) => caseConflict(t, facts.get(t.caseId), actor, false) === undefined).map(view);
   return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
@@ -137,7 +139,7 @@ function view(task: AdjudicationTask): AdjudicationView {
 /** Something per read of a task, by label: A and B always, C … for every further read. */
 export type Reads<T> = Partial<Record<ReadLabel, T>> & Record<'A' | 'B', T>;
 
-export interface CaseInfo {
+export interface CaseInfo extends CaseConflictFacts {
   facts: CaseFacts;
   registeredAt: string;
 }
@@ -166,7 +168,8 @@ async function load(deps: AdjudicationDeps, actor: Actor, caseId: string, opts: 
     ...labels.map((l) => deps.ports.getRead(caseId, task.reads[l]!)),
   ]);
   // Resolved tasks stay viewable here (GET shows the final); only the conflict rule applies.
-  if (isConflicted(task, readerOfCase, actor.sub)) throw new ForbiddenError(CONFLICT_MESSAGE);
+  const conflict = caseConflict(task, info, actor, readerOfCase);
+  if (conflict) throw conflictError(conflict);
   // The task is only ever opened from stored submissions of a registered case: a data fault.
   if (!info || stored.some((r) => !r)) throw new Error(`adjudication ${caseId}: a compared read or the case record is missing`);
   const reads = Object.fromEntries(labels.map((l, i) => [l, stored[i]!])) as Reads<ReadAnswers>;

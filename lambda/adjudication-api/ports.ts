@@ -6,7 +6,7 @@ import { ConflictError } from '../shared/errors';
 import { closeCaseUpdate, getTask, labelsOf, listTasks, resolveTaskUpdate } from '../shared/store/adjudications';
 import { assignmentsOf } from '../shared/store/assignments';
 import { auditEvent, auditPutTx } from '../shared/store/audit';
-import { caseFacts, getCase } from '../shared/store/cases';
+import { caseConflictFacts, caseFacts, getCase } from '../shared/store/cases';
 import { finalPut, getFinal } from '../shared/store/finals';
 import { IDEMPOTENCY_TTL_SECONDS, getIdempotency, idempotencyPutTx } from '../shared/store/idempotency';
 import { getRead, readUnchangedTx } from '../shared/store/reads';
@@ -23,8 +23,9 @@ export function adjudicationPorts(db: DynamoDBDocumentClient, tableName: string)
     },
     getCase: async (caseId) => {
       const c = await getCase(db, tableName, caseId);
-      return c ? { facts: caseFacts(c), registeredAt: c.registeredAt } : undefined;
+      return c ? { facts: caseFacts(c), registeredAt: c.registeredAt, ...(c.site ? { site: c.site } : {}), ...(c.excluded ? { excluded: c.excluded } : {}) } : undefined;
     },
+    conflictFacts: (caseIds) => caseConflictFacts(db, tableName, caseIds),
     isReaderOfCase: async (caseId, readerId) => (await assignmentsOf(db, tableName, caseId, readerId)).length > 0,
     getFinal: (caseId) => getFinal(db, tableName, caseId),
     getIdempotent: async (actorId, key) => {

@@ -133,20 +133,23 @@ export async function caseFiles(deps: CaseFilesDeps, input: CaseFilesInput): Pro
   if (!ips.includes(sourceIp)) return refuse(ips.length === 0 ? 'no_active_session' : 'ip_mismatch');
 
   let label: Pick<CaseFilesResult, 'ref' | 'caseId'>;
+  let c: CaseRecord | undefined;
   if (session.purpose === 'adjudication') {
-    // Only while the task is open and the adjudicator did not read the case (same rule as the API).
-    const [task, assigned] = await Promise.all([deps.getAdjudication(session.caseId), deps.assignmentsOf(session.caseId, session.readerId)]);
-    const access = adjudicatorAccess(task, assigned.length > 0, session.readerId);
+    // Only while the task is open and no conflict of interest holds: the API's rule, with the
+    // adjudicator's site as it was when the session was issued (there is no token here).
+    const [task, assigned, found] = await Promise.all([deps.getAdjudication(session.caseId), deps.assignmentsOf(session.caseId, session.readerId), deps.getCase(session.caseId)]);
+    const access = adjudicatorAccess(task, found, { sub: session.readerId, site: session.site }, assigned.length > 0);
     if (access !== 'ok') return refuse(`adjudication_${access}`);
     label = { caseId: session.caseId };
+    c = found;
   } else {
     const assignment = await deps.getAssignment(session.caseId, session.readerId, session.readNo);
     if (!assignment) return refuse('not_assigned');
     // The assignment's ref, not the session's: sessions issued before refs existed carry none.
     if (!assignment.ref) return refuse('no_ref');
     label = { ref: assignment.ref };
+    c = await deps.getCase(session.caseId);
   }
-  const c = await deps.getCase(session.caseId);
   if (!c) return refuse('no_case');
 
   const files = await Promise.all(

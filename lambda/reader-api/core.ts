@@ -13,7 +13,7 @@ import type { ReadingConfig } from '../../lib/config/reading';
 import type { Principal } from '../shared/auth';
 import { requireRole, requireSite } from '../shared/auth';
 import { validateAnswers, type NormalisedAnswers } from '../shared/domain/form-validator';
-import { AppError, AssignmentNotFoundError, ConflictError, ForbiddenError, IdempotencyKeyReusedError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
+import { AppError, AssignmentNotFoundError, ConflictError, IdempotencyKeyReusedError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
 import { idempotencyKeyOf } from '../shared/parse';
 import { appStreamUserId } from '../shared/appstream-user';
 import { log } from '../shared/log';
@@ -30,7 +30,7 @@ import type { ReadAction, ReadRecord } from '../shared/store/reads';
 import type { AdjudicationTask } from '../shared/store/adjudications';
 import { sessionHash, type SessionRecord } from '../shared/store/sessions';
 import type { ReadSave, SaveRejected } from '../shared/store/submissions';
-import { adjudicatorAccess, CONFLICT_MESSAGE } from '../shared/workflow/adjudicator-access';
+import { adjudicatorAccess, conflictError, requireAdjudicator } from '../shared/workflow/adjudicator-access';
 import { decideCaseOutcome } from '../shared/workflow/case-outcome';
 
 // ---------------------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ async function requireAssignment(deps: ReaderApiDeps, p: Principal, ref: string)
 // ---------------------------------------------------------------------------------------------
 // POST /cases/{caseId}/session
 
-type SessionTarget = Pick<SessionRecord, 'caseId' | 'readNo' | 'ref'> & { purpose: NonNullable<SessionRecord['purpose']> };
+type SessionTarget = Pick<SessionRecord, 'caseId' | 'readNo' | 'ref' | 'site'> & { purpose: NonNullable<SessionRecord['purpose']> };
 
 /**
  * A reader opens the case of their assignment, named by its ref; an adjudicator (who sees case ids
@@ -223,12 +223,16 @@ async function sessionTarget(deps: ReaderApiDeps, p: Principal, param: string): 
   const assignment = p.roles.has('reader') ? await ownAssignment(deps, p, param) : undefined;
   if (assignment) return { caseId: assignment.caseId, readNo: assignment.readNo, ref: assignment.ref, purpose: 'read' };
   if (!p.roles.has('adjudicator')) throw new AssignmentNotFoundError();
+  // The adjudication rule (../shared/workflow/adjudicator-access.ts): not a coordinator or admin,
+  // a site code, an open task, and no conflict of interest with the case.
+  const who = requireAdjudicator(p);
   const caseId = param;
-  const [task, assignments] = await Promise.all([deps.store.getAdjudication(caseId), deps.store.assignmentsOf(caseId, p.sub)]);
-  const access = adjudicatorAccess(task, assignments.length > 0, p.sub);
-  if (access === 'conflict') throw new ForbiddenError(CONFLICT_MESSAGE);
-  if (access === 'no_open_task') throw new NotFoundError(`An open adjudication of case ${caseId}`);
-  return { caseId, readNo: 0, purpose: 'adjudication' };
+  const [task, assignments, c] = await Promise.all([deps.store.getAdjudication(caseId), deps.store.assignmentsOf(caseId, p.sub), deps.store.getCase(caseId)]);
+  const access = adjudicatorAccess(task, c, who, assignments.length > 0);
+  if (access === 'no_open_task' || access === 'site_missing') throw new NotFoundError(`An open adjudication of case ${caseId}`);
+  if (access !== 'ok') throw conflictError(access);
+  // The site goes with the session: case-files applies the same-site rule again without a token.
+  return { caseId, readNo: 0, purpose: 'adjudication', site: who.site };
 }
 
 /** `param`: the caller's assignment ref (readers), or a case id with an open task (adjudicators). */

@@ -83,8 +83,9 @@ const ACCESS: Record<FunctionKey, FunctionAccess> = {
   // Queue (gsi1 QUEUE#), claim next (gsi2 CLAIMABLE), read saves and their outcome in one
   // transaction (ConditionCheck of the other reads); streaming URLs.
   reader: { items: ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi1', 'gsi2'], appStream: ['CreateStreamingURL'] },
-  // Task lists (gsi2 ADJ#); a resolution is one transaction that condition-checks both reads.
-  adjudication: { items: ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi2'] },
+  // Task lists (gsi2 ADJ#) with one BatchGetItem of their cases' site and exclusions (conflict of
+  // interest); a resolution is one transaction that condition-checks every read.
+  adjudication: { items: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi2'] },
   // Bulk assignment and progress (gsi1 CASES/QUEUE#/REJECTIONS, gsi2 READERS/ADJ#); queues
   // exports and presigns their download links; bulk assignment reads the reader group (with each
   // reader's site) from the user pool.

@@ -212,6 +212,8 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
     actions: {
       ...RUNTIME,
       'dynamodb:GetItem': TABLE,
+      // The list's conflict check reads its page's cases (site, exclusions) in one round.
+      'dynamodb:BatchGetItem': TABLE,
       'dynamodb:PutItem': TABLE,
       'dynamodb:UpdateItem': TABLE,
       'dynamodb:ConditionCheckItem': TABLE,

@@ -11,7 +11,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import type { Eye } from '../../../lib/config/reading';
 import type { CaseFacts } from '../domain/form-validator';
 import { keys } from './keys';
-import { isConditionFailed, queryAll, recordOf, type LabelledTx } from './table';
+import { batchGet, isConditionFailed, queryAll, recordOf, type LabelledTx } from './table';
 
 export const EXAMS = ['fundus', 'oct', 'va', 'iop', 'refraction', 'slitlamp', 'other'] as const;
 export type Exam = (typeof EXAMS)[number];
@@ -81,6 +81,20 @@ export function fromCaseItem(item: Record<string, unknown>): CaseRecord {
 export async function getCase(db: DynamoDBDocumentClient, tableName: string, caseId: string): Promise<CaseRecord | undefined> {
   const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.case(caseId), ConsistentRead: true }));
   return out.Item ? fromCaseItem(out.Item) : undefined;
+}
+
+/**
+ * The site and exclusions of many cases in one round (BatchGetItem of only those attributes): what
+ * the adjudicators' list needs to leave out the same conflicted tasks the detail refuses.
+ */
+export async function caseConflictFacts(db: DynamoDBDocumentClient, tableName: string, caseIds: readonly string[]): Promise<Map<string, { site?: string; excluded?: string[] }>> {
+  const items = await batchGet(db, tableName, [...new Set(caseIds)].map((id) => keys.case(id)), { projection: 'caseId, site, excluded' });
+  return new Map(
+    items.map((i) => {
+      const c = fromCaseItem(i);
+      return [c.caseId, { ...(c.site ? { site: c.site } : {}), ...(c.excluded?.length ? { excluded: c.excluded } : {}) }];
+    }),
+  );
 }
 
 export interface ManifestContent {

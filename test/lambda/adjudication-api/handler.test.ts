@@ -9,6 +9,10 @@ import { startHarness, type Harness, type TestUser } from '../../helpers/api-har
 import { grade } from '../../helpers/grades';
 import { losingRace, seedReadCase } from '../../helpers/reading-seed';
 import { resolveAdjudication } from '../../../lambda/adjudication-api/core';
+import { handler as readerHandler } from '../../../lambda/reader-api/handler';
+import { excludeReaders } from '../../../lambda/shared/store/cases';
+import { keys } from '../../../lambda/shared/store/keys';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { adjudicationPorts } from '../../../lambda/adjudication-api/ports';
 import { nestedJson } from '../../helpers/hostile-json';
 
@@ -98,6 +102,60 @@ describe('blinding', () => {
     for (const body of [others.body!, detail.body!]) {
       for (const id of [...identities(), 'readerId']) expect(body).not.toContain(id);
     }
+  });
+});
+
+describe('conflict of interest beyond having read the case (issue 9, items 8 and 9)', () => {
+  const setSite = (caseId: string, site: string) =>
+    h.ddb.send(new UpdateCommand({ TableName: h.tableName, Key: keys.case(caseId), UpdateExpression: 'SET site = :s', ExpressionAttributeValues: { ':s': site } }));
+  const body = { picks: { eyes: { OD: { icdrLevel: 'A' }, OS: { glaucomaLikelihood: 'A' } } }, reasonCode: 'read_a_correct' };
+  const session = (u: TestUser, caseId: string) => h.call(readerHandler, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId }, token: u.token });
+
+  /** Every adjudication door of the case for `u`: listed?, detail, resolve, image session. */
+  async function doors(u: TestUser, caseId: string) {
+    const before = await h.snapshotTable();
+    const list = await get(u.token);
+    const result = {
+      listed: list.status === 200 ? list.json.items.some((t: { caseId: string }) => t.caseId === caseId) : list.status,
+      detail: (await get(u.token, caseId)).status,
+      resolve: (await put(u.token, caseId, body)).status,
+      session: (await session(u, caseId)).status,
+    };
+    expect(await h.snapshotTable()).toEqual(before);
+    return result;
+  }
+  const REFUSED = { listed: false, detail: 403, resolve: 403, session: 403 };
+
+  it("an adjudicator of the case's own site is neither listed the task nor let through any door", async () => {
+    const snuh = await h.createUser(`snuh-adj-${Date.now()}`, ['adjudicator'], ' snuh');
+    await setSite('C-1', 'SNUH');
+    expect(await doors(snuh, 'C-1')).toEqual(REFUSED);
+    expect((await get(snuh.token, 'C-1')).json.error).toMatchObject({ code: 'conflict_of_interest', message: expect.stringMatching(/your own site/) });
+    // Another site's adjudicator still works on it.
+    expect((await get(h.users.adjudicator.token, 'C-1')).status).toBe(200);
+  });
+
+  it("an adjudicator on the case's exclusion list (even one recorded after the task opened) is refused everywhere", async () => {
+    const excluded = await h.createUser(`excl-adj-${Date.now()}`, ['adjudicator']);
+    expect((await get(excluded.token, 'C-1')).status).toBe(200);
+    await excludeReaders(h.ddb, h.tableName, 'C-1', [excluded.sub], new Date().toISOString());
+    expect(await doors(excluded, 'C-1')).toEqual(REFUSED);
+    expect((await get(excluded.token, 'C-1')).json.error.message).toMatch(/excluded/);
+  });
+
+  it.each([['coordinator'], ['admin']] as const)('an adjudicator who is also %s is refused adjudication altogether, told why', async (other) => {
+    const dual = await h.createUser(`dual-${other}-${Date.now()}`, ['adjudicator', other]);
+    const res = await get(dual.token);
+    expect(res.status).toBe(403);
+    expect(res.json.error).toMatchObject({ code: 'dual_role', message: expect.stringMatching(/coordinator or admin group/) });
+    expect(await doors(dual, 'C-1')).toEqual({ listed: 403, detail: 403, resolve: 403, session: 403 });
+  });
+
+  it('an adjudicator without a valid site code is refused until an administrator sets it', async () => {
+    const siteless = await h.createUser(`siteless-adj-${Date.now()}`, ['adjudicator'], null);
+    const res = await get(siteless.token);
+    expect([res.status, res.json.error.code]).toEqual([403, 'site_missing']);
+    expect(await doors(siteless, 'C-1')).toEqual({ listed: 403, detail: 403, resolve: 403, session: 403 });
   });
 });
 

@@ -87,7 +87,7 @@ test('the AppStream check uses the user id from the session record, not anything
 });
 
 describe('adjudication sessions', () => {
-  const adjSession: SessionRecord = { ...session, readerId: 'adj1', readNo: 0, purpose: 'adjudication' };
+  const adjSession: SessionRecord = { ...session, readerId: 'adj1', readNo: 0, purpose: 'adjudication', site: 'KNUH' };
   const task = (status: 'open' | 'resolved', readers = ['r1', 'r2']) =>
     ({ caseId: 'C1', status, reads: { A: { readerId: readers[0], readNo: 1 }, B: { readerId: readers[1], readNo: 1 } }, readerIds: readers }) as never;
   const adjDeps = (over: Partial<CaseFilesDeps>) => deps({ getSession: async () => adjSession, assignmentsOf: async () => [], ...over });
@@ -101,14 +101,19 @@ describe('adjudication sessions', () => {
     expect(d.audited).toMatchObject([{ action: 'case_files_issued', actor: 'adj1', detail: { purpose: 'adjudication' } }]);
   });
 
-  test.each([
-    ['no task', undefined],
-    ['a resolved task', task('resolved')],
-    ['a task on a case the adjudicator read', task('open', ['adj1', 'r2'])],
-  ])('give the same 403 for %s', async (_name, t) => {
-    const d = adjDeps({ getAdjudication: async () => t });
+  const caseOf = (over: Record<string, unknown>) => async () => ({ caseId: 'C1', files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD' }], ...over }) as never;
+  test.each<[string, Partial<CaseFilesDeps>, string]>([
+    ['no task', { getAdjudication: async () => undefined }, 'adjudication_no_open_task'],
+    ['a resolved task', { getAdjudication: async () => task('resolved') }, 'adjudication_no_open_task'],
+    ['a task on a case the adjudicator read', { getAdjudication: async () => task('open', ['adj1', 'r2']) }, 'adjudication_read_case'],
+    ["a case of the adjudicator's site", { getAdjudication: async () => task('open'), getCase: caseOf({ site: 'KNUH' }) }, 'adjudication_same_site'],
+    ['a case the adjudicator was excluded from after the session was issued', { getAdjudication: async () => task('open'), getCase: caseOf({ excluded: ['adj1'] }) }, 'adjudication_excluded'],
+    ['a session issued without the adjudicator\'s site (before sites were kept)', { getAdjudication: async () => task('open'), getSession: async () => ({ ...adjSession, site: undefined }) }, 'adjudication_site_missing'],
+  ])('give the same 403 for %s', async (_name, over, reason) => {
+    const d = adjDeps(over);
     expect(await call(d)).toBe('403 not your session');
     expect(d.presigned).toEqual([]);
+    expect(d.audited).toMatchObject([{ action: 'case_files_denied', detail: { reason } }]);
   });
 
   test('a read session never falls back to the adjudication rule', async () => {
