@@ -284,13 +284,16 @@ export interface ProgressPorts {
   countCases(state: string): Promise<number>;
   countAdjudications(status: 'open' | 'resolved'): Promise<number>;
   readers(opts: { limit: number; cursor?: string }): Promise<Page<ReaderProgress>>;
-  rejections(limit: number): Promise<Rejection[]>;
+  /** Outstanding rejections, newest first, a page at a time. */
+  rejections(opts: { limit: number; cursor?: string }): Promise<Page<Rejection>>;
 }
 
 export const ProgressQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(100),
   cursor: z.string().min(1).max(2048).optional(),
+  /** Rejected manifests per page (0 leaves them out); `rejectionsCursor` continues the list. */
   rejections: z.coerce.number().int().min(0).max(200).default(50),
+  rejectionsCursor: z.string().min(1).max(2048).optional(),
 });
 
 export async function progress(ports: ProgressPorts, raw: Record<string, string | undefined>) {
@@ -300,7 +303,7 @@ export async function progress(ports: ProgressPorts, raw: Record<string, string 
     ports.countAdjudications('open'),
     ports.countAdjudications('resolved'),
     ports.readers({ limit: q.limit, cursor: q.cursor }),
-    q.rejections > 0 ? ports.rejections(q.rejections) : Promise.resolve([]),
+    q.rejections > 0 ? ports.rejections({ limit: q.rejections, cursor: q.rejectionsCursor }).catch(renameCursor('rejectionsCursor')) : Promise.resolve({ items: [] } as Page<Rejection>),
   ]);
   const cases = Object.fromEntries(counts) as Record<(typeof CASE_STATES)[number], number>;
   return {
@@ -308,9 +311,16 @@ export async function progress(ports: ProgressPorts, raw: Record<string, string 
     adjudications: { open: openAdj, resolved: resolvedAdj },
     readers: readers.items,
     ...(readers.cursor ? { cursor: readers.cursor } : {}),
-    rejections,
+    rejections: rejections.items,
+    ...(rejections.cursor ? { rejectionsCursor: rejections.cursor } : {}),
   };
 }
+
+/** A list with its own cursor parameter names it in the 400 (the store's check says `cursor`). */
+const renameCursor = (param: string) => (e: unknown): never => {
+  if (e instanceof ValidationError && e.details.field === 'cursor') throw new ValidationError(param, 'invalid', `${param}: is not a cursor this list returned; start again without it`);
+  throw e;
+};
 
 // ---------------------------------------------------------------------------------------------
 // GET /audit

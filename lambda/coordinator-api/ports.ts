@@ -214,7 +214,10 @@ export function progressPorts(db: DynamoDBDocumentClient, tableName: string): Pr
       });
       return { items, cursor: encodeCursor(out.LastEvaluatedKey, scope) };
     },
-    rejections: async (limit) => (await listRejections(db, tableName, { limit })).items.map((r) => ({ caseId: r.caseId, at: r.at, reasons: r.reasons })),
+    rejections: async (opts) => {
+      const page = await listRejections(db, tableName, opts);
+      return { items: page.items.map((r) => ({ caseId: r.caseId, at: r.at, reasons: r.reasons })), ...(page.cursor ? { cursor: page.cursor } : {}) };
+    },
   };
 }
 

@@ -11,6 +11,7 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import type { Eye } from '../../../lib/config/reading';
 import type { CaseFacts } from '../domain/form-validator';
 import { keys } from './keys';
+import { decodeCursor, encodeCursor, type Page } from './page';
 import { batchGet, isConditionFailed, queryAll, recordOf, type LabelledTx } from './table';
 
 export const EXAMS = ['fundus', 'oct', 'va', 'iop', 'refraction', 'slitlamp', 'other'] as const;
@@ -445,22 +446,19 @@ export function countSubmissionTx(
   };
 }
 
-/** Rejected manifests, newest first (for /progress). */
-export async function listRejections(
-  db: DynamoDBDocumentClient,
-  tableName: string,
-  opts: { limit: number; startKey?: Record<string, unknown> },
-): Promise<{ items: CaseRejection[]; next?: Record<string, unknown> }> {
+/** Rejected manifests still waiting for a fix, newest first (for /progress), a page at a time. */
+export async function listRejections(db: DynamoDBDocumentClient, tableName: string, opts: { limit: number; cursor?: string }): Promise<Page<CaseRejection>> {
+  const scope = { index: 'gsi1' as const, partition: 'REJECTIONS' };
   const out = await db.send(
     new QueryCommand({
       TableName: tableName,
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': 'REJECTIONS' },
+      ExpressionAttributeValues: { ':p': scope.partition },
       ScanIndexForward: false,
       Limit: opts.limit,
-      ExclusiveStartKey: opts.startKey,
+      ExclusiveStartKey: decodeCursor(opts.cursor, scope),
     }),
   );
-  return { items: (out.Items ?? []).map((i) => recordOf<CaseRejection>(i)), next: out.LastEvaluatedKey };
+  return { items: (out.Items ?? []).map((i) => recordOf<CaseRejection>(i)), cursor: encodeCursor(out.LastEvaluatedKey, scope) };
 }

@@ -194,7 +194,7 @@ describe('GET /progress and GET /audit', () => {
         countCases: async (s) => ({ open: 5, adjudication: 2, final: 7 })[s as 'open'],
         countAdjudications: async (s) => (s === 'open' ? 2 : 4),
         readers: async () => ({ items: [{ readerId: 'r1', openCount: 1, submittedCount: 3 }], cursor: 'c2' }),
-        rejections: async () => [{ caseId: 'bad', at: NOW, reasons: [{ field: 'files', rule: 'missing', message: 'x' }] }],
+        rejections: async () => ({ items: [{ caseId: 'bad', at: NOW, reasons: [{ field: 'files', rule: 'missing', message: 'x' }] }] }),
       },
       {},
     );

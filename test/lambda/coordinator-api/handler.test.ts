@@ -264,6 +264,32 @@ describe('GET /progress and GET /audit', () => {
     expect(res.json.rejections).toEqual([{ caseId: 'BAD', at: NOW, reasons: [{ field: 'files.0.key', rule: 'missing', message: 'no such object' }] }]);
   });
 
+  it('pages the outstanding rejections with their own cursor, like the other lists; a foreign cursor is a 400', async () => {
+    const reasons = [{ field: 'files.0.key', rule: 'missing', message: 'no such object' }];
+    const ats = Array.from({ length: 250 }, (_, i) => new Date(Date.parse('2026-01-01T00:00:00.000Z') + i * 1000).toISOString());
+    for (let i = 0; i < ats.length; i += 25) {
+      await transact(h.ddb, ats.slice(i, i + 25).map((at, j) => ({ ...rejectionPutTx(h.tableName, { caseId: `BAD${i + j}`, at, manifestKey: 'x', reasons }), label: `r${j}` })));
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const res = await call('GET /progress', { query: { rejections: '100', ...(cursor ? { rejectionsCursor: cursor } : {}) } });
+      expect(res.status).toBe(200);
+      expect(res.json.rejections.length).toBeLessThanOrEqual(100);
+      seen.push(...res.json.rejections.map((r: { caseId: string }) => r.caseId));
+      cursor = res.json.rejectionsCursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toHaveLength(250);
+    expect(new Set(seen).size).toBe(250);
+    expect(seen[0]).toBe('BAD249'); // newest first
+    const foreign = Buffer.from(JSON.stringify({ pk: 'x', sk: 'y', gsi1pk: 'CASES', gsi1sk: 'z' })).toString('base64url');
+    const bad = await call('GET /progress', { query: { rejectionsCursor: foreign } });
+    expect([bad.status, bad.json.error.field]).toEqual([400, 'rejectionsCursor']);
+  });
+
   it('lists one day of audit events, paginated; the day is required', async () => {
     await readers([
       ['r1', 'S1'],
