@@ -21,7 +21,8 @@ let readers: TestUser[];
 
 beforeAll(async () => {
   h = await startHarness();
-  readers = [h.users.reader, h.users.reader2, ...(await h.createReaders(3, 'prop'))];
+  // The last one has no custom:site: "next" must refuse them (403) and write nothing.
+  readers = [h.users.reader, h.users.reader2, ...(await h.createReaders(3, 'prop')), await h.createUser('prop-siteless', ['reader'], null)];
 }, 60_000);
 afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 
@@ -131,15 +132,20 @@ test(`POST /cases/{caseId}/session: ${RUNS} generated requests, never 5xx, 4xx w
   );
 }, 240_000);
 
-test(`POST /queue/next: ${RUNS} generated requests by 5 readers, never 5xx, 4xx writes nothing, no case past k`, async () => {
+test(`POST /queue/next: ${RUNS} generated requests by 6 readers (one without a site), never 5xx, 4xx writes nothing, no case past k`, async () => {
   await h.clearTable();
   for (let i = 0; i < 12; i++) await seedCase(h, `Q${i}`);
+  const siteless = readers.length - 1;
+  let sitelessRefused = 0;
   await fc.assert(
     fc.asyncProperty(fc.nat({ max: readers.length - 1 }), anyBody, async (who, body) => {
-      await probe(() => h.call(handler, { routeKey: 'POST /queue/next', token: readers[who].token, body }), 'next');
+      const res = await probe(() => h.call(handler, { routeKey: 'POST /queue/next', token: readers[who].token, body }), 'next');
+      if (who === siteless) expect(res.status).toBeGreaterThanOrEqual(400);
+      if (who === siteless && res.json?.error?.code === 'site_missing') sitelessRefused++;
     }),
     { numRuns: RUNS },
   );
+  expect(sitelessRefused).toBeGreaterThan(0);
   const cases = (await h.snapshotTable()).filter((i) => i.type === 'case');
   for (const c of cases) {
     expect(c.assignedCount).toBeLessThanOrEqual(h.readingConfig.assignment.readsPerCase);
