@@ -177,24 +177,26 @@ describe('POST /queue/next and GET /queue', () => {
 
 describe('POST /cases/{caseId}/session', () => {
   test('issues a streaming URL for the assigned reader only, with an opaque context and a stable UserId', async () => {
-    await seedCase(h, 'S1');
+    // A '.' cannot occur in the random URL token or session id, so finding the id means it leaked.
+    const CASE_S1 = 'CASE.S1';
+    await seedCase(h, CASE_S1);
     const unknown = await session(reader, 'zzzzzzzzzzzz');
     expect(unknown.status).toBe(404);
-    expect((await session(reader, 'S1')).json).toEqual(unknown.json); // same answer for a case id, assigned or not
-    const ref = await assign(h, 'S1', reader);
-    expect((await session(reader, 'S1')).json).toEqual(unknown.json);
+    expect((await session(reader, CASE_S1)).json).toEqual(unknown.json); // same answer for a case id, assigned or not
+    const ref = await assign(h, CASE_S1, reader);
+    expect((await session(reader, CASE_S1)).json).toEqual(unknown.json);
     const r = await session(reader, ref);
     expect(r.status).toBe(201);
     expect(r.json).toEqual({ ref, streamingUrl: expect.stringContaining(h.appStream.endpoint), expiresAt: expect.any(String) });
-    expect(r.body).not.toContain('S1');
+    expect(r.body).not.toContain(CASE_S1);
     const issued = h.appStream.urls().at(-1)!;
     expect(issued.UserId).toBe(appStreamUserId(reader.sub));
     expect(issued.UserId).toMatch(/^[\w+=,.@-]{32}$/);
     expect(issued.SessionContext).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(issued.SessionContext).not.toContain('S1');
+    expect(issued.SessionContext).not.toContain(CASE_S1);
     expect(issued).toMatchObject({ StackName: h.stackName, FleetName: h.fleetName });
     const snapshot = await h.snapshotTable();
-    expect(snapshot.find((i) => i.pk === `SESSION#${sessionHash(issued.SessionContext!)}`)).toMatchObject({ readerId: reader.sub, caseId: 'S1', readNo: 1, ref, appStreamUserId: issued.UserId });
+    expect(snapshot.find((i) => i.pk === `SESSION#${sessionHash(issued.SessionContext!)}`)).toMatchObject({ readerId: reader.sub, caseId: CASE_S1, readNo: 1, ref, appStreamUserId: issued.UserId });
     expect(snapshot.filter((i) => i.type === 'audit' && i.action === 'session_issued')).toHaveLength(1);
     // A second session: same UserId, new session id.
     await session(reader, ref);
