@@ -14,10 +14,12 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer } from 'aws-lambda';
 import * as appstreamSdk from '@aws-sdk/client-appstream';
+import * as cognitoSdk from '@aws-sdk/client-cognito-identity-provider';
 import * as ddbSdk from '@aws-sdk/client-dynamodb';
 import * as s3Sdk from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { appStreamClient } from '../lambda/shared/clients/appstream';
+import { cognitoClient } from '../lambda/shared/clients/cognito';
 import { documentClient } from '../lambda/shared/clients/dynamodb';
 import { s3Client } from '../lambda/shared/clients/s3';
 import type { Role } from '../lambda/shared/auth';
@@ -72,7 +74,8 @@ export function httpEvent(routeKey: string, who: Who, req: Req = {}): APIGateway
   const [method, route] = routeKey.split(' ');
   const path = route.replace(/\{(\w+)\}/g, (_, n: string) => req.pathParameters?.[n] ?? '');
   const body = req.body === undefined ? undefined : JSON.stringify(req.body);
-  const claims = { sub: who.sub, 'cognito:groups': `[${who.roles.join(' ')}]`, email: `${who.sub.slice(0, 8)}@example.org`, token_use: 'id' };
+  // Every benchmark person has a site (without one, claims and adjudication are refused).
+  const claims = { sub: who.sub, 'cognito:groups': `[${who.roles.join(' ')}]`, email: `${who.sub.slice(0, 8)}@example.org`, 'custom:site': 'BENCH', token_use: 'id' };
   return {
     version: '2.0',
     routeKey,
@@ -109,7 +112,7 @@ export const bodyOf = (r: unknown) => JSON.parse((r as { body?: string }).body ?
 // ---------------------------------------------------------------------------------------------
 // Recording the SDK calls a handler makes, and replaying them with raw clients.
 
-type Service = 'ddb' | 's3' | 'appstream';
+type Service = 'ddb' | 's3' | 'appstream' | 'cognito';
 interface Recorded {
   service: Service;
   name: string;
@@ -147,6 +150,7 @@ function installRecorder(): void {
   add('ddb', documentClient().middlewareStack);
   add('s3', s3Client().middlewareStack);
   add('appstream', appStreamClient().middlewareStack);
+  add('cognito', cognitoClient().middlewareStack);
   // Presigning is an SDK operation the route must do too (getSignedUrl clones this stack, so it sees
   // this middleware): record it here and replay it with getSignedUrl on the raw client.
   s3Client().middlewareStack.add(
@@ -182,8 +186,9 @@ function rawClients(h: Harness): RawClients {
     ddb: new ddbSdk.DynamoDBClient(config),
     s3: new s3Sdk.S3Client(config),
     appstream: new appstreamSdk.AppStreamClient({ ...config, endpoint: h.appStream.endpoint }),
+    cognito: new cognitoSdk.CognitoIdentityProviderClient(config),
   };
-  const modules: Record<Service, Record<string, any>> = { ddb: ddbSdk, s3: s3Sdk, appstream: appstreamSdk };
+  const modules: Record<Service, Record<string, any>> = { ddb: ddbSdk, s3: s3Sdk, appstream: appstreamSdk, cognito: cognitoSdk };
   return {
     send: (service, name, input, presign) =>
       presign
@@ -272,6 +277,8 @@ export async function benchRoutes(iterations = Number(process.env.BENCH_ITERATIO
     for (let i = 0; i < READER_CASES; i++) await seedCase(h, `N${String(i).padStart(4, '0')}`);
     log(`  open cases ready after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     log(`  seeded ${1 + READER_CASES + ADJ_CASES} cases in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    // Bulk assignment draws readers (and their sites) from the directory's reader group.
+    await h.directoryReaders(Array.from({ length: 20 }, (_, i) => [`bench-directory-${i}`, 'BENCH'] as [string, string]));
 
     const adjudicator = person('adjudicator');
     const coord = person('coordinator');
@@ -320,7 +327,7 @@ export async function benchRoutes(iterations = Number(process.env.BENCH_ITERATIO
         okStatus: [200],
         iterations: Math.min(iterations, WRITE_ITERATIONS),
       },
-      // One case per call, k readers from the profiles the claims above created.
+      // One case per call, k readers from the directory (one ListUsersInGroup page) and their profiles.
       {
         route: 'POST /assignments (1 case)',
         call: () => c('POST /assignments', { body: { caseIds: [`N${String(READER_CASES - 1 - nextOpen++).padStart(4, '0')}`], hiddenRepeats: false } }),

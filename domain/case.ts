@@ -6,12 +6,6 @@
 /** Case ids are opaque study pseudonyms: letters, digits, dot, dash and underscore. */
 export const CASE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/**
- * A site code (hospital or region): the reader's Cognito `custom:site` and the case manifest's
- * `site`. Equal codes make a conflict of interest: a reader does not read their own site's participants.
- */
-export const SITE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
 /** The examinations a case's files can hold. */
 export const EXAMS = ['fundus', 'oct', 'va', 'iop', 'refraction', 'slitlamp', 'other'] as const;
 export type Exam = (typeof EXAMS)[number];

@@ -18,7 +18,8 @@
  * is the file's digest as the CLI read it, for anyone who later needs to prove a copy unchanged.
  */
 import * as z from 'zod';
-import { CASE_ID, EXAMS, EYES, SITE } from './case';
+import { CASE_ID, EXAMS, EYES } from './case';
+import { normaliseSite } from './site';
 
 export const MANIFEST_NAME = 'manifest.json';
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -58,6 +59,15 @@ export const ManifestSchema = z.strictObject({
     .record(z.string().regex(/^[a-z][A-Za-z0-9]{0,63}$/, 'must be a camelCase name'), z.union([z.string().max(200), z.number().finite(), z.boolean(), z.null()]))
     .refine((c) => Object.keys(c).length <= MAX_CONTEXT_ENTRIES, `must have at most ${MAX_CONTEXT_ENTRIES} entries`)
     .optional(),
-  site: z.string().regex(SITE, `must be a site code matching ${SITE}`).optional(),
+  /** Normalised like readers' codes (domain/site.ts): ' snuh' is stored as 'SNUH'. */
+  site: z
+    .string()
+    .transform((raw, ctx) => {
+      const checked = normaliseSite(raw);
+      if (checked.ok) return checked.site;
+      ctx.addIssue({ code: 'custom', message: 'must be a site code: 1–32 letters, digits, _ or -, the same code as the readers\' custom:site' });
+      return z.NEVER;
+    })
+    .optional(),
 });
 export type Manifest = z.output<typeof ManifestSchema>;

@@ -3,13 +3,14 @@
  * its resolution into an adjudicated final grade. Pure over narrow ports (no Lambda or SDK types);
  * `handler.ts` wires the DynamoDB adapters.
  *
- * Blinding: the two reads are shown as "A" and "B" only. Reader ids, e-mails, read numbers and
- * timestamps never leave this module, and an adjudicator who read the case is refused (403).
+ * Blinding: the reads are shown as "A", "B" (and "C" … when a case is read more than twice) only.
+ * Reader ids, e-mails, read numbers and timestamps never leave this module, and an adjudicator who
+ * read the case is refused (403).
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import type { Eye, ReadingConfig } from '../../lib/config/reading';
-import { concordantFinal } from '../shared/domain/discordance';
+import { mergeReads, READ_LABELS, type ReadLabel } from '../shared/domain/discordance';
 import {
   caseEyes,
   compileForm,
@@ -25,10 +26,10 @@ import {
   type ScopeAnswers,
   type ValidationError as AnswerError,
 } from '../shared/domain/form-validator';
-import { ConflictError, ForbiddenError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../shared/errors';
-import { CONFLICT_MESSAGE, isConflicted } from '../shared/workflow/adjudicator-access';
+import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../shared/errors';
+import { caseConflict, conflictError, type AdjudicatorIdentity, type CaseConflictFacts } from '../shared/workflow/adjudicator-access';
 import { idempotencyKeyOf, parseOrThrow } from '../shared/parse';
-import type { AdjudicationStatus, AdjudicationTask, AdjudicationView, ReadLabel, ReadRef } from '../shared/store/adjudications';
+import { labelsOf, type AdjudicationStatus, type AdjudicationTask, type AdjudicationView, type ReadRef } from '../shared/store/adjudications';
 import type { FinalPick, FinalRecord } from '../shared/store/finals';
 import type { Page } from '../shared/store/page';
 
@@ -67,7 +68,8 @@ export interface IdempotentResult {
 export interface ResolveCommand {
   task: AdjudicationTask;
   final: FinalRecord;
-  readVersions: Record<ReadLabel, number>;
+  /** The version of every read the task names, by label. */
+  readVersions: Partial<Record<ReadLabel, number>>;
   /** The case's registration time (its gsi1 sort key moves to the `final#` range). */
   registeredAt: string;
   idempotency?: { key: string; record: IdempotentResult };
@@ -78,6 +80,8 @@ export interface AdjudicationPorts {
   getTask(caseId: string): Promise<AdjudicationTask | undefined>;
   getRead(caseId: string, ref: ReadRef): Promise<ReadAnswers | undefined>;
   getCase(caseId: string): Promise<CaseInfo | undefined>;
+  /** The conflict facts (site, exclusions) of the cases of a list page, in one round (BatchGetItem). */
+  conflictFacts(caseIds: readonly string[]): Promise<Map<string, CaseConflictFacts>>;
   /** True when `readerId` holds any assignment on the case (first read or repeat). */
   isReaderOfCase(caseId: string, readerId: string): Promise<boolean>;
   getFinal(caseId: string): Promise<FinalRecord | undefined>;
@@ -95,9 +99,8 @@ export interface AdjudicationDeps {
   now(): string;
 }
 
-export interface Actor {
-  sub: string;
-}
+/** The caller, already cleared as an adjudicator (requireAdjudicator: not a coordinator or admin, has a site). */
+export type Actor = AdjudicatorIdentity;
 
 // ---------------------------------------------------------------------------------------------
 // GET /adjudications
@@ -116,10 +119,11 @@ export const ListQuerySchema = z.strictObject({
 
 export async function listAdjudications(deps: AdjudicationDeps, actor: Actor, query: ListQuery): Promise<Page<AdjudicationView>> {
   const page = await deps.ports.listTasks(query.status, { limit: query.limit, cursor: query.cursor });
-  // An adjudicator never sees tasks on cases they hold an assignment on (conflict of interest):
-  // the same rule as the detail's, on the holders stored with the task instead of a query per task
-  // (see isConflicted). A page may come back short because of that; the cursor still continues.
-  const items = page.items.filter((t) => !isConflicted(t, false, actor.sub)).map(view);
+  // The list leaves out exactly the tasks the detail refuses (conflict of interest): the same rule
+  // on the same case facts, with the task's stored holders in place of a query per task (see
+  // adjudicator-access.ts). A page may come back short because of that; the cursor still continues.
+  const facts = page.items.length > 0 ? await deps.ports.conflictFacts(page.items.map((t) => t.caseId)) : new Map<string, CaseConflictFacts>();
+  const items = page.items.filter((t) => caseConflict(t, facts.get(t.caseId), actor, false) === undefined).map(view);
   return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
@@ -132,14 +136,17 @@ function view(task: AdjudicationTask): AdjudicationView {
 // ---------------------------------------------------------------------------------------------
 // Shared checks.
 
-export interface CaseInfo {
+/** Something per read of a task, by label: A and B always, C … for every further read. */
+export type Reads<T> = Partial<Record<ReadLabel, T>> & Record<'A' | 'B', T>;
+
+export interface CaseInfo extends CaseConflictFacts {
   facts: CaseFacts;
   registeredAt: string;
 }
 
 interface Loaded {
   task: AdjudicationTask;
-  reads: Record<ReadLabel, ReadAnswers>;
+  reads: Reads<ReadAnswers>;
   info: CaseInfo;
   final?: FinalRecord;
   previous?: IdempotentResult;
@@ -152,20 +159,26 @@ interface Loaded {
 async function load(deps: AdjudicationDeps, actor: Actor, caseId: string, opts: { idempotencyKey?: string; final?: boolean }): Promise<Loaded> {
   const task = await deps.ports.getTask(caseId);
   if (!task) throw new NotFoundError(`Adjudication task for case ${caseId}`);
-  const [readerOfCase, a, b, info, final, previous] = await Promise.all([
+  const labels = labelsOf(task);
+  const [readerOfCase, info, final, previous, ...stored] = await Promise.all([
     deps.ports.isReaderOfCase(caseId, actor.sub),
-    deps.ports.getRead(caseId, task.reads.A),
-    deps.ports.getRead(caseId, task.reads.B),
     deps.ports.getCase(caseId),
     opts.final && task.status === 'resolved' ? deps.ports.getFinal(caseId) : undefined,
     opts.idempotencyKey ? deps.ports.getIdempotent(actor.sub, opts.idempotencyKey) : undefined,
+    ...labels.map((l) => deps.ports.getRead(caseId, task.reads[l]!)),
   ]);
   // Resolved tasks stay viewable here (GET shows the final); only the conflict rule applies.
-  if (isConflicted(task, readerOfCase, actor.sub)) throw new ForbiddenError(CONFLICT_MESSAGE);
-  // The task is only ever opened from two stored submissions of a registered case: a data fault.
-  if (!a || !b || !info) throw new Error(`adjudication ${caseId}: a compared read or the case record is missing`);
-  return { task, reads: { A: a, B: b }, info, final, previous };
+  const conflict = caseConflict(task, info, actor, readerOfCase);
+  if (conflict) throw conflictError(conflict);
+  // The task is only ever opened from stored submissions of a registered case: a data fault.
+  if (!info || stored.some((r) => !r)) throw new Error(`adjudication ${caseId}: a compared read or the case record is missing`);
+  const reads = Object.fromEntries(labels.map((l, i) => [l, stored[i]!])) as Reads<ReadAnswers>;
+  return { task, reads, info, final, previous };
 }
+
+/** The answers of each read, by label. */
+const answersOf = (reads: Reads<ReadAnswers>): Reads<NormalisedAnswers> =>
+  Object.fromEntries(Object.entries(reads).map(([l, r]) => [l, r!.answers])) as Reads<NormalisedAnswers>;
 
 // ---------------------------------------------------------------------------------------------
 // GET /adjudications/{caseId}
@@ -173,7 +186,8 @@ async function load(deps: AdjudicationDeps, actor: Actor, caseId: string, opts: 
 export interface AdjudicationDetail extends AdjudicationView {
   formVersion: string;
   facts: { octPresent: boolean; octEyes?: Eye[]; eyes: Eye[] };
-  reads: Record<ReadLabel, NormalisedAnswers>;
+  /** Every read of the task, masked: A and B, and C … when the case was read more than twice. */
+  reads: Reads<NormalisedAnswers>;
   reasonCodes: readonly ReasonCode[];
   final?: FinalView;
 }
@@ -196,7 +210,7 @@ export async function getAdjudication(deps: AdjudicationDeps, actor: Actor, case
     ...view(task),
     formVersion: deps.config.form.formVersion,
     facts: { ...facts, eyes: caseEyes(deps.config.form, facts) },
-    reads: { A: reads.A.answers, B: reads.B.answers },
+    reads: answersOf(reads),
     reasonCodes: REASON_CODES,
     ...(final ? { final: finalView(final) } : {}),
   };
@@ -205,12 +219,26 @@ export async function getAdjudication(deps: AdjudicationDeps, actor: Actor, case
 // ---------------------------------------------------------------------------------------------
 // PUT /adjudications/{caseId}
 
-/** 'A' or 'B' takes that read's answer (also "unanswered"); `{ value }` is a new answer. */
-const PickSchema = z.union([
-  z.literal('A'),
-  z.literal('B'),
-  z.strictObject({ value: z.unknown().refine((v) => v !== undefined, 'a new value is required (to leave it unanswered, pick the read that left it out)') }),
+/**
+ * A new answer can only have the shapes the form's answers have: text, a number, a boolean, or a
+ * multi-choice list. Anything else (objects, nested arrays) is refused here, before the form
+ * validator (and before it is fingerprinted), whatever the question.
+ */
+export const TEXT_MAX = 10_000;
+const NewValueSchema = z.union([
+  z.string().max(TEXT_MAX),
+  z.number().finite(),
+  z.boolean(),
+  z.array(z.union([z.string().max(64), z.number().finite()])).max(100),
 ]);
+/** A read's label takes that read's answer (also "unanswered"); `{ value }` is a new answer. */
+const PickSchema = z.union(
+  [
+    z.enum(READ_LABELS),
+    z.strictObject({ value: NewValueSchema.optional().refine((v) => v !== undefined, 'a new value is required (to leave it unanswered, pick the read that left it out)') }),
+  ],
+  { error: `must be a read's label (${READ_LABELS.join(', ')}) or { "value": … } holding text, a number, true/false or a list of options` },
+);
 type PickInput = z.infer<typeof PickSchema>;
 const ScopePicksSchema = z.record(z.string().max(64), PickSchema);
 
@@ -247,10 +275,13 @@ function fingerprint(caseId: string, body: ResolveBody): string {
   return createHash('sha256').update(JSON.stringify([caseId, canonical(body)])).digest('hex');
 }
 
+/** A problem with the picks: the form validator's rules, plus `unknownRead` (a label the task lacks). */
+type PickError = Omit<AnswerError, 'rule'> & { rule: AnswerError['rule'] | 'unknownRead' };
+
 interface Assembled {
   candidate: NormalisedAnswers;
   picks: FinalPick[];
-  errors: AnswerError[];
+  errors: PickError[];
 }
 
 /**
@@ -259,12 +290,13 @@ interface Assembled {
  * severe, where the scale has an order). Every (question, eye) a discordance reason names needs a
  * pick when it is visible; a pick for a question the final hides is an error, not silently dropped.
  */
-function assemble(config: ReadingConfig, task: AdjudicationTask, reads: Record<ReadLabel, NormalisedAnswers>, facts: CaseFacts, body: ResolveBody): Assembled {
+function assemble(config: ReadingConfig, task: AdjudicationTask, reads: Reads<NormalisedAnswers>, facts: CaseFacts, body: ResolveBody): Assembled {
   const form = config.form;
   const cf = compileForm(form);
-  const errors: AnswerError[] = [];
+  const errors: PickError[] = [];
   const picks: FinalPick[] = [];
-  const merged = concordantFinal(form, reads.A, reads.B, facts).value;
+  const labels = labelsOf(task);
+  const merged = mergeReads(form, labels.map((l) => reads[l]!), facts).value;
   const eyes = caseEyes(form, facts);
   const discordant = new Set(task.reasons.map((r) => `${r.eye ?? 'participant'}.${r.question}`));
 
@@ -278,7 +310,7 @@ function assemble(config: ReadingConfig, task: AdjudicationTask, reads: Record<R
   const scope = (questions: readonly CompiledQuestion[], context: Record<string, unknown>, scopePicks: Record<string, PickInput> | undefined, eye?: Eye) => {
     const prefix = eye ? `eyes.${eye}` : 'participant';
     checkKeys(scopePicks, questions, prefix);
-    const pick = (label: ReadLabel) => (eye ? reads[label].eyes[eye] : reads[label].participant) ?? ({} as ScopeAnswers);
+    const pick = (label: ReadLabel) => (eye ? reads[label]!.eyes[eye] : reads[label]!.participant) ?? ({} as ScopeAnswers);
     const mergedScope = (eye ? merged.eyes[eye] : merged.participant) ?? {};
     return walkScope(questions, context, (cq, visible) => {
       const key = cq.question.key;
@@ -286,6 +318,10 @@ function assemble(config: ReadingConfig, task: AdjudicationTask, reads: Record<R
       const chosen = Object.prototype.hasOwnProperty.call(scopePicks ?? {}, key) ? scopePicks![key] : undefined;
       if (!visible) {
         if (chosen !== undefined) errors.push({ path, rule: 'hidden', message: `${path}: '${key}' is hidden by the final answers (${cq.conditions.map((c) => c.source).join(' && ')}); leave it out` });
+        return undefined;
+      }
+      if (typeof chosen === 'string' && !labels.includes(chosen)) {
+        errors.push({ path, rule: 'unknownRead', message: `${path}: this case has no read ${chosen} (reads: ${labels.join(', ')})` });
         return undefined;
       }
       if (chosen !== undefined) {
@@ -296,9 +332,9 @@ function assemble(config: ReadingConfig, task: AdjudicationTask, reads: Record<R
         errors.push({ path, rule: 'required', message: `${path}: the reads are discordant on '${key}'; pick 'A', 'B' or { "value": … }` });
         return undefined;
       }
-      const [a, b] = [pick('A')[key], pick('B')[key]];
-      if (sameValue(a, b) || b === undefined) return a;
-      if (a === undefined) return b;
+      // Not picked: the reads' answer when every read that answered agrees, else the concordant merge.
+      const answered = labels.map((l) => pick(l)[key]).filter((v) => v !== undefined);
+      if (answered.every((v) => sameValue(v, answered[0]))) return answered[0];
       return mergedScope[key];
     });
   };
@@ -309,7 +345,7 @@ function assemble(config: ReadingConfig, task: AdjudicationTask, reads: Record<R
     if (!(eyes as string[]).includes(key)) errors.push({ path: `picks.eyes.${key}`, rule: 'unknownEye', message: `picks.eyes.${key}: not an eye of this case (${eyes.join(', ')})` });
   }
   for (const eye of eyes) {
-    if (!reads.A.eyes[eye] && !reads.B.eyes[eye] && !body.picks.eyes?.[eye]) continue;
+    if (labels.every((l) => !reads[l]!.eyes[eye]) && !body.picks.eyes?.[eye]) continue;
     candidate.eyes[eye] = scope(cf.eye, eyeContext(participant.context, facts, eye), body.picks.eyes?.[eye], eye).answers;
   }
   return { candidate, picks, errors };
@@ -337,7 +373,7 @@ export async function resolveAdjudication(
   }
   if (task.status !== 'open') throw new ConflictError(`The adjudication of case ${caseId} is already resolved.`, 'already_resolved');
 
-  const assembled = assemble(deps.config, task, { A: reads.A.answers, B: reads.B.answers }, facts, body);
+  const assembled = assemble(deps.config, task, answersOf(reads), facts, body);
   const checked = validateAnswers(deps.config.form, assembled.candidate, facts, { mode: 'submit' });
   const errors = [...assembled.errors, ...(checked.ok ? [] : checked.errors.map((e) => prefixed(e, assembled.errors)))].filter(
     (e, i, all) => all.findIndex((x) => x.path === e.path) === i,
@@ -363,7 +399,7 @@ export async function resolveAdjudication(
   await deps.ports.resolve({
     task,
     final,
-    readVersions: { A: reads.A.version, B: reads.B.version },
+    readVersions: Object.fromEntries(Object.entries(reads).map(([l, r]) => [l, r!.version])),
     registeredAt: info.registeredAt,
     ...(idempotencyKey ? { idempotency: { key: idempotencyKey, record: { fingerprint: print, ...response } } } : {}),
   });
@@ -371,7 +407,7 @@ export async function resolveAdjudication(
 }
 
 /** Validator paths ('eyes.OD.x') as request paths ('picks.eyes.OD.x'), with a hint for required ones. */
-function prefixed(e: AnswerError, _already: readonly AnswerError[]): AnswerError {
+function prefixed(e: AnswerError, _already: readonly PickError[]): PickError {
   const path = e.path === '$' ? 'picks' : `picks.${e.path}`;
   const hint = e.rule === 'required' ? "; the reads leave it open: pick 'A', 'B' or { \"value\": … }" : '';
   return { path, rule: e.rule, message: `${path}: ${e.message}${hint}` };

@@ -6,6 +6,7 @@
  * Thin: parses the event, calls the core, maps the result. The core is in ./core.ts.
  */
 import { requireRole } from '../shared/auth';
+import { requireAdjudicator } from '../shared/workflow/adjudicator-access';
 import { documentClient } from '../shared/clients/dynamodb';
 import { loadEnv } from '../shared/env';
 import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../shared/http';
@@ -26,14 +27,15 @@ function depsOf(): AdjudicationDeps {
 }
 
 /**
- * Adjudicators only. Admins read the audit log, which names who read what, so an admin deciding a
- * case would not be blinded to its readers; a person who must do both is put in the adjudicator
- * group knowingly (README: keep adjudicators out of the admin and coordinator groups).
+ * Adjudicators only, and never someone who is also a coordinator or admin (they read the audit log
+ * and progress, which name who read what: they would not be blind to the readers), nor someone
+ * without a valid site code (the same-site rule could not hold): 403 saying why
+ * (../shared/workflow/adjudicator-access.ts).
  */
 function adjudicator(event: HttpEvent) {
   const p = principalOf(event);
   requireRole(p, 'adjudicator');
-  return p;
+  return requireAdjudicator(p);
 }
 
 export const handler = router({

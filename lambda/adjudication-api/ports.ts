@@ -3,10 +3,10 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../shared/errors';
-import { closeCaseUpdate, getTask, listTasks, resolveTaskUpdate } from '../shared/store/adjudications';
+import { closeCaseUpdate, getTask, labelsOf, listTasks, resolveTaskUpdate } from '../shared/store/adjudications';
 import { assignmentsOf } from '../shared/store/assignments';
 import { auditEvent, auditPutTx } from '../shared/store/audit';
-import { caseFacts, getCase } from '../shared/store/cases';
+import { caseConflictFacts, caseFacts, getCase } from '../shared/store/cases';
 import { finalPut, getFinal } from '../shared/store/finals';
 import { IDEMPOTENCY_TTL_SECONDS, getIdempotency, idempotencyPutTx } from '../shared/store/idempotency';
 import { getRead, readUnchangedTx } from '../shared/store/reads';
@@ -23,8 +23,9 @@ export function adjudicationPorts(db: DynamoDBDocumentClient, tableName: string)
     },
     getCase: async (caseId) => {
       const c = await getCase(db, tableName, caseId);
-      return c ? { facts: caseFacts(c), registeredAt: c.registeredAt } : undefined;
+      return c ? { facts: caseFacts(c), registeredAt: c.registeredAt, ...(c.site ? { site: c.site } : {}), ...(c.excluded ? { excluded: c.excluded } : {}) } : undefined;
     },
+    conflictFacts: (caseIds) => caseConflictFacts(db, tableName, caseIds),
     isReaderOfCase: async (caseId, readerId) => (await assignmentsOf(db, tableName, caseId, readerId)).length > 0,
     getFinal: (caseId) => getFinal(db, tableName, caseId),
     getIdempotent: async (actorId, key) => {
@@ -39,10 +40,7 @@ async function resolve(db: DynamoDBDocumentClient, tableName: string, cmd: Resol
   const { task, final } = cmd;
   const at = final.decidedAt;
   // The adjudicator decided on these versions; an amendment in between must be looked at first.
-  const readChecks = [
-    readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads.A, version: cmd.readVersions.A }),
-    readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads.B, version: cmd.readVersions.B }),
-  ];
+  const readChecks = labelsOf(task).map((l) => readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads[l]!, version: cmd.readVersions[l]! }));
   const parts: LabelledTx[] = [
     { label: 'task', item: resolveTaskUpdate(tableName, task, final.decidedBy, final.reasonCode!, at) },
     { label: 'final', item: finalPut(tableName, final) },

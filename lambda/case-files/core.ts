@@ -17,7 +17,15 @@
  *  4. The reader must still hold the session's assignment (a coordinator may have withdrawn it).
  * A session id guessed or copied into another instance fails 3 (the other instance's IP streams
  * another user); an id replayed from outside the VPC fails 1. Every failure is the same 403
- * "not your session", so a caller learns nothing about which check failed; the log says which.
+ * "not your session", so a caller learns nothing about which check failed; the audit log
+ * (`case_files_denied`, durable in the table) and the function log say which.
+ *
+ * The caller's address is `requestContext.identity.sourceIp` only. A request that carries
+ * forwarding headers a client could have written is refused before anything is looked up: any
+ * `Forwarded`, and an `X-Forwarded-For` that holds more than one address or whose (last) address
+ * is not the source address (see ./README.md, "Forwarded addresses").
+ *
+ * The session id is a bearer secret: it is looked up, audited and logged by its hash only.
  */
 import { ForbiddenError, ValidationError } from '../shared/errors';
 import { log } from '../shared/log';
@@ -26,9 +34,10 @@ import type { AssignmentRecord } from '../shared/store/assignments';
 import { adjudicatorAccess } from '../shared/workflow/adjudicator-access';
 import { auditEvent, type AuditEvent } from '../shared/store/audit';
 import type { CaseFile, CaseRecord } from '../shared/store/cases';
-import type { SessionRecord } from '../shared/store/sessions';
+import { sessionHash, type SessionRecord } from '../shared/store/sessions';
 
 export interface CaseFilesDeps {
+  /** The session of an id (the store looks it up by the id's hash). */
   getSession(sessionId: string): Promise<SessionRecord | undefined>;
   /** The exact assignment of a read session (case, reader, readNo). */
   getAssignment(caseId: string, readerId: string, readNo: number): Promise<AssignmentRecord | undefined>;
@@ -65,40 +74,83 @@ class NotYourSession extends ForbiddenError {
   }
 }
 
-export async function caseFiles(deps: CaseFilesDeps, input: { sessionId: string | undefined; sourceIp: string | undefined }): Promise<CaseFilesResult> {
+/** What the request carried besides the session id: its source address and any forwarding headers. */
+export interface CaseFilesInput {
+  sessionId: string | undefined;
+  sourceIp: string | undefined;
+  /** Every `X-Forwarded-For` value (header names are case-insensitive; repeated headers each count). */
+  xForwardedFor?: readonly string[];
+  /** Every `Forwarded` value. */
+  forwarded?: readonly string[];
+}
+
+/**
+ * Why a request's forwarding headers disqualify it, or undefined. API Gateway may itself record the
+ * caller it saw as `X-Forwarded-For: <sourceIp>`; anything beyond that one address, or another
+ * address, was written by the client (or a proxy we do not have), and `Forwarded` is never ours.
+ */
+export function forwardingProblem(input: Pick<CaseFilesInput, 'sourceIp' | 'xForwardedFor' | 'forwarded'>): 'forwarded_header' | 'forwarded_for_chain' | 'forwarded_for_mismatch' | undefined {
+  if ((input.forwarded ?? []).length > 0) return 'forwarded_header';
+  const hops = (input.xForwardedFor ?? []).flatMap((v) => v.split(',')).map((a) => a.trim());
+  if (hops.length === 0) return undefined;
+  if (hops.length > 1) return 'forwarded_for_chain';
+  return hops[0] === input.sourceIp ? undefined : 'forwarded_for_mismatch';
+}
+
+export async function caseFiles(deps: CaseFilesDeps, input: CaseFilesInput): Promise<CaseFilesResult> {
   const { sessionId, sourceIp } = input;
-  if (!sessionId) throw new ValidationError('sessionId', 'required', 'sessionId: is required');
-  if (!SESSION_ID.test(sessionId)) throw new ValidationError('sessionId', 'format', 'sessionId: is not a session id');
-  const deny = (why: string): never => {
-    log.warn('case files denied', { sessionId, why });
-    throw new NotYourSession();
+  const now = deps.now();
+  const hash = sessionId ? sessionHash(sessionId) : undefined;
+  let caseId: string | undefined;
+  // Every refusal leaves a durable trace (the function log goes with the stateless stack).
+  const refuse = async (reason: string, error: Error = new NotYourSession()): Promise<never> => {
+    await deps.audit(
+      auditEvent({
+        at: now.toISOString(),
+        actor: 'fleet',
+        action: 'case_files_denied',
+        ...(caseId ? { caseId } : {}),
+        ...(hash ? { sessionHash: hash } : {}),
+        detail: { reason, ...(sourceIp ? { sourceIp } : {}) },
+      }),
+    );
+    log.warn('case files denied', { sessionHash: hash, reason, sourceIp });
+    throw error;
   };
-  if (!sourceIp) return deny('no_source_ip');
+
+  if (!sessionId) return refuse('missing_session_id', new ValidationError('sessionId', 'required', 'sessionId: is required'));
+  if (!SESSION_ID.test(sessionId)) return refuse('malformed_session_id', new ValidationError('sessionId', 'format', 'sessionId: is not a session id'));
+  if (!sourceIp) return refuse('no_source_ip');
+  const forwarding = forwardingProblem(input);
+  if (forwarding) return refuse(forwarding);
 
   const session = await deps.getSession(sessionId);
-  if (!session) return deny('unknown_session');
-  const now = deps.now();
-  if (Date.parse(session.expiresAt) <= now.getTime()) return deny('expired');
+  if (!session) return refuse('unknown_session');
+  caseId = session.caseId;
+  if (Date.parse(session.expiresAt) <= now.getTime()) return refuse('expired');
 
   const ips = await deps.activeSessionIps(session.appStreamUserId);
-  if (!ips.includes(sourceIp)) return deny(ips.length === 0 ? 'no_active_session' : 'ip_mismatch');
+  if (!ips.includes(sourceIp)) return refuse(ips.length === 0 ? 'no_active_session' : 'ip_mismatch');
 
   let label: Pick<CaseFilesResult, 'ref' | 'caseId'>;
+  let c: CaseRecord | undefined;
   if (session.purpose === 'adjudication') {
-    // Only while the task is open and the adjudicator did not read the case (same rule as the API).
-    const [task, assigned] = await Promise.all([deps.getAdjudication(session.caseId), deps.assignmentsOf(session.caseId, session.readerId)]);
-    const access = adjudicatorAccess(task, assigned.length > 0, session.readerId);
-    if (access !== 'ok') return deny(`adjudication_${access}`);
+    // Only while the task is open and no conflict of interest holds: the API's rule, with the
+    // adjudicator's site as it was when the session was issued (there is no token here).
+    const [task, assigned, found] = await Promise.all([deps.getAdjudication(session.caseId), deps.assignmentsOf(session.caseId, session.readerId), deps.getCase(session.caseId)]);
+    const access = adjudicatorAccess(task, found, { sub: session.readerId, site: session.site }, assigned.length > 0);
+    if (access !== 'ok') return refuse(`adjudication_${access}`);
     label = { caseId: session.caseId };
+    c = found;
   } else {
     const assignment = await deps.getAssignment(session.caseId, session.readerId, session.readNo);
-    if (!assignment) return deny('not_assigned');
+    if (!assignment) return refuse('not_assigned');
     // The assignment's ref, not the session's: sessions issued before refs existed carry none.
-    if (!assignment.ref) return deny('no_ref');
+    if (!assignment.ref) return refuse('no_ref');
     label = { ref: assignment.ref };
+    c = await deps.getCase(session.caseId);
   }
-  const c = await deps.getCase(session.caseId);
-  if (!c) return deny('no_case');
+  if (!c) return refuse('no_case');
 
   const files = await Promise.all(
     c.files.map(async (f) => ({
@@ -109,7 +161,7 @@ export async function caseFiles(deps: CaseFilesDeps, input: { sessionId: string 
       url: await deps.presign(`cases/${c.caseId}/${f.key}`, deps.urlSeconds),
     })),
   );
-  await deps.audit(auditEvent({ at: now.toISOString(), actor: session.readerId, action: 'case_files_issued', caseId: c.caseId, sessionId, detail: { files: files.length, purpose: session.purpose ?? 'read' } }));
-  log.info('case files issued', { caseId: c.caseId, sessionId, files: files.length });
+  await deps.audit(auditEvent({ at: now.toISOString(), actor: session.readerId, action: 'case_files_issued', caseId: c.caseId, sessionHash: hash, detail: { files: files.length, purpose: session.purpose ?? 'read' } }));
+  log.info('case files issued', { caseId: c.caseId, sessionHash: hash, files: files.length });
   return { ...label, expiresAt: new Date(now.getTime() + deps.urlSeconds * 1000).toISOString(), files };
 }

@@ -13,6 +13,7 @@ import {
   type SubmittedRead,
   type Unfilled,
 } from '../shared/domain/assignment';
+import { normaliseSite } from '../../domain/site';
 import { NotFoundError, ValidationError } from '../shared/errors';
 import { mapLimited } from '../shared/map-limited';
 import { CASE_ID } from '../shared/http';
@@ -84,9 +85,30 @@ export interface AssignCommand {
   actor: string;
 }
 
+/**
+ * A member of the directory's reader group (Cognito), with the load on their profile (0 when they
+ * have none yet). `site` is `custom:site` exactly as the directory holds it; the core normalises it.
+ */
+export interface DirectoryReader {
+  readerId: string;
+  site?: string;
+  /** False when the Cognito user is disabled. */
+  enabled: boolean;
+  openCount: number;
+  totalCount: number;
+  /** False when an admin switched the reader's profile off. */
+  active: boolean;
+}
+
+/** Why a reader of the directory was left out of a run. */
+export type ReaderSkip = 'site_missing' | 'site_invalid' | 'disabled' | 'inactive';
+
 export interface AssignmentPorts {
-  /** Every reader in the directory with their load, site and whether they can take work. */
-  listReaders(): Promise<ReaderLoad[]>;
+  /**
+   * Every member of the directory's reader group, with their site from the directory itself (not
+   * the profile, which only GET /me refreshes) and their load from the profile.
+   */
+  listReaders(): Promise<DirectoryReader[]>;
   /** Open cases, oldest first (index query, not a scan). */
   openCases(limit: number): Promise<CaseForAssignment[]>;
   getCases(caseIds: readonly string[]): Promise<Map<string, CaseForAssignment>>;
@@ -105,6 +127,12 @@ export interface AssignResult {
   repeats: Assignment[];
   unfilled: Unfilled[];
   skipped: { caseId: string; readerId?: string; reason: string }[];
+  /**
+   * Readers of the pool the run did not use, and why: a missing or malformed `custom:site` (an
+   * administrator must set it; the same-site rule cannot hold without it), a disabled account or
+   * a profile switched off.
+   */
+  skippedReaders: { readerId: string; reason: ReaderSkip }[];
   /** More open cases may be waiting: call again. */
   more?: boolean;
 }
@@ -127,9 +155,9 @@ export async function bulkAssign(
   const directory = await deps.ports.listReaders();
   const known = new Set(directory.map((r) => r.readerId));
   body.readerIds?.forEach((id, i) => {
-    if (!known.has(id)) throw new ValidationError(`readerIds.${i}`, 'not_found', `readerIds.${i}: no reader ${id} in this study`);
+    if (!known.has(id)) throw new ValidationError(`readerIds.${i}`, 'not_found', `readerIds.${i}: no reader ${id} in this study's directory (Cognito group reader)`);
   });
-  const pool = body.readerIds ? directory.filter((r) => body.readerIds!.includes(r.readerId)) : directory;
+  const { pool, skippedReaders } = eligibleReaders(body.readerIds ? directory.filter((r) => body.readerIds!.includes(r.readerId)) : directory);
 
   const skipped: AssignResult['skipped'] = [];
   let cases: CaseForAssignment[];
@@ -151,7 +179,9 @@ export async function bulkAssign(
   for (const e of body.exclusions ?? []) for (const caseId of e.caseIds) declared.set(caseId, [...(declared.get(caseId) ?? []), e.readerId]);
   const toAssign: CaseToAssign[] = cases.map((c) => {
     const excludedReaders = [...new Set([...(c.excluded ?? []), ...(declared.get(c.caseId) ?? [])])];
-    return { caseId: c.caseId, site: c.site, ...(excludedReaders.length > 0 ? { excludedReaders } : {}) };
+    // Case sites are normalised at registration; a case registered before that is compared the same way.
+    const site = c.site === undefined ? undefined : normaliseSite(c.site);
+    return { caseId: c.caseId, site: site?.ok ? site.site : c.site, ...(excludedReaders.length > 0 ? { excludedReaders } : {}) };
   });
   const plan = planAssignments({
     cases: toAssign,
@@ -178,7 +208,7 @@ export async function bulkAssign(
     });
   }
 
-  const result: AssignResult = { dryRun: body.dryRun, readsPerCase: k, assigned: [], repeats: [], unfilled: plan.unfilled, skipped };
+  const result: AssignResult = { dryRun: body.dryRun, readsPerCase: k, assigned: [], repeats: [], unfilled: plan.unfilled, skipped, skippedReaders };
   if (body.dryRun) return { ...result, assigned: plan.assignments, repeats };
 
   // Recorded before any write, so a reader's "claim next" cannot take an excluded case meanwhile.
@@ -213,6 +243,24 @@ export async function bulkAssign(
 
 const WRITE_CONCURRENCY = 8;
 
+/**
+ * The readers a run may use: enabled, profile not switched off, and with a valid site code from the
+ * directory (normalised). Everyone else is reported with the reason, never silently treated as
+ * site-less (which would switch the same-site rule off for them).
+ */
+function eligibleReaders(candidates: readonly DirectoryReader[]): { pool: ReaderLoad[]; skippedReaders: AssignResult['skippedReaders'] } {
+  const pool: ReaderLoad[] = [];
+  const skippedReaders: AssignResult['skippedReaders'] = [];
+  for (const r of candidates) {
+    const site = normaliseSite(r.site);
+    if (!r.enabled) skippedReaders.push({ readerId: r.readerId, reason: 'disabled' });
+    else if (!r.active) skippedReaders.push({ readerId: r.readerId, reason: 'inactive' });
+    else if (!site.ok) skippedReaders.push({ readerId: r.readerId, reason: site.problem === 'missing' ? 'site_missing' : 'site_invalid' });
+    else pool.push({ readerId: r.readerId, site: site.site, openCount: r.openCount, totalCount: r.totalCount, active: true });
+  }
+  return { pool, skippedReaders };
+}
+
 // ---------------------------------------------------------------------------------------------
 // GET /progress
 
@@ -236,13 +284,16 @@ export interface ProgressPorts {
   countCases(state: string): Promise<number>;
   countAdjudications(status: 'open' | 'resolved'): Promise<number>;
   readers(opts: { limit: number; cursor?: string }): Promise<Page<ReaderProgress>>;
-  rejections(limit: number): Promise<Rejection[]>;
+  /** Outstanding rejections, newest first, a page at a time. */
+  rejections(opts: { limit: number; cursor?: string }): Promise<Page<Rejection>>;
 }
 
 export const ProgressQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(100),
   cursor: z.string().min(1).max(2048).optional(),
+  /** Rejected manifests per page (0 leaves them out); `rejectionsCursor` continues the list. */
   rejections: z.coerce.number().int().min(0).max(200).default(50),
+  rejectionsCursor: z.string().min(1).max(2048).optional(),
 });
 
 export async function progress(ports: ProgressPorts, raw: Record<string, string | undefined>) {
@@ -252,7 +303,7 @@ export async function progress(ports: ProgressPorts, raw: Record<string, string 
     ports.countAdjudications('open'),
     ports.countAdjudications('resolved'),
     ports.readers({ limit: q.limit, cursor: q.cursor }),
-    q.rejections > 0 ? ports.rejections(q.rejections) : Promise.resolve([]),
+    q.rejections > 0 ? ports.rejections({ limit: q.rejections, cursor: q.rejectionsCursor }).catch(renameCursor('rejectionsCursor')) : Promise.resolve({ items: [] } as Page<Rejection>),
   ]);
   const cases = Object.fromEntries(counts) as Record<(typeof CASE_STATES)[number], number>;
   return {
@@ -260,9 +311,16 @@ export async function progress(ports: ProgressPorts, raw: Record<string, string 
     adjudications: { open: openAdj, resolved: resolvedAdj },
     readers: readers.items,
     ...(readers.cursor ? { cursor: readers.cursor } : {}),
-    rejections,
+    rejections: rejections.items,
+    ...(rejections.cursor ? { rejectionsCursor: rejections.cursor } : {}),
   };
 }
+
+/** A list with its own cursor parameter names it in the 400 (the store's check says `cursor`). */
+const renameCursor = (param: string) => (e: unknown): never => {
+  if (e instanceof ValidationError && e.details.field === 'cursor') throw new ValidationError(param, 'invalid', `${param}: is not a cursor this list returned; start again without it`);
+  throw e;
+};
 
 // ---------------------------------------------------------------------------------------------
 // GET /audit

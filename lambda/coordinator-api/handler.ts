@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { requireRole } from '../shared/auth';
+import { cognitoClient } from '../shared/clients/cognito';
 import { documentClient } from '../shared/clients/dynamodb';
 import { s3Client } from '../shared/clients/s3';
 import { loadEnv } from '../shared/env';
@@ -17,7 +18,7 @@ import { log } from '../shared/log';
 import { queryOf } from '../shared/parse';
 import { audit, bulkAssign, EXPORT_ID, getExport, newExportId, progress, requestExport } from './core';
 import { CoordinatorEnvSchema, type CoordinatorEnv } from './env';
-import { assignmentPorts, auditList, exportPorts, progressPorts } from './ports';
+import { assignmentPorts, auditList, cognitoReaderGroup, exportPorts, progressPorts } from './ports';
 
 let env: CoordinatorEnv | undefined;
 // Parsed on first use (once per container), failing loudly on a bad environment.
@@ -34,7 +35,8 @@ export const handler = router({
   'POST /assignments': async (event) => {
     const p = coordinator(event);
     const e = envOf();
-    const result = await bulkAssign({ config: e.READROOM_READING_CONFIG, ports: assignmentPorts(documentClient(), e.TABLE_NAME), now }, p, parseBody(event));
+    const ports = assignmentPorts(documentClient(), e.TABLE_NAME, { directory: cognitoReaderGroup(cognitoClient(), e.USER_POOL_ID) });
+    const result = await bulkAssign({ config: e.READROOM_READING_CONFIG, ports, now }, p, parseBody(event));
     log.info('bulk assignment', {
       requestId: event.requestContext.requestId,
       actor: p.sub,
@@ -43,6 +45,7 @@ export const handler = router({
       repeats: result.repeats.length,
       unfilled: result.unfilled.length,
       skipped: result.skipped.length,
+      skippedReaders: result.skippedReaders.length,
     });
     return json(200, result);
   },

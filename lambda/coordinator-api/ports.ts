@@ -5,7 +5,10 @@
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { Assignment, ReaderLoad, SubmittedRead } from '../shared/domain/assignment';
+import { ListUsersInGroupCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import type { Assignment, SubmittedRead } from '../shared/domain/assignment';
+import { AppError } from '../shared/errors';
+import { log } from '../shared/log';
 import { newAssignmentRef, type AssignmentRecord } from '../shared/store/assignments';
 import { auditEvent, listAudit } from '../shared/store/audit';
 import { excludeReaders, fromCaseItem, getCase, listRejections, mayTake, type CaseRecord } from '../shared/store/cases';
@@ -37,9 +40,47 @@ const readersQuery = (tableName: string): QueryCommandInput => ({
   ExpressionAttributeValues: { ':p': keys.readerIndex('').gsi2pk },
 });
 
-const toLoad = (r: ReaderRecord & { active?: boolean }): ReaderLoad => ({
-  readerId: r.readerId,
-  site: r.site,
+/** A member of the directory's reader group: the Cognito `sub`, `custom:site` as stored, enabled or not. */
+export interface DirectoryMember {
+  readerId: string;
+  site?: string;
+  enabled: boolean;
+}
+
+/** The role group bulk assignment draws readers from. */
+export const READER_GROUP = 'reader';
+
+/**
+ * Every member of the pool's reader group (ListUsersInGroup, 60 per page). Called from inside the
+ * isolated VPC through the study's `cognito-idp` interface endpoint (data stack); a failure is a
+ * 503, never a run with a silently empty pool.
+ */
+export function cognitoReaderGroup(client: CognitoIdentityProviderClient, userPoolId: string): () => Promise<DirectoryMember[]> {
+  return async () => {
+    const members: DirectoryMember[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const out = await client.send(new ListUsersInGroupCommand({ UserPoolId: userPoolId, GroupName: READER_GROUP, Limit: 60, NextToken: token }));
+        for (const u of out.Users ?? []) {
+          const attr = (name: string) => u.Attributes?.find((a) => a.Name === name)?.Value;
+          const sub = attr('sub');
+          if (!sub) continue;
+          const site = attr('custom:site');
+          members.push({ readerId: sub, ...(site !== undefined ? { site } : {}), enabled: u.Enabled !== false });
+        }
+        token = out.NextToken;
+      } while (token);
+    } catch (e) {
+      log.error('reader directory unavailable', { error: (e as Error).name });
+      throw new AppError(503, 'directory_unavailable', 'The reader directory could not be read right now; nothing was assigned. Try again in a minute.');
+    }
+    return members;
+  };
+}
+
+/** Workload counters of the profiles (0 for a reader who has none yet), by reader id. */
+const toLoad = (r: ReaderRecord & { active?: boolean }) => ({
   openCount: r.openCount ?? 0,
   totalCount: (r.openCount ?? 0) + (r.submittedCount ?? 0),
   // A profile is active unless an admin switched it off.
@@ -54,10 +95,23 @@ const forAssignment = (c: CaseRecord): CaseForAssignment => ({
   ...(c.excluded?.length ? { excluded: c.excluded } : {}),
 });
 
-/** `newRef` draws assignment refs; tests pass a sequence to force a collision. */
-export function assignmentPorts(db: DynamoDBDocumentClient, tableName: string, newRef: () => string = newAssignmentRef): AssignmentPorts {
+/**
+ * `directory` lists the reader group (cognitoReaderGroup); `newRef` draws assignment refs (tests
+ * pass a sequence to force a collision).
+ */
+export function assignmentPorts(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  opts: { directory?: () => Promise<DirectoryMember[]>; newRef?: () => string } = {},
+): AssignmentPorts {
+  const newRef = opts.newRef ?? newAssignmentRef;
   return {
-    listReaders: async () => (await queryAll(db, readersQuery(tableName))).map((i) => toLoad(recordOf<ReaderRecord>(i))),
+    listReaders: async () => {
+      if (!opts.directory) throw new Error('assignmentPorts: no reader directory given');
+      const [members, profiles] = await Promise.all([opts.directory(), queryAll(db, readersQuery(tableName))]);
+      const loads = new Map(profiles.map((i) => recordOf<ReaderRecord>(i)).map((r) => [r.readerId, toLoad(r)]));
+      return members.map((m) => ({ ...m, ...(loads.get(m.readerId) ?? { openCount: 0, totalCount: 0, active: true }) }));
+    },
     openCases: async (limit) =>
       (
         await queryAll(
@@ -160,7 +214,10 @@ export function progressPorts(db: DynamoDBDocumentClient, tableName: string): Pr
       });
       return { items, cursor: encodeCursor(out.LastEvaluatedKey, scope) };
     },
-    rejections: async (limit) => (await listRejections(db, tableName, { limit })).items.map((r) => ({ caseId: r.caseId, at: r.at, reasons: r.reasons })),
+    rejections: async (opts) => {
+      const page = await listRejections(db, tableName, opts);
+      return { items: page.items.map((r) => ({ caseId: r.caseId, at: r.at, reasons: r.reasons })), ...(page.cursor ? { cursor: page.cursor } : {}) };
+    },
   };
 }
 

@@ -3,13 +3,14 @@
  * read a Query on gsi1 or a case partition, or a BatchGetItem; nothing scans), the pseudonyms and
  * the job lifecycle of store/exports.ts.
  */
-import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mapLimited } from '../shared/map-limited';
 import { caseFacts, type CaseRecord } from '../shared/store/cases';
 import { ensurePseudonyms, finishExportJob, takeExportJob } from '../shared/store/exports';
 import { fromFinalItem } from '../shared/store/finals';
 import { keys } from '../shared/store/keys';
 import { listReads } from '../shared/store/reads';
+import { batchGet } from '../shared/store/table';
 import type { JobPorts } from './core';
 import type { ExportSource, Pseudonymiser } from './export';
 
@@ -18,21 +19,6 @@ export function jobPorts(db: DynamoDBDocumentClient, tableName: string): JobPort
     take: (exportId, lease) => takeExportJob(db, tableName, exportId, lease),
     finish: (exportId, attempt, outcome, audit) => finishExportJob(db, tableName, exportId, attempt, outcome, audit),
   };
-}
-
-/** BatchGetItem of up to 100 keys, retrying what DynamoDB left unprocessed (with backoff). */
-async function batchGet(db: DynamoDBDocumentClient, tableName: string, keyList: Record<string, string>[]): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  for (let i = 0; i < keyList.length; i += 100) {
-    let pending: Record<string, unknown>[] | undefined = keyList.slice(i, i + 100);
-    for (let attempt = 0; pending && pending.length > 0; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      const out: BatchGetCommandOutput = await db.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }));
-      items.push(...(out.Responses?.[tableName] ?? []));
-      pending = out.UnprocessedKeys?.[tableName]?.Keys;
-    }
-  }
-  return items;
 }
 
 /**

@@ -11,9 +11,9 @@
 import { createHash } from 'node:crypto';
 import type { ReadingConfig } from '../../lib/config/reading';
 import type { Principal } from '../shared/auth';
-import { requireRole } from '../shared/auth';
+import { requireRole, requireSite } from '../shared/auth';
 import { validateAnswers, type NormalisedAnswers } from '../shared/domain/form-validator';
-import { AppError, AssignmentNotFoundError, ConflictError, ForbiddenError, IdempotencyKeyReusedError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
+import { AppError, AssignmentNotFoundError, ConflictError, IdempotencyKeyReusedError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
 import { idempotencyKeyOf } from '../shared/parse';
 import { appStreamUserId } from '../shared/appstream-user';
 import { log } from '../shared/log';
@@ -28,9 +28,9 @@ import type { Page } from '../shared/store/page';
 import type { ReaderRecord } from '../shared/store/readers';
 import type { ReadAction, ReadRecord } from '../shared/store/reads';
 import type { AdjudicationTask } from '../shared/store/adjudications';
-import type { SessionRecord } from '../shared/store/sessions';
+import { sessionHash, type SessionRecord } from '../shared/store/sessions';
 import type { ReadSave, SaveRejected } from '../shared/store/submissions';
-import { adjudicatorAccess, CONFLICT_MESSAGE } from '../shared/workflow/adjudicator-access';
+import { adjudicatorAccess, conflictError, requireAdjudicator } from '../shared/workflow/adjudicator-access';
 import { decideCaseOutcome } from '../shared/workflow/case-outcome';
 
 // ---------------------------------------------------------------------------------------------
@@ -95,6 +95,8 @@ export async function getMe(deps: ReaderApiDeps, p: Principal): Promise<CoreResu
       readerId: p.sub,
       email: p.email,
       roles,
+      // The site the same-site rule uses, or why there is none (the portal tells the reader to ask an administrator).
+      ...(p.site ? { site: p.site } : { siteProblem: p.siteProblem ?? 'missing' }),
       progress: profile ? { open: profile.openCount, submitted: profile.submittedCount } : undefined,
     },
   };
@@ -128,11 +130,13 @@ export async function claimNext(deps: ReaderApiDeps, p: Principal): Promise<Core
   requireRole(p, 'reader');
   const own = await deps.store.firstOpenAssignment(p.sub);
   if (own) return { status: 200, body: { assignment: toQueueEntry(own), claimed: false } };
+  // Taking a new case needs the reader's site: without one the same-site rule could not hold.
+  const site = requireSite(p);
 
   const { readsPerCase, maxOpenPerReader } = deps.reading.assignment;
   // Never a case of the reader's own site, nor one they are excluded from (the claim's condition
   // enforces both; this only avoids trying).
-  const taker: SlotTaker = { readerId: p.sub, ...(p.site ? { site: p.site } : {}) };
+  const taker: SlotTaker = { readerId: p.sub, site };
   const claimable = (c: ClaimableCase) => c.state === 'open' && c.assignedCount < readsPerCase && mayTake(c, taker);
   let startKey: Record<string, unknown> | undefined;
   let contended = 0;
@@ -206,7 +210,7 @@ async function requireAssignment(deps: ReaderApiDeps, p: Principal, ref: string)
 // ---------------------------------------------------------------------------------------------
 // POST /cases/{caseId}/session
 
-type SessionTarget = Pick<SessionRecord, 'caseId' | 'readNo' | 'ref'> & { purpose: NonNullable<SessionRecord['purpose']> };
+type SessionTarget = Pick<SessionRecord, 'caseId' | 'readNo' | 'ref' | 'site'> & { purpose: NonNullable<SessionRecord['purpose']> };
 
 /**
  * A reader opens the case of their assignment, named by its ref; an adjudicator (who sees case ids
@@ -219,12 +223,16 @@ async function sessionTarget(deps: ReaderApiDeps, p: Principal, param: string): 
   const assignment = p.roles.has('reader') ? await ownAssignment(deps, p, param) : undefined;
   if (assignment) return { caseId: assignment.caseId, readNo: assignment.readNo, ref: assignment.ref, purpose: 'read' };
   if (!p.roles.has('adjudicator')) throw new AssignmentNotFoundError();
+  // The adjudication rule (../shared/workflow/adjudicator-access.ts): not a coordinator or admin,
+  // a site code, an open task, and no conflict of interest with the case.
+  const who = requireAdjudicator(p);
   const caseId = param;
-  const [task, assignments] = await Promise.all([deps.store.getAdjudication(caseId), deps.store.assignmentsOf(caseId, p.sub)]);
-  const access = adjudicatorAccess(task, assignments.length > 0, p.sub);
-  if (access === 'conflict') throw new ForbiddenError(CONFLICT_MESSAGE);
-  if (access === 'no_open_task') throw new NotFoundError(`An open adjudication of case ${caseId}`);
-  return { caseId, readNo: 0, purpose: 'adjudication' };
+  const [task, assignments, c] = await Promise.all([deps.store.getAdjudication(caseId), deps.store.assignmentsOf(caseId, p.sub), deps.store.getCase(caseId)]);
+  const access = adjudicatorAccess(task, c, who, assignments.length > 0);
+  if (access === 'no_open_task' || access === 'site_missing') throw new NotFoundError(`An open adjudication of case ${caseId}`);
+  if (access !== 'ok') throw conflictError(access);
+  // The site goes with the session: case-files applies the same-site rule again without a token.
+  return { caseId, readNo: 0, purpose: 'adjudication', site: who.site };
 }
 
 /** `param`: the caller's assignment ref (readers), or a case id with an open task (adjudicators). */
@@ -235,16 +243,18 @@ export async function openSession(deps: ReaderApiDeps, p: Principal, param: stri
   const sessionId = deps.newId();
   const { url, expiresAt } = await deps.streaming.issue({ userId, sessionContext: sessionId, validitySeconds: deps.streamingUrlValiditySeconds });
   const now = deps.now();
+  // From here on only the hash: the id itself goes to AppStream (in the URL) and nowhere else.
+  const hash = sessionHash(sessionId);
   const session: SessionRecord = {
-    sessionId,
+    sessionHash: hash,
     readerId: p.sub,
     appStreamUserId: userId,
     ...target,
     createdAt: now.toISOString(),
     expiresAt: new Date(now.getTime() + (deps.streamingUrlValiditySeconds + deps.sessionMaxSeconds) * 1000).toISOString(),
   };
-  await deps.store.recordSession(session, auditEvent({ at: session.createdAt, actor: p.sub, action: 'session_issued', caseId, sessionId, detail: { purpose: target.purpose } }));
-  log.info('session issued', { caseId, sessionId, purpose: target.purpose });
+  await deps.store.recordSession(session, auditEvent({ at: session.createdAt, actor: p.sub, action: 'session_issued', caseId, sessionHash: hash, detail: { purpose: target.purpose } }));
+  log.info('session issued', { caseId, sessionHash: hash, purpose: target.purpose });
   // A read session names its assignment by ref only (the adjudicator already knows the case id).
   return { status: 201, body: { ...(target.ref ? { ref: target.ref } : {}), streamingUrl: url, expiresAt: expiresAt.toISOString() } };
 }

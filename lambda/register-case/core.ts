@@ -11,7 +11,7 @@ import { CASE_ID } from '../shared/http';
 import { log } from '../shared/log';
 import type { AuditEvent } from '../shared/store/audit';
 import { auditEvent } from '../shared/store/audit';
-import type { CaseRejection, ManifestContent } from '../shared/store/cases';
+import type { CaseRejection, ManifestContent, RegisterResult } from '../shared/store/cases';
 import { MANIFEST_NAME, MAX_MANIFEST_BYTES, ManifestSchema } from '../../domain/manifest';
 
 export interface ManifestObjects {
@@ -22,7 +22,7 @@ export interface ManifestObjects {
 }
 
 export interface CaseRegistry {
-  register(manifest: ManifestContent, at: string, sequencer: string): Promise<'created' | 'updated' | 'stale'>;
+  register(manifest: ManifestContent, at: string, sequencer: string): Promise<RegisterResult>;
   reject(rejection: CaseRejection, audit: AuditEvent): Promise<void>;
   /** Takes the case's rejections of earlier uploads (smaller sequencer) off the /progress list; returns how many. */
   resolveRejections(caseId: string, at: string, sequencer: string): Promise<number>;
@@ -37,7 +37,7 @@ export interface RegisterDeps {
 
 export type Reason = CaseRejection['reasons'][number];
 export type RegisterOutcome =
-  | { result: 'created' | 'updated' | 'stale'; caseId: string }
+  | { result: 'created' | 'updated' | 'unchanged' | 'stale'; caseId: string }
   | { result: 'rejected'; caseId: string; reasons: Reason[] }
   | { result: 'ignored'; why: 'not_a_manifest' | 'gone' };
 
@@ -96,7 +96,20 @@ export async function registerManifest(deps: RegisterDeps, input: { key: string;
   });
   if (reasons.length > 0) return reject(folder, reasons.slice(0, 50));
 
-  const result = await deps.registry.register({ caseId: manifest.caseId, files: manifest.files, context: manifest.context, site: manifest.site }, at, sequencer);
+  const registered = await deps.registry.register({ caseId: manifest.caseId, files: manifest.files, context: manifest.context, site: manifest.site }, at, sequencer);
+  if (registered.result === 'in_use') {
+    // The case was handed out on its current files, site and context: a reader's read, an
+    // adjudication or a final would otherwise be about images nobody saw.
+    const { assignedCount, submittedCount, state } = registered;
+    return reject(folder, [
+      {
+        field: 'manifest',
+        rule: 'case_in_use',
+        message: `the case already has readers (${assignedCount} first-read slot(s) taken, ${submittedCount} read(s) submitted, state ${state}), so its files, site and context can no longer change; this manifest was not applied. Register changed images under a new case id; re-uploading the registered manifest clears this entry.`,
+      },
+    ]);
+  }
+  const result = registered.result;
   if (result !== 'stale') {
     // Only a manifest that registered resolves rejections, and only those of earlier uploads.
     const rejectionsResolved = await deps.registry.resolveRejections(manifest.caseId, at, sequencer);

@@ -1,10 +1,7 @@
+import { normaliseSite, siteProblemMessage, type SiteProblem } from '../../domain/site';
 import { ForbiddenError, UnauthorizedError } from './errors';
-import { SITE } from '../../domain/case';
 
 export const ROLES = ['reader', 'adjudicator', 'coordinator', 'admin'] as const;
-
-/** A site code; the reader's `custom:site` is set by an administrator (the portal client cannot write it). */
-export { SITE };
 export type Role = (typeof ROLES)[number];
 
 /** The signed-in person, from claims that API Gateway's JWT authorizer has already verified. */
@@ -12,8 +9,12 @@ export interface Principal {
   /** Cognito `sub`: the stable reader id everywhere in ReadRoom. */
   readonly sub: string;
   readonly email?: string;
-  /** `custom:site`, when set and well-formed. */
+  /**
+   * `custom:site` (set by an administrator; the portal client cannot write it), normalised
+   * (domain/site.ts). Absent when the claim is missing or malformed: `siteProblem` says which.
+   */
   readonly site?: string;
+  readonly siteProblem?: SiteProblem;
   readonly roles: ReadonlySet<Role>;
 }
 
@@ -29,11 +30,22 @@ export function principalFromClaims(claims: Record<string, unknown> | undefined)
   const sub = claims?.sub;
   if (typeof sub !== 'string' || sub.length === 0) throw new UnauthorizedError();
   if (claims?.token_use !== undefined && claims.token_use !== 'id') throw new UnauthorizedError('Send the ID token of your sign-in (the portal does); access tokens are not accepted.');
-  const site = claims?.['custom:site'];
+  const site = normaliseSite(claims?.['custom:site']);
   const raw = claims?.['cognito:groups'];
   const groups = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? raw.replace(/^\[|\]$/g, '').split(/[\s,]+/).filter(Boolean) : [];
   const roles = new Set(groups.filter((g): g is Role => (ROLES as readonly string[]).includes(g)));
-  return { sub, email: typeof claims?.email === 'string' ? claims.email : undefined, ...(typeof site === 'string' && SITE.test(site) ? { site } : {}), roles };
+  return { sub, email: typeof claims?.email === 'string' ? claims.email : undefined, ...(site.ok ? { site: site.site } : { siteProblem: site.problem }), roles };
+}
+
+/**
+ * The caller's site, or 403 `site_missing` / `site_invalid`: the same-site rule fails closed, so a
+ * person whose `custom:site` is missing or malformed takes no case and adjudicates none until an
+ * administrator sets it.
+ */
+export function requireSite(p: Principal): string {
+  if (p.site) return p.site;
+  const problem = p.siteProblem ?? 'missing';
+  throw new ForbiddenError(siteProblemMessage(problem), problem === 'missing' ? 'site_missing' : 'site_invalid');
 }
 
 /** Throws 403 unless the principal has one of the roles. */

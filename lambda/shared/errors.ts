@@ -28,9 +28,10 @@ export class UnauthorizedError extends AppError {
   }
 }
 
+/** 403; `code` says why when the client can act on it (e.g. `site_missing`, `conflict_of_interest`). */
 export class ForbiddenError extends AppError {
-  constructor(message: string) {
-    super(403, 'forbidden', message);
+  constructor(message: string, code = 'forbidden') {
+    super(403, code, message);
   }
 }
 

@@ -15,11 +15,37 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
+/**
+ * How deeply a body's arrays and objects may nest (the body object is level 1). The deepest
+ * legitimate body, an adjudication's new multi-choice value, nests 7 levels
+ * (body › picks › eyes › OD › question › value › list); anything deeper is refused before it is
+ * parsed, hashed or canonicalised, each of which would otherwise recurse once per level.
+ */
+export const MAX_JSON_DEPTH = 8;
+
+/** True when the JSON text nests arrays/objects deeper than `max` (brackets inside strings do not count). */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
 /** Parses a JSON object body; anything else is a 400 that names `body`. */
 export function parseBody(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): Record<string, unknown> {
   if (!event.body) throw new ValidationError('body', 'required', 'body: a JSON object is required');
   const text = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw new ValidationError('body', 'max_size', `body: must be at most ${MAX_BODY_BYTES} bytes`);
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) throw new ValidationError('body', 'max_depth', `body: arrays and objects must not nest more than ${MAX_JSON_DEPTH} levels deep`);
   let value: unknown;
   try {
     value = JSON.parse(text);

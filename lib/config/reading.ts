@@ -571,6 +571,8 @@ const DEFAULT_RULES_INPUT: z.input<typeof DiscordanceRulesSchema> = [
   { id: 'D4', kind: 'numberDelta', question: 'vcdr', delta: 0.2 },
   { id: 'D5', kind: 'valueTriggersReview', question: 'referral', value: 'urgent' },
   { id: 'D6', kind: 'answerTriggersReview', question: 'otherText' },
+  // "Other" ticked without a description is still an unreviewed finding (README: Rules D1–D6: decisions).
+  { id: 'D6', kind: 'valueTriggersReview', question: 'otherFindings', value: 'other', priority: 'low' },
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,10 @@ export const BUNDLE_OPTIONS = {
   platform: 'node',
   target: 'node22',
   format: 'cjs',
+  // The SDK clients' ES module builds (dist-es) let esbuild drop the commands a function never
+  // sends; their CommonJS builds are one file per client (the Cognito client alone added 125 KB
+  // to the coordinator for one command, and pushed it past the 1 MB bundle target).
+  mainFields: ['module', 'main'] as string[],
   legalComments: 'none',
   logLevel: 'error',
 } as const;

@@ -75,17 +75,21 @@ interface FunctionAccess {
   readonly objects?: keyof ScansAccessPolicies;
   /** AppStream calls, on the study's fleet and stack. */
   readonly appStream?: readonly AppStreamAction[];
+  /** Cognito user-pool calls, on the study's pool only. */
+  readonly directory?: ReadonlyArray<'ListUsersInGroup'>;
 }
 
 const ACCESS: Record<FunctionKey, FunctionAccess> = {
   // Queue (gsi1 QUEUE#), claim next (gsi2 CLAIMABLE), read saves and their outcome in one
   // transaction (ConditionCheck of the other reads); streaming URLs.
   reader: { items: ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi1', 'gsi2'], appStream: ['CreateStreamingURL'] },
-  // Task lists (gsi2 ADJ#); a resolution is one transaction that condition-checks both reads.
-  adjudication: { items: ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi2'] },
+  // Task lists (gsi2 ADJ#) with one BatchGetItem of their cases' site and exclusions (conflict of
+  // interest); a resolution is one transaction that condition-checks every read.
+  adjudication: { items: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi2'] },
   // Bulk assignment and progress (gsi1 CASES/QUEUE#/REJECTIONS, gsi2 READERS/ADJ#); queues
-  // exports and presigns their download links.
-  coordinator: { items: ['GetItem', 'PutItem', 'UpdateItem'], queries: ['table', 'gsi1', 'gsi2'], objects: 'readExports' },
+  // exports and presigns their download links; bulk assignment reads the reader group (with each
+  // reader's site) from the user pool.
+  coordinator: { items: ['GetItem', 'PutItem', 'UpdateItem'], queries: ['table', 'gsi1', 'gsi2'], objects: 'readExports', directory: ['ListUsersInGroup'] },
   // Pages of cases (gsi1 CASES) with one BatchGetItem of their finals; takes and finishes its job
   // by Update and transactions; never a single GetItem.
   exportWorker: { items: ['BatchGetItem', 'PutItem', 'UpdateItem'], queries: ['table', 'gsi1'], objects: 'writeExports' },
@@ -134,7 +138,7 @@ export class ReadingApi extends Construct {
         SESSION_MAX_SECONDS: String(props.sessionMaxSeconds),
       }),
       adjudication: envOf<typeof AdjudicationEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table }),
-      coordinator: envOf<typeof CoordinatorEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table, BUCKET_NAME: bucket }),
+      coordinator: envOf<typeof CoordinatorEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table, BUCKET_NAME: bucket, USER_POOL_ID: props.userPool.userPoolId }),
       exportWorker: envOf<typeof ExportWorkerEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table, BUCKET_NAME: bucket }),
       registry: envOf<typeof RegisterCaseEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table, BUCKET_NAME: bucket }),
       caseFiles: envOf<typeof CaseFilesEnvSchema>({
@@ -246,6 +250,7 @@ export class ReadingApi extends Construct {
     iam.Grant.addToPrincipal({ grantee: fn, actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resourceArns: [props.encryptionKey.keyArn] });
     if (access.objects) fn.role!.addManagedPolicy(props.scansAccess[access.objects]);
     if (access.appStream) props.streaming.grant(fn, ...access.appStream);
+    if (access.directory) iam.Grant.addToPrincipal({ grantee: fn, actions: access.directory.map((a) => `cognito-idp:${a}`), resourceArns: [props.userPool.userPoolArn] });
   }
 
   private createHttpApi(props: ReadingApiProps, fns: { reader: AppFunction; adjudication: AppFunction; coordinator: AppFunction }): apigwv2.HttpApi {

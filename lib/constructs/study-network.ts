@@ -40,6 +40,11 @@ export class StudyNetwork extends Construct {
   readonly functionSecurityGroup: ec2.ISecurityGroup;
   /** The `execute-api` interface endpoint through which the fleet reaches the private fleet API. */
   readonly apiEndpoint: ec2.IInterfaceVpcEndpoint;
+  /**
+   * The interface endpoints' group (HTTPS in from the fleet and the functions): for an endpoint
+   * whose policy names a resource of a later stack, created there (the data stack's Cognito one).
+   */
+  readonly endpointSecurityGroup: ec2.ISecurityGroup;
 
   constructor(scope: Construct, id: string, props: StudyNetworkProps) {
     super(scope, id);
@@ -92,6 +97,7 @@ export class StudyNetwork extends Construct {
       description: 'ReadRoom interface endpoints: HTTPS from the fleet and the functions only',
       allowAllOutbound: false,
     });
+    this.endpointSecurityGroup = endpointSecurityGroup;
     this.fleetSecurityGroup = this.workloadSecurityGroup('FleetSecurityGroup', 'ReadRoom streaming instances: no ingress, HTTPS to endpoints only', endpointSecurityGroup);
     this.functionSecurityGroup = this.workloadSecurityGroup('FunctionSecurityGroup', 'ReadRoom functions: no ingress, HTTPS to endpoints only', endpointSecurityGroup);
 

@@ -10,6 +10,8 @@ import { removalPolicyOf } from './removal';
 export interface DataStackProps extends StackProps {
   readonly study: StudyConfig;
   readonly vpc: ec2.IVpc;
+  /** The study network's interface-endpoint group (HTTPS from the functions), for the directory endpoint. */
+  readonly endpointSecurityGroup: ec2.ISecurityGroup;
 }
 
 /**
@@ -22,6 +24,7 @@ export class DataStack extends Stack {
   readonly readers: ReaderDirectory;
   readonly reading: ReadingTable;
   readonly dynamoDbEndpoint: ec2.GatewayVpcEndpoint;
+  readonly directoryEndpoint: ec2.InterfaceVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     const retain = props.study.retention.data === 'retain';
@@ -66,6 +69,28 @@ export class DataStack extends Stack {
       callbackUrls: [...study.portal.embedHostDomains.map((d) => `https://${d}/`), ...study.portal.callbackUrls],
       removalPolicy,
     });
+
+    // Bulk assignment reads the reader group and each reader's site from the directory, from inside
+    // the isolated VPC: a cognito-idp interface endpoint whose policy allows that one call on this
+    // pool only. It lives here, beside the pool it names (the network stack cannot name it: this
+    // stack depends on that one). Cognito refuses requests through an endpoint for a user pool that
+    // has a domain (managed login): the pool must keep none (test/infra/data-stack.test.ts).
+    this.directoryEndpoint = new ec2.InterfaceVpcEndpoint(this, 'DirectoryEndpoint', {
+      vpc: props.vpc,
+      service: ec2.InterfaceVpcEndpointAwsService.COGNITO_IDP,
+      securityGroups: [props.endpointSecurityGroup],
+      open: false,
+      privateDnsEnabled: true,
+    });
+    this.directoryEndpoint.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReaderGroupOfThisPoolOnly',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['cognito-idp:ListUsersInGroup'],
+        resources: [this.readers.userPool.userPoolArn],
+        conditions: { StringEquals: { 'aws:PrincipalAccount': this.account } },
+      }),
+    );
 
     new AuditTrail(this, 'Audit', {
       watchedBuckets: [this.scans.bucket],

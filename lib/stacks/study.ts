@@ -22,7 +22,7 @@ export function addStudy(app: App, study: StudyConfig): StudyStacks {
   const common = { env, description: `ReadRoom reading room for ${study.displayName} (${study.studyId})` };
 
   const network = new NetworkStack(app, names.networkStack, { ...common, study });
-  const data = new DataStack(app, names.dataStack, { ...common, study, vpc: network.network.vpc });
+  const data = new DataStack(app, names.dataStack, { ...common, study, vpc: network.network.vpc, endpointSecurityGroup: network.network.endpointSecurityGroup });
   const reading = new ReadingStack(app, names.readingStack, {
     ...common,
     study,

@@ -27,6 +27,11 @@ import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer, S3E
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
+  AdminDeleteUserAttributesCommand,
+  AdminGetUserCommand,
+  AdminRemoveUserFromGroupCommand,
+  AdminUpdateUserAttributesCommand,
+  ListUsersInGroupCommand,
   AdminInitiateAuthCommand,
   AdminSetUserPasswordCommand,
   CognitoIdentityProviderClient,
@@ -56,6 +61,11 @@ export const FLEET_ENI_IP = '10.0.12.34';
 export const STREAMING_URL_VALIDITY_SECONDS = 60;
 export const SESSION_MAX_SECONDS = 14_400;
 const PASSWORD = 'Correct-Horse-9-Battery!';
+/**
+ * The `custom:site` every test user gets unless a test says otherwise (a reader without a valid
+ * site takes no case: the same-site rule fails closed). No seeded case has this site.
+ */
+export const TEST_SITE = 'HARNESS';
 
 /** The fixed users every harness has; `reader2` is "another reader". */
 export const USER_NAMES = ['reader', 'reader2', 'adjudicator', 'coordinator', 'admin'] as const;
@@ -114,6 +124,8 @@ export interface FleetCallRequest {
   sourceIp?: string;
   /** @default the fleet role's assumed-role ARN */
   userArn?: string;
+  /** Extra request headers, as the private REST API hands them on (e.g. X-Forwarded-For). */
+  headers?: Record<string, string>;
 }
 
 export interface Harness {
@@ -143,8 +155,15 @@ export interface Harness {
   callFleet(handler: RestHandler, req: FleetCallRequest): Promise<CallResult>;
   /** Verifies a token as the JWT authorizer does; the verified claims, or undefined. */
   verify(token: string | null | undefined): Promise<Record<string, unknown> | undefined>;
-  /** A fresh user of this pool in the given groups (tokens included), with a `custom:site` if given. */
-  createUser(username: string, roles: Role[], site?: string): Promise<TestUser>;
+  /** A fresh user of this pool in the given groups (tokens included), with `custom:site` `site` (default TEST_SITE; null: none). */
+  createUser(username: string, roles: Role[], site?: string | null): Promise<TestUser>;
+  /**
+   * Puts users in the pool's reader group as bulk assignment reads it (created when new, without
+   * tokens), each with `custom:site` as given (null: none); returns username → sub.
+   */
+  directoryReaders(specs: ReadonlyArray<[username: string, site: string | null]>): Promise<Record<string, string>>;
+  /** Empties the reader group (tokens already issued keep their groups claim), for suites that run bulk assignment. */
+  clearDirectory(): Promise<void>;
   /** `n` readers in parallel, named `<prefix>-<i>`. */
   createReaders(n: number, prefix?: string): Promise<TestUser[]>;
   /** The same claims as `token`, validly signed by moto's key, but expired. */
@@ -234,13 +253,14 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
   const verifier = CognitoJwtVerifier.create({ userPoolId: pool.userPoolId, clientId: pool.clientId, tokenUse: null });
   verifier.cacheJwks(jwks);
 
-  const createUser = (username: string, roles: Role[], site?: string) => createPoolUser(cognito, pool, username, roles, site);
+  process.env.USER_POOL_ID = pool.userPoolId;
+  const createUser = (username: string, roles: Role[], site?: string | null) => createPoolUser(cognito, pool, username, roles, site === undefined ? TEST_SITE : site);
   const users = Object.fromEntries(
     await Promise.all(USER_NAMES.map(async (name) => [name, await createUser(name, ROLE_OF[name])] as const)),
   ) as Record<UserName, TestUser>;
 
   const other = await createPool(cognito, 'readroom-other-study');
-  const foreign = await createPoolUser(cognito, other, 'foreign-reader', ['reader']);
+  const foreign = await createPoolUser(cognito, other, 'foreign-reader', ['reader'], TEST_SITE);
 
   const verify = async (token: string | null | undefined) => {
     if (!token) return undefined;
@@ -323,6 +343,17 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     callFleet,
     verify,
     createUser,
+    directoryReaders: (specs) => directoryReaders(cognito, pool, specs),
+    clearDirectory: async () => {
+      let token: string | undefined;
+      const members: string[] = [];
+      do {
+        const out = await cognito.send(new ListUsersInGroupCommand({ UserPoolId: pool.userPoolId, GroupName: 'reader', NextToken: token }));
+        members.push(...(out.Users ?? []).map((u) => u.Username!));
+        token = out.NextToken;
+      } while (token);
+      for (const Username of members) await cognito.send(new AdminRemoveUserFromGroupCommand({ UserPoolId: pool.userPoolId, Username, GroupName: 'reader' }));
+    },
     createReaders: async (n, prefix = 'reader-x') => {
       const out: TestUser[] = [];
       // Ten at a time: moto is single-process; this keeps it responsive.
@@ -422,7 +453,25 @@ async function createPool(cognito: CognitoIdentityProviderClient, name: string):
   return { userPoolId, clientId: client.UserPoolClient!.ClientId!, issuer: `https://cognito-idp.${REGION}.amazonaws.com/${userPoolId}` };
 }
 
-async function createPoolUser(cognito: CognitoIdentityProviderClient, pool: Pool, username: string, roles: Role[], site?: string): Promise<TestUser> {
+async function directoryReaders(cognito: CognitoIdentityProviderClient, pool: Pool, specs: ReadonlyArray<[string, string | null]>): Promise<Record<string, string>> {
+  const subs: Record<string, string> = {};
+  for (const [Username, site] of specs) {
+    const siteAttr = site === null ? [] : [{ Name: 'custom:site', Value: site }];
+    try {
+      await cognito.send(new AdminCreateUserCommand({ UserPoolId: pool.userPoolId, Username, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: `${Username}@example.org` }, ...siteAttr] }));
+    } catch (e) {
+      if ((e as Error).name !== 'UsernameExistsException') throw e;
+      if (site === null) await cognito.send(new AdminDeleteUserAttributesCommand({ UserPoolId: pool.userPoolId, Username, UserAttributeNames: ['custom:site'] }));
+      else await cognito.send(new AdminUpdateUserAttributesCommand({ UserPoolId: pool.userPoolId, Username, UserAttributes: siteAttr }));
+    }
+    await cognito.send(new AdminAddUserToGroupCommand({ UserPoolId: pool.userPoolId, Username, GroupName: 'reader' }));
+    const user = await cognito.send(new AdminGetUserCommand({ UserPoolId: pool.userPoolId, Username }));
+    subs[Username] = user.UserAttributes!.find((a) => a.Name === 'sub')!.Value!;
+  }
+  return subs;
+}
+
+async function createPoolUser(cognito: CognitoIdentityProviderClient, pool: Pool, username: string, roles: Role[], site: string | null): Promise<TestUser> {
   const email = `${username}@example.org`;
   const created = await cognito.send(
     new AdminCreateUserCommand({
@@ -432,7 +481,7 @@ async function createPoolUser(cognito: CognitoIdentityProviderClient, pool: Pool
       UserAttributes: [
         { Name: 'email', Value: email },
         { Name: 'email_verified', Value: 'true' },
-        ...(site ? [{ Name: 'custom:site', Value: site }] : []),
+        ...(site !== null ? [{ Name: 'custom:site', Value: site }] : []),
       ],
     }),
   );
@@ -528,8 +577,8 @@ function fleetEvent(req: FleetCallRequest): APIGatewayProxyEvent {
     resource: '/fleet/case-files',
     path: '/fleet/case-files',
     httpMethod: 'GET',
-    headers: { Host: 'abc123.execute-api.ap-northeast-2.vpce.amazonaws.com' },
-    multiValueHeaders: {},
+    headers: { Host: 'abc123.execute-api.ap-northeast-2.vpce.amazonaws.com', ...req.headers },
+    multiValueHeaders: Object.fromEntries(Object.entries({ Host: 'abc123.execute-api.ap-northeast-2.vpce.amazonaws.com', ...req.headers }).map(([k, v]) => [k, [v]])),
     queryStringParameters: qs,
     multiValueQueryStringParameters: qs ? Object.fromEntries(Object.entries(qs).map(([k, v]) => [k, [v]])) : null,
     pathParameters: null,

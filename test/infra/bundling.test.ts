@@ -51,12 +51,14 @@ test('every bundle is at most 1 MB minified (issue 3 target)', () => {
 
 test("each bundle holds only the SDK clients its function uses, and none of zod's error locales", () => {
   const clients = (code: string) =>
-    ['AppStream', 'S3', 'DynamoDB'].filter((c) => new RegExp(`\\b${c === 'DynamoDB' ? 'DynamoDB_20120810' : c === 'S3' ? 'AmazonS3' : 'PhotonAdminProxyService'}\\b`).test(code));
+    ['AppStream', 'S3', 'DynamoDB', 'Cognito'].filter((c) =>
+      new RegExp(`\\b${c === 'DynamoDB' ? 'DynamoDB_20120810' : c === 'S3' ? 'AmazonS3' : c === 'Cognito' ? 'AWSCognitoIdentityProviderService' : 'PhotonAdminProxyService'}\\b`).test(code),
+    );
   const byFunction = Object.fromEntries(Object.entries(assets).map(([id, code]) => [id.replace(/Function.*$/, ''), clients(code)]));
   expect(byFunction).toEqual({
     ApiReader: ['AppStream', 'DynamoDB'],
     ApiAdjudication: ['DynamoDB'],
-    ApiCoordinator: ['S3', 'DynamoDB'],
+    ApiCoordinator: ['S3', 'DynamoDB', 'Cognito'],
     ApiExportWorker: ['S3', 'DynamoDB'],
     ApiRegistry: ['S3', 'DynamoDB'],
     ApiCaseFiles: ['AppStream', 'S3', 'DynamoDB'],

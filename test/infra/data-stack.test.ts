@@ -338,3 +338,38 @@ test('has no inline IAM policy anywhere', () => {
 test('tags every taggable resource with the study id and the configured tags', () => {
   expectStudyTags(s.stacks.data, s.study);
 });
+
+describe('directory endpoint (bulk assignment reads the reader group from inside the isolated VPC)', () => {
+  const COGNITO = 'com.amazonaws.ap-northeast-2.cognito-idp';
+
+  test('one cognito-idp interface endpoint with private DNS, in the study network\'s endpoint group', () => {
+    const endpoints = Object.values(resourcesOfType(s.data, 'AWS::EC2::VPCEndpoint')).filter((e) => JSON.stringify(e.Properties?.ServiceName) === JSON.stringify(COGNITO));
+    expect(endpoints).toHaveLength(1);
+    expect(endpoints[0].Properties).toMatchObject({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
+    expect(JSON.stringify(endpoints[0].Properties?.SecurityGroupIds)).toMatch(/EndpointSecurityGroup/);
+  });
+
+  test('its policy allows ListUsersInGroup on this study\'s pool, by this account, and nothing else', () => {
+    const pool = onlyResource(s.data, 'AWS::Cognito::UserPool')[0];
+    s.data.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+      ServiceName: COGNITO,
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'ReaderGroupOfThisPoolOnly',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: 'cognito-idp:ListUsersInGroup',
+            Resource: arnOf(pool),
+            Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+        Version: '2012-10-17',
+      },
+    });
+  });
+
+  test('the pool has no domain: Cognito refuses requests through an interface endpoint for a pool with one', () => {
+    expect(Object.keys(resourcesOfType(s.data, 'AWS::Cognito::UserPoolDomain'))).toEqual([]);
+  });
+});

@@ -32,6 +32,7 @@ beforeAll(() => {
     [logicalId(data.reading.table)]: 'table',
     [logicalId(data.key)]: 'key',
     [logicalId(data.scans.bucket)]: 'scans',
+    [logicalId(data.readers.userPool)]: 'pool',
     ...Object.fromEntries(Object.entries(data.scans.access).map(([name, policy]) => [logicalId(policy), `scans.access.${name}`])),
   };
 }, 60_000);
@@ -211,6 +212,8 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
     actions: {
       ...RUNTIME,
       'dynamodb:GetItem': TABLE,
+      // The list's conflict check reads its page's cases (site, exclusions) in one round.
+      'dynamodb:BatchGetItem': TABLE,
       'dynamodb:PutItem': TABLE,
       'dynamodb:UpdateItem': TABLE,
       'dynamodb:ConditionCheckItem': TABLE,
@@ -226,6 +229,8 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
       'dynamodb:UpdateItem': TABLE,
       'dynamodb:Query': ['table.Arn', INDEX('gsi1'), INDEX('gsi2')],
       's3:GetObject': ['scans.Arn/exports/*'],
+      // Bulk assignment: the reader group and each reader's site, from this study's pool only.
+      'cognito-idp:ListUsersInGroup': ['pool.Arn'],
     },
     managedPolicies: ['own base policy', 'scans.access.readExports'],
   },
@@ -375,10 +380,10 @@ describe('environment contract (lambda/<fn>/env.ts)', () => {
     });
   });
 
-  test('names point at the right resources: TABLE_NAME the reading table, BUCKET_NAME the scans bucket', () => {
+  test('names point at the right resources: TABLE_NAME the reading table, BUCKET_NAME the scans bucket, USER_POOL_ID the study pool', () => {
     for (const fn of Object.keys(FUNCTIONS)) {
       const { resolvesTo } = deployedEnv(fn);
-      for (const [k, target] of Object.entries(resolvesTo)) expect(`${fn} ${k} → ${target}`).toBe(`${fn} ${k} → ${{ TABLE_NAME: 'table', BUCKET_NAME: 'scans' }[k]}`);
+      for (const [k, target] of Object.entries(resolvesTo)) expect(`${fn} ${k} → ${target}`).toBe(`${fn} ${k} → ${{ TABLE_NAME: 'table', BUCKET_NAME: 'scans', USER_POOL_ID: 'pool' }[k]}`);
     }
   });
 });

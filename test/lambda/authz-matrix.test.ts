@@ -4,15 +4,32 @@
  * authorizer would, so the first four rows never reach a handler; the rest reach it with verified
  * claims and must be decided by its group and assignment checks. A refused call changes nothing.
  */
-import { startHarness, type Harness } from '../helpers/api-harness';
-import { ROUTES, type RouteSpec } from './routes';
+import { startHarness, type Harness, type TestUser } from '../helpers/api-harness';
+import { ROUTES, type ExtraCaller, type RouteSpec } from './routes';
 
-const CALLERS = ['no token', 'expired', "another pool's token", 'tampered signature', 'reader', 'another reader', 'adjudicator', 'coordinator', 'admin'] as const;
+const CALLERS = [
+  'no token',
+  'expired',
+  "another pool's token",
+  'tampered signature',
+  'reader',
+  'another reader',
+  'reader without a site',
+  'adjudicator',
+  'adjudicator and coordinator',
+  'coordinator',
+  'admin',
+] as const;
 type Caller = (typeof CALLERS)[number];
 
 let h: Harness;
+let extra: Record<ExtraCaller, TestUser>;
 beforeAll(async () => {
   h = await startHarness();
+  extra = {
+    'reader without a site': await h.createUser('matrix-siteless-reader', ['reader'], null),
+    'adjudicator and coordinator': await h.createUser('matrix-dual-role', ['adjudicator', 'coordinator']),
+  };
 }, 60_000);
 afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 
@@ -28,6 +45,9 @@ function tokenOf(caller: Caller): string | undefined {
       return h.tamper(h.users.reader.token);
     case 'another reader':
       return h.users.reader2.token;
+    case 'reader without a site':
+    case 'adjudicator and coordinator':
+      return extra[caller].token;
     default:
       return h.users[caller].token;
   }
@@ -43,6 +63,12 @@ function expectedStatus(route: RouteSpec, caller: Caller): number {
     case 'another reader':
       // Another reader's assignment ref is a 404, exactly like an unknown one.
       return route.roles.includes('reader') ? (route.caseScoped ? 404 : route.okStatus) : 403;
+    case 'reader without a site':
+      // Another reader as far as assignments go; taking a new case needs a site.
+      return route.statusFor?.[caller] ?? (route.roles.includes('reader') ? (route.caseScoped ? 404 : route.okStatus) : 403);
+    case 'adjudicator and coordinator':
+      // A coordinator in every respect, and refused every adjudication door (dual role).
+      return route.statusFor?.[caller] ?? (route.roles.includes('coordinator') ? route.okStatus : 403);
     default:
       return route.statusFor?.[caller] ?? (route.roles.includes(caller) ? route.okStatus : 403);
   }

@@ -17,6 +17,12 @@ import type { Role } from '../../lambda/shared/auth';
 import type { CallRequest, Harness, HttpHandler } from '../helpers/api-harness';
 import { assign, seedCase, validAnswers } from '../helpers/reading-fixtures';
 
+/**
+ * Callers the matrix adds to the roles: a reader whose `custom:site` is missing (the same-site rule
+ * fails closed), and an adjudicator who is also a coordinator (never blind to the readers).
+ */
+export type ExtraCaller = 'reader without a site' | 'adjudicator and coordinator';
+
 export interface RouteSpec {
   /** As API Gateway names it: "METHOD /path/{param}". */
   routeKey: string;
@@ -31,8 +37,8 @@ export interface RouteSpec {
   arrange(h: Harness): Promise<Omit<CallRequest, 'token'>>;
   /** Status of the sample for an allowed caller. */
   okStatus: number;
-  /** Cells that differ from the rule above, by role, with the reason in a comment. */
-  statusFor?: Partial<Record<Role, number>>;
+  /** Cells that differ from the rule above, by role or extra caller, with the reason in a comment. */
+  statusFor?: Partial<Record<Role | ExtraCaller, number>>;
 }
 
 const readerApi = async () => (await import('../../lambda/reader-api/handler')).handler as HttpHandler;
@@ -74,6 +80,8 @@ export const ROUTES: RouteSpec[] = [
       return {};
     },
     okStatus: 200,
+    // No site, no new case: an administrator must set custom:site first (403 site_missing).
+    statusFor: { 'reader without a site': 403 },
   },
   {
     routeKey: 'POST /cases/{caseId}/session',

@@ -1,10 +1,13 @@
 /**
- * Comparing the two independent reads of a case: which configured discordance rules fire (and so
- * open an adjudication or review task), and the final answer of a concordant pair.
+ * Comparing the independent reads of a case: which configured discordance rules fire (and so open
+ * an adjudication or review task), and the final answer of concordant reads.
  *
- * Both reads are expected to have passed `validateAnswers` in submit mode against the same form and
+ * Reads are expected to have passed `validateAnswers` in submit mode against the same form and
  * case facts. Which answer is "more severe" is the question's `severity` (reading.ts): `higher`
  * (later option, larger number, `true`), `lower`, or `none` (no severe end, e.g. confidence).
+ *
+ * The decisions where reading.md is silent are listed, each with its test, in the README section
+ * "Rules D1–D6: decisions".
  */
 import { conditionValue, type DiscordanceRule, type Eye, type Form, type Priority } from '../../../lib/config/reading';
 import { inSample } from './assignment';
@@ -39,8 +42,18 @@ export interface DiscordanceResult {
 
 type Value = AnswerValue | undefined;
 
+/**
+ * How the adjudicator sees the reads of a case: masked as A, B, C … (at most five: readsPerCase ≤ 5).
+ * Reasons and notes name reads by these labels only.
+ */
+export const READ_LABELS = ['A', 'B', 'C', 'D', 'E'] as const;
+export type ReadLabel = (typeof READ_LABELS)[number];
+
 const show = (v: Value): string => (v === undefined ? '(no answer)' : Array.isArray(v) ? `[${v.join(', ')}]` : JSON.stringify(v));
-const both = (a: Value, b: Value) => `read A ${show(a)}, read B ${show(b)}`;
+/** 'read A <a>, read B <b>' for the two reads compared, by their labels. */
+type Both = (a: Value, b: Value) => string;
+const naming = ([first, second]: readonly [string, string]): Both => (a, b) => `read ${first} ${show(a)}, read ${second} ${show(b)}`;
+const both = naming(['A', 'B']);
 
 function sameValue(a: Value, b: Value): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -52,24 +65,24 @@ function rankOf(cq: CompiledQuestion, v: Value): number {
   return cq.options?.findIndex((o) => o.value === v) ?? -1;
 }
 
-type Check<K extends DiscordanceRule['kind']> = (rule: Extract<DiscordanceRule, { kind: K }>, cq: CompiledQuestion, a: Value, b: Value) => string | undefined;
+type Check<K extends DiscordanceRule['kind']> = (rule: Extract<DiscordanceRule, { kind: K }>, cq: CompiledQuestion, a: Value, b: Value, both: Both) => string | undefined;
 
 const CHECKS: { [K in DiscordanceRule['kind']]: Check<K> } = {
-  gradability: (rule, cq, a, b) => {
+  gradability: (rule, cq, a, b, both) => {
     const [ca, cb] = [codeOf(cq.question, a), codeOf(cq.question, b)];
     if (ca === null || cb === null) return undefined;
     const gradable = (c: number) => !rule.ungradableCodes.includes(c);
     return gradable(ca) === gradable(cb) ? undefined : `gradable vs not gradable: ${both(a, b)}`;
   },
-  ordinalThreshold: (rule, cq, a, b) => {
+  ordinalThreshold: (rule, cq, a, b, both) => {
     const [ca, cb] = [codeOf(cq.question, a), codeOf(cq.question, b)];
     if (ca === null || cb === null) return undefined;
     if (ca >= rule.threshold !== cb >= rule.threshold) return `on different sides of the threshold (code ≥ ${rule.threshold}): ${both(a, b)}`;
     const steps = Math.abs(rankOf(cq, a) - rankOf(cq, b));
     return rule.maxStepDiff !== undefined && steps > rule.maxStepDiff ? `${steps} steps apart (more than ${rule.maxStepDiff}): ${both(a, b)}` : undefined;
   },
-  anyDifference: (_rule, _cq, a, b) => (sameValue(a, b) ? undefined : `answers differ: ${both(a, b)}`),
-  classGroups: (rule, cq, a, b) => {
+  anyDifference: (_rule, _cq, a, b, both) => (sameValue(a, b) ? undefined : `answers differ: ${both(a, b)}`),
+  classGroups: (rule, cq, a, b, both) => {
     if (a === undefined || b === undefined) return undefined;
     const group = (v: Value) => {
       const entry = cq.options?.find((o) => o.value === v);
@@ -77,21 +90,47 @@ const CHECKS: { [K in DiscordanceRule['kind']]: Check<K> } = {
     };
     return group(a) === group(b) ? undefined : `in different classes: ${both(a, b)}`;
   },
-  numberDelta: (rule, _cq, a, b) => {
+  numberDelta: (rule, _cq, a, b, both) => {
     if (a === undefined || b === undefined || (a === 'unable' && b === 'unable')) return undefined;
     if (typeof a !== 'number' || typeof b !== 'number') return `only one read could measure it: ${both(a, b)}`;
     // Tolerance: 0.7 − 0.5 is 0.19999999999999996 in binary floating point.
     return Math.abs(a - b) >= rule.delta - 1e-9 ? `differ by ${Number(Math.abs(a - b).toFixed(6))} (≥ ${rule.delta}): ${both(a, b)}` : undefined;
   },
-  valueTriggersReview: (rule, _cq, a, b) => {
+  valueTriggersReview: (rule, _cq, a, b, both) => {
     const holds = (v: Value) => (Array.isArray(v) ? (v as unknown[]).includes(rule.value) : v === rule.value);
     return holds(a) || holds(b) ? `${JSON.stringify(rule.value)} requires review: ${both(a, b)}` : undefined;
   },
-  answerTriggersReview: (_rule, _cq, a, b) => (a !== undefined || b !== undefined ? `answered, requires review: ${both(a, b)}` : undefined),
+  answerTriggersReview: (_rule, _cq, a, b, both) => (a !== undefined || b !== undefined ? `answered, requires review: ${both(a, b)}` : undefined),
 };
 
-function runCheck(rule: DiscordanceRule, cq: CompiledQuestion, a: Value, b: Value): string | undefined {
-  return (CHECKS[rule.kind] as Check<typeof rule.kind>)(rule as never, cq, a, b);
+function runCheck(rule: DiscordanceRule, cq: CompiledQuestion, a: Value, b: Value, names: Both): string | undefined {
+  return (CHECKS[rule.kind] as Check<typeof rule.kind>)(rule as never, cq, a, b, names);
+}
+
+/**
+ * Rules that compare one read's answer with the other's. On an eye that a gradability rule finds
+ * not gradable in either read (D1: ungradable, not acquired) they stay silent: the other read's
+ * grading answers have nothing to be compared with, and D1 already sends the eye to adjudication.
+ * Review triggers (D5, D6) are about what one read says, so they still fire there.
+ */
+const COMPARES: ReadonlySet<DiscordanceRule['kind']> = new Set(['ordinalThreshold', 'anyDifference', 'classGroups', 'numberDelta']);
+
+/** Eyes where some gradability rule finds either read not gradable (every eye for a participant-level one). */
+function notGradableEyes(cf: ReturnType<typeof compileForm>, rules: readonly DiscordanceRule[], eyes: readonly Eye[], reads: readonly NormalisedAnswers[]): Set<Eye> {
+  const out = new Set<Eye>();
+  for (const rule of rules) {
+    if (rule.kind !== 'gradability') continue;
+    const cq = cf.byKey.get(rule.question);
+    if (!cq) continue;
+    const notGradable = (v: Value) => {
+      const code = codeOf(cq.question, v);
+      return code !== null && rule.ungradableCodes.includes(code);
+    };
+    for (const eye of eyes) {
+      if (reads.some((r) => notGradable(scopeOf(r, cq.perEye ? eye : undefined)?.[rule.question]))) out.add(eye);
+    }
+  }
+  return out;
 }
 
 /** Eyes either read answered, in form order. */
@@ -103,22 +142,41 @@ const scopeOf = (read: NormalisedAnswers, eye: Eye | undefined): ScopeAnswers | 
 
 const PRIORITY_ORDER: Priority[] = ['safety', 'normal', 'low'];
 
-export function evaluateDiscordance(form: Form, rules: readonly DiscordanceRule[], readA: NormalisedAnswers, readB: NormalisedAnswers): DiscordanceResult {
+/**
+ * The rules that fire between two reads. `names` are the labels the details give them (the
+ * adjudicator's A, B, C …); default A and B.
+ */
+export function evaluateDiscordance(
+  form: Form,
+  rules: readonly DiscordanceRule[],
+  readA: NormalisedAnswers,
+  readB: NormalisedAnswers,
+  names: readonly [string, string] = ['A', 'B'],
+): DiscordanceResult {
   const cf = compileForm(form);
   const eyes = readEyes(form, readA, readB);
+  const silent = notGradableEyes(cf, rules, eyes, [readA, readB]);
+  const label = naming(names);
   const reasons: DiscordanceReason[] = [];
   const fired = new Set<Priority>();
   for (const rule of rules) {
     const cq = cf.byKey.get(rule.question);
     if (!cq) continue; // config validation guarantees the question exists
     for (const eye of cq.perEye ? eyes : [undefined]) {
-      const detail = runCheck(rule, cq, scopeOf(readA, eye)?.[rule.question], scopeOf(readB, eye)?.[rule.question]);
+      if (eye !== undefined && silent.has(eye) && COMPARES.has(rule.kind)) continue;
+      const detail = runCheck(rule, cq, scopeOf(readA, eye)?.[rule.question], scopeOf(readB, eye)?.[rule.question], label);
       if (detail === undefined) continue;
       reasons.push({ rule: rule.id, question: rule.question, ...(eye ? { eye } : {}), detail });
       fired.add(rule.priority);
     }
   }
-  return { discordant: reasons.length > 0, reasons, priority: PRIORITY_ORDER.find((p) => fired.has(p)) ?? 'normal' };
+  return { discordant: reasons.length > 0, reasons, priority: highestPriority(fired) };
+}
+
+/** 'safety' before 'normal' before 'low'; 'normal' when nothing fired. */
+export function highestPriority(fired: Iterable<Priority>): Priority {
+  const set = new Set(fired);
+  return PRIORITY_ORDER.find((p) => set.has(p)) ?? 'normal';
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -187,6 +245,20 @@ export function concordantFinal(form: Form, readA: NormalisedAnswers, readB: Nor
     eyes[eye] = mergeScope(cf.eye, eyeContext(participant.context, facts, eye), eye).answers;
   }
   return { provenance: 'concordant', value: { eyes, participant: participant.answers }, notes };
+}
+
+/**
+ * The concordant final of any number of reads (k ≥ 2), merged pairwise in the order given: each
+ * step keeps equal answers, a lone answer, or the more severe one (see `concordantFinal`).
+ */
+export function mergeReads(form: Form, reads: readonly NormalisedAnswers[], facts: CaseFacts): FinalGrade {
+  if (reads.length < 2) throw new Error('mergeReads needs at least two reads');
+  let merged = concordantFinal(form, reads[0], reads[1], facts);
+  for (const next of reads.slice(2)) {
+    const more = concordantFinal(form, merged.value, next, facts);
+    merged = { ...more, notes: [...merged.notes, ...more.notes] };
+  }
+  return merged;
 }
 
 /** Final answer when the case has (or needs) only one read. */

@@ -1,20 +1,19 @@
 /**
  * Adjudication tasks: one item per case (`CASE#<id>` / `ADJUDICATION`), listed through gsi2
- * `ADJ#<status>` ordered by priority rank, then opening time. The task keeps which stored read is
- * "A" and which is "B", and `readerIds`, everyone who held an assignment on the case when the task
+ * `ADJ#<status>` ordered by priority rank, then opening time. The task keeps which stored read each
+ * label (A, B, and C … when k ≥ 3) stands for, and `readerIds`, everyone who held an assignment on the case when the task
  * opened (the adjudicators' list leaves a task out for them); those reader ids stay on the server
  * (the adjudication core's view drops them).
  */
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { Priority } from '../../../lib/config/reading';
-import type { DiscordanceReason } from '../domain/discordance';
-import { hash32 } from '../domain/assignment';
+import { READ_LABELS, type DiscordanceReason, type ReadLabel } from '../domain/discordance';
 import { keys } from './keys';
 import { decodeCursor, encodeCursor, type Page } from './page';
 
 export type AdjudicationStatus = 'open' | 'resolved';
-export type ReadLabel = 'A' | 'B';
+export type { ReadLabel };
 
 /** Which stored read a label stands for. */
 export interface ReadRef {
@@ -27,8 +26,12 @@ export interface AdjudicationTask {
   status: AdjudicationStatus;
   priority: Priority;
   reasons: DiscordanceReason[];
-  /** Server-side only: never leaves the API (see the core's `view`). */
-  reads: Record<ReadLabel, ReadRef>;
+  /**
+   * Which stored read each label stands for: A and B always, C … for every further read of a case
+   * read more than twice (tasks opened before k ≥ 3 were compared whole hold A and B only).
+   * Server-side only: never leaves the API (see the core's `view`).
+   */
+  reads: Partial<Record<ReadLabel, ReadRef>> & Record<'A' | 'B', ReadRef>;
   /** Server-side only: every reader holding an assignment on the case when the task opened (A and B included). */
   readerIds: string[];
   openedAt: string;
@@ -46,30 +49,18 @@ const PRIORITY_RANK: Record<Priority, string> = { safety: '0', normal: '1', low:
 const queueKeys = (status: AdjudicationStatus, priority: Priority, at: string, caseId: string) =>
   keys.adjudicationQueue(status, `${PRIORITY_RANK[priority]}${priority}`, at, caseId);
 
-/**
- * Labels A and B by a hash of case and reader, so that "A" is neither always the first submitter
- * nor always the same reader across cases (either would let an adjudicator learn who is who).
- */
-export function maskReads(caseId: string, first: ReadRef, second: ReadRef): Record<ReadLabel, ReadRef> {
-  const h = (r: ReadRef) => hash32(`${caseId}\u0000${r.readerId}\u0000${r.readNo}`);
-  return h(first) <= h(second) ? { A: first, B: second } : { A: second, B: first };
-}
-
-/** 'x: read A <a>, read B <b>' → 'x: read A <b>, read B <a>' (the domain's detail format). */
-function swapReadNames(detail: string): string {
-  const a = detail.indexOf('read A ');
-  const b = detail.indexOf(', read B ');
-  // A free-text answer could itself contain the separator: then only rename, never mis-split.
-  if (a < 0 || b < a || detail.indexOf(', read B ', b + 1) >= 0) return detail.replace(/\bread ([AB])\b/g, (_, l: string) => `read ${l === 'A' ? 'B' : 'A'}`);
-  return `${detail.slice(0, a)}read A ${detail.slice(b + ', read B '.length)}, read B ${detail.slice(a + 'read A '.length, b)}`;
+/** The labels a task has, in order (A, B, …). */
+export function labelsOf(task: Pick<AdjudicationTask, 'reads'>): ReadLabel[] {
+  return READ_LABELS.filter((l) => task.reads[l] !== undefined);
 }
 
 export interface OpenTaskInput {
   caseId: string;
   priority: Priority;
+  /** Their details name the reads by the labels below (case-outcome.ts labels and compares them). */
   reasons: DiscordanceReason[];
-  /** The two independent reads that were compared, in any order. */
-  reads: [ReadRef, ReadRef];
+  /** Every read decided on, with its label (at least A and B). */
+  reads: ReadonlyArray<ReadRef & { label: ReadLabel }>;
   /** Every reader holding an assignment on the case (the two compared included or not: they are added). */
   readerIds: readonly string[];
   at: string;
@@ -80,14 +71,13 @@ export interface OpenTaskInput {
  * unless one is already open (a retried trigger must not reset it).
  */
 export function openTaskPut(tableName: string, input: OpenTaskInput): TransactWriteItem {
-  const reads = maskReads(input.caseId, input.reads[0], input.reads[1]);
+  const reads = Object.fromEntries(input.reads.map((r) => [r.label, { readerId: r.readerId, readNo: r.readNo }])) as AdjudicationTask['reads'];
+  if (!reads.A || !reads.B) throw new Error(`adjudication ${input.caseId}: a task needs reads A and B`);
   const task: AdjudicationTask = {
     caseId: input.caseId,
     status: 'open',
     priority: input.priority,
-    // The reasons' details name the compared reads "read A" and "read B" in the order they were
-    // compared; when masking swapped them, swap the names so that "A" means the same read everywhere.
-    reasons: reads.A === input.reads[0] ? input.reasons : input.reasons.map((r) => ({ ...r, detail: swapReadNames(r.detail) })),
+    reasons: input.reasons,
     reads,
     readerIds: [...new Set([...input.reads.map((r) => r.readerId), ...input.readerIds])],
     openedAt: input.at,

@@ -17,6 +17,7 @@ export type AuditAction =
   | 'case_assigned'
   | 'session_issued'
   | 'case_files_issued'
+  | 'case_files_denied'
   | 'read_submitted'
   | 'read_amended'
   | 'adjudication_opened'
@@ -33,7 +34,8 @@ export interface AuditEvent {
   actor: string;
   action: AuditAction;
   caseId?: string;
-  sessionId?: string;
+  /** The session id's hash (sessions.ts), never the id: coordinators read this log. */
+  sessionHash?: string;
   /** Ids and counts only. */
   detail?: Record<string, string | number | boolean>;
 }

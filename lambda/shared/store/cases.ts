@@ -11,7 +11,8 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocum
 import type { Eye } from '../../../lib/config/reading';
 import type { CaseFacts } from '../domain/form-validator';
 import { keys } from './keys';
-import { isConditionFailed, queryAll, recordOf, type LabelledTx } from './table';
+import { decodeCursor, encodeCursor, type Page } from './page';
+import { batchGet, isConditionFailed, queryAll, recordOf, type LabelledTx } from './table';
 import type { Exam } from '../../../domain/case';
 
 export { EXAMS, type Exam } from '../../../domain/case';
@@ -83,6 +84,20 @@ export async function getCase(db: DynamoDBDocumentClient, tableName: string, cas
   return out.Item ? fromCaseItem(out.Item) : undefined;
 }
 
+/**
+ * The site and exclusions of many cases in one round (BatchGetItem of only those attributes): what
+ * the adjudicators' list needs to leave out the same conflicted tasks the detail refuses.
+ */
+export async function caseConflictFacts(db: DynamoDBDocumentClient, tableName: string, caseIds: readonly string[]): Promise<Map<string, { site?: string; excluded?: string[] }>> {
+  const items = await batchGet(db, tableName, [...new Set(caseIds)].map((id) => keys.case(id)), { projection: 'caseId, site, excluded' });
+  return new Map(
+    items.map((i) => {
+      const c = fromCaseItem(i);
+      return [c.caseId, { ...(c.site ? { site: c.site } : {}), ...(c.excluded?.length ? { excluded: c.excluded } : {}) }];
+    }),
+  );
+}
+
 export interface ManifestContent {
   caseId: string;
   files: CaseFile[];
@@ -100,18 +115,30 @@ function described(m: ManifestContent) {
 }
 
 /**
- * Registers a case from a valid manifest, or updates what the manifest describes. Reading state
- * (counters, readers, state, the claimable index entry) is set only on creation, so re-registering
- * a case that already has reads keeps them. A manifest event older than the one already applied
- * (S3 may deliver late or twice) changes nothing: 'stale'.
+ * What registering a manifest did: created the case; updated its description (nobody has it yet);
+ * `unchanged` (a newer upload describing the case exactly as stored); `stale` (an upload older than
+ * the one applied: S3 delivers late or twice); or `in_use`: the description would change but the
+ * case already has a taken slot, a read or an outcome, so it was left as it is.
  */
-export async function registerCase(
-  db: DynamoDBDocumentClient,
-  tableName: string,
-  manifest: ManifestContent,
-  at: string,
-  sequencer: string,
-): Promise<'created' | 'updated' | 'stale'> {
+export type RegisterResult =
+  | { result: 'created' | 'updated' | 'unchanged' | 'stale' }
+  | { result: 'in_use'; assignedCount: number; submittedCount: number; state: CaseState };
+
+/** The manifest-given description of a case, comparable field by field whatever the stored key order. */
+function descriptionKey(d: { files: readonly CaseFile[]; context?: ContextValues; site?: string }): string {
+  const files = d.files.map((f) => [f.key, f.exam, f.eye, f.bytes ?? null]);
+  const context = d.context ? Object.keys(d.context).sort().map((k) => [k, d.context![k]]) : null;
+  return JSON.stringify([files, context, d.site ?? null]);
+}
+
+/**
+ * Registers a case from a valid manifest, or updates what the manifest describes while nobody has
+ * the case yet: no first-read slot taken, no read submitted, still open. Reading state (counters,
+ * readers, state, the claimable index entry) is set only on creation. Once a reader has the case its
+ * files, site and context are what they were when it was handed out: a different manifest is
+ * `in_use` (the caller records a rejection), an identical one `unchanged`.
+ */
+export async function registerCase(db: DynamoDBDocumentClient, tableName: string, manifest: ManifestContent, at: string, sequencer: string): Promise<RegisterResult> {
   const d = described(manifest);
   try {
     await db.send(
@@ -134,7 +161,7 @@ export async function registerCase(
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
-    return 'created';
+    return { result: 'created' };
   } catch (e) {
     if (!isConditionFailed(e)) throw e;
   }
@@ -154,8 +181,9 @@ export async function registerCase(
         UpdateExpression: `SET files = :files, exams = :exams, eyes = :eyes, octPresent = :oct, updatedAt = :at, manifestSequencer = :seq${set.map(([n, p]) => `, ${n} = ${p}`).join('')}${
           removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''
         }`,
-        ConditionExpression: 'attribute_exists(pk) AND manifestSequencer < :seq',
-        ExpressionAttributeNames: { '#context': 'context' },
+        // Nobody has the case yet: the reads and the outcome must be of the files they were given.
+        ConditionExpression: 'attribute_exists(pk) AND manifestSequencer < :seq AND assignedCount = :zero AND submittedCount = :zero AND #state = :open',
+        ExpressionAttributeNames: { '#context': 'context', '#state': 'state' },
         ExpressionAttributeValues: {
           ':files': d.files,
           ':exams': d.exams,
@@ -163,15 +191,38 @@ export async function registerCase(
           ':oct': d.octPresent,
           ':at': at,
           ':seq': sequencer,
+          ':zero': 0,
+          ':open': 'open',
           ...Object.fromEntries(set.map(([, p, v]) => [p, v])),
         },
       }),
     );
-    return 'updated';
+    return { result: 'updated' };
   } catch (e) {
-    if (isConditionFailed(e)) return 'stale';
-    throw e;
+    if (!isConditionFailed(e)) throw e;
   }
+  // Refused: an older upload, or a case someone already has. Which one is read back (rare path).
+  const current = await getCase(db, tableName, manifest.caseId);
+  if (!current || current.manifestSequencer >= sequencer) return { result: 'stale' };
+  if (descriptionKey(current) === descriptionKey(d)) {
+    try {
+      // Moves the sequencer on, so that a late delivery of an older, different upload is stale.
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.case(manifest.caseId),
+          UpdateExpression: 'SET manifestSequencer = :seq',
+          ConditionExpression: 'manifestSequencer < :seq',
+          ExpressionAttributeValues: { ':seq': sequencer },
+        }),
+      );
+    } catch (e) {
+      if (isConditionFailed(e)) return { result: 'stale' };
+      throw e;
+    }
+    return { result: 'unchanged' };
+  }
+  return { result: 'in_use', assignedCount: current.assignedCount, submittedCount: current.submittedCount, state: current.state };
 }
 
 /** A rejected manifest, kept with its reasons (never overwritten: each rejection has its own time). */
@@ -395,22 +446,19 @@ export function countSubmissionTx(
   };
 }
 
-/** Rejected manifests, newest first (for /progress). */
-export async function listRejections(
-  db: DynamoDBDocumentClient,
-  tableName: string,
-  opts: { limit: number; startKey?: Record<string, unknown> },
-): Promise<{ items: CaseRejection[]; next?: Record<string, unknown> }> {
+/** Rejected manifests still waiting for a fix, newest first (for /progress), a page at a time. */
+export async function listRejections(db: DynamoDBDocumentClient, tableName: string, opts: { limit: number; cursor?: string }): Promise<Page<CaseRejection>> {
+  const scope = { index: 'gsi1' as const, partition: 'REJECTIONS' };
   const out = await db.send(
     new QueryCommand({
       TableName: tableName,
       IndexName: 'gsi1',
       KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': 'REJECTIONS' },
+      ExpressionAttributeValues: { ':p': scope.partition },
       ScanIndexForward: false,
       Limit: opts.limit,
-      ExclusiveStartKey: opts.startKey,
+      ExclusiveStartKey: decodeCursor(opts.cursor, scope),
     }),
   );
-  return { items: (out.Items ?? []).map((i) => recordOf<CaseRejection>(i)), next: out.LastEvaluatedKey };
+  return { items: (out.Items ?? []).map((i) => recordOf<CaseRejection>(i)), cursor: encodeCursor(out.LastEvaluatedKey, scope) };
 }

@@ -6,12 +6,12 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { Eye } from '../../../lib/config/reading';
-import type { FinalNote, Provenance } from '../domain/discordance';
+import type { FinalNote, Provenance, ReadLabel } from '../domain/discordance';
 import type { NormalisedAnswers } from '../domain/form-validator';
 import { keys } from './keys';
 
-/** How an adjudicator settled one question (per eye): a read's answer or a new value. */
-export type PickSource = 'A' | 'B' | 'new';
+/** How an adjudicator settled one question (per eye): a read's answer (by its label) or a new value. */
+export type PickSource = ReadLabel | 'new';
 
 export interface FinalPick {
   question: string;

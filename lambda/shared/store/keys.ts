@@ -53,8 +53,8 @@ export const keys = {
   /** gsi2: every known reader, for assignment and progress. */
   readerIndex: (readerId: string) => ({ gsi2pk: 'READERS', gsi2sk: readerId }),
 
-  /** A streaming session issued for one case (the opaque id is what SessionContext carries). */
-  session: (sessionId: string) => ({ pk: `SESSION#${sessionId}`, sk: 'META' }),
+  /** A streaming session issued for one case, by the hash of its id (the id is what SessionContext carries; sessions.ts). */
+  session: (sessionHash: string) => ({ pk: `SESSION#${sessionHash}`, sk: 'META' }),
   /** Idempotency record of a write (expires via `ttl`; it only deduplicates retries). */
   idempotency: (readerId: string, key: string) => ({ pk: `IDEMPOTENCY#${readerId}#${key}`, sk: 'RESULT' }),
   /** Audit events by day: who opened, saved, submitted, adjudicated or exported what. */

@@ -32,10 +32,10 @@ export function outcomeTx(tableName: string, caseId: string, outcome: CaseOutcom
     parts.push(auditPutTx(tableName, auditEvent({ at, actor: SYSTEM_ACTOR, action: 'final_recorded', caseId, detail: { provenance: final.provenance } })));
   }
   if (outcome.kind === 'adjudication') {
-    const ref = (r: { readerId: string; readNo: number }) => ({ readerId: r.readerId, readNo: r.readNo });
+    const reads = outcome.reads.map((r) => ({ label: r.label, readerId: r.readerId, readNo: r.readNo }));
     parts.push({
       label: 'adjudication',
-      item: openTaskPut(tableName, { caseId, priority: outcome.priority, reasons: outcome.reasons, reads: [ref(outcome.pair[0]), ref(outcome.pair[1])], readerIds: outcome.readerIds, at }),
+      item: openTaskPut(tableName, { caseId, priority: outcome.priority, reasons: outcome.reasons, reads, readerIds: outcome.readerIds, at }),
     });
     parts.push(
       auditPutTx(tableName, auditEvent({ at, actor: SYSTEM_ACTOR, action: 'adjudication_opened', caseId, detail: { priority: outcome.priority, reasons: outcome.reasons.length } })),

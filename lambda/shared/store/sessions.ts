@@ -1,14 +1,26 @@
 /**
- * Streaming sessions (`SESSION#<id>` / `META`): one per streaming URL issued. The id is random and
- * opaque; it is the only thing the URL's SessionContext carries, and the fleet's case-files call
- * presents it back. The record, not the context, says which reader and case it is for.
+ * Streaming sessions (`SESSION#<hash>` / `META`): one per streaming URL issued. The session id is
+ * random and opaque; it is the only thing the URL's SessionContext carries, and the fleet's
+ * case-files call presents it back. The record, not the context, says which reader and case it is
+ * for.
+ *
+ * The id is a bearer secret (whoever holds it, on the right instance, gets the case files), so it
+ * is stored, audited and logged only as `sessionHash` (SHA-256, base64url): the table, the audit
+ * log coordinators read, and the function logs never hold a live id.
  */
+import { createHash } from 'node:crypto';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
 import { recordOf, type LabelledTx } from './table';
 
+/** What a session id is stored and logged as: SHA-256 of the id, base64url (43 characters). */
+export function sessionHash(sessionId: string): string {
+  return createHash('sha256').update(sessionId, 'utf8').digest('base64url');
+}
+
 export interface SessionRecord {
-  sessionId: string;
+  /** `sessionHash` of the id; the id itself is never stored. */
+  sessionHash: string;
   readerId: string;
   /** The AppStream UserId the URL was issued for (derived from the reader's sub). */
   appStreamUserId: string;
@@ -19,6 +31,8 @@ export interface SessionRecord {
   ref?: string;
   /** `adjudication`: an adjudicator viewing the case of an open task (absent on older records: `read`). */
   purpose?: 'read' | 'adjudication';
+  /** An adjudication session: the adjudicator's site when it was issued (case-files re-applies the same-site rule). */
+  site?: string;
   createdAt: string;
   /** After this the session id opens nothing (URL validity + the fleet's maximum session length). */
   expiresAt: string;
@@ -27,11 +41,12 @@ export interface SessionRecord {
 export function sessionPutTx(tableName: string, s: SessionRecord): LabelledTx {
   return {
     label: 'session',
-    item: { Put: { TableName: tableName, Item: { ...keys.session(s.sessionId), type: 'session', ...s }, ConditionExpression: 'attribute_not_exists(pk)' } },
+    item: { Put: { TableName: tableName, Item: { ...keys.session(s.sessionHash), type: 'session', ...s }, ConditionExpression: 'attribute_not_exists(pk)' } },
   };
 }
 
+/** The session of an id presented by a streaming instance (looked up by its hash). */
 export async function getSession(db: DynamoDBDocumentClient, tableName: string, sessionId: string): Promise<SessionRecord | undefined> {
-  const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.session(sessionId), ConsistentRead: true }));
+  const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.session(sessionHash(sessionId)), ConsistentRead: true }));
   return out.Item ? recordOf<SessionRecord>(out.Item) : undefined;
 }

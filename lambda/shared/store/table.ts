@@ -3,7 +3,15 @@
  * caused them, so a use case can tell "the version moved" from "someone else took the slot".
  */
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type BatchGetCommandOutput,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 
 /**
  * Every page of a query, for partitions known to be small (a case's items, a reader's queue, the
@@ -17,6 +25,35 @@ export async function queryAll(db: DynamoDBDocumentClient, input: QueryCommandIn
     items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start && items.length < stop);
+  return items;
+}
+
+/**
+ * BatchGetItem of any number of keys (100 per call), consistent, retrying what DynamoDB left
+ * unprocessed (with backoff). `projection` reads only those attributes (`names` for reserved words).
+ */
+export async function batchGet(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  keyList: readonly Record<string, string>[],
+  opts: { projection?: string; names?: Record<string, string> } = {},
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < keyList.length; i += 100) {
+    let pending: Record<string, unknown>[] | undefined = keyList.slice(i, i + 100);
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      const out: BatchGetCommandOutput = await db.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [tableName]: { Keys: pending, ConsistentRead: true, ...(opts.projection ? { ProjectionExpression: opts.projection } : {}), ...(opts.names ? { ExpressionAttributeNames: opts.names } : {}) },
+          },
+        }),
+      );
+      items.push(...(out.Responses?.[tableName] ?? []));
+      pending = out.UnprocessedKeys?.[tableName]?.Keys;
+    }
+  }
   return items;
 }
 

@@ -10,7 +10,9 @@ import {
 } from '../../../lambda/adjudication-api/core';
 import { evaluateDiscordance } from '../../../lambda/shared/domain/discordance';
 import { AppError } from '../../../lambda/shared/errors';
-import { maskReads, type AdjudicationTask } from '../../../lambda/shared/store/adjudications';
+import type { AdjudicationTask } from '../../../lambda/shared/store/adjudications';
+import type { CaseConflictFacts } from '../../../lambda/shared/workflow/adjudicator-access';
+import { maskReads } from '../../../lambda/shared/workflow/case-outcome';
 import type { FinalRecord } from '../../../lambda/shared/store/finals';
 import { CONFIG, FACTS, grade } from '../../helpers/grades';
 
@@ -19,14 +21,19 @@ const READER_2 = 'sub-reader-2';
 /** The third first read of C1 (k = 3): holds an assignment on the case, read neither A nor B. */
 const READER_3 = 'sub-reader-3';
 const ADJ = 'sub-adjudicator';
+const EXCLUDED_ADJ = 'sub-excluded-adjudicator';
 
 // Discordant on OD icdrLevel (across the referable threshold) only.
 const READ_1 = grade({ OD: { icdrLevel: 'mild_npdr' } });
 const READ_2 = grade({ OD: { icdrLevel: 'severe_npdr' }, OS: { vcdr: 0.35 } });
 
-function fakes(opts: { taskStatus?: 'open' | 'resolved'; extraReaders?: string[] } = {}) {
+function fakes(opts: { taskStatus?: 'open' | 'resolved'; extraReaders?: string[]; withSiteAndExclusions?: boolean } = {}) {
   const discordance = evaluateDiscordance(CONFIG.form, CONFIG.discordanceRules, READ_1, READ_2);
-  const reads = maskReads('C1', { readerId: READER_1, readNo: 1 }, { readerId: READER_2, readNo: 1 });
+  const masked = maskReads('C1', [
+    { readerId: READER_1, readNo: 1 },
+    { readerId: READER_2, readNo: 1 },
+  ]);
+  const reads = Object.fromEntries(masked.map((r) => [r.label, { readerId: r.readerId, readNo: r.readNo }])) as AdjudicationTask['reads'];
   const task: AdjudicationTask = {
     caseId: 'C1',
     status: opts.taskStatus ?? 'open',
@@ -39,6 +46,13 @@ function fakes(opts: { taskStatus?: 'open' | 'resolved'; extraReaders?: string[]
   // C2: ADJ wrote one of its reads.
   const other: AdjudicationTask = { ...task, caseId: 'C2', reads: { A: { readerId: ADJ, readNo: 1 }, B: reads.B }, readerIds: [ADJ, reads.B.readerId] };
   const tasks = [task, other];
+  // C3: a SNUH case; C4: a case EXCLUDED_ADJ is excluded from (both read by readers 1 and 2).
+  const caseFacts: Record<string, CaseConflictFacts> = {};
+  if (opts.withSiteAndExclusions) {
+    tasks.push({ ...task, caseId: 'C3' }, { ...task, caseId: 'C4' });
+    caseFacts.C3 = { site: 'snuh' }; // registered before sites were normalised: compared as SNUH
+    caseFacts.C4 = { excluded: [EXCLUDED_ADJ] };
+  }
   const stored = new Map([
     [READER_1, READ_1],
     [READER_2, READ_2],
@@ -49,7 +63,8 @@ function fakes(opts: { taskStatus?: 'open' | 'resolved'; extraReaders?: string[]
     listTasks: async () => ({ items: tasks, cursor: 'next-page' }),
     getTask: async (caseId) => tasks.find((t) => t.caseId === caseId),
     getRead: async (_caseId, ref) => ({ answers: stored.get(ref.readerId)!, version: 1 }),
-    getCase: async () => ({ facts: FACTS, registeredAt: '2026-01-01T00:00:00.000Z' }),
+    getCase: async (caseId) => ({ facts: FACTS, registeredAt: '2026-01-01T00:00:00.000Z', ...caseFacts[caseId] }),
+    conflictFacts: async (caseIds) => new Map(caseIds.map((id) => [id, caseFacts[id] ?? {}])),
     // The store's answer: any assignment on the case (here, its readers), plus the test's extras.
     isReaderOfCase: async (caseId, readerId) => tasks.find((t) => t.caseId === caseId)!.readerIds.includes(readerId) || (opts.extraReaders ?? []).includes(readerId),
     getFinal: async () => undefined as FinalRecord | undefined,
@@ -76,7 +91,7 @@ async function rejects(p: Promise<unknown>): Promise<AppError> {
   throw new Error('expected a rejection');
 }
 
-const actor = { sub: ADJ };
+const actor = { sub: ADJ, site: 'KNUH' };
 
 describe('GET /adjudications', () => {
   it('lists tasks without reader ids and leaves out tasks the adjudicator read', async () => {
@@ -89,14 +104,37 @@ describe('GET /adjudications', () => {
     expect(page.items[0]).not.toHaveProperty('reads');
   });
 
-  it.each([READER_1, READER_2, READER_3, ADJ, 'sub-another-adjudicator'])('lists for %s exactly the tasks whose detail it may open', async (sub) => {
-    const { deps } = fakes();
-    const listed = (await listAdjudications(deps, { sub }, { status: 'open', limit: 10 })).items.map((t) => t.caseId);
+  it.each([
+    [READER_1, 'KNUH'],
+    [READER_2, 'KNUH'],
+    [READER_3, 'KNUH'],
+    [ADJ, 'KNUH'],
+    ['sub-another-adjudicator', 'KNUH'],
+    ['sub-snuh-adjudicator', 'SNUH'],
+    [EXCLUDED_ADJ, 'KNUH'],
+  ])('lists for %s (site %s) exactly the tasks whose detail it may open', async (sub, site) => {
+    const { deps } = fakes({ withSiteAndExclusions: true });
+    const who = { sub, site };
+    const listed = (await listAdjudications(deps, who, { status: 'open', limit: 10 })).items.map((t) => t.caseId);
     const openable: string[] = [];
-    for (const caseId of ['C1', 'C2']) {
-      if (await getAdjudication(deps, { sub }, caseId).then(() => true, (e) => (e instanceof AppError && e.status === 403 ? false : Promise.reject(e)))) openable.push(caseId);
+    for (const caseId of ['C1', 'C2', 'C3', 'C4']) {
+      if (await getAdjudication(deps, who, caseId).then(() => true, (e) => (e instanceof AppError && e.status === 403 ? false : Promise.reject(e)))) openable.push(caseId);
     }
     expect(listed).toEqual(openable);
+  });
+
+  it("the same site and the case's exclusion list apply to adjudicators as to readers, in the list and the detail", async () => {
+    const { deps } = fakes({ withSiteAndExclusions: true });
+    const snuh = { sub: 'sub-snuh-adjudicator', site: 'SNUH' };
+    expect((await listAdjudications(deps, snuh, { status: 'open', limit: 10 })).items.map((t) => t.caseId)).toEqual(['C1', 'C2', 'C4']);
+    const sameSite = await rejects(getAdjudication(deps, snuh, 'C3'));
+    expect([sameSite.status, sameSite.code, sameSite.message]).toEqual([403, 'conflict_of_interest', expect.stringMatching(/your own site/)]);
+    const excluded = await rejects(getAdjudication(deps, { sub: EXCLUDED_ADJ, site: 'KNUH' }, 'C4'));
+    expect([excluded.status, excluded.code, excluded.message]).toEqual([403, 'conflict_of_interest', expect.stringMatching(/excluded/)]);
+    const f = fakes({ withSiteAndExclusions: true });
+    const put = await rejects(resolveAdjudication(f.deps, snuh, 'C3', { picks: { eyes: { OD: { icdrLevel: 'A' } } }, reasonCode: 'read_a_correct' }, undefined));
+    expect(put.status).toBe(403);
+    expect(f.resolved).toHaveLength(0);
   });
 });
 
@@ -116,7 +154,7 @@ describe('GET /adjudications/{caseId}', () => {
   });
 
   it('403 for one of the two readers (conflict of interest)', async () => {
-    const e = await rejects(getAdjudication(fakes().deps, { sub: READER_1 }, 'C1'));
+    const e = await rejects(getAdjudication(fakes().deps, { sub: READER_1, site: 'KNUH' }, 'C1'));
     expect(e.status).toBe(403);
     expect(e.message).toMatch(/conflict of interest/);
   });
@@ -156,7 +194,10 @@ describe('PUT /adjudications/{caseId}', () => {
     ['an unknown question', body({ eyes: { OD: { icdrLevel: 'A', nope: 'A' } } }), 'picks.eyes.OD.nope', 'unknownKey'],
     ['an unknown eye', body({ eyes: { OD: { icdrLevel: 'A' }, OU: {} } }), 'picks.eyes.OU', 'unknownEye'],
     ['a pick the final hides', body({ eyes: { OD: { fundusQuality: { value: 'ungradable' }, icdrLevel: 'A' } } }), 'picks.eyes.OD.icdrLevel', 'hidden'],
-    ['a bad pick label', body({ eyes: { OD: { icdrLevel: 'C' } } }), 'picks.eyes.OD.icdrLevel', 'invalid_union'],
+    ['a bad pick label', body({ eyes: { OD: { icdrLevel: 'Z' } } }), 'picks.eyes.OD.icdrLevel', 'invalid_union'],
+    ['the label of a read the case does not have (two reads: A and B)', body({ eyes: { OD: { icdrLevel: 'C' } } }), 'picks.eyes.OD.icdrLevel', 'unknownRead'],
+    ['a new value shaped like no answer (an object)', body({ eyes: { OD: { icdrLevel: { value: { nested: ['x'] } } } } }), 'picks.eyes.OD.icdrLevel', 'invalid_union'],
+    ['a new value shaped like no answer (nested lists)', body({ eyes: { OD: { icdrLevel: { value: [['x']] } } } }), 'picks.eyes.OD.icdrLevel', 'invalid_union'],
     ['a reason code off the list', body({ eyes: { OD: { icdrLevel: 'A' } } }, { reasonCode: 'because' }), 'reasonCode', 'invalid_value'],
     ["'other' without a note", body({ eyes: { OD: { icdrLevel: 'A' } } }, { reasonCode: 'other' }), 'note', 'required'],
     ['an unknown body field', body({ eyes: { OD: { icdrLevel: 'A' } } }, { readerId: 'x' }), 'readerId', 'unrecognized_keys'],

@@ -9,7 +9,12 @@ import { startHarness, type Harness, type TestUser } from '../../helpers/api-har
 import { grade } from '../../helpers/grades';
 import { losingRace, seedReadCase } from '../../helpers/reading-seed';
 import { resolveAdjudication } from '../../../lambda/adjudication-api/core';
+import { handler as readerHandler } from '../../../lambda/reader-api/handler';
+import { excludeReaders } from '../../../lambda/shared/store/cases';
+import { keys } from '../../../lambda/shared/store/keys';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { adjudicationPorts } from '../../../lambda/adjudication-api/ports';
+import { nestedJson } from '../../helpers/hostile-json';
 
 jest.setTimeout(120_000);
 
@@ -100,6 +105,88 @@ describe('blinding', () => {
   });
 });
 
+describe('conflict of interest beyond having read the case (issue 9, items 8 and 9)', () => {
+  const setSite = (caseId: string, site: string) =>
+    h.ddb.send(new UpdateCommand({ TableName: h.tableName, Key: keys.case(caseId), UpdateExpression: 'SET site = :s', ExpressionAttributeValues: { ':s': site } }));
+  const body = { picks: { eyes: { OD: { icdrLevel: 'A' }, OS: { glaucomaLikelihood: 'A' } } }, reasonCode: 'read_a_correct' };
+  const session = (u: TestUser, caseId: string) => h.call(readerHandler, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId }, token: u.token });
+
+  /** Every adjudication door of the case for `u`: listed?, detail, resolve, image session. */
+  async function doors(u: TestUser, caseId: string) {
+    const before = await h.snapshotTable();
+    const list = await get(u.token);
+    const result = {
+      listed: list.status === 200 ? list.json.items.some((t: { caseId: string }) => t.caseId === caseId) : list.status,
+      detail: (await get(u.token, caseId)).status,
+      resolve: (await put(u.token, caseId, body)).status,
+      session: (await session(u, caseId)).status,
+    };
+    expect(await h.snapshotTable()).toEqual(before);
+    return result;
+  }
+  const REFUSED = { listed: false, detail: 403, resolve: 403, session: 403 };
+
+  it("an adjudicator of the case's own site is neither listed the task nor let through any door", async () => {
+    const snuh = await h.createUser(`snuh-adj-${Date.now()}`, ['adjudicator'], ' snuh');
+    await setSite('C-1', 'SNUH');
+    expect(await doors(snuh, 'C-1')).toEqual(REFUSED);
+    expect((await get(snuh.token, 'C-1')).json.error).toMatchObject({ code: 'conflict_of_interest', message: expect.stringMatching(/your own site/) });
+    // Another site's adjudicator still works on it.
+    expect((await get(h.users.adjudicator.token, 'C-1')).status).toBe(200);
+  });
+
+  it("an adjudicator on the case's exclusion list (even one recorded after the task opened) is refused everywhere", async () => {
+    const excluded = await h.createUser(`excl-adj-${Date.now()}`, ['adjudicator']);
+    expect((await get(excluded.token, 'C-1')).status).toBe(200);
+    await excludeReaders(h.ddb, h.tableName, 'C-1', [excluded.sub], new Date().toISOString());
+    expect(await doors(excluded, 'C-1')).toEqual(REFUSED);
+    expect((await get(excluded.token, 'C-1')).json.error.message).toMatch(/excluded/);
+  });
+
+  it.each([['coordinator'], ['admin']] as const)('an adjudicator who is also %s is refused adjudication altogether, told why', async (other) => {
+    const dual = await h.createUser(`dual-${other}-${Date.now()}`, ['adjudicator', other]);
+    const res = await get(dual.token);
+    expect(res.status).toBe(403);
+    expect(res.json.error).toMatchObject({ code: 'dual_role', message: expect.stringMatching(/coordinator or admin group/) });
+    expect(await doors(dual, 'C-1')).toEqual({ listed: 403, detail: 403, resolve: 403, session: 403 });
+  });
+
+  it('an adjudicator without a valid site code is refused until an administrator sets it', async () => {
+    const siteless = await h.createUser(`siteless-adj-${Date.now()}`, ['adjudicator'], null);
+    const res = await get(siteless.token);
+    expect([res.status, res.json.error.code]).toEqual([403, 'site_missing']);
+    expect(await doors(siteless, 'C-1')).toEqual({ listed: 403, detail: 403, resolve: 403, session: 403 });
+  });
+});
+
+describe('k = 3: every read counts', () => {
+  it('the adjudicator sees all three reads masked A, B, C, can pick any of them', async () => {
+    // reader and reader2 disagree on OD DR; the third read calls for an urgent referral.
+    const third = grade({ OD: { icdrLevel: 'mild_npdr' }, participant: { referral: 'urgent' } });
+    await seedReadCase(h, 'C-K3B', [
+      { readerId: h.users.reader.sub, answers: READ_1 },
+      { readerId: h.users.reader2.sub, answers: READ_2 },
+      { readerId: conflicted.sub, answers: third },
+    ]);
+    const detail = await get(h.users.adjudicator.token, 'C-K3B');
+    expect(detail.status).toBe(200);
+    expect(Object.keys(detail.json.reads).sort()).toEqual(['A', 'B', 'C']);
+    expect(detail.json.priority).toBe('safety');
+    expect(detail.json.reasons.map((r: { rule: string }) => r.rule)).toEqual(expect.arrayContaining(['D2', 'D4', 'D5']));
+    const urgent = (Object.entries(detail.json.reads) as [string, { participant: { referral: string } }][]).find(([, r]) => r.participant.referral === 'urgent')![0];
+    for (const id of identities()) expect(detail.body).not.toContain(id);
+
+    const res = await put(h.users.adjudicator.token, 'C-K3B', {
+      picks: { eyes: { OD: { icdrLevel: urgent }, OS: { glaucomaLikelihood: { value: 'no' } } }, participant: { referral: urgent } },
+      reasonCode: 'other',
+      note: 'third read had it right',
+    });
+    expect(res.status).toBe(200);
+    expect(res.json.final.value).toMatchObject({ eyes: { OD: { icdrLevel: 'mild_npdr' } }, participant: { referral: 'urgent' } });
+    expect(res.json.final.picks).toEqual(expect.arrayContaining([{ question: 'referral', source: urgent }]));
+  });
+});
+
 describe('resolution', () => {
   const body = { picks: { eyes: { OD: { icdrLevel: { value: 'moderate_npdr' } }, OS: { glaucomaLikelihood: 'B' } } }, reasonCode: 'both_partly_correct', note: 'MA and haemorrhages in 2 quadrants' };
 
@@ -177,6 +264,7 @@ describe('property: PUT /adjudications/{caseId} with 1,000 generated bodies', ()
       { weight: 2, arbitrary: fc.record({ picks: fc.record({ eyes: fc.dictionary(fc.constantFrom('OD', 'OS', 'OU'), scope, { maxKeys: 2 }), participant: scope }, { requiredKeys: [] }), reasonCode: fc.constantFrom('read_a_correct', 'other', 'nope'), note: fc.string({ maxLength: 20 }) }, { requiredKeys: ['picks'] }) },
       { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
       { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
+      { weight: 1, arbitrary: nestedJson },
     );
     // Ten requests per run, in parallel; one snapshot per run (only when all ten were rejected,
     // which then shows that none of them wrote anything): 1,000 bodies within the time budget.

@@ -1,11 +1,11 @@
 /** The case-files checks with plain fakes: every step must pass, in order, and failures all look alike. */
 import { caseFiles, type CaseFilesDeps } from '../../../lambda/case-files/core';
 import { AppError } from '../../../lambda/shared/errors';
-import type { SessionRecord } from '../../../lambda/shared/store';
+import { sessionHash, type SessionRecord } from '../../../lambda/shared/store';
 
 const NOW = new Date('2025-05-01T12:00:00Z');
 const SID = 'A'.repeat(22);
-const session: SessionRecord = { sessionId: SID, readerId: 'r1', appStreamUserId: 'user-1', caseId: 'C1', readNo: 1, createdAt: NOW.toISOString(), expiresAt: new Date(NOW.getTime() + 60_000).toISOString() };
+const session: SessionRecord = { sessionHash: sessionHash(SID), readerId: 'r1', appStreamUserId: 'user-1', caseId: 'C1', readNo: 1, createdAt: NOW.toISOString(), expiresAt: new Date(NOW.getTime() + 60_000).toISOString() };
 
 function deps(over: Partial<CaseFilesDeps> = {}): CaseFilesDeps & { presigned: string[]; audited: unknown[] } {
   const presigned: string[] = [];
@@ -34,22 +34,50 @@ test('the happy path presigns exactly the case files for at most 5 minutes and a
   // A read session is labelled by its assignment ref; the case id is only inside the presigned URL.
   expect(out).toEqual({ ref: 'refofr1c1xyz', expiresAt: new Date(NOW.getTime() + 300_000).toISOString(), files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD', url: 'https://s3/cases/C1/f/OD.jpg' }] });
   expect(d.presigned).toEqual(['cases/C1/f/OD.jpg@300']);
-  expect(d.audited).toEqual([expect.objectContaining({ action: 'case_files_issued', actor: 'r1', caseId: 'C1', sessionId: SID, detail: { files: 1, purpose: 'read' } })]);
+  expect(d.audited).toEqual([expect.objectContaining({ action: 'case_files_issued', actor: 'r1', caseId: 'C1', sessionHash: sessionHash(SID), detail: { files: 1, purpose: 'read' } })]);
+  expect(JSON.stringify(d.audited)).not.toContain(SID);
 });
 
 test.each([
   ['unknown session id', { sessionId: 'B'.repeat(22) }, {}],
+  ['a Forwarded header', { forwarded: ['for=10.0.0.5'] }, {}],
+  ['an X-Forwarded-For chain (a hop the client wrote)', { xForwardedFor: ['10.0.0.9, 10.0.0.5'] }, {}],
+  ['two X-Forwarded-For headers', { xForwardedFor: ['10.0.0.9', '10.0.0.5'] }, {}],
+  ['an X-Forwarded-For that is not the source address', { xForwardedFor: ['10.0.0.9'] }, {}],
   ['expired session', {}, { getSession: async () => ({ ...session, expiresAt: NOW.toISOString() }) }],
   ['no ACTIVE AppStream session for the user', {}, { activeSessionIps: async () => [] }],
   ['caller IP is not the session ENI', { sourceIp: '10.0.0.6' }, {}],
   ['no source IP at all', { sourceIp: undefined }, {}],
   ['assignment withdrawn', {}, { getAssignment: async () => undefined }],
   ['another read of the case is not this session\'s', {}, { getSession: async () => ({ ...session, readNo: 2 }) }],
-])('%s → 403 not your session, nothing presigned', async (_n, input, over) => {
+])('%s → 403 not your session, nothing presigned, the refusal audited', async (_n, input, over) => {
   const d = deps(over as Partial<CaseFilesDeps>);
-  expect(await status(caseFiles(d, { sessionId: SID, sourceIp: '10.0.0.5', ...input }))).toBe('403 not your session');
+  const sent = { sessionId: SID, sourceIp: '10.0.0.5', ...input };
+  expect(await status(caseFiles(d, sent))).toBe('403 not your session');
   expect(d.presigned).toEqual([]);
-  expect(d.audited).toEqual([]);
+  expect(d.audited).toEqual([
+    expect.objectContaining({ action: 'case_files_denied', actor: 'fleet', sessionHash: sessionHash(sent.sessionId), detail: { reason: expect.any(String), ...(sent.sourceIp ? { sourceIp: sent.sourceIp } : {}) } }),
+  ]);
+  expect(JSON.stringify(d.audited)).not.toContain(sent.sessionId);
+});
+
+test('the reason recorded says which check failed', async () => {
+  const reasonOf = async (input: Partial<Parameters<typeof caseFiles>[1]>, over: Partial<CaseFilesDeps> = {}) => {
+    const d = deps(over);
+    await caseFiles(d, { sessionId: SID, sourceIp: '10.0.0.5', ...input }).catch(() => undefined);
+    return (d.audited[0] as { detail: { reason: string } }).detail.reason;
+  };
+  expect(await reasonOf({ forwarded: ['for=1.2.3.4'] })).toBe('forwarded_header');
+  expect(await reasonOf({ xForwardedFor: ['1.2.3.4, 10.0.0.5'] })).toBe('forwarded_for_chain');
+  expect(await reasonOf({ xForwardedFor: ['1.2.3.4'] })).toBe('forwarded_for_mismatch');
+  expect(await reasonOf({ sessionId: undefined })).toBe('missing_session_id');
+  expect(await reasonOf({ sessionId: '../x' })).toBe('malformed_session_id');
+  expect(await reasonOf({}, { activeSessionIps: async () => [] })).toBe('no_active_session');
+  expect(await reasonOf({ sourceIp: '10.0.0.6' })).toBe('ip_mismatch');
+});
+
+test("API Gateway's own X-Forwarded-For (just the source address) is accepted", async () => {
+  expect(await status(caseFiles(deps(), { sessionId: SID, sourceIp: '10.0.0.5', xForwardedFor: ['10.0.0.5'] }))).toBe(200);
 });
 
 test('the AppStream check uses the user id from the session record, not anything the caller sent', async () => {
@@ -59,7 +87,7 @@ test('the AppStream check uses the user id from the session record, not anything
 });
 
 describe('adjudication sessions', () => {
-  const adjSession: SessionRecord = { ...session, readerId: 'adj1', readNo: 0, purpose: 'adjudication' };
+  const adjSession: SessionRecord = { ...session, readerId: 'adj1', readNo: 0, purpose: 'adjudication', site: 'KNUH' };
   const task = (status: 'open' | 'resolved', readers = ['r1', 'r2']) =>
     ({ caseId: 'C1', status, reads: { A: { readerId: readers[0], readNo: 1 }, B: { readerId: readers[1], readNo: 1 } }, readerIds: readers }) as never;
   const adjDeps = (over: Partial<CaseFilesDeps>) => deps({ getSession: async () => adjSession, assignmentsOf: async () => [], ...over });
@@ -73,14 +101,19 @@ describe('adjudication sessions', () => {
     expect(d.audited).toMatchObject([{ action: 'case_files_issued', actor: 'adj1', detail: { purpose: 'adjudication' } }]);
   });
 
-  test.each([
-    ['no task', undefined],
-    ['a resolved task', task('resolved')],
-    ['a task on a case the adjudicator read', task('open', ['adj1', 'r2'])],
-  ])('give the same 403 for %s', async (_name, t) => {
-    const d = adjDeps({ getAdjudication: async () => t });
+  const caseOf = (over: Record<string, unknown>) => async () => ({ caseId: 'C1', files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD' }], ...over }) as never;
+  test.each<[string, Partial<CaseFilesDeps>, string]>([
+    ['no task', { getAdjudication: async () => undefined }, 'adjudication_no_open_task'],
+    ['a resolved task', { getAdjudication: async () => task('resolved') }, 'adjudication_no_open_task'],
+    ['a task on a case the adjudicator read', { getAdjudication: async () => task('open', ['adj1', 'r2']) }, 'adjudication_read_case'],
+    ["a case of the adjudicator's site", { getAdjudication: async () => task('open'), getCase: caseOf({ site: 'KNUH' }) }, 'adjudication_same_site'],
+    ['a case the adjudicator was excluded from after the session was issued', { getAdjudication: async () => task('open'), getCase: caseOf({ excluded: ['adj1'] }) }, 'adjudication_excluded'],
+    ['a session issued without the adjudicator\'s site (before sites were kept)', { getAdjudication: async () => task('open'), getSession: async () => ({ ...adjSession, site: undefined }) }, 'adjudication_site_missing'],
+  ])('give the same 403 for %s', async (_name, over, reason) => {
+    const d = adjDeps(over);
     expect(await call(d)).toBe('403 not your session');
     expect(d.presigned).toEqual([]);
+    expect(d.audited).toMatchObject([{ action: 'case_files_denied', detail: { reason } }]);
   });
 
   test('a read session never falls back to the adjudication rule', async () => {

@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambda/case-files/handler';
 import { handler as readerApi } from '../../../lambda/reader-api/handler';
+import { handler as coordinatorApi } from '../../../lambda/coordinator-api/handler';
 import { keys } from '../../../lambda/shared/store/keys';
+import { sessionHash } from '../../../lambda/shared/store/sessions';
 import { FLEET_ENI_IP, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { assign, caseFiles, seedCase } from '../../helpers/reading-fixtures';
 import { grade } from '../../helpers/grades';
@@ -39,7 +41,10 @@ async function issue(user: TestUser, param: string, open = true): Promise<string
   if (open) expect((await fetch(res.json.streamingUrl)).status).toBe(200);
   return h.appStream.urls().at(-1)!.SessionContext!;
 }
-const files = (sessionId: string | undefined, sourceIp = FLEET_ENI_IP) => h.callFleet(handler, { query: sessionId === undefined ? {} : { sessionId }, sourceIp });
+const files = (sessionId: string | undefined, sourceIp = FLEET_ENI_IP, headers?: Record<string, string>) =>
+  h.callFleet(handler, { query: sessionId === undefined ? {} : { sessionId }, sourceIp, headers });
+/** The session record of an id (stored under the id's hash). */
+const sessionItem = async (sessionId: string) => (await h.snapshotTable()).find((i) => i.pk === `SESSION#${sessionHash(sessionId)}`);
 const NOT_YOURS = { error: { code: 'forbidden', message: 'not your session' } };
 
 test('the streaming instance of the session gets presigned URLs for exactly its case files', async () => {
@@ -59,7 +64,7 @@ test('the streaming instance of the session gets presigned URLs for exactly its 
   }
   expect(Date.parse(res.json.expiresAt) - Date.now()).toBeLessThanOrEqual(300_000);
   const audit = (await h.snapshotTable()).filter((i) => i.type === 'audit' && i.action === 'case_files_issued');
-  expect(audit.at(-1)).toMatchObject({ actor: h.users.reader.sub, caseId: 'F1', sessionId, detail: { files: 3, purpose: 'read' } });
+  expect(audit.at(-1)).toMatchObject({ actor: h.users.reader.sub, caseId: 'F1', sessionHash: sessionHash(sessionId), detail: { files: 3, purpose: 'read' } });
   expect(JSON.stringify(audit)).not.toContain('fundus/OD.jpg');
 });
 
@@ -90,7 +95,7 @@ test("a session id copied into an instance that streams to another reader gets n
 test('an expired session or a withdrawn assignment gets nothing', async () => {
   const sessionId = await issue(h.users.reader, refF1);
   expect((await files(sessionId)).status).toBe(200);
-  const item = (await h.snapshotTable()).find((i) => i.pk === `SESSION#${sessionId}`)!;
+  const item = (await sessionItem(sessionId))!;
   await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: { ...item, expiresAt: new Date(Date.now() - 1000).toISOString() } }));
   expect((await files(sessionId)).json).toEqual(NOT_YOURS);
   await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: item }));
@@ -98,6 +103,70 @@ test('an expired session or a withdrawn assignment gets nothing', async () => {
   await h.ddb.send(new DeleteCommand({ TableName: h.tableName, Key: keys.assignment('F1', h.users.reader.sub, 1) }));
   expect((await files(sessionId)).json).toEqual(NOT_YOURS);
   await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: assignment }));
+});
+
+describe('the caller is bound by its source address only (issue 9, item 6)', () => {
+  test.each([
+    ['a Forwarded header', { Forwarded: `for=${FLEET_ENI_IP}` }, 'forwarded_header'],
+    ['an X-Forwarded-For chain ending in the source address', { 'X-Forwarded-For': `10.0.99.99, ${FLEET_ENI_IP}` }, 'forwarded_for_chain'],
+    ['an X-Forwarded-For naming another address', { 'x-forwarded-for': '10.0.99.99' }, 'forwarded_for_mismatch'],
+  ])('%s: 403, audited with its reason', async (_name, headers, reason) => {
+    const sessionId = await issue(h.users.reader, refF1);
+    const res = await files(sessionId, FLEET_ENI_IP, headers);
+    expect({ status: res.status, json: res.json }).toEqual({ status: 403, json: NOT_YOURS });
+    const denied = (await h.snapshotTable()).filter((i) => i.action === 'case_files_denied');
+    expect(denied.at(-1)).toMatchObject({ actor: 'fleet', sessionHash: sessionHash(sessionId), detail: { reason, sourceIp: FLEET_ENI_IP } });
+  });
+
+  test("API Gateway's own record of the caller (X-Forwarded-For: the source address) is fine", async () => {
+    const sessionId = await issue(h.users.reader, refF1);
+    expect((await files(sessionId, FLEET_ENI_IP, { 'X-Forwarded-For': FLEET_ENI_IP })).status).toBe(200);
+  });
+});
+
+test('every refusal is a durable case_files_denied event (reason, caller address, hashed session id)', async () => {
+  const sessionId = await issue(h.users.reader, refF1);
+  const guessed = randomBytes(16).toString('base64url');
+  await files(sessionId, '10.0.99.99');
+  await files(guessed);
+  await files(undefined);
+  const denied = (await h.snapshotTable()).filter((i) => i.pk === `AUDIT#${new Date().toISOString().slice(0, 10)}` && i.action === 'case_files_denied');
+  expect(denied.map((d) => [(d.detail as { reason: string }).reason, (d.detail as { sourceIp?: string }).sourceIp, d.sessionHash])).toEqual(
+    expect.arrayContaining([
+      ['ip_mismatch', '10.0.99.99', sessionHash(sessionId)],
+      ['unknown_session', FLEET_ENI_IP, sessionHash(guessed)],
+      ['missing_session_id', FLEET_ENI_IP, undefined],
+    ]),
+  );
+  expect(denied.find((d) => d.sessionHash === sessionHash(sessionId))).toMatchObject({ caseId: 'F1' });
+});
+
+test('the session id is a bearer secret: neither the table, GET /audit nor any log line holds it, only its hash', async () => {
+  const lines: string[] = [];
+  const spies = (['log', 'error', 'warn', 'info'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' '))));
+  let sessionId: string;
+  let auditBody: string;
+  try {
+    sessionId = await issue(h.users.reader, refF1);
+    expect((await files(sessionId)).status).toBe(200);
+    expect((await files(sessionId, '10.0.99.99')).status).toBe(403);
+    const audit = await h.call(coordinatorApi, { routeKey: 'GET /audit', query: { day: new Date().toISOString().slice(0, 10), limit: '500' }, token: h.users.coordinator.token });
+    expect(audit.status).toBe(200);
+    auditBody = audit.body!;
+  } finally {
+    for (const s of spies) s.mockRestore();
+  }
+  const hash = sessionHash(sessionId);
+  expect(auditBody).toContain(hash);
+  expect(JSON.parse(auditBody).items.filter((e: { sessionHash?: string }) => e.sessionHash === hash).map((e: { action: string }) => e.action).sort()).toEqual([
+    'case_files_denied',
+    'case_files_issued',
+    'session_issued',
+  ]);
+  expect(auditBody).not.toContain(sessionId);
+  expect(lines.some((l) => l.includes(hash))).toBe(true);
+  expect(lines.join('\n')).not.toContain(sessionId);
+  expect(JSON.stringify(await h.snapshotTable())).not.toContain(sessionId);
 });
 
 test('a missing or malformed session id is a 400 naming sessionId', async () => {
@@ -117,7 +186,7 @@ describe('adjudicators view the case of an open task', () => {
     expect(await seedReadCase(h, 'J1', discordant(['jr-a', 'jr-b']))).toBe('adjudication');
     for (const f of caseFiles()) await h.putObject(`cases/J1/${f.key}`, `J1:${f.key}`);
     const sessionId = await issue(h.users.adjudicator, 'J1');
-    const item = (await h.snapshotTable()).find((i) => i.pk === `SESSION#${sessionId}`);
+    const item = await sessionItem(sessionId);
     expect(item).toMatchObject({ readerId: h.users.adjudicator.sub, caseId: 'J1', purpose: 'adjudication', readNo: 0 });
     const res = await files(sessionId);
     expect(res.status).toBe(200);
@@ -148,11 +217,11 @@ describe('adjudicators view the case of an open task', () => {
     await seedCase(h, 'B1');
     const ref = await assign(h, 'B1', both);
     const read = await issue(both, ref, false);
-    expect((await h.snapshotTable()).find((i) => i.pk === `SESSION#${read}`)).toMatchObject({ caseId: 'B1', purpose: 'read', readNo: 1 });
+    expect(await sessionItem(read)).toMatchObject({ caseId: 'B1', purpose: 'read', readNo: 1 });
 
     expect(await seedReadCase(h, 'J3', discordant(['jr-d', 'jr-e']))).toBe('adjudication');
     const adjudication = await issue(both, 'J3', false);
-    expect((await h.snapshotTable()).find((i) => i.pk === `SESSION#${adjudication}`)).toMatchObject({ caseId: 'J3', purpose: 'adjudication', readNo: 0 });
+    expect(await sessionItem(adjudication)).toMatchObject({ caseId: 'J3', purpose: 'adjudication', readNo: 0 });
 
     expect(await seedReadCase(h, 'J4', discordant([both.sub, 'jr-f']))).toBe('adjudication');
     expect((await open(both, 'J4')).status).toBe(403);

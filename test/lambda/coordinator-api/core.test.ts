@@ -30,7 +30,7 @@ async function rejects(p: Promise<unknown>): Promise<AppError> {
 }
 
 /** An in-memory store that enforces what the real transaction enforces: k, caps, no duplicates. */
-function fakeStore(readers: ReaderLoad[], cases: CaseForAssignment[], history: Record<string, { caseId: string; submittedAt: string }[]> = {}) {
+function fakeStore(readers: Array<ReaderLoad & { enabled?: boolean }>, cases: CaseForAssignment[], history: Record<string, { caseId: string; submittedAt: string }[]> = {}) {
   const assignments: Array<{ caseId: string; readerId: string; readNo: number }> = [];
   // As the case item's `readers` set: the first-read slot holders, as of now.
   const current = (c: CaseForAssignment): CaseForAssignment => ({ ...c, readers: assignments.filter((a) => a.caseId === c.caseId && a.readNo === 1).map((a) => a.readerId) });
@@ -38,7 +38,7 @@ function fakeStore(readers: ReaderLoad[], cases: CaseForAssignment[], history: R
   const exclusions: Array<[string, readonly string[]]> = [];
   const load = new Map(readers.map((r) => [r.readerId, { ...r }]));
   const ports: AssignmentPorts = {
-    listReaders: async () => [...load.values()].map((r) => ({ ...r })),
+    listReaders: async () => [...load.values()].map((r) => ({ enabled: true, ...r })),
     openCases: async (limit) => cases.filter((c) => c.state === 'open').slice(0, limit).map(current),
     getCases: async (ids) => new Map(cases.filter((c) => ids.includes(c.caseId)).map((c) => [c.caseId, current(c)])),
     readerHistory: async (readerId) => ({
@@ -119,13 +119,41 @@ describe('POST /assignments', () => {
     const config = { ...CONFIG, assignment: { ...CONFIG.assignment, hiddenRepeatShare: 0.2, hiddenRepeatMinDays: 14 } };
     const old = Array.from({ length: 10 }, (_, i) => ({ caseId: `OLD${i}`, submittedAt: '2026-01-01T00:00:00.000Z' }));
     const recent = [{ caseId: 'NEW', submittedAt: '2026-02-25T00:00:00.000Z' }];
-    const s = fakeStore([reader('r1')], [], { r1: [...old, ...recent] });
+    const s = fakeStore([reader('r1', 'seoul')], [], { r1: [...old, ...recent] });
     const result = await bulkAssign(deps(s.ports, config), actor, {});
     expect(result.repeats).toHaveLength(2);
     expect(result.repeats.every((r) => r.caseId.startsWith('OLD'))).toBe(true);
     expect(s.writes.every((w) => w.readNo === 2)).toBe(true);
     // Re-running does not add more: the reader's share is already out.
     expect((await bulkAssign(deps(s.ports, config), actor, {})).repeats).toEqual([]);
+  });
+
+  it('takes each reader\'s site from the directory, normalised, and reports the readers it cannot use, never treating them as site-less', async () => {
+    const s = fakeStore(
+      [
+        reader('ok', ' snuh '),
+        reader('far', 'busan'),
+        reader('nosite'),
+        reader('blank', '   '),
+        reader('bad', 'Séoul'),
+        { ...reader('off', 'busan'), enabled: false },
+        { ...reader('paused', 'busan'), active: false },
+      ],
+      [openCase('S1', 'SNUH'), openCase('S2', 'jeju')],
+    );
+    const result = await bulkAssign(deps(s.ports), actor, { hiddenRepeats: false });
+    expect(result.skippedReaders).toEqual([
+      { readerId: 'nosite', reason: 'site_missing' },
+      { readerId: 'blank', reason: 'site_missing' },
+      { readerId: 'bad', reason: 'site_invalid' },
+      { readerId: 'off', reason: 'disabled' },
+      { readerId: 'paused', reason: 'inactive' },
+    ]);
+    expect(new Set(s.assignments.map((a) => a.readerId))).toEqual(new Set(['ok', 'far']));
+    // ' snuh ' is SNUH: never on the SNUH case, and the write carries the normalised code.
+    expect(s.assignments.filter((a) => a.caseId === 'S1').map((a) => a.readerId)).toEqual(['far']);
+    expect(s.writes.filter((w) => w.readerId === 'ok').map((w) => w.site)).toEqual(['SNUH']);
+    expect(result.unfilled).toEqual([{ caseId: 'S1', missing: 1, reason: 'no_eligible_reader' }]);
   });
 
   it('dryRun plans without writing', async () => {
@@ -166,7 +194,7 @@ describe('GET /progress and GET /audit', () => {
         countCases: async (s) => ({ open: 5, adjudication: 2, final: 7 })[s as 'open'],
         countAdjudications: async (s) => (s === 'open' ? 2 : 4),
         readers: async () => ({ items: [{ readerId: 'r1', openCount: 1, submittedCount: 3 }], cursor: 'c2' }),
-        rejections: async () => [{ caseId: 'bad', at: NOW, reasons: [{ field: 'files', rule: 'missing', message: 'x' }] }],
+        rejections: async () => ({ items: [{ caseId: 'bad', at: NOW, reasons: [{ field: 'files', rule: 'missing', message: 'x' }] }] }),
       },
       {},
     );

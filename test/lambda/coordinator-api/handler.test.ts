@@ -6,16 +6,17 @@
  */
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { AdminDisableUserCommand } from '@aws-sdk/client-cognito-identity-provider';
 import fc from 'fast-check';
 import { handler } from '../../../lambda/coordinator-api/handler';
 import { handler as readerHandler } from '../../../lambda/reader-api/handler';
 import { ensureReader, getAssignmentRef, rejectionPutTx, transact } from '../../../lambda/shared/store';
 import { getCase } from '../../../lambda/shared/store/cases';
-import { startHarness, type Harness } from '../../helpers/api-harness';
+import { startHarness, TEST_SITE, type Harness } from '../../helpers/api-harness';
 import { runExportWorker } from '../../helpers/export-worker';
 import { grade } from '../../helpers/grades';
 import { losingRace, seedCase, seedReadCase, seedSubmittedRead } from '../../helpers/reading-seed';
-import { assignmentPorts } from '../../../lambda/coordinator-api/ports';
+import { assignmentPorts, cognitoReaderGroup } from '../../../lambda/coordinator-api/ports';
 
 jest.setTimeout(120_000);
 
@@ -24,14 +25,23 @@ beforeAll(async () => {
   h = await startHarness();
 }, 60_000);
 afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
-beforeEach(() => h.clearTable());
+beforeEach(async () => {
+  await h.clearTable();
+  await h.clearDirectory();
+});
 
 const NOW = new Date().toISOString();
 const call = (routeKey: string, opts: { body?: unknown; query?: Record<string, string>; pathParameters?: Record<string, string>; token?: string } = {}) =>
   h.call(handler, { routeKey, token: opts.token ?? h.users.coordinator.token, ...opts });
 
-async function readers(specs: [string, string | undefined][]) {
-  for (const [readerId, site] of specs) await ensureReader(h.ddb, h.tableName, { readerId, site, at: NOW });
+/**
+ * Readers in the directory's reader group (where bulk assignment takes them and their sites from),
+ * each with a profile; returns name → reader id (the Cognito sub).
+ */
+async function readers(specs: [string, string | null][]): Promise<Record<string, string>> {
+  const ids = await h.directoryReaders(specs);
+  for (const [name, site] of specs) await ensureReader(h.ddb, h.tableName, { readerId: ids[name], ...(site ? { site } : {}), at: NOW });
+  return ids;
 }
 
 const assignmentsOf = async (caseId: string) =>
@@ -39,13 +49,13 @@ const assignmentsOf = async (caseId: string) =>
 
 describe('POST /assignments', () => {
   it('k = 2 distinct readers per case, never a same-site reader, within caps; re-running changes nothing', async () => {
-    await readers([
+    const r = await readers([
       ['r-seoul', 'seoul'],
       ['r-busan', 'busan'],
       ['r-daegu', 'daegu'],
     ]);
     for (const id of ['A1', 'A2', 'A3']) await seedCase(h, id);
-    await seedCase(h, 'A4', 'seoul');
+    await seedCase(h, 'A4', 'SEOUL');
     const res = await call('POST /assignments', { body: { hiddenRepeats: false } });
     expect(res.status).toBe(200);
     expect(res.json.assigned).toHaveLength(8);
@@ -54,95 +64,127 @@ describe('POST /assignments', () => {
       expect(new Set(on).size).toBe(2);
       expect(await getCase(h.ddb, h.tableName, id)).toMatchObject({ assignedCount: 2 });
     }
-    expect((await assignmentsOf('A4')).map((a) => a.readerId)).not.toContain('r-seoul');
+    expect((await assignmentsOf('A4')).map((a) => a.readerId)).not.toContain(r['r-seoul']);
     const before = await h.snapshotTable();
     const again = await call('POST /assignments', { body: { hiddenRepeats: false } });
     expect([again.status, again.json.assigned]).toEqual([200, []]);
     expect(await h.snapshotTable()).toEqual(before);
   });
 
+  it("takes each reader's site from the directory (not the profile), normalised, and reports the readers it skipped", async () => {
+    // No profiles at all: these readers never called GET /me. 'r-snuh' is ' snuh ' in Cognito.
+    const r = await h.directoryReaders([
+      ['r-snuh', ' snuh '],
+      ['r-busan', 'BUSAN'],
+      ['r-none', null],
+      ['r-bad', 'sé oul'],
+      ['r-off', 'DAEGU'],
+    ]);
+    await h.cognito.send(new AdminDisableUserCommand({ UserPoolId: h.pool.userPoolId, Username: 'r-off' }));
+    await seedCase(h, 'S1', 'SNUH');
+    await seedCase(h, 'S2');
+    const res = await call('POST /assignments', { body: { hiddenRepeats: false, readsPerCase: 2 } });
+    expect(res.status).toBe(200);
+    expect(res.json.skippedReaders).toEqual(
+      expect.arrayContaining([
+        { readerId: r['r-none'], reason: 'site_missing' },
+        { readerId: r['r-bad'], reason: 'site_invalid' },
+        { readerId: r['r-off'], reason: 'disabled' },
+      ]),
+    );
+    expect(res.json.skippedReaders).toHaveLength(3);
+    expect((await assignmentsOf('S1')).map((a) => a.readerId)).toEqual([r['r-busan']]);
+    expect((await assignmentsOf('S2')).map((a) => a.readerId).sort()).toEqual([r['r-snuh'], r['r-busan']].sort());
+    expect(res.json.unfilled).toEqual([{ caseId: 'S1', missing: 1, reason: 'no_eligible_reader' }]);
+  });
+
+  it('a directory that cannot be read is a 503 and nothing is assigned (never a run with an empty pool)', async () => {
+    const e = await cognitoReaderGroup(h.cognito, 'ap-northeast-2_NoSuchPool')().catch((x) => x);
+    expect([e.status, e.code]).toEqual([503, 'directory_unavailable']);
+  });
+
   it('an assignment that loses the race for the last slot is refused: never past k, never a reader twice', async () => {
-    await readers([
-      ['r1', undefined],
-      ['r2', undefined],
-      ['r3', undefined],
+    const r = await readers([
+      ['r1', 'S1'],
+      ['r2', 'S2'],
+      ['r3', 'S3'],
     ]);
     await seedCase(h, 'B1');
-    await call('POST /assignments', { body: { caseIds: ['B1'], readerIds: ['r1'], readsPerCase: 1, hiddenRepeats: false } });
+    await call('POST /assignments', { body: { caseIds: ['B1'], readerIds: [r.r1], readsPerCase: 1, hiddenRepeats: false } });
     const cmd = { caseId: 'B1', readNo: 1, readsPerCase: 2, studyReadsPerCase: 2, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
     // r2 takes the last slot between r3's read of the case and r3's transaction.
-    const racing = losingRace(h.ddb, () => assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, readerId: 'r2' }));
-    expect(await assignmentPorts(racing, h.tableName).assign({ ...cmd, readerId: 'r3' })).toBe('case_full');
+    const racing = losingRace(h.ddb, () => assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, readerId: r.r2 }));
+    expect(await assignmentPorts(racing, h.tableName).assign({ ...cmd, readerId: r.r3 })).toBe('case_full');
     expect(racing.raced()).toBe(true);
-    expect((await assignmentsOf('B1')).map((a) => a.readerId).sort()).toEqual(['r1', 'r2']);
+    expect((await assignmentsOf('B1')).map((a) => a.readerId).sort()).toEqual([r.r1, r.r2].sort());
     expect(await getCase(h.ddb, h.tableName, 'B1')).toMatchObject({ assignedCount: 2 });
     // The same reader twice: refused by the case's reader set, not by luck.
-    expect(await assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, readerId: 'r1', readsPerCase: 3 })).toBe('exists');
+    expect(await assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, readerId: r.r1, readsPerCase: 3 })).toBe('exists');
   });
 
   it('exclusions are recorded on the case: a later run without them, and "claim next", still keep the reader off it; a dry run records nothing', async () => {
-    await readers([
-      ['r1', undefined],
-      ['r2', undefined],
-      ['r3', undefined],
+    const r = await readers([
+      ['r1', 'S1'],
+      ['r2', 'S2'],
+      ['r3', 'S3'],
     ]);
     await seedCase(h, 'E1');
     await seedCase(h, 'E2');
-    const dry = await call('POST /assignments', { body: { caseIds: ['E2'], exclusions: [{ readerId: 'r1', caseIds: ['E2'] }], hiddenRepeats: false, dryRun: true } });
+    const dry = await call('POST /assignments', { body: { caseIds: ['E2'], exclusions: [{ readerId: r.r1, caseIds: ['E2'] }], hiddenRepeats: false, dryRun: true } });
     expect(dry.status).toBe(200);
     expect((await getCase(h.ddb, h.tableName, 'E2'))?.excluded).toBeUndefined();
 
-    const first = await call('POST /assignments', { body: { caseIds: ['E1'], readsPerCase: 1, exclusions: [{ readerId: 'r1', caseIds: ['E1', 'E2', 'NOPE'] }], hiddenRepeats: false } });
+    const first = await call('POST /assignments', { body: { caseIds: ['E1'], readsPerCase: 1, exclusions: [{ readerId: r.r1, caseIds: ['E1', 'E2', 'NOPE'] }], hiddenRepeats: false } });
     expect(first.status).toBe(200);
-    expect(await getCase(h.ddb, h.tableName, 'E1')).toMatchObject({ excluded: ['r1'], assignedCount: 1 });
-    expect(await getCase(h.ddb, h.tableName, 'E2')).toMatchObject({ excluded: ['r1'] });
+    expect(await getCase(h.ddb, h.tableName, 'E1')).toMatchObject({ excluded: [r.r1], assignedCount: 1 });
+    expect(await getCase(h.ddb, h.tableName, 'E2')).toMatchObject({ excluded: [r.r1] });
     expect(await getCase(h.ddb, h.tableName, 'NOPE')).toBeUndefined();
     // A later run without exclusions fills the second slot of E1 and both of E2, never with r1.
     const later = await call('POST /assignments', { body: { caseIds: ['E1', 'E2'], hiddenRepeats: false } });
     expect(later.json.assigned).toHaveLength(3);
-    for (const id of ['E1', 'E2']) expect((await assignmentsOf(id)).map((a) => a.readerId)).not.toContain('r1');
+    for (const id of ['E1', 'E2']) expect((await assignmentsOf(id)).map((a) => a.readerId)).not.toContain(r.r1);
     // The write itself refuses an excluded reader, whatever the plan said.
     const cmd = { readNo: 1, readsPerCase: 3, studyReadsPerCase: 3, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
     await seedCase(h, 'E3');
-    await call('POST /assignments', { body: { caseIds: ['E3'], readsPerCase: 1, exclusions: [{ readerId: 'r1', caseIds: ['E3'] }], hiddenRepeats: false } });
-    expect(await assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, caseId: 'E3', readerId: 'r1' })).toBe('excluded');
+    await call('POST /assignments', { body: { caseIds: ['E3'], readsPerCase: 1, exclusions: [{ readerId: r.r1, caseIds: ['E3'] }], hiddenRepeats: false } });
+    expect(await assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, caseId: 'E3', readerId: r.r1 })).toBe('excluded');
   });
 
   it('a run with a smaller k than the study leaves the case claimable for the remaining slots', async () => {
-    await readers([['r1', undefined]]);
+    const r = await readers([['r1', 'S1']]);
     await seedCase(h, 'M1');
     const res = await call('POST /assignments', { body: { caseIds: ['M1'], readsPerCase: 1, hiddenRepeats: false } });
-    expect(res.json.assigned).toEqual([{ caseId: 'M1', readerId: 'r1' }]);
+    expect(res.json.assigned).toEqual([{ caseId: 'M1', readerId: r.r1 }]);
     const item = (await h.snapshotTable()).find((i) => i.pk === 'CASE#M1' && i.sk === 'META')!;
     expect(item).toMatchObject({ assignedCount: 1, gsi2pk: 'CLAIMABLE' });
     const claimant = await h.createUser(`claimant-${Date.now()}`, ['reader']);
     const claimed = await h.call(readerHandler, { routeKey: 'POST /queue/next', token: claimant.token });
     expect(claimed.json).toMatchObject({ claimed: true });
-    expect(await getCase(h.ddb, h.tableName, 'M1')).toMatchObject({ assignedCount: 2, readers: expect.arrayContaining(['r1', claimant.sub]) });
+    expect(await getCase(h.ddb, h.tableName, 'M1')).toMatchObject({ assignedCount: 2, readers: expect.arrayContaining([r.r1, claimant.sub]) });
   });
 
   it('an assignment whose random ref is already taken is retried with a new ref: one assignment, one slot, the old ref untouched', async () => {
-    await readers([
-      ['r1', undefined],
-      ['r2', undefined],
+    const r = await readers([
+      ['r1', 'S1'],
+      ['r2', 'S2'],
     ]);
     await seedCase(h, 'K1');
     await seedCase(h, 'K2');
     const cmd = { readNo: 1, readsPerCase: 2, studyReadsPerCase: 2, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
     const first = ['aaaaaaaaaaaa'];
-    expect(await assignmentPorts(h.ddb, h.tableName, () => first.shift()!).assign({ ...cmd, caseId: 'K1', readerId: 'r1' })).toBe('assigned');
+    expect(await assignmentPorts(h.ddb, h.tableName, { newRef: () => first.shift()! }).assign({ ...cmd, caseId: 'K1', readerId: r.r1 })).toBe('assigned');
     const drawn = ['aaaaaaaaaaaa', 'bbbbbbbbbbbb'];
-    expect(await assignmentPorts(h.ddb, h.tableName, () => drawn.shift()!).assign({ ...cmd, caseId: 'K2', readerId: 'r2' })).toBe('assigned');
+    expect(await assignmentPorts(h.ddb, h.tableName, { newRef: () => drawn.shift()! }).assign({ ...cmd, caseId: 'K2', readerId: r.r2 })).toBe('assigned');
     expect(drawn).toEqual([]);
-    expect(await getAssignmentRef(h.ddb, h.tableName, 'aaaaaaaaaaaa')).toMatchObject({ caseId: 'K1', readerId: 'r1' });
-    expect(await getAssignmentRef(h.ddb, h.tableName, 'bbbbbbbbbbbb')).toMatchObject({ caseId: 'K2', readerId: 'r2' });
-    expect((await assignmentsOf('K2')).map((a) => [a.readerId, a.ref])).toEqual([['r2', 'bbbbbbbbbbbb']]);
-    expect(await getCase(h.ddb, h.tableName, 'K2')).toMatchObject({ assignedCount: 1, readers: ['r2'] });
+    expect(await getAssignmentRef(h.ddb, h.tableName, 'aaaaaaaaaaaa')).toMatchObject({ caseId: 'K1', readerId: r.r1 });
+    expect(await getAssignmentRef(h.ddb, h.tableName, 'bbbbbbbbbbbb')).toMatchObject({ caseId: 'K2', readerId: r.r2 });
+    expect((await assignmentsOf('K2')).map((a) => [a.readerId, a.ref])).toEqual([[r.r2, 'bbbbbbbbbbbb']]);
+    expect(await getCase(h.ddb, h.tableName, 'K2')).toMatchObject({ assignedCount: 1, readers: [r.r2] });
   });
 
   it('issues hidden repeats ≥ 14 days later that the reader cannot tell from a first read', async () => {
     const reader = h.users.reader;
-    await ensureReader(h.ddb, h.tableName, { readerId: reader.sub, at: NOW });
+    await readers([[reader.username, TEST_SITE]]);
     const old = new Date(Date.now() - 30 * 86_400_000).toISOString();
     // 5 % of 20 old reads → 1 repeat.
     for (let i = 0; i < 20; i++) {
@@ -192,7 +234,7 @@ describe('POST /assignments', () => {
   });
 
   it('a bad body is a 400 naming the field, and writes nothing', async () => {
-    await readers([['r1', undefined]]);
+    await readers([['r1', 'S1']]);
     await seedCase(h, 'C1');
     const before = await h.snapshotTable();
     const res = await call('POST /assignments', { body: { readsPerCase: 9 } });
@@ -203,7 +245,7 @@ describe('POST /assignments', () => {
 
 describe('GET /progress and GET /audit', () => {
   it('counts cases per state and adjudications through the indexes, lists readers and rejected manifests', async () => {
-    await readers([['r1', 'seoul']]);
+    const r = await readers([['r1', 'seoul']]);
     await seedCase(h, 'P1');
     await seedReadCase(h, 'P2', [
       { readerId: 'x1', answers: grade() },
@@ -218,14 +260,40 @@ describe('GET /progress and GET /audit', () => {
     expect(res.status).toBe(200);
     expect(res.json.cases).toEqual({ open: 1, adjudication: 1, final: 1, total: 3 });
     expect(res.json.adjudications).toEqual({ open: 1, resolved: 0 });
-    expect(res.json.readers.map((r: { readerId: string }) => r.readerId).sort()).toEqual(['r1', 'x1', 'x2']);
+    expect(res.json.readers.map((r: { readerId: string }) => r.readerId).sort()).toEqual([r.r1, 'x1', 'x2'].sort());
     expect(res.json.rejections).toEqual([{ caseId: 'BAD', at: NOW, reasons: [{ field: 'files.0.key', rule: 'missing', message: 'no such object' }] }]);
+  });
+
+  it('pages the outstanding rejections with their own cursor, like the other lists; a foreign cursor is a 400', async () => {
+    const reasons = [{ field: 'files.0.key', rule: 'missing', message: 'no such object' }];
+    const ats = Array.from({ length: 250 }, (_, i) => new Date(Date.parse('2026-01-01T00:00:00.000Z') + i * 1000).toISOString());
+    for (let i = 0; i < ats.length; i += 25) {
+      await transact(h.ddb, ats.slice(i, i + 25).map((at, j) => ({ ...rejectionPutTx(h.tableName, { caseId: `BAD${i + j}`, at, manifestKey: 'x', reasons }), label: `r${j}` })));
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const res = await call('GET /progress', { query: { rejections: '100', ...(cursor ? { rejectionsCursor: cursor } : {}) } });
+      expect(res.status).toBe(200);
+      expect(res.json.rejections.length).toBeLessThanOrEqual(100);
+      seen.push(...res.json.rejections.map((r: { caseId: string }) => r.caseId));
+      cursor = res.json.rejectionsCursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(3);
+    expect(seen).toHaveLength(250);
+    expect(new Set(seen).size).toBe(250);
+    expect(seen[0]).toBe('BAD249'); // newest first
+    const foreign = Buffer.from(JSON.stringify({ pk: 'x', sk: 'y', gsi1pk: 'CASES', gsi1sk: 'z' })).toString('base64url');
+    const bad = await call('GET /progress', { query: { rejectionsCursor: foreign } });
+    expect([bad.status, bad.json.error.field]).toEqual([400, 'rejectionsCursor']);
   });
 
   it('lists one day of audit events, paginated; the day is required', async () => {
     await readers([
-      ['r1', undefined],
-      ['r2', undefined],
+      ['r1', 'S1'],
+      ['r2', 'S2'],
     ]);
     await seedCase(h, 'D1');
     await call('POST /assignments', { body: { hiddenRepeats: false } });
@@ -267,14 +335,14 @@ describe('properties: 1,000 generated bodies per write route', () => {
   it('POST /assignments: never a 5xx; a refused body writes nothing; no case ever past k', async () => {
     // Both cases already have k readers and nobody has old reads: a valid body plans nothing, so
     // the table must be identical after every run, whatever the statuses.
-    await readers([
+    const r = await readers([
       ['r1', 'seoul'],
       ['r2', 'busan'],
-      ['r3', undefined],
+      ['r3', null],
     ]);
     for (const c of ['C1', 'C2']) {
       await seedCase(h, c);
-      await call('POST /assignments', { body: { caseIds: [c], readerIds: ['r1', 'r2'], hiddenRepeats: false } });
+      await call('POST /assignments', { body: { caseIds: [c], readerIds: [r.r1, r.r2], hiddenRepeats: false } });
     }
     const body = fc.oneof(
       {

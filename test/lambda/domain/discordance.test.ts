@@ -66,7 +66,14 @@ describe('evaluateDiscordance: default rules D1–D6', () => {
 
   it('D6: a free-text "other" finding goes to the senior queue with low priority', () => {
     const other = read({ otherFindings: ['other'], otherText: 'choroidal nevus' });
-    expect(evaluate(other, read())).toMatchObject({ discordant: true, priority: 'low', reasons: [{ rule: 'D6', question: 'otherText', eye: 'OD' }] });
+    expect(evaluate(other, read())).toMatchObject({
+      discordant: true,
+      priority: 'low',
+      reasons: [
+        { rule: 'D6', question: 'otherText', eye: 'OD' },
+        { rule: 'D6', question: 'otherFindings', eye: 'OD' },
+      ],
+    });
   });
 
   it('priority is the most urgent of the rules that fired', () => {
@@ -83,6 +90,62 @@ describe('evaluateDiscordance: default rules D1–D6', () => {
   it('runs any configured rule set', () => {
     const rules = [{ id: 'X', kind: 'anyDifference' as const, question: 'rimNotch', priority: 'normal' as const }];
     expect(evaluateDiscordance(FORM, rules, read({ rimNotch: 'none' }), read()).reasons).toMatchObject([{ rule: 'X', detail: 'answers differ: read A "none", read B (no answer)' }]);
+  });
+});
+
+/**
+ * Where reading.md is silent, ReadRoom decides; each decision is written next to the rule in the
+ * README ("Rules D1–D6: decisions") and pinned here.
+ */
+describe('Rules D1–D6: decisions', () => {
+  const LATE_NV = { beckmanClass: 'late', lateAmdType: ['neovascular'] };
+
+  it.each([
+    ['ungradable', UNGRADABLE],
+    ['not acquired', NOT_ACQUIRED],
+  ])('D1 scope: on an eye one read calls %s, only D1 fires there (not D3 on the other read\'s late-AMD type)', (_name, notGradable) => {
+    expect(reasonsOf(read(LATE_NV), read(notGradable))).toEqual(['D1 fundusQuality OD']);
+    expect(reasonsOf(read(notGradable), read(LATE_NV))).toEqual(['D1 fundusQuality OD']);
+  });
+
+  it('D1 scope: the other eye, and review triggers on the ungradable eye, still count', () => {
+    expect(reasonsOf(read(LATE_NV, { icdrLevel: 'pdr' }), read(UNGRADABLE))).toEqual(['D1 fundusQuality OD', 'D2 icdrLevel OS']);
+    const other = read({ otherFindings: ['other'], otherText: 'retinal haemorrhage' });
+    expect(reasonsOf(other, read(UNGRADABLE))).toEqual(['D1 fundusQuality OD', 'D6 otherText OD', 'D6 otherFindings OD']);
+  });
+
+  it('DME present vs cannot_assess is D2 (presence differs); absent vs cannot_assess is not, and the final leaves DME out', () => {
+    expect(reasonsOf(read({ dme: 'present', dmeSeverity: 'mild' }), read({ dme: 'cannot_assess' }))).toEqual(['D2 dme OD']);
+    expect(reasonsOf(read({ dme: 'absent' }), read({ dme: 'cannot_assess' }))).toEqual([]);
+    const final = concordantFinal(FORM, read({ dme: 'absent' }), read({ dme: 'cannot_assess' }), FACTS);
+    expect(final.value.eyes.OD).not.toHaveProperty('dme');
+    expect(final.notes).toContainEqual(expect.objectContaining({ question: 'dme', eye: 'OD', kind: 'unresolved' }));
+  });
+
+  it("VCDR 'unable' vs a number is D4 (only one read could measure the disc); 'unable' in both is not", () => {
+    expect(reasonsOf(read({ vcdr: 'unable' }), read({ vcdr: 0.3 }))).toEqual(['D4 vcdr OD']);
+    expect(reasonsOf(read({ vcdr: 'unable' }), read({ vcdr: 'unable' }))).toEqual([]);
+  });
+
+  it('both late AMD, only one gives the type: D3 on the type', () => {
+    expect(reasonsOf(read(LATE_NV), read({ beckmanClass: 'late' }))).toEqual(['D3 lateAmdType OD']);
+  });
+
+  it('"other" ticked with no text: D6 at low priority all the same', () => {
+    const result = evaluate(read({ otherFindings: ['other'] }), read());
+    expect(result).toMatchObject({ discordant: true, priority: 'low', reasons: [{ rule: 'D6', question: 'otherFindings', eye: 'OD' }] });
+    expect(result.reasons).toHaveLength(1);
+  });
+
+  it.each([
+    ['moderate_npdr', 'severe_npdr'],
+    ['severe_npdr', 'pdr'],
+  ])('a one-step DR difference above the threshold (%s vs %s) is accepted: the more severe is kept and it is in the QA sample pool', (lower, higher) => {
+    expect(reasonsOf(read({ icdrLevel: lower }), read({ icdrLevel: higher }))).toEqual([]);
+    const final = concordantFinal(FORM, read({ icdrLevel: lower }), read({ icdrLevel: higher }), FACTS);
+    expect(final.value.eyes.OD?.icdrLevel).toBe(higher);
+    const ids = Array.from({ length: 400 }, (_, i) => `case-${i}`);
+    expect(ids.some((id) => needsQaSample(RULES, final, id))).toBe(true);
   });
 });
 

@@ -1,4 +1,5 @@
 /** The reader API's use cases with plain fakes: the decisions, retries and refusals, no AWS. */
+import { sessionHash } from '../../../lambda/shared/store/sessions';
 import { ReadingConfigSchema } from '../../../lib/config/reading';
 import { claimNext, getMe, getRead, openSession, putRead, type ReaderApiDeps, type ReaderStore } from '../../../lambda/reader-api/core';
 import { appStreamUserId } from '../../../lambda/shared/appstream-user';
@@ -7,7 +8,7 @@ import { AppError } from '../../../lambda/shared/errors';
 import type { AssignmentRecord, CaseRecord, ClaimableCase, ReadRecord, ReadSave } from '../../../lambda/shared/store';
 import { validAnswers } from '../../helpers/reading-fixtures';
 
-const principal = (sub = 'reader-a', ...roles: Role[]): Principal => ({ sub, roles: new Set(roles.length ? roles : ['reader']) });
+const principal = (sub = 'reader-a', ...roles: Role[]): Principal => ({ sub, site: 'KNUH', roles: new Set(roles.length ? roles : ['reader']) });
 const AT = '2025-03-01T10:00:00.000Z';
 
 function caseRecord(over: Partial<CaseRecord> = {}): CaseRecord {
@@ -58,7 +59,7 @@ const statusOf = async (p: Promise<unknown>) => p.then(() => 0, (e) => (e instan
 describe('getMe', () => {
   test('a non-reader gets no profile and causes no write', async () => {
     const r = await getMe(deps({}), principal('adm', 'admin'));
-    expect(r.body).toEqual({ readerId: 'adm', email: undefined, roles: ['admin'], progress: undefined });
+    expect(r.body).toEqual({ readerId: 'adm', email: undefined, roles: ['admin'], site: 'KNUH', progress: undefined });
   });
 });
 
@@ -145,8 +146,9 @@ describe('openSession', () => {
     expect(r.status).toBe(201);
     expect(r.body).toEqual({ ref: REF, streamingUrl: 'u', expiresAt: AT });
     expect(issued).toEqual([{ userId: appStreamUserId('reader-a'), sessionContext: 'S'.repeat(22), validitySeconds: 60 }]);
-    expect(recorded[0]).toMatchObject({ sessionId: 'S'.repeat(22), readerId: 'reader-a', caseId: 'C1', readNo: 1, ref: REF, purpose: 'read', expiresAt: new Date(Date.parse(AT) + 3660_000).toISOString() });
-    expect(recorded[1]).toMatchObject({ action: 'session_issued', actor: 'reader-a', caseId: 'C1', sessionId: 'S'.repeat(22) });
+    expect(recorded[0]).toMatchObject({ sessionHash: sessionHash('S'.repeat(22)), readerId: 'reader-a', caseId: 'C1', readNo: 1, ref: REF, purpose: 'read', expiresAt: new Date(Date.parse(AT) + 3660_000).toISOString() });
+    expect(recorded[1]).toMatchObject({ action: 'session_issued', actor: 'reader-a', caseId: 'C1', sessionHash: sessionHash('S'.repeat(22)) });
+    expect(JSON.stringify(recorded)).not.toContain('S'.repeat(22));
   });
 
   test('an unknown ref, another reader\'s ref and a case id are the same 404, and no URL is issued', async () => {
@@ -161,10 +163,21 @@ describe('openSession', () => {
   test('an adjudicator opens an open task\'s case by its case id; a reader-adjudicator\'s own ref is a read session', async () => {
     const recorded: unknown[] = [];
     const task = { caseId: 'C9', status: 'open', reads: { A: { readerId: 'x', readNo: 1 }, B: { readerId: 'y', readNo: 1 } }, readerIds: ['x', 'y'] } as never;
-    const d = deps({ ...owning(assignment()), assignmentsOf: async () => [], getAdjudication: async (id) => (id === 'C9' ? task : undefined), recordSession: async (s) => void recorded.push(s) });
+    const d = deps({
+      ...owning(assignment()),
+      assignmentsOf: async () => [],
+      getAdjudication: async (id) => (id === 'C9' ? task : undefined),
+      getCase: async (id) => ({ caseId: id, site: 'SNUH' }) as never,
+      recordSession: async (s) => void recorded.push(s),
+    });
     const adj = await openSession(d, principal('reader-a', 'adjudicator'), 'C9');
     expect(adj.body).not.toHaveProperty('ref');
-    expect(recorded[0]).toMatchObject({ caseId: 'C9', readNo: 0, purpose: 'adjudication' });
+    // The adjudicator's site goes with the session: case-files applies the same-site rule again.
+    expect(recorded[0]).toMatchObject({ caseId: 'C9', readNo: 0, purpose: 'adjudication', site: 'KNUH' });
+    const sameSite = { ...principal('snuh-adj', 'adjudicator'), site: 'SNUH' };
+    expect(await openSession(d, sameSite, 'C9').catch((e: AppError) => [e.status, e.code])).toEqual([403, 'conflict_of_interest']);
+    const dual = principal('dual', 'adjudicator', 'coordinator');
+    expect(await openSession(d, dual, 'C9').catch((e: AppError) => [e.status, e.code])).toEqual([403, 'dual_role']);
     const both = await openSession(d, principal('reader-a', 'reader', 'adjudicator'), REF);
     expect(both.body).toMatchObject({ ref: REF });
     expect(recorded[1]).toMatchObject({ caseId: 'C1', readNo: 1, ref: REF, purpose: 'read' });

@@ -2,6 +2,7 @@
  * The reader API end to end against moto and the AppStream stand-in, through the real SDK clients,
  * with tokens from the emulated user pool verified as API Gateway's JWT authorizer would.
  */
+import { sessionHash } from '../../../lambda/shared/store/sessions';
 import { handler } from '../../../lambda/reader-api/handler';
 import { putRead } from '../../../lambda/reader-api/core';
 import { readerApiDeps, tableStore } from '../../../lambda/reader-api/deps';
@@ -10,7 +11,7 @@ import { appStreamUserId } from '../../../lambda/shared/appstream-user';
 import { claimSlot, excludeReaders, getAssignmentRef, getCase, getRead, getReader, readHistory } from '../../../lambda/shared/store';
 import { getFinal } from '../../../lambda/shared/store/finals';
 import { getTask } from '../../../lambda/shared/store/adjudications';
-import { startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
+import { TEST_SITE, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { assign, seedCase, validAnswers } from '../../helpers/reading-fixtures';
 import { losingRace, seedCase as seedSiteCase } from '../../helpers/reading-seed';
 
@@ -45,9 +46,9 @@ describe('GET /me', () => {
   test('a reader gets a profile with progress; other roles get theirs without', async () => {
     const r = await me(reader);
     expect(r.status).toBe(200);
-    expect(r.json).toEqual({ readerId: reader.sub, email: reader.email, roles: ['reader'], progress: { open: 0, submitted: 0 } });
+    expect(r.json).toEqual({ readerId: reader.sub, email: reader.email, roles: ['reader'], site: TEST_SITE, progress: { open: 0, submitted: 0 } });
     const a = await me(h.users.admin);
-    expect(a.json).toEqual({ readerId: h.users.admin.sub, email: h.users.admin.email, roles: ['admin'] });
+    expect(a.json).toEqual({ readerId: h.users.admin.sub, email: h.users.admin.email, roles: ['admin'], site: TEST_SITE });
   });
 });
 
@@ -141,6 +142,31 @@ describe('POST /queue/next and GET /queue', () => {
     expect(await caseOfRef((await next(busan)).json.assignment.ref)).toMatch(/^(S1|X1)$/);
   });
 
+  test("site codes compare after normalising: a reader whose custom:site is ' snuh' never gets a SNUH case", async () => {
+    const snuh = await h.createUser(`snuh-${Date.now()}`, ['reader'], ' snuh');
+    expect((await me(snuh)).json).toMatchObject({ site: 'SNUH' });
+    await seedSiteCase(h, 'SN1', 'SNUH');
+    // SN1 is the only case there is: it must not be taken.
+    expect((await next(snuh)).json).toMatchObject({ assignment: null, claimed: false });
+    expect((await getCase(h.ddb, h.tableName, 'SN1'))!.readers).not.toContain(snuh.sub);
+  });
+
+  test.each([
+    ['no custom:site', null, 'site_missing'],
+    ['a custom:site with a trailing space and a non-ASCII letter', 'Seoul-é ', 'site_invalid'],
+    ['a custom:site that upper-cases to ASCII (ß → SS)', 'straße', 'site_invalid'],
+  ])('a reader with %s cannot claim: 403 saying an administrator must set it, nothing written', async (_name, site, code) => {
+    const user = await h.createUser(`nosite-${code}-${Date.now()}`, ['reader'], site);
+    await seedCase(h, `NS-${code}`);
+    const writes = h.writes();
+    const res = await next(user);
+    expect(res.status).toBe(403);
+    expect(res.json.error.code).toBe(code);
+    expect(res.json.error.message).toMatch(/administrator must set it/);
+    expect(h.writes()).toBe(writes);
+    expect((await me(user)).json).toMatchObject({ siteProblem: code === 'site_missing' ? 'missing' : 'malformed' });
+  });
+
   test('a body on next is refused naming the field', async () => {
     const r = await h.call(handler, { routeKey: 'POST /queue/next', token: reader.token, body: { caseId: 'C1' } });
     expect(r.status).toBe(400);
@@ -151,24 +177,26 @@ describe('POST /queue/next and GET /queue', () => {
 
 describe('POST /cases/{caseId}/session', () => {
   test('issues a streaming URL for the assigned reader only, with an opaque context and a stable UserId', async () => {
-    await seedCase(h, 'S1');
+    // A '.' cannot occur in the random URL token or session id, so finding the id means it leaked.
+    const CASE_S1 = 'CASE.S1';
+    await seedCase(h, CASE_S1);
     const unknown = await session(reader, 'zzzzzzzzzzzz');
     expect(unknown.status).toBe(404);
-    expect((await session(reader, 'S1')).json).toEqual(unknown.json); // same answer for a case id, assigned or not
-    const ref = await assign(h, 'S1', reader);
-    expect((await session(reader, 'S1')).json).toEqual(unknown.json);
+    expect((await session(reader, CASE_S1)).json).toEqual(unknown.json); // same answer for a case id, assigned or not
+    const ref = await assign(h, CASE_S1, reader);
+    expect((await session(reader, CASE_S1)).json).toEqual(unknown.json);
     const r = await session(reader, ref);
     expect(r.status).toBe(201);
     expect(r.json).toEqual({ ref, streamingUrl: expect.stringContaining(h.appStream.endpoint), expiresAt: expect.any(String) });
-    expect(r.body).not.toContain('S1');
+    expect(r.body).not.toContain(CASE_S1);
     const issued = h.appStream.urls().at(-1)!;
     expect(issued.UserId).toBe(appStreamUserId(reader.sub));
     expect(issued.UserId).toMatch(/^[\w+=,.@-]{32}$/);
     expect(issued.SessionContext).toMatch(/^[A-Za-z0-9_-]{22}$/);
-    expect(issued.SessionContext).not.toContain('S1');
+    expect(issued.SessionContext).not.toContain(CASE_S1);
     expect(issued).toMatchObject({ StackName: h.stackName, FleetName: h.fleetName });
     const snapshot = await h.snapshotTable();
-    expect(snapshot.find((i) => i.pk === `SESSION#${issued.SessionContext}`)).toMatchObject({ readerId: reader.sub, caseId: 'S1', readNo: 1, ref, appStreamUserId: issued.UserId });
+    expect(snapshot.find((i) => i.pk === `SESSION#${sessionHash(issued.SessionContext!)}`)).toMatchObject({ readerId: reader.sub, caseId: CASE_S1, readNo: 1, ref, appStreamUserId: issued.UserId });
     expect(snapshot.filter((i) => i.type === 'audit' && i.action === 'session_issued')).toHaveLength(1);
     // A second session: same UserId, new session id.
     await session(reader, ref);

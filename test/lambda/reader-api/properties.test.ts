@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import { handler } from '../../../lambda/reader-api/handler';
 import { startHarness, type CallResult, type Harness, type TestUser } from '../../helpers/api-harness';
+import { nestedJson } from '../../helpers/hostile-json';
 import { assign, seedCase, validAnswers } from '../../helpers/reading-fixtures';
 
 // READROOM_PROPERTY_RUNS lowers it for quick local iterations; the suite's contract is 1,000.
@@ -20,7 +21,8 @@ let readers: TestUser[];
 
 beforeAll(async () => {
   h = await startHarness();
-  readers = [h.users.reader, h.users.reader2, ...(await h.createReaders(3, 'prop'))];
+  // The last one has no custom:site: "next" must refuse them (403) and write nothing.
+  readers = [h.users.reader, h.users.reader2, ...(await h.createReaders(3, 'prop')), await h.createUser('prop-siteless', ['reader'], null)];
 }, 60_000);
 afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 
@@ -75,6 +77,7 @@ const readBody = fc.oneof(
   { weight: 6, arbitrary: fc.record({ answers, submit: fc.oneof(fc.boolean(), fc.constant(undefined)) }, { requiredKeys: ['answers'] }) },
   { weight: 1, arbitrary: fc.record({ answers, submit: fc.jsonValue({ maxDepth: 1 }), extra: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: [] }) },
   { weight: 1, arbitrary: anyBody },
+  { weight: 1, arbitrary: nestedJson },
 );
 /** The `{caseId}` path value: mostly assignment refs (the caller's or another reader's), else case ids and junk. */
 const pathValue = (refs: readonly string[]) =>
@@ -129,15 +132,20 @@ test(`POST /cases/{caseId}/session: ${RUNS} generated requests, never 5xx, 4xx w
   );
 }, 240_000);
 
-test(`POST /queue/next: ${RUNS} generated requests by 5 readers, never 5xx, 4xx writes nothing, no case past k`, async () => {
+test(`POST /queue/next: ${RUNS} generated requests by 6 readers (one without a site), never 5xx, 4xx writes nothing, no case past k`, async () => {
   await h.clearTable();
   for (let i = 0; i < 12; i++) await seedCase(h, `Q${i}`);
+  const siteless = readers.length - 1;
+  let sitelessRefused = 0;
   await fc.assert(
     fc.asyncProperty(fc.nat({ max: readers.length - 1 }), anyBody, async (who, body) => {
-      await probe(() => h.call(handler, { routeKey: 'POST /queue/next', token: readers[who].token, body }), 'next');
+      const res = await probe(() => h.call(handler, { routeKey: 'POST /queue/next', token: readers[who].token, body }), 'next');
+      if (who === siteless) expect(res.status).toBeGreaterThanOrEqual(400);
+      if (who === siteless && res.json?.error?.code === 'site_missing') sitelessRefused++;
     }),
     { numRuns: RUNS },
   );
+  expect(sitelessRefused).toBeGreaterThan(0);
   const cases = (await h.snapshotTable()).filter((i) => i.type === 'case');
   for (const c of cases) {
     expect(c.assignedCount).toBeLessThanOrEqual(h.readingConfig.assignment.readsPerCase);

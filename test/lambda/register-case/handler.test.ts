@@ -1,5 +1,6 @@
 /** Manifest registration against moto S3 + DynamoDB through the real SDK clients. */
 import { handler } from '../../../lambda/register-case/handler';
+import { handler as coordinatorApi } from '../../../lambda/coordinator-api/handler';
 import { getCase } from '../../../lambda/shared/store';
 import { keys } from '../../../lambda/shared/store/keys';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -58,27 +59,66 @@ test('the EventBridge delivery (what the stack wires) registers the same way; it
   expect((await handler(h.objectCreatedEvent('cases/K-001/manifest.json', { bucket: 'elsewhere' }))).outcomes).toEqual([]);
 });
 
-test('re-registering updates the description and keeps the reading state; late or repeated events change nothing', async () => {
+test('a corrected manifest replaces the description of a case nobody has opened; late or repeated events change nothing', async () => {
   await upload('K-001', FILES, MANIFEST);
   const s1 = nextSeq();
   await run('cases/K-001/manifest.json', s1);
-  // Reading state that a re-registration must keep: a full case with one read submitted.
   const meta = (await h.snapshotTable()).find((i) => i.pk === 'CASE#K-001' && i.sk === 'META')!;
-  const { gsi2pk: _a, gsi2sk: _b, ...full } = meta;
-  await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: { ...full, assignedCount: 2, submittedCount: 1, readers: new Set(['r1', 'r2']) } }));
-
   await upload('K-001', FILES, { ...MANIFEST, context: { bcvaOD: 0.9 } });
   const s2 = nextSeq();
   expect((await run('cases/K-001/manifest.json', s2)).outcomes[0]).toMatchObject({ result: 'updated' });
   const after = (await h.snapshotTable()).find((i) => i.pk === 'CASE#K-001' && i.sk === 'META')!;
-  expect(after).toMatchObject({ assignedCount: 2, submittedCount: 1, context: { bcvaOD: 0.9 }, registeredAt: meta.registeredAt });
-  expect(after.gsi2pk).toBeUndefined(); // still not claimable
-  expect([...(after.readers as Set<string>)].sort()).toEqual(['r1', 'r2']);
+  expect(after).toMatchObject({ assignedCount: 0, submittedCount: 0, context: { bcvaOD: 0.9 }, registeredAt: meta.registeredAt, gsi2pk: 'CLAIMABLE' });
 
   const before = await h.snapshotTable();
   expect((await run('cases/K-001/manifest.json', s1)).outcomes[0]).toMatchObject({ result: 'stale' });
   expect((await run('cases/K-001/manifest.json', s2)).outcomes[0]).toMatchObject({ result: 'stale' });
   expect(await h.snapshotTable()).toEqual(before);
+});
+
+describe('a case somebody has is not changed by a new manifest (issue 9, item 12)', () => {
+  /** The case as the reading state would leave it: `patch` on its META item. */
+  async function setState(patch: Record<string, unknown>) {
+    const meta = (await h.snapshotTable()).find((i) => i.pk === 'CASE#K-001' && i.sk === 'META')!;
+    await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: { ...meta, ...patch } }));
+  }
+
+  test.each<[string, Record<string, unknown>]>([
+    ['one first-read slot taken', { assignedCount: 1, readers: new Set(['r1']) }],
+    ['a read submitted', { assignedCount: 2, submittedCount: 1, readers: new Set(['r1', 'r2']) }],
+    ['an adjudication open', { assignedCount: 2, submittedCount: 2, state: 'adjudication', readers: new Set(['r1', 'r2']) }],
+    ['a final', { assignedCount: 2, submittedCount: 2, state: 'final', readers: new Set(['r1', 'r2']) }],
+  ])('with %s: refused as a rejection listed in /progress with the reason; the case keeps its files, site and context', async (_name, patch) => {
+    await upload('K-001', FILES, { ...MANIFEST, site: 'SNUH' });
+    await run('cases/K-001/manifest.json');
+    await setState(patch);
+    const before = await getCase(h.ddb, h.tableName, 'K-001');
+
+    await upload('K-001', { 'in-use/OS.jpg': 'other' }, { ...MANIFEST, files: [...MANIFEST.files, { key: 'in-use/OS.jpg', exam: 'fundus', eye: 'OS' }], site: 'KNUH' });
+    const { outcomes } = await run('cases/K-001/manifest.json');
+    expect(outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ field: 'manifest', rule: 'case_in_use', message: expect.stringMatching(/already has readers/) }] });
+    expect(await getCase(h.ddb, h.tableName, 'K-001')).toEqual(before);
+    const progress = await h.call(coordinatorApi, { routeKey: 'GET /progress', token: h.users.coordinator.token });
+    expect(progress.json.rejections).toEqual([expect.objectContaining({ caseId: 'K-001', reasons: [expect.objectContaining({ rule: 'case_in_use' })] })]);
+    expect((await h.snapshotTable()).filter((i) => i.action === 'manifest_rejected')).toHaveLength(1);
+  });
+
+  test('re-uploading the registered manifest is no change: accepted as unchanged, and it clears the refusal from /progress', async () => {
+    await upload('K-001', FILES, MANIFEST);
+    await run('cases/K-001/manifest.json');
+    await setState({ assignedCount: 1, readers: new Set(['r1']) });
+    await upload('K-001', FILES, { ...MANIFEST, context: { bcvaOD: 0.1 } });
+    const refused = nextSeq();
+    expect((await run('cases/K-001/manifest.json', refused)).outcomes[0].result).toBe('rejected');
+    // Same description, keys in another order: no change.
+    await upload('K-001', FILES, { context: { ageBand5y: '60-64', bcvaOD: 0.8 }, files: MANIFEST.files, caseId: 'K-001' });
+    expect((await run('cases/K-001/manifest.json')).outcomes[0]).toEqual({ result: 'unchanged', caseId: 'K-001' });
+    const progress = await h.call(coordinatorApi, { routeKey: 'GET /progress', token: h.users.coordinator.token });
+    expect(progress.json.rejections).toEqual([]);
+    // The refused upload delivered again later is stale, not a second refusal.
+    await upload('K-001', FILES, { ...MANIFEST, context: { bcvaOD: 0.1 } });
+    expect((await run('cases/K-001/manifest.json', refused)).outcomes[0].result).toBe('stale');
+  });
 });
 
 test.each([
@@ -167,7 +207,15 @@ test("the manifest's site is stored for the same-site rule, and removed when a l
   expect((await run('cases/K-001/manifest.json')).outcomes[0].result).toBe('updated');
   expect(await getCase(h.ddb, h.tableName, 'K-001')).not.toHaveProperty('site');
   await upload('K-002', FILES, { ...MANIFEST, caseId: 'K-002', site: 'no spaces' });
-  expect((await run('cases/K-002/manifest.json')).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ field: 'site', rule: 'invalid_format' }] });
+  expect((await run('cases/K-002/manifest.json')).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ field: 'site', rule: 'custom' }] });
+});
+
+test("the manifest's site is normalised as readers' codes are: ' snuh ' is stored as SNUH; a non-ASCII code is a reason", async () => {
+  await upload('K-003', FILES, { ...MANIFEST, caseId: 'K-003', site: ' snuh ' });
+  await run('cases/K-003/manifest.json');
+  expect(await getCase(h.ddb, h.tableName, 'K-003')).toMatchObject({ site: 'SNUH' });
+  await upload('K-004', FILES, { ...MANIFEST, caseId: 'K-004', site: 'séoul' });
+  expect((await run('cases/K-004/manifest.json')).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ field: 'site', message: expect.stringMatching(/site code/) }] });
 });
 
 test('a folder name that is not a case id is rejected under that name', async () => {

@@ -1,5 +1,5 @@
 /** The error boundary every HTTP handler goes through: what a client sees, what the log keeps. */
-import { router } from '../../../lambda/shared/http';
+import { MAX_JSON_DEPTH, nestsDeeperThan, parseBody, router } from '../../../lambda/shared/http';
 import { ValidationError } from '../../../lambda/shared/errors';
 
 const event = (routeKey: string) =>
@@ -41,4 +41,30 @@ test('a client mistake is a 4xx naming the field, and is not logged as an error'
   expect(result.statusCode).toBe(400);
   expect(JSON.parse(result.body as string)).toEqual({ error: { code: 'validation_failed', message: 'limit: must be 1–100', field: 'limit', rule: 'range' } });
   expect(lines).toEqual([]);
+});
+
+describe('parseBody: nesting depth', () => {
+  const nested = (levels: number) => `{"a":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+  const status = (body: string) => {
+    try {
+      parseBody({ body, isBase64Encoded: false });
+      return 'ok';
+    } catch (e) {
+      return e instanceof ValidationError ? `${e.details.field} ${e.details.rule}` : String(e);
+    }
+  };
+
+  test(`accepts ${MAX_JSON_DEPTH} levels, refuses ${MAX_JSON_DEPTH + 1} as a 400 naming body`, () => {
+    expect(status(nested(MAX_JSON_DEPTH))).toBe('ok');
+    expect(status(nested(MAX_JSON_DEPTH + 1))).toBe('body max_depth');
+  });
+
+  test('a 200 KB body of nested arrays is a 400, not a stack overflow', () => {
+    expect(status(`{"answers":${'['.repeat(100_000)}${']'.repeat(100_000)}}`)).toBe('body max_depth');
+  });
+
+  test('brackets inside strings (also after escaped quotes) do not count', () => {
+    expect(nestsDeeperThan(JSON.stringify({ t: '[[[[[[[[[[[[{{{{{{{{', u: 'a\\"[[[[[[[[[[[[' }), MAX_JSON_DEPTH)).toBe(false);
+    expect(status(JSON.stringify({ comment: '['.repeat(500) }))).toBe('ok');
+  });
 });
