@@ -237,8 +237,8 @@ describe('reader directory', () => {
       AllowedOAuthScopes: ['openid', 'email', 'profile'],
       CallbackURLs: ['https://readroom.example.org/'],
       SupportedIdentityProviders: ['COGNITO'],
-      AccessTokenValidity: 60,
-      IdTokenValidity: 60,
+      AccessTokenValidity: 15,
+      IdTokenValidity: 15,
       RefreshTokenValidity: 720,
       TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'minutes' },
       PreventUserExistenceErrors: 'ENABLED',
@@ -254,11 +254,11 @@ describe('reader directory', () => {
     expect(client.WriteAttributes).toEqual(['name']);
   });
 
-  test('follows the study file: optional MFA, shorter tokens, no threat protection where the region lacks it', () => {
-    const other = synthStudy(buildStudy({ readers: { mfa: 'OPTIONAL', tokenValidityMinutes: 15, threatProtection: false, groups: ['reader', 'coordinator'] } }));
+  test('follows the study file: optional MFA, other token lifetime, no threat protection where the region lacks it', () => {
+    const other = synthStudy(buildStudy({ readers: { mfa: 'OPTIONAL', tokenValidityMinutes: 30, threatProtection: false, groups: ['reader', 'coordinator'] } }));
     other.data.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'OPTIONAL', EnabledMfas: ['SOFTWARE_TOKEN_MFA'], UserPoolTier: 'ESSENTIALS' });
     expect(onlyResource(other.data, 'AWS::Cognito::UserPool')[1].Properties?.UserPoolAddOns).toBeUndefined();
-    other.data.hasResourceProperties('AWS::Cognito::UserPoolClient', { AccessTokenValidity: 15, IdTokenValidity: 15 });
+    other.data.hasResourceProperties('AWS::Cognito::UserPoolClient', { AccessTokenValidity: 30, IdTokenValidity: 30 });
     other.data.resourceCountIs('AWS::Cognito::UserPoolGroup', 2);
   }, 30_000);
 });
