@@ -19,7 +19,8 @@ export interface ViewerImageBuilderProps {
  * outside the scans perimeter: a builder session has its own clipboard and file transfer (the
  * stack's settings do not apply to it), so its subnet has no route to the S3 gateway endpoint and
  * its security group lets nothing out. Take `imageBuilder` out of the study file once the image
- * exists: the next deploy deletes the builder, its subnet and its security group.
+ * exists and deploy the reading stack, then the network (README, "Deploy and destroy"): that
+ * deletes the builder, then its subnet and security group.
  */
 export class ViewerImageBuilder extends Construct {
   readonly builder: appstream.CfnImageBuilder;
