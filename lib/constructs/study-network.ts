@@ -33,15 +33,14 @@ export interface StudyNetworkProps {
   readonly imageBuilder?: boolean;
 }
 
-/** The subnet group every workload and endpoint of the study uses (the builder's subnet is apart). */
-export const ISOLATED_SUBNETS: ec2.SubnetSelection = { subnetGroupName: 'Isolated' };
-
 /**
  * The reading room's network: private isolated subnets in two zones with no route to the internet,
  * interface endpoints for the only AWS APIs the fleet and the functions call, flow logs, the default
- * security group closed, and one security group per kind of workload whose egress reaches only the
- * endpoints. Gateway endpoints for S3 and DynamoDB belong to the data stack, because their policies
- * name the study's buckets and table (which in turn name the endpoint).
+ * security group closed, one security group per kind of workload whose egress reaches only the
+ * endpoints, and a DNS Firewall that resolves only the endpoints' names. Gateway endpoints for S3
+ * and DynamoDB belong to the data stack, because their policies name the study's buckets and table
+ * (which in turn name the endpoint). With an image builder, a subnet and security group of its own
+ * outside the VPC's subnet configuration, so no gateway endpoint or workload selection ever reaches it.
  */
 export class StudyNetwork extends Construct {
   readonly vpc: ec2.IVpc;
@@ -130,7 +129,6 @@ export class StudyNetwork extends Construct {
     ];
     const appStreamEndpoint = vpc.addInterfaceEndpoint('AppStreamApiEndpoint', {
       service: ec2.InterfaceVpcEndpointAwsService.APPSTREAM_API,
-      subnets: ISOLATED_SUBNETS,
       securityGroups: [endpointSecurityGroup],
       open: false,
       privateDnsEnabled: true,
@@ -147,7 +145,6 @@ export class StudyNetwork extends Construct {
 
     const apiEndpoint = vpc.addInterfaceEndpoint('ExecuteApiEndpoint', {
       service: ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
-      subnets: ISOLATED_SUBNETS,
       securityGroups: [endpointSecurityGroup],
       open: false,
       privateDnsEnabled: true,
