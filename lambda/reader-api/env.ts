@@ -5,8 +5,8 @@ import { BaseEnvSchema } from '../shared/env';
 export const ReaderApiEnvSchema = BaseEnvSchema.extend({
   APPSTREAM_STACK_NAME: z.string().min(1),
   FLEET_NAME: z.string().min(1),
-  /** Lifetime of a streaming URL (study config `streamingUrlValiditySeconds`; AppStream allows 1–604800). */
-  STREAMING_URL_VALIDITY_SECONDS: z.coerce.number().int().min(1).max(604_800).default(60),
+  /** Lifetime of a streaming URL (study config `streamingUrlValiditySeconds`, at most 300: the URL is a bearer credential). */
+  STREAMING_URL_VALIDITY_SECONDS: z.coerce.number().int().min(1).max(300).default(60),
   /** The fleet's MaxUserDurationInSeconds: how long a session id stays usable after its URL is issued. */
   SESSION_MAX_SECONDS: z.coerce.number().int().min(600).max(360_000).default(14_400),
   /** Optional AppStream ApplicationId so the URL skips the catalogue and opens the viewer. */

@@ -1,7 +1,8 @@
 /**
  * The physical names ReadRoom must choose itself. AppStream's CreateFleet/CreateStack require a
- * name, and the CloudFormation stack names must not clash between studies in one account; every
- * other resource gets a CDK-generated name. Changing `studyId` replaces the fleet: treat it as fixed.
+ * name, the CloudFormation stack names must not clash between studies in one account, and the
+ * study key's policy names the trail (a generated name cannot be known before the key exists);
+ * every other resource gets a CDK-generated name. Changing `studyId` replaces the fleet: treat it as fixed.
  */
 export interface StudyNames {
   readonly networkStack: string;
@@ -12,6 +13,7 @@ export interface StudyNames {
   readonly imageBuilder: string;
   readonly application: string;
   readonly appBlock: string;
+  readonly trail: string;
 }
 
 export function studyNames(studyId: string): StudyNames {
@@ -24,5 +26,6 @@ export function studyNames(studyId: string): StudyNames {
     imageBuilder: `readroom-${studyId}-builder`,
     application: `readroom-${studyId}-viewer`,
     appBlock: `readroom-${studyId}-viewer-block`,
+    trail: `readroom-${studyId}-audit`,
   };
 }

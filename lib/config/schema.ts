@@ -17,6 +17,13 @@ export const APPSTREAM_LIMITS = {
   embedHostDomains: 20,
 } as const;
 
+/**
+ * ReadRoom's own cap on a streaming URL's lifetime, far below AppStream's 7 days: the URL is a bearer
+ * credential (whoever opens it streams as the reader, without MFA), and the portal asks for one
+ * just before it opens the session.
+ */
+export const STREAMING_URL_MAX_SECONDS = 300;
+
 /** Retention periods CloudWatch Logs accepts. */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -125,6 +132,11 @@ export const StudyConfigSchema = z
     /** Short, DNS-safe id: the name prefix of every named resource (AppStream fleet and stack, stacks). */
     studyId: z.string().regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, 'must be 3–20 characters: lowercase letters, digits and dashes, starting with a letter'),
     displayName: z.string().min(1).max(100),
+    /**
+     * A development study (a developer's own account, no real readers or scans). Only such a study
+     * may send the sign-in back to http://localhost (`portal.callbackUrls`).
+     */
+    development: z.boolean().default(false),
     /** Deploy account; when absent the CLI's default account is used. */
     account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
     /**
@@ -150,8 +162,15 @@ export const StudyConfigSchema = z
     fleet: FleetSchema,
     /** Optional image builder in the private subnets, for installing the viewer into an image. */
     imageBuilder: z.object({ instanceType, image: imageRef }).strict().optional(),
-    /** Lifetime of a streaming URL (AppStream default 60 s; the portal asks for one per case). */
-    streamingUrlValiditySeconds: int(APPSTREAM_LIMITS.streamingUrlValiditySeconds.min, APPSTREAM_LIMITS.streamingUrlValiditySeconds.max).default(60),
+    /** Lifetime of a streaming URL (AppStream default 60 s; the portal asks for one per case, right before it opens it). */
+    streamingUrlValiditySeconds: z
+      .number()
+      .int()
+      .min(APPSTREAM_LIMITS.streamingUrlValiditySeconds.min)
+      .max(STREAMING_URL_MAX_SECONDS, {
+        message: `must be at most ${STREAMING_URL_MAX_SECONDS} seconds: a streaming URL is a bearer credential (whoever opens it streams as the reader, without MFA) and the portal requests one just before opening the session`,
+      })
+      .default(60),
     readers: z
       .object({
         mfa: z.enum(['REQUIRED', 'OPTIONAL']).default('REQUIRED'),
@@ -159,13 +178,13 @@ export const StudyConfigSchema = z
           .array(z.enum(['reader', 'adjudicator', 'coordinator', 'admin']))
           .refine(unique, 'must not repeat a group')
           .default(['reader', 'adjudicator', 'coordinator', 'admin']),
-        /** Minutes an access/ID token stays valid (5–60). */
-        tokenValidityMinutes: int(5, 60).default(60),
+        /** Minutes an access/ID token stays valid (5–60); short, because the portal refreshes with the refresh token. */
+        tokenValidityMinutes: int(5, 60).default(15),
         /** Cognito threat protection (Plus feature plan); turn off only where the region lacks it. */
         threatProtection: z.boolean().default(true),
       })
       .strict()
-      .default({ mfa: 'REQUIRED', groups: ['reader', 'adjudicator', 'coordinator', 'admin'], tokenValidityMinutes: 60, threatProtection: true }),
+      .default({ mfa: 'REQUIRED', groups: ['reader', 'adjudicator', 'coordinator', 'admin'], tokenValidityMinutes: 15, threatProtection: true }),
     portal: z
       .object({
         /** Domains allowed to embed the streaming session (AppStream EmbedHostDomains) and call the API (CORS). */
@@ -173,7 +192,7 @@ export const StudyConfigSchema = z
           .array(z.string().regex(/^(?=.{1,128}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a lowercase domain name without scheme or path'))
           .min(1)
           .max(APPSTREAM_LIMITS.embedHostDomains),
-        /** Extra OAuth callback URLs (for example http://localhost:5173/ in development). */
+        /** Extra OAuth callback URLs (https; http://localhost:<port>/ only in a `development` study). */
         callbackUrls: z
           .array(z.string().url().refine((u) => /^https:\/\/|^http:\/\/localhost(:\d+)?(\/|$)/.test(u), 'must be https:// (Cognito allows http:// only for localhost)'))
           .default([]),
@@ -229,6 +248,11 @@ export const StudyConfigSchema = z
     if (peak > usable) {
       ctx.addIssue({ code: 'custom', path: ['network', 'cidr'], message: `leaves ${usable} addresses for ${peak} streaming instances; use a larger network` });
     }
+    c.portal.callbackUrls.forEach((u, i) => {
+      if (!c.development && u.startsWith('http://')) {
+        ctx.addIssue({ code: 'custom', path: ['portal', 'callbackUrls', i], message: 'may be http://localhost only in a development study ("development": true): any program on a reader\'s computer could receive the sign-in code there' });
+      }
+    });
     if (f.timeouts.disconnectSeconds > f.timeouts.maxUserDurationSeconds) {
       ctx.addIssue({ code: 'custom', path: ['fleet', 'timeouts', 'disconnectSeconds'], message: 'must not exceed maxUserDurationSeconds' });
     }

@@ -113,8 +113,15 @@ export class AppStreamFleet extends Construct {
     const elastic = props.fleetType === 'ELASTIC';
     const subnets = props.vpc.selectSubnets(props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED });
 
+    // Only AppStream acting for this fleet of this account may hand out the role (the confused-deputy
+    // conditions of the AppStream admin guide, "fleet machine role cross-service confused deputy prevention").
     this.role = new iam.Role(this, 'InstanceRole', {
-      assumedBy: new iam.ServicePrincipal('appstream.amazonaws.com'),
+      assumedBy: new iam.ServicePrincipal('appstream.amazonaws.com', {
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          ArnEquals: { 'aws:SourceArn': Stack.of(this).formatArn({ service: 'appstream', resource: 'fleet', resourceName: props.fleetName }) },
+        },
+      }),
       description: `Streaming instances of ${props.fleetName}; grants are added per capability`,
     });
 

@@ -1,5 +1,6 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -7,8 +8,12 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
 export interface AuditTrailProps {
+  /** The trail's name (the key policy names the trail by it). */
+  readonly trailName: string;
   /** Buckets whose object reads and writes are recorded (S3 data events). */
   readonly watchedBuckets: s3.IBucket[];
+  /** Tables whose item reads and writes are recorded (DynamoDB data events). */
+  readonly watchedTables: dynamodb.ITableV2[];
   /** Encrypts the trail files and its CloudWatch log group. */
   readonly encryptionKey: kms.IKey;
   /** Where the trail bucket sends its own server access logs. */
@@ -18,9 +23,11 @@ export interface AuditTrailProps {
 }
 
 /**
- * Who read or wrote which scan, when: a CloudTrail trail with S3 data events on the scans bucket,
- * write management events (CreateStreamingURL among them), log-file validation, KMS, and a copy in
- * CloudWatch Logs for queries and alarms.
+ * Who read or wrote which scan or reading item, when: a CloudTrail trail with S3 data events on the
+ * scans bucket and DynamoDB data events on the reading table (reads and writes: every GetItem,
+ * Query, PutItem… with its caller), write management events (CreateStreamingURL among them) with
+ * global service events (IAM, STS, CloudFront as delivered to this region), log-file validation,
+ * KMS, and a copy in CloudWatch Logs for queries and alarms.
  */
 export class AuditTrail extends Construct {
   readonly trail: cloudtrail.Trail;
@@ -47,10 +54,11 @@ export class AuditTrail extends Construct {
       removalPolicy: props.removalPolicy,
     });
     this.trail = new cloudtrail.Trail(this, 'Trail', {
+      trailName: props.trailName,
       bucket: this.bucket,
       encryptionKey: props.encryptionKey,
       enableFileValidation: true,
-      includeGlobalServiceEvents: false,
+      includeGlobalServiceEvents: true,
       isMultiRegionTrail: false,
       managementEvents: cloudtrail.ReadWriteType.WRITE_ONLY,
     });
@@ -81,6 +89,12 @@ export class AuditTrail extends Construct {
     }
     this.trail.addS3EventSelector(
       props.watchedBuckets.map((bucket) => ({ bucket })),
+      { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
+    );
+    // CDK's enum lists only S3 objects and Lambda functions; basic event selectors take DynamoDB tables too.
+    this.trail.addEventSelector(
+      'AWS::DynamoDB::Table' as cloudtrail.DataResourceType,
+      props.watchedTables.map((t) => t.tableArn),
       { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
     );
   }

@@ -4,10 +4,15 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 
 /**
  * CloudWatch Logs encrypts a log group with a customer key only if the key policy lets the regional
- * Logs service use it; CDK's LogGroup does not add this. The encryption-context condition keeps the
- * grant to log groups of this account and region.
+ * Logs service use it; CDK's LogGroup does not add this. The grant covers only the log groups of
+ * the named CloudFormation stacks: CloudFormation names a log group it creates without a name
+ * `<stack name>-<logical id>-<random>` (the AWS::Logs::LogGroup handler's generateName, in
+ * aws-cloudformation/aws-cloudformation-resource-providers-logs), and ReadRoom names none of its
+ * log groups, so `<stack name>-*` is exactly this study's groups in that stack. Stack names end in
+ * `-Network`/`-Data`/`-Reading` after a lowercase study id, so one study's pattern never covers
+ * another study's groups.
  */
-export function allowLogsToUseKey(key: kms.Key): void {
+export function allowLogsToUseKey(key: kms.Key, stackNames: readonly string[]): void {
   const stack = Stack.of(key);
   key.addToResourcePolicy(
     new iam.PolicyStatement({
@@ -16,8 +21,17 @@ export function allowLogsToUseKey(key: kms.Key): void {
       actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
       resources: ['*'],
       conditions: {
-        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': stackNames.map((name) =>
+            stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: `${name}-*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+          ),
+        },
       },
     }),
   );
+}
+
+/** `kms:ViaService` values: the key may be used only through these services of the stack's region. */
+export function viaServices(scope: Stack, ...services: string[]): Record<string, Record<string, string[]>> {
+  return { StringEquals: { 'kms:ViaService': services.map((s) => `${s}.${scope.region}.amazonaws.com`) } };
 }

@@ -1,6 +1,7 @@
 export * from './app-function';
 export * from './appstream-fleet';
 export * from './audit-trail';
+export * from './dns-firewall';
 export * from './encryption';
 export * from './fleet-scaling';
 export * from './function-bundles';

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -11,10 +11,11 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { keys } from '../../lambda/shared/store/keys';
 import type { z } from 'zod';
 import type { AdjudicationEnvSchema } from '../../lambda/adjudication-api/env';
 import type { CaseFilesEnvSchema } from '../../lambda/case-files/env';
@@ -24,6 +25,7 @@ import type { ReaderApiEnvSchema } from '../../lambda/reader-api/env';
 import type { RegisterCaseEnvSchema } from '../../lambda/register-case/env';
 import { AppFunction } from './app-function';
 import { AppStreamAction, AppStreamFleet } from './appstream-fleet';
+import { viaServices } from './encryption';
 import { CASES_PREFIX, ScansAccessPolicies } from './scans-store';
 import { READING_TABLE_INDEXES } from './reading-table';
 
@@ -49,6 +51,8 @@ export interface ReadingApiProps {
   /** Browser origins allowed by CORS (https://portal-domain). */
   readonly allowedOrigins: string[];
   readonly logRetention: logs.RetentionDays;
+  /** What happens to the functions' and APIs' log groups with the stack: kept with a `retain` study (evidence outlives the stateless stack). */
+  readonly logRemovalPolicy: RemovalPolicy;
   /**
    * Steady-state requests per second across the API (100 readers need a few).
    * @default 50
@@ -57,6 +61,9 @@ export interface ReadingApiProps {
 }
 
 type FunctionKey = 'reader' | 'adjudication' | 'coordinator' | 'exportWorker' | 'registry' | 'caseFiles';
+
+type ItemAction = 'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'ConditionCheckItem';
+const WRITES: ReadonlySet<ItemAction> = new Set(['PutItem', 'UpdateItem']);
 
 /**
  * What one function may do: exactly the calls its code sends (lambda/<fn> and the
@@ -68,7 +75,13 @@ interface FunctionAccess {
    * DynamoDB item actions, on the table. A TransactWriteItems call needs the action of each kind
    * of item it carries: Put → PutItem, Update → UpdateItem, ConditionCheck → ConditionCheckItem.
    */
-  readonly items: ReadonlyArray<'GetItem' | 'BatchGetItem' | 'PutItem' | 'UpdateItem' | 'ConditionCheckItem'>;
+  readonly items: readonly ItemAction[];
+  /**
+   * Partition keys its writes (PutItem, UpdateItem) may touch, as `dynamodb:LeadingKeys`: a key
+   * ending in `#` stands for that prefix, any other for itself. Given where a function writes a few
+   * kinds of item only; absent, its writes may touch any item of the table.
+   */
+  readonly writesUnder?: readonly string[];
   /** Where it runs Query: the table itself and the indexes it reads. */
   readonly queries: ReadonlyArray<'table' | (typeof READING_TABLE_INDEXES)[number]>;
   /** The scans-bucket policy (owned by the data stack) for the objects it touches. */
@@ -91,14 +104,32 @@ const ACCESS: Record<FunctionKey, FunctionAccess> = {
   // reader's site) from the user pool.
   coordinator: { items: ['GetItem', 'PutItem', 'UpdateItem'], queries: ['table', 'gsi1', 'gsi2'], objects: 'readExports', directory: ['ListUsersInGroup'] },
   // Pages of cases (gsi1 CASES) with one BatchGetItem of their finals; takes and finishes its job
-  // by Update and transactions; never a single GetItem.
-  exportWorker: { items: ['BatchGetItem', 'PutItem', 'UpdateItem'], queries: ['table', 'gsi1'], objects: 'writeExports' },
+  // by Update and transactions; never a single GetItem. Writes only its job, the pseudonyms and audit events.
+  exportWorker: {
+    items: ['BatchGetItem', 'PutItem', 'UpdateItem'],
+    writesUnder: [pkPrefix(keys.exportJob('')), pkPrefix(keys.pseudonymCounter()), pkPrefix(keys.audit('', '', ''))],
+    queries: ['table', 'gsi1'],
+    objects: 'writeExports',
+  },
   // Put (else Update) the case, Query + Update its outstanding rejections; reads nothing by key.
-  registry: { items: ['PutItem', 'UpdateItem'], queries: ['table'], objects: 'readManifests' },
+  registry: { items: ['PutItem', 'UpdateItem'], writesUnder: [pkPrefix(keys.case('')), pkPrefix(keys.audit('', '', ''))], queries: ['table'], objects: 'readManifests' },
   // Session, assignment or task, and case by GetItem; the adjudicator's conflict check by Query;
   // one audit Put; AppStream says which instance streams the session.
-  caseFiles: { items: ['GetItem', 'PutItem'], queries: ['table'], objects: 'readCaseFiles', appStream: ['DescribeSessions'] },
+  caseFiles: { items: ['GetItem', 'PutItem'], writesUnder: [pkPrefix(keys.audit('', '', ''))], queries: ['table'], objects: 'readCaseFiles', appStream: ['DescribeSessions'] },
 };
+
+/** The fixed part of a key builder's partition key (`CASE#…` → `CASE#`, `PSEUDONYMS` → itself). */
+function pkPrefix(key: { pk: string }): string {
+  const hash = key.pk.indexOf('#');
+  return hash < 0 ? key.pk : key.pk.slice(0, hash + 1);
+}
+
+/**
+ * Every table action some function holds, Query included: all the reading table's traffic through
+ * the study VPC, so the DynamoDB gateway endpoint allows these and nothing else. (The export
+ * worker's stream reads run in Lambda's own pollers, outside the VPC.)
+ */
+export const TABLE_ACTIONS_IN_VPC: readonly string[] = [...new Set([...Object.values(ACCESS).flatMap((a) => a.items), 'Query'])].sort();
 
 /**
  * A function's Lambda environment, checked against its env.ts schema at compile time: every
@@ -158,6 +189,7 @@ export class ReadingApi extends Construct {
         securityGroup: props.functionSecurityGroup,
         encryptionKey: props.encryptionKey,
         logRetention: props.logRetention,
+        logRemovalPolicy: props.logRemovalPolicy,
         ...extra,
       });
       this.grant(fn, props, ACCESS[key]);
@@ -211,29 +243,29 @@ export class ReadingApi extends Construct {
       // Exports are rare; two at once is plenty and bounds the read load they put on the table.
       reservedConcurrentExecutions: 2,
     });
-    worker.addEventSource(
-      new DynamoEventSource(props.table, {
-        startingPosition: lambda.StartingPosition.LATEST,
-        batchSize: 1,
-        retryAttempts: 2,
-        maxRecordAge: Duration.hours(1),
-        onFailure: new SqsDlq(worker.deadLetterQueue),
-        filters: [
-          lambda.FilterCriteria.filter({
-            eventName: lambda.FilterRule.isEqual('INSERT'),
-            dynamodb: { NewImage: { type: { S: lambda.FilterRule.isEqual('export') }, status: { S: lambda.FilterRule.isEqual('queued') } } },
-          }),
-        ],
-      }),
-    );
-    // SqsDlq grants SendMessage with the queue key's "encrypt" set, which CDK writes with wildcards.
-    const defaultPolicy = worker.role!.node.findChild('DefaultPolicy').node.defaultChild!;
-    for (const action of ['kms:GenerateDataKey*', 'kms:ReEncrypt*']) {
-      Validations.of(defaultPolicy).acknowledge({
-        id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: "Added by the stream mapping's on-failure destination: Lambda puts a failed record's metadata (ids, no data) on the function's own dead-letter queue, encrypted with the study key; the grant names that one key.",
-      });
-    }
+    // The mapping is added directly (same id as DynamoEventSource gives it): DynamoEventSource also
+    // grants the table key without kms:ViaService, while the role already holds it through DynamoDB.
+    worker.addEventSourceMapping(`DynamoDBEventSource:${Names.nodeUniqueId(props.table.node)}`, {
+      eventSourceArn: props.table.tableStreamArn!,
+      startingPosition: lambda.StartingPosition.LATEST,
+      batchSize: 1,
+      retryAttempts: 2,
+      maxRecordAge: Duration.hours(1),
+      // The worker's own dead-letter queue, which its role may already send to (its asynchronous
+      // DLQ); CDK's SqsDlq would add a second, wildcard KMS grant.
+      onFailure: ownDeadLetterQueue(worker.deadLetterQueue),
+      filters: [
+        lambda.FilterCriteria.filter({
+          eventName: lambda.FilterRule.isEqual('INSERT'),
+          dynamodb: { NewImage: { type: { S: lambda.FilterRule.isEqual('export') }, status: { S: lambda.FilterRule.isEqual('queued') } } },
+        }),
+      ],
+    });
+    iam.Grant.addToPrincipal({
+      grantee: worker,
+      actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+      resourceArns: [props.table.tableStreamArn!],
+    });
     return worker;
   }
 
@@ -245,9 +277,28 @@ export class ReadingApi extends Construct {
    */
   private grant(fn: AppFunction, props: ReadingApiProps, access: FunctionAccess): void {
     const arn = props.table.tableArn;
-    iam.Grant.addToPrincipal({ grantee: fn, actions: access.items.map((a) => `dynamodb:${a}`), resourceArns: [arn] });
+    const scoped = access.writesUnder ? access.items.filter((a) => WRITES.has(a)) : [];
+    const free = access.items.filter((a) => !scoped.includes(a));
+    if (free.length) iam.Grant.addToPrincipal({ grantee: fn, actions: free.map((a) => `dynamodb:${a}`), resourceArns: [arn] });
+    if (scoped.length) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: scoped.map((a) => `dynamodb:${a}`),
+          resources: [arn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': access.writesUnder!.map((k) => (k.endsWith('#') ? `${k}*` : k)) } },
+        }),
+      );
+    }
     iam.Grant.addToPrincipal({ grantee: fn, actions: ['dynamodb:Query'], resourceArns: access.queries.map((q) => (q === 'table' ? arn : `${arn}/index/${q}`)) });
-    iam.Grant.addToPrincipal({ grantee: fn, actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resourceArns: [props.encryptionKey.keyArn] });
+    // The key only through the services that hold the function's data: DynamoDB (items, the stream),
+    // SQS (its dead-letter queue) and Lambda (its environment).
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+        resources: [props.encryptionKey.keyArn],
+        conditions: viaServices(Stack.of(this), 'dynamodb', 'sqs', 'lambda'),
+      }),
+    );
     if (access.objects) fn.role!.addManagedPolicy(props.scansAccess[access.objects]);
     if (access.appStream) props.streaming.grant(fn, ...access.appStream);
     if (access.directory) iam.Grant.addToPrincipal({ grantee: fn, actions: access.directory.map((a) => `cognito-idp:${a}`), resourceArns: [props.userPool.userPoolArn] });
@@ -271,7 +322,7 @@ export class ReadingApi extends Construct {
         maxAge: Duration.hours(1),
       },
     });
-    const accessLogs = new logs.LogGroup(this, 'HttpApiAccessLogs', { encryptionKey: props.encryptionKey, retention: props.logRetention });
+    const accessLogs = new logs.LogGroup(this, 'HttpApiAccessLogs', { encryptionKey: props.encryptionKey, retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
     new apigwv2.HttpStage(this, 'HttpApiStage', {
       httpApi: api,
       stageName: '$default',
@@ -305,7 +356,7 @@ export class ReadingApi extends Construct {
   }
 
   private createFleetApi(props: ReadingApiProps, caseFiles: AppFunction): apigw.RestApi {
-    const accessLogs = new logs.LogGroup(this, 'FleetApiAccessLogs', { encryptionKey: props.encryptionKey, retention: props.logRetention });
+    const accessLogs = new logs.LogGroup(this, 'FleetApiAccessLogs', { encryptionKey: props.encryptionKey, retention: props.logRetention, removalPolicy: props.logRemovalPolicy });
     const api = new apigw.RestApi(this, 'FleetApi', {
       restApiName: `readroom-${props.studyId}-fleet-api`,
       description: `ReadRoom ${props.studyId}: case files for streaming instances (private)`,
@@ -363,6 +414,14 @@ export class ReadingApi extends Construct {
     ack(['AwsSolutions-COG4'], 'The caller is a streaming instance, not a person: it signs with the fleet role (IAM authorization), and the function binds the call to the reader\'s active AppStream session.', method.node.defaultChild!);
     return api;
   }
+}
+
+/**
+ * An on-failure destination that is the function's own dead-letter queue, adding no grant: the
+ * role already holds sqs:SendMessage on it (asynchronous DLQ) and the study key through SQS.
+ */
+function ownDeadLetterQueue(queue: sqs.IQueue): lambda.IEventSourceDlq {
+  return { bind: () => ({ destination: queue.queueArn }) };
 }
 
 /** JSON access-log line: who (Cognito sub or IAM caller), what, status, latency; never bodies. */

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { viaServices } from './encryption';
 
 export interface ScansStoreProps {
   /** The study VPC; the store adds the S3 gateway endpoint that the fleet reads through. */
@@ -61,7 +62,9 @@ export class ScansStore extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      // No ACLs: S3 delivers server access logs under the bucket policy CDK writes
+      // (logging.s3.amazonaws.com, only from the study's buckets and account).
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: props.removalPolicy,
       autoDeleteObjects,
       lifecycleRules: [{ noncurrentVersionExpiration: props.noncurrentVersionExpiration }],
@@ -105,13 +108,35 @@ export class ScansStore extends Construct {
 
     // Created in this scope (not vpc.addGatewayEndpoint) so it lives in the data stack beside the bucket it names.
     this.s3Endpoint = new ec2.GatewayVpcEndpoint(this, 'S3Endpoint', { vpc: props.vpc, service: ec2.GatewayVpcEndpointAwsService.S3 });
+    // Exactly what happens inside the VPC: the fleet and the registry read case objects (the fleet by
+    // URLs the case-files function presigns), the registry lists case folders, and the export worker
+    // writes exports. Export downloads are presigned for browsers outside the VPC, not read here.
+    const ownAccount = { StringEquals: { 'aws:PrincipalAccount': stack.account } };
     this.s3Endpoint.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'StudyBucketsOnly',
+        sid: 'ReadCases',
         principals: [new iam.AnyPrincipal()],
-        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 's3:ListBucket', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-        resources: [this.bucket.bucketArn, this.bucket.arnForObjects('*')],
-        conditions: { StringEquals: { 'aws:PrincipalAccount': stack.account } },
+        actions: ['s3:GetObject'],
+        resources: [this.bucket.arnForObjects(`${CASES_PREFIX}*`)],
+        conditions: ownAccount,
+      }),
+    );
+    this.s3Endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListCases',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+        conditions: { ...ownAccount, StringLike: { 's3:prefix': [`${CASES_PREFIX}*`] } },
+      }),
+    );
+    this.s3Endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteExports',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [this.bucket.arnForObjects(`${EXPORTS_PREFIX}*`)],
+        conditions: ownAccount,
       }),
     );
     const appStreamBuckets = props.appStreamReadBuckets ?? [];
@@ -173,7 +198,8 @@ export class ScansStore extends Construct {
       description: `ReadRoom: ${description}`,
       statements: [
         new iam.PolicyStatement({ actions, resources: [this.bucket.arnForObjects(pattern)] }),
-        new iam.PolicyStatement({ actions: keyActions, resources: [keyArn] }),
+        // The key only as S3 uses it for these objects, never directly.
+        new iam.PolicyStatement({ actions: keyActions, resources: [keyArn], conditions: viaServices(Stack.of(this), 's3') }),
         ...extra,
       ],
     });

@@ -4,7 +4,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { StudyConfig } from '../config/schema';
-import { AuditTrail, ReaderDirectory, ReadingTable, ScansStore, StudyBudget, allowLogsToUseKey, retentionDays } from '../constructs';
+import { studyNames } from '../config/names';
+import { AuditTrail, ReaderDirectory, ReadingTable, ScansStore, StudyBudget, TABLE_ACTIONS_IN_VPC, allowLogsToUseKey, retentionDays } from '../constructs';
 import { removalPolicyOf } from './removal';
 
 export interface DataStackProps extends StackProps {
@@ -31,13 +32,15 @@ export class DataStack extends Stack {
     super(scope, id, { terminationProtection: retain, ...props });
     const { study } = props;
     const removalPolicy = removalPolicyOf(study);
+    const names = studyNames(study.studyId);
 
     this.key = new kms.Key(this, 'Key', {
       description: `ReadRoom ${study.studyId}: scans, reading table, audit trail, logs`,
       enableKeyRotation: true,
       removalPolicy,
     });
-    allowLogsToUseKey(this.key);
+    // This stack's log groups (the trail's copy) and the reading stack's (functions, API access logs).
+    allowLogsToUseKey(this.key, [names.dataStack, names.readingStack]);
 
     const fleet = study.fleet;
     this.scans = new ScansStore(this, 'Scans', {
@@ -54,7 +57,9 @@ export class DataStack extends Stack {
       new iam.PolicyStatement({
         sid: 'StudyTableOnly',
         principals: [new iam.AnyPrincipal()],
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems', 'dynamodb:TransactGetItems', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'],
+        // The union of what the functions are granted (reading-api.ts): an action no function holds
+        // has no business crossing the endpoint either.
+        actions: TABLE_ACTIONS_IN_VPC.map((a) => `dynamodb:${a}`),
         resources: [this.reading.table.tableArn, `${this.reading.table.tableArn}/index/*`],
         conditions: { StringEquals: { 'aws:PrincipalAccount': this.account } },
       }),
@@ -93,20 +98,37 @@ export class DataStack extends Stack {
     );
 
     new AuditTrail(this, 'Audit', {
+      trailName: names.trail,
       watchedBuckets: [this.scans.bucket],
+      watchedTables: [this.reading.table],
       encryptionKey: this.key,
       accessLogBucket: this.scans.accessLogBucket,
       logRetention: retentionDays(study.retention.logRetentionDays),
       removalPolicy,
     });
-    // CloudTrail must be able to encrypt with the study key (the Trail construct does not add this).
+    // CloudTrail must be able to encrypt with the study key (the Trail construct does not add this),
+    // for this study's trail only: by name, since the key cannot reference a trail that needs it.
+    const trailArn = this.formatArn({ service: 'cloudtrail', resource: 'trail', resourceName: names.trail });
     this.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'AllowCloudTrail',
         principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
-        actions: ['kms:GenerateDataKey*', 'kms:DescribeKey'],
+        actions: ['kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': `arn:${this.partition}:cloudtrail:*:${this.account}:trail/*` } },
+        conditions: {
+          StringEquals: { 'aws:SourceArn': trailArn },
+          StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': trailArn },
+        },
+      }),
+    );
+    // DescribeKey carries no encryption context, so it is scoped by the calling trail alone.
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudTrailDescribeKey',
+        principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceArn': trailArn } },
       }),
     );
 

@@ -23,6 +23,8 @@ export class NetworkStack extends Stack {
       flowLogRetention: retentionDays(study.retention.logRetentionDays),
       removalPolicy: removalPolicyOf(study),
       appStream: { fleetName: names.fleet, stackName: names.appStreamStack },
+      namePrefix: `readroom-${study.studyId}`,
+      imageBuilder: study.imageBuilder !== undefined,
     });
   }
 }

@@ -7,6 +7,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { StudyConfig } from '../config/schema';
 import { studyNames } from '../config/names';
+import { removalPolicyOf } from './removal';
 import { AppStreamFleet, AppStreamFleetProps, FleetScaling, ReadingApi, ScansAccessPolicies, UsageReports, ViewerImageBuilder, retentionDays } from '../constructs';
 
 export interface ReadingStackProps extends StackProps {
@@ -14,6 +15,8 @@ export interface ReadingStackProps extends StackProps {
   readonly vpc: ec2.IVpc;
   readonly fleetSecurityGroup: ec2.ISecurityGroup;
   readonly functionSecurityGroup: ec2.ISecurityGroup;
+  /** The image builder's own subnet and security group (present when the study has an image builder). */
+  readonly builderNetwork?: { readonly subnet: ec2.ISubnet; readonly securityGroup: ec2.ISecurityGroup };
   readonly apiEndpoint: ec2.IInterfaceVpcEndpoint;
   readonly key: kms.IKey;
   readonly scansBucket: s3.IBucket;
@@ -90,12 +93,13 @@ export class ReadingStack extends Stack {
     new UsageReports(this, 'UsageReports', { encryptionKey: props.key, logRetention: retentionDays(study.retention.logRetentionDays) });
 
     if (study.imageBuilder) {
+      if (!props.builderNetwork) throw new Error('ReadingStack: the study has an image builder but the network has no builder subnet');
       new ViewerImageBuilder(this, 'ImageBuilder', {
         name: names.imageBuilder,
         instanceType: study.imageBuilder.instanceType,
         image: study.imageBuilder.image,
-        vpc: props.vpc,
-        securityGroup: props.fleetSecurityGroup,
+        subnet: props.builderNetwork.subnet,
+        securityGroup: props.builderNetwork.securityGroup,
       });
     }
 
@@ -116,6 +120,7 @@ export class ReadingStack extends Stack {
       sessionMaxSeconds: t.maxUserDurationSeconds,
       allowedOrigins: study.portal.embedHostDomains.map((d) => `https://${d}`),
       logRetention: retentionDays(study.retention.logRetentionDays),
+      logRemovalPolicy: removalPolicyOf(study),
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });

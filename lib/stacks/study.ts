@@ -29,6 +29,10 @@ export function addStudy(app: App, study: StudyConfig): StudyStacks {
     vpc: network.network.vpc,
     fleetSecurityGroup: network.network.fleetSecurityGroup,
     functionSecurityGroup: network.network.functionSecurityGroup,
+    builderNetwork:
+      network.network.builderSubnet && network.network.builderSecurityGroup
+        ? { subnet: network.network.builderSubnet, securityGroup: network.network.builderSecurityGroup }
+        : undefined,
     apiEndpoint: network.network.apiEndpoint,
     key: data.key,
     scansBucket: data.scans.bucket,

@@ -6,7 +6,11 @@
  * - an AppStream stack with a storage connector (home folders, Google Drive, OneDrive);
  * - a fleet or image builder with default internet access;
  * - a fleet whose instance role, through any policy attached to it, may read every object of a
- *   bucket (the scans bucket among them): case-scoped reads arrive through the workflow API.
+ *   bucket (the scans bucket among them): case-scoped reads arrive through the workflow API;
+ * - a VPC whose DNS is a way out (run it over the network template): no DNS Firewall rule group
+ *   associated, no final rule that blocks every name (`*`) with NXDOMAIN, a rule that lets through
+ *   a name outside one AWS service's regional zone (`*.amazonaws.com`, `*`, `example.org`), or no
+ *   query logging. Code in a session could otherwise encode data in the names it looks up.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { CfnResourceJson, CfnTemplateJson, Json, render } from './template';
@@ -51,6 +55,8 @@ export function findDataPathsOut(template: Template | CfnTemplateJson, options: 
   for (const [id, r] of [...ofType('AWS::AppStream::Fleet'), ...ofType('AWS::AppStream::ImageBuilder')]) {
     if (r.Properties?.EnableDefaultInternetAccess !== false) problems.push(`${id}: EnableDefaultInternetAccess is not false`);
   }
+
+  problems.push(...dnsWaysOut(resources));
 
   for (const [fleetId, fleet] of ofType('AWS::AppStream::Fleet')) {
     const roleArn = fleet.Properties?.IamRoleArn;
@@ -121,4 +127,54 @@ function coversWholeBucket(resource: string): boolean {
   if (!m) return false;
   const [, bucket, key] = m;
   return bucket.endsWith('*') || key === '/*' || key === '*';
+}
+
+type Resources = Record<string, CfnResourceJson>;
+
+/** An allowed name must sit inside one AWS service's regional zone: `name.<region>.amazonaws.com` or `*.<service>.<region>.amazonaws.com`. */
+const NARROW_AWS_NAME = /^(\*\.)?[a-z0-9-]+\.[a-z]{2}(-gov)?-[a-z]+-\d\.amazonaws\.com$/;
+
+/** Why each VPC of the template could send data out through DNS queries. */
+function dnsWaysOut(resources: Resources): string[] {
+  const problems: string[] = [];
+  const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+  for (const [vpcId] of ofType('AWS::EC2::VPC')) {
+    const onVpc = (type: string, prop: string) => ofType(type).filter(([, r]) => logicalIdOf(r.Properties?.[prop] as Json) === vpcId);
+    if (onVpc('AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation', 'ResourceId').length === 0) problems.push(`${vpcId}: DNS queries are not logged`);
+    const associations = onVpc('AWS::Route53Resolver::FirewallRuleGroupAssociation', 'VpcId');
+    if (associations.length === 0) {
+      problems.push(`${vpcId}: no DNS Firewall rule group is associated (any name resolves, through the internet's DNS)`);
+      continue;
+    }
+    let blocksTheRest = false;
+    for (const [assocId, assoc] of associations) {
+      const groupId = logicalIdOf(assoc.Properties?.FirewallRuleGroupId as Json);
+      const group = groupId ? resources[groupId] : undefined;
+      if (!group || group.Type !== 'AWS::Route53Resolver::FirewallRuleGroup') {
+        problems.push(`${assocId}: the rule group is not in this template; cannot prove what it lets through`);
+        continue;
+      }
+      const rules = asList(group.Properties?.FirewallRules as Array<Record<string, Json>> | undefined).sort((a, b) => Number(a.Priority) - Number(b.Priority));
+      for (const rule of rules) {
+        const listId = logicalIdOf(rule.FirewallDomainListId as Json);
+        const list = listId ? resources[listId] : undefined;
+        const domains = list?.Type === 'AWS::Route53Resolver::FirewallDomainList' ? list.Properties?.Domains : undefined;
+        const where = `${groupId} rule ${rule.Priority}`;
+        if (!Array.isArray(domains)) {
+          problems.push(`${where}: its domain list is not a literal list in this template; cannot prove what it matches`);
+          continue;
+        }
+        if (rule.Action === 'BLOCK') {
+          if (!domains.includes('*')) continue;
+          if (rule.BlockResponse !== 'NXDOMAIN') problems.push(`${where}: blocks with ${render(rule.BlockResponse ?? 'NODATA')}, not NXDOMAIN (AppStream relies on NXDOMAIN for names that do not exist)`);
+          blocksTheRest = true;
+          break; // nothing after a block of every name is ever reached
+        }
+        const wide = domains.map(render).filter((d) => !NARROW_AWS_NAME.test(d));
+        if (wide.length) problems.push(`${where}: ${rule.Action} lets ${wide.join(', ')} through (only names inside one AWS service's regional zone may resolve)`);
+      }
+    }
+    if (!blocksTheRest) problems.push(`${vpcId}: no DNS Firewall rule blocks every other name (*)`);
+  }
+  return problems;
 }

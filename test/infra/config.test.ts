@@ -95,7 +95,8 @@ const BAD: ReadonlyArray<[string, unknown, string, RegExp]> = [
   ['fleet.allowPasteOut', true, 'fleet', /Unrecognized key: "allowPasteOut"/],
   ['imageBuilder.instanceType', 'big', 'imageBuilder.instanceType', /AppStream instance type/],
   ['streamingUrlValiditySeconds', 0, 'streamingUrlValiditySeconds', />=1/],
-  ['streamingUrlValiditySeconds', 604_801, 'streamingUrlValiditySeconds', /<=604800/],
+  ['streamingUrlValiditySeconds', 301, 'streamingUrlValiditySeconds', /at most 300 seconds: a streaming URL is a bearer credential/],
+  ['streamingUrlValiditySeconds', 604_800, 'streamingUrlValiditySeconds', /at most 300 seconds/],
   ['readers.mfa', 'OFF', 'readers.mfa', /expected one of "REQUIRED"\|"OPTIONAL"/],
   ['readers.groups', ['readers'], 'readers.groups.0', /expected one of "reader"/],
   ['readers.groups', ['reader', 'reader'], 'readers.groups', /must not repeat a group/],
@@ -104,6 +105,8 @@ const BAD: ReadonlyArray<[string, unknown, string, RegExp]> = [
   ['portal.embedHostDomains', ['https://readroom.example.org/'], 'portal.embedHostDomains.0', /domain name without scheme or path/],
   ['portal.callbackUrls', ['not a url'], 'portal.callbackUrls.0', /Invalid URL/],
   ['portal.callbackUrls', ['http://portal.example.org/'], 'portal.callbackUrls.0', /must be https:\/\//],
+  ['portal.callbackUrls', ['https://readroom.example.org/', 'http://localhost:5173/'], 'portal.callbackUrls.1', /http:\/\/localhost only in a development study/],
+  ['development', 'yes', 'development', /expected boolean/],
   ['retention.data', 'keep', 'retention.data', /expected one of "retain"\|"destroy"/],
   ['retention.logRetentionDays', 10, 'retention.logRetentionDays', /must be one of 1, 3, 5, 7, 14/],
   ['retention.noncurrentVersionDays', 0, 'retention.noncurrentVersionDays', />=1/],
@@ -121,6 +124,12 @@ describe('a bad value fails with the field path and the rule', () => {
   test.each(BAD)('%s = %j → %s', (field, value, expectedPath, rule) => {
     const issues = issuesOf(withField(field, value));
     expect(issues).toEqual(expect.arrayContaining([{ path: expectedPath, message: expect.stringMatching(rule) }]));
+  });
+
+  test('a development study may send the sign-in back to http://localhost; the same file without the flag may not', () => {
+    const input = { ...withField('portal.callbackUrls', ['http://localhost:5173/']), development: true } as StudyConfigInput;
+    expect(parseStudyConfig(input).portal.callbackUrls).toEqual(['http://localhost:5173/']);
+    expect(issuesOf({ ...input, development: false })).toEqual([{ path: 'portal.callbackUrls.0', message: expect.stringMatching(/only in a development study/) }]);
   });
 
   test('every problem is reported at once, each on its own line', () => {
@@ -159,8 +168,9 @@ describe('defaults', () => {
     const study = parseStudyConfig(minimal);
     expect(study).toMatchObject({
       streamingUrlValiditySeconds: 60,
-      readers: { mfa: 'REQUIRED', groups: ['reader', 'adjudicator', 'coordinator', 'admin'], tokenValidityMinutes: 60, threatProtection: true },
+      readers: { mfa: 'REQUIRED', groups: ['reader', 'adjudicator', 'coordinator', 'admin'], tokenValidityMinutes: 15, threatProtection: true },
       portal: { callbackUrls: [] },
+      development: false,
       retention: { data: 'retain', logRetentionDays: 365, noncurrentVersionDays: 90 },
       budget: { thresholdsPercent: [80, 100] },
       fleet: {

@@ -27,21 +27,50 @@ const arnOf = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const objectsOf = (id: string, suffix = '/*') => ({ 'Fn::Join': ['', [arnOf(id), suffix]] });
 
 describe('study key', () => {
-  test('rotates and lets only this account’s CloudWatch Logs and CloudTrail use it', () => {
-    s.data.hasResourceProperties('AWS::KMS::Key', {
-      EnableKeyRotation: true,
-      KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Sid: 'AllowCloudWatchLogs', Principal: { Service: 'logs.ap-northeast-2.amazonaws.com' }, Condition: { ArnLike: Match.anyValue() } }),
-          Match.objectLike({
-            Sid: 'AllowCloudTrail',
-            Principal: { Service: 'cloudtrail.amazonaws.com' },
-            Action: ['kms:DescribeKey', 'kms:GenerateDataKey*'],
-            Condition: { StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': Match.anyValue() } },
-          }),
-        ]),
-      },
+  const keyStatements = () => (json(s.data).Resources[key].Properties!.KeyPolicy as { Statement: Array<Record<string, unknown>> }).Statement;
+  const logGroupsOf = (stack: string) => ({ 'Fn::Join': ['', ['arn:aws:logs:ap-northeast-2:', { Ref: 'AWS::AccountId' }, `:log-group:${stack}-*`]] });
+  const trailArn = { 'Fn::Join': ['', ['arn:aws:cloudtrail:ap-northeast-2:', { Ref: 'AWS::AccountId' }, ':trail/readroom-example-audit']] };
+
+  test('rotates', () => {
+    expect(json(s.data).Resources[key].Properties?.EnableKeyRotation).toBe(true);
+  });
+
+  test('lets CloudWatch Logs use it only for the log groups of this study’s data and reading stacks', () => {
+    expect(keyStatements().find((st) => st.Sid === 'AllowCloudWatchLogs')).toEqual({
+      Sid: 'AllowCloudWatchLogs',
+      Effect: 'Allow',
+      Principal: { Service: 'logs.ap-northeast-2.amazonaws.com' },
+      Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+      Resource: '*',
+      Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': [logGroupsOf('ReadRoom-example-Data'), logGroupsOf('ReadRoom-example-Reading')] } },
     });
+  });
+
+  test('lets CloudTrail encrypt only for this study’s trail, and describe the key only for it', () => {
+    expect(keyStatements().filter((st) => /CloudTrail/.test(String(st.Sid)))).toEqual([
+      {
+        Sid: 'AllowCloudTrail',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 'kms:GenerateDataKey*',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceArn': trailArn }, StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': trailArn } },
+      },
+      {
+        Sid: 'AllowCloudTrailDescribeKey',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudtrail.amazonaws.com' },
+        Action: 'kms:DescribeKey',
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceArn': trailArn } },
+      },
+    ]);
+    s.data.hasResourceProperties('AWS::CloudTrail::Trail', { TrailName: 'readroom-example-audit' });
+  });
+
+  test('grants no other service principal anything', () => {
+    const services = keyStatements().flatMap((st) => [(st.Principal as { Service?: string } | undefined)?.Service ?? []].flat());
+    expect(services.sort()).toEqual(['cloudtrail.amazonaws.com', 'cloudtrail.amazonaws.com', 'logs.ap-northeast-2.amazonaws.com']);
   });
 });
 
@@ -99,7 +128,28 @@ describe('scans bucket', () => {
     expect(statements.every((st) => st.Effect === 'Deny')).toBe(true);
   });
 
-  test('the S3 gateway endpoint, on both isolated route tables, allows only object work on the scans bucket by this account', () => {
+  /** The S3 gateway endpoint's allow-list: what happens to the scans inside the VPC, and nothing more. */
+  const s3EndpointStatements = () => [
+    { Sid: 'ReadCases', Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:GetObject', Resource: objectsOf(scans, '/cases/*'), Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } } },
+    {
+      Sid: 'ListCases',
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: 's3:ListBucket',
+      Resource: arnOf(scans),
+      Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } }, StringLike: { 's3:prefix': ['cases/*'] } },
+    },
+    {
+      Sid: 'WriteExports',
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
+      Resource: objectsOf(scans, '/exports/*'),
+      Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
+    },
+  ];
+
+  test('the S3 gateway endpoint, on both isolated route tables, lets this account read and list cases and write exports, nothing else', () => {
     s.data.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       VpcEndpointType: 'Gateway',
       ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
@@ -107,19 +157,14 @@ describe('scans bucket', () => {
         { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'ReadRoom-example-Network', OutputName: Match.stringLikeRegexp('IsolatedSubnet1RouteTable') }) },
         { 'Fn::GetStackOutput': Match.objectLike({ StackName: 'ReadRoom-example-Network', OutputName: Match.stringLikeRegexp('IsolatedSubnet2RouteTable') }) },
       ],
-      PolicyDocument: {
-        Statement: [
-          {
-            Sid: 'StudyBucketsOnly',
-            Effect: 'Allow',
-            Principal: { AWS: '*' },
-            Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:ListMultipartUploadParts', 's3:PutObject'],
-            Resource: [arnOf(scans), objectsOf(scans)],
-            Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
-          },
-        ],
-      },
     });
+    expect(json(s.data).Resources[endpoint].Properties?.PolicyDocument).toEqual({ Version: '2012-10-17', Statement: s3EndpointStatements() });
+  });
+
+  test('the image builder’s subnet is not routed through the S3 gateway endpoint', () => {
+    const routeTables = JSON.stringify(json(s.data).Resources[endpoint].Properties?.RouteTableIds);
+    expect(routeTables).not.toMatch(/Builder/);
+    expect((json(s.data).Resources[endpoint].Properties?.RouteTableIds as unknown[]).length).toBe(2);
   });
 
   test('with an Elastic fleet the S3 endpoint also lets AppStream’s service role read the app block objects, and nothing else', () => {
@@ -128,7 +173,9 @@ describe('scans bucket', () => {
       VpcEndpointType: 'Gateway',
       PolicyDocument: {
         Statement: [
-          Match.objectLike({ Sid: 'StudyBucketsOnly' }),
+          Match.objectLike({ Sid: 'ReadCases' }),
+          Match.objectLike({ Sid: 'ListCases' }),
+          Match.objectLike({ Sid: 'WriteExports' }),
           {
             Sid: 'AppStreamAppBlocks',
             Effect: 'Allow',
@@ -143,6 +190,30 @@ describe('scans bucket', () => {
 });
 
 describe('access-log bucket', () => {
+  test('has no ACLs (BucketOwnerEnforced); S3 delivers the scans and trail buckets’ logs under its policy, from this account only', () => {
+    const [auditBucket] = Object.keys(resourcesOfType(s.data, 'AWS::S3::Bucket')).filter((k) => k.startsWith('AuditBucket'));
+    expect(json(s.data).Resources[accessLogs].Properties).toMatchObject({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
+    expect(json(s.data).Resources[accessLogs].Properties?.AccessControl).toBeUndefined();
+    const policy = Object.values(resourcesOfType(s.data, 'AWS::S3::BucketPolicy')).find((p) => JSON.stringify(p.Properties?.Bucket) === JSON.stringify({ Ref: accessLogs }))!;
+    const delivery = (policy.Properties?.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement.filter((st) => JSON.stringify(st.Principal).includes('logging.s3'));
+    expect(delivery).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Action: 's3:PutObject',
+        Resource: objectsOf(accessLogs, '/scans/*'),
+        Condition: { ArnLike: { 'aws:SourceArn': arnOf(scans) }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Action: 's3:PutObject',
+        Resource: objectsOf(accessLogs, '/trail/*'),
+        Condition: { ArnLike: { 'aws:SourceArn': arnOf(auditBucket) }, StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
+  });
+
   test('is private, versioned, SSE-S3 (the only encryption server access logging accepts) and TLS-only', () => {
     expect(json(s.data).Resources[accessLogs].Properties).toMatchObject({
       BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
@@ -196,8 +267,9 @@ describe('reading table', () => {
         ],
       },
     });
-    expect(actions.asArray()).not.toEqual(expect.arrayContaining(['dynamodb:*']));
-    expect(actions.asArray().some((a: string) => /DeleteTable|CreateTable|UpdateTable|Scan|Export/.test(a))).toBe(false);
+    // Exactly the union of the functions' grants (test/infra/function-access.test.ts pins those):
+    // no DeleteItem, BatchWriteItem or TransactGetItems, which no function holds.
+    expect(actions.asArray()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
   });
 });
 
@@ -237,8 +309,8 @@ describe('reader directory', () => {
       AllowedOAuthScopes: ['openid', 'email', 'profile'],
       CallbackURLs: ['https://readroom.example.org/'],
       SupportedIdentityProviders: ['COGNITO'],
-      AccessTokenValidity: 60,
-      IdTokenValidity: 60,
+      AccessTokenValidity: 15,
+      IdTokenValidity: 15,
       RefreshTokenValidity: 720,
       TokenValidityUnits: { AccessToken: 'minutes', IdToken: 'minutes', RefreshToken: 'minutes' },
       PreventUserExistenceErrors: 'ENABLED',
@@ -254,11 +326,11 @@ describe('reader directory', () => {
     expect(client.WriteAttributes).toEqual(['name']);
   });
 
-  test('follows the study file: optional MFA, shorter tokens, no threat protection where the region lacks it', () => {
-    const other = synthStudy(buildStudy({ readers: { mfa: 'OPTIONAL', tokenValidityMinutes: 15, threatProtection: false, groups: ['reader', 'coordinator'] } }));
+  test('follows the study file: optional MFA, other token lifetime, no threat protection where the region lacks it', () => {
+    const other = synthStudy(buildStudy({ readers: { mfa: 'OPTIONAL', tokenValidityMinutes: 30, threatProtection: false, groups: ['reader', 'coordinator'] } }));
     other.data.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'OPTIONAL', EnabledMfas: ['SOFTWARE_TOKEN_MFA'], UserPoolTier: 'ESSENTIALS' });
     expect(onlyResource(other.data, 'AWS::Cognito::UserPool')[1].Properties?.UserPoolAddOns).toBeUndefined();
-    other.data.hasResourceProperties('AWS::Cognito::UserPoolClient', { AccessTokenValidity: 15, IdTokenValidity: 15 });
+    other.data.hasResourceProperties('AWS::Cognito::UserPoolClient', { AccessTokenValidity: 30, IdTokenValidity: 30 });
     other.data.resourceCountIs('AWS::Cognito::UserPoolGroup', 2);
   }, 30_000);
 });
@@ -279,6 +351,17 @@ describe('audit trail', () => {
       ]),
     });
     expect(json(s.data).Resources[logGroup].Properties).toMatchObject({ KmsKeyId: arnOf(key), RetentionInDays: 365 });
+  });
+
+  test('records every item read and write of the reading table, write management events and global service events', () => {
+    const table = onlyResource(s.data, 'AWS::DynamoDB::GlobalTable')[0];
+    const trail = onlyResource(s.data, 'AWS::CloudTrail::Trail')[1].Properties!;
+    expect(trail).toMatchObject({ IncludeGlobalServiceEvents: true, IsMultiRegionTrail: false });
+    expect(trail.EventSelectors).toEqual([
+      { IncludeManagementEvents: true, ReadWriteType: 'WriteOnly' },
+      { IncludeManagementEvents: false, ReadWriteType: 'All', DataResources: [{ Type: 'AWS::S3::Object', Values: [objectsOf(scans, '/')] }] },
+      { IncludeManagementEvents: false, ReadWriteType: 'All', DataResources: [{ Type: 'AWS::DynamoDB::Table', Values: [arnOf(table)] }] },
+    ]);
   });
 
   test('delivers to CloudWatch Logs through its own role, whose customer-managed policy writes that log group only', () => {

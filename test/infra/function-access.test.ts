@@ -170,7 +170,13 @@ function grantsOfFunction(fn: string, all = templates): RoleGrants {
 
 const TABLE = ['table.Arn'];
 const INDEX = (i: string) => `table.Arn/index/${i}`;
-const KEY = ['key.Arn'];
+/** Writes only under these partition keys (`dynamodb:LeadingKeys`). */
+const TABLE_UNDER = (...keys: string[]) => [`table.Arn if ${JSON.stringify({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': keys } })}`];
+/** The study key, only as the named services use it for the function (`kms:ViaService`). */
+const KEY_VIA = (...services: string[]) => [`key.Arn if ${JSON.stringify({ StringEquals: { 'kms:ViaService': services.map((x) => `${x}.ap-northeast-2.amazonaws.com`) } })}`];
+const KEY = KEY_VIA('dynamodb', 'sqs', 'lambda');
+/** What the scans policies add: Decrypt through S3 (reads), a data key too (writes). */
+const KEY_S3 = KEY_VIA('s3');
 const FLEET_AND_STACK = ['arn:aws:appstream:ap-northeast-2:${AWS::AccountId}:fleet/readroom-example-fleet', 'arn:aws:appstream:ap-northeast-2:${AWS::AccountId}:stack/readroom-example'];
 
 /**
@@ -231,6 +237,7 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
       's3:GetObject': ['scans.Arn/exports/*'],
       // Bulk assignment: the reader group and each reader's site, from this study's pool only.
       'cognito-idp:ListUsersInGroup': ['pool.Arn'],
+      'kms:Decrypt': [...KEY, ...KEY_S3],
     },
     managedPolicies: ['own base policy', 'scans.access.readExports'],
   },
@@ -238,8 +245,9 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
     actions: {
       ...RUNTIME,
       'dynamodb:BatchGetItem': TABLE,
-      'dynamodb:PutItem': TABLE,
-      'dynamodb:UpdateItem': TABLE,
+      // Its job, the pseudonyms and its audit events.
+      'dynamodb:PutItem': TABLE_UNDER('EXPORT#*', 'PSEUDONYMS', 'AUDIT#*'),
+      'dynamodb:UpdateItem': TABLE_UNDER('EXPORT#*', 'PSEUDONYMS', 'AUDIT#*'),
       'dynamodb:Query': ['table.Arn', INDEX('gsi1')],
       // The stream mapping reads the table's stream as the function.
       'dynamodb:DescribeStream': ['table.StreamArn'],
@@ -248,20 +256,20 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
       'dynamodb:ListStreams': ['table.StreamArn'],
       's3:PutObject': ['scans.Arn/exports/*'],
       's3:AbortMultipartUpload': ['scans.Arn/exports/*'],
-      // The mapping's on-failure destination (SqsDlq, CDK's grantSendMessages on a KMS queue).
-      'sqs:GetQueueAttributes': ['own dead letters.Arn'],
-      'sqs:GetQueueUrl': ['own dead letters.Arn'],
-      'kms:GenerateDataKey*': KEY,
-      'kms:ReEncrypt*': KEY,
+      // The mapping's on-failure destination is its own dead-letter queue, which adds nothing.
+      'kms:Decrypt': [...KEY, ...KEY_S3],
+      'kms:GenerateDataKey': [...KEY, ...KEY_S3],
     },
     managedPolicies: ['own base policy', 'scans.access.writeExports'],
   },
   RegistryFunction: {
     actions: {
       ...RUNTIME,
-      'dynamodb:PutItem': TABLE,
-      'dynamodb:UpdateItem': TABLE,
+      // Cases (and their rejections) and audit events.
+      'dynamodb:PutItem': TABLE_UNDER('CASE#*', 'AUDIT#*'),
+      'dynamodb:UpdateItem': TABLE_UNDER('CASE#*', 'AUDIT#*'),
       'dynamodb:Query': TABLE,
+      'kms:Decrypt': [...KEY, ...KEY_S3],
       's3:GetObject': ['scans.Arn/cases/*/manifest.json'],
       's3:ListBucket': ['scans.Arn if {"StringLike":{"s3:prefix":["cases/*"]}}'],
     },
@@ -271,8 +279,10 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
     actions: {
       ...RUNTIME,
       'dynamodb:GetItem': TABLE,
-      'dynamodb:PutItem': TABLE,
+      // Audit events only.
+      'dynamodb:PutItem': TABLE_UNDER('AUDIT#*'),
       'dynamodb:Query': TABLE,
+      'kms:Decrypt': [...KEY, ...KEY_S3],
       's3:GetObject': ['scans.Arn/cases/*'],
       'appstream:DescribeSessions': FLEET_AND_STACK,
     },
@@ -294,13 +304,13 @@ describe('least privilege, as allow-lists', () => {
     expect(role.AssumeRolePolicyDocument).toEqual({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } }] });
   });
 
-  test('the scans policies give reads only Decrypt of the study key; writes a data key too', () => {
+  test('the scans policies give reads only Decrypt of the study key, through S3; writes a data key too', () => {
     const keyActions = (name: keyof typeof s.stacks.data.scans.access) => {
       const statements = statementsIn(props(templates[s.stacks.data.stackName], logicalId(s.stacks.data.scans.access[name])).PolicyDocument);
-      return statements.filter((st) => [st.Action].flat().some((a) => a?.startsWith('kms:'))).map((st) => ({ actions: st.Action, on: nameOf(st.Resource!, labels) }));
+      return statements.filter((st) => [st.Action].flat().some((a) => a?.startsWith('kms:'))).map((st) => ({ actions: st.Action, on: nameOf(st.Resource!, labels) + (st.Condition ? ` if ${JSON.stringify(st.Condition)}` : '') }));
     };
-    for (const name of ['readCaseFiles', 'readManifests', 'readExports'] as const) expect(keyActions(name)).toEqual([{ actions: 'kms:Decrypt', on: 'key.Arn' }]);
-    expect(keyActions('writeExports')).toEqual([{ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], on: 'key.Arn' }]);
+    for (const name of ['readCaseFiles', 'readManifests', 'readExports'] as const) expect(keyActions(name)).toEqual([{ actions: 'kms:Decrypt', on: KEY_S3[0] }]);
+    expect(keyActions('writeExports')).toEqual([{ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], on: KEY_S3[0] }]);
   });
 
   describe('the collector itself', () => {

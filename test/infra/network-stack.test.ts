@@ -4,7 +4,12 @@
  * to the endpoints only, and endpoint policies scoped to the study.
  */
 import { Capture, Match } from 'aws-cdk-lib/assertions';
-import { buildStudy } from '../helpers/studies';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Template } from 'aws-cdk-lib/assertions';
+import { addStudy } from '../../lib/stacks';
+import { builderSubnetCidr } from '../../lib/constructs';
+import { VARIANTS, buildStudy } from '../helpers/studies';
+import { createTestApp } from '../helpers/test-app';
 import { SynthesizedStudy, synthStudy } from '../helpers/test-app';
 import { expectStudyTags } from '../helpers/tags';
 import { json, onlyResource, resourcesOfType } from '../helpers/template';
@@ -15,11 +20,14 @@ beforeAll(() => {
 }, 60_000);
 
 describe('VPC', () => {
-  test('uses the configured CIDR and has exactly two subnets, both isolated, in the two configured zones', () => {
+  test('uses the configured CIDR and has two isolated subnets in the two configured zones, and the image builder’s', () => {
     s.network.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.40.0.0/20' });
-    s.network.resourceCountIs('AWS::EC2::Subnet', 2);
-    const zones = Object.values(resourcesOfType(s.network, 'AWS::EC2::Subnet')).map((r) => r.Properties?.AvailabilityZone);
-    expect(zones.sort()).toEqual(['ap-northeast-2a', 'ap-northeast-2c']);
+    const subnets = Object.entries(resourcesOfType(s.network, 'AWS::EC2::Subnet')).map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), r.Properties?.CidrBlock, r.Properties?.AvailabilityZone]);
+    expect(subnets.sort()).toEqual([
+      ['NetworkBuilderSubnet', '10.40.8.0/28', 'ap-northeast-2a'],
+      ['NetworkVpcIsolatedSubnet1Subnet', '10.40.0.0/22', 'ap-northeast-2a'],
+      ['NetworkVpcIsolatedSubnet2Subnet', '10.40.4.0/22', 'ap-northeast-2c'],
+    ]);
     s.network.allResourcesProperties('AWS::EC2::Subnet', { MapPublicIpOnLaunch: false });
     expect(s.stacks.network.network.vpc.isolatedSubnets).toHaveLength(2);
     expect(s.stacks.network.network.vpc.publicSubnets).toHaveLength(0);
@@ -58,14 +66,16 @@ describe('VPC', () => {
         Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [groupId, 'Arn'] } }],
       },
     });
-    // The key lets CloudWatch Logs use it only for log groups of this account and region.
+    // The key lets CloudWatch Logs use it only for this stack's log groups (CloudFormation names them <stack>-<logical id>-<random>).
     s.network.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([
           Match.objectLike({
             Sid: 'AllowCloudWatchLogs',
             Principal: { Service: 'logs.ap-northeast-2.amazonaws.com' },
-            Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Match.anyValue() } },
+            Condition: {
+              ArnLike: { 'kms:EncryptionContext:aws:logs:arn': [{ 'Fn::Join': ['', ['arn:aws:logs:ap-northeast-2:', { Ref: 'AWS::AccountId' }, ':log-group:ReadRoom-example-Network-*']] }] },
+            },
           }),
         ]),
       },
@@ -92,16 +102,26 @@ describe('security groups', () => {
     expect(ingress).toEqual([]);
   });
 
-  test.each(['fleetSecurityGroup', 'functionSecurityGroup'] as const)('%s only sends HTTPS, to the endpoint group and the two gateway prefix lists', (name) => {
+  /** The deploy-time lookup of one gateway's prefix list, by the custom resource's logical id prefix. */
+  const prefixList = (name: 'S3' | 'DynamoDb') => ({ 'Fn::GetAtt': [expect.stringMatching(new RegExp(`^Network${name}PrefixList`)), 'PrefixLists.0.PrefixListId'] });
+  const egressOf = (group: string) => Object.values(resourcesOfType(s.network, 'AWS::EC2::SecurityGroupEgress')).filter((r) => JSON.stringify(r.Properties?.GroupId).includes(group));
+
+  test.each([
+    ['fleetSecurityGroup', ['S3']],
+    ['functionSecurityGroup', ['S3', 'DynamoDb']],
+  ] as const)('%s only sends HTTPS, to the endpoint group and the %j gateway prefix lists', (name, lists) => {
     const group = sgId(name);
     expect(json(s.network).Resources[group].Properties?.SecurityGroupEgress).toBeUndefined(); // no allow-all default
-    const egress = Object.values(resourcesOfType(s.network, 'AWS::EC2::SecurityGroupEgress')).filter((r) => JSON.stringify(r.Properties?.GroupId).includes(group));
-    expect(egress).toHaveLength(3);
+    const egress = egressOf(group);
+    expect(egress).toHaveLength(1 + lists.length);
     for (const rule of egress) expect(rule.Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
     expect(egress.map((r) => r.Properties?.DestinationSecurityGroupId).filter(Boolean)).toEqual([{ 'Fn::GetAtt': [endpointSg(), 'GroupId'] }]);
-    const prefixLists = egress.map((r) => r.Properties?.DestinationPrefixListId).filter(Boolean);
-    expect(prefixLists).toEqual([0, 1].map((i) => ({ 'Fn::GetAtt': [expect.stringMatching(/^NetworkGatewayPrefixLists/), `PrefixLists.${i}.PrefixListId`] })));
+    expect(egress.map((r) => r.Properties?.DestinationPrefixListId).filter(Boolean)).toEqual(lists.map(prefixList));
     expect(egress.some((r) => r.Properties?.CidrIp !== undefined || r.Properties?.CidrIpv6 !== undefined)).toBe(false);
+  });
+
+  test('the fleet cannot reach DynamoDB: the fleet never calls it', () => {
+    expect(JSON.stringify(egressOf(sgId('fleetSecurityGroup')))).not.toMatch(/DynamoDb/);
   });
 
   test('the endpoint group admits HTTPS from the two workload groups only and sends nothing', () => {
@@ -119,8 +139,12 @@ describe('security groups', () => {
     });
   });
 
-  test('the gateway prefix lists are read at deploy time, with a read-only permission', () => {
-    s.network.hasResourceProperties('Custom::AWS', { Create: Match.stringLikeRegexp('describeManagedPrefixLists') });
+  test('each gateway prefix list is read at deploy time by its own name (the API promises no order), with a read-only permission', () => {
+    const calls = Object.entries(resourcesOfType(s.network, 'Custom::AWS')).map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), JSON.parse(r.Properties?.Create as string)]);
+    expect(calls.map(([id, call]) => [id, call.action, call.parameters.Filters])).toEqual([
+      ['NetworkS3PrefixList', 'describeManagedPrefixLists', [{ Name: 'prefix-list-name', Values: ['com.amazonaws.ap-northeast-2.s3'] }]],
+      ['NetworkDynamoDbPrefixList', 'describeManagedPrefixLists', [{ Name: 'prefix-list-name', Values: ['com.amazonaws.ap-northeast-2.dynamodb'] }]],
+    ]);
     s.network.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'ec2:DescribeManagedPrefixLists', Resource: '*' }] },
     });
@@ -131,7 +155,9 @@ describe('interface endpoints', () => {
   test('exist for the AppStream API and execute-api only, in the isolated subnets, with private DNS', () => {
     const endpoints = Object.values(resourcesOfType(s.network, 'AWS::EC2::VPCEndpoint'));
     expect(endpoints.map((e) => e.Properties?.ServiceName).sort()).toEqual(['com.amazonaws.ap-northeast-2.appstream.api', 'com.amazonaws.ap-northeast-2.execute-api']);
-    const subnets = Object.keys(resourcesOfType(s.network, 'AWS::EC2::Subnet')).map((k) => ({ Ref: k }));
+    const subnets = Object.keys(resourcesOfType(s.network, 'AWS::EC2::Subnet'))
+      .filter((k) => k.startsWith('NetworkVpcIsolated'))
+      .map((k) => ({ Ref: k }));
     for (const e of endpoints) {
       expect(e.Properties).toMatchObject({ VpcEndpointType: 'Interface', PrivateDnsEnabled: true });
       expect(e.Properties?.SubnetIds).toEqual(subnets);
@@ -174,6 +200,99 @@ describe('interface endpoints', () => {
       },
     });
   });
+});
+
+describe('image builder network', () => {
+  const builderSubnet = () => Object.keys(resourcesOfType(s.network, 'AWS::EC2::Subnet')).find((k) => k.startsWith('NetworkBuilderSubnet'))!;
+  const builderSg = () => s.stacks.network.resolve(s.stacks.network.network.builderSecurityGroup!.securityGroupId)['Fn::GetAtt'][0] as string;
+
+  test('its subnet has a route table of its own with no route at all (only the VPC’s implicit local one)', () => {
+    const association = Object.values(resourcesOfType(s.network, 'AWS::EC2::SubnetRouteTableAssociation')).find((a) => JSON.stringify(a.Properties?.SubnetId) === JSON.stringify({ Ref: builderSubnet() }))!;
+    const table = (association.Properties?.RouteTableId as { Ref: string }).Ref;
+    expect(table).toMatch(/^NetworkBuilderSubnetRouteTable/);
+    expect(json(s.network).Resources[builderSubnet()].Properties).toMatchObject({ MapPublicIpOnLaunch: false });
+    s.network.resourceCountIs('AWS::EC2::Route', 0);
+  });
+
+  test('its security group admits nothing and sends nothing', () => {
+    const group = builderSg();
+    expect(Object.values(resourcesOfType(s.network, 'AWS::EC2::SecurityGroupIngress')).filter((r) => JSON.stringify(r.Properties).includes(group))).toEqual([]);
+    expect(Object.values(resourcesOfType(s.network, 'AWS::EC2::SecurityGroupEgress')).filter((r) => JSON.stringify(r.Properties).includes(group))).toEqual([]);
+    expect(json(s.network).Resources[group].Properties?.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '255.255.255.255/32', Description: 'Disallow all traffic' })]);
+  });
+
+  test('exists only when the study has an image builder', () => {
+    const none = synthStudy(buildStudy({ imageBuilder: undefined }));
+    expect(none.stacks.network.network.builderSubnet).toBeUndefined();
+    expect(Object.keys(resourcesOfType(none.network, 'AWS::EC2::Subnet')).filter((k) => k.startsWith('NetworkBuilder'))).toEqual([]);
+    expect(Object.keys(resourcesOfType(none.network, 'AWS::EC2::SecurityGroup')).filter((k) => k.startsWith('NetworkBuilder'))).toEqual([]);
+  }, 30_000);
+
+  test.each([
+    ['10.40.0.0/20', '10.40.8.0/28'],
+    ['10.0.0.0/16', '10.0.128.0/28'],
+    ['192.168.7.0/24', '192.168.7.128/28'],
+  ])('takes the first /28 of the half the isolated tier leaves free (%s → %s)', (cidr, subnet) => {
+    expect(builderSubnetCidr(cidr)).toBe(subnet);
+  });
+});
+
+describe('DNS firewall', () => {
+  const ofType = (type: string) => Object.entries(resourcesOfType(s.network, type));
+  const only = (type: string) => onlyResource(s.network, type);
+  const vpc = () => only('AWS::EC2::VPC')[0];
+
+  test('allows exactly the names of the VPC’s endpoints (interface and gateway, whichever stack adds them)', () => {
+    const [, allowed] = ofType('AWS::Route53Resolver::FirewallDomainList').find(([id]) => id.startsWith('NetworkDnsFirewallAllowed'))!;
+    expect(allowed.Properties?.Domains).toEqual([
+      '*.ddb.ap-northeast-2.amazonaws.com',
+      '*.execute-api.ap-northeast-2.amazonaws.com',
+      '*.s3.ap-northeast-2.amazonaws.com',
+      'appstream2.ap-northeast-2.amazonaws.com',
+      // The data stack's directory endpoint (bulk assignment reads readers' sites through it).
+      'cognito-idp.ap-northeast-2.amazonaws.com',
+      'dynamodb.ap-northeast-2.amazonaws.com',
+      's3.ap-northeast-2.amazonaws.com',
+    ]);
+  });
+
+  test('blocks every other name with NXDOMAIN (AppStream relies on NXDOMAIN), after the allow rule', () => {
+    const lists = Object.fromEntries(ofType('AWS::Route53Resolver::FirewallDomainList').map(([id, r]) => [id.replace(/[0-9A-F]{8}$/, ''), { id, domains: r.Properties?.Domains }]));
+    expect(lists.NetworkDnsFirewallEverything.domains).toEqual(['*']);
+    expect(only('AWS::Route53Resolver::FirewallRuleGroup')[1].Properties?.FirewallRules).toEqual([
+      { Priority: 100, Action: 'ALLOW', FirewallDomainListId: { 'Fn::GetAtt': [lists.NetworkDnsFirewallAllowed.id, 'Id'] }, FirewallDomainRedirectionAction: 'TRUST_REDIRECTION_DOMAIN' },
+      { Priority: 200, Action: 'BLOCK', BlockResponse: 'NXDOMAIN', FirewallDomainListId: { 'Fn::GetAtt': [lists.NetworkDnsFirewallEverything.id, 'Id'] } },
+    ]);
+  });
+
+  test('is associated with the study VPC, first in line', () => {
+    const group = only('AWS::Route53Resolver::FirewallRuleGroup')[0];
+    expect(only('AWS::Route53Resolver::FirewallRuleGroupAssociation')[1].Properties).toMatchObject({ FirewallRuleGroupId: { 'Fn::GetAtt': [group, 'Id'] }, VpcId: { Ref: vpc() }, Priority: 101 });
+  });
+
+  test('logs every query of the VPC to a log group encrypted with the network key, with the study retention', () => {
+    const [config, c] = only('AWS::Route53Resolver::ResolverQueryLoggingConfig');
+    const [groupId, group] = ofType('AWS::Logs::LogGroup').find(([id]) => id.startsWith('NetworkDnsFirewallQueryLogs'))!;
+    expect(c.Properties?.DestinationArn).toEqual({ 'Fn::GetAtt': [groupId, 'Arn'] });
+    expect(only('AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation')[1].Properties).toEqual({ ResolverQueryLogConfigId: { 'Fn::GetAtt': [config, 'Id'] }, ResourceId: { Ref: vpc() } });
+    expect(group.Properties).toMatchObject({ KmsKeyId: { 'Fn::GetAtt': [only('AWS::KMS::Key')[0], 'Arn'] }, RetentionInDays: 365 });
+  });
+
+  test('an endpoint added to the VPC later is allowed without touching the list; one it cannot name fails synth', () => {
+    const app = createTestApp();
+    const stacks = addStudy(app, VARIANTS.example());
+    // In the data stack, as the gateway endpoints are: the list follows the VPC, not the stack.
+    new ec2.InterfaceVpcEndpoint(stacks.data, 'CognitoEndpoint', { vpc: stacks.network.network.vpc, service: new ec2.InterfaceVpcEndpointAwsService('cognito-idp') });
+    const domains = Object.entries(Template.fromStack(stacks.network).toJSON().Resources as Record<string, { Type: string; Properties: { Domains?: string[] } }>).find(([id]) =>
+      id.startsWith('NetworkDnsFirewallAllowed'),
+    )![1].Properties.Domains;
+    expect(domains).toContain('cognito-idp.ap-northeast-2.amazonaws.com');
+
+    const other = createTestApp();
+    const more = addStudy(other, VARIANTS.example());
+    new ec2.InterfaceVpcEndpoint(more.network, 'Partner', { vpc: more.network.network.vpc, service: new ec2.InterfaceVpcEndpointService('com.example.vpce.partner', 443) });
+    expect(() => Template.fromStack(more.network)).toThrow(/cannot tell the DNS names of endpoint .*Partner/);
+  }, 30_000);
 });
 
 test('tags every taggable resource with the study id and the configured tags', () => {

@@ -1,7 +1,8 @@
 /**
  * "No data path out": no transfer setting left on, no storage connector, no internet access, no
- * fleet role that can read a whole bucket. The checker (test/helpers/no-data-path-out.ts) runs over
- * every variant's reading stack, and is shown to fail on templates mutated to open each path.
+ * fleet role that can read a whole bucket, no DNS way out of the VPC. The checker
+ * (test/helpers/no-data-path-out.ts) runs over every variant's reading and network stacks, and is
+ * shown to fail on templates mutated to open each path.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { VARIANTS, VariantName, buildStudy } from '../helpers/studies';
@@ -10,12 +11,18 @@ import { TRANSFER_ACTIONS, findDataPathsOut } from '../helpers/no-data-path-out'
 import { CfnTemplateJson, Json, onlyResource } from '../helpers/template';
 
 const reading: Partial<Record<VariantName, CfnTemplateJson>> = {};
+const network: Partial<Record<VariantName, CfnTemplateJson>> = {};
 beforeAll(() => {
-  for (const v of Object.keys(VARIANTS) as VariantName[]) reading[v] = synthStudy(VARIANTS[v]()).reading.toJSON() as CfnTemplateJson;
+  for (const v of Object.keys(VARIANTS) as VariantName[]) {
+    const s = synthStudy(VARIANTS[v]());
+    reading[v] = s.reading.toJSON() as CfnTemplateJson;
+    network[v] = s.network.toJSON() as CfnTemplateJson;
+  }
 }, 60_000);
 
 test.each(Object.keys(VARIANTS) as VariantName[])('the %s study has no data path out', (variant) => {
   expect(findDataPathsOut(reading[variant]!)).toEqual([]);
+  expect(findDataPathsOut(network[variant]!)).toEqual([]);
 });
 
 test('a study that allows paste-in passes only when the checker is told so', () => {
@@ -132,5 +139,78 @@ describe('the checker fails on a template that opens a path', () => {
       ];
     });
     expect(findDataPathsOut(t)).toEqual([]);
+  });
+});
+
+describe('the checker fails on a network template that opens DNS as a way out', () => {
+  type Props = Record<string, Json>;
+  /** A deep copy of the example's network template, changed by `mutate`. */
+  const mutated = (mutate: (t: CfnTemplateJson, ids: Record<'vpc' | 'group' | 'association' | 'allowed' | 'everything' | 'logging', string>) => void): CfnTemplateJson => {
+    const t = structuredClone(network.example!) as CfnTemplateJson;
+    const idOf = (type: string, prefix = '') => Object.keys(t.Resources).find((id) => t.Resources[id].Type === type && id.startsWith(prefix))!;
+    mutate(t, {
+      vpc: idOf('AWS::EC2::VPC'),
+      group: idOf('AWS::Route53Resolver::FirewallRuleGroup'),
+      association: idOf('AWS::Route53Resolver::FirewallRuleGroupAssociation'),
+      allowed: idOf('AWS::Route53Resolver::FirewallDomainList', 'NetworkDnsFirewallAllowed'),
+      everything: idOf('AWS::Route53Resolver::FirewallDomainList', 'NetworkDnsFirewallEverything'),
+      logging: idOf('AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation'),
+    });
+    return t;
+  };
+  const props = (t: CfnTemplateJson, id: string) => t.Resources[id].Properties as Props;
+  const rules = (t: CfnTemplateJson, id: string) => props(t, id).FirewallRules as Array<Record<string, Json>>;
+
+  test('no rule group associated with the VPC', () => {
+    const t = mutated((t, { association }) => delete t.Resources[association]);
+    expect(findDataPathsOut(t)).toEqual([expect.stringMatching(/^NetworkVpc\w+: no DNS Firewall rule group is associated/)]);
+  });
+
+  test('the last rule allows instead of blocking', () => {
+    const t = mutated((t, { group }) => {
+      rules(t, group)[1].Action = 'ALLOW';
+      delete rules(t, group)[1].BlockResponse;
+    });
+    expect(findDataPathsOut(t)).toEqual([expect.stringContaining('ALLOW lets * through'), expect.stringContaining('no DNS Firewall rule blocks every other name')]);
+  });
+
+  test('the last rule blocks only some names', () => {
+    const t = mutated((t, { everything }) => {
+      props(t, everything).Domains = ['evil.example.org'];
+    });
+    expect(findDataPathsOut(t)).toEqual([expect.stringContaining('no DNS Firewall rule blocks every other name')]);
+  });
+
+  test('a block that answers NODATA (AppStream needs NXDOMAIN)', () => {
+    const t = mutated((t, { group }) => {
+      rules(t, group)[1].BlockResponse = 'NODATA';
+    });
+    expect(findDataPathsOut(t)).toEqual([expect.stringContaining('blocks with NODATA, not NXDOMAIN')]);
+  });
+
+  test.each(['*.amazonaws.com', '*', 'data.attacker.example.org', '*.ap-northeast-2.amazonaws.com'])('%s on the allow list', (domain) => {
+    const t = mutated((t, { allowed }) => {
+      (props(t, allowed).Domains as string[]).push(domain);
+    });
+    expect(findDataPathsOut(t)).toEqual([expect.stringContaining(`ALLOW lets ${domain} through`)]);
+  });
+
+  test('an allow rule ranked after the block is never reached, so it opens nothing', () => {
+    const t = mutated((t, { group, everything }) => {
+      rules(t, group).push({ Priority: 300, Action: 'ALLOW', FirewallDomainListId: { 'Fn::GetAtt': [everything, 'Id'] } });
+    });
+    expect(findDataPathsOut(t)).toEqual([]);
+  });
+
+  test('an allow rule whose domain list is not in the template', () => {
+    const t = mutated((t, { group }) => {
+      rules(t, group)[0].FirewallDomainListId = 'rslvr-fdl-0123456789abcdef';
+    });
+    expect(findDataPathsOut(t)).toEqual([expect.stringContaining('not a literal list in this template')]);
+  });
+
+  test('query logging off', () => {
+    const t = mutated((t, { logging }) => delete t.Resources[logging]);
+    expect(findDataPathsOut(t)).toEqual([expect.stringMatching(/^NetworkVpc\w+: DNS queries are not logged/)]);
   });
 });

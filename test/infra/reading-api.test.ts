@@ -211,6 +211,24 @@ describe('functions', () => {
     for (const [, g] of groups) expect(g.Properties).toMatchObject({ RetentionInDays: 365, KmsKeyId: expect.anything() });
   });
 
+  /** The reading stack's function and API log groups: evidence, kept when the stack is destroyed between seasons of a `retain` study. */
+  const evidenceLogs = (template: CfnTemplateJson) =>
+    Object.entries(template.Resources)
+      .filter(([id, r]) => r.Type === 'AWS::Logs::LogGroup' && (FUNCTIONS.some((f) => id.startsWith(`Api${f}Logs`)) || /^Api(Http|Fleet)ApiAccessLogs/.test(id)))
+      .map(([id, r]) => [id, r.DeletionPolicy, r.UpdateReplacePolicy]);
+
+  test('with a `retain` study the function and API log groups outlive the reading stack', () => {
+    const groups = evidenceLogs(reading);
+    expect(groups).toHaveLength(FUNCTIONS.length + 2);
+    for (const [id, deletion, replace] of groups) expect([id, deletion, replace]).toEqual([id, 'Retain', 'Retain']);
+  });
+
+  test('with a `destroy` study they go with it', () => {
+    const groups = evidenceLogs(json(synthStudy(buildStudy({ retention: { data: 'destroy' } })).reading));
+    expect(groups).toHaveLength(FUNCTIONS.length + 2);
+    for (const [id, deletion, replace] of groups) expect([id, deletion, replace]).toEqual([id, 'Delete', 'Delete']);
+  }, 30_000);
+
   test('the study reading config is not in the Lambda environment (it is bundled, 4 KB limit)', () => {
     for (const f of Object.values(resourcesOfType(reading, 'AWS::Lambda::Function'))) {
       expect(render(f.Properties as never)).not.toContain('READROOM_READING_CONFIG');

@@ -67,9 +67,20 @@ describe('fleet', () => {
     s.reading.hasResourceProperties('AWS::AppStream::Fleet', { IamRoleArn: { 'Fn::GetAtt': [role, 'Arn'] } });
     const r = json(s.reading).Resources[role.asString()];
     expect(r.Type).toBe('AWS::IAM::Role');
+    // Only AppStream acting for this fleet of this account (confused-deputy conditions).
     expect(r.Properties?.AssumeRolePolicyDocument).toEqual({
       Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'appstream.amazonaws.com' } }],
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Principal: { Service: 'appstream.amazonaws.com' },
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            ArnEquals: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:aws:appstream:ap-northeast-2:', { Ref: 'AWS::AccountId' }, ':fleet/readroom-example-fleet']] } },
+          },
+        },
+      ],
     });
     expect(r.Properties?.Policies).toBeUndefined();
     expect(r.Properties?.ManagedPolicyArns).toBeUndefined();
@@ -198,18 +209,23 @@ describe('usage reports', () => {
 });
 
 describe('image builder', () => {
-  test('is in an isolated subnet with the fleet security group, no internet access and IMDSv1 off', () => {
+  test('is in its own subnet with its own security group (never the fleet’s), no internet access and IMDSv1 off', () => {
     const subnets = new Capture();
+    const groups = new Capture();
     s.reading.hasResourceProperties('AWS::AppStream::ImageBuilder', {
       Name: 'readroom-example-builder',
       InstanceType: 'stream.standard.medium',
       ImageName: 'AppStream-WinServer2022-11-04-2026',
       EnableDefaultInternetAccess: false,
       DisableIMDSV1: true,
-      VpcConfig: { SubnetIds: subnets, SecurityGroupIds: [Match.anyValue()] },
+      VpcConfig: { SubnetIds: subnets, SecurityGroupIds: groups },
     });
-    const isolated = s.stacks.network.network.vpc.isolatedSubnets.map((subnet) => s.stacks.network.resolve(subnet.subnetId).Ref);
-    expect(subnets.asArray().map((v) => referencedLogicalId(v, templatesOf(s)))).toEqual([isolated[0]]);
+    const network = s.stacks.network;
+    const idOf = (token: string) => Object.values(network.resolve(token) as Record<string, unknown>).flat()[0];
+    expect(subnets.asArray().map((v) => referencedLogicalId(v, templatesOf(s)))).toEqual([idOf(network.network.builderSubnet!.subnetId)]);
+    expect(groups.asArray().map((v) => referencedLogicalId(v, templatesOf(s)))).toEqual([idOf(network.network.builderSecurityGroup!.securityGroupId)]);
+    const isolated = network.network.vpc.isolatedSubnets.map((subnet) => network.resolve(subnet.subnetId).Ref);
+    expect(isolated).not.toContain(idOf(network.network.builderSubnet!.subnetId));
   });
 
   test('is absent when the study file has none', () => {

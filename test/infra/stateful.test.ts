@@ -21,6 +21,7 @@ const STATEFUL: ReadonlyArray<[keyof StudyStacks, string, string, string]> = [
   ['data', 'ReadersUserPool0C7605FE', 'AWS::Cognito::UserPool', 'reader accounts'],
   ['network', 'NetworkFlowLogKeyF785E5F9', 'AWS::KMS::Key', 'flow-log key'],
   ['network', 'NetworkFlowLogs2BEC3212', 'AWS::Logs::LogGroup', 'VPC flow logs'],
+  ['network', 'NetworkDnsFirewallQueryLogs0B68E90D', 'AWS::Logs::LogGroup', 'DNS query logs'],
 ];
 
 let retained: SynthesizedStudy;

@@ -19,7 +19,7 @@ test('documents the input side: defaults are optional and shown', () => {
   const schema = JSON.parse(committed());
   expect(schema.required).toEqual(expect.arrayContaining(['studyId', 'displayName', 'tags', 'network', 'fleet', 'portal', 'budget']));
   expect(schema.required).not.toContain('retention');
-  expect(schema.properties.streamingUrlValiditySeconds).toMatchObject({ default: 60, minimum: 1, maximum: 604800 });
+  expect(schema.properties.streamingUrlValiditySeconds).toMatchObject({ default: 60, minimum: 1, maximum: 300 });
   expect(schema.properties.retention.properties.data).toMatchObject({ default: 'retain', enum: ['retain', 'destroy'] });
   expect(schema.additionalProperties).toBe(false);
 });
