@@ -6,11 +6,15 @@
  *
  * The set (BENCH_INGEST_MB, default 2048 MB) is written under a temporary folder and deleted after:
  * one 1 GB OCT volume (OPT, 1000 B-scans) and cases of two colour fundus photographs (OP) and one
- * 40-frame OCT each. moto is reset between the two uploads so neither pays for the other's objects.
+ * 40-frame OCT each. BENCH_INGEST_ROUNDS rounds (default 3) of BENCH_INGEST_TOOLS (default
+ * readroom, s3transfer and s3transfer with a whole-object CRC32), the order rotated each round;
+ * moto is reset before every upload so none pays for another's objects. Besides wall time, the
+ * CPU time of the uploader and of moto, and the load average, which other work on the machine
+ * moves: compare within a run, not across runs.
  */
 import { execSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { checkFolder } from '../cli/ingest/check';
@@ -49,8 +53,14 @@ async function makeSet(dir: string, totalMb: number): Promise<{ files: number; b
   return { files, bytes };
 }
 
-/** Runs a child to completion, sampling its peak RSS (VmHWM) from /proc. */
-function runMeasured(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; seconds: number; peakRssMb: number; stdout: string; stderr: string }> {
+/** A process's CPU time so far (user + system, all threads), in seconds. */
+export function cpuSeconds(pid: number | string): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** Runs a child to completion, sampling its peak RSS (VmHWM) and CPU time from /proc. */
+function runMeasured(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; seconds: number; peakRssMb: number; cpu: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const started = process.hrtime.bigint();
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -59,10 +69,12 @@ function runMeasured(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promi
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     let peak = 0;
+    let cpu = 0;
     const sample = () => {
       try {
         const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
         if (m) peak = Math.max(peak, Number(m[1]) / 1024);
+        cpu = cpuSeconds(child.pid!);
       } catch {
         // exited between samples
       }
@@ -70,9 +82,28 @@ function runMeasured(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promi
     const timer = setInterval(sample, 50);
     child.on('exit', (code) => {
       clearInterval(timer);
-      resolve({ code, seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb: peak, stdout, stderr });
+      resolve({ code, seconds: Number(process.hrtime.bigint() - started) / 1e9, peakRssMb: peak, cpu, stdout, stderr });
     });
   });
+}
+
+/**
+ * One upload of the set. `readroom` is this checkout's bundle; `readroom@<file>` another bundle
+ * (e.g. main's, to compare before and after), either followed by options of its own
+ * (`readroom --part-size 32`); `s3transfer` is boto3's default configuration; `s3transfer-full` the
+ * same with a whole-object CRC32 (bench/s3transfer-upload.py).
+ */
+function runTool(tool: string, dir: string, endpoint: string, journal: string, extraArgs: string[], env: NodeJS.ProcessEnv) {
+  if (tool.startsWith('readroom')) {
+    const [spec, ...own] = tool.split(' ').filter(Boolean);
+    const bundle = spec.includes('@') ? spec.slice(spec.indexOf('@') + 1) : path.join(ROOT, 'dist/readroom.js');
+    // BENCH_INGEST_NODE_ARGS: node's own flags for the CLI, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+    const nodeArgs = (process.env.BENCH_INGEST_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    return runMeasured(process.execPath, [...nodeArgs, bundle, 'ingest', dir, '--study', 'example', '--bucket', 'bench-scans', '--endpoint-url', endpoint, '--json', '--no-progress', '--journal', journal, ...extraArgs, ...own], env);
+  }
+  const mode = tool === 's3transfer-full' ? 'full-crc32' : tool === 's3transfer' ? 'default' : undefined;
+  if (!mode) throw new Error(`unknown tool ${tool}: readroom, readroom@<bundle>, s3transfer or s3transfer-full`);
+  return runMeasured('python3', [path.join(__dirname, 's3transfer-upload.py'), dir, 'bench-scans', endpoint, 'cases/', mode], env);
 }
 
 export async function benchIngest(): Promise<void> {
@@ -89,7 +120,8 @@ export async function benchIngest(): Promise<void> {
     console.log(`set: ${set.files} files, ${(set.bytes / MB).toFixed(0)} MiB (largest ${(statSync(path.join(dir, 'B-0000/oct/OD.dcm')).size / MB).toFixed(0)} MiB), written in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     // Gate on headers alone: the whole set, then the page cache no longer matters (headers only).
-    for (let i = 0; i < 2; i++) {
+    const gate = process.env.BENCH_INGEST_GATE !== '0';
+    for (let i = 0; i < (gate ? 2 : 0); i++) {
       const g0 = process.hrtime.bigint();
       const plans = await checkFolder(dir);
       const s = Number(process.hrtime.bigint() - g0) / 1e9;
@@ -100,10 +132,7 @@ export async function benchIngest(): Promise<void> {
 
     // moto's own CPU time per run: the emulator, not the client, is what limits both tools here.
     const motoPid = execSync(`pgrep -f 'moto.server -H 127.0.0.1 -p ${moto.port}$'`).toString().trim().split('\n')[0];
-    const motoCpu = () => {
-      const f = readFileSync(`/proc/${motoPid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return (Number(f[11]) + Number(f[12])) / 100;
-    };
+    const motoCpu = () => cpuSeconds(motoPid);
     // Gate speed on many small files (header cost only): 500 cases × 4 files with full headers.
     const many = path.join(dir, '..', `${path.basename(dir)}-gate`);
     try {
@@ -116,7 +145,7 @@ export async function benchIngest(): Promise<void> {
           writeFileSync(path.join(many, id, rel), dicomBytesForBench(id, kind, lat));
         }
       }
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < (gate ? 3 : 0); i++) {
         const g0 = process.hrtime.bigint();
         const plans = await checkFolder(many);
         const s = Number(process.hrtime.bigint() - g0) / 1e9;
@@ -129,28 +158,46 @@ export async function benchIngest(): Promise<void> {
 
     const s3 = new S3Client(awsClientConfig(moto.endpoint));
     const env = { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'ap-northeast-2', NO_PROXY: '*' };
-    const results: Array<{ tool: string; seconds: number; peakRssMb: number }> = [];
-    for (const tool of (process.env.BENCH_INGEST_TOOLS ?? 'readroom,s3transfer,readroom,s3transfer').split(',')) {
-      await resetMoto(moto.endpoint);
-      await s3.send(new CreateBucketCommand({ Bucket: 'bench-scans', CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-2' } }));
-      const cpu0 = motoCpu();
-      const journal = path.join(dir, `..`, `readroom-bench-journal-${process.pid}-${results.length}.jsonl`);
-      const r =
-        tool === 'readroom'
-          ? await runMeasured(process.execPath, [path.join(ROOT, 'dist/readroom.js'), 'ingest', dir, '--study', 'example', '--bucket', 'bench-scans', '--endpoint-url', moto.endpoint, '--json', '--no-progress', '--journal', journal, ...extraArgs], env)
-          : await runMeasured('python3', [path.join(__dirname, 's3transfer-upload.py'), dir, 'bench-scans', moto.endpoint, 'cases/'], env);
-      rmSync(journal, { force: true });
-      if (r.code !== 0) throw new Error(`${tool} exited ${r.code}: ${r.stderr.slice(-2000)} ${r.stdout.slice(-2000)}`);
-      results.push({ tool, seconds: r.seconds, peakRssMb: r.peakRssMb });
-      console.log(`${tool.padEnd(10)} ${r.seconds.toFixed(1)} s  ${(set.bytes / MB / r.seconds).toFixed(1)} MiB/s  peak RSS ${r.peakRssMb.toFixed(0)} MiB  moto CPU ${(motoCpu() - cpu0).toFixed(1)} s`);
+    // Each round runs every tool once, the order rotated from round to round, so load from other
+    // work on the machine falls on all of them alike; figures are medians over the rounds.
+    const tools = (process.env.BENCH_INGEST_TOOLS ?? 'readroom,s3transfer,s3transfer-full').split(',');
+    const rounds = Number(process.env.BENCH_INGEST_ROUNDS ?? 3);
+    const results: Array<{ tool: string; seconds: number; peakRssMb: number; cpu: number; motoCpu: number }> = [];
+    console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < tools.length; i++) {
+        const tool = tools[(i + round) % tools.length];
+        await resetMoto(moto.endpoint);
+        await s3.send(new CreateBucketCommand({ Bucket: 'bench-scans', CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-2' } }));
+        const cpu0 = motoCpu();
+        const journal = path.join(dir, `..`, `readroom-bench-journal-${process.pid}-${results.length}.jsonl`);
+        const r = await runTool(tool, dir, moto.endpoint, journal, extraArgs, env);
+        rmSync(journal, { force: true });
+        if (r.code !== 0) throw new Error(`${tool} exited ${r.code}: ${r.stderr.slice(-2000)} ${r.stdout.slice(-2000)}`);
+        const motoSeconds = motoCpu() - cpu0;
+        results.push({ tool, seconds: r.seconds, peakRssMb: r.peakRssMb, cpu: r.cpu, motoCpu: motoSeconds });
+        console.log(`round ${round + 1} ${tool.padEnd(16)} ${r.seconds.toFixed(1)} s  ${(set.bytes / MB / r.seconds).toFixed(1)} MiB/s  peak RSS ${r.peakRssMb.toFixed(0)} MiB  CPU ${r.cpu.toFixed(1)} s  moto CPU ${motoSeconds.toFixed(1)} s  load ${loadavg()[0].toFixed(2)}`);
+      }
     }
-    const median = (tool: string) => {
-      const xs = results.filter((r) => r.tool === tool).map((r) => r.seconds).sort((a, b) => a - b);
-      return xs[Math.floor(xs.length / 2)];
+    console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     };
-    const best = (tool: string) => Math.min(...results.filter((r) => r.tool === tool).map((r) => r.seconds));
-    console.log(`throughput ratio readroom / s3transfer (best of 2): ${(best('s3transfer') / best('readroom')).toFixed(2)} (target ≥ 1.0); slower runs: ${(median('s3transfer') / median('readroom')).toFixed(2)}`);
-    console.log(`readroom peak RSS: ${Math.max(...results.filter((r) => r.tool === 'readroom').map((r) => r.peakRssMb)).toFixed(0)} MiB (target ≤ 512 MB)`);
+    const of = (tool: string) => results.filter((r) => r.tool === tool);
+    for (const tool of tools) {
+      const rs = of(tool);
+      console.log(`median ${tool.padEnd(16)} ${median(rs.map((r) => r.seconds)).toFixed(1)} s  ${(set.bytes / MB / median(rs.map((r) => r.seconds))).toFixed(1)} MiB/s  CPU ${median(rs.map((r) => r.cpu)).toFixed(1)} s  moto CPU ${median(rs.map((r) => r.motoCpu)).toFixed(1)} s  peak RSS ${Math.max(...rs.map((r) => r.peakRssMb)).toFixed(0)} MiB`);
+    }
+    // Ratios of medians, and per round (same round, neighbouring runs, so alike in load).
+    const medianSeconds = (tool: string) => median(of(tool).map((r) => r.seconds));
+    for (const t of tools.filter((x) => x.startsWith('readroom'))) {
+      for (const base of tools.filter((x) => x.startsWith('s3transfer'))) {
+        const perRound = of(base).map((b, k) => (b.seconds / of(t)[k].seconds).toFixed(2));
+        console.log(`throughput ratio ${t} / ${base}: ${(medianSeconds(base) / medianSeconds(t)).toFixed(2)} (medians; per round ${perRound.join(', ')}; target ≥ 1.0)`);
+      }
+      console.log(`${t} peak RSS: ${Math.max(...of(t).map((r) => r.peakRssMb)).toFixed(0)} MiB (target ≤ 512 MB)`);
+    }
   } finally {
     await moto.stop();
     rmSync(dir, { recursive: true, force: true });

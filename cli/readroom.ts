@@ -36,6 +36,7 @@ interface IngestFlags {
   journal?: string;
   concurrency: number;
   maxMemory: number;
+  multipartThreshold: number;
   partSize: number;
   progress: boolean;
 }
@@ -60,6 +61,7 @@ export function program(): Command {
     .option('--journal <file>', 'resume journal (default: .readroom-ingest-<study>-<folder>.jsonl beside the folder)')
     .option('--concurrency <n>', 'objects uploading at once', positiveInt('--concurrency'), 4)
     .option('--max-memory <MB>', 'memory for parts in flight, across all uploads', positiveInt('--max-memory'), 256)
+    .option('--multipart-threshold <MB>', 'files above this size go up in parts; smaller ones as one streamed PUT', positiveInt('--multipart-threshold'), 128)
     .option('--part-size <MB>', 'multipart part size (at least 5)', positiveInt('--part-size'), 16)
     .option('--no-progress', 'no progress bar on stderr')
     .addHelpText(
@@ -131,6 +133,7 @@ async function ingest(folder: string, f: IngestFlags): Promise<number> {
       uidRoots: ['2.25.', ...f.uidRoot],
       concurrency: f.concurrency,
       maxMemoryBytes: f.maxMemory * 1024 * 1024,
+      multipartThreshold: f.multipartThreshold * 1024 * 1024,
       partSize: f.partSize * 1024 * 1024,
       signal: controller.signal,
       progress: f.progress && !f.dryRun ? process.stderr : undefined,

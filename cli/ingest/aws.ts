@@ -18,9 +18,24 @@ export function s3Client(t: AwsTarget): S3Client {
     // With `Expect: 100-continue` (the SDK's default above 2 MB) Node's handler opens a fresh
     // connection, without keep-alive, for every part: a TCP (and on AWS a TLS) handshake per part.
     expectContinueHeader: false,
+    logger: sdkLogger,
     ...(t.endpoint ? { endpoint: t.endpoint, forcePathStyle: true } : {}),
   });
 }
+
+/**
+ * The SDK's warnings on stderr, less one: it warns that a request with a streamed body cannot be
+ * retried, and upload.ts retries those itself, with a fresh stream.
+ */
+const sdkLogger = {
+  trace: () => {},
+  debug: () => {},
+  info: () => {},
+  warn: (...args: unknown[]) => {
+    if (!/non-retryable streaming request/.test(String(args[0]))) console.warn(...args);
+  },
+  error: (...args: unknown[]) => console.error(...args),
+};
 
 export class BucketLookupError extends Error {}
 

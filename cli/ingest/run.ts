@@ -8,7 +8,7 @@ import { MANIFEST_NAME, ManifestSchema, type Manifest } from '../../domain/manif
 import { checkFolder, type CasePlan, type CheckOptions, type FileFinding, type PlannedFile } from './check';
 import { Journal, type JournalEntry } from './journal';
 import { Progress, type ProgressSink } from './progress';
-import { ByteBudget, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, memoryFor, putSmall, storedState, uploadFile } from './upload';
+import { ByteBudget, DEFAULT_MULTIPART_THRESHOLD, DEFAULT_PART_SIZE, DEFAULT_QUEUE_SIZE, memoryFor, putSmall, storedState, uploadFile } from './upload';
 
 /** Exit codes: documented in the README ("Ingest a study"). */
 export const EXIT = { ok: 0, error: 1, usage: 2, refused: 3, upload: 4, interrupted: 130 } as const;
@@ -25,6 +25,8 @@ export interface IngestOptions extends CheckOptions {
   concurrency?: number;
   /** Bytes of parts held in memory across all uploads. */
   maxMemoryBytes?: number;
+  /** Files above this size go up in parts; smaller ones as one streamed PutObject. */
+  multipartThreshold?: number;
   partSize?: number;
   queueSize?: number;
   signal?: AbortSignal;
@@ -81,6 +83,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
     const bucket = o.bucket;
     const partSize = o.partSize ?? DEFAULT_PART_SIZE;
     const queueSize = o.queueSize ?? DEFAULT_QUEUE_SIZE;
+    const multipartThreshold = o.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD;
     const budget = new ByteBudget(o.maxMemoryBytes ?? 256 * 1024 * 1024);
     const progress = new Progress(sum(accepted.flatMap((p) => p.files.map((f) => f.size))), sum(accepted.map((p) => p.files.length)), o.progress);
 
@@ -102,10 +105,10 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
           progress.file();
           return;
         }
-        const release = await budget.acquire(memoryFor(f.size, partSize, queueSize));
+        const release = await budget.acquire(memoryFor(f.size, partSize, queueSize, multipartThreshold));
         try {
           await slots.run(async () => {
-            const up = await uploadFile({ client, bucket, key, file: f.path, size: f.size, partSize, queueSize, signal: o.signal, contentType: f.kind === 'dicom' ? 'application/dicom' : f.kind === 'png' ? 'image/png' : 'image/jpeg', onBytes: (n) => progress.bytes(n) });
+            const up = await uploadFile({ client, bucket, key, file: f.path, size: f.size, multipartThreshold, partSize, queueSize, signal: o.signal, contentType: f.kind === 'dicom' ? 'application/dicom' : f.kind === 'png' ? 'image/png' : 'image/jpeg', onBytes: (n) => progress.bytes(n) });
             uploadedBytes += f.size;
             if (!up.verified) {
               report.unverified!++;

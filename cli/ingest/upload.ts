@@ -1,22 +1,24 @@
 /**
- * One object up, with a whole-object CRC64NVME checksum: @aws-sdk/lib-storage splits the file into
- * parts and sends them in parallel. A thin wrapper around the client hashes each part once, as it
- * is sent (its CRC64NVME goes with it), combines the parts' CRCs into the whole object's
- * (crc64.ts), and puts that value on the request that completes the object (PutObject, or
- * CompleteMultipartUpload with checksum type FULL_OBJECT), so S3 refuses an object whose bytes
- * differ from what was read here. (lib-storage copies its params onto every part, so the value
- * cannot sit in the params.) The file's SHA-256, for the manifest, is taken as it is read. Whatever S3 says it stored is
- * compared with the local value before the object counts as uploaded. A store that reports no
- * CRC64NVME (or something else in its place: moto 5.2 answers a multipart upload with a 32-bit
- * value) leaves the object unverified, and the report says so.
+ * One object up, with a whole-object CRC64NVME checksum, S3 refusing an object whose bytes differ
+ * from what was read here:
+ * - up to the multipart threshold (128 MiB by default): one PutObject whose body streams from the
+ *   file, its CRC64NVME and SHA-256 taken in a read before (putFile);
+ * - above it: a multipart upload through @aws-sdk/lib-storage, parts sent in parallel. A thin
+ *   wrapper around the client hashes each part once, as it is sent (its CRC64NVME goes with it),
+ *   combines the parts' CRCs into the whole object's (crc64.ts), and puts that value on
+ *   CompleteMultipartUpload with checksum type FULL_OBJECT (lib-storage copies its params onto every
+ *   part, so the value cannot sit in the params). The file's SHA-256, for the manifest, is taken as
+ *   it is read.
+ * Whatever S3 says it stored is compared with the local value before the object counts as
+ * uploaded. A store that reports no CRC64NVME (or something else in its place: moto 5.2 answers a
+ * multipart upload with a 32-bit value) leaves the object unverified, and the report says so.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { crc64, crc64Combine, crc64ToBase64 } from './crc64';
+import { Crc64, crc64, crc64Combine, crc64ToBase64 } from './crc64';
 
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
@@ -49,12 +51,12 @@ export class Sha256Stream extends Transform {
 /** SHA-256 and CRC64NVME of a whole file, read once (tests, and a look at a local copy). */
 export async function fileDigests(file: string): Promise<Digests> {
   const sha = createHash('sha256');
-  const crc = new Crc64Nvme();
+  const crc = new Crc64();
   for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
     sha.update(chunk as Buffer);
     crc.update(chunk as Buffer);
   }
-  return { sha256: sha.digest('hex'), crc64: Buffer.from(await crc.digest()).toString('base64') };
+  return { sha256: sha.digest('hex'), crc64: crc.base64() };
 }
 
 export class ChecksumMismatchError extends Error {
@@ -86,9 +88,13 @@ export function withWholeObjectChecksum(client: S3Client): { client: S3Client; w
         if (command instanceof UploadPartCommand || command instanceof PutObjectCommand) {
           const body = bytesOf(input.Body);
           if (!body) throw new Error('uploadFile: a part arrived as a stream; lib-storage was expected to buffer parts');
-          const crc = await crc64(body);
+          const crc = crc64(body);
           input.ChecksumCRC64NVME = crc64ToBase64(crc);
-          if (command instanceof UploadPartCommand) parts.set(Number(input.PartNumber), { crc, length: body.length });
+          if (command instanceof UploadPartCommand) {
+            parts.set(Number(input.PartNumber), { crc, length: body.length });
+            // The part's CRC64NVME, which S3 checks, covers its bytes: SigV4 need not hash them again.
+            payloadHash(command as UploadPartCommand, 'UNSIGNED-PAYLOAD');
+          }
           else whole = input.ChecksumCRC64NVME as string;
         }
         if (command instanceof CompleteMultipartUploadCommand) {
@@ -112,6 +118,8 @@ export interface UploadFileInput {
   file: string;
   size: number;
   contentType?: string;
+  /** Files larger than this go up in parts (default DEFAULT_MULTIPART_THRESHOLD). */
+  multipartThreshold?: number;
   partSize?: number;
   queueSize?: number;
   signal?: AbortSignal;
@@ -136,8 +144,111 @@ export function verifyStored(key: string, local: string, stored: string | undefi
   return true;
 }
 
+/**
+ * Files up to this size go up as one PutObject streamed from disk; larger ones as multipart
+ * uploads. Measured (docs/benchmarks.md, "ingest"): a single PUT needs no part buffers and costs
+ * the store far less than a FULL_OBJECT multipart upload (a 240 MiB file went up in half the time).
+ * What bounds it is what an emulator cannot show: an interrupted PUT is sent again whole (128 MiB
+ * is under a minute at 20 Mbit/s), and one connection carries it where parts would share several.
+ */
+export const DEFAULT_MULTIPART_THRESHOLD = 128 * 1024 * 1024;
+/** S3's limit for one PutObject. */
+export const MAX_SINGLE_PUT = 5 * 1024 * 1024 * 1024;
+
 export async function uploadFile(input: UploadFileInput): Promise<UploadedObject> {
-  if (input.signal?.aborted) throw Object.assign(new Error('Upload aborted.'), { name: 'AbortError' });
+  if (input.signal?.aborted) throw abortError();
+  const threshold = Math.min(input.multipartThreshold ?? DEFAULT_MULTIPART_THRESHOLD, MAX_SINGLE_PUT);
+  return input.size <= threshold ? putFile(input) : multipartFile(input);
+}
+
+/**
+ * One PutObject whose body streams from the file, so memory stays at a stream buffer whatever the
+ * size. The file is read once before, for its SHA-256 and CRC64NVME: the CRC64NVME goes in the
+ * request's header (S3 refuses the object if the bytes it receives differ: BadDigest), and the
+ * SHA-256 as the signed payload hash (x-amz-content-sha256), which S3 checks too, so the manifest's
+ * digest is the one S3 verified. The second read comes from the page cache. The SDK does not retry
+ * a request whose body is a stream, so transient failures are retried here with a fresh stream.
+ */
+async function putFile(input: UploadFileInput): Promise<UploadedObject> {
+  const digests = await fileDigests(input.file);
+  const out = await withRetries(input.signal, async () => {
+    let sent = 0;
+    const counting = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        sent += chunk.length;
+        input.onBytes?.(chunk.length);
+        done(null, chunk);
+      },
+    });
+    const source = createReadStream(input.file, { highWaterMark: 1024 * 1024 });
+    source.on('error', (e) => counting.destroy(e));
+    source.pipe(counting);
+    const command = new PutObjectCommand({
+      Bucket: input.bucket,
+      Key: input.key,
+      Body: counting,
+      ContentLength: input.size,
+      ContentType: input.contentType ?? 'application/octet-stream',
+      ChecksumAlgorithm: 'CRC64NVME',
+      ChecksumCRC64NVME: digests.crc64,
+    });
+    payloadHash(command, digests.sha256);
+    try {
+      return await input.client.send(command, { abortSignal: input.signal });
+    } catch (e) {
+      // What this attempt counted is sent again by the next one.
+      input.onBytes?.(-sent);
+      throw e;
+    } finally {
+      source.destroy();
+    }
+  });
+  const stored = out.ChecksumCRC64NVME ?? (await storedChecksum(input.client, input.bucket, input.key));
+  const verified = verifyStored(input.key, digests.crc64, stored);
+  return { ...digests, versionId: out.VersionId, stored, verified };
+}
+
+/**
+ * The payload hash SigV4 signs (x-amz-content-sha256), set before signing: a SHA-256 already known,
+ * which S3 then checks, or UNSIGNED-PAYLOAD where a checksum S3 checks covers the bytes.
+ */
+function payloadHash(command: PutObjectCommand | UploadPartCommand, value: string) {
+  (command.middlewareStack as PutObjectCommand['middlewareStack']).add(
+    (next) => async (args) => {
+      const request = args.request as { headers?: Record<string, string> };
+      if (request.headers) request.headers['x-amz-content-sha256'] = value;
+      return next(args);
+    },
+    { step: 'build', name: 'payloadHash', override: true },
+  );
+}
+
+/** Network failures, throttling and server errors: worth another attempt; anything else is not. */
+export function isTransient(e: unknown): boolean {
+  const err = e as Error & { code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if (err?.name === 'AbortError') return false;
+  const status = err?.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 408 || status === 429 || !!err.$retryable;
+  return TRANSIENT_CODES.has(err?.code ?? '') || err?.name === 'TimeoutError';
+}
+const TRANSIENT_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/** Up to `attempts` tries of `fn` (the SDK's default count), with jittered exponential backoff. */
+export async function withRetries<T>(signal: AbortSignal | undefined, fn: () => Promise<T>, attempts = 3, baseMs = 200): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= attempts || signal?.aborted || !isTransient(e)) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * baseMs * 2 ** i));
+    }
+  }
+}
+
+const abortError = () => Object.assign(new Error('Upload aborted.'), { name: 'AbortError' });
+
+/** Multipart, through lib-storage: the file in parts sent in parallel (see the file's comment). */
+async function multipartFile(input: UploadFileInput): Promise<UploadedObject> {
   const hashing = new Sha256Stream(input.onBytes);
   const source = createReadStream(input.file, { highWaterMark: 1024 * 1024 });
   source.on('error', (e) => hashing.destroy(e));
@@ -195,9 +306,7 @@ export async function storedChecksum(client: S3Client, bucket: string, key: stri
 
 /** Uploads a small body (the manifest) with its CRC64NVME. */
 export async function putSmall(client: S3Client, bucket: string, key: string, body: Buffer, contentType: string): Promise<UploadedObject> {
-  const crc = new Crc64Nvme();
-  crc.update(body);
-  const crc64 = Buffer.from(await crc.digest()).toString('base64');
+  const crc64 = new Crc64().update(body).base64();
   const out = await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, ChecksumAlgorithm: 'CRC64NVME', ChecksumCRC64NVME: crc64 }));
   const stored = out.ChecksumCRC64NVME ?? (await storedChecksum(client, bucket, key));
   const verified = verifyStored(key, crc64, stored);
@@ -223,5 +332,10 @@ export class ByteBudget {
   }
 }
 
-/** Bytes an upload of `size` may hold in memory at once. */
-export const memoryFor = (size: number, partSize = DEFAULT_PART_SIZE, queueSize = DEFAULT_QUEUE_SIZE) => Math.min(size, partSize * (queueSize + 1));
+/**
+ * Bytes an upload of `size` may hold in memory at once: a single PUT streams (a few 1 MiB stream
+ * buffers); a multipart upload holds up to (queue size + 1) parts.
+ */
+export const memoryFor = (size: number, partSize = DEFAULT_PART_SIZE, queueSize = DEFAULT_QUEUE_SIZE, threshold = DEFAULT_MULTIPART_THRESHOLD) =>
+  size <= Math.min(threshold, MAX_SINGLE_PUT) ? Math.min(size, STREAM_BUFFERS) : Math.min(size, partSize * (queueSize + 1));
+const STREAM_BUFFERS = 4 * 1024 * 1024;

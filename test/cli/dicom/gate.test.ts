@@ -9,11 +9,12 @@ const ctx: GateContext = { caseId: 'K-001', exam: 'fundus' };
 const gate = async (o: FileOptions = {}, c: Partial<GateContext> = {}) => gateHeader(await readDicom(bufferSource(dicomBytes(o))), { ...ctx, ...c });
 const rules = async (o: FileOptions = {}, c: Partial<GateContext> = {}) => (await gate(o, c)).findings.map((f) => `${f.tag ?? ''} ${f.keyword ?? ''} ${f.rule}`.trim());
 
-test('the table is the dated copy of Annex E with its source, and drives the rules', () => {
-  expect(PROFILE_SOURCE.rows).toBe(460);
-  expect(PROFILE_SOURCE.source).toMatch(/innolitics\/dicom-standard.*commit [0-9a-f]{40}/);
+test('the table is the dated 2025b copy of Annex E with its source, and drives the rules', () => {
+  expect(PROFILE_SOURCE.rows).toBe(647);
+  expect(PROFILE_SOURCE.edition).toMatch(/^2025b\b/);
+  expect(PROFILE_SOURCE.source).toMatch(/DIAGNijmegen\/rse-grand-challenge-dicom-de-id-procedure.*commit 3b76081c48ea2c7550f0e90166f9efdcaba26b91/);
   expect(PROFILE_SOURCE.copied).toMatch(/^\d{4}-\d{2}-\d{2}$/);
-  expect(allRows()).toHaveLength(460);
+  expect(allRows()).toHaveLength(647);
   expect(profileRow(T.PatientName)).toMatchObject({ keyword: 'PatientName', basic: 'Z' });
   expect(profileRow(tag(0x6002, 0x3000))?.name).toBe('Overlay Data'); // a repeating group
   expect(profileRow(tag(0x6001, 0x3000))).toBeUndefined(); // odd: private, not overlay
@@ -97,10 +98,32 @@ test('only ophthalmic SOP classes pass', async () => {
   expect(await rules({ extra: [{ tag: T.SOPClassUID, vr: 'UI', value: '1.2.840.10008.5.1.4.1.1.7' }] })).toEqual(['(0008,0016) SOPClassUID sop-class']);
 });
 
+test('rows added since the 460-row copy are in the table and drive the rules (a silent downgrade fails here)', async () => {
+  // Rows of the 2025b table that the older copy (innolitics 0d01bf11) did not have, with their actions.
+  expect(profileRow(tag(0x0008, 0x0017))).toMatchObject({ name: 'Acquisition UID', basic: 'U', options: { retainUIDs: 'K' } });
+  expect(profileRow(tag(0x0010, 0x0012))).toMatchObject({ name: 'Name to Use', basic: 'X' });
+  expect(profileRow(tag(0x0010, 0x0045))).toMatchObject({ name: 'Gender Identity Comment', basic: 'X', options: { cleanDescriptors: 'C' } });
+  expect(profileRow(tag(0x0010, 0x0043))).toMatchObject({ name: 'Sex Parameters for Clinical Use Category Sequence', basic: 'X', options: { retainPatientCharacteristics: 'K' } });
+  expect(profileRow(tag(0x0032, 0x1041))).toMatchObject({ name: 'Study Arrival Time', basic: 'X', options: { retainLongitudinalModifiedDates: 'C' } });
+  expect(profileRow(tag(0x0016, 0x0072))).toMatchObject({ name: 'GPS Latitude', basic: 'X' });
+  // Rows whose action changed since that copy.
+  expect(profileRow(T.PatientID)?.basic).toBe('Z/D');
+  expect(profileRow(tag(0x3006, 0x0009))?.basic).toBe('Z'); // Structure Set Time
+  // What the older table let through: neither a PN in an implicit VR file (no VR to catch) nor
+  // free text or a time (no catch-all for LT or TM) was refused.
+  const nameToUse = { tag: tag(0x0010, 0x0012), vr: 'PN', value: 'GILDONG' };
+  expect(await rules({ implicit: true, extra: [nameToUse] })).toEqual(['(0010,0012) NameToUse annex-e']);
+  const genderComment = { tag: tag(0x0010, 0x0045), vr: 'LT', value: 'prefers Ms Hong' };
+  const arrival = { tag: tag(0x0032, 0x1041), vr: 'TM', value: '093000' };
+  expect(await rules({ extra: [genderComment, arrival] })).toEqual(['(0010,0045) GenderIdentityComment annex-e', '(0032,1041) StudyArrivalTime dates-modified']);
+});
+
 test('beyond the table: other dates and person names are refused too', async () => {
-  const instanceCreationDate = { tag: tag(0x0008, 0x0012), vr: 'DA', value: '20240611' };
-  const nurse = { tag: tag(0x0040, 0xa0a0), vr: 'PN', value: 'LEE^NURSE' };
-  expect(await rules({ extra: [instanceCreationDate, nurse] })).toEqual(['(0008,0012) unknown dates-modified', '(0040,A0A0) unknown person-name']);
+  // A date attribute no edition of the table names yet (a stand-in for one a later edition adds),
+  // and Document Author (Trial), the one retired PN attribute the 2025b table does not list.
+  const laterDate = { tag: tag(0x0018, 0x9e01), vr: 'DA', value: '20240611' };
+  const documentAuthor = { tag: tag(0x0040, 0xa067), vr: 'PN', value: 'LEE^NURSE' };
+  expect(await rules({ extra: [laterDate, documentAuthor] })).toEqual(['(0018,9E01) unknown dates-modified', '(0040,A067) unknown person-name']);
 });
 
 test('attributes after the pixel data are checked too', async () => {

@@ -6,7 +6,7 @@
 import { utimesSync } from 'node:fs';
 import * as path from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ManifestSchema } from '../../../domain/manifest';
 import { handler } from '../../../lambda/register-case/handler';
 import { getCase } from '../../../lambda/shared/store';
@@ -14,6 +14,7 @@ import { resolveBucket } from '../../../cli/ingest/aws';
 import { EXIT, runIngest, type IngestOptions } from '../../../cli/ingest/run';
 import { fileDigests } from '../../../cli/ingest/upload';
 import { startHarness, type Harness } from '../../helpers/api-harness';
+import { awsClientConfig } from '../../helpers/moto';
 import { IDENTIFYING, dicomBytes, tempDir, writeTree } from '../fixtures';
 
 let h: Harness;
@@ -27,7 +28,7 @@ afterEach(() => tmp.cleanup());
 
 const keysUnder = async (prefix: string) => ((await h.s3.send(new ListObjectsV2Command({ Bucket: h.bucketName, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
 const ingest = (folder: string, o: Partial<IngestOptions> = {}) =>
-  runIngest({ folder, study: 'test', client: h.s3, bucket: h.bucketName, journalPath: path.join(tmp.dir, 'journal.jsonl'), partSize: 5 * 1024 * 1024, ...o });
+  runIngest({ folder, study: 'test', client: h.s3, bucket: h.bucketName, journalPath: path.join(tmp.dir, 'journal.jsonl'), multipartThreshold: 5 * 1024 * 1024, partSize: 5 * 1024 * 1024, ...o });
 const readManifest = async (caseId: string) =>
   ManifestSchema.parse(JSON.parse(await (await h.s3.send(new GetObjectCommand({ Bucket: h.bucketName, Key: `cases/${caseId}/manifest.json` }))).Body!.transformToString()));
 
@@ -94,6 +95,33 @@ test('an interrupted run resumes: stored files are skipped, the rest and the man
   utimesSync(path.join(folder, 'K-201/fundus/OS.dcm'), new Date(), new Date(Date.now() + 5000));
   const fourth = await ingest(folder);
   expect(fourth.cases[0]).toMatchObject({ status: 'uploaded', skipped: 2 });
+});
+
+test('files below the multipart threshold go up as single PutObjects with their CRC64NVME, which moto reports back; a re-run skips them', async () => {
+  const folder = path.join(tmp.dir, 'single');
+  writeTree(folder, {
+    'K-401/fundus/OD.dcm': dicomBytes({ caseId: 'K-401', fill: 4 }),
+    'K-401/oct/OS.dcm': dicomBytes({ caseId: 'K-401', kind: 'OPT', laterality: 'L', rows: 512, columns: 512, frames: 24 }), // 6 MiB: above the 5 MiB part size, below the threshold
+  });
+  const client = new S3Client(awsClientConfig(h.endpoint));
+  const commands: string[] = [];
+  client.middlewareStack.add((next, context) => (args) => (commands.push(String(context.commandName)), next(args)), { step: 'initialize', name: 'count' });
+  try {
+    const first = await ingest(folder, { client, multipartThreshold: undefined });
+    expect(first.cases[0]).toMatchObject({ status: 'uploaded', unverified: 0 });
+    expect(commands.filter((c) => c !== 'PutObjectCommand' && c !== 'HeadObjectCommand')).toEqual([]); // no multipart
+    expect(commands.filter((c) => c === 'PutObjectCommand')).toHaveLength(3); // two files, then the manifest
+    const stored = await h.s3.send(new HeadObjectCommand({ Bucket: h.bucketName, Key: 'cases/K-401/oct/OS-1.dcm', ChecksumMode: 'ENABLED' }));
+    expect(stored.ChecksumCRC64NVME).toBe((await fileDigests(path.join(folder, 'K-401/oct/OS.dcm'))).crc64);
+
+    commands.length = 0;
+    const again = await ingest(folder, { client, multipartThreshold: undefined });
+    expect(again.cases[0]).toMatchObject({ status: 'unchanged', skipped: 2 });
+    expect(again.totals.uploadedBytes).toBe(0);
+    expect(commands).not.toContain('PutObjectCommand');
+  } finally {
+    client.destroy();
+  }
 });
 
 test('a dry run checks and plans without any AWS call', async () => {

@@ -1,13 +1,17 @@
 /**
  * Checksums and limits of the upload layer. moto 5.2 does not validate checksums, so what S3 does
- * with them (refuse or report a mismatch) is played here by a client whose requests stop before the
- * network and answer what the test says, after the SDK built them.
+ * with them (refuse or report a mismatch) is played here by real S3 clients whose requests stop
+ * before the network (after the SDK built them, or after it signed them) and get the answer the
+ * test gives.
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
-import { crc64, crc64Combine, crc64ToBase64 } from '../../../cli/ingest/crc64';
-import { ByteBudget, ChecksumMismatchError, fileDigests, isCrc64, memoryFor, storedState, uploadFile, verifyStored } from '../../../cli/ingest/upload';
+import { Readable } from 'node:stream';
+import { S3Client } from '@aws-sdk/client-s3';
+import { Crc64Nvme } from '@aws-sdk/checksums/crc';
+import { s3Client } from '../../../cli/ingest/aws';
+import { Crc64, crc64, crc64Combine, crc64ToBase64 } from '../../../cli/ingest/crc64';
+import { ByteBudget, ChecksumMismatchError, fileDigests, isCrc64, isTransient, memoryFor, storedState, uploadFile, verifyStored } from '../../../cli/ingest/upload';
 import { tempDir } from '../fixtures';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -37,57 +41,172 @@ test('CRC64NVME of "123456789" is the standard check value (0xAE8B14860A799888)'
   expect(d.sha256).toBe('15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225');
 });
 
+test("the slicing-by-16 CRC64NVME agrees with the SDK's, for every length and however the bytes are fed", async () => {
+  const data = Buffer.alloc(70_003);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 13;
+  const sdk = async (b: Uint8Array) => {
+    const c = new Crc64Nvme();
+    c.update(b);
+    return BigInt(`0x${Buffer.from(await c.digest()).toString('hex')}`);
+  };
+  for (const n of [0, 1, 7, 15, 16, 17, 31, 32, 33, 100, 4096, 70_003]) expect(crc64(data.subarray(0, n))).toBe(await sdk(data.subarray(0, n)));
+  const pieces = new Crc64();
+  for (let i = 0; i < data.length; i += 1013) pieces.update(data.subarray(i, i + 1013));
+  expect(pieces.value()).toBe(await sdk(data));
+  expect(pieces.base64()).toBe(crc64ToBase64(await sdk(data)));
+});
+
 test('the CRCs of two pieces combine into the CRC of both, whatever their lengths', async () => {
   const a = Buffer.from('the first part of a file, ');
   for (const b of [Buffer.alloc(0), Buffer.from('x'), Buffer.alloc(5 * 1024 * 1024 + 3, 0x5a)]) {
-    expect(crc64Combine(await crc64(a), await crc64(b), b.length)).toBe(await crc64(Buffer.concat([a, b])));
+    expect(crc64Combine(crc64(a), crc64(b), b.length)).toBe(crc64(Buffer.concat([a, b])));
   }
 });
 
-test('a small file: one PutObject carrying the whole-object CRC64NVME; a matching stored value verifies it', async () => {
-  const f = path.join(tmp.dir, 'a.dcm');
-  writeFileSync(f, 'x'.repeat(1000));
-  const { crc64 } = await fileDigests(f);
-  const { client, seen } = answeringClient(() => ({ ChecksumCRC64NVME: crc64, VersionId: 'v1' }));
-  const out = await uploadFile({ client, bucket: 'b', key: 'cases/K/a.dcm', file: f, size: 1000 });
-  expect(out).toMatchObject({ crc64, stored: crc64, verified: true, versionId: 'v1' });
-  expect(seen.map((s) => s.name)).toEqual(['PutObjectCommand']);
-  expect(seen[0].input).toMatchObject({ ChecksumAlgorithm: 'CRC64NVME', ChecksumCRC64NVME: crc64 });
+/**
+ * A real S3 client whose HTTP requests, as signed and about to be sent, are answered by `answer`
+ * instead of the network: the test sees method, path, headers and the body's bytes.
+ */
+interface SentRequest {
+  method: string;
+  path: string;
+  query: Record<string, unknown>;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+function httpClient(answer: (r: SentRequest, n: number) => { status?: number; headers?: Record<string, string>; body?: string }) {
+  const sent: SentRequest[] = [];
+  const requestHandler = {
+    handle: async (req: { method: string; path: string; query?: Record<string, unknown>; headers: Record<string, string>; body?: unknown }) => {
+      const chunks: Buffer[] = [];
+      const b = req.body;
+      if (b instanceof Uint8Array || typeof b === 'string') chunks.push(Buffer.from(b));
+      else if (b && typeof (b as AsyncIterable<Buffer>)[Symbol.asyncIterator] === 'function') for await (const c of b as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+      const r: SentRequest = { method: req.method, path: req.path, query: req.query ?? {}, headers: req.headers, body: Buffer.concat(chunks) };
+      sent.push(r);
+      const a = answer(r, sent.length);
+      return { response: { statusCode: a.status ?? 200, headers: a.headers ?? {}, body: Readable.from([Buffer.from(a.body ?? '')]) } };
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+  };
+  const client = new S3Client({ region: 'ap-northeast-2', endpoint: 'https://s3.test', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, requestHandler, maxAttempts: 3 });
+  return { client, sent };
+}
+
+const writeBytes = (name: string, size: number) => {
+  const f = path.join(tmp.dir, name);
+  const bytes = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 7919) >>> 5;
+  writeFileSync(f, bytes);
+  return { f, bytes };
+};
+const MiB = 1024 * 1024;
+
+test('below the multipart threshold: one PutObject streamed from the file, with its CRC64NVME and its SHA-256 as the signed payload hash', async () => {
+  // Larger than a part: a single PUT all the same.
+  const { f, bytes } = writeBytes('a.dcm', 6 * MiB + 5);
+  const local = await fileDigests(f);
+  const { client, sent } = httpClient(() => ({ headers: { 'x-amz-checksum-crc64nvme': local.crc64, 'x-amz-version-id': 'v1' } }));
+  let progressed = 0;
+  const out = await uploadFile({ client, bucket: 'b', key: 'cases/K/a.dcm', file: f, size: bytes.length, partSize: 5 * MiB, onBytes: (n) => (progressed += n) });
+  expect(out).toEqual({ ...local, stored: local.crc64, verified: true, versionId: 'v1' });
+  expect(sent).toHaveLength(1);
+  const put = sent[0];
+  expect([put.method, put.path]).toEqual(['PUT', '/b/cases/K/a.dcm']);
+  expect(put.headers).toMatchObject({
+    'x-amz-checksum-crc64nvme': local.crc64,
+    'x-amz-sdk-checksum-algorithm': 'CRC64NVME',
+    'x-amz-content-sha256': local.sha256,
+    'content-length': String(bytes.length),
+  });
+  expect(put.headers['content-encoding']).toBeUndefined(); // not aws-chunked: the checksum is in the header
+  expect(put.body.equals(bytes)).toBe(true);
+  expect(progressed).toBe(bytes.length);
+});
+
+test('a PutObject S3 refuses for its checksum (BadDigest) fails at once, without a retry', async () => {
+  const { f, bytes } = writeBytes('a.dcm', 1000);
+  const { client, sent } = httpClient(() => ({
+    status: 400,
+    body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>BadDigest</Code><Message>The CRC64NVME you specified did not match the calculated checksum.</Message></Error>',
+  }));
+  const err = await uploadFile({ client, bucket: 'b', key: 'cases/K/a.dcm', file: f, size: bytes.length }).catch((e) => e);
+  expect(err.name).toBe('BadDigest');
+  expect(sent).toHaveLength(1);
 });
 
 test('a stored checksum that differs from the file read here fails the upload', async () => {
-  const f = path.join(tmp.dir, 'a.dcm');
-  writeFileSync(f, 'x'.repeat(1000));
-  const { client } = answeringClient(() => ({ ChecksumCRC64NVME: 'AAAAAAAAAAA=' }));
+  const { f } = writeBytes('a.dcm', 1000);
+  const { client } = httpClient(() => ({ headers: { 'x-amz-checksum-crc64nvme': 'AAAAAAAAAAA=' } }));
   const err = await uploadFile({ client, bucket: 'b', key: 'cases/K/a.dcm', file: f, size: 1000 }).catch((e) => e);
   expect(err).toBeInstanceOf(ChecksumMismatchError);
   expect(err.message).toMatch(/S3 stored CRC64NVME AAAAAAAAAAA=.*run the command again/);
 });
 
-test("multipart: each part carries its own CRC64NVME; CompleteMultipartUpload (FULL_OBJECT) carries the whole file's", async () => {
-  const size = 11 * 1024 * 1024;
-  const f = path.join(tmp.dir, 'big.dcm');
-  const bytes = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) bytes[i] = (i * 7919) >>> 5;
-  writeFileSync(f, bytes);
-  const whole = (await fileDigests(f)).crc64;
-  const { client, seen } = answeringClient((name) =>
-    name === 'CreateMultipartUploadCommand' ? { UploadId: 'u1' } : name === 'UploadPartCommand' ? { ETag: '"e"' } : { ChecksumCRC64NVME: whole },
-  );
-  const out = await uploadFile({ client, bucket: 'b', key: 'cases/K/big.dcm', file: f, size, partSize: 5 * 1024 * 1024 });
+test('a PutObject that fails on the way (a 503) is sent again whole from a fresh stream; progress counts the bytes once', async () => {
+  const { f, bytes } = writeBytes('a.dcm', 2 * MiB + 1);
+  const local = await fileDigests(f);
+  const { client, sent } = httpClient((_r, n) => (n === 1 ? { status: 503, body: '<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>' } : { headers: { 'x-amz-checksum-crc64nvme': local.crc64 } }));
+  let progressed = 0;
+  const out = await uploadFile({ client, bucket: 'b', key: 'cases/K/a.dcm', file: f, size: bytes.length, onBytes: (n) => (progressed += n) });
   expect(out.verified).toBe(true);
-  const create = seen.find((s) => s.name === CreateMultipartUploadCommand.name)!;
-  const parts = seen.filter((s) => s.name === UploadPartCommand.name);
-  const complete = seen.find((s) => s.name === CompleteMultipartUploadCommand.name)!;
-  expect(create.input).toMatchObject({ ChecksumAlgorithm: 'CRC64NVME', ChecksumType: 'FULL_OBJECT' });
+  expect(sent).toHaveLength(2);
+  expect(sent.every((r) => r.body.equals(bytes))).toBe(true);
+  expect(progressed).toBe(bytes.length);
+});
+
+test("above the threshold: parts carry their own CRC64NVME (unsigned payload); CompleteMultipartUpload (FULL_OBJECT) carries the whole file's", async () => {
+  const size = 11 * MiB;
+  const { f, bytes } = writeBytes('big.dcm', size);
+  const whole = (await fileDigests(f)).crc64;
+  const xml = (inner: string) => `<?xml version="1.0" encoding="UTF-8"?>${inner}`;
+  const { client, sent } = httpClient((r) => {
+    if (r.method === 'POST' && 'uploads' in r.query) return { body: xml('<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>cases/K/big.dcm</Key><UploadId>u1</UploadId></InitiateMultipartUploadResult>') };
+    if (r.method === 'PUT') return { headers: { etag: `"e${r.query.partNumber}"` } };
+    return { body: xml(`<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>cases/K/big.dcm</Key><ETag>"x-3"</ETag><ChecksumCRC64NVME>${whole}</ChecksumCRC64NVME><ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>`) };
+  });
+  const out = await uploadFile({ client, bucket: 'b', key: 'cases/K/big.dcm', file: f, size, multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+  expect(out.verified).toBe(true);
+  const create = sent.find((r) => r.method === 'POST' && 'uploads' in r.query)!;
+  const parts = sent.filter((r) => r.method === 'PUT').sort((a, b) => Number(a.query.partNumber) - Number(b.query.partNumber));
+  const complete = sent.find((r) => r.method === 'POST' && 'uploadId' in r.query)!;
+  expect(create.headers).toMatchObject({ 'x-amz-checksum-algorithm': 'CRC64NVME', 'x-amz-checksum-type': 'FULL_OBJECT' });
   expect(parts).toHaveLength(3);
-  const MiB = 1024 * 1024;
   for (const p of parts) {
-    const n = Number(p.input.PartNumber);
-    expect(p.input.ChecksumCRC64NVME).toBe(crc64ToBase64(await crc64(bytes.subarray((n - 1) * 5 * MiB, Math.min(size, n * 5 * MiB)))));
+    const n = Number(p.query.partNumber);
+    const piece = bytes.subarray((n - 1) * 5 * MiB, Math.min(size, n * 5 * MiB));
+    expect(p.body.equals(piece)).toBe(true);
+    expect(p.headers['x-amz-checksum-crc64nvme']).toBe(crc64ToBase64(crc64(piece)));
+    expect(p.headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
   }
-  expect(complete.input).toMatchObject({ ChecksumCRC64NVME: whole, ChecksumType: 'FULL_OBJECT' });
-  expect(seen.some((s) => s.name === PutObjectCommand.name)).toBe(false);
+  expect(complete.headers).toMatchObject({ 'x-amz-checksum-crc64nvme': whole, 'x-amz-checksum-type': 'FULL_OBJECT' });
+  expect(sent.filter((r) => r.method === 'PUT' && !('partNumber' in r.query))).toEqual([]); // no PutObject
+});
+
+test("the CLI's S3 client keeps the SDK's warnings, less the one about streamed bodies it retries itself", () => {
+  const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+  try {
+    const logger = s3Client({ region: 'ap-northeast-2' }).config.logger;
+    logger.warn('An error was encountered in a non-retryable streaming request.');
+    expect(warn).not.toHaveBeenCalled();
+    logger.warn('something else');
+    expect(warn).toHaveBeenCalledWith('something else');
+  } finally {
+    warn.mockRestore();
+  }
+});
+
+test('transient failures are retried, a client error or an abort is not', () => {
+  const status = (s: number) => Object.assign(new Error('x'), { $metadata: { httpStatusCode: s } });
+  expect(isTransient(status(500))).toBe(true);
+  expect(isTransient(status(503))).toBe(true);
+  expect(isTransient(status(429))).toBe(true);
+  expect(isTransient(status(400))).toBe(false);
+  expect(isTransient(status(403))).toBe(false);
+  expect(isTransient(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
+  expect(isTransient(Object.assign(new Error('gone'), { code: 'ENOENT' }))).toBe(false);
+  expect(isTransient(Object.assign(new Error('stop'), { name: 'AbortError' }))).toBe(false);
 });
 
 test('a store that reports no CRC64NVME (or a 32-bit value, as moto does for multipart) leaves the object unverified, not failed', () => {
@@ -110,8 +229,10 @@ test('the byte budget holds uploads back until memory is free, and lets one over
   (await b)();
   const big = await budget.acquire(500);
   big();
-  expect(memoryFor(1000, 16, 4)).toBe(80);
-  expect(memoryFor(10, 16, 4)).toBe(10);
+  // A single PUT streams (a few MiB whatever its size); a multipart upload holds (queue + 1) parts.
+  expect(memoryFor(200 * MiB, 16 * MiB, 4)).toBe(80 * MiB);
+  expect(memoryFor(60 * MiB, 16 * MiB, 4)).toBe(4 * MiB);
+  expect(memoryFor(10, 16 * MiB, 4)).toBe(10);
 });
 
 test('where HeadObject is refused (reads only through the study VPC), what is stored is judged by the listing', async () => {
