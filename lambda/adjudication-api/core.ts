@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { Eye, ReadingConfig } from '../../lib/config/reading';
-import { mergeReads, READ_LABELS, type ReadLabel } from '../shared/domain/discordance';
+import type { Eye, ReadingConfig } from '../../domain/reading-config';
+import { mergeReads, READ_LABELS, type ReadLabel } from '../../domain/rules/discordance';
 import {
   caseEyes,
   compileForm,
@@ -25,13 +25,14 @@ import {
   type NormalisedAnswers,
   type ScopeAnswers,
   type ValidationError as AnswerError,
-} from '../shared/domain/form-validator';
-import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../shared/errors';
-import { caseConflict, conflictError, type AdjudicatorIdentity, type CaseConflictFacts } from '../shared/workflow/adjudicator-access';
-import { idempotencyKeyOf, parseOrThrow } from '../shared/parse';
-import { labelsOf, type AdjudicationStatus, type AdjudicationTask, type AdjudicationView, type ReadRef } from '../shared/store/adjudications';
-import type { FinalPick, FinalRecord } from '../shared/store/finals';
-import type { Page } from '../shared/store/page';
+} from '../../domain/form/validator';
+import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../runtime/errors';
+import { caseConflict, type AdjudicatorIdentity, type CaseConflictFacts } from '../../domain/assignment/access';
+import { conflictError } from '../runtime/auth';
+import { idempotencyKeyOf, parseOrThrow } from '../runtime/parse';
+import { labelsOf, type AdjudicationStatus, type AdjudicationTask, type AdjudicationView, type ReadRef } from '../store/adjudications';
+import type { FinalPick, FinalRecord } from '../store/finals';
+import type { Page } from '../store/page';
 
 /** Why the adjudicator decided as they did: a fixed list, so reports can count them. */
 export const REASON_CODES = [

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { BaseEnvSchema } from '../shared/env';
+import { BaseEnvSchema } from '../runtime/env';
 
 /** The adjudication API needs only the table and the reading config (form, rules). */
 export const AdjudicationEnvSchema = BaseEnvSchema;

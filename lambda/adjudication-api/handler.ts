@@ -5,13 +5,12 @@
  *   PUT /adjudications/{caseId}   pick A, B or a new value per question and eye, with a reason code
  * Thin: parses the event, calls the core, maps the result. The core is in ./core.ts.
  */
-import { requireRole } from '../shared/auth';
-import { requireAdjudicator } from '../shared/workflow/adjudicator-access';
-import { documentClient } from '../shared/clients/dynamodb';
-import { loadEnv } from '../shared/env';
-import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../shared/http';
-import { log } from '../shared/log';
-import { parseOrThrow, queryOf } from '../shared/parse';
+import { requireAdjudicator, requireRole } from '../runtime/auth';
+import { documentClient } from '../runtime/clients/dynamodb';
+import { loadEnv } from '../runtime/env';
+import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../runtime/http';
+import { log } from '../runtime/log';
+import { parseOrThrow, queryOf } from '../runtime/parse';
 import { getAdjudication, listAdjudications, ListQuerySchema, resolveAdjudication, type AdjudicationDeps } from './core';
 import { AdjudicationEnvSchema } from './env';
 import { adjudicationPorts } from './ports';

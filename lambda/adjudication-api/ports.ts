@@ -2,15 +2,15 @@
  * The adjudication core's ports over the reading table (DynamoDB adapters; the SDK stays here).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConflictError } from '../shared/errors';
-import { closeCaseUpdate, getTask, labelsOf, listTasks, resolveTaskUpdate } from '../shared/store/adjudications';
-import { assignmentsOf } from '../shared/store/assignments';
-import { auditEvent, auditPutTx } from '../shared/store/audit';
-import { caseConflictFacts, caseFacts, getCase } from '../shared/store/cases';
-import { finalPut, getFinal } from '../shared/store/finals';
-import { IDEMPOTENCY_TTL_SECONDS, getIdempotency, idempotencyPutTx } from '../shared/store/idempotency';
-import { getRead, readUnchangedTx } from '../shared/store/reads';
-import { TransactionCancelled, transact, type LabelledTx } from '../shared/store/table';
+import { ConflictError } from '../runtime/errors';
+import { closeCaseUpdate, getTask, labelsOf, listTasks, resolveTaskUpdate } from '../store/adjudications';
+import { assignmentsOf } from '../store/assignments';
+import { auditEvent, auditPutTx } from '../store/audit';
+import { caseConflictFacts, caseFacts, getCase } from '../store/cases';
+import { finalPut, getFinal } from '../store/finals';
+import { IDEMPOTENCY_TTL_SECONDS, getIdempotency, idempotencyPutTx } from '../store/idempotency';
+import { getRead, readUnchangedTx } from '../store/reads';
+import { TransactionCancelled, transact, type LabelledTx } from '../store/table';
 import type { AdjudicationPorts, ResolveCommand } from './core';
 
 export function adjudicationPorts(db: DynamoDBDocumentClient, tableName: string): AdjudicationPorts {

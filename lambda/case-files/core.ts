@@ -27,14 +27,14 @@
  *
  * The session id is a bearer secret: it is looked up, audited and logged by its hash only.
  */
-import { ForbiddenError, ValidationError } from '../shared/errors';
-import { log } from '../shared/log';
-import type { AdjudicationTask } from '../shared/store/adjudications';
-import type { AssignmentRecord } from '../shared/store/assignments';
-import { adjudicatorAccess } from '../shared/workflow/adjudicator-access';
-import { auditEvent, type AuditEvent } from '../shared/store/audit';
-import type { CaseFile, CaseRecord } from '../shared/store/cases';
-import { sessionHash, type SessionRecord } from '../shared/store/sessions';
+import { ForbiddenError, ValidationError } from '../runtime/errors';
+import { log } from '../runtime/log';
+import type { AdjudicationTask } from '../store/adjudications';
+import type { AssignmentRecord } from '../store/assignments';
+import { adjudicatorAccess } from '../../domain/assignment/access';
+import { auditEvent, type AuditEvent } from '../store/audit';
+import type { CaseFile, CaseRecord } from '../store/cases';
+import { sessionHash, type SessionRecord } from '../store/sessions';
 
 export interface CaseFilesDeps {
   /** The session of an id (the store looks it up by the id's hash). */

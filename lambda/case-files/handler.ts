@@ -7,12 +7,12 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DescribeSessionsCommand, type Session } from '@aws-sdk/client-appstream';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { appStreamClient } from '../shared/clients/appstream';
-import { documentClient } from '../shared/clients/dynamodb';
-import { s3Client } from '../shared/clients/s3';
-import { loadEnv } from '../shared/env';
-import { json, respond, type HttpEvent } from '../shared/http';
-import { assignmentsOf, getAssignment, getCase, getSession, getTask, putAudit } from '../shared/store';
+import { appStreamClient } from '../runtime/clients/appstream';
+import { documentClient } from '../runtime/clients/dynamodb';
+import { s3Client } from '../runtime/clients/s3';
+import { loadEnv } from '../runtime/env';
+import { json, respond, type HttpEvent } from '../runtime/http';
+import { assignmentsOf, getAssignment, getCase, getSession, getTask, putAudit } from '../store';
 import { caseFiles, type CaseFilesDeps } from './core';
 import { CaseFilesEnvSchema, type CaseFilesEnv } from './env';
 

@@ -3,7 +3,7 @@
  * Pure over narrow ports; `handler.ts` wires the DynamoDB and S3 adapters.
  */
 import * as z from 'zod';
-import type { ReadingConfig } from '../../lib/config/reading';
+import type { ReadingConfig } from '../../domain/reading-config';
 import {
   pickRepeats,
   planAssignments,
@@ -12,15 +12,15 @@ import {
   type ReaderLoad,
   type SubmittedRead,
   type Unfilled,
-} from '../shared/domain/assignment';
+} from '../../domain/assignment/plan';
 import { normaliseSite } from '../../domain/site';
-import { NotFoundError, ValidationError } from '../shared/errors';
-import { mapLimited } from '../shared/map-limited';
-import { CASE_ID } from '../shared/http';
-import { auditEvent, type AuditEvent } from '../shared/store/audit';
-import { EXPORT_FORMATS, type ExportFile, type ExportJob } from '../shared/store/exports';
-import type { Page } from '../shared/store/page';
-import { parseOrThrow } from '../shared/parse';
+import { NotFoundError, ValidationError } from '../runtime/errors';
+import { mapLimited } from '../runtime/map-limited';
+import { CASE_ID } from '../runtime/http';
+import { auditEvent, type AuditEvent } from '../store/audit';
+import { EXPORT_FORMATS, type ExportFile, type ExportJob } from '../store/exports';
+import type { Page } from '../store/page';
+import { parseOrThrow } from '../runtime/parse';
 
 export interface Actor {
   sub: string;

@@ -8,14 +8,14 @@
  * Thin: parses the event, calls the core (./core.ts), maps the result.
  */
 import { randomBytes } from 'node:crypto';
-import { requireRole } from '../shared/auth';
-import { cognitoClient } from '../shared/clients/cognito';
-import { documentClient } from '../shared/clients/dynamodb';
-import { s3Client } from '../shared/clients/s3';
-import { loadEnv } from '../shared/env';
-import { json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../shared/http';
-import { log } from '../shared/log';
-import { queryOf } from '../shared/parse';
+import { requireRole } from '../runtime/auth';
+import { cognitoClient } from '../runtime/clients/cognito';
+import { documentClient } from '../runtime/clients/dynamodb';
+import { s3Client } from '../runtime/clients/s3';
+import { loadEnv } from '../runtime/env';
+import { json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../runtime/http';
+import { log } from '../runtime/log';
+import { queryOf } from '../runtime/parse';
 import { audit, bulkAssign, EXPORT_ID, getExport, newExportId, progress, requestExport } from './core';
 import { CoordinatorEnvSchema, type CoordinatorEnv } from './env';
 import { assignmentPorts, auditList, cognitoReaderGroup, exportPorts, progressPorts } from './ports';

@@ -6,20 +6,21 @@ import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } fro
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ListUsersInGroupCommand, type CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
-import type { Assignment, SubmittedRead } from '../shared/domain/assignment';
-import { AppError } from '../shared/errors';
-import { log } from '../shared/log';
-import { newAssignmentRef, type AssignmentRecord } from '../shared/store/assignments';
-import { auditEvent, listAudit } from '../shared/store/audit';
-import { excludeReaders, fromCaseItem, getCase, listRejections, mayTake, type CaseRecord } from '../shared/store/cases';
-import { newAssignmentTxs } from '../shared/store/claims';
-import { createExportJob, getExportJob } from '../shared/store/exports';
-import { keys } from '../shared/store/keys';
-import { decodeCursor, encodeCursor } from '../shared/store/page';
-import type { ReaderRecord } from '../shared/store/readers';
-import { TransactionCancelled, queryAll, recordOf, transact } from '../shared/store/table';
+import type { Assignment, SubmittedRead } from '../../domain/assignment/plan';
+import { AppError } from '../runtime/errors';
+import { log } from '../runtime/log';
+import { newAssignmentRef, type AssignmentRecord } from '../store/assignments';
+import { auditEvent, listAudit } from '../store/audit';
+import { mayTake } from '../../domain/assignment/access';
+import { excludeReaders, fromCaseItem, getCase, listRejections, type CaseRecord } from '../store/cases';
+import { newAssignmentTxs } from '../store/claims';
+import { createExportJob, getExportJob } from '../store/exports';
+import { keys } from '../store/keys';
+import { decodeCursor, encodeCursor } from '../store/page';
+import type { ReaderRecord } from '../store/readers';
+import { TransactionCancelled, queryAll, recordOf, transact } from '../store/table';
 import type { AssignCommand, AssignOutcome, AssignmentPorts, CaseForAssignment, ExportPorts, ProgressPorts, ReaderProgress } from './core';
-import { mapLimited } from '../shared/map-limited';
+import { mapLimited } from '../runtime/map-limited';
 
 /** COUNT over a key range, page by page (DynamoDB counts at most 1 MB of items per call). */
 async function count(db: DynamoDBDocumentClient, input: QueryCommandInput): Promise<number> {

@@ -4,9 +4,9 @@
  * conditional update, so a trigger delivered twice, or two workers at once, run it once; a worker
  * that died mid-run leaves a lease that runs out, and the retry takes the job over.
  */
-import type { ReadingConfig } from '../../lib/config/reading';
-import { auditEvent, type AuditEvent } from '../shared/store/audit';
-import type { ExportJob, ExportJobOutcome } from '../shared/store/exports';
+import type { ReadingConfig } from '../../domain/reading-config';
+import { auditEvent, type AuditEvent } from '../store/audit';
+import type { ExportJob, ExportJobOutcome } from '../store/exports';
 import { runExport, type ExportDeps } from './export';
 
 export interface JobPorts {

@@ -16,10 +16,10 @@
  *
  * Readers and adjudicators appear only as stable pseudonyms (R001…); see store/exports.ts.
  */
-import { optionEntries, type Eye, type Question, type ReadingConfig } from '../../lib/config/reading';
-import { caseEyes, codeOf, compileForm, type AnswerValue, type CaseFacts, type NormalisedAnswers } from '../shared/domain/form-validator';
-import type { FinalRecord } from '../shared/store/finals';
-import type { ExportFile, ExportFormat } from '../shared/store/exports';
+import { optionEntries, type Eye, type Question, type ReadingConfig } from '../../domain/reading-config';
+import { caseEyes, codeOf, compileForm, type AnswerValue, type CaseFacts, type NormalisedAnswers } from '../../domain/form/validator';
+import type { FinalRecord } from '../store/finals';
+import type { ExportFile, ExportFormat } from '../store/exports';
 import { AgreementTables, type AgreementLine, type Comparison } from './agreement-tables';
 
 // ---------------------------------------------------------------------------------------------

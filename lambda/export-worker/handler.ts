@@ -6,10 +6,10 @@
  * that fails on its own is recorded as failed and not retried (the coordinator asks again).
  */
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { documentClient } from '../shared/clients/dynamodb';
-import { s3Client } from '../shared/clients/s3';
-import { loadEnv } from '../shared/env';
-import { log } from '../shared/log';
+import { documentClient } from '../runtime/clients/dynamodb';
+import { s3Client } from '../runtime/clients/s3';
+import { loadEnv } from '../runtime/env';
+import { log } from '../runtime/log';
 import { runQueuedExport, type RunResult } from './core';
 import { ExportWorkerEnvSchema, type ExportWorkerEnv } from './env';
 import { dynamoExportSource, dynamoPseudonyms, jobPorts } from './ports';

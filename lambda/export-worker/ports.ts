@@ -4,13 +4,13 @@
  * the job lifecycle of store/exports.ts.
  */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mapLimited } from '../shared/map-limited';
-import { caseFacts, type CaseRecord } from '../shared/store/cases';
-import { ensurePseudonyms, finishExportJob, takeExportJob } from '../shared/store/exports';
-import { fromFinalItem } from '../shared/store/finals';
-import { keys } from '../shared/store/keys';
-import { listReads } from '../shared/store/reads';
-import { batchGet } from '../shared/store/table';
+import { mapLimited } from '../runtime/map-limited';
+import { caseFacts, type CaseRecord } from '../store/cases';
+import { ensurePseudonyms, finishExportJob, takeExportJob } from '../store/exports';
+import { fromFinalItem } from '../store/finals';
+import { keys } from '../store/keys';
+import { listReads } from '../store/reads';
+import { batchGet } from '../store/table';
 import type { JobPorts } from './core';
 import type { ExportSource, Pseudonymiser } from './export';
 

@@ -9,29 +9,28 @@
  * unknown, another reader's, or a case id is the same 404, so the API probes nothing.
  */
 import { createHash } from 'node:crypto';
-import type { ReadingConfig } from '../../lib/config/reading';
-import type { Principal } from '../shared/auth';
-import { requireRole, requireSite } from '../shared/auth';
-import { validateAnswers, type NormalisedAnswers } from '../shared/domain/form-validator';
-import { AppError, AssignmentNotFoundError, ConflictError, IdempotencyKeyReusedError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
-import { idempotencyKeyOf } from '../shared/parse';
-import { appStreamUserId } from '../shared/appstream-user';
-import { log } from '../shared/log';
-import type { AssignmentRecord, AssignmentRef, AssignmentStatus } from '../shared/store/assignments';
-import { REF_PATTERN, toQueueEntry } from '../shared/store/assignments';
-import type { AuditEvent } from '../shared/store/audit';
-import { auditEvent } from '../shared/store/audit';
-import { caseFacts, mayTake, type CaseRecord, type ClaimableCase, type SlotTaker } from '../shared/store/cases';
-import type { ClaimInput, ClaimResult } from '../shared/store/claims';
-import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyRecord } from '../shared/store/idempotency';
-import type { Page } from '../shared/store/page';
-import type { ReaderRecord } from '../shared/store/readers';
-import type { ReadAction, ReadRecord } from '../shared/store/reads';
-import type { AdjudicationTask } from '../shared/store/adjudications';
-import { sessionHash, type SessionRecord } from '../shared/store/sessions';
-import type { ReadSave, SaveRejected } from '../shared/store/submissions';
-import { adjudicatorAccess, conflictError, requireAdjudicator } from '../shared/workflow/adjudicator-access';
-import { decideCaseOutcome } from '../shared/workflow/case-outcome';
+import type { ReadingConfig } from '../../domain/reading-config';
+import { validateAnswers, type NormalisedAnswers } from '../../domain/form/validator';
+import { AppError, AssignmentNotFoundError, ConflictError, IdempotencyKeyReusedError, NotFoundError, PreconditionFailedError, ValidationError } from '../runtime/errors';
+import { idempotencyKeyOf } from '../runtime/parse';
+import { appStreamUserId } from '../runtime/appstream-user';
+import { log } from '../runtime/log';
+import type { AssignmentRecord, AssignmentRef, AssignmentStatus } from '../store/assignments';
+import { REF_PATTERN, toQueueEntry } from '../store/assignments';
+import type { AuditEvent } from '../store/audit';
+import { auditEvent } from '../store/audit';
+import { caseFacts, type CaseRecord, type ClaimableCase } from '../store/cases';
+import type { ClaimInput, ClaimResult } from '../store/claims';
+import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyRecord } from '../store/idempotency';
+import type { Page } from '../store/page';
+import type { ReaderRecord } from '../store/readers';
+import type { ReadAction, ReadRecord } from '../store/reads';
+import type { AdjudicationTask } from '../store/adjudications';
+import { sessionHash, type SessionRecord } from '../store/sessions';
+import type { ReadSave, SaveRejected } from '../store/submissions';
+import { adjudicatorAccess, mayTake, type SlotTaker } from '../../domain/assignment/access';
+import { conflictError, requireAdjudicator, requireRole, requireSite, type Principal } from '../runtime/auth';
+import { decideCaseOutcome } from '../../domain/rules/case-outcome';
 
 // ---------------------------------------------------------------------------------------------
 // Ports.

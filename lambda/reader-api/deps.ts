@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { CreateStreamingURLCommand } from '@aws-sdk/client-appstream';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { appStreamClient } from '../shared/clients/appstream';
-import { documentClient } from '../shared/clients/dynamodb';
-import { AppError } from '../shared/errors';
-import { loadEnv } from '../shared/env';
-import * as store from '../shared/store';
+import { appStreamClient } from '../runtime/clients/appstream';
+import { documentClient } from '../runtime/clients/dynamodb';
+import { AppError } from '../runtime/errors';
+import { loadEnv } from '../runtime/env';
+import * as store from '../store';
 import type { ReaderApiDeps, ReaderStore, StreamingUrlIssuer } from './core';
 import { ReaderApiEnvSchema, type ReaderApiEnv } from './env';
 

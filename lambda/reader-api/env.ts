@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { BaseEnvSchema } from '../shared/env';
+import { BaseEnvSchema } from '../runtime/env';
 
 /** Environment of the reader API (`/me`, `/queue`, `/queue/next`, `/cases/{caseId}/session`, `/cases/{caseId}/read`). */
 export const ReaderApiEnvSchema = BaseEnvSchema.extend({

@@ -2,10 +2,10 @@
  * Reader API (HTTP API, Cognito JWT authorizer): parses the event, calls the core, shapes the
  * response. Routes and status codes: ./README.md.
  */
-import { requireRole, type Principal } from '../shared/auth';
-import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent, type HttpResult } from '../shared/http';
-import { ValidationError } from '../shared/errors';
-import { parseLimit } from '../shared/store/page';
+import { requireRole, type Principal } from '../runtime/auth';
+import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent, type HttpResult } from '../runtime/http';
+import { ValidationError } from '../runtime/errors';
+import { parseLimit } from '../store/page';
 import { claimNext, getMe, getQueue, getRead, openSession, putRead, type CoreResult } from './core';
 import { readerApiDeps } from './deps';
 

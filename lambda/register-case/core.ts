@@ -7,11 +7,11 @@
  * Existence of the named files is checked by listing the case prefix (ListObjectsV2): the function
  * never opens an image, so its role needs no read access to scan data beyond manifests.
  */
-import { CASE_ID } from '../shared/http';
-import { log } from '../shared/log';
-import type { AuditEvent } from '../shared/store/audit';
-import { auditEvent } from '../shared/store/audit';
-import type { CaseRejection, ManifestContent, RegisterResult } from '../shared/store/cases';
+import { CASE_ID } from '../runtime/http';
+import { log } from '../runtime/log';
+import type { AuditEvent } from '../store/audit';
+import { auditEvent } from '../store/audit';
+import type { CaseRejection, ManifestContent, RegisterResult } from '../store/cases';
 import { MANIFEST_NAME, MAX_MANIFEST_BYTES, ManifestSchema } from '../../domain/manifest';
 
 export interface ManifestObjects {

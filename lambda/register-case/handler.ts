@@ -7,11 +7,11 @@
 import type { S3Event, S3ObjectCreatedNotificationEvent } from 'aws-lambda';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../shared/clients/dynamodb';
-import { s3Client } from '../shared/clients/s3';
-import { loadEnv } from '../shared/env';
-import { log } from '../shared/log';
-import { auditPutTx, putAudit, registerCase, rejectionPutTx, resolveRejections, transact } from '../shared/store';
+import { documentClient } from '../runtime/clients/dynamodb';
+import { s3Client } from '../runtime/clients/s3';
+import { loadEnv } from '../runtime/env';
+import { log } from '../runtime/log';
+import { auditPutTx, putAudit, registerCase, rejectionPutTx, resolveRejections, transact } from '../store';
 import { registerManifest, type CaseRegistry, type ManifestObjects, type RegisterDeps, type RegisterOutcome } from './core';
 import { RegisterCaseEnvSchema, type RegisterCaseEnv } from './env';
 

@@ -15,7 +15,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { keys } from '../../lambda/shared/store/keys';
+import { keys } from '../../lambda/store/keys';
 import type { z } from 'zod';
 import type { AdjudicationEnvSchema } from '../../lambda/adjudication-api/env';
 import type { CaseFilesEnvSchema } from '../../lambda/case-files/env';

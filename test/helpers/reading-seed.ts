@@ -3,15 +3,15 @@
  * items and conditions the API writes), for tests of the adjudication and coordinator routes.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { NormalisedAnswers } from '../../lambda/shared/domain/form-validator';
-import { assignmentPutTxs, newAssignmentRef } from '../../lambda/shared/store/assignments';
-import { caseFacts, countSubmissionTx, getCase, takeSlotTx, type CaseState } from '../../lambda/shared/store/cases';
-import { keys } from '../../lambda/shared/store/keys';
-import { outcomeTx, stateAfter } from '../../lambda/shared/store/outcomes';
-import { openAssignmentTx, submitAssignmentTx } from '../../lambda/shared/store/readers';
-import { historyPutTx, readPutTx } from '../../lambda/shared/store/reads';
-import { transact } from '../../lambda/shared/store/table';
-import { decideCaseOutcome } from '../../lambda/shared/workflow/case-outcome';
+import type { NormalisedAnswers } from '../../domain/form/validator';
+import { assignmentPutTxs, newAssignmentRef } from '../../lambda/store/assignments';
+import { caseFacts, countSubmissionTx, getCase, takeSlotTx, type CaseState } from '../../lambda/store/cases';
+import { keys } from '../../lambda/store/keys';
+import { outcomeTx, stateAfter } from '../../lambda/store/outcomes';
+import { openAssignmentTx, submitAssignmentTx } from '../../lambda/store/readers';
+import { historyPutTx, readPutTx } from '../../lambda/store/reads';
+import { transact } from '../../lambda/store/table';
+import { decideCaseOutcome } from '../../domain/rules/case-outcome';
 import type { Harness } from './api-harness';
 import { CONFIG } from './grades';
 import { seedCase as seedFixtureCase } from './reading-fixtures';

@@ -12,8 +12,8 @@
  * Not here: `GET /fleet/case-files` is on the private REST API with AWS_IAM auth (no JWT); its
  * authorization is tested in case-files/handler.test.ts.
  */
-import type { AuditAction } from '../../lambda/shared/store/audit';
-import type { Role } from '../../lambda/shared/auth';
+import type { AuditAction } from '../../lambda/store/audit';
+import type { Role } from '../../lambda/runtime/auth';
 import type { CallRequest, Harness, HttpHandler } from '../helpers/api-harness';
 import { assign, seedCase, validAnswers } from '../helpers/reading-fixtures';
 
@@ -179,7 +179,7 @@ ROUTES.push(
     caseScoped: false,
     arrange: async (h) => {
       await seedCase(h, 'AS1');
-      const { ensureReader } = await import('../../lambda/shared/store/readers');
+      const { ensureReader } = await import('../../lambda/store/readers');
       for (const readerId of ['matrix-reader-x', 'matrix-reader-y']) await ensureReader(h.ddb, h.tableName, { readerId, at: '2026-01-01T00:00:00.000Z' });
       return { body: { hiddenRepeats: false } };
     },
@@ -222,8 +222,8 @@ ROUTES.push(
     roles: ['coordinator', 'admin'],
     caseScoped: false,
     arrange: async (h) => {
-      const { createExportJob, finishExportJob, takeExportJob } = await import('../../lambda/shared/store/exports');
-      const { auditEvent } = await import('../../lambda/shared/store/audit');
+      const { createExportJob, finishExportJob, takeExportJob } = await import('../../lambda/store/exports');
+      const { auditEvent } = await import('../../lambda/store/audit');
       const exportId = 'ex-20260101T000000Z-matrix01';
       const at = '2026-01-01T00:00:00.000Z';
       const audit = (action: AuditAction) => auditEvent({ at, actor: 'matrix', action, detail: { exportId } });

@@ -9,7 +9,7 @@ import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudf
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ManifestSchema } from '../../../domain/manifest';
 import { handler } from '../../../lambda/register-case/handler';
-import { getCase } from '../../../lambda/shared/store';
+import { getCase } from '../../../lambda/store';
 import { resolveBucket } from '../../../cli/ingest/aws';
 import { EXIT, runIngest, type IngestOptions } from '../../../cli/ingest/run';
 import { fileDigests } from '../../../cli/ingest/upload';

@@ -8,12 +8,12 @@ import {
   type IdempotentResult,
   type ResolveCommand,
 } from '../../../lambda/adjudication-api/core';
-import { evaluateDiscordance } from '../../../lambda/shared/domain/discordance';
-import { AppError } from '../../../lambda/shared/errors';
-import type { AdjudicationTask } from '../../../lambda/shared/store/adjudications';
-import type { CaseConflictFacts } from '../../../lambda/shared/workflow/adjudicator-access';
-import { maskReads } from '../../../lambda/shared/workflow/case-outcome';
-import type { FinalRecord } from '../../../lambda/shared/store/finals';
+import { evaluateDiscordance } from '../../../domain/rules/discordance';
+import { AppError } from '../../../lambda/runtime/errors';
+import type { AdjudicationTask } from '../../../lambda/store/adjudications';
+import type { CaseConflictFacts } from '../../../domain/assignment/access';
+import { maskReads } from '../../../domain/rules/case-outcome';
+import type { FinalRecord } from '../../../lambda/store/finals';
 import { CONFIG, FACTS, grade } from '../../helpers/grades';
 
 const READER_1 = 'sub-reader-1';

@@ -5,7 +5,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResolveCommand } from '../../../lambda/adjudication-api/core';
 import { adjudicationPorts } from '../../../lambda/adjudication-api/ports';
-import { ConflictError } from '../../../lambda/shared/errors';
+import { ConflictError } from '../../../lambda/runtime/errors';
 
 const AT = '2026-02-01T10:00:00.000Z';
 

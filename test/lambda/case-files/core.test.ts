@@ -1,7 +1,7 @@
 /** The case-files checks with plain fakes: every step must pass, in order, and failures all look alike. */
 import { caseFiles, type CaseFilesDeps } from '../../../lambda/case-files/core';
-import { AppError } from '../../../lambda/shared/errors';
-import { sessionHash, type SessionRecord } from '../../../lambda/shared/store';
+import { AppError } from '../../../lambda/runtime/errors';
+import { sessionHash, type SessionRecord } from '../../../lambda/store';
 
 const NOW = new Date('2025-05-01T12:00:00Z');
 const SID = 'A'.repeat(22);

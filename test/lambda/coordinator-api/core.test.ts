@@ -11,9 +11,9 @@ import {
   type CaseForAssignment,
   type ExportPorts,
 } from '../../../lambda/coordinator-api/core';
-import type { ReaderLoad } from '../../../lambda/shared/domain/assignment';
-import { AppError } from '../../../lambda/shared/errors';
-import type { ExportJob } from '../../../lambda/shared/store/exports';
+import type { ReaderLoad } from '../../../domain/assignment/plan';
+import { AppError } from '../../../lambda/runtime/errors';
+import type { ExportJob } from '../../../lambda/store/exports';
 import { CONFIG } from '../../helpers/grades';
 
 const NOW = '2026-03-01T00:00:00.000Z';

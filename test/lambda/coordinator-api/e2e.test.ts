@@ -9,7 +9,7 @@ import { handler as adjudication } from '../../../lambda/adjudication-api/handle
 import { handler as coordinator } from '../../../lambda/coordinator-api/handler';
 import { handler as readerApi } from '../../../lambda/reader-api/handler';
 import { handler as registerCase } from '../../../lambda/register-case/handler';
-import { getAssignment } from '../../../lambda/shared/store';
+import { getAssignment } from '../../../lambda/store';
 import { startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { runExportWorker } from '../../helpers/export-worker';
 import { grade } from '../../helpers/grades';

@@ -10,8 +10,8 @@ import { AdminDisableUserCommand } from '@aws-sdk/client-cognito-identity-provid
 import fc from 'fast-check';
 import { handler } from '../../../lambda/coordinator-api/handler';
 import { handler as readerHandler } from '../../../lambda/reader-api/handler';
-import { ensureReader, getAssignmentRef, rejectionPutTx, transact } from '../../../lambda/shared/store';
-import { getCase } from '../../../lambda/shared/store/cases';
+import { ensureReader, getAssignmentRef, rejectionPutTx, transact } from '../../../lambda/store';
+import { getCase } from '../../../lambda/store/cases';
 import { startHarness, TEST_SITE, type Harness } from '../../helpers/api-harness';
 import { runExportWorker } from '../../helpers/export-worker';
 import { grade } from '../../helpers/grades';

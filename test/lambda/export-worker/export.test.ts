@@ -17,9 +17,9 @@ import {
   type ExportSource,
   type Pseudonymiser,
 } from '../../../lambda/export-worker/export';
-import { agreementRows, perReaderAgreement, summariseAgreement, type AgreementRow } from '../../../lambda/shared/domain/agreement';
-import { compileForm } from '../../../lambda/shared/domain/form-validator';
-import type { FinalRecord } from '../../../lambda/shared/store/finals';
+import { agreementRows, perReaderAgreement, summariseAgreement, type AgreementRow } from '../../../domain/agreement';
+import { compileForm } from '../../../domain/form/validator';
+import type { FinalRecord } from '../../../lambda/store/finals';
 import { CONFIG, FACTS, grade } from '../../helpers/grades';
 
 class MemorySink implements ExportSink {

@@ -10,8 +10,8 @@ import { runQueuedExport, type WorkerDeps } from '../../../lambda/export-worker/
 import { handler as worker, queuedExports } from '../../../lambda/export-worker/handler';
 import { dynamoPseudonyms, jobPorts } from '../../../lambda/export-worker/ports';
 import { s3Sink } from '../../../lambda/export-worker/s3-sink';
-import { auditEvent } from '../../../lambda/shared/store/audit';
-import { createExportJob, getExportJob, takeExportJob } from '../../../lambda/shared/store/exports';
+import { auditEvent } from '../../../lambda/store/audit';
+import { createExportJob, getExportJob, takeExportJob } from '../../../lambda/store/exports';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import { jobInsertEvent, runExportWorker } from '../../helpers/export-worker';
 import { grade } from '../../helpers/grades';

@@ -4,7 +4,7 @@
  * never put a case past k or a reader twice on a case.
  */
 import { handler } from '../../../lambda/reader-api/handler';
-import { getCase, getRead, readHistory } from '../../../lambda/shared/store';
+import { getCase, getRead, readHistory } from '../../../lambda/store';
 import { startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { assign, seedCase, validAnswers } from '../../helpers/reading-fixtures';
 

@@ -1,11 +1,11 @@
 /** The reader API's use cases with plain fakes: the decisions, retries and refusals, no AWS. */
-import { sessionHash } from '../../../lambda/shared/store/sessions';
-import { ReadingConfigSchema } from '../../../lib/config/reading';
+import { sessionHash } from '../../../lambda/store/sessions';
+import { ReadingConfigSchema } from '../../../domain/reading-config';
 import { claimNext, getMe, getRead, openSession, putRead, type ReaderApiDeps, type ReaderStore } from '../../../lambda/reader-api/core';
-import { appStreamUserId } from '../../../lambda/shared/appstream-user';
-import type { Principal, Role } from '../../../lambda/shared/auth';
-import { AppError } from '../../../lambda/shared/errors';
-import type { AssignmentRecord, CaseRecord, ClaimableCase, ReadRecord, ReadSave } from '../../../lambda/shared/store';
+import { appStreamUserId } from '../../../lambda/runtime/appstream-user';
+import type { Principal, Role } from '../../../lambda/runtime/auth';
+import { AppError } from '../../../lambda/runtime/errors';
+import type { AssignmentRecord, CaseRecord, ClaimableCase, ReadRecord, ReadSave } from '../../../lambda/store';
 import { validAnswers } from '../../helpers/reading-fixtures';
 
 const principal = (sub = 'reader-a', ...roles: Role[]): Principal => ({ sub, site: 'KNUH', roles: new Set(roles.length ? roles : ['reader']) });

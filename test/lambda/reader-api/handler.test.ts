@@ -2,15 +2,15 @@
  * The reader API end to end against moto and the AppStream stand-in, through the real SDK clients,
  * with tokens from the emulated user pool verified as API Gateway's JWT authorizer would.
  */
-import { sessionHash } from '../../../lambda/shared/store/sessions';
+import { sessionHash } from '../../../lambda/store/sessions';
 import { handler } from '../../../lambda/reader-api/handler';
 import { putRead } from '../../../lambda/reader-api/core';
 import { readerApiDeps, tableStore } from '../../../lambda/reader-api/deps';
 import { assignmentPorts } from '../../../lambda/coordinator-api/ports';
-import { appStreamUserId } from '../../../lambda/shared/appstream-user';
-import { claimSlot, excludeReaders, getAssignmentRef, getCase, getRead, getReader, readHistory } from '../../../lambda/shared/store';
-import { getFinal } from '../../../lambda/shared/store/finals';
-import { getTask } from '../../../lambda/shared/store/adjudications';
+import { appStreamUserId } from '../../../lambda/runtime/appstream-user';
+import { claimSlot, excludeReaders, getAssignmentRef, getCase, getRead, getReader, readHistory } from '../../../lambda/store';
+import { getFinal } from '../../../lambda/store/finals';
+import { getTask } from '../../../lambda/store/adjudications';
 import { TEST_SITE, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { assign, seedCase, validAnswers } from '../../helpers/reading-fixtures';
 import { losingRace, seedCase as seedSiteCase } from '../../helpers/reading-seed';

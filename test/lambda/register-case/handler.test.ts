@@ -1,8 +1,8 @@
 /** Manifest registration against moto S3 + DynamoDB through the real SDK clients. */
 import { handler } from '../../../lambda/register-case/handler';
 import { handler as coordinatorApi } from '../../../lambda/coordinator-api/handler';
-import { getCase } from '../../../lambda/shared/store';
-import { keys } from '../../../lambda/shared/store/keys';
+import { getCase } from '../../../lambda/store';
+import { keys } from '../../../lambda/store/keys';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 
@@ -151,7 +151,7 @@ test('a rejected re-upload leaves the registered case as it was', async () => {
 });
 
 test('a fixed manifest takes its case off the rejection list (the rejection stays as history); a later bad upload is listed again', async () => {
-  const { listRejections } = await import('../../../lambda/shared/store');
+  const { listRejections } = await import('../../../lambda/store');
   const listed = async () => (await listRejections(h.ddb, h.tableName, { limit: 10 })).items.map((r) => r.caseId);
   await h.putObject('cases/K-002/manifest.json', 'nope');
   await run('cases/K-002/manifest.json');
@@ -174,7 +174,7 @@ test('a fixed manifest takes its case off the rejection list (the rejection stay
 });
 
 test('a registration from an older upload (smaller sequencer, delivered late) leaves a newer upload\'s rejection listed', async () => {
-  const { listRejections } = await import('../../../lambda/shared/store');
+  const { listRejections } = await import('../../../lambda/store');
   const listed = async () => (await listRejections(h.ddb, h.tableName, { limit: 10 })).items.map((r) => r.caseId);
   const older = nextSeq();
   const newer = nextSeq();
@@ -238,7 +238,7 @@ test('other keys, other buckets and deleted manifests are ignored without writes
 });
 
 test('rejections are listed newest first through gsi1 REJECTIONS', async () => {
-  const { listRejections } = await import('../../../lambda/shared/store');
+  const { listRejections } = await import('../../../lambda/store');
   for (const id of ['K-1', 'K-2']) {
     await h.putObject(`cases/${id}/manifest.json`, 'nope');
     await run(`cases/${id}/manifest.json`);

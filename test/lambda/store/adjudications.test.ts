@@ -1,7 +1,7 @@
 /** Adjudication tasks in the emulated table: conditional opening, priority order, one resolution. */
-import { ValidationError } from '../../../lambda/shared/errors';
-import { getTask, listTasks, openTaskPut, resolveTaskUpdate, type OpenTaskInput } from '../../../lambda/shared/store/adjudications';
-import { TransactionCancelled, transact } from '../../../lambda/shared/store/table';
+import { ValidationError } from '../../../lambda/runtime/errors';
+import { getTask, listTasks, openTaskPut, resolveTaskUpdate, type OpenTaskInput } from '../../../lambda/store/adjudications';
+import { TransactionCancelled, transact } from '../../../lambda/store/table';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 
 let h: Harness;

@@ -1,7 +1,7 @@
 /** The assignment-ref backfill for studies created before refs, against moto: complete, and a second run changes nothing. */
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { backfillRefs, getAssignmentRef, queuePage, REF_PATTERN } from '../../../lambda/shared/store';
-import { keys } from '../../../lambda/shared/store/keys';
+import { backfillRefs, getAssignmentRef, queuePage, REF_PATTERN } from '../../../lambda/store';
+import { keys } from '../../../lambda/store/keys';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import { assign, seedCase } from '../../helpers/reading-fixtures';
 

@@ -1,7 +1,7 @@
 /** Export jobs and stable reader pseudonyms in the emulated table. */
-import { ConflictError } from '../../../lambda/shared/errors';
-import { auditEvent, type AuditAction } from '../../../lambda/shared/store/audit';
-import { createExportJob, ensurePseudonyms, finishExportJob, getExportJob, takeExportJob } from '../../../lambda/shared/store/exports';
+import { ConflictError } from '../../../lambda/runtime/errors';
+import { auditEvent, type AuditAction } from '../../../lambda/store/audit';
+import { createExportJob, ensurePseudonyms, finishExportJob, getExportJob, takeExportJob } from '../../../lambda/store/exports';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import { losingRace } from '../../helpers/reading-seed';
 

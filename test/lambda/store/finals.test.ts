@@ -1,6 +1,6 @@
 /** Final grades in the emulated table: a system final may be replaced by adjudication, an adjudicated one never. */
-import { finalPut, getFinal, SYSTEM_ACTOR, type FinalRecord } from '../../../lambda/shared/store/finals';
-import { TransactionCancelled, transact } from '../../../lambda/shared/store/table';
+import { finalPut, getFinal, SYSTEM_ACTOR, type FinalRecord } from '../../../lambda/store/finals';
+import { TransactionCancelled, transact } from '../../../lambda/store/table';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import { grade } from '../../helpers/grades';
 

@@ -1,6 +1,6 @@
 /** The store's invariants, straight against moto through the real document client. */
 import fc from 'fast-check';
-import { appStreamUserId, APPSTREAM_USER_ID_PATTERN } from '../../../lambda/shared/appstream-user';
+import { appStreamUserId, APPSTREAM_USER_ID_PATTERN } from '../../../lambda/runtime/appstream-user';
 import {
   claimSlot,
   decodeCursor,
@@ -12,7 +12,7 @@ import {
   readHistory,
   writeReadSave,
   type ReadRecord,
-} from '../../../lambda/shared/store';
+} from '../../../lambda/store';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import { seedCase, tick, validAnswers } from '../../helpers/reading-fixtures';
 
