@@ -15,7 +15,6 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { keys } from '../../lambda/store/keys';
 import type { z } from 'zod';
 import type { AdjudicationEnvSchema } from '../../lambda/adjudication-api/env';
 import type { CaseFilesEnvSchema } from '../../lambda/case-files/env';
@@ -79,7 +78,8 @@ interface FunctionAccess {
   /**
    * Partition keys its writes (PutItem, UpdateItem) may touch, as `dynamodb:LeadingKeys`: a key
    * ending in `#` stands for that prefix, any other for itself. Given where a function writes a few
-   * kinds of item only; absent, its writes may touch any item of the table.
+   * kinds of item only; absent, its writes may touch any item of the table. Literal prefixes of
+   * lambda/store/keys.ts: lib/ imports nothing of lambda/ but its env.ts types.
    */
   readonly writesUnder?: readonly string[];
   /** Where it runs Query: the table itself and the indexes it reads. */
@@ -107,22 +107,16 @@ const ACCESS: Record<FunctionKey, FunctionAccess> = {
   // by Update and transactions; never a single GetItem. Writes only its job, the pseudonyms and audit events.
   exportWorker: {
     items: ['BatchGetItem', 'PutItem', 'UpdateItem'],
-    writesUnder: [pkPrefix(keys.exportJob('')), pkPrefix(keys.pseudonymCounter()), pkPrefix(keys.audit('', '', ''))],
+    writesUnder: ['EXPORT#', 'PSEUDONYMS', 'AUDIT#'],
     queries: ['table', 'gsi1'],
     objects: 'writeExports',
   },
   // Put (else Update) the case, Query + Update its outstanding rejections; reads nothing by key.
-  registry: { items: ['PutItem', 'UpdateItem'], writesUnder: [pkPrefix(keys.case('')), pkPrefix(keys.audit('', '', ''))], queries: ['table'], objects: 'readManifests' },
+  registry: { items: ['PutItem', 'UpdateItem'], writesUnder: ['CASE#', 'AUDIT#'], queries: ['table'], objects: 'readManifests' },
   // Session, assignment or task, and case by GetItem; the adjudicator's conflict check by Query;
   // one audit Put; AppStream says which instance streams the session.
-  caseFiles: { items: ['GetItem', 'PutItem'], writesUnder: [pkPrefix(keys.audit('', '', ''))], queries: ['table'], objects: 'readCaseFiles', appStream: ['DescribeSessions'] },
+  caseFiles: { items: ['GetItem', 'PutItem'], writesUnder: ['AUDIT#'], queries: ['table'], objects: 'readCaseFiles', appStream: ['DescribeSessions'] },
 };
-
-/** The fixed part of a key builder's partition key (`CASE#…` → `CASE#`, `PSEUDONYMS` → itself). */
-function pkPrefix(key: { pk: string }): string {
-  const hash = key.pk.indexOf('#');
-  return hash < 0 ? key.pk : key.pk.slice(0, hash + 1);
-}
 
 /**
  * Every table action some function holds, Query included: all the reading table's traffic through
