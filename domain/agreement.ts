@@ -5,8 +5,9 @@
  * Categories come from the form, not from the data: a category nobody used still counts for PABAK
  * and for the weighted-kappa distances. Undefined statistics are null with a reason, never NaN.
  */
-import { optionEntries, type Eye, type Form, type Question } from './reading-config';
-import { codeOf, compileForm, snapToStep, type NormalisedAnswers } from './form/validator';
+import { optionEntries, type Eye, type Form, type Question } from './form/schema';
+import { codeOf, compileForm, snapToStep } from './form/validator';
+import { type NormalisedAnswers } from './answers';
 
 export type Pair = readonly [number, number];
 export type Weighting = 'linear' | 'quadratic';

@@ -11,37 +11,10 @@
  *
  * Pure and total: any JSON (or non-JSON) input yields a result, never an exception.
  */
-import {
-  conditionValue,
-  optionEntries,
-  type ChoiceQuestion,
-  type Eye,
-  type Form,
-  type OptionEntry,
-  type Question,
-} from '../reading-config';
+import { conditionValue, optionEntries, type ChoiceQuestion, type Eye, type Form, type OptionEntry, type Question } from './schema';
 import { compileVisibleIf, type CompiledVisibleIf } from './visible-if';
-
-export type AnswerValue = string | number | boolean | string[];
-export type ScopeAnswers = Record<string, AnswerValue>;
-
-export interface NormalisedAnswers {
-  eyes: Partial<Record<Eye, ScopeAnswers>>;
-  participant: ScopeAnswers;
-}
-
-export interface CaseFacts {
-  /** The case has an OCT (of some eye). */
-  octPresent: boolean;
-  /**
-   * The eyes the OCT files are of, when every OCT file names its eye: per-eye questions see
-   * `octPresent` true only for these. Absent (an OCT of unknown laterality, or a case registered
-   * before this was recorded): every eye sees `octPresent`.
-   */
-  octEyes?: Eye[];
-  /** Eyes imaged for this case (from DICOM laterality); defaults to the form's eyes. */
-  eyes?: Eye[];
-}
+import type { AnswerValue, NormalisedAnswers, ScopeAnswers } from '../answers';
+import type { CaseFacts } from '../case';
 
 export type ValidationRule =
   | 'type'

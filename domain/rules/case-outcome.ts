@@ -9,7 +9,8 @@
  * reason per rule, question and eye, its detail naming each pair it fired on), the highest priority
  * of any pair, and so D5 from any single read. The adjudicator is shown all reads, by label.
  */
-import type { Priority, ReadingConfig } from '../reading-config';
+import type { Priority } from './schema';
+import type { ReadingConfig } from '../reading-config';
 import { hash32 } from '../assignment/plan';
 import {
   evaluateDiscordance,
@@ -22,7 +23,8 @@ import {
   type FinalGrade,
   type ReadLabel,
 } from './discordance';
-import type { CaseFacts, NormalisedAnswers } from '../form/validator';
+import type { CaseFacts } from '../case';
+import type { NormalisedAnswers } from '../answers';
 
 export interface OutcomeRead {
   readerId: string;

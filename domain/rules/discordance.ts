@@ -3,27 +3,18 @@
  * an adjudication or review task), and the final answer of concordant reads.
  *
  * Reads are expected to have passed `validateAnswers` in submit mode against the same form and
- * case facts. Which answer is "more severe" is the question's `severity` (reading.ts): `higher`
+ * case facts. Which answer is "more severe" is the question's `severity` (../form/schema.ts): `higher`
  * (later option, larger number, `true`), `lower`, or `none` (no severe end, e.g. confidence).
  *
  * The decisions where reading.md is silent are listed, each with its test, in the README section
  * "Rules D1–D6: decisions".
  */
-import { conditionValue, type DiscordanceRule, type Eye, type Form, type Priority } from '../reading-config';
+import { conditionValue, type Eye, type Form } from '../form/schema';
+import { type DiscordanceRule, type Priority } from './schema';
 import { inSample } from '../assignment/plan';
-import {
-  caseEyes,
-  codeOf,
-  compileForm,
-  factContext,
-  walkScope,
-  eyeContext,
-  type AnswerValue,
-  type CaseFacts,
-  type CompiledQuestion,
-  type NormalisedAnswers,
-  type ScopeAnswers,
-} from '../form/validator';
+import { caseEyes, codeOf, compileForm, factContext, walkScope, eyeContext, type CompiledQuestion } from '../form/validator';
+import { type AnswerValue, type NormalisedAnswers, type ScopeAnswers } from '../answers';
+import { type CaseFacts } from '../case';
 
 export interface DiscordanceReason {
   /** The rule's id, e.g. 'D2'. */

@@ -9,23 +9,12 @@
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { Eye, ReadingConfig } from '../../domain/reading-config';
+import type { Eye } from '../../domain/form/schema';
+import type { ReadingConfig } from '../../domain/reading-config';
 import { mergeReads, READ_LABELS, type ReadLabel } from '../../domain/rules/discordance';
-import {
-  caseEyes,
-  compileForm,
-  factContext,
-  isPlainObject,
-  validateAnswers,
-  walkScope,
-  eyeContext,
-  type AnswerValue,
-  type CaseFacts,
-  type CompiledQuestion,
-  type NormalisedAnswers,
-  type ScopeAnswers,
-  type ValidationError as AnswerError,
-} from '../../domain/form/validator';
+import { caseEyes, compileForm, factContext, isPlainObject, validateAnswers, walkScope, eyeContext, type CompiledQuestion, type ValidationError as AnswerError } from '../../domain/form/validator';
+import { type AnswerValue, type NormalisedAnswers, type ScopeAnswers } from '../../domain/answers';
+import { type CaseFacts } from '../../domain/case';
 import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../runtime/errors';
 import { caseConflict, type AdjudicatorIdentity, type CaseConflictFacts } from '../../domain/assignment/access';
 import { conflictError } from '../runtime/auth';

@@ -33,7 +33,8 @@ import type { AdjudicationTask } from '../store/adjudications';
 import type { AssignmentRecord } from '../store/assignments';
 import { adjudicatorAccess } from '../../domain/assignment/access';
 import { auditEvent, type AuditEvent } from '../store/audit';
-import type { CaseFile, CaseRecord } from '../store/cases';
+import type { CaseFile } from '../../domain/case';
+import type { CaseRecord } from '../store/cases';
 import { sessionHash, type SessionRecord } from '../store/sessions';
 
 export interface CaseFilesDeps {

@@ -16,11 +16,14 @@
  *
  * Readers and adjudicators appear only as stable pseudonyms (R001…); see store/exports.ts.
  */
-import { optionEntries, type Eye, type Question, type ReadingConfig } from '../../domain/reading-config';
-import { caseEyes, codeOf, compileForm, type AnswerValue, type CaseFacts, type NormalisedAnswers } from '../../domain/form/validator';
+import { optionEntries, type Eye, type Question } from '../../domain/form/schema';
+import { type ReadingConfig } from '../../domain/reading-config';
+import { caseEyes, codeOf, compileForm } from '../../domain/form/validator';
+import { type AnswerValue, type NormalisedAnswers } from '../../domain/answers';
+import { type CaseFacts } from '../../domain/case';
 import type { FinalRecord } from '../store/finals';
 import type { ExportFile, ExportFormat } from '../store/exports';
-import { AgreementTables, type AgreementLine, type Comparison } from './agreement-tables';
+import { AgreementTables, type AgreementLine, type Comparison } from '../../domain/agreement-tables';
 
 // ---------------------------------------------------------------------------------------------
 // Ports.

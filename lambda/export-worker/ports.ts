@@ -5,7 +5,8 @@
  */
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mapLimited } from '../runtime/map-limited';
-import { caseFacts, type CaseRecord } from '../store/cases';
+import { caseFacts } from '../../domain/case';
+import { type CaseRecord } from '../store/cases';
 import { ensurePseudonyms, finishExportJob, takeExportJob } from '../store/exports';
 import { fromFinalItem } from '../store/finals';
 import { keys } from '../store/keys';

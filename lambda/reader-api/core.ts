@@ -10,7 +10,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { ReadingConfig } from '../../domain/reading-config';
-import { validateAnswers, type NormalisedAnswers } from '../../domain/form/validator';
+import { validateAnswers } from '../../domain/form/validator';
+import { type NormalisedAnswers } from '../../domain/answers';
 import { AppError, AssignmentNotFoundError, ConflictError, IdempotencyKeyReusedError, NotFoundError, PreconditionFailedError, ValidationError } from '../runtime/errors';
 import { idempotencyKeyOf } from '../runtime/parse';
 import { appStreamUserId } from '../runtime/appstream-user';
@@ -19,7 +20,8 @@ import type { AssignmentRecord, AssignmentRef, AssignmentStatus } from '../store
 import { REF_PATTERN, toQueueEntry } from '../store/assignments';
 import type { AuditEvent } from '../store/audit';
 import { auditEvent } from '../store/audit';
-import { caseFacts, type CaseRecord, type ClaimableCase } from '../store/cases';
+import { caseFacts } from '../../domain/case';
+import { type CaseRecord, type ClaimableCase } from '../store/cases';
 import type { ClaimInput, ClaimResult } from '../store/claims';
 import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyRecord } from '../store/idempotency';
 import type { Page } from '../store/page';

@@ -7,7 +7,7 @@
  */
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import type { Priority } from '../../domain/reading-config';
+import type { Priority } from '../../domain/rules/schema';
 import { READ_LABELS, type DiscordanceReason, type ReadLabel } from '../../domain/rules/discordance';
 import { keys } from './keys';
 import { decodeCursor, encodeCursor, type Page } from './page';

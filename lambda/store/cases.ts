@@ -8,27 +8,12 @@
  * condition re-checks it, so no reader ever holds two slots of one case.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Eye } from '../../domain/reading-config';
-import type { CaseFacts } from '../../domain/form/validator';
+import type { Eye } from '../../domain/form/schema';
 import { keys } from './keys';
 import { decodeCursor, encodeCursor, type Page } from './page';
 import { batchGet, isConditionFailed, queryAll, recordOf, type LabelledTx } from './table';
-import type { Exam } from '../../domain/case';
+import type { CaseFile, CaseState, ContextValues, Exam } from '../../domain/case';
 import type { SlotTaker } from '../../domain/assignment/access';
-
-export { EXAMS, type Exam } from '../../domain/case';
-export type CaseState = 'open' | 'adjudication' | 'final';
-
-export interface CaseFile {
-  /** Relative to the case prefix `cases/<caseId>/`. */
-  key: string;
-  exam: Exam;
-  eye: Eye | null;
-  bytes?: number;
-}
-
-/** Read-only values shown beside the form (VA, IOP …); no identifiers. */
-export type ContextValues = Record<string, string | number | boolean | null>;
 
 export interface CaseRecord {
   caseId: string;
@@ -67,11 +52,6 @@ export interface CaseRejection {
   sequencer?: string;
   /** Set when a later manifest of the case registered; the rejection then leaves /progress. */
   resolvedAt?: string;
-}
-
-/** The facts a case gives the form validator and discordance (visibleIf `octPresent`, imaged eyes). */
-export function caseFacts(c: Pick<CaseRecord, 'octPresent' | 'eyes' | 'octEyes'>): CaseFacts {
-  return { octPresent: c.octPresent, ...(c.octPresent && c.octEyes ? { octEyes: c.octEyes } : {}), ...(c.eyes.length > 0 ? { eyes: c.eyes } : {}) };
 }
 
 export function fromCaseItem(item: Record<string, unknown>): CaseRecord {

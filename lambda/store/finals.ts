@@ -5,9 +5,9 @@
  */
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import type { Eye } from '../../domain/reading-config';
+import type { Eye } from '../../domain/form/schema';
 import type { FinalNote, Provenance, ReadLabel } from '../../domain/rules/discordance';
-import type { NormalisedAnswers } from '../../domain/form/validator';
+import type { NormalisedAnswers } from '../../domain/answers';
 import { keys } from './keys';
 
 /** How an adjudicator settled one question (per eye): a read's answer (by its label) or a new value. */

@@ -3,7 +3,7 @@
  * the submission that completes the case: the adjudication task and/or the system final grade,
  * built with adjudications.ts and finals.ts, plus their audit events.
  */
-import type { CaseState } from './cases';
+import type { CaseState } from '../../domain/case';
 import type { CaseOutcome } from '../../domain/rules/case-outcome';
 import { openTaskPut } from './adjudications';
 import { auditEvent, auditPutTx } from './audit';

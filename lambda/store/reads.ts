@@ -5,7 +5,7 @@
  * item is put only if absent and never updated, so every saved version survives exactly once.
  */
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { NormalisedAnswers } from '../../domain/form/validator';
+import type { NormalisedAnswers } from '../../domain/answers';
 import { keys, pad } from './keys';
 import { queryAll, recordOf, type LabelledTx } from './table';
 

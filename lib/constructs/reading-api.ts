@@ -66,7 +66,7 @@ const WRITES: ReadonlySet<ItemAction> = new Set(['PutItem', 'UpdateItem']);
 
 /**
  * What one function may do: exactly the calls its code sends (lambda/<fn> and the
- * lambda/shared/store functions it uses), nothing "just in case". test/infra/function-access.test.ts
+ * lambda/store functions it uses), nothing "just in case". test/infra/function-access.test.ts
  * pins the policies this produces, so a change here is a change there.
  */
 interface FunctionAccess {

@@ -8,7 +8,7 @@ export interface ReadingTableProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-/** Global secondary indexes of the reading table; the access patterns are in lambda/shared/store/README.md. */
+/** Global secondary indexes of the reading table; the access patterns are in lambda/store/README.md. */
 export const READING_TABLE_INDEXES = ['gsi1', 'gsi2'] as const;
 
 /**

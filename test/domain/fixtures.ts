@@ -1,6 +1,9 @@
 /** Answers built on the default form, shared by the domain tests. */
-import { DEFAULT_FORM, type Eye } from '../../domain/reading-config';
-import { validateAnswers, type CaseFacts, type NormalisedAnswers, type ScopeAnswers } from '../../domain/form/validator';
+import { DEFAULT_FORM } from '../../domain/reading-config';
+import { type Eye } from '../../domain/form/schema';
+import { validateAnswers } from '../../domain/form/validator';
+import { type CaseFacts } from '../../domain/case';
+import { type NormalisedAnswers, type ScopeAnswers } from '../../domain/answers';
 
 export const FORM = DEFAULT_FORM;
 export const FACTS: CaseFacts = { octPresent: true };

@@ -1,13 +1,5 @@
-import {
-  DEFAULT_DISCORDANCE_RULES,
-  DEFAULT_FORM,
-  FormSchema,
-  optionEntries,
-  ReadingConfigSchema,
-  type ChoiceQuestion,
-  type FormInput,
-  type ReadingConfigInput,
-} from '../../domain/reading-config';
+import { DEFAULT_DISCORDANCE_RULES, DEFAULT_FORM, ReadingConfigSchema, type ReadingConfigInput } from '../../domain/reading-config';
+import { FormSchema, optionEntries, type ChoiceQuestion, type FormInput } from '../../domain/form/schema';
 
 /** A small valid form to break one field at a time. */
 function smallForm(): FormInput {

@@ -3,7 +3,7 @@
  * starts from a healthy, gradable eye and applies per-eye and participant overrides.
  */
 import { DEFAULT_FORM, ReadingConfigSchema, type ReadingConfig } from '../../domain/reading-config';
-import type { AnswerValue, NormalisedAnswers, ScopeAnswers } from '../../domain/form/validator';
+import type { AnswerValue, NormalisedAnswers, ScopeAnswers } from '../../domain/answers';
 import { validateAnswers } from '../../domain/form/validator';
 
 export const CONFIG: ReadingConfig = ReadingConfigSchema.parse({});

@@ -3,8 +3,9 @@
  * manifest function would), first-read slots claimed as "claim next" would, and valid answers for
  * the default form. Tests that are about registration or claiming use the handlers instead.
  */
-import type { NormalisedAnswers } from '../../domain/form/validator';
-import { claimSlot, getCase, registerCase, type CaseFile } from '../../lambda/store';
+import type { NormalisedAnswers } from '../../domain/answers';
+import type { CaseFile } from '../../domain/case';
+import { claimSlot, getCase, registerCase } from '../../lambda/store';
 import type { Harness, TestUser } from './api-harness';
 
 let clock = Date.parse('2025-01-01T00:00:00.000Z');

@@ -3,9 +3,10 @@
  * items and conditions the API writes), for tests of the adjudication and coordinator routes.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { NormalisedAnswers } from '../../domain/form/validator';
+import type { NormalisedAnswers } from '../../domain/answers';
 import { assignmentPutTxs, newAssignmentRef } from '../../lambda/store/assignments';
-import { caseFacts, countSubmissionTx, getCase, takeSlotTx, type CaseState } from '../../lambda/store/cases';
+import { caseFacts, type CaseState } from '../../domain/case';
+import { countSubmissionTx, getCase, takeSlotTx } from '../../lambda/store/cases';
 import { keys } from '../../lambda/store/keys';
 import { outcomeTx, stateAfter } from '../../lambda/store/outcomes';
 import { openAssignmentTx, submitAssignmentTx } from '../../lambda/store/readers';

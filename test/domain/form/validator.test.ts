@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import { FormSchema, type Question } from '../../../domain/reading-config';
-import { codeOf, compileForm, validateAnswers, type CaseFacts, type ValidationResult } from '../../../domain/form/validator';
+import { FormSchema, type Question } from '../../../domain/form/schema';
+import { codeOf, compileForm, validateAnswers, type ValidationResult } from '../../../domain/form/validator';
+import { type CaseFacts } from '../../../domain/case';
 import { answers, FACTS, FORM, gradableEye } from '../fixtures';
 
 const submit = (body: unknown, facts: CaseFacts = FACTS) => validateAnswers(FORM, body, facts, { mode: 'submit' });

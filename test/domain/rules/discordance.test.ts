@@ -1,6 +1,7 @@
 import { DEFAULT_DISCORDANCE_RULES } from '../../../domain/reading-config';
 import { concordantFinal, evaluateDiscordance, needsQaSample, singleReadFinal } from '../../../domain/rules/discordance';
-import { validateAnswers, type NormalisedAnswers } from '../../../domain/form/validator';
+import { validateAnswers } from '../../../domain/form/validator';
+import { type NormalisedAnswers } from '../../../domain/answers';
 import { FACTS, FORM, read } from '../fixtures';
 
 const RULES = DEFAULT_DISCORDANCE_RULES;

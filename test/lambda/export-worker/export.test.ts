@@ -4,7 +4,7 @@
  * with the domain agreement module (itself checked against published worked examples).
  */
 import fc from 'fast-check';
-import { AgreementTables } from '../../../lambda/export-worker/agreement-tables';
+import { AgreementTables } from '../../../domain/agreement-tables';
 import {
   AGREEMENT_COLUMNS,
   csvCell,

@@ -3,7 +3,7 @@
  * cases holds a few small tables per question instead of every pair. The statistics themselves
  * come from the domain agreement module; this file only counts.
  */
-import type { Eye, Form } from '../../domain/reading-config';
+import type { Eye, Form } from './form/schema';
 import {
   scaleOf,
   statsFromTable,
@@ -11,8 +11,8 @@ import {
   type AgreementStats,
   type Scale,
   type Table,
-} from '../../domain/agreement';
-import { compileForm } from '../../domain/form/validator';
+} from './agreement';
+import { compileForm } from './form/validator';
 
 export type Comparison = 'inter_reader' | 'reader_vs_final' | 'intra_reader';
 
