@@ -1,26 +1,28 @@
 /**
  * Adjudication: the senior reader's queue, the masked side-by-side view of a discordant case, and
- * its resolution into an adjudicated final grade. Pure over narrow ports (no Lambda or SDK types);
- * `handler.ts` wires the DynamoDB adapters.
+ * its resolution into an adjudicated final grade. Pure over a slice of the store (no Lambda or SDK
+ * types); `adapters.ts` wires it.
  *
  * Blinding: the reads are shown as "A", "B" (and "C" … when a case is read more than twice) only.
  * Reader ids, e-mails, read numbers and timestamps never leave this module, and an adjudicator who
  * read the case is refused (403).
  */
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import type { AnswerValue, NormalisedAnswers, ScopeAnswers } from '../../domain/answers';
+import { caseConflict, type AdjudicatorIdentity, type CaseConflictFacts } from '../../domain/assignment/access';
+import { caseFacts, type CaseFacts } from '../../domain/case';
 import type { Eye } from '../../domain/form/schema';
+import { caseEyes, compileForm, factContext, validateAnswers, walkScope, eyeContext, type CompiledQuestion, type ValidationError as AnswerError } from '../../domain/form/validator';
 import type { ReadingConfig } from '../../domain/reading-config';
 import { mergeReads, READ_LABELS, type ReadLabel } from '../../domain/rules/discordance';
-import { caseEyes, compileForm, factContext, isPlainObject, validateAnswers, walkScope, eyeContext, type CompiledQuestion, type ValidationError as AnswerError } from '../../domain/form/validator';
-import { type AnswerValue, type NormalisedAnswers, type ScopeAnswers } from '../../domain/answers';
-import { type CaseFacts } from '../../domain/case';
-import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../runtime/errors';
-import { caseConflict, type AdjudicatorIdentity, type CaseConflictFacts } from '../../domain/assignment/access';
 import { conflictError } from '../runtime/auth';
-import { idempotencyKeyOf, parseOrThrow } from '../runtime/parse';
+import { ConflictError, NotFoundError, ValidationError } from '../runtime/errors';
+import { idempotencyKeyOf, idempotencyRecord, idempotentRequest, storedResult, type Replayable } from '../runtime/idempotency';
+import { parseOrThrow } from '../runtime/parse';
+import type { ReadingStore } from '../store';
 import { labelsOf, type AdjudicationStatus, type AdjudicationTask, type AdjudicationView, type ReadRef } from '../store/adjudications';
 import type { FinalPick, FinalRecord } from '../store/finals';
+import type { IdempotencyRecord } from '../store/idempotency';
 import type { Page } from '../store/page';
 
 /** Why the adjudicator decided as they did: a fixed list, so reports can count them. */
@@ -48,44 +50,15 @@ export interface ReadAnswers {
   version: number;
 }
 
-/** A stored response of an idempotent write, replayed on a retry with the same key. */
-export interface IdempotentResult {
-  fingerprint: string;
-  status: number;
-  body: unknown;
-}
-
-export interface ResolveCommand {
-  task: AdjudicationTask;
-  final: FinalRecord;
-  /** The version of every read the task names, by label. */
-  readVersions: Partial<Record<ReadLabel, number>>;
-  /** The case's registration time (its gsi1 sort key moves to the `final#` range). */
-  registeredAt: string;
-  idempotency?: { key: string; record: IdempotentResult };
-}
-
-export interface AdjudicationPorts {
-  listTasks(status: AdjudicationStatus, opts: { limit: number; cursor?: string }): Promise<Page<AdjudicationTask>>;
-  getTask(caseId: string): Promise<AdjudicationTask | undefined>;
-  getRead(caseId: string, ref: ReadRef): Promise<ReadAnswers | undefined>;
-  getCase(caseId: string): Promise<CaseInfo | undefined>;
-  /** The conflict facts (site, exclusions) of the cases of a list page, in one round (BatchGetItem). */
-  conflictFacts(caseIds: readonly string[]): Promise<Map<string, CaseConflictFacts>>;
-  /** True when `readerId` holds any assignment on the case (first read or repeat). */
-  isReaderOfCase(caseId: string, readerId: string): Promise<boolean>;
-  getFinal(caseId: string): Promise<FinalRecord | undefined>;
-  getIdempotent(actorId: string, key: string): Promise<IdempotentResult | undefined>;
-  /**
-   * One transaction: task open → resolved, final put, idempotency record, audit event. Throws
-   * `ConflictError` when the task is no longer open (or the key was used concurrently).
-   */
-  resolve(cmd: ResolveCommand): Promise<void>;
-}
+/** The reading table as this API uses it: a slice of the store (../store). */
+export type AdjudicationStore = Pick<
+  ReadingStore,
+  'listTasks' | 'getTask' | 'getRead' | 'getCase' | 'caseConflictFacts' | 'assignmentsOf' | 'getFinal' | 'getIdempotency' | 'resolveAdjudication'
+>;
 
 export interface AdjudicationDeps {
   config: ReadingConfig;
-  ports: AdjudicationPorts;
+  store: AdjudicationStore;
   now(): string;
 }
 
@@ -108,11 +81,11 @@ export const ListQuerySchema = z.strictObject({
 });
 
 export async function listAdjudications(deps: AdjudicationDeps, actor: Actor, query: ListQuery): Promise<Page<AdjudicationView>> {
-  const page = await deps.ports.listTasks(query.status, { limit: query.limit, cursor: query.cursor });
+  const page = await deps.store.listTasks(query.status, { limit: query.limit, cursor: query.cursor });
   // The list leaves out exactly the tasks the detail refuses (conflict of interest): the same rule
   // on the same case facts, with the task's stored holders in place of a query per task (see
   // adjudicator-access.ts). A page may come back short because of that; the cursor still continues.
-  const facts = page.items.length > 0 ? await deps.ports.conflictFacts(page.items.map((t) => t.caseId)) : new Map<string, CaseConflictFacts>();
+  const facts = page.items.length > 0 ? await deps.store.caseConflictFacts(page.items.map((t) => t.caseId)) : new Map<string, CaseConflictFacts>();
   const items = page.items.filter((t) => caseConflict(t, facts.get(t.caseId), actor, false) === undefined).map(view);
   return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
@@ -139,7 +112,7 @@ interface Loaded {
   reads: Reads<ReadAnswers>;
   info: CaseInfo;
   final?: FinalRecord;
-  previous?: IdempotentResult;
+  previous?: IdempotencyRecord;
 }
 
 /**
@@ -147,16 +120,20 @@ interface Loaded {
  * record, the caller's assignments), and refuses a conflicted caller before anything is used.
  */
 async function load(deps: AdjudicationDeps, actor: Actor, caseId: string, opts: { idempotencyKey?: string; final?: boolean }): Promise<Loaded> {
-  const task = await deps.ports.getTask(caseId);
+  const { store } = deps;
+  const task = await store.getTask(caseId);
   if (!task) throw new NotFoundError(`Adjudication task for case ${caseId}`);
   const labels = labelsOf(task);
-  const [readerOfCase, info, final, previous, ...stored] = await Promise.all([
-    deps.ports.isReaderOfCase(caseId, actor.sub),
-    deps.ports.getCase(caseId),
-    opts.final && task.status === 'resolved' ? deps.ports.getFinal(caseId) : undefined,
-    opts.idempotencyKey ? deps.ports.getIdempotent(actor.sub, opts.idempotencyKey) : undefined,
-    ...labels.map((l) => deps.ports.getRead(caseId, task.reads[l]!)),
+  const [assignments, c, final, previous, ...stored] = await Promise.all([
+    store.assignmentsOf(caseId, actor.sub),
+    store.getCase(caseId),
+    opts.final && task.status === 'resolved' ? store.getFinal(caseId) : undefined,
+    opts.idempotencyKey ? store.getIdempotency(actor.sub, opts.idempotencyKey) : undefined,
+    ...labels.map((l) => submittedRead(store, caseId, task.reads[l]!)),
   ]);
+  // Any assignment on the case (first read or repeat) makes the caller one of its readers.
+  const readerOfCase = assignments.length > 0;
+  const info: CaseInfo | undefined = c && { facts: caseFacts(c), registeredAt: c.registeredAt, ...(c.site ? { site: c.site } : {}), ...(c.excluded ? { excluded: c.excluded } : {}) };
   // Resolved tasks stay viewable here (GET shows the final); only the conflict rule applies.
   const conflict = caseConflict(task, info, actor, readerOfCase);
   if (conflict) throw conflictError(conflict);
@@ -164,6 +141,12 @@ async function load(deps: AdjudicationDeps, actor: Actor, caseId: string, opts: 
   if (!info || stored.some((r) => !r)) throw new Error(`adjudication ${caseId}: a compared read or the case record is missing`);
   const reads = Object.fromEntries(labels.map((l, i) => [l, stored[i]!])) as Reads<ReadAnswers>;
   return { task, reads, info, final, previous };
+}
+
+/** A read the task names, only as long as it is submitted. */
+async function submittedRead(store: Pick<ReadingStore, 'getRead'>, caseId: string, ref: ReadRef): Promise<ReadAnswers | undefined> {
+  const read = await store.getRead(caseId, ref.readerId, ref.readNo);
+  return read && read.status === 'submitted' ? { answers: read.answers, version: read.version } : undefined;
 }
 
 /** The answers of each read, by label. */
@@ -251,19 +234,14 @@ export const ResolveBodySchema = z.strictObject({
 });
 export type ResolveBody = z.infer<typeof ResolveBodySchema>;
 
-export interface ResolveResult {
-  status: number;
-  body: unknown;
+/** What a resolution answers (and what a retry with the same Idempotency-Key gets again). */
+export interface Resolved {
+  caseId: string;
+  status: 'resolved';
+  final: FinalView;
 }
 
 const sameValue = (a: AnswerValue | undefined, b: AnswerValue | undefined) => JSON.stringify(a) === JSON.stringify(b);
-
-function fingerprint(caseId: string, body: ResolveBody): string {
-  // Canonical form: keys sorted at every level, so a retry that reorders keys is still "the same".
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])])) : v;
-  return createHash('sha256').update(JSON.stringify([caseId, canonical(body)])).digest('hex');
-}
 
 /** A problem with the picks: the form validator's rules, plus `unknownRead` (a label the task lacks). */
 type PickError = Omit<AnswerError, 'rule'> & { rule: AnswerError['rule'] | 'unknownRead' };
@@ -346,21 +324,17 @@ export async function resolveAdjudication(
   actor: Actor,
   caseId: string,
   rawBody: Record<string, unknown>,
-  idempotencyKey: string | undefined,
-): Promise<ResolveResult> {
-  idempotencyKeyOf(idempotencyKey);
+  rawKey: string | undefined,
+): Promise<Replayable<Resolved>> {
+  const key = idempotencyKeyOf(rawKey);
   const body = parseOrThrow(ResolveBodySchema, rawBody);
   if (body.reasonCode === 'other' && !body.note) throw new ValidationError('note', 'required', "note: required when reasonCode is 'other'");
-  const { task, reads, info, previous } = await load(deps, actor, caseId, { idempotencyKey });
+  const idempotent = idempotentRequest(actor.sub, key, 'resolve adjudication', [caseId, body]);
+  const { task, reads, info, previous } = await load(deps, actor, caseId, { idempotencyKey: key });
   const facts = info.facts;
 
-  const print = fingerprint(caseId, body);
-  if (previous) {
-    if (previous.fingerprint !== print) {
-      throw new IdempotencyKeyReusedError();
-    }
-    return { status: previous.status, body: previous.body };
-  }
+  const replayed = storedResult<Resolved>(previous, idempotent);
+  if (replayed) return { result: replayed, replayed: true };
   if (task.status !== 'open') throw new ConflictError(`The adjudication of case ${caseId} is already resolved.`, 'already_resolved');
 
   const assembled = assemble(deps.config, task, answersOf(reads), facts, body);
@@ -385,15 +359,15 @@ export async function resolveAdjudication(
     ...(body.note ? { note: body.note } : {}),
     picks: assembled.picks,
   };
-  const response = { status: 200, body: { caseId, status: 'resolved', final: finalView(final) } };
-  await deps.ports.resolve({
+  const resolved: Resolved = { caseId, status: 'resolved', final: finalView(final) };
+  await deps.store.resolveAdjudication({
     task,
     final,
     readVersions: Object.fromEntries(Object.entries(reads).map(([l, r]) => [l, r!.version])),
     registeredAt: info.registeredAt,
-    ...(idempotencyKey ? { idempotency: { key: idempotencyKey, record: { fingerprint: print, ...response } } } : {}),
+    ...(idempotent ? { idempotency: idempotencyRecord(idempotent, resolved, at) } : {}),
   });
-  return response;
+  return { result: resolved, replayed: false };
 }
 
 /** Validator paths ('eyes.OD.x') as request paths ('picks.eyes.OD.x'), with a hint for required ones. */

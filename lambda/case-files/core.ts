@@ -29,33 +29,27 @@
  */
 import { ForbiddenError, ValidationError } from '../runtime/errors';
 import { log } from '../runtime/log';
-import type { AdjudicationTask } from '../store/adjudications';
-import type { AssignmentRecord } from '../store/assignments';
+import type { ReadingStore } from '../store';
 import { adjudicatorAccess } from '../../domain/assignment/access';
-import { auditEvent, type AuditEvent } from '../store/audit';
+import { auditEvent } from '../store/audit';
 import type { CaseFile } from '../../domain/case';
 import type { CaseRecord } from '../store/cases';
-import { sessionHash, type SessionRecord } from '../store/sessions';
+import { sessionHash } from '../store/sessions';
 
-export interface CaseFilesDeps {
-  /** The session of an id (the store looks it up by the id's hash). */
-  getSession(sessionId: string): Promise<SessionRecord | undefined>;
-  /** The exact assignment of a read session (case, reader, readNo). */
-  getAssignment(caseId: string, readerId: string, readNo: number): Promise<AssignmentRecord | undefined>;
-  /** Any assignment of the adjudicator on the case (conflict of interest). */
-  assignmentsOf(caseId: string, readerId: string): Promise<AssignmentRecord[]>;
-  getAdjudication(caseId: string): Promise<AdjudicationTask | undefined>;
-  getCase(caseId: string): Promise<CaseRecord | undefined>;
+/**
+ * The reading table as this use case reads it (a slice of the store: the session by its id's hash,
+ * the assignment or the task, the case; audit events), plus AppStream and S3.
+ */
+export type CaseFilesDeps = Pick<ReadingStore, 'getSession' | 'getAssignment' | 'assignmentsOf' | 'getTask' | 'getCase' | 'putAudit'> & {
   /** ENI private IPs of the ACTIVE AppStream sessions of `userId` on the study's stack and fleet. */
   activeSessionIps(userId: string): Promise<string[]>;
   /** A presigned GET URL for an object of the scans bucket. */
   presign(key: string, expiresInSeconds: number): Promise<string>;
-  audit(event: AuditEvent): Promise<void>;
   urlSeconds: number;
   now: () => Date;
-}
+};
 
-/** Session ids are 16 random bytes, base64url (see reader-api deps). */
+/** Session ids are 16 random bytes, base64url (../runtime/streaming.ts). */
 export const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /**
@@ -105,7 +99,7 @@ export async function caseFiles(deps: CaseFilesDeps, input: CaseFilesInput): Pro
   let caseId: string | undefined;
   // Every refusal leaves a durable trace (the function log goes with the stateless stack).
   const refuse = async (reason: string, error: Error = new NotYourSession()): Promise<never> => {
-    await deps.audit(
+    await deps.putAudit(
       auditEvent({
         at: now.toISOString(),
         actor: 'fleet',
@@ -138,7 +132,7 @@ export async function caseFiles(deps: CaseFilesDeps, input: CaseFilesInput): Pro
   if (session.purpose === 'adjudication') {
     // Only while the task is open and no conflict of interest holds: the API's rule, with the
     // adjudicator's site as it was when the session was issued (there is no token here).
-    const [task, assigned, found] = await Promise.all([deps.getAdjudication(session.caseId), deps.assignmentsOf(session.caseId, session.readerId), deps.getCase(session.caseId)]);
+    const [task, assigned, found] = await Promise.all([deps.getTask(session.caseId), deps.assignmentsOf(session.caseId, session.readerId), deps.getCase(session.caseId)]);
     const access = adjudicatorAccess(task, found, { sub: session.readerId, site: session.site }, assigned.length > 0);
     if (access !== 'ok') return refuse(`adjudication_${access}`);
     label = { caseId: session.caseId };
@@ -162,7 +156,7 @@ export async function caseFiles(deps: CaseFilesDeps, input: CaseFilesInput): Pro
       url: await deps.presign(`cases/${c.caseId}/${f.key}`, deps.urlSeconds),
     })),
   );
-  await deps.audit(auditEvent({ at: now.toISOString(), actor: session.readerId, action: 'case_files_issued', caseId: c.caseId, sessionHash: hash, detail: { files: files.length, purpose: session.purpose ?? 'read' } }));
+  await deps.putAudit(auditEvent({ at: now.toISOString(), actor: session.readerId, action: 'case_files_issued', caseId: c.caseId, sessionHash: hash, detail: { files: files.length, purpose: session.purpose ?? 'read' } }));
   log.info('case files issued', { caseId: c.caseId, sessionHash: hash, files: files.length });
   return { ...label, expiresAt: new Date(now.getTime() + deps.urlSeconds * 1000).toISOString(), files };
 }

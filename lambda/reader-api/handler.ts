@@ -3,13 +3,15 @@
  * response. Routes and status codes: ./README.md.
  */
 import { requireRole, type Principal } from '../runtime/auth';
-import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent, type HttpResult } from '../runtime/http';
 import { ValidationError } from '../runtime/errors';
+import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../runtime/http';
+import { replayHeaders } from '../runtime/idempotency';
 import { parseLimit } from '../store/page';
-import { claimNext, getMe, getQueue, getRead, openSession, putRead, type CoreResult } from './core';
-import { readerApiDeps } from './deps';
+import { readerApiDeps } from './adapters';
+import { claimNext, getMe, getQueue, getRead, openSession, putRead } from './core';
 
-const reply = (r: CoreResult): HttpResult => json(r.status, r.body, r.headers);
+/** A read's ETag: its version (what `If-Match` sends back). */
+export const etag = (version: number) => `"${version}"`;
 
 /** Who may call reader routes is decided before anything about the request is looked at (the cores check again). */
 function reader(e: HttpEvent): Principal {
@@ -27,16 +29,16 @@ function expectNoBody(event: HttpEvent): void {
 }
 
 export const handler = router({
-  'GET /me': async (e) => reply(await getMe(readerApiDeps(), principalOf(e))),
+  'GET /me': async (e) => json(200, await getMe(readerApiDeps(), principalOf(e))),
   'GET /queue': async (e) => {
     const p = reader(e);
     const q = e.queryStringParameters ?? {};
-    return reply(await getQueue(readerApiDeps(), p, { limit: parseLimit(q.limit, 20, 100), cursor: q.cursor, status: q.status }));
+    return json(200, await getQueue(readerApiDeps(), p, { limit: parseLimit(q.limit, 20, 100), cursor: q.cursor, status: q.status }));
   },
   'POST /queue/next': async (e) => {
     const p = reader(e);
     expectNoBody(e);
-    return reply(await claimNext(readerApiDeps(), p));
+    return json(200, await claimNext(readerApiDeps(), p));
   },
   // The `{caseId}` parameter is the assignment ref for readers (they never see case ids) and the
   // case id for adjudicators opening a session; the route keys stay as API Gateway declares them.
@@ -46,21 +48,22 @@ export const handler = router({
     requireRole(p, 'reader', 'adjudicator');
     const param = pathParam(e, 'caseId');
     expectNoBody(e);
-    return reply(await openSession(readerApiDeps(), p, param));
+    return json(201, await openSession(readerApiDeps(), p, param));
   },
   'GET /cases/{caseId}/read': async (e) => {
     const p = reader(e);
-    return reply(await getRead(readerApiDeps(), p, pathParam(e, 'caseId')));
+    const read = await getRead(readerApiDeps(), p, pathParam(e, 'caseId'));
+    return json(200, read, { etag: etag(read.version) });
   },
   'PUT /cases/{caseId}/read': async (e) => {
     const p = reader(e);
-    return reply(
-      await putRead(readerApiDeps(), p, {
-        ref: pathParam(e, 'caseId'),
-        body: parseBody(e),
-        ifMatch: header(e, 'if-match'),
-        idempotencyKey: header(e, 'idempotency-key'),
-      }),
-    );
+    const saved = await putRead(readerApiDeps(), p, {
+      ref: pathParam(e, 'caseId'),
+      body: parseBody(e),
+      ifMatch: header(e, 'if-match'),
+      idempotencyKey: header(e, 'idempotency-key'),
+    });
+    const { read, created } = saved.result;
+    return json(created ? 201 : 200, read, { etag: etag(read.version), ...replayHeaders(saved) });
   },
 });

@@ -17,18 +17,6 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.
   throw new ValidationError(errors[0].path, errors[0].rule, errors[0].message, errors);
 }
 
-/**
- * The `Idempotency-Key` header of a write, checked the same way on every route: what clients
- * generate (UUIDs, ULIDs, or any 1–128 characters of this set). Undefined when absent.
- */
-export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
-export function idempotencyKeyOf(raw: string | undefined): string | undefined {
-  if (raw !== undefined && !IDEMPOTENCY_KEY.test(raw)) {
-    throw new ValidationError('Idempotency-Key', 'format', 'Idempotency-Key: must be 1–128 characters of letters, digits, . _ : -');
-  }
-  return raw;
-}
-
 /** Query string parameters as a plain object (API Gateway omits the map when there are none). */
 export function queryOf(event: { queryStringParameters?: Record<string, string | undefined> }): Record<string, string | undefined> {
   return { ...(event.queryStringParameters ?? {}) };

@@ -5,11 +5,17 @@
  * opened (the adjudicators' list leaves a task out for them); those reader ids stay on the server
  * (the adjudication core's view drops them).
  */
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { Priority } from '../../domain/rules/schema';
 import { READ_LABELS, type DiscordanceReason, type ReadLabel } from '../../domain/rules/discordance';
 import { keys } from './keys';
+import { ConflictError } from '../runtime/errors';
+import { auditEvent, auditPutTx } from './audit';
+import { finalPut, type FinalRecord } from './finals';
+import { idempotencyPutTx, type IdempotencyRecord } from './idempotency';
+import { readUnchangedTx } from './reads';
+import { count, TransactionCancelled, transact, type LabelledTx, type Table } from './table';
 import { decodeCursor, encodeCursor, type Page } from './page';
 
 export type AdjudicationStatus = 'open' | 'resolved';
@@ -41,6 +47,17 @@ export interface AdjudicationTask {
 }
 
 /** The masked view of a task: no reader ids, labels only. */
+/** An adjudicator's decision, written in one transaction (`resolveAdjudication`). */
+export interface Resolution {
+  task: AdjudicationTask;
+  final: FinalRecord;
+  /** The version of every read the task names, by label: the decision was taken on these. */
+  readVersions: Partial<Record<ReadLabel, number>>;
+  /** The case's registration time (its gsi1 sort key moves to the `final#` range). */
+  registeredAt: string;
+  idempotency?: IdempotencyRecord;
+}
+
 export type AdjudicationView = Omit<AdjudicationTask, 'reads' | 'readerIds' | 'resolvedBy'>;
 
 // Safety first, then normal, then low; the rank prefix makes gsi2's string order the priority order.
@@ -144,28 +161,69 @@ function fromItem(item: Record<string, unknown>): AdjudicationTask {
   return { caseId, status, priority, reasons, reads, readerIds, openedAt, resolvedAt, resolvedBy, reasonCode };
 }
 
-export async function getTask(db: DynamoDBDocumentClient, tableName: string, caseId: string): Promise<AdjudicationTask | undefined> {
-  const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.adjudication(caseId), ConsistentRead: true }));
-  return out.Item ? fromItem(out.Item) : undefined;
-}
+/** Adjudication tasks in the table. */
+export function adjudicationStore({ db, tableName }: Table) {
+  async function getTask(caseId: string): Promise<AdjudicationTask | undefined> {
+    const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.adjudication(caseId), ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
 
-/** Tasks with one status, highest priority first, oldest first within a priority. */
-export async function listTasks(
-  db: DynamoDBDocumentClient,
-  tableName: string,
-  status: AdjudicationStatus,
-  opts: { limit: number; cursor?: string },
-): Promise<Page<AdjudicationTask>> {
-  const gsi2pk = `ADJ#${status}`;
-  const out = await db.send(
-    new QueryCommand({
-      TableName: tableName,
-      IndexName: 'gsi2',
-      KeyConditionExpression: 'gsi2pk = :pk',
-      ExpressionAttributeValues: { ':pk': gsi2pk },
-      Limit: opts.limit,
-      ExclusiveStartKey: decodeCursor(opts.cursor, { index: 'gsi2', partition: gsi2pk }),
-    }),
-  );
-  return { items: (out.Items ?? []).map(fromItem), cursor: encodeCursor(out.LastEvaluatedKey, { index: 'gsi2', partition: gsi2pk }) };
+  /** Tasks with one status, highest priority first, oldest first within a priority. */
+  async function listTasks(status: AdjudicationStatus,
+    opts: { limit: number; cursor?: string },
+  ): Promise<Page<AdjudicationTask>> {
+    const gsi2pk = `ADJ#${status}`;
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: { ':pk': gsi2pk },
+        Limit: opts.limit,
+        ExclusiveStartKey: decodeCursor(opts.cursor, { index: 'gsi2', partition: gsi2pk }),
+      }),
+    );
+    return { items: (out.Items ?? []).map(fromItem), cursor: encodeCursor(out.LastEvaluatedKey, { index: 'gsi2', partition: gsi2pk }) };
+  }
+
+  /** How many tasks are open (or resolved): gsi2 `ADJ#<status>`, COUNT. */
+  function countAdjudications(status: AdjudicationStatus): Promise<number> {
+    return count(db, { TableName: tableName, IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': `ADJ#${status}` } });
+  }
+
+  /**
+   * One transaction: task open → resolved, the final put, the case closed, every read checked
+   * unchanged since the adjudicator saw it, the audit event (and the idempotency record). Throws
+   * `ConflictError` saying what moved: `already_resolved`, `read_changed`, `idempotency_in_use`, or
+   * `conflict` (a concurrent transaction; retry).
+   */
+  async function resolveAdjudication(r: Resolution): Promise<void> {
+    const { task, final } = r;
+    const at = final.decidedAt;
+    // The adjudicator decided on these versions; an amendment in between must be looked at first.
+    const readChecks = labelsOf(task).map((l) => readUnchangedTx(tableName, { caseId: task.caseId, ...task.reads[l]!, version: r.readVersions[l]! }));
+    const parts: LabelledTx[] = [
+      { label: 'task', item: resolveTaskUpdate(tableName, task, final.decidedBy, final.reasonCode!, at) },
+      { label: 'final', item: finalPut(tableName, final) },
+      { label: 'case', item: closeCaseUpdate(tableName, task.caseId, r.registeredAt, at) },
+      ...readChecks,
+      auditPutTx(tableName, auditEvent({ at, actor: final.decidedBy, action: 'adjudication_resolved', caseId: task.caseId, detail: { reasonCode: final.reasonCode! } })),
+      ...(r.idempotency ? [idempotencyPutTx(tableName, r.idempotency)] : []),
+    ];
+    try {
+      await transact(db, parts);
+    } catch (e) {
+      if (!(e instanceof TransactionCancelled)) throw e;
+      if (e.failed('task') || e.failed('final')) throw new ConflictError(`The adjudication of case ${task.caseId} is already resolved.`, 'already_resolved');
+      // Only a failed condition means a read moved; a TransactionConflict on a read's check is
+      // concurrency (e.g. a save in flight) and gets the retryable 'conflict' below.
+      if (readChecks.some((c) => e.failed(c.label))) {
+        throw new ConflictError('One of the reads was amended while you adjudicated; reload the case and decide again.', 'read_changed');
+      }
+      if (e.failed('idempotency')) throw new ConflictError('A request with this Idempotency-Key is in progress or done; retry to get its result.', 'idempotency_in_use');
+      throw new ConflictError('Another change to this case happened at the same time; retry.', 'conflict');
+    }
+  }
+
+  return { getTask, listTasks, countAdjudications, resolveAdjudication };
 }

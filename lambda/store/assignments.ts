@@ -11,10 +11,10 @@
  * hidden repeat would show the reader a case id they already read.
  */
 import { randomBytes } from 'node:crypto';
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
 import { decodeCursor, encodeCursor, invalidCursor, type Page } from './page';
-import { recordOf, type LabelledTx } from './table';
+import { queryAll, recordOf, type LabelledTx, type Table } from './table';
 
 export type AssignmentStatus = 'pending' | 'in_progress' | 'submitted';
 
@@ -79,88 +79,6 @@ export const toQueueEntry = (a: AssignmentRecord): QueueEntry => ({
 
 const fromItem = (item: Record<string, unknown>) => recordOf<AssignmentRecord>(item);
 
-/** A reader's assignments on one case (first read and any repeats), readNo ascending. */
-export async function assignmentsOf(db: DynamoDBDocumentClient, tableName: string, caseId: string, readerId: string): Promise<AssignmentRecord[]> {
-  const out = await db.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': `ASSIGN#${readerId}#` },
-      ConsistentRead: true,
-    }),
-  );
-  return (out.Items ?? []).map(fromItem);
-}
-
-/** What `ref` stands for, or undefined. Callers must still check `readerId` is the caller. */
-export async function getAssignmentRef(db: DynamoDBDocumentClient, tableName: string, ref: string): Promise<AssignmentRef | undefined> {
-  const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.assignmentRef(ref), ConsistentRead: true }));
-  return out.Item ? recordOf<AssignmentRef>(out.Item) : undefined;
-}
-
-/** Exactly one assignment (case, reader, readNo). */
-export async function getAssignment(db: DynamoDBDocumentClient, tableName: string, caseId: string, readerId: string, readNo: number): Promise<AssignmentRecord | undefined> {
-  const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.assignment(caseId, readerId, readNo), ConsistentRead: true }));
-  return out.Item ? fromItem(out.Item) : undefined;
-}
-
-/**
- * One page of a reader's queue (in progress, then pending, then submitted; oldest first within each).
- *
- * The cursor carries only the index key (`QUEUE#<reader>`, `<status>#<at>#<ref>`): the table key of
- * the last item (`CASE#<caseId>`, `ASSIGN#…#<readNo>`) would hand the reader the case id and readNo.
- * DynamoDB needs that table key in ExclusiveStartKey, so it is rebuilt from the ref's REF item
- * (one GetItem per page after the first); a cursor whose ref is not this reader's is a 400.
- */
-export async function queuePage(
-  db: DynamoDBDocumentClient,
-  tableName: string,
-  readerId: string,
-  opts: { limit: number; cursor?: string; status?: AssignmentStatus },
-): Promise<Page<AssignmentRecord>> {
-  const scope = { index: 'gsi1' as const, partition: `QUEUE#${readerId}`, indexKeyOnly: true };
-  const start = decodeCursor(opts.cursor, scope);
-  // A cursor from another status's listing lies outside this key condition, which DynamoDB would
-  // refuse with a ValidationException (a 500): it is the client's mistake, so a 400.
-  if (start && opts.status && !start.gsi1sk.startsWith(`${opts.status}#`)) throw invalidCursor();
-  const out = await db.send(
-    new QueryCommand({
-      TableName: tableName,
-      IndexName: 'gsi1',
-      KeyConditionExpression: opts.status ? 'gsi1pk = :p AND begins_with(gsi1sk, :s)' : 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': scope.partition, ...(opts.status ? { ':s': `${opts.status}#` } : {}) },
-      Limit: opts.limit,
-      ExclusiveStartKey: start ? await queueStartKey(db, tableName, readerId, start) : undefined,
-    }),
-  );
-  return { items: (out.Items ?? []).map(fromItem), cursor: encodeCursor(out.LastEvaluatedKey, scope) };
-}
-
-/** The full ExclusiveStartKey for a queue cursor's index key, or 400 (the cursor is not ours). */
-async function queueStartKey(db: DynamoDBDocumentClient, tableName: string, readerId: string, start: Record<string, string>): Promise<Record<string, string>> {
-  const ref = start.gsi1sk.split('#').at(-1) ?? '';
-  const found = REF_PATTERN.test(ref) ? await getAssignmentRef(db, tableName, ref) : undefined;
-  if (!found || found.readerId !== readerId) throw invalidCursor();
-  return { ...start, ...keys.assignment(found.caseId, found.readerId, found.readNo) };
-}
-
-/**
- * The reader's oldest unfinished assignment: one in progress first, else the oldest pending. One
- * query: queue sort keys start with the status, and 'in_progress' < 'pending' < 'submitted'.
- */
-export async function firstOpenAssignment(db: DynamoDBDocumentClient, tableName: string, readerId: string): Promise<AssignmentRecord | undefined> {
-  const out = await db.send(
-    new QueryCommand({
-      TableName: tableName,
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :p AND gsi1sk < :submitted',
-      ExpressionAttributeValues: { ':p': `QUEUE#${readerId}`, ':submitted': 'submitted#' },
-      Limit: 1,
-    }),
-  );
-  return out.Items?.[0] ? fromItem(out.Items[0]) : undefined;
-}
-
 /**
  * Creates an assignment and its `REF#<ref>` item (two transaction items, labelled `assignment` and
  * `ref`): `assignment` fails if the reader already holds this (case, readNo), `ref` if the random
@@ -214,4 +132,98 @@ export function assignmentStatusTx(tableName: string, a: AssignmentRecord, from:
       },
     },
   };
+}
+
+/** Assignments and their refs in the table. */
+export function assignmentStore({ db, tableName }: Table) {
+  /** A reader's assignments on one case (first read and any repeats), readNo ascending. */
+  async function assignmentsOf(caseId: string, readerId: string): Promise<AssignmentRecord[]> {
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': `ASSIGN#${readerId}#` },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map(fromItem);
+  }
+
+  /** What `ref` stands for, or undefined. Callers must still check `readerId` is the caller. */
+  async function getAssignmentRef(ref: string): Promise<AssignmentRef | undefined> {
+    const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.assignmentRef(ref), ConsistentRead: true }));
+    return out.Item ? recordOf<AssignmentRef>(out.Item) : undefined;
+  }
+
+  /** Exactly one assignment (case, reader, readNo). */
+  async function getAssignment(caseId: string, readerId: string, readNo: number): Promise<AssignmentRecord | undefined> {
+    const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.assignment(caseId, readerId, readNo), ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  /**
+   * One page of a reader's queue (in progress, then pending, then submitted; oldest first within each).
+   *
+   * The cursor carries only the index key (`QUEUE#<reader>`, `<status>#<at>#<ref>`): the table key of
+   * the last item (`CASE#<caseId>`, `ASSIGN#…#<readNo>`) would hand the reader the case id and readNo.
+   * DynamoDB needs that table key in ExclusiveStartKey, so it is rebuilt from the ref's REF item
+   * (one GetItem per page after the first); a cursor whose ref is not this reader's is a 400.
+   */
+  async function queuePage(readerId: string,
+    opts: { limit: number; cursor?: string; status?: AssignmentStatus },
+  ): Promise<Page<AssignmentRecord>> {
+    const scope = { index: 'gsi1' as const, partition: `QUEUE#${readerId}`, indexKeyOnly: true };
+    const start = decodeCursor(opts.cursor, scope);
+    // A cursor from another status's listing lies outside this key condition, which DynamoDB would
+    // refuse with a ValidationException (a 500): it is the client's mistake, so a 400.
+    if (start && opts.status && !start.gsi1sk.startsWith(`${opts.status}#`)) throw invalidCursor();
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: opts.status ? 'gsi1pk = :p AND begins_with(gsi1sk, :s)' : 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': scope.partition, ...(opts.status ? { ':s': `${opts.status}#` } : {}) },
+        Limit: opts.limit,
+        ExclusiveStartKey: start ? await queueStartKey(readerId, start) : undefined,
+      }),
+    );
+    return { items: (out.Items ?? []).map(fromItem), cursor: encodeCursor(out.LastEvaluatedKey, scope) };
+  }
+
+  /** The full ExclusiveStartKey for a queue cursor's index key, or 400 (the cursor is not ours). */
+  async function queueStartKey(readerId: string, start: Record<string, string>): Promise<Record<string, string>> {
+    const ref = start.gsi1sk.split('#').at(-1) ?? '';
+    const found = REF_PATTERN.test(ref) ? await getAssignmentRef(ref) : undefined;
+    if (!found || found.readerId !== readerId) throw invalidCursor();
+    return { ...start, ...keys.assignment(found.caseId, found.readerId, found.readNo) };
+  }
+
+  /**
+   * The reader's oldest unfinished assignment: one in progress first, else the oldest pending. One
+   * query: queue sort keys start with the status, and 'in_progress' < 'pending' < 'submitted'.
+   */
+  async function firstOpenAssignment(readerId: string): Promise<AssignmentRecord | undefined> {
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p AND gsi1sk < :submitted',
+        ExpressionAttributeValues: { ':p': `QUEUE#${readerId}`, ':submitted': 'submitted#' },
+        Limit: 1,
+      }),
+    );
+    return out.Items?.[0] ? fromItem(out.Items[0]) : undefined;
+  }
+
+  /**
+   * Every assignment of a reader (their whole queue partition on gsi1, paged internally): for bulk
+   * assignment's hidden repeats, not through the reader-facing cursor, which would add a REF lookup
+   * per page.
+   */
+  async function readerAssignments(readerId: string): Promise<AssignmentRecord[]> {
+    const items = await queryAll(db, { TableName: tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': keys.queueEntry(readerId, '', '', '').gsi1pk } });
+    return items.map(fromItem);
+  }
+
+  return { assignmentsOf, getAssignmentRef, getAssignment, queuePage, firstOpenAssignment, readerAssignments };
 }

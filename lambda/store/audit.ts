@@ -4,10 +4,10 @@
  * Written in the same transaction as the action they record wherever there is one.
  */
 import { randomBytes } from 'node:crypto';
-import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
 import { decodeCursor, encodeCursor, type Page } from './page';
-import { recordOf, type LabelledTx } from './table';
+import { recordOf, type LabelledTx, type Table } from './table';
 
 /** Actions recorded by the reading workflow (other functions may add their own strings). */
 export type AuditAction =
@@ -50,21 +50,26 @@ export function auditPutTx(tableName: string, e: AuditEvent): LabelledTx {
   return { label: `audit:${e.action}`, item: { Put: { TableName: tableName, Item: itemOf(e) } } };
 }
 
-export async function putAudit(db: DynamoDBDocumentClient, tableName: string, e: AuditEvent): Promise<void> {
-  await db.send(new PutCommand({ TableName: tableName, Item: itemOf(e) }));
-}
+/** The audit log in the table. */
+export function auditStore({ db, tableName }: Table) {
+  async function putAudit(e: AuditEvent): Promise<void> {
+    await db.send(new PutCommand({ TableName: tableName, Item: itemOf(e) }));
+  }
 
-/** One day's events, oldest first. `day` is yyyy-mm-dd (UTC). */
-export async function listAudit(db: DynamoDBDocumentClient, tableName: string, day: string, opts: { limit: number; cursor?: string }): Promise<Page<AuditEvent>> {
-  const scope = { partition: `AUDIT#${day}` };
-  const out = await db.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :p',
-      ExpressionAttributeValues: { ':p': scope.partition },
-      Limit: opts.limit,
-      ExclusiveStartKey: decodeCursor(opts.cursor, scope),
-    }),
-  );
-  return { items: (out.Items ?? []).map((i) => recordOf<AuditEvent>(i)), cursor: encodeCursor(out.LastEvaluatedKey, scope) };
+  /** One day's events, oldest first. `day` is yyyy-mm-dd (UTC). */
+  async function listAudit(day: string, opts: { limit: number; cursor?: string }): Promise<Page<AuditEvent>> {
+    const scope = { partition: `AUDIT#${day}` };
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :p',
+        ExpressionAttributeValues: { ':p': scope.partition },
+        Limit: opts.limit,
+        ExclusiveStartKey: decodeCursor(opts.cursor, scope),
+      }),
+    );
+    return { items: (out.Items ?? []).map((i) => recordOf<AuditEvent>(i)), cursor: encodeCursor(out.LastEvaluatedKey, scope) };
+  }
+
+  return { putAudit, listAudit };
 }

@@ -7,13 +7,18 @@
  * string set of readers holding a first-read slot: "claim next" filters on it and the claim's
  * condition re-checks it, so no reader ever holds two slots of one case.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Eye } from '../../domain/form/schema';
 import { keys } from './keys';
 import { decodeCursor, encodeCursor, type Page } from './page';
-import { batchGet, isConditionFailed, queryAll, recordOf, type LabelledTx } from './table';
+import { mapLimited } from '../runtime/map-limited';
+import { auditPutTx, type AuditEvent } from './audit';
+import { batchGet, count, isConditionFailed, queryAll, recordOf, transact, type LabelledTx, type Table } from './table';
 import type { CaseFile, CaseState, ContextValues, Exam } from '../../domain/case';
 import type { SlotTaker } from '../../domain/assignment/access';
+
+/** gsi1's partition of every case, by state then registration time. */
+const CASES = keys.casesByState('', '', '').gsi1pk;
 
 export interface CaseRecord {
   caseId: string;
@@ -60,25 +65,6 @@ export function fromCaseItem(item: Record<string, unknown>): CaseRecord {
   return { ...rest, readers: [...(readers ?? [])], ...(excluded ? { excluded: [...excluded] } : {}) };
 }
 
-export async function getCase(db: DynamoDBDocumentClient, tableName: string, caseId: string): Promise<CaseRecord | undefined> {
-  const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.case(caseId), ConsistentRead: true }));
-  return out.Item ? fromCaseItem(out.Item) : undefined;
-}
-
-/**
- * The site and exclusions of many cases in one round (BatchGetItem of only those attributes): what
- * the adjudicators' list needs to leave out the same conflicted tasks the detail refuses.
- */
-export async function caseConflictFacts(db: DynamoDBDocumentClient, tableName: string, caseIds: readonly string[]): Promise<Map<string, { site?: string; excluded?: string[] }>> {
-  const items = await batchGet(db, tableName, [...new Set(caseIds)].map((id) => keys.case(id)), { projection: 'caseId, site, excluded' });
-  return new Map(
-    items.map((i) => {
-      const c = fromCaseItem(i);
-      return [c.caseId, { ...(c.site ? { site: c.site } : {}), ...(c.excluded?.length ? { excluded: c.excluded } : {}) }];
-    }),
-  );
-}
-
 export interface ManifestContent {
   caseId: string;
   files: CaseFile[];
@@ -112,138 +98,9 @@ function descriptionKey(d: { files: readonly CaseFile[]; context?: ContextValues
   return JSON.stringify([files, context, d.site ?? null]);
 }
 
-/**
- * Registers a case from a valid manifest, or updates what the manifest describes while nobody has
- * the case yet: no first-read slot taken, no read submitted, still open. Reading state (counters,
- * readers, state, the claimable index entry) is set only on creation. Once a reader has the case its
- * files, site and context are what they were when it was handed out: a different manifest is
- * `in_use` (the caller records a rejection), an identical one `unchanged`.
- */
-export async function registerCase(db: DynamoDBDocumentClient, tableName: string, manifest: ManifestContent, at: string, sequencer: string): Promise<RegisterResult> {
-  const d = described(manifest);
-  try {
-    await db.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: {
-          ...keys.case(manifest.caseId),
-          ...keys.casesByState('open', at, manifest.caseId),
-          ...keys.claimable(at, manifest.caseId),
-          type: 'case',
-          caseId: manifest.caseId,
-          ...d,
-          state: 'open',
-          assignedCount: 0,
-          submittedCount: 0,
-          registeredAt: at,
-          updatedAt: at,
-          manifestSequencer: sequencer,
-        },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return { result: 'created' };
-  } catch (e) {
-    if (!isConditionFailed(e)) throw e;
-  }
-  // The manifest is the whole description: an optional attribute it no longer has is removed.
-  const optional: Array<[name: string, placeholder: string, value: unknown]> = [
-    ['#context', ':context', d.context],
-    ['site', ':site', d.site],
-    ['octEyes', ':octEyes', d.octEyes],
-  ];
-  const set = optional.filter(([, , v]) => v !== undefined);
-  const removed = optional.filter(([, , v]) => v === undefined).map(([n]) => n);
-  try {
-    await db.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.case(manifest.caseId),
-        UpdateExpression: `SET files = :files, exams = :exams, eyes = :eyes, octPresent = :oct, updatedAt = :at, manifestSequencer = :seq${set.map(([n, p]) => `, ${n} = ${p}`).join('')}${
-          removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''
-        }`,
-        // Nobody has the case yet: the reads and the outcome must be of the files they were given.
-        ConditionExpression: 'attribute_exists(pk) AND manifestSequencer < :seq AND assignedCount = :zero AND submittedCount = :zero AND #state = :open',
-        ExpressionAttributeNames: { '#context': 'context', '#state': 'state' },
-        ExpressionAttributeValues: {
-          ':files': d.files,
-          ':exams': d.exams,
-          ':eyes': d.eyes,
-          ':oct': d.octPresent,
-          ':at': at,
-          ':seq': sequencer,
-          ':zero': 0,
-          ':open': 'open',
-          ...Object.fromEntries(set.map(([, p, v]) => [p, v])),
-        },
-      }),
-    );
-    return { result: 'updated' };
-  } catch (e) {
-    if (!isConditionFailed(e)) throw e;
-  }
-  // Refused: an older upload, or a case someone already has. Which one is read back (rare path).
-  const current = await getCase(db, tableName, manifest.caseId);
-  if (!current || current.manifestSequencer >= sequencer) return { result: 'stale' };
-  if (descriptionKey(current) === descriptionKey(d)) {
-    try {
-      // Moves the sequencer on, so that a late delivery of an older, different upload is stale.
-      await db.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: keys.case(manifest.caseId),
-          UpdateExpression: 'SET manifestSequencer = :seq',
-          ConditionExpression: 'manifestSequencer < :seq',
-          ExpressionAttributeValues: { ':seq': sequencer },
-        }),
-      );
-    } catch (e) {
-      if (isConditionFailed(e)) return { result: 'stale' };
-      throw e;
-    }
-    return { result: 'unchanged' };
-  }
-  return { result: 'in_use', assignedCount: current.assignedCount, submittedCount: current.submittedCount, state: current.state };
-}
-
 /** A rejected manifest, kept with its reasons (never overwritten: each rejection has its own time). */
 export function rejectionPutTx(tableName: string, r: CaseRejection): LabelledTx {
   return { label: 'rejection', item: { Put: { TableName: tableName, Item: { ...keys.rejection(r.caseId, r.at), type: 'rejection', ...r } } } };
-}
-
-/**
- * Marks the case's outstanding rejections as resolved by a manifest registered at `at` from the S3
- * event `sequencer`: each keeps its reasons (history is never deleted) but leaves the gsi1
- * `REJECTIONS` index, so /progress lists only manifests still waiting for a fix. Only rejections of
- * earlier uploads (smaller sequencer) are resolved: an older manifest delivered late must not clear
- * the rejection of a newer upload. One Query of the case's own partition (usually empty).
- */
-export async function resolveRejections(db: DynamoDBDocumentClient, tableName: string, caseId: string, at: string, sequencer: string): Promise<number> {
-  const outstanding = await queryAll(db, {
-    TableName: tableName,
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    FilterExpression: 'attribute_exists(gsi1pk)',
-    ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': 'REJECTED#' },
-  });
-  let resolved = 0;
-  for (const item of outstanding) {
-    try {
-      await db.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: { pk: item.pk, sk: item.sk },
-          UpdateExpression: 'SET resolvedAt = :at REMOVE gsi1pk, gsi1sk',
-          ConditionExpression: 'attribute_exists(gsi1pk) AND (attribute_not_exists(sequencer) OR sequencer < :seq)',
-          ExpressionAttributeValues: { ':at': at, ':seq': sequencer },
-        }),
-      );
-      resolved++;
-    } catch (e) {
-      // Already resolved by a concurrent registration, or a newer upload's rejection: leave it.
-      if (!isConditionFailed(e)) throw e;
-    }
-  }
-  return resolved;
 }
 
 /** What claiming needs to know about a case. */
@@ -269,33 +126,6 @@ export function toClaimable(i: Record<string, unknown>): ClaimableCase {
     ...(typeof i.site === 'string' ? { site: i.site } : {}),
     ...(i.excluded ? { excluded: setOf(i.excluded) } : {}),
   };
-}
-
-/**
- * Cases with a free first-read slot that the reader may take, oldest first: one page of the sparse
- * `CLAIMABLE` partition of gsi2, filtered on holders, exclusions and site (the filter only trims
- * the page; the claim's condition is what guarantees it). Only the slot attributes are read.
- */
-export async function listClaimable(
-  db: DynamoDBDocumentClient,
-  tableName: string,
-  taker: SlotTaker,
-  opts: { pageSize: number; startKey?: Record<string, unknown> },
-): Promise<{ cases: ClaimableCase[]; next?: Record<string, unknown> }> {
-  const out = await db.send(
-    new QueryCommand({
-      TableName: tableName,
-      IndexName: 'gsi2',
-      KeyConditionExpression: 'gsi2pk = :p',
-      FilterExpression: `#state = :open AND ${takerCondition(taker, ':me')}`,
-      ProjectionExpression: CLAIMABLE_ATTRIBUTES,
-      ExpressionAttributeNames: { '#state': 'state' },
-      ExpressionAttributeValues: { ':p': 'CLAIMABLE', ':me': taker.readerId, ':open': 'open', ...(taker.site !== undefined ? { ':site': taker.site } : {}) },
-      Limit: opts.pageSize,
-      ExclusiveStartKey: opts.startKey,
-    }),
-  );
-  return { cases: (out.Items ?? []).map(toClaimable), next: out.LastEvaluatedKey };
 }
 
 /**
@@ -338,27 +168,6 @@ export function takeSlotTx(
       },
     },
   };
-}
-
-/**
- * Records readers excluded from cases (declared conflicts of interest): added to each case's
- * `excluded` set, never removed by ReadRoom, so "claim next" and later bulk runs honour them.
- * Only cases that exist are touched.
- */
-export async function excludeReaders(db: DynamoDBDocumentClient, tableName: string, caseId: string, readerIds: readonly string[], at: string): Promise<void> {
-  try {
-    await db.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.case(caseId),
-        UpdateExpression: 'ADD excluded :r SET updatedAt = :at',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':r': new Set(readerIds), ':at': at },
-      }),
-    );
-  } catch (e) {
-    if (!isConditionFailed(e)) throw e;
-  }
 }
 
 /**
@@ -415,19 +224,284 @@ export function countSubmissionTx(
   };
 }
 
-/** Rejected manifests still waiting for a fix, newest first (for /progress), a page at a time. */
-export async function listRejections(db: DynamoDBDocumentClient, tableName: string, opts: { limit: number; cursor?: string }): Promise<Page<CaseRejection>> {
-  const scope = { index: 'gsi1' as const, partition: 'REJECTIONS' };
-  const out = await db.send(
-    new QueryCommand({
+/** Cases and rejected manifests in the table. */
+export function caseStore({ db, tableName }: Table) {
+  async function getCase(caseId: string): Promise<CaseRecord | undefined> {
+    const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.case(caseId), ConsistentRead: true }));
+    return out.Item ? fromCaseItem(out.Item) : undefined;
+  }
+
+  /**
+   * The site and exclusions of many cases in one round (BatchGetItem of only those attributes): what
+   * the adjudicators' list needs to leave out the same conflicted tasks the detail refuses.
+   */
+  async function caseConflictFacts(caseIds: readonly string[]): Promise<Map<string, { site?: string; excluded?: string[] }>> {
+    const items = await batchGet(db, tableName, [...new Set(caseIds)].map((id) => keys.case(id)), { projection: 'caseId, site, excluded' });
+    return new Map(
+      items.map((i) => {
+        const c = fromCaseItem(i);
+        return [c.caseId, { ...(c.site ? { site: c.site } : {}), ...(c.excluded?.length ? { excluded: c.excluded } : {}) }];
+      }),
+    );
+  }
+
+  /**
+   * Registers a case from a valid manifest, or updates what the manifest describes while nobody has
+   * the case yet: no first-read slot taken, no read submitted, still open. Reading state (counters,
+   * readers, state, the claimable index entry) is set only on creation. Once a reader has the case its
+   * files, site and context are what they were when it was handed out: a different manifest is
+   * `in_use` (the caller records a rejection), an identical one `unchanged`.
+   */
+  async function registerCase(manifest: ManifestContent, at: string, sequencer: string): Promise<RegisterResult> {
+    const d = described(manifest);
+    try {
+      await db.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            ...keys.case(manifest.caseId),
+            ...keys.casesByState('open', at, manifest.caseId),
+            ...keys.claimable(at, manifest.caseId),
+            type: 'case',
+            caseId: manifest.caseId,
+            ...d,
+            state: 'open',
+            assignedCount: 0,
+            submittedCount: 0,
+            registeredAt: at,
+            updatedAt: at,
+            manifestSequencer: sequencer,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { result: 'created' };
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+    }
+    // The manifest is the whole description: an optional attribute it no longer has is removed.
+    const optional: Array<[name: string, placeholder: string, value: unknown]> = [
+      ['#context', ':context', d.context],
+      ['site', ':site', d.site],
+      ['octEyes', ':octEyes', d.octEyes],
+    ];
+    const set = optional.filter(([, , v]) => v !== undefined);
+    const removed = optional.filter(([, , v]) => v === undefined).map(([n]) => n);
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.case(manifest.caseId),
+          UpdateExpression: `SET files = :files, exams = :exams, eyes = :eyes, octPresent = :oct, updatedAt = :at, manifestSequencer = :seq${set.map(([n, p]) => `, ${n} = ${p}`).join('')}${
+            removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''
+          }`,
+          // Nobody has the case yet: the reads and the outcome must be of the files they were given.
+          ConditionExpression: 'attribute_exists(pk) AND manifestSequencer < :seq AND assignedCount = :zero AND submittedCount = :zero AND #state = :open',
+          ExpressionAttributeNames: { '#context': 'context', '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':files': d.files,
+            ':exams': d.exams,
+            ':eyes': d.eyes,
+            ':oct': d.octPresent,
+            ':at': at,
+            ':seq': sequencer,
+            ':zero': 0,
+            ':open': 'open',
+            ...Object.fromEntries(set.map(([, p, v]) => [p, v])),
+          },
+        }),
+      );
+      return { result: 'updated' };
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+    }
+    // Refused: an older upload, or a case someone already has. Which one is read back (rare path).
+    const current = await getCase(manifest.caseId);
+    if (!current || current.manifestSequencer >= sequencer) return { result: 'stale' };
+    if (descriptionKey(current) === descriptionKey(d)) {
+      try {
+        // Moves the sequencer on, so that a late delivery of an older, different upload is stale.
+        await db.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: keys.case(manifest.caseId),
+            UpdateExpression: 'SET manifestSequencer = :seq',
+            ConditionExpression: 'manifestSequencer < :seq',
+            ExpressionAttributeValues: { ':seq': sequencer },
+          }),
+        );
+      } catch (e) {
+        if (isConditionFailed(e)) return { result: 'stale' };
+        throw e;
+      }
+      return { result: 'unchanged' };
+    }
+    return { result: 'in_use', assignedCount: current.assignedCount, submittedCount: current.submittedCount, state: current.state };
+  }
+
+  /**
+   * Marks the case's outstanding rejections as resolved by a manifest registered at `at` from the S3
+   * event `sequencer`: each keeps its reasons (history is never deleted) but leaves the gsi1
+   * `REJECTIONS` index, so /progress lists only manifests still waiting for a fix. Only rejections of
+   * earlier uploads (smaller sequencer) are resolved: an older manifest delivered late must not clear
+   * the rejection of a newer upload. One Query of the case's own partition (usually empty).
+   */
+  async function resolveRejections(caseId: string, at: string, sequencer: string): Promise<number> {
+    const outstanding = await queryAll(db, {
       TableName: tableName,
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :p',
-      ExpressionAttributeValues: { ':p': scope.partition },
-      ScanIndexForward: false,
-      Limit: opts.limit,
-      ExclusiveStartKey: decodeCursor(opts.cursor, scope),
-    }),
-  );
-  return { items: (out.Items ?? []).map((i) => recordOf<CaseRejection>(i)), cursor: encodeCursor(out.LastEvaluatedKey, scope) };
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: 'attribute_exists(gsi1pk)',
+      ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': 'REJECTED#' },
+    });
+    let resolved = 0;
+    for (const item of outstanding) {
+      try {
+        await db.send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { pk: item.pk, sk: item.sk },
+            UpdateExpression: 'SET resolvedAt = :at REMOVE gsi1pk, gsi1sk',
+            ConditionExpression: 'attribute_exists(gsi1pk) AND (attribute_not_exists(sequencer) OR sequencer < :seq)',
+            ExpressionAttributeValues: { ':at': at, ':seq': sequencer },
+          }),
+        );
+        resolved++;
+      } catch (e) {
+        // Already resolved by a concurrent registration, or a newer upload's rejection: leave it.
+        if (!isConditionFailed(e)) throw e;
+      }
+    }
+    return resolved;
+  }
+
+  /**
+   * Cases with a free first-read slot that the reader may take, oldest first: one page of the sparse
+   * `CLAIMABLE` partition of gsi2, filtered on holders, exclusions and site (the filter only trims
+   * the page; the claim's condition is what guarantees it). Only the slot attributes are read.
+   */
+  async function listClaimable(taker: SlotTaker,
+    opts: { pageSize: number; startKey?: Record<string, unknown> },
+  ): Promise<{ cases: ClaimableCase[]; next?: Record<string, unknown> }> {
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: 'gsi2',
+        KeyConditionExpression: 'gsi2pk = :p',
+        FilterExpression: `#state = :open AND ${takerCondition(taker, ':me')}`,
+        ProjectionExpression: CLAIMABLE_ATTRIBUTES,
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':p': 'CLAIMABLE', ':me': taker.readerId, ':open': 'open', ...(taker.site !== undefined ? { ':site': taker.site } : {}) },
+        Limit: opts.pageSize,
+        ExclusiveStartKey: opts.startKey,
+      }),
+    );
+    return { cases: (out.Items ?? []).map(toClaimable), next: out.LastEvaluatedKey };
+  }
+
+  /**
+   * Records readers excluded from cases (declared conflicts of interest): added to each case's
+   * `excluded` set, never removed by ReadRoom, so "claim next" and later bulk runs honour them.
+   * Only cases that exist are touched.
+   */
+  async function excludeReaders(caseId: string, readerIds: readonly string[], at: string): Promise<void> {
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.case(caseId),
+          UpdateExpression: 'ADD excluded :r SET updatedAt = :at',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':r': new Set(readerIds), ':at': at },
+        }),
+      );
+    } catch (e) {
+      if (!isConditionFailed(e)) throw e;
+    }
+  }
+
+  /** Rejected manifests still waiting for a fix, newest first (for /progress), a page at a time. */
+  async function listRejections(opts: { limit: number; cursor?: string }): Promise<Page<CaseRejection>> {
+    const scope = { index: 'gsi1' as const, partition: 'REJECTIONS' };
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :p',
+        ExpressionAttributeValues: { ':p': scope.partition },
+        ScanIndexForward: false,
+        Limit: opts.limit,
+        ExclusiveStartKey: decodeCursor(opts.cursor, scope),
+      }),
+    );
+    return { items: (out.Items ?? []).map((i) => recordOf<CaseRejection>(i)), cursor: encodeCursor(out.LastEvaluatedKey, scope) };
+  }
+
+  /** Many cases by id (GetItem each, a few at a time), by case id; unknown ids are left out. */
+  async function getCases(caseIds: readonly string[]): Promise<Map<string, CaseRecord>> {
+    const found = await mapLimited(caseIds, 16, getCase);
+    return new Map(found.filter((c): c is CaseRecord => c !== undefined).map((c) => [c.caseId, c]));
+  }
+
+  /** Open cases, oldest first, at most `limit` (gsi1 `CASES`, `open#` range: an index query, not a scan). */
+  async function openCases(limit: number): Promise<CaseRecord[]> {
+    const items = await queryAll(
+      db,
+      { TableName: tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :s)', ExpressionAttributeValues: { ':p': CASES, ':s': 'open#' } },
+      limit,
+    );
+    return items.map(fromCaseItem);
+  }
+
+  /** How many cases are in `state` (gsi1 `CASES`, COUNT). */
+  function countCases(state: CaseState): Promise<number> {
+    return count(db, { TableName: tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p AND begins_with(gsi1sk, :s)', ExpressionAttributeValues: { ':p': CASES, ':s': `${state}#` } });
+  }
+
+  /**
+   * Every case, page by page from gsi1 `CASES` (state, then registration time), with only what an
+   * export needs of it: id, state and the facts the form sees.
+   */
+  async function* casePages(pageSize: number): AsyncGenerator<Array<Pick<CaseRecord, 'caseId' | 'state' | 'eyes' | 'octPresent' | 'octEyes'>>> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await db.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: { ':p': CASES },
+          ProjectionExpression: 'pk, sk, gsi1pk, gsi1sk, caseId, #state, eyes, octPresent, octEyes',
+          ExpressionAttributeNames: { '#state': 'state' },
+          Limit: pageSize,
+          ExclusiveStartKey: start,
+        }),
+      );
+      const page = (out.Items ?? []).map((i) => {
+        const c = i as Partial<CaseRecord>;
+        return { caseId: c.caseId!, state: c.state!, eyes: c.eyes ?? [], octPresent: c.octPresent === true, ...(c.octEyes ? { octEyes: c.octEyes } : {}) };
+      });
+      if (page.length > 0) yield page;
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
+
+  /** A rejected manifest and its audit event, in one transaction: a rejection is always in both /progress and the audit log. */
+  async function rejectManifest(rejection: CaseRejection, audit: AuditEvent): Promise<void> {
+    await transact(db, [rejectionPutTx(tableName, rejection), auditPutTx(tableName, audit)]);
+  }
+
+  return {
+    getCase,
+    getCases,
+    caseConflictFacts,
+    registerCase,
+    rejectManifest,
+    resolveRejections,
+    listClaimable,
+    excludeReaders,
+    listRejections,
+    openCases,
+    countCases,
+    casePages,
+  };
 }

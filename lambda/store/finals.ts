@@ -3,12 +3,13 @@
  * single-read final is written by the system when the last read arrives (reader-api); an
  * adjudicated one by `PUT /adjudications/{caseId}`, in the same transaction that resolves the task.
  */
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import type { Eye } from '../../domain/form/schema';
 import type { FinalNote, Provenance, ReadLabel } from '../../domain/rules/discordance';
 import type { NormalisedAnswers } from '../../domain/answers';
 import { keys } from './keys';
+import { batchGet, type Table } from './table';
 
 /** How an adjudicator settled one question (per eye): a read's answer (by its label) or a new value. */
 export type PickSource = ReadLabel | 'new';
@@ -57,7 +58,18 @@ export function fromFinalItem(item: Record<string, unknown>): FinalRecord {
   return record as unknown as FinalRecord;
 }
 
-export async function getFinal(db: DynamoDBDocumentClient, tableName: string, caseId: string): Promise<FinalRecord | undefined> {
-  const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.final(caseId), ConsistentRead: true }));
-  return out.Item ? fromFinalItem(out.Item) : undefined;
+/** Final grades in the table. */
+export function finalStore({ db, tableName }: Table) {
+  async function getFinal(caseId: string): Promise<FinalRecord | undefined> {
+    const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.final(caseId), ConsistentRead: true }));
+    return out.Item ? fromFinalItem(out.Item) : undefined;
+  }
+
+  /** The finals of many cases in one round (BatchGetItem), by case id; cases without one are left out. */
+  async function finalsOf(caseIds: readonly string[]): Promise<Map<string, FinalRecord>> {
+    const items = await batchGet(db, tableName, caseIds.map((id) => keys.final(id)));
+    return new Map(items.map((i) => [String(i.caseId), fromFinalItem(i)]));
+  }
+
+  return { getFinal, finalsOf };
 }

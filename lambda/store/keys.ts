@@ -6,6 +6,20 @@
  */
 export const pad = (n: number, width = 6): string => String(n).padStart(width, '0');
 
+/**
+ * The table's key schema: string keys `pk`/`sk`, and two global indexes keyed `<index>pk` /
+ * `<index>sk` with every attribute projected. lib/constructs/reading-table.ts declares the same
+ * (an infra test compares them); the test harness creates its emulated table from this.
+ */
+export const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  indexes: ['gsi1', 'gsi2'],
+} as const;
+export type IndexName = (typeof TABLE_SCHEMA.indexes)[number];
+/** The key attributes of an index. */
+export const indexKeys = (index: IndexName) => ({ partitionKey: `${index}pk`, sortKey: `${index}sk` }) as const;
+
 export const keys = {
   /** Case metadata (files, exams, state, read counters). */
   case: (caseId: string) => ({ pk: `CASE#${caseId}`, sk: 'META' }),
@@ -56,7 +70,7 @@ export const keys = {
   /** A streaming session issued for one case, by the hash of its id (the id is what SessionContext carries; sessions.ts). */
   session: (sessionHash: string) => ({ pk: `SESSION#${sessionHash}`, sk: 'META' }),
   /** Idempotency record of a write (expires via `ttl`; it only deduplicates retries). */
-  idempotency: (readerId: string, key: string) => ({ pk: `IDEMPOTENCY#${readerId}#${key}`, sk: 'RESULT' }),
+  idempotency: (actor: string, key: string) => ({ pk: `IDEMPOTENCY#${actor}#${key}`, sk: 'RESULT' }),
   /** Audit events by day: who opened, saved, submitted, adjudicated or exported what. */
   audit: (day: string, at: string, id: string) => ({ pk: `AUDIT#${day}`, sk: `${at}#${id}` }),
   /** Export jobs. */

@@ -4,10 +4,10 @@
  * only from the version the writer last saw (optimistic concurrency, the API's If-Match); a history
  * item is put only if absent and never updated, so every saved version survives exactly once.
  */
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { NormalisedAnswers } from '../../domain/answers';
 import { keys, pad } from './keys';
-import { queryAll, recordOf, type LabelledTx } from './table';
+import { queryAll, recordOf, type LabelledTx, type Table } from './table';
 
 export type ReadStatus = 'draft' | 'submitted';
 
@@ -31,35 +31,6 @@ export interface ReadRecord {
 export type ReadAction = 'save' | 'submit' | 'amend';
 export interface ReadVersionRecord extends ReadRecord {
   action: ReadAction;
-}
-
-export async function getRead(db: DynamoDBDocumentClient, tableName: string, caseId: string, readerId: string, readNo: number): Promise<ReadRecord | undefined> {
-  const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.read(caseId, readerId, readNo), ConsistentRead: true }));
-  return out.Item ? recordOf<ReadRecord>(out.Item) : undefined;
-}
-
-/** Every current read of a case (all readers, all readNos). Server-side only: never returned to a reader. */
-export async function listReads(db: DynamoDBDocumentClient, tableName: string, caseId: string): Promise<ReadRecord[]> {
-  const out = await db.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': 'READ#' },
-      ConsistentRead: true,
-    }),
-  );
-  return (out.Items ?? []).map((i) => recordOf<ReadRecord>(i));
-}
-
-/** The saved versions of one read, oldest first. */
-export async function readHistory(db: DynamoDBDocumentClient, tableName: string, caseId: string, readerId: string, readNo: number): Promise<ReadVersionRecord[]> {
-  const items = await queryAll(db, {
-    TableName: tableName,
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-    ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': `HIST#${readerId}#${pad(readNo, 2)}#` },
-    ConsistentRead: true,
-  });
-  return items.map((i) => recordOf<ReadVersionRecord>(i));
 }
 
 /** Writes `read` as the current version, only if the stored one is `read.version - 1` (or absent for version 1). */
@@ -105,4 +76,38 @@ export function readUnchangedTx(tableName: string, read: Pick<ReadRecord, 'caseI
       },
     },
   };
+}
+
+/** Reads and their history in the table. */
+export function readStore({ db, tableName }: Table) {
+  async function getRead(caseId: string, readerId: string, readNo: number): Promise<ReadRecord | undefined> {
+    const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.read(caseId, readerId, readNo), ConsistentRead: true }));
+    return out.Item ? recordOf<ReadRecord>(out.Item) : undefined;
+  }
+
+  /** Every current read of a case (all readers, all readNos). Server-side only: never returned to a reader. */
+  async function listReads(caseId: string): Promise<ReadRecord[]> {
+    const out = await db.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': 'READ#' },
+        ConsistentRead: true,
+      }),
+    );
+    return (out.Items ?? []).map((i) => recordOf<ReadRecord>(i));
+  }
+
+  /** The saved versions of one read, oldest first. */
+  async function readHistory(caseId: string, readerId: string, readNo: number): Promise<ReadVersionRecord[]> {
+    const items = await queryAll(db, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': `HIST#${readerId}#${pad(readNo, 2)}#` },
+      ConsistentRead: true,
+    });
+    return items.map((i) => recordOf<ReadVersionRecord>(i));
+  }
+
+  return { getRead, listReads, readHistory };
 }

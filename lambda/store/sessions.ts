@@ -9,9 +9,10 @@
  * log coordinators read, and the function logs never hold a live id.
  */
 import { createHash } from 'node:crypto';
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
-import { recordOf, type LabelledTx } from './table';
+import { auditPutTx, type AuditEvent } from './audit';
+import { recordOf, transact, type LabelledTx, type Table } from './table';
 
 /** What a session id is stored and logged as: SHA-256 of the id, base64url (43 characters). */
 export function sessionHash(sessionId: string): string {
@@ -45,8 +46,18 @@ export function sessionPutTx(tableName: string, s: SessionRecord): LabelledTx {
   };
 }
 
-/** The session of an id presented by a streaming instance (looked up by its hash). */
-export async function getSession(db: DynamoDBDocumentClient, tableName: string, sessionId: string): Promise<SessionRecord | undefined> {
-  const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.session(sessionHash(sessionId)), ConsistentRead: true }));
-  return out.Item ? recordOf<SessionRecord>(out.Item) : undefined;
+/** Streaming sessions in the table. */
+export function sessionStore({ db, tableName }: Table) {
+  /** The session of an id presented by a streaming instance (looked up by its hash). */
+  async function getSession(sessionId: string): Promise<SessionRecord | undefined> {
+    const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.session(sessionHash(sessionId)), ConsistentRead: true }));
+    return out.Item ? recordOf<SessionRecord>(out.Item) : undefined;
+  }
+
+  /** A new session and its `session_issued` audit event, in one transaction. */
+  async function recordSession(session: SessionRecord, audit: AuditEvent): Promise<void> {
+    await transact(db, [sessionPutTx(tableName, session), auditPutTx(tableName, audit)]);
+  }
+
+  return { getSession, recordSession };
 }

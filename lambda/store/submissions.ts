@@ -4,7 +4,6 @@
  * case's submission count, the case outcome when this is the last required read, and audit events.
  * Either all of it is stored or none of it; the cancellation says which condition failed.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CaseOutcome } from '../../domain/rules/case-outcome';
 import { assignmentStatusTx, type AssignmentRecord, type AssignmentStatus } from './assignments';
 import { auditPutTx, type AuditEvent } from './audit';
@@ -13,7 +12,7 @@ import { idempotencyPutTx, type IdempotencyRecord } from './idempotency';
 import { outcomeTx, stateAfter } from './outcomes';
 import { submitAssignmentTx } from './readers';
 import { historyPutTx, readPutTx, readUnchangedTx, type ReadAction, type ReadRecord } from './reads';
-import { transact, TransactionCancelled, type LabelledTx } from './table';
+import { transact, TransactionCancelled, type LabelledTx, type Table } from './table';
 
 export interface ReadSave {
   read: ReadRecord;
@@ -54,13 +53,18 @@ export function readSaveTx(tableName: string, s: ReadSave): LabelledTx[] {
   return parts;
 }
 
-export async function writeReadSave(db: DynamoDBDocumentClient, tableName: string, s: ReadSave): Promise<SaveRejected | undefined> {
-  try {
-    await transact(db, readSaveTx(tableName, s));
-    return undefined;
-  } catch (e) {
-    if (!(e instanceof TransactionCancelled)) throw e;
-    const failed = new Set([...e.reasons].filter(([, code]) => code === 'ConditionalCheckFailed').map(([label]) => label));
-    return { failed, conflictOnly: e.onlyConflicts };
+/** Read saves in the table. */
+export function submissionStore({ db, tableName }: Table) {
+  async function writeReadSave(s: ReadSave): Promise<SaveRejected | undefined> {
+    try {
+      await transact(db, readSaveTx(tableName, s));
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof TransactionCancelled)) throw e;
+      const failed = new Set([...e.reasons].filter(([, code]) => code === 'ConditionalCheckFailed').map(([label]) => label));
+      return { failed, conflictOnly: e.onlyConflicts };
+    }
   }
+
+  return { writeReadSave };
 }

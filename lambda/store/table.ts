@@ -13,6 +13,12 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 
+/** The reading table as the store's methods use it: the document client and the table's name. */
+export interface Table {
+  readonly db: DynamoDBDocumentClient;
+  readonly tableName: string;
+}
+
 /**
  * Every page of a query, for partitions known to be small (a case's items, a reader's queue, the
  * pseudonym map), or bounded by `stop` items.
@@ -26,6 +32,18 @@ export async function queryAll(db: DynamoDBDocumentClient, input: QueryCommandIn
     start = out.LastEvaluatedKey;
   } while (start && items.length < stop);
   return items;
+}
+
+/** COUNT over a key range, page by page (DynamoDB counts at most 1 MB of items per call). */
+export async function count(db: DynamoDBDocumentClient, input: QueryCommandInput): Promise<number> {
+  let n = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await db.send(new QueryCommand({ ...input, Select: 'COUNT', ExclusiveStartKey: start }));
+    n += out.Count ?? 0;
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return n;
 }
 
 /**

@@ -44,6 +44,7 @@ import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { ReadingConfigSchema, type ReadingConfigInput } from '../../domain/reading-config';
+import { indexKeys, readingStore, TABLE_SCHEMA, type ReadingStore } from '../../lambda/store';
 import { documentClient } from '../../lambda/runtime/clients/dynamodb';
 import { ROLES, type Role } from '../../lambda/runtime/auth';
 import { startAppStreamStandIn, type AppStreamStandIn } from '../../local/appstream/standin';
@@ -146,6 +147,8 @@ export interface Harness {
   readonly users: Record<UserName, TestUser>;
   /** Raw SDK clients pointed at moto, for arranging and asserting. */
   readonly ddb: DynamoDBDocumentClient;
+  /** The store the functions use, on the harness's client: arranges and checks through the store's own methods. */
+  readonly store: ReadingStore;
   readonly s3: S3Client;
   readonly cognito: CognitoIdentityProviderClient;
 
@@ -312,14 +315,14 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
-    const id = (i: Record<string, unknown>) => `${i.pk}\u0000${i.sk}`;
+    const id = (i: Record<string, unknown>) => `${i[TABLE_SCHEMA.partitionKey]}\u0000${i[TABLE_SCHEMA.sortKey]}`;
     return items.sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
   };
 
   const clearTable = async () => {
     const items = await snapshotTable();
     for (let i = 0; i < items.length; i += 25) {
-      const batch = items.slice(i, i + 25).map((it) => ({ DeleteRequest: { Key: { pk: it.pk, sk: it.sk } } }));
+      const batch = items.slice(i, i + 25).map((it) => ({ DeleteRequest: { Key: { [TABLE_SCHEMA.partitionKey]: it[TABLE_SCHEMA.partitionKey], [TABLE_SCHEMA.sortKey]: it[TABLE_SCHEMA.sortKey] } } }));
       await ddb.send(new BatchWriteCommand({ RequestItems: { [TABLE_NAME]: batch } }));
     }
   };
@@ -336,6 +339,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     pool,
     users,
     ddb,
+    store: readingStore(ddb, TABLE_NAME),
     s3,
     cognito,
     readingConfig,
@@ -398,27 +402,21 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
 
 // ---------------------------------------------------------------------------------------------
 
-/** Same key schema and indexes as lib/constructs/reading-table.ts (pk/sk; gsi1, gsi2 with <name>pk/<name>sk). */
+/** The table as the store's key schema says (lambda/store/keys.ts `TABLE_SCHEMA`, which the deployed table matches). */
 export async function createTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
   const s = (AttributeName: string) => ({ AttributeName, AttributeType: 'S' as const });
-  const gsi = (name: string) => ({
-    IndexName: name,
-    KeySchema: [
-      { AttributeName: `${name}pk`, KeyType: 'HASH' as const },
-      { AttributeName: `${name}sk`, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
-  });
+  const keySchema = (k: { partitionKey: string; sortKey: string }) => [
+    { AttributeName: k.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: k.sortKey, KeyType: 'RANGE' as const },
+  ];
+  const indexes = TABLE_SCHEMA.indexes.map((name) => ({ name, keys: indexKeys(name) }));
   await ddb.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map(s),
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [gsi('gsi1'), gsi('gsi2')],
+      AttributeDefinitions: [TABLE_SCHEMA, ...indexes.map((i) => i.keys)].flatMap((k) => [s(k.partitionKey), s(k.sortKey)]),
+      KeySchema: keySchema(TABLE_SCHEMA),
+      GlobalSecondaryIndexes: indexes.map((i) => ({ IndexName: i.name, KeySchema: keySchema(i.keys), Projection: { ProjectionType: 'ALL' as const } })),
     }),
   );
 }

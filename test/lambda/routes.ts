@@ -179,8 +179,7 @@ ROUTES.push(
     caseScoped: false,
     arrange: async (h) => {
       await seedCase(h, 'AS1');
-      const { ensureReader } = await import('../../lambda/store/readers');
-      for (const readerId of ['matrix-reader-x', 'matrix-reader-y']) await ensureReader(h.ddb, h.tableName, { readerId, at: '2026-01-01T00:00:00.000Z' });
+      for (const readerId of ['matrix-reader-x', 'matrix-reader-y']) await h.store.ensureReader({ readerId, at: '2026-01-01T00:00:00.000Z' });
       return { body: { hiddenRepeats: false } };
     },
     okStatus: 200,
@@ -222,15 +221,14 @@ ROUTES.push(
     roles: ['coordinator', 'admin'],
     caseScoped: false,
     arrange: async (h) => {
-      const { createExportJob, finishExportJob, takeExportJob } = await import('../../lambda/store/exports');
       const { auditEvent } = await import('../../lambda/store/audit');
       const exportId = 'ex-20260101T000000Z-matrix01';
       const at = '2026-01-01T00:00:00.000Z';
       const audit = (action: AuditAction) => auditEvent({ at, actor: 'matrix', action, detail: { exportId } });
-      await createExportJob(h.ddb, h.tableName, { exportId, requestedBy: 'matrix', createdAt: at, formats: ['csv'] }, audit('export_requested'));
-      await takeExportJob(h.ddb, h.tableName, exportId, { at, until: '2026-01-01T00:15:00.000Z' });
+      await h.store.createExportJob({ exportId, requestedBy: 'matrix', createdAt: at, formats: ['csv'] }, audit('export_requested'));
+      await h.store.takeExportJob(exportId, { at, until: '2026-01-01T00:15:00.000Z' });
       const files = [{ name: 'grades.csv', key: `exports/${exportId}/grades.csv`, bytes: 1, contentType: 'text/csv' }];
-      await finishExportJob(h.ddb, h.tableName, exportId, 1, { status: 'complete', files, counts: { cases: 0, rows: 0, reads: 0 }, at }, audit('export_completed'));
+      await h.store.finishExportJob(exportId, 1, { status: 'complete', files, counts: { cases: 0, rows: 0, reads: 0 }, at }, audit('export_completed'));
       return { pathParameters: { exportId } };
     },
     okStatus: 200,

@@ -16,7 +16,7 @@ import {
   type ExportSink,
   type ExportSource,
   type Pseudonymiser,
-} from '../../../lambda/export-worker/export';
+} from '../../../lambda/export-worker/core';
 import { agreementRows, perReaderAgreement, summariseAgreement, type AgreementRow } from '../../../domain/agreement';
 import { compileForm } from '../../../domain/form/validator';
 import type { FinalRecord } from '../../../lambda/store/finals';

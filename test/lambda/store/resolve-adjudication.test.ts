@@ -1,15 +1,15 @@
 /**
- * The resolve port's mapping of a cancelled transaction to the API's conflict codes, with a fake
+ * The store's mapping of a cancelled resolution transaction to the API's conflict codes, with a fake
  * document client (moto cannot produce a TransactionConflict: it does not isolate transactions).
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ResolveCommand } from '../../../lambda/adjudication-api/core';
-import { adjudicationPorts } from '../../../lambda/adjudication-api/ports';
 import { ConflictError } from '../../../lambda/runtime/errors';
+import { readingStore } from '../../../lambda/store';
+import type { Resolution } from '../../../lambda/store/adjudications';
 
 const AT = '2026-02-01T10:00:00.000Z';
 
-const cmd: ResolveCommand = {
+const cmd: Resolution = {
   task: {
     caseId: 'C1',
     status: 'open',
@@ -37,7 +37,7 @@ function cancelledOnReads(code: string): DynamoDBDocumentClient {
   } as unknown as DynamoDBDocumentClient;
 }
 
-const resolveWith = (code: string) => adjudicationPorts(cancelledOnReads(code), 'table').resolve(cmd).catch((e: unknown) => e);
+const resolveWith = (code: string) => readingStore(cancelledOnReads(code), 'table').resolveAdjudication(cmd).catch((e: unknown) => e);
 
 test('a read whose condition failed (amended meanwhile) is 409 read_changed', async () => {
   const e = await resolveWith('ConditionalCheckFailed');
