@@ -1,6 +1,6 @@
 /**
- * Adjudication: the senior reader's queue, the masked side-by-side view of a discordant case, and
- * its resolution into an adjudicated final grade. Pure over a slice of the store (no Lambda or SDK
+ * Adjudication: the senior reader's queue, the masked side-by-side view of a discordant case, a
+ * streaming session on its images, and its resolution into an adjudicated final grade. Pure over a slice of the store (no Lambda or SDK
  * types); `adapters.ts` wires it.
  *
  * Blinding: the reads are shown as "A", "B" (and "C" … when a case is read more than twice) only.
@@ -9,7 +9,7 @@
  */
 import * as z from 'zod';
 import type { AnswerValue, NormalisedAnswers, ScopeAnswers } from '../../domain/answers';
-import { caseConflict, type AdjudicatorIdentity, type CaseConflictFacts } from '../../domain/assignment/access';
+import { adjudicatorAccess, caseConflict, type AdjudicatorIdentity, type CaseConflictFacts } from '../../domain/assignment/access';
 import { caseFacts, type CaseFacts } from '../../domain/case';
 import type { Eye } from '../../domain/form/schema';
 import { caseEyes, compileForm, factContext, validateAnswers, walkScope, eyeContext, type CompiledQuestion, type ValidationError as AnswerError } from '../../domain/form/validator';
@@ -19,6 +19,7 @@ import { conflictError } from '../runtime/auth';
 import { ConflictError, NotFoundError, ValidationError } from '../runtime/errors';
 import { idempotencyKeyOf, idempotencyRecord, idempotentRequest, storedResult, type Replayable } from '../runtime/idempotency';
 import { parseOrThrow } from '../runtime/parse';
+import { issueSession, type IssuedSession, type SessionDeps } from '../runtime/streaming';
 import type { ReadingStore } from '../store';
 import { labelsOf, type AdjudicationStatus, type AdjudicationTask, type AdjudicationView, type ReadRef } from '../store/adjudications';
 import type { FinalPick, FinalRecord } from '../store/finals';
@@ -59,6 +60,8 @@ export type AdjudicationStore = Pick<
 export interface AdjudicationDeps {
   config: ReadingConfig;
   store: AdjudicationStore;
+  /** Streaming sessions on a task's case (the reader function issues read sessions the same way). */
+  sessions: SessionDeps;
   now(): string;
 }
 
@@ -187,6 +190,25 @@ export async function getAdjudication(deps: AdjudicationDeps, actor: Actor, case
     reasonCodes: REASON_CODES,
     ...(final ? { final: finalView(final) } : {}),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /adjudications/{caseId}/session
+
+/**
+ * An adjudicator opens the images of an open task's case, by its case id, to look at them before
+ * deciding: a streaming URL and the session record case-files trusts (../runtime/streaming.ts, the
+ * code that issues readers' sessions too). The adjudication rule applies (an open task, a site, no
+ * conflict of interest); no open task is a 404. The adjudicator's site goes with the session:
+ * case-files applies the same-site rule again without a token.
+ */
+export async function openAdjudicationSession(deps: AdjudicationDeps, actor: Actor, caseId: string): Promise<IssuedSession> {
+  const { store } = deps;
+  const [task, assignments, c] = await Promise.all([store.getTask(caseId), store.assignmentsOf(caseId, actor.sub), store.getCase(caseId)]);
+  const access = adjudicatorAccess(task, c, actor, assignments.length > 0);
+  if (access === 'no_open_task' || access === 'site_missing') throw new NotFoundError(`An open adjudication of case ${caseId}`);
+  if (access !== 'ok') throw conflictError(access);
+  return issueSession(deps.sessions, actor.sub, { caseId, readNo: 0, purpose: 'adjudication', site: actor.site });
 }
 
 // ---------------------------------------------------------------------------------------------

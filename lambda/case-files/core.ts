@@ -6,10 +6,10 @@
  * Why a caller is believed (details in ./README.md):
  *  1. The API is a private REST API reached only through the study VPC's execute-api endpoint, with
  *     AWS_IAM auth: only the fleet role (instance credentials) can call it at all.
- *  2. The session id is random (128 bits) and was issued by POST /cases/{caseId}/session to one
- *     reader for one case; the record, not the id, says which reader and case (SessionContext is
- *     user-editable, so it is only a lookup key). It expires (URL validity + the fleet's max
- *     session length).
+ *  2. The session id is random (128 bits) and was issued by POST /assignments/{ref}/session (or
+ *     POST /adjudications/{caseId}/session) to one person for one case; the record, not the id,
+ *     says which person and case (SessionContext is user-editable, so it is only a lookup key). It
+ *     expires (URL validity + the fleet's max session length).
  *  3. AppStream itself says which instance is streaming to that reader: DescribeSessions for the
  *     study's stack and fleet, filtered to the session's AppStream UserId, must list an ACTIVE
  *     session whose ENI private IP equals the caller's source IP as the private API sees it. On a

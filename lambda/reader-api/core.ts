@@ -1,24 +1,24 @@
 /**
- * The reader's use cases: profile, queue, claim next, streaming session, and the read itself.
+ * The reader's use cases: profile, study, queue, claim next, streaming session, and the read itself.
  * Pure over its ports (no Lambda or SDK types): the handler parses the event, these decide.
  *
  * Blinding: every answer here is about the caller's own assignments and reads. Nothing returns
  * another reader's id or answers, and caseId/readNo/repeat never leave the server: readers know an
  * assignment only by its random `ref`, so a hidden repeat (same case, new ref) looks like any other
- * assignment. The `{caseId}` path parameter of the reader routes carries that ref. A ref that is
- * unknown, another reader's, or a case id is the same 404, so the API probes nothing.
+ * assignment. The reader routes take that ref (`/assignments/{ref}/…`). A ref that is unknown,
+ * another reader's, or a case id is the same 404, so the API probes nothing.
  */
 import type { ReadingConfig } from '../../domain/reading-config';
-import { adjudicatorAccess, mayTake, type SlotTaker } from '../../domain/assignment/access';
+import { mayTake, type SlotTaker } from '../../domain/assignment/access';
 import type { NormalisedAnswers } from '../../domain/answers';
 import { caseFacts } from '../../domain/case';
 import { validateAnswers } from '../../domain/form/validator';
 import { decideCaseOutcome } from '../../domain/rules/case-outcome';
-import { conflictError, requireAdjudicator, requireRole, requireSite, type Principal } from '../runtime/auth';
-import { AppError, AssignmentNotFoundError, ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../runtime/errors';
+import { requireRole, requireSite, type Principal } from '../runtime/auth';
+import { AppError, AssignmentNotFoundError, ConflictError, PreconditionFailedError, ValidationError } from '../runtime/errors';
 import { idempotencyKeyOf, idempotencyRecord, idempotentRequest, replay, type IdempotentRequest, type Replayable } from '../runtime/idempotency';
 import { log } from '../runtime/log';
-import { issueSession, type IssuedSession, type SessionDeps, type SessionTarget } from '../runtime/streaming';
+import { issueSession, type IssuedSession, type SessionDeps } from '../runtime/streaming';
 import type { ReadingStore } from '../store';
 import { REF_PATTERN, toQueueEntry, type AssignmentRecord, type AssignmentStatus, type QueueEntry } from '../store/assignments';
 import { auditEvent } from '../store/audit';
@@ -40,14 +40,12 @@ export type ReaderStore = Pick<
   | 'claimSlot'
   | 'getAssignmentRef'
   | 'getAssignment'
-  | 'assignmentsOf'
   | 'getCase'
   | 'getRead'
   | 'listReads'
   | 'getIdempotency'
   | 'writeReadSave'
   | 'recordSession'
-  | 'getTask'
 >;
 
 export interface ReaderApiDeps extends SessionDeps {
@@ -196,41 +194,21 @@ async function requireAssignment(deps: ReaderApiDeps, p: Principal, ref: string)
 }
 
 // ---------------------------------------------------------------------------------------------
-// POST /cases/{caseId}/session
+// POST /assignments/{ref}/session
 
 /**
- * A reader opens the case of their assignment, named by its ref; an adjudicator (who sees case ids
- * in /adjudications) opens the case of an open adjudication task they did not read, named by its
- * case id, to look at the images before deciding. A parameter that is not one of the caller's refs
- * is tried as a case id for adjudicators only; for anyone else it is the 404 of an unknown ref.
+ * A reader opens the case of their assignment, named by its ref: a streaming URL, and the session
+ * record case-files trusts (../runtime/streaming.ts; adjudicators open a task's case through the
+ * adjudication API). The answer names the assignment by ref only.
  */
-async function sessionTarget(deps: ReaderApiDeps, p: Principal, param: string): Promise<SessionTarget> {
-  requireRole(p, 'reader', 'adjudicator');
-  const assignment = p.roles.has('reader') ? await ownAssignment(deps, p, param) : undefined;
-  if (assignment) return { caseId: assignment.caseId, readNo: assignment.readNo, ref: assignment.ref, purpose: 'read' };
-  if (!p.roles.has('adjudicator')) throw new AssignmentNotFoundError();
-  // The adjudication rule (../shared/workflow/adjudicator-access.ts): not a coordinator or admin,
-  // a site code, an open task, and no conflict of interest with the case.
-  const who = requireAdjudicator(p);
-  const caseId = param;
-  const [task, assignments, c] = await Promise.all([deps.store.getTask(caseId), deps.store.assignmentsOf(caseId, p.sub), deps.store.getCase(caseId)]);
-  const access = adjudicatorAccess(task, c, who, assignments.length > 0);
-  if (access === 'no_open_task' || access === 'site_missing') throw new NotFoundError(`An open adjudication of case ${caseId}`);
-  if (access !== 'ok') throw conflictError(access);
-  // The site goes with the session: case-files applies the same-site rule again without a token.
-  return { caseId, readNo: 0, purpose: 'adjudication', site: who.site };
-}
-
-/** `param`: the caller's assignment ref (readers), or a case id with an open task (adjudicators). */
-export async function openSession(deps: ReaderApiDeps, p: Principal, param: string): Promise<IssuedSession & { ref?: string }> {
-  const target = await sessionTarget(deps, p, param);
-  const issued = await issueSession(deps, p.sub, target);
-  // A read session names its assignment by ref only (the adjudicator already knows the case id).
-  return { ...(target.ref ? { ref: target.ref } : {}), ...issued };
+export async function openSession(deps: ReaderApiDeps, p: Principal, ref: string): Promise<IssuedSession & { ref: string }> {
+  const assignment = await requireAssignment(deps, p, ref);
+  const issued = await issueSession(deps, p.sub, { caseId: assignment.caseId, readNo: assignment.readNo, ref: assignment.ref, purpose: 'read' });
+  return { ref: assignment.ref, ...issued };
 }
 
 // ---------------------------------------------------------------------------------------------
-// GET /cases/{caseId}/read
+// GET /assignments/{ref}/read
 
 const EMPTY_ANSWERS: NormalisedAnswers = { eyes: {}, participant: {} };
 
@@ -273,7 +251,7 @@ export async function getRead(deps: ReaderApiDeps, p: Principal, ref: string): P
 }
 
 // ---------------------------------------------------------------------------------------------
-// PUT /cases/{caseId}/read
+// PUT /assignments/{ref}/read
 
 export interface PutReadInput {
   /** The assignment ref from the path. */
@@ -291,7 +269,7 @@ const SAVE_ATTEMPTS = 5;
 
 class PreconditionRequiredError extends AppError {
   constructor() {
-    super(428, 'precondition_required', 'If-Match: required when the read already exists; send the version you edited (the ETag of GET /cases/{caseId}/read).', {
+    super(428, 'precondition_required', 'If-Match: required when the read already exists; send the version you edited (the ETag of GET /assignments/{ref}/read).', {
       field: 'If-Match',
       rule: 'required',
     });

@@ -3,8 +3,7 @@
  * response. Routes and status codes: ./README.md.
  */
 import { requireRole, type Principal } from '../runtime/auth';
-import { ValidationError } from '../runtime/errors';
-import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../runtime/http';
+import { expectNoBody, header, json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../runtime/http';
 import { replayHeaders } from '../runtime/idempotency';
 import { parseLimit } from '../store/page';
 import { readerApiDeps } from './adapters';
@@ -20,14 +19,6 @@ function reader(e: HttpEvent): Principal {
   return p;
 }
 
-/** POST routes that take no input accept no body, an empty one, or `{}`; anything else is a mistake worth reporting. */
-function expectNoBody(event: HttpEvent): void {
-  if (event.body === undefined || event.body === null || event.body.trim() === '') return;
-  const body = parseBody(event);
-  const extra = Object.keys(body)[0];
-  if (extra !== undefined) throw new ValidationError(extra.slice(0, 64), 'unknown', `${extra.slice(0, 64)}: this request takes no body`);
-}
-
 export const handler = router({
   'GET /me': async (e) => json(200, await getMe(readerApiDeps(), principalOf(e))),
   'GET /queue': async (e) => {
@@ -40,25 +31,22 @@ export const handler = router({
     expectNoBody(e);
     return json(200, await claimNext(readerApiDeps(), p));
   },
-  // The `{caseId}` parameter is the assignment ref for readers (they never see case ids) and the
-  // case id for adjudicators opening a session; the route keys stay as API Gateway declares them.
-  'POST /cases/{caseId}/session': async (e) => {
-    // Adjudicators too: they view the case of an open task (the core checks which).
-    const p = principalOf(e);
-    requireRole(p, 'reader', 'adjudicator');
-    const param = pathParam(e, 'caseId');
-    expectNoBody(e);
-    return json(201, await openSession(readerApiDeps(), p, param));
-  },
-  'GET /cases/{caseId}/read': async (e) => {
+  // Readers name their assignments by ref (they never see case ids): `{ref}` in every path below.
+  'POST /assignments/{ref}/session': async (e) => {
     const p = reader(e);
-    const read = await getRead(readerApiDeps(), p, pathParam(e, 'caseId'));
+    const ref = pathParam(e, 'ref');
+    expectNoBody(e);
+    return json(201, await openSession(readerApiDeps(), p, ref));
+  },
+  'GET /assignments/{ref}/read': async (e) => {
+    const p = reader(e);
+    const read = await getRead(readerApiDeps(), p, pathParam(e, 'ref'));
     return json(200, read, { etag: etag(read.version) });
   },
-  'PUT /cases/{caseId}/read': async (e) => {
+  'PUT /assignments/{ref}/read': async (e) => {
     const p = reader(e);
     const saved = await putRead(readerApiDeps(), p, {
-      ref: pathParam(e, 'caseId'),
+      ref: pathParam(e, 'ref'),
       body: parseBody(e),
       ifMatch: header(e, 'if-match'),
       idempotencyKey: header(e, 'idempotency-key'),

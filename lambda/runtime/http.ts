@@ -56,6 +56,14 @@ export function parseBody(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): R
   return value as Record<string, unknown>;
 }
 
+/** POST routes that take no input accept no body, an empty one, or `{}`; anything else is a mistake worth reporting. */
+export function expectNoBody(event: Pick<HttpEvent, 'body' | 'isBase64Encoded'>): void {
+  if (event.body === undefined || event.body === null || event.body.trim() === '') return;
+  const body = parseBody(event);
+  const extra = Object.keys(body)[0];
+  if (extra !== undefined) throw new ValidationError(extra.slice(0, 64), 'unknown', `${extra.slice(0, 64)}: this request takes no body`);
+}
+
 /** Case ids are opaque study pseudonyms (domain/case.ts). */
 export { CASE_ID };
 

@@ -97,8 +97,9 @@ const ACCESS: Record<FunctionKey, FunctionAccess> = {
   // transaction (ConditionCheck of the other reads); streaming URLs.
   reader: { items: ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi1', 'gsi2'], appStream: ['CreateStreamingURL'] },
   // Task lists (gsi2 ADJ#) with one BatchGetItem of their cases' site and exclusions (conflict of
-  // interest); a resolution is one transaction that condition-checks every read.
-  adjudication: { items: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi2'] },
+  // interest); a resolution is one transaction that condition-checks every read; streaming URLs
+  // on a task's case (the session Put with its audit Put).
+  adjudication: { items: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi2'], appStream: ['CreateStreamingURL'] },
   // Bulk assignment and progress (gsi1 CASES/QUEUE#/REJECTIONS, gsi2 READERS/ADJ#); queues
   // exports and presigns their download links; bulk assignment reads the reader group (with each
   // reader's site) from the user pool.
@@ -162,7 +163,14 @@ export class ReadingApi extends Construct {
         STREAMING_URL_VALIDITY_SECONDS: String(props.streamingUrlValiditySeconds),
         SESSION_MAX_SECONDS: String(props.sessionMaxSeconds),
       }),
-      adjudication: envOf<typeof AdjudicationEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table }),
+      adjudication: envOf<typeof AdjudicationEnvSchema>({
+        STUDY_ID: props.studyId,
+        TABLE_NAME: table,
+        FLEET_NAME: props.streaming.fleetName,
+        APPSTREAM_STACK_NAME: props.streaming.stackName,
+        STREAMING_URL_VALIDITY_SECONDS: String(props.streamingUrlValiditySeconds),
+        SESSION_MAX_SECONDS: String(props.sessionMaxSeconds),
+      }),
       coordinator: envOf<typeof CoordinatorEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table, BUCKET_NAME: bucket, USER_POOL_ID: props.userPool.userPoolId }),
       exportWorker: envOf<typeof ExportWorkerEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table, BUCKET_NAME: bucket }),
       registry: envOf<typeof RegisterCaseEnvSchema>({ STUDY_ID: props.studyId, TABLE_NAME: table, BUCKET_NAME: bucket }),
@@ -329,11 +337,12 @@ export class ReadingApi extends Construct {
       [apigwv2.HttpMethod.GET, '/me', fns.reader],
       [apigwv2.HttpMethod.GET, '/queue', fns.reader],
       [apigwv2.HttpMethod.POST, '/queue/next', fns.reader],
-      [apigwv2.HttpMethod.POST, '/cases/{caseId}/session', fns.reader],
-      [apigwv2.HttpMethod.GET, '/cases/{caseId}/read', fns.reader],
-      [apigwv2.HttpMethod.PUT, '/cases/{caseId}/read', fns.reader],
+      [apigwv2.HttpMethod.POST, '/assignments/{ref}/session', fns.reader],
+      [apigwv2.HttpMethod.GET, '/assignments/{ref}/read', fns.reader],
+      [apigwv2.HttpMethod.PUT, '/assignments/{ref}/read', fns.reader],
       [apigwv2.HttpMethod.GET, '/adjudications', fns.adjudication],
       [apigwv2.HttpMethod.GET, '/adjudications/{caseId}', fns.adjudication],
+      [apigwv2.HttpMethod.POST, '/adjudications/{caseId}/session', fns.adjudication],
       [apigwv2.HttpMethod.PUT, '/adjudications/{caseId}', fns.adjudication],
       [apigwv2.HttpMethod.POST, '/assignments', fns.coordinator],
       [apigwv2.HttpMethod.GET, '/progress', fns.coordinator],

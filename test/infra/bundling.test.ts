@@ -57,7 +57,7 @@ test("each bundle holds only the SDK clients its function uses, and none of zod'
   const byFunction = Object.fromEntries(Object.entries(assets).map(([id, code]) => [id.replace(/Function.*$/, ''), clients(code)]));
   expect(byFunction).toEqual({
     ApiReader: ['AppStream', 'DynamoDB'],
-    ApiAdjudication: ['DynamoDB'],
+    ApiAdjudication: ['AppStream', 'DynamoDB'],
     ApiCoordinator: ['S3', 'DynamoDB', 'Cognito'],
     ApiExportWorker: ['S3', 'DynamoDB'],
     ApiRegistry: ['S3', 'DynamoDB'],

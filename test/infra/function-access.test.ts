@@ -224,6 +224,8 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
       'dynamodb:UpdateItem': TABLE,
       'dynamodb:ConditionCheckItem': TABLE,
       'dynamodb:Query': ['table.Arn', INDEX('gsi2')],
+      // Sessions on an open task's images (POST /adjudications/{caseId}/session).
+      'appstream:CreateStreamingURL': FLEET_AND_STACK,
     },
     managedPolicies: ['own base policy'],
   },

@@ -60,11 +60,12 @@ const ROUTE_FUNCTIONS: Record<string, string> = {
   'GET /me': 'ReaderFunction',
   'GET /queue': 'ReaderFunction',
   'POST /queue/next': 'ReaderFunction',
-  'POST /cases/{caseId}/session': 'ReaderFunction',
-  'GET /cases/{caseId}/read': 'ReaderFunction',
-  'PUT /cases/{caseId}/read': 'ReaderFunction',
+  'POST /assignments/{ref}/session': 'ReaderFunction',
+  'GET /assignments/{ref}/read': 'ReaderFunction',
+  'PUT /assignments/{ref}/read': 'ReaderFunction',
   'GET /adjudications': 'AdjudicationFunction',
   'GET /adjudications/{caseId}': 'AdjudicationFunction',
+  'POST /adjudications/{caseId}/session': 'AdjudicationFunction',
   'PUT /adjudications/{caseId}': 'AdjudicationFunction',
   'POST /assignments': 'CoordinatorFunction',
   'GET /progress': 'CoordinatorFunction',
@@ -271,11 +272,13 @@ describe('least privilege', () => {
     expect(s3Actions('CoordinatorFunction')).toEqual(['s3:GetObject']);
   });
 
-  test('only the reader function issues streaming URLs (and does nothing else on AppStream); case-files may only describe sessions', () => {
+  test('only the reader and adjudication functions issue streaming URLs (and do nothing else on AppStream); case-files may only describe sessions', () => {
     const appstream = (fn: string) => actions(roleOf(fn)).filter((a) => a.startsWith('appstream:'));
     expect(appstream('ReaderFunction')).toEqual(['appstream:CreateStreamingURL']);
+    // Adjudicators open an open task's images through their own API (POST /adjudications/{caseId}/session).
+    expect(appstream('AdjudicationFunction')).toEqual(['appstream:CreateStreamingURL']);
     expect(appstream('CaseFilesFunction')).toEqual(['appstream:DescribeSessions']);
-    for (const fn of ['AdjudicationFunction', 'CoordinatorFunction', 'ExportWorkerFunction', 'RegistryFunction']) expect(appstream(fn)).toEqual([]);
+    for (const fn of ['CoordinatorFunction', 'ExportWorkerFunction', 'RegistryFunction']) expect(appstream(fn)).toEqual([]);
   });
 });
 

@@ -5,7 +5,7 @@
  *
  * Conventions for `arrange`: it runs on an empty table before each cell and sets up whatever makes
  * the request valid for `h.users.reader` (and for each role in `roles`). For `caseScoped` routes the
- * `{caseId}` path value is `h.users.reader`'s assignment ref (readers never see case ids), and
+ * `{ref}` path value is `h.users.reader`'s assignment ref (readers never see case ids), and
  * `arrange` must NOT assign `h.users.reader2`: that user is the matrix's "another reader", who sends
  * a ref that is not theirs and must get 404 (the same as an unknown ref, so refs cannot be probed).
  *
@@ -84,34 +84,31 @@ export const ROUTES: RouteSpec[] = [
     statusFor: { 'reader without a site': 403 },
   },
   {
-    routeKey: 'POST /cases/{caseId}/session',
+    routeKey: 'POST /assignments/{ref}/session',
     module: 'lambda/reader-api/handler',
     load: readerApi,
     roles: ['reader'],
     caseScoped: true,
-    arrange: async (h) => ({ pathParameters: { caseId: await assignedCase(h) } }),
+    arrange: async (h) => ({ pathParameters: { ref: await assignedCase(h) } }),
     okStatus: 201,
-    // An adjudicator's path value is a case id (the reader's ref is none) and needs an OPEN task:
-    // 404 here (case-files tests cover the rest).
-    statusFor: { adjudicator: 404 },
   },
   {
-    routeKey: 'GET /cases/{caseId}/read',
+    routeKey: 'GET /assignments/{ref}/read',
     module: 'lambda/reader-api/handler',
     load: readerApi,
     roles: ['reader'],
     caseScoped: true,
-    arrange: async (h) => ({ pathParameters: { caseId: await assignedCase(h) } }),
+    arrange: async (h) => ({ pathParameters: { ref: await assignedCase(h) } }),
     okStatus: 200,
   },
   {
-    routeKey: 'PUT /cases/{caseId}/read',
+    routeKey: 'PUT /assignments/{ref}/read',
     module: 'lambda/reader-api/handler',
     load: readerApi,
     roles: ['reader'],
     caseScoped: true,
     arrange: async (h) => ({
-      pathParameters: { caseId: await assignedCase(h) },
+      pathParameters: { ref: await assignedCase(h) },
       headers: { 'Idempotency-Key': 'matrix-1' },
       body: { answers: validAnswers(), submit: true },
     }),
@@ -157,6 +154,16 @@ ROUTES.push(
     caseScoped: false,
     arrange: async (h) => ({ pathParameters: { caseId: await discordantCase(h) } }),
     okStatus: 200,
+  },
+  {
+    // The images of an open task's case (no conflict of interest with the matrix's adjudicator).
+    routeKey: 'POST /adjudications/{caseId}/session',
+    module: 'lambda/adjudication-api/handler',
+    load: adjudicationApi,
+    roles: ['adjudicator'],
+    caseScoped: false,
+    arrange: async (h) => ({ pathParameters: { caseId: await discordantCase(h) } }),
+    okStatus: 201,
   },
   {
     routeKey: 'PUT /adjudications/{caseId}',

@@ -2,12 +2,15 @@
 import {
   getAdjudication,
   listAdjudications,
+  openAdjudicationSession,
   resolveAdjudication,
   type AdjudicationDeps,
   type AdjudicationStore,
 } from '../../../lambda/adjudication-api/core';
 import { evaluateDiscordance } from '../../../domain/rules/discordance';
+import { requireAdjudicator, type Principal } from '../../../lambda/runtime/auth';
 import { AppError } from '../../../lambda/runtime/errors';
+import type { SessionRecord } from '../../../lambda/store/sessions';
 import type { AdjudicationTask, Resolution } from '../../../lambda/store/adjudications';
 import type { IdempotencyRecord } from '../../../lambda/store/idempotency';
 import type { CaseRecord } from '../../../lambda/store/cases';
@@ -67,7 +70,7 @@ function fakes(opts: { taskStatus?: 'open' | 'resolved'; extraReaders?: string[]
     caseConflictFacts: async (caseIds) => new Map(caseIds.map((id) => [id, caseFacts[id] ?? {}])) as never,
     // The store's answer: any assignment on the case (here, its readers), plus the test's extras.
     assignmentsOf: async (caseId, readerId) =>
-      tasks.find((t) => t.caseId === caseId)!.readerIds.includes(readerId) || (opts.extraReaders ?? []).includes(readerId) ? [{ caseId, readerId, readNo: 1 } as never] : [],
+      tasks.find((t) => t.caseId === caseId)?.readerIds.includes(readerId) || (opts.extraReaders ?? []).includes(readerId) ? [{ caseId, readerId, readNo: 1 } as never] : [],
     getFinal: async () => undefined as FinalRecord | undefined,
     getIdempotency: async (actor, key) => idem.get(`${actor}/${key}`),
     resolveAdjudication: async (r) => {
@@ -76,10 +79,23 @@ function fakes(opts: { taskStatus?: 'open' | 'resolved'; extraReaders?: string[]
       task.status = 'resolved';
     },
   };
-  const deps: AdjudicationDeps = { config: CONFIG, store, now: () => '2026-02-01T10:00:00.000Z' };
+  const sessions: SessionRecord[] = [];
+  const deps: AdjudicationDeps = {
+    config: CONFIG,
+    store,
+    sessions: {
+      store: { recordSession: async (s) => void sessions.push(s) },
+      streaming: { issue: async () => ({ url: 'https://stream.example/x', expiresAt: new Date('2026-02-01T10:01:00.000Z') }) },
+      streamingUrlValiditySeconds: 60,
+      sessionMaxSeconds: 3600,
+      now: () => new Date('2026-02-01T10:00:00.000Z'),
+      newId: () => 'S'.repeat(22),
+    },
+    now: () => '2026-02-01T10:00:00.000Z',
+  };
   // Which label is reader 1's read.
   const labelOf1 = reads.A.readerId === READER_1 ? 'A' : 'B';
-  return { deps, task, resolved, labelOf1, labelOf2: labelOf1 === 'A' ? 'B' : 'A' };
+  return { deps, task, resolved, sessions, labelOf1, labelOf2: labelOf1 === 'A' ? 'B' : 'A' };
 }
 
 async function rejects(p: Promise<unknown>): Promise<AppError> {
@@ -162,6 +178,30 @@ describe('GET /adjudications/{caseId}', () => {
 
   it('403 for an adjudicator who holds any assignment on the case (e.g. a repeat)', async () => {
     expect((await rejects(getAdjudication(fakes({ extraReaders: [ADJ] }).deps, actor, 'C1'))).status).toBe(403);
+  });
+});
+
+describe('POST /adjudications/{caseId}/session', () => {
+  it("opens an open task's case by its case id, with the adjudicator's site on the session (case-files applies the same-site rule again)", async () => {
+    const f = fakes();
+    const out = await openAdjudicationSession(f.deps, actor, 'C1');
+    expect(out).toEqual({ streamingUrl: 'https://stream.example/x', expiresAt: '2026-02-01T10:01:00.000Z' });
+    expect(out).not.toHaveProperty('ref');
+    expect(f.sessions).toEqual([expect.objectContaining({ readerId: ADJ, caseId: 'C1', readNo: 0, purpose: 'adjudication', site: 'KNUH' })]);
+  });
+
+  it('refuses a conflict of interest (403 saying which) and answers 404 without an open task, issuing nothing', async () => {
+    const f = fakes({ withSiteAndExclusions: true });
+    const sameSite = { sub: 'snuh-adj', site: 'SNUH' };
+    expect(await openAdjudicationSession(f.deps, sameSite, 'C3').catch((e: AppError) => [e.status, e.code])).toEqual([403, 'conflict_of_interest']);
+    expect(await openAdjudicationSession(f.deps, actor, 'C2').catch((e: AppError) => [e.status, e.code])).toEqual([403, 'conflict_of_interest']); // ADJ read C2
+    expect(await openAdjudicationSession(f.deps, { sub: EXCLUDED_ADJ, site: 'KNUH' }, 'C4').catch((e: AppError) => [e.status, e.code])).toEqual([403, 'conflict_of_interest']);
+    expect((await rejects(openAdjudicationSession(f.deps, actor, 'C9'))).status).toBe(404); // no task on C9
+    expect((await rejects(openAdjudicationSession(fakes({ taskStatus: 'resolved' }).deps, actor, 'C1'))).status).toBe(404);
+    expect(f.sessions).toEqual([]);
+    // Before any of that, the handler's requireAdjudicator refuses a dual role (every adjudication door).
+    const dual: Principal = { sub: 'dual', site: 'KNUH', roles: new Set(['adjudicator', 'coordinator']) };
+    expect(() => requireAdjudicator(dual)).toThrow(expect.objectContaining({ status: 403, code: 'dual_role' }));
   });
 });
 

@@ -9,10 +9,10 @@ import { startHarness, type Harness, type TestUser } from '../../helpers/api-har
 import { grade } from '../../helpers/grades';
 import { losingRace, seedReadCase } from '../../helpers/reading-seed';
 import { resolveAdjudication } from '../../../lambda/adjudication-api/core';
-import { handler as readerHandler } from '../../../lambda/reader-api/handler';
 import { keys } from '../../../lambda/store/keys';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { readingStore } from '../../../lambda/store';
+import { adjudicationDeps } from '../../../lambda/adjudication-api/adapters';
 import { nestedJson } from '../../helpers/hostile-json';
 
 jest.setTimeout(120_000);
@@ -108,7 +108,7 @@ describe('conflict of interest beyond having read the case (issue 9, items 8 and
   const setSite = (caseId: string, site: string) =>
     h.ddb.send(new UpdateCommand({ TableName: h.tableName, Key: keys.case(caseId), UpdateExpression: 'SET site = :s', ExpressionAttributeValues: { ':s': site } }));
   const body = { picks: { eyes: { OD: { icdrLevel: 'A' }, OS: { glaucomaLikelihood: 'A' } } }, reasonCode: 'read_a_correct' };
-  const session = (u: TestUser, caseId: string) => h.call(readerHandler, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId }, token: u.token });
+  const session = (u: TestUser, caseId: string) => h.call(handler, { routeKey: 'POST /adjudications/{caseId}/session', pathParameters: { caseId }, token: u.token });
 
   /** Every adjudication door of the case for `u`: listed?, detail, resolve, image session. */
   async function doors(u: TestUser, caseId: string) {
@@ -226,7 +226,7 @@ describe('resolution', () => {
     const detail = await get(h.users.adjudicator.token, 'C-1');
     expect(detail.status).toBe(200);
     const racing = losingRace(h.ddb, () => put(second.token, 'C-1', { ...body, reasonCode: 'read_a_correct' }));
-    const deps = { config: h.readingConfig, store: readingStore(racing, h.tableName), now: () => new Date().toISOString() };
+    const deps = { ...adjudicationDeps(), store: readingStore(racing, h.tableName) };
     const lost = await resolveAdjudication(deps, { sub: h.users.adjudicator.sub }, 'C-1', body, undefined).catch((e) => e);
     expect(racing.raced()).toBe(true);
     expect([lost.status, lost.code]).toEqual([409, 'already_resolved']);

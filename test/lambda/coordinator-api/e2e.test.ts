@@ -35,7 +35,7 @@ async function register(caseId: string, sequencer: string) {
 /** Submits the reader's first read of the case, addressed (as the portal does) by its assignment ref. */
 const submit = async (u: TestUser, caseId: string, answers: unknown) => {
   const ref = (await h.store.getAssignment(caseId, u.sub, 1))!.ref;
-  return h.call(readerApi, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId: ref }, token: u.token, headers: { 'Idempotency-Key': `e2e-${u.username}-${caseId}` }, body: { answers, submit: true } });
+  return h.call(readerApi, { routeKey: 'PUT /assignments/{ref}/read', pathParameters: { ref: ref }, token: u.token, headers: { 'Idempotency-Key': `e2e-${u.username}-${caseId}` }, body: { answers, submit: true } });
 };
 
 test('register → assign → discordant reads → adjudicate → export with provenance and statistics', async () => {

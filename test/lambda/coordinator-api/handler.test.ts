@@ -218,8 +218,8 @@ describe('POST /assignments', () => {
 
     // Submitted like any read (by its ref), the repeat feeds intra-reader agreement in the export.
     const put = await h.call(readerHandler, {
-      routeKey: 'PUT /cases/{caseId}/read',
-      pathParameters: { caseId: items[1].ref },
+      routeKey: 'PUT /assignments/{ref}/read',
+      pathParameters: { ref: items[1].ref },
       token: reader.token,
       headers: { 'Idempotency-Key': 'repeat-submit-1' },
       body: { answers: grade({ OD: { icdrLevel: 'mild_npdr' } }), submit: true },

@@ -19,7 +19,7 @@ beforeEach(() => h.clearTable());
 
 /** `ref`: the assignment ref (the reader routes' `{caseId}` parameter). */
 const put = (u: TestUser, ref: string, body: unknown, headers: Record<string, string>) =>
-  h.call(handler, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId: ref }, token: u.token, body, headers });
+  h.call(handler, { routeKey: 'PUT /assignments/{ref}/read', pathParameters: { ref: ref }, token: u.token, body, headers });
 
 test('50 identical submits with one Idempotency-Key: one read, one version, every caller gets the same answer', async () => {
   await seedCase(h, 'C1');

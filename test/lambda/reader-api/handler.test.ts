@@ -26,10 +26,10 @@ const me = (u: TestUser) => h.call(handler, { routeKey: 'GET /me', token: u.toke
 const next = (u: TestUser) => h.call(handler, { routeKey: 'POST /queue/next', token: u.token });
 const queue = (u: TestUser, query: Record<string, string> = {}) => h.call(handler, { routeKey: 'GET /queue', token: u.token, query });
 // For readers the `{caseId}` path parameter is the assignment ref.
-const session = (u: TestUser, ref: string) => h.call(handler, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId: ref }, token: u.token });
-const getReadRoute = (u: TestUser, ref: string) => h.call(handler, { routeKey: 'GET /cases/{caseId}/read', pathParameters: { caseId: ref }, token: u.token });
+const session = (u: TestUser, ref: string) => h.call(handler, { routeKey: 'POST /assignments/{ref}/session', pathParameters: { ref: ref }, token: u.token });
+const getReadRoute = (u: TestUser, ref: string) => h.call(handler, { routeKey: 'GET /assignments/{ref}/read', pathParameters: { ref: ref }, token: u.token });
 const put = (u: TestUser, ref: string, body: unknown, headers: Record<string, string> = {}) =>
-  h.call(handler, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId: ref }, token: u.token, body, headers });
+  h.call(handler, { routeKey: 'PUT /assignments/{ref}/read', pathParameters: { ref: ref }, token: u.token, body, headers });
 const REF = /^[a-z2-7]{12}$/;
 const caseOfRef = async (ref: string) => (await h.store.getAssignmentRef(ref))?.caseId;
 
@@ -172,7 +172,7 @@ describe('POST /queue/next and GET /queue', () => {
   });
 });
 
-describe('POST /cases/{caseId}/session', () => {
+describe('POST /assignments/{ref}/session', () => {
   test('issues a streaming URL for the assigned reader only, with an opaque context and a stable UserId', async () => {
     // A '.' cannot occur in the random URL token or session id, so finding the id means it leaked.
     const CASE_S1 = 'CASE.S1';
@@ -203,7 +203,7 @@ describe('POST /cases/{caseId}/session', () => {
   });
 });
 
-describe('GET/PUT /cases/{caseId}/read', () => {
+describe('GET/PUT /assignments/{ref}/read', () => {
   let ref1: string;
   let ref2: string;
   beforeEach(async () => {
