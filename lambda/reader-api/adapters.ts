@@ -19,6 +19,7 @@ export function readerApiDeps(): ReaderApiDeps {
     store: readingStore(documentClient(), env.TABLE_NAME),
     streaming: appStreamIssuer(env),
     reading: env.READROOM_READING_CONFIG,
+    study: { studyId: env.STUDY_ID, displayName: env.READROOM_STUDY_DISPLAY_NAME },
     ...sessionSettings(env),
     now: () => new Date(),
     newId: newSessionId,

@@ -14,7 +14,8 @@ import type { NormalisedAnswers } from '../../domain/answers';
 import { caseFacts } from '../../domain/case';
 import { validateAnswers } from '../../domain/form/validator';
 import { decideCaseOutcome } from '../../domain/rules/case-outcome';
-import { requireRole, requireSite, type Principal } from '../runtime/auth';
+import { studyInfo, type StudyInfo } from '../../domain/study';
+import { requireRole, requireSite, ROLES, type Principal } from '../runtime/auth';
 import { AppError, AssignmentNotFoundError, ConflictError, PreconditionFailedError, ValidationError } from '../runtime/errors';
 import { idempotencyKeyOf, idempotencyRecord, idempotentRequest, replay, type IdempotentRequest, type Replayable } from '../runtime/idempotency';
 import { log } from '../runtime/log';
@@ -51,6 +52,7 @@ export type ReaderStore = Pick<
 export interface ReaderApiDeps extends SessionDeps {
   store: ReaderStore;
   reading: ReadingConfig;
+  study: { studyId: string; displayName: string };
   /** [0, 1), to spread concurrent claimers over the claimable cases. */
   random: () => number;
 }
@@ -79,6 +81,21 @@ export async function getMe(deps: ReaderApiDeps, p: Principal): Promise<Me> {
     ...(p.site ? { site: p.site } : { siteProblem: p.siteProblem ?? 'missing' }),
     progress: profile ? { open: profile.openCount, submitted: profile.submittedCount } : undefined,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /study
+
+/** The study as a client needs it (domain/study.ts): for anyone of the study's four groups. */
+export function getStudy(deps: ReaderApiDeps, p: Principal): StudyInfo {
+  requireRole(p, ...ROLES);
+  return studyInfo({
+    ...deps.study,
+    form: deps.reading.form,
+    readsPerCase: deps.reading.assignment.readsPerCase,
+    streamingUrlValiditySeconds: deps.streamingUrlValiditySeconds,
+    sessionMaxSeconds: deps.sessionMaxSeconds,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

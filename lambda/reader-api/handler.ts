@@ -7,7 +7,7 @@ import { expectNoBody, header, json, parseBody, pathParam, principalOf, router, 
 import { replayHeaders } from '../runtime/idempotency';
 import { parseLimit } from '../store/page';
 import { readerApiDeps } from './adapters';
-import { claimNext, getMe, getQueue, getRead, openSession, putRead } from './core';
+import { claimNext, getMe, getQueue, getRead, getStudy, openSession, putRead } from './core';
 
 /** A read's ETag: its version (what `If-Match` sends back). */
 export const etag = (version: number) => `"${version}"`;
@@ -21,6 +21,7 @@ function reader(e: HttpEvent): Principal {
 
 export const handler = router({
   'GET /me': async (e) => json(200, await getMe(readerApiDeps(), principalOf(e))),
+  'GET /study': async (e) => json(200, getStudy(readerApiDeps(), principalOf(e))),
   'GET /queue': async (e) => {
     const p = reader(e);
     const q = e.queryStringParameters ?? {};

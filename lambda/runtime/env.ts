@@ -8,7 +8,9 @@ import { ReadingConfigSchema } from '../../domain/reading-config';
  *
  * `READROOM_READING_CONFIG` (the form and rules, JSON) is too large for Lambda's 4 KB of
  * environment, so the bundler inlines it as a constant (esbuild `define` of this exact
- * expression); tests and the local reading room set it as a real variable. Same code path.
+ * expression); tests and the local reading room set it as a real variable. Same code path. The
+ * study's display name (`READROOM_STUDY_DISPLAY_NAME`, for `GET /study`) is bundled the same way,
+ * beside the reading config it describes.
  */
 export const BaseEnvSchema = z.object({
   STUDY_ID: z.string().min(1),
@@ -28,7 +30,7 @@ export const BaseEnvSchema = z.object({
 
 /** Parses the environment with `schema`, naming every missing or bad variable. */
 export function loadEnv<S extends z.ZodType>(schema: S): z.output<S> {
-  const source = { ...process.env, READROOM_READING_CONFIG: process.env.READROOM_READING_CONFIG };
+  const source = { ...process.env, READROOM_READING_CONFIG: process.env.READROOM_READING_CONFIG, READROOM_STUDY_DISPLAY_NAME: process.env.READROOM_STUDY_DISPLAY_NAME };
   const parsed = schema.safeParse(source);
   if (!parsed.success) {
     throw new Error(`Invalid function environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);

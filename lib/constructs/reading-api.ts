@@ -44,6 +44,8 @@ export interface ReadingApiProps {
   readonly streaming: AppStreamFleet;
   /** The study's reading config (form, rules, assignment), inlined into the bundles as JSON. */
   readonly readingConfigJson: string;
+  /** The study's display name (GET /study), inlined into the bundles beside the reading config. */
+  readonly studyDisplayName: string;
   readonly streamingUrlValiditySeconds: number;
   /** The fleet's maximum session length: how long an issued session id stays usable. */
   readonly sessionMaxSeconds: number;
@@ -131,7 +133,7 @@ export const TABLE_ACTIONS_IN_VPC: readonly string[] = [...new Set([...Object.va
  * variable the schema requires and, through the excess-property check of the object literal, none
  * it does not declare. The reading config is bundled (4 KB limit), never an environment variable.
  */
-type EnvOf<S extends z.ZodType> = { [K in keyof Omit<z.input<S>, 'READROOM_READING_CONFIG'>]: string };
+type EnvOf<S extends z.ZodType> = { [K in keyof Omit<z.input<S>, 'READROOM_READING_CONFIG' | 'READROOM_STUDY_DISPLAY_NAME'>]: string };
 const envOf = <S extends z.ZodType>(vars: EnvOf<S>): Record<string, string> => vars as Record<string, string>;
 
 type Extra = { timeout?: Duration; memorySize?: number; reservedConcurrentExecutions?: number };
@@ -186,7 +188,7 @@ export class ReadingApi extends Construct {
       const fn = new AppFunction(this, fnId, {
         name,
         environment: environment[key],
-        bundledConstants: { READROOM_READING_CONFIG: props.readingConfigJson },
+        bundledConstants: { READROOM_READING_CONFIG: props.readingConfigJson, READROOM_STUDY_DISPLAY_NAME: props.studyDisplayName },
         vpc: props.vpc,
         securityGroup: props.functionSecurityGroup,
         encryptionKey: props.encryptionKey,
@@ -335,6 +337,7 @@ export class ReadingApi extends Construct {
 
     const routes: Array<[apigwv2.HttpMethod, string, AppFunction]> = [
       [apigwv2.HttpMethod.GET, '/me', fns.reader],
+      [apigwv2.HttpMethod.GET, '/study', fns.reader],
       [apigwv2.HttpMethod.GET, '/queue', fns.reader],
       [apigwv2.HttpMethod.POST, '/queue/next', fns.reader],
       [apigwv2.HttpMethod.POST, '/assignments/{ref}/session', fns.reader],

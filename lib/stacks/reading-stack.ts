@@ -116,6 +116,7 @@ export class ReadingStack extends Stack {
       portalClient: props.portalClient,
       streaming: this.streaming,
       readingConfigJson: JSON.stringify(study.reading),
+      studyDisplayName: study.displayName,
       streamingUrlValiditySeconds: study.streamingUrlValiditySeconds,
       sessionMaxSeconds: t.maxUserDurationSeconds,
       allowedOrigins: study.portal.embedHostDomains.map((d) => `https://${d}`),

@@ -53,6 +53,7 @@ import { startSerialProxy, type SerialProxy } from './serial-proxy';
 
 export const REGION = 'ap-northeast-2';
 export const STUDY_ID = 'test';
+export const STUDY_DISPLAY_NAME = 'Harness eye survey';
 export const TABLE_NAME = 'readroom-test-reading';
 export const BUCKET_NAME = 'readroom-test-scans';
 export const FLEET_NAME = 'readroom-test-fleet';
@@ -240,6 +241,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     STREAMING_URL_VALIDITY_SECONDS: String(STREAMING_URL_VALIDITY_SECONDS),
     SESSION_MAX_SECONDS: String(SESSION_MAX_SECONDS),
     READROOM_READING_CONFIG: JSON.stringify(readingConfig),
+    READROOM_STUDY_DISPLAY_NAME: STUDY_DISPLAY_NAME,
   });
   delete process.env.AWS_PROFILE;
 

@@ -40,6 +40,11 @@ test('the reading config is inlined, not read from the Lambda environment', () =
   }
 });
 
+test("the study's display name (GET /study) is inlined beside it", () => {
+  for (const code of Object.values(assets)) expect(code).not.toContain('process.env.READROOM_STUDY_DISPLAY_NAME');
+  expect(assets[Object.keys(assets).find((id) => id.startsWith('ApiReader'))!]).toContain('Eye Survey Grading 2026');
+});
+
 test('bundles differ per function (each has only its own handler)', () => {
   expect(new Set(Object.values(assets)).size).toBe(6);
 });

@@ -58,6 +58,7 @@ const roleOf = (fn: string) => {
 /** Which function serves each route of the HTTP API, and the handler module that is. */
 const ROUTE_FUNCTIONS: Record<string, string> = {
   'GET /me': 'ReaderFunction',
+  'GET /study': 'ReaderFunction',
   'GET /queue': 'ReaderFunction',
   'POST /queue/next': 'ReaderFunction',
   'POST /assignments/{ref}/session': 'ReaderFunction',

@@ -61,6 +61,15 @@ export const ROUTES: RouteSpec[] = [
     okStatus: 200,
   },
   {
+    routeKey: 'GET /study',
+    module: 'lambda/reader-api/handler',
+    load: readerApi,
+    roles: ALL_ROLES,
+    caseScoped: false,
+    arrange: async () => ({}),
+    okStatus: 200,
+  },
+  {
     routeKey: 'GET /queue',
     module: 'lambda/reader-api/handler',
     load: readerApi,

@@ -1,7 +1,7 @@
 /** The reader API's use cases with plain fakes: the decisions, retries and refusals, no AWS. */
 import { sessionHash } from '../../../lambda/store/sessions';
 import { ReadingConfigSchema } from '../../../domain/reading-config';
-import { claimNext, getMe, getRead, openSession, putRead, type ReaderApiDeps, type ReaderStore } from '../../../lambda/reader-api/core';
+import { claimNext, getMe, getRead, getStudy, openSession, putRead, type ReaderApiDeps, type ReaderStore } from '../../../lambda/reader-api/core';
 import { appStreamUserId } from '../../../lambda/runtime/appstream-user';
 import type { Principal, Role } from '../../../lambda/runtime/auth';
 import { AppError } from '../../../lambda/runtime/errors';
@@ -45,6 +45,7 @@ function deps(s: Partial<ReaderStore>, over: Partial<ReaderApiDeps> = {}): Reade
     store: store(s),
     streaming: { issue: async () => ({ url: 'https://stream.example/x', expiresAt: new Date(Date.parse(AT) + 60_000) }) },
     reading: ReadingConfigSchema.parse({}),
+    study: { studyId: 'example', displayName: 'Example eye survey' },
     streamingUrlValiditySeconds: 60,
     sessionMaxSeconds: 3600,
     now: () => new Date(AT),
@@ -60,6 +61,22 @@ describe('getMe', () => {
   test('a non-reader gets no profile and causes no write', async () => {
     const r = await getMe(deps({}), principal('adm', 'admin'));
     expect(r).toEqual({ readerId: 'adm', email: undefined, roles: ['admin'], site: 'KNUH', progress: undefined });
+  });
+});
+
+describe('getStudy', () => {
+  test('the form, k and streaming settings of the deps, for any of the four groups, without a store call', () => {
+    const reading = ReadingConfigSchema.parse({ assignment: { readsPerCase: 3 } });
+    const info = getStudy(deps({}, { reading, streamingUrlValiditySeconds: 45, sessionMaxSeconds: 7200 }), principal('c1', 'coordinator'));
+    expect(info).toEqual({
+      studyId: 'example',
+      displayName: 'Example eye survey',
+      form: reading.form,
+      caseFacts: ['octPresent'],
+      readsPerCase: 3,
+      streaming: { urlValiditySeconds: 45, sessionMaxSeconds: 7200 },
+    });
+    expect(() => getStudy(deps({}), { sub: 'x', roles: new Set() })).toThrow(expect.objectContaining({ status: 403 }));
   });
 });
 

@@ -8,7 +8,9 @@ import { putRead } from '../../../lambda/reader-api/core';
 import { readerApiDeps } from '../../../lambda/reader-api/adapters';
 import { readingStore } from '../../../lambda/store';
 import { appStreamUserId } from '../../../lambda/runtime/appstream-user';
-import { TEST_SITE, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
+import { SESSION_MAX_SECONDS, STREAMING_URL_VALIDITY_SECONDS, STUDY_DISPLAY_NAME, STUDY_ID, TEST_SITE, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
+import { StudyInfoSchema } from '../../../domain/study';
+import { validateAnswers } from '../../../domain/form/validator';
 import { assign, seedCase, validAnswers } from '../../helpers/reading-fixtures';
 import { losingRace, seedCase as seedSiteCase } from '../../helpers/reading-seed';
 
@@ -46,6 +48,44 @@ describe('GET /me', () => {
     expect(r.json).toEqual({ readerId: reader.sub, email: reader.email, roles: ['reader'], site: TEST_SITE, progress: { open: 0, submitted: 0 } });
     const a = await me(h.users.admin);
     expect(a.json).toEqual({ readerId: h.users.admin.sub, email: h.users.admin.email, roles: ['admin'], site: TEST_SITE });
+  });
+});
+
+describe('GET /study', () => {
+  const study = (u: TestUser) => h.call(handler, { routeKey: 'GET /study', token: u.token });
+
+  test('answers the form the server validates with, labels in both languages, the conditions as the domain compiles them, k and the streaming settings', async () => {
+    const r = await study(reader);
+    expect(r.status).toBe(200);
+    expect(r.headers['cache-control']).toBe('no-store');
+    const info = StudyInfoSchema.parse(r.json);
+    expect(info).toEqual({
+      studyId: STUDY_ID,
+      displayName: STUDY_DISPLAY_NAME,
+      form: h.readingConfig.form,
+      caseFacts: ['octPresent'],
+      readsPerCase: h.readingConfig.assignment.readsPerCase,
+      streaming: { urlValiditySeconds: STREAMING_URL_VALIDITY_SECONDS, sessionMaxSeconds: SESSION_MAX_SECONDS },
+    });
+    const questions = info.form.sections.flatMap((s) => s.questions);
+    const dme = questions.find((q) => q.key === 'dme');
+    expect(dme && 'optionLabels' in dme && dme.optionLabels?.present).toEqual({ en: 'Present', ko: '있음' });
+    expect(questions.find((q) => q.key === 'dmeSeverity')?.visibleIf).toBe("dme == 'present'");
+    // A client checks answers with the same domain code, on the form it was served.
+    const facts = { octPresent: false };
+    expect(validateAnswers(info.form, validAnswers(), facts, { mode: 'submit' })).toEqual(validateAnswers(h.readingConfig.form, validAnswers(), facts, { mode: 'submit' }));
+    const hidden = validateAnswers(info.form, { ...validAnswers(), eyes: { ...validAnswers().eyes, OD: { ...validAnswers().eyes.OD, dmeSeverity: 'mild' } } }, facts, { mode: 'submit' });
+    expect(hidden.ok ? [] : hidden.errors.map((e) => [e.path, e.rule])).toEqual([['eyes.OD.dmeSeverity', 'hidden']]);
+  });
+
+  test('every group gets the same answer; a signed-in user in none of the groups is refused and nothing is written', async () => {
+    const bodies = await Promise.all(['reader', 'adjudicator', 'coordinator', 'admin'].map(async (u) => (await study(h.users[u as 'reader'])).json));
+    for (const b of bodies) expect(b).toEqual(bodies[0]);
+    const nobody = await h.createUser(`no-group-${Date.now()}`, []);
+    const writes = h.writes();
+    const r = await study(nobody);
+    expect([r.status, r.json.error.code]).toEqual([403, 'forbidden']);
+    expect(h.writes()).toBe(writes);
   });
 });
 
