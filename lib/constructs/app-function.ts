@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_ROOT, copyBundle } from './function-bundles';
+import { LAMBDA_ROOT, copyBundle } from '../build/bundles';
 
 export interface AppFunctionProps {
   /** Folder under `lambda/` holding `handler.ts`. */

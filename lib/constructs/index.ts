@@ -4,7 +4,6 @@ export * from './audit-trail';
 export * from './dns-firewall';
 export * from './encryption';
 export * from './fleet-scaling';
-export * from './function-bundles';
 export * from './image-builder';
 export * from './reader-directory';
 export * from './reading-api';

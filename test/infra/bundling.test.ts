@@ -12,7 +12,7 @@ import { buildStudy } from '../helpers/studies';
 import { createTestApp } from '../helpers/test-app';
 import { resourcesOfType } from '../helpers/template';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildBundles } from '../../lib/constructs/function-bundles';
+import { buildBundles } from '../../lib/build/bundles';
 
 let app: App;
 let assets: Record<string, string>;
