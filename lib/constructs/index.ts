@@ -9,6 +9,7 @@ export * from './reader-directory';
 export * from './reading-api';
 export * from './reading-table';
 export * from './scans-store';
+export * from './secure-bucket';
 export * from './sdk-call';
 export * from './study-budget';
 export * from './study-network';
