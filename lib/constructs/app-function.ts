@@ -86,7 +86,7 @@ export class AppFunction extends lambda.Function {
       role,
       // Local bundling only: the Docker image is a required placeholder that is never pulled,
       // because tryBundle always bundles (or throws). The hash is of the bundle, which also
-      // covers lambda/shared and lib/config code outside the function's folder.
+      // covers the shared code outside the function's folder (runtime, store, domain/).
       code: lambda.Code.fromAsset(path.join(LAMBDA_ROOT, props.name), {
         assetHashType: AssetHashType.OUTPUT,
         bundling: {

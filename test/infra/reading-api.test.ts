@@ -8,6 +8,7 @@ import { IConstruct } from 'constructs';
 import { buildStudy } from '../helpers/studies';
 import { SynthesizedStudy, synthStudy } from '../helpers/test-app';
 import { CfnTemplateJson, Json, json, onlyResource, render, resourcesOfType } from '../helpers/template';
+import { READING_FUNCTIONS } from '../../lib/constructs/reading-api';
 import { ROUTES } from '../lambda/routes';
 
 let s: SynthesizedStudy;
@@ -19,7 +20,8 @@ beforeAll(() => {
   data = json(s.data);
 }, 60_000);
 
-const FUNCTIONS = ['ReaderFunction', 'AdjudicationFunction', 'CoordinatorFunction', 'ExportWorkerFunction', 'RegistryFunction', 'CaseFilesFunction'];
+/** Construct ids of the reading functions: every row of the function table. */
+const FUNCTIONS = Object.values(READING_FUNCTIONS).map((f) => f.id);
 
 /** Logical id of the one resource of `type` whose id starts with `prefix` (CDK appends a hash). */
 function idOf(template: CfnTemplateJson, type: string, prefix: string): string {
@@ -72,11 +74,8 @@ const ROUTE_FUNCTIONS: Record<string, string> = {
   'GET /exports/{exportId}': 'CoordinatorFunction',
   'GET /audit': 'CoordinatorFunction',
 };
-const HANDLER_OF: Record<string, string> = {
-  ReaderFunction: 'lambda/reader-api/handler',
-  AdjudicationFunction: 'lambda/adjudication-api/handler',
-  CoordinatorFunction: 'lambda/coordinator-api/handler',
-};
+/** Construct id → the handler module of its folder, from the function table. */
+const HANDLER_OF: Record<string, string> = Object.fromEntries(Object.values(READING_FUNCTIONS).map((f) => [f.id, `lambda/${f.folder}/handler`]));
 
 const logicalIdIn = (c: IConstruct) => s.stacks.data.getLogicalId(c.node.defaultChild as CfnElement);
 
