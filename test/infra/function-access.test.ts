@@ -223,6 +223,8 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
       'dynamodb:UpdateItem': TABLE,
       'dynamodb:ConditionCheckItem': TABLE,
       'dynamodb:Query': ['table.Arn', INDEX('gsi2')],
+      // The adjudicator's image session (POST /adjudications/{caseId}/session).
+      'appstream:CreateStreamingURL': FLEET_AND_STACK,
     },
     managedPolicies: ['own base policy'],
   },
@@ -407,12 +409,15 @@ describe('environment contract (lambda/<fn>/env.ts)', () => {
     expect(Object.fromEntries(undeclared.map((k) => [k, env[k]]))).toEqual(RUNTIME_VARIABLES);
   });
 
-  test("the reader API's streaming settings come from the study file (URL validity, the fleet's session limit)", () => {
+  test("the reader and adjudication APIs' streaming settings come from the study file (fleet and stack, URL validity, the fleet's session limit)", () => {
     const study = buildStudy({ streamingUrlValiditySeconds: 45, fleet: { timeouts: { maxUserDurationSeconds: 7_200 } } });
     const template = json(synthStudy(study).reading);
-    expect(props(template, functionIds('ReaderFunction', template).fn).Environment).toMatchObject({
-      Variables: { STREAMING_URL_VALIDITY_SECONDS: '45', SESSION_MAX_SECONDS: '7200' },
-    });
+    for (const fn of ['ReaderFunction', 'AdjudicationFunction']) {
+      expect({ fn, env: props(template, functionIds(fn, template).fn).Environment }).toMatchObject({
+        fn,
+        env: { Variables: { STREAMING_URL_VALIDITY_SECONDS: '45', SESSION_MAX_SECONDS: '7200', FLEET_NAME: 'readroom-example-fleet', APPSTREAM_STACK_NAME: 'readroom-example' } },
+      });
+    }
   });
 
   test('names point at the right resources: TABLE_NAME the reading table, BUCKET_NAME the scans bucket, USER_POOL_ID the study pool', () => {

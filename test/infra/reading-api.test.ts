@@ -57,17 +57,22 @@ const roleOf = (fn: string) => {
   return ((f.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'])[0];
 };
 
-/** Which function serves each route of the HTTP API, and the handler module that is. */
+/**
+ * Which function serves each route of the HTTP API (issue 11: reader routes by assignment ref,
+ * adjudicator routes by case id; the adjudicator's image session is the adjudication function's).
+ */
 const ROUTE_FUNCTIONS: Record<string, string> = {
   'GET /me': 'ReaderFunction',
+  'GET /study': 'ReaderFunction',
   'GET /queue': 'ReaderFunction',
   'POST /queue/next': 'ReaderFunction',
-  'POST /cases/{caseId}/session': 'ReaderFunction',
-  'GET /cases/{caseId}/read': 'ReaderFunction',
-  'PUT /cases/{caseId}/read': 'ReaderFunction',
+  'GET /assignments/{ref}/read': 'ReaderFunction',
+  'PUT /assignments/{ref}/read': 'ReaderFunction',
+  'POST /assignments/{ref}/session': 'ReaderFunction',
   'GET /adjudications': 'AdjudicationFunction',
   'GET /adjudications/{caseId}': 'AdjudicationFunction',
   'PUT /adjudications/{caseId}': 'AdjudicationFunction',
+  'POST /adjudications/{caseId}/session': 'AdjudicationFunction',
   'POST /assignments': 'CoordinatorFunction',
   'GET /progress': 'CoordinatorFunction',
   'POST /exports': 'CoordinatorFunction',
@@ -270,11 +275,12 @@ describe('least privilege', () => {
     expect(s3Actions('CoordinatorFunction')).toEqual(['s3:GetObject']);
   });
 
-  test('only the reader function issues streaming URLs (and does nothing else on AppStream); case-files may only describe sessions', () => {
+  test('only the reader and adjudication functions issue streaming URLs (and do nothing else on AppStream); case-files may only describe sessions', () => {
     const appstream = (fn: string) => actions(roleOf(fn)).filter((a) => a.startsWith('appstream:'));
     expect(appstream('ReaderFunction')).toEqual(['appstream:CreateStreamingURL']);
+    expect(appstream('AdjudicationFunction')).toEqual(['appstream:CreateStreamingURL']);
     expect(appstream('CaseFilesFunction')).toEqual(['appstream:DescribeSessions']);
-    for (const fn of ['AdjudicationFunction', 'CoordinatorFunction', 'ExportWorkerFunction', 'RegistryFunction']) expect(appstream(fn)).toEqual([]);
+    for (const fn of ['CoordinatorFunction', 'ExportWorkerFunction', 'RegistryFunction']) expect(appstream(fn)).toEqual([]);
   });
 });
 

@@ -116,16 +116,19 @@ export const READING_FUNCTIONS = {
     id: 'ReaderFunction',
     access: { items: ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi1', 'gsi2'], appStream: ['CreateStreamingURL'] },
     environment: (c) => ({ ...base(c), ...streaming(c) }),
-    routes: ['GET /me', 'GET /queue', 'POST /queue/next', 'POST /cases/{caseId}/session', 'GET /cases/{caseId}/read', 'PUT /cases/{caseId}/read'],
+    // Reader routes name an assignment by its opaque ref, never a case id.
+    routes: ['GET /me', 'GET /study', 'GET /queue', 'POST /queue/next', 'GET /assignments/{ref}/read', 'PUT /assignments/{ref}/read', 'POST /assignments/{ref}/session'],
   }),
   // Task lists (gsi2 ADJ#) with one BatchGetItem of their cases' site and exclusions (conflict of
-  // interest); a resolution is one transaction that condition-checks every read.
+  // interest); a resolution is one transaction that condition-checks every read; the image session
+  // is a streaming URL and one transaction of the session and its audit event (PutItem).
   adjudication: row<typeof AdjudicationEnvSchema>()({
     folder: 'adjudication-api',
     id: 'AdjudicationFunction',
-    access: { items: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi2'] },
-    environment: (c) => base(c),
-    routes: ['GET /adjudications', 'GET /adjudications/{caseId}', 'PUT /adjudications/{caseId}'],
+    access: { items: ['GetItem', 'BatchGetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi2'], appStream: ['CreateStreamingURL'] },
+    environment: (c) => ({ ...base(c), ...streaming(c) }),
+    // Adjudicator routes name the case by its id.
+    routes: ['GET /adjudications', 'GET /adjudications/{caseId}', 'PUT /adjudications/{caseId}', 'POST /adjudications/{caseId}/session'],
   }),
   // Bulk assignment and progress (gsi1 CASES/QUEUE#/REJECTIONS, gsi2 READERS/ADJ#); queues
   // exports and presigns their download links; bulk assignment reads the reader group (with each
