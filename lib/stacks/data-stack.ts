@@ -1,13 +1,12 @@
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { StudyConfig } from '../config/schema';
 import { studyNames } from '../config/names';
 import { AuditTrail, ReaderDirectory, ReadingTable, ScansStore, StudyBudget, StudyKey, TABLE_ACTIONS_IN_VPC, retentionDays } from '../constructs';
 import { removalPolicyOf } from './removal';
+import { StudyStack, StudyStackProps } from './study-stack';
 
-export interface DataStackProps extends StackProps {
-  readonly study: StudyConfig;
+export interface DataStackProps extends StudyStackProps {
   readonly vpc: ec2.IVpc;
   /** The study network's interface-endpoint group (HTTPS from the functions), for the directory endpoint. */
   readonly endpointSecurityGroup: ec2.ISecurityGroup;
@@ -17,7 +16,7 @@ export interface DataStackProps extends StackProps {
  * Everything that must outlive a reading season: the study key, the scans, the reading table, the
  * readers and the audit trail. Retained (and termination-protected) unless the study says `destroy`.
  */
-export class DataStack extends Stack {
+export class DataStack extends StudyStack {
   readonly key: StudyKey;
   readonly scans: ScansStore;
   readonly readers: ReaderDirectory;
