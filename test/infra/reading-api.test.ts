@@ -2,13 +2,16 @@
  * The reading workflow API in the reading stack: HTTP API + JWT authorizer + routes, the private
  * fleet API, the manifest rule, and each function's runtime defaults and least-privilege access.
  */
-import { CfnElement } from 'aws-cdk-lib';
+import { CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { buildStudy } from '../helpers/studies';
-import { SynthesizedStudy, synthStudy } from '../helpers/test-app';
+import { SynthesizedStudy, createTestApp, synthStudy } from '../helpers/test-app';
 import { CfnTemplateJson, Json, json, onlyResource, render, resourcesOfType } from '../helpers/template';
-import { READING_FUNCTIONS } from '../../lib/constructs/reading-api';
+import { READING_FUNCTIONS, ReadingHttpApi } from '../../lib/constructs/reading-api';
 import { ROUTES } from '../lambda/routes';
 
 let s: SynthesizedStudy;
@@ -162,6 +165,26 @@ describe('HTTP API', () => {
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"sub":"\\$context.authorizer.claims.sub"') },
     });
   });
+});
+
+test('a route key that is not `METHOD /path` is refused when the API is built', () => {
+  const stack = new Stack(createTestApp(), 'Routes', { env: { account: '111122223333', region: 'ap-northeast-2' } });
+  const pool = new cognito.UserPool(stack, 'Pool');
+  const handler = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})') });
+  const api = (routeKey: string, id: string) =>
+    new ReadingHttpApi(stack, id, {
+      studyId: 'x',
+      userPool: pool,
+      portalClient: pool.addClient(`${id}Client`),
+      allowedOrigins: ['https://portal.example.org'],
+      routes: [{ routeKey, handler }],
+      encryptionKey: new kms.Key(stack, `${id}Key`),
+      logRetention: 365,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+  expect(() => api('FETCH /me', 'A')).toThrow("ReadingHttpApi: 'FETCH /me' is not a route key ('METHOD /path')");
+  expect(() => api('GET me', 'B')).toThrow("ReadingHttpApi: 'GET me' is not a route key");
+  expect(() => api('GET /me', 'C')).not.toThrow();
 });
 
 describe('private fleet API', () => {
