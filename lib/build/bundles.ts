@@ -34,8 +34,9 @@ const builds = new Map<string, string>();
  *
  * Every function is bundled in ONE in-process esbuild run with one entry point per function, made
  * the first time any function of a study asks for it: the functions share most of their modules
- * (SDK clients, zod, the domain core), and building them together takes about a quarter of the
- * time of one esbuild process per function (see docs/benchmarks.md). No Docker, ever.
+ * (the SDK clients of lambda/runtime/clients/<service>.ts, zod, domain/), and building them
+ * together takes about a quarter of the time of one esbuild process per function (see
+ * docs/benchmarks.md). Each bundle keeps only the clients its function imports. No Docker, ever.
  */
 export function copyBundle(name: string, define: Record<string, string>, outputDir: string): void {
   const key = JSON.stringify(define);
