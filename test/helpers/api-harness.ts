@@ -3,7 +3,7 @@
  * tokens from the emulated user pool, and API Gateway events built the way the HTTP API's JWT
  * authorizer would deliver them.
  *
- *   const h = await startHarness();            // in beforeAll (≈2–3 s)
+ *   const h = await startHarness();            // in beforeAll (≈1 s with the run's shared moto, ≈3 s alone)
  *   const res = await h.call(handler, { routeKey: 'GET /me', token: h.users.reader.token });
  *   expect(res.status).toBe(200); res.json …
  *   await h.stop();                             // in afterAll
@@ -18,11 +18,14 @@
  * Handlers read their environment on first use, so the harness sets process.env in `startHarness`
  * before any handler runs; importing handler modules at the top of a test file is fine.
  *
+ * Under jest the harness uses its worker's moto, started once for the run (./global-setup.ts), and
+ * resets it first, so a file starts from an empty emulator all the same; elsewhere (a benchmark, a
+ * single project run without the global setup) it starts its own.
+ *
  * Note what moto does not check (it is the same signing key for every pool, MFA is not enforced,
  * presigned URLs are not verified): "another pool's token" is rejected here by its issuer.
  */
-import { createPrivateKey, createSign, randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { createSign, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer, S3Event, S3ObjectCreatedNotificationEvent } from 'aws-lambda';
 import {
   AdminAddUserToGroupCommand,
@@ -48,7 +51,7 @@ import { indexKeys, readingStore, TABLE_SCHEMA, type ReadingStore } from '../../
 import { documentClient } from '../../lambda/runtime/clients/dynamodb';
 import { ROLES, type Role } from '../../lambda/runtime/auth';
 import { startAppStreamStandIn, type AppStreamStandIn } from '../../local/appstream/standin';
-import { awsClientConfig, startMoto, type MotoServer } from './moto';
+import { awsClientConfig, motoSigningKey, resetMoto, sharedMotoEndpoint, startMoto, type MotoServer } from './moto';
 import { startSerialProxy, type SerialProxy } from './serial-proxy';
 
 export const REGION = 'ap-northeast-2';
@@ -170,6 +173,13 @@ export interface Harness {
   clearDirectory(): Promise<void>;
   /** `n` readers in parallel, named `<prefix>-<i>`. */
   createReaders(n: number, prefix?: string): Promise<TestUser[]>;
+  /**
+   * `n` readers that exist only as ID tokens: `reader`'s token re-signed with moto's key under a new
+   * `sub`, user name and e-mail (same pool, groups and site), so they pass the authorizer exactly as
+   * a pool user's would. For tests that need many callers and never ask the directory (bulk
+   * assignment does: use `directoryReaders`); a hundred pool users cost a few hundred emulator calls.
+   */
+  tokenReaders(n: number, prefix?: string): TestUser[];
   /** The same claims as `token`, validly signed by moto's key, but expired. */
   expiredToken(token?: string): string;
   /** A valid token of another user pool (same moto, so same signing key: the issuer is what differs). */
@@ -206,8 +216,16 @@ export interface HarnessOptions {
 let sequencer = 0;
 const nextSequencer = () => (++sequencer).toString(16).toUpperCase().padStart(16, '0');
 
+/** This worker's shared moto, emptied, or a moto of the harness's own (stopped with it). */
+async function emulator(): Promise<MotoServer> {
+  const shared = sharedMotoEndpoint();
+  if (!shared) return startMoto();
+  await resetMoto(shared);
+  return { endpoint: shared, port: Number(new URL(shared).port), stop: async () => undefined };
+}
+
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const moto: MotoServer = await startMoto();
+  const moto: MotoServer = await emulator();
   let proxy: SerialProxy | undefined;
   let appStream: AppStreamStandIn | undefined;
   try {
@@ -300,7 +318,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     { step: 'initialize', name: 'readroomWriteCounter', override: true },
   );
 
-  const motoKey = loadMotoSigningKey();
+  const motoKey = motoSigningKey();
   const resign = (token: string, change: (claims: Record<string, unknown>) => void) => {
     const [header, payload] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
@@ -368,6 +386,14 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
       }
       return out;
     },
+    tokenReaders: (n, prefix = 'token-reader') =>
+      Array.from({ length: n }, (_, i) => {
+        const username = `${prefix}-${i}`;
+        const sub = randomUUID();
+        const email = `${username}@example.org`;
+        const token = resign(users.reader.token, (c) => Object.assign(c, { sub, 'cognito:username': username, email }));
+        return { username, sub, email, roles: ['reader'], token, accessToken: resign(users.reader.accessToken, (c) => Object.assign(c, { sub, username })) };
+      }),
     expiredToken: (token = users.reader.token) =>
       resign(token, (c) => {
         const now = Math.floor(Date.now() / 1000);
@@ -497,28 +523,6 @@ async function createPoolUser(cognito: CognitoIdentityProviderClient, pool: Pool
   );
   const sub = created.User!.Attributes!.find((a) => a.Name === 'sub')!.Value!;
   return { username, sub, email, roles, token: auth.AuthenticationResult!.IdToken!, accessToken: auth.AuthenticationResult!.AccessToken! };
-}
-
-/**
- * moto signs every pool's tokens with one RSA key shipped in its package (n, e, d only); Python's
- * `cryptography` (a moto dependency) recovers the primes so Node can sign with it. Used only to mint
- * tokens that are correctly signed but expired.
- */
-const RECOVER_KEY_PY = `
-import base64, gzip, json, os
-import moto.cognitoidp as c
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives import serialization
-jwk = json.loads(gzip.open(os.path.join(os.path.dirname(c.__file__), 'resources', 'jwks-private.json.gz')).read())
-b = lambda s: int.from_bytes(base64.urlsafe_b64decode(s + '=' * (-len(s) % 4)), 'big')
-n, e, d = b(jwk['n']), b(jwk['e']), b(jwk['d'])
-p, q = rsa.rsa_recover_prime_factors(n, e, d)
-key = rsa.RSAPrivateNumbers(p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q), rsa.RSAPublicNumbers(e, n)).private_key()
-print(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
-`;
-
-function loadMotoSigningKey() {
-  return createPrivateKey(execFileSync('python3', ['-c', RECOVER_KEY_PY], { encoding: 'utf8' }));
 }
 
 /** API Gateway HTTP API hands JWT claims to the integration as strings; arrays as "[a b]". */
