@@ -107,6 +107,8 @@ const en = {
   'api.error.readChanged': 'One of the reads was amended while you were deciding. Reload the case and decide again.',
   'api.error.validation': 'Some answers were not accepted; see the marked fields.',
   'api.error.idempotency': 'The request clashed with an earlier one. Reload the page and try again.',
+  'api.error.conflict': 'The case changed while this was being saved. Reload the page and try again.',
+  'api.error.directoryUnavailable': 'The reader directory could not be read just now, so nothing was assigned. Try again in a minute.',
   'api.error.server': 'The reading service had a problem ({status}). Try again; if it keeps failing, tell the study team.',
   'api.error.other': 'The request was refused ({code}).',
 
@@ -439,6 +441,8 @@ const ko: Record<MessageKey, string> = {
   'api.error.readChanged': '판정하는 동안 판독 하나가 수정되었습니다. 증례를 다시 불러와 다시 판정하세요.',
   'api.error.validation': '받아들여지지 않은 답변이 있습니다. 표시된 항목을 확인하세요.',
   'api.error.idempotency': '이전 요청과 충돌했습니다. 페이지를 새로 고친 뒤 다시 시도하세요.',
+  'api.error.conflict': '저장하는 동안 증례가 바뀌었습니다. 페이지를 새로 고친 뒤 다시 시도하세요.',
+  'api.error.directoryUnavailable': '지금은 판독자 명단을 읽을 수 없어 아무것도 배정되지 않았습니다. 1분 후에 다시 시도하세요.',
   'api.error.server': '판독 서비스에 문제가 발생했습니다 ({status}). 다시 시도하고, 계속 실패하면 연구팀에 알리세요.',
   'api.error.other': '요청이 거부되었습니다 ({code}).',
 
@@ -764,6 +768,8 @@ const API_CODES: Record<string, MessageKey> = {
   validation_failed: 'api.error.validation',
   idempotency_key_reused: 'api.error.idempotency',
   idempotency_in_use: 'api.error.idempotency',
+  directory_unavailable: 'api.error.directoryUnavailable',
+  conflict: 'api.error.conflict',
 };
 
 export function apiErrorText(e: Pick<ApiError, 'status' | 'code'>): string {
