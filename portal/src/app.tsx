@@ -82,7 +82,7 @@ function LanguageSwitch() {
   const { storage } = useServices();
   const other: Lang = lang.value === 'en' ? 'ko' : 'en';
   return (
-    <button type="button" class="link-button" lang={other} aria-label={t('app.switchToLabel')} onClick={() => setLanguage(other, storage)}>
+    <button type="button" class="link-button" lang={other} title={t('app.switchToLabel')} onClick={() => setLanguage(other, storage)}>
       {t('app.switchTo')}
     </button>
   );

@@ -106,6 +106,11 @@ export class PortalFixtures {
   refusedRefresh = new Set<string>();
   /** The ID token lifetime Cognito hands out. */
   tokenSeconds = 900;
+  /**
+   * Accept ID tokens this fixture did not issue (the sign-in test's tokens come from moto): the
+   * user is the fixture user with the token's `cognito:username`, with the token's sub.
+   */
+  trustTokenClaims = false;
   /** Failures to inject: route key ("PUT /assignments/{ref}/read") → statuses ('network' = abort), used in order. */
   faults = new Map<string, Array<number | 'network'>>();
   adjudications: Array<Json & { caseId: string; status: 'open' | 'resolved' }> = [];
@@ -211,9 +216,18 @@ export class PortalFixtures {
     if (fault !== undefined) return send(fault, { error: { code: fault >= 500 ? 'internal' : 'fault', message: 'injected' } });
     // API Gateway's JWT authorizer: its own 401 body.
     const token = (headers.authorization ?? '').replace(/^Bearer /, '');
-    const user = this.tokens.get(token);
-    const exp = token.split('.')[1] ? Number(JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).exp) : 0;
-    if (!user || exp * 1000 < Date.now()) return send(401, { message: 'Unauthorized' });
+    let claims: Json = {};
+    try {
+      claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Json;
+    } catch {
+      claims = {};
+    }
+    let user = this.tokens.get(token);
+    if (!user && this.trustTokenClaims) {
+      const known = Object.values(this.users).find((u) => u.username === claims['cognito:username']);
+      if (known) user = { ...known, sub: String(claims.sub) };
+    }
+    if (!user || Number(claims.exp) * 1000 < Date.now()) return send(401, { message: 'Unauthorized' });
     const out = this.handle(user, req.method(), path, url.searchParams, body, headers);
     return send(out.status, out.body, out.headers);
   }
@@ -399,6 +413,11 @@ export class PortalFixtures {
     const result = { status: a.read.version === 1 ? 201 : 200, body: this.readView(a) };
     if (key) this.idempotency.set(`${user.sub}:${key}`, { ...result, fingerprint });
     return { ...result, headers: { etag: `"${a.read.version}"` } };
+  }
+
+  /** Every ID token handed out so far stops being accepted (as after its expiry). */
+  expireIdTokens(): void {
+    this.tokens.clear();
   }
 
   /** Another tab saves version n+1 of this read behind the page's back. */

@@ -231,13 +231,15 @@ describe('ReadController', () => {
     expect(c.status.value).toBe('clean');
   });
 
-  it('refuses to submit with required answers missing, names them on their fields, and sends nothing', async () => {
-    const { api, c } = await loaded();
+  it('refuses to submit with required answers missing, names them on their fields, submits nothing, still saves the draft', async () => {
+    const { api, c, timers } = await loaded();
     c.set({ eye: 'OD', key: 'fundusQuality' }, 'good');
     await expect(c.submit()).resolves.toBe(false);
-    expect(c.status.value).toBe('invalid');
+    expect(c.submitRefused.value).toBe(true);
     expect(Object.keys(c.problems.value)).toEqual(expect.arrayContaining(['eyes.OD.icdrLevel', 'eyes.OS.fundusQuality', 'participant.referral']));
     expect(api.saves).toHaveLength(0);
+    await timers.advance(AUTOSAVE_MS);
+    expect(api.saves.map((s) => s.submit)).toEqual([false]);
     // The required problems stay shown while the reader answers, and go as each is answered.
     c.set({ key: 'referral' }, 'none');
     expect(c.problems.value['participant.referral']).toBeUndefined();

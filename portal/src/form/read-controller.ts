@@ -13,6 +13,8 @@
  *                                                      tab): the server's version is loaded beside
  *                                                      the reader's edits, which stay on screen
  *   → submitting → submitted                          submit: every required answer, every eye
+ *                                                      (missing ones: `submitRefused`, listed on
+ *                                                      the page; the draft still autosaves)
  *   → refused                                          the server refused (400 with its field
  *                                                      messages, 409 locked); shown, nothing lost
  *
@@ -71,6 +73,10 @@ export class ReadController {
   /** The last refusal or failure, for the page's message. */
   readonly failure = signal<ApiError | undefined>(undefined);
   readonly savedAt = signal<number | undefined>(undefined);
+  /** Submit was refused by the engine's check: the page lists the problems until they are fixed. */
+  readonly submitRefused = signal(false);
+  /** Counts Submit presses and refused saves (the page moves the focus to its summary on each). */
+  readonly submitAttempts = signal(0);
 
   readonly facts = computed<CaseFacts | undefined>(() => this.server.value?.facts);
   readonly layout = computed(() => (this.facts.value ? layoutOf(this.form, this.answers.value, this.facts.value) : undefined));
@@ -158,6 +164,7 @@ export class ReadController {
     const kept: Record<string, FieldProblem> = {};
     for (const [path, p] of Object.entries(this.problems.value)) if (p.source === 'server' && !client[path]) kept[path] = p;
     this.problems.value = { ...kept, ...client };
+    if (Object.keys(this.problems.value).length === 0) this.submitRefused.value = false;
     if (!draft.ok && this.status.value === 'dirty') this.status.value = 'invalid';
     if (draft.ok && this.status.value === 'invalid') this.status.value = 'dirty';
     return { draftOk: draft.ok, submitOk: full.ok };
@@ -191,13 +198,19 @@ export class ReadController {
     if (this.inFlight) await this.inFlight.catch(() => undefined);
     if (!this.editable.value || this.status.value === 'conflict') return false;
     this.submitAttempted = true;
+    this.submitAttempts.value++;
     if (!this.check().submitOk) {
-      this.status.value = 'invalid';
+      // Nothing is submitted; what can be saved as a draft still is.
+      this.submitRefused.value = true;
+      if (this.status.value === 'dirty') this.schedule(AUTOSAVE_MS);
       return false;
     }
     await this.send(true);
     const done = this.status.value === 'submitted';
-    if (done) this.submitAttempted = false;
+    if (done) {
+      this.submitAttempted = false;
+      this.submitRefused.value = false;
+    }
     return done;
   }
 
@@ -328,6 +341,7 @@ export class ReadController {
       batch(() => {
         this.problems.value = { ...this.problems.value, ...problemsByPath(error.errors, 'server') };
         this.status.value = 'refused';
+        this.submitAttempts.value++;
       });
       return;
     }

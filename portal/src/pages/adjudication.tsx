@@ -223,6 +223,15 @@ export function AdjudicationPage({ caseId }: { caseId: string }) {
     }
   };
 
+  // Disagreements and answers that differ first; what every read agrees on folded away.
+  const groups = useMemo(() => {
+    const same = (row: Row) => new Set(Object.values(row.values).map((v) => JSON.stringify(v))).size === 1;
+    return { open: rows.filter((r) => r.discordant || !same(r)), agreeing: rows.filter((r) => !r.discordant && same(r)) };
+  }, [rows]);
+  const rowView = (row: Row) => (
+    <RowView key={row.path} row={row} labels={labels} choice={choices[row.path] ?? (row.discordant ? undefined : { kind: 'keep' })} onChoose={(c) => choose(row.path, c)} problem={problems[row.path]} disabled={busy} />
+  );
+
   const heading = (
     <PageTitle title={title}>
       <Tx k="adj.title" params={{ caseId: <Data>{caseId}</Data> }} />
@@ -273,9 +282,13 @@ export function AdjudicationPage({ caseId }: { caseId: string }) {
             <form onSubmit={(e) => void submit(e)} noValidate aria-labelledby="decision-title">
               <h2 id="decision-title">{t('adj.final')}</h2>
               <p>{t('adj.intro')}</p>
-              {rows.map((row) => (
-                <RowView key={row.path} row={row} labels={labels} choice={choices[row.path] ?? (row.discordant ? undefined : { kind: 'keep' })} onChoose={(c) => choose(row.path, c)} problem={problems[row.path]} disabled={busy} />
-              ))}
+              {groups.open.map((row) => rowView(row))}
+              {groups.agreeing.length > 0 && (
+                <details class="agreeing" open={groups.agreeing.some((r) => problems[r.path] || (choices[r.path] && choices[r.path]!.kind !== 'keep'))}>
+                  <summary>{t('adj.agreeing', { count: groups.agreeing.length })}</summary>
+                  {groups.agreeing.map((row) => rowView(row))}
+                </details>
+              )}
               <div class={`field ${problems.reasonCode ? 'invalid' : ''}`}>
                 <label for="reason-code">{t('adj.reasonCode')}</label>
                 <select id="reason-code" value={reasonCode} aria-invalid={problems.reasonCode ? true : undefined} aria-describedby={problems.reasonCode ? 'reason-code-error' : undefined} onChange={(e) => {

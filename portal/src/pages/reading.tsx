@@ -47,12 +47,18 @@ function SaveState({ c }: { c: ReadController }) {
 /** Every problem the page shows, as links to their fields (after a refused submit). */
 function ErrorSummary({ c, byPath }: { c: ReadController; byPath: Map<string, { cq: CompiledQuestion; field: FieldRef }> }) {
   const ref = useRef<HTMLDivElement>(null);
-  const problems = Object.entries(c.problems.value);
-  const show = problems.length > 0 && (c.status.value === 'invalid' || c.status.value === 'refused');
-  const count = problems.length;
+  // In the order the form shows its fields (the engine reports the participant scope first).
+  const order = [...byPath.keys()];
+  const rank = (path: string) => (order.includes(path) ? order.indexOf(path) : -1);
+  const problems = Object.entries(c.problems.value).sort(([a], [b]) => rank(a) - rank(b));
+  // After a refused submit (or save) only: while the reader types, messages stay on the fields and
+  // the focus stays where it is.
+  const refusedSubmit = c.submitRefused.value;
+  const show = problems.length > 0 && (refusedSubmit || c.status.value === 'refused');
+  const attempt = c.submitAttempts.value;
   useEffect(() => {
     if (show) ref.current?.focus();
-  }, [show, count]);
+  }, [attempt]);
   if (!show) return null;
   return (
     <div class="message error summary" role="alert" tabIndex={-1} ref={ref}>
@@ -81,7 +87,7 @@ function Conflict({ c, byPath }: { c: ReadController; byPath: Map<string, { cq: 
   if (c.status.value !== 'conflict' || !theirs || !layout) return null;
   const differs = differingFields(layout.effective, theirs.answers);
   return (
-    <div class="message warning conflict" role="alert">
+    <div class="message warning conflict-banner" role="alert">
       <h2>{t('read.conflictTitle')}</h2>
       <p>{t('read.conflictIntro', { version: theirs.version })}</p>
       {differs.length > 0 && (
