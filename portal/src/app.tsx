@@ -9,7 +9,7 @@ import type { ApiError, ReadRoomApi } from './api/client';
 import { asApiError } from './api/client';
 import type { Me, Study } from './api/types';
 import type { PortalConfig } from './config';
-import type { EmbedProvider } from './embed/streaming';
+import { endAllStreaming, type EmbedProvider } from './embed/streaming';
 import { label, lang, t, type Lang } from './i18n';
 import { href, route, type Route } from './router';
 import type { AuthSession } from './session';
@@ -125,7 +125,13 @@ function Header({ profile }: { profile?: Profile }) {
             <span class="who">
               <Tx k="app.signedInAs" params={{ user: <Data>{user.username}</Data> }} />
             </span>
-            <button type="button" onClick={() => void session.signOut()}>
+            <button
+              type="button"
+              onClick={() => {
+                endAllStreaming();
+                void session.signOut();
+              }}
+            >
               {t('app.signOut')}
             </button>
           </>

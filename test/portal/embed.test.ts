@@ -6,7 +6,7 @@
  */
 import type { StreamingSession } from '../../portal/src/api/types';
 import { asAppStream, hiddenElements, HIDDEN_BUTTONS, onStreamingDomain, type AppStreamGlobal, type EmbedOptions } from '../../portal/src/embed/appstream';
-import { embedProvider, StreamingController, type StreamingTimers } from '../../portal/src/embed/streaming';
+import { embedProvider, endAllStreaming, StreamingController, type StreamingTimers } from '../../portal/src/embed/streaming';
 import { ApiError } from '../../portal/src/api/client';
 
 /** A library with AWS's documented surface whose constants differ from the shim's. */
@@ -157,6 +157,22 @@ describe('StreamingController', () => {
     await d.start();
     d.dispose();
     expect([made[1].ended, made[1].destroyed]).toEqual([false, true]);
+  });
+
+  it('ends every session on screen at sign-out, but not one whose page was left', async () => {
+    const timers = new Timers();
+    const { lib, made } = fakeAws();
+    const shown = new StreamingController(issuer(timers).issue, { get: async () => ({ appStream: lib }) }, 'a', { timers });
+    const left = new StreamingController(issuer(timers).issue, { get: async () => ({ appStream: lib }) }, 'b', { timers });
+    await shown.start();
+    await left.start();
+    left.dispose();
+    endAllStreaming();
+    expect(made.map((m) => [m.containerId, m.ended])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+    shown.dispose();
   });
 
   it('without a library gives a link for a new tab, says why, and replaces it when it expires', async () => {

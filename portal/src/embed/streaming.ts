@@ -6,7 +6,7 @@
  * used at once; if the embed reports an error before the session started (typically a URL that
  * expired on the way) a new URL is issued once, automatically. As a link, the link is replaced by
  * "get a new link" when it expires. Leaving the page destroys the frame but leaves the AppStream
- * session running (the next case opens faster); "End image session" ends it.
+ * session running (the next case opens faster); "End the image session" and signing out end it.
  */
 import { batch, signal } from '@preact/signals-core';
 import { asApiError, type ApiError } from '../api/client';
@@ -40,6 +40,14 @@ export interface StreamingTimers {
   now(): number;
 }
 
+/** Sessions on screen now: signing out ends them (a signed-out reader leaves no session running). */
+const live = new Set<StreamingController>();
+
+/** Ends every image session on screen (sign-out). */
+export function endAllStreaming(): void {
+  for (const c of [...live]) c.end();
+}
+
 export class StreamingController {
   readonly status = signal<StreamingStatus>('idle');
   readonly notice = signal<EmbedNotice | undefined>(undefined);
@@ -66,6 +74,7 @@ export class StreamingController {
   /** Issues a URL and shows the session. */
   async start(): Promise<void> {
     this.teardown();
+    live.add(this);
     this.status.value = 'requesting';
     let session: StreamingSession;
     let lib: Awaited<ReturnType<EmbedProvider['get']>>;
@@ -176,6 +185,7 @@ export class StreamingController {
   /** Leaving the page: the frame goes, the session is left running. */
   dispose(): void {
     this.disposed = true;
+    live.delete(this);
     this.teardown();
   }
 
