@@ -3,9 +3,9 @@
  * buttons that say when they are busy, and a wrapper for data that is not to be translated.
  */
 import type { ButtonHTMLAttributes, ComponentChildren } from 'preact';
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiErrorText, lang, messages, t, type MessageKey } from './i18n';
-import type { ApiError } from './api/client';
+import { asApiError, type ApiError } from './api/client';
 
 /** The page's h1: focused when the page opens (screen readers announce it), and the tab title. */
 export function PageTitle({ children, title }: { children: ComponentChildren; title: string }) {
@@ -95,5 +95,44 @@ export function Loading() {
     <p class="loading" role="status">
       {t('common.loading')}
     </p>
+  );
+}
+
+/**
+ * A list the API serves a page at a time (`{ items, cursor? }`): the first page when `deps`
+ * change, then "show more" with the cursor.
+ */
+export function usePaged<T>(load: (cursor?: string) => Promise<{ items: T[]; cursor?: string }>, deps: unknown[]) {
+  const [items, setItems] = useState<T[] | undefined>(undefined);
+  const [cursor, setCursor] = useState<string | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const fetchPage = async (more: boolean) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const page = await load(more ? cursor : undefined);
+      setItems((before) => (more && before ? [...before, ...page.items] : page.items));
+      setCursor(page.cursor);
+    } catch (e) {
+      setError(asApiError(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  useEffect(() => {
+    setItems(undefined);
+    void fetchPage(false);
+  }, deps);
+  return { items, cursor, error, busy, more: () => void fetchPage(true), reload: () => void fetchPage(false) };
+}
+
+/** "Show more" under a paged list, while the API says there is more. */
+export function More({ list }: { list: { cursor?: string; busy: boolean; more: () => void } }) {
+  if (!list.cursor) return null;
+  return (
+    <Busy busy={list.busy} type="button" onClick={list.more}>
+      {t('common.more')}
+    </Busy>
   );
 }

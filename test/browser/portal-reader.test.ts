@@ -25,11 +25,7 @@ beforeEach(() => {
   fx = new PortalFixtures();
 });
 
-async function open(page: Page, user = USERS.reader, path = '/', at = server): Promise<void> {
-  await fx.install(page);
-  await fx.signInAs(page, user);
-  await page.goto(`${at.url}${path}`);
-}
+const open = (page: Page, user = USERS.reader, path = '/', at = server) => fx.open(page, user, `${at.url}${path}`);
 
 const saves = () => fx.calls('PUT', /^\/assignments\/[a-z2-7]{12}\/read$/);
 const radio = (page: Page, eye: 'OD' | 'OS' | 'P', key: string, value: string) => page.locator(`input[name="q-${eye}-${key}"][value="${value}"]`);

@@ -25,11 +25,7 @@ beforeEach(() => {
   fx = new PortalFixtures();
 });
 
-async function open(page: Page, user: FixtureUser, path = '/'): Promise<void> {
-  await fx.install(page);
-  await fx.signInAs(page, user);
-  await page.goto(`${server.url}${path}`);
-}
+const open = (page: Page, user: FixtureUser, path = '/') => fx.open(page, user, `${server.url}${path}`);
 
 describe('adjudication', () => {
   it('lists open tasks with what the reads disagree on, and opens one with reads A and B side by side', async () => {

@@ -135,6 +135,13 @@ export class PortalFixtures {
     }, ['readroom.auth', JSON.stringify({ username: user.username, refreshToken: this.refreshTokenOf(user) })] as const);
   }
 
+  /** Opens the portal at `url` as `user`: these answers installed, the tab signed in. */
+  async open(page: Page, user: FixtureUser, url: string): Promise<void> {
+    await this.install(page);
+    await this.signInAs(page, user);
+    await page.goto(url);
+  }
+
   addAssignment(reader: FixtureUser, over: Partial<FakeAssignment> = {}): FakeAssignment {
     const at = '2026-12-01T09:00:00.000Z';
     const a: FakeAssignment = { ref: newRef(), caseId: `CASE-${String(this.assignments.length + 1).padStart(4, '0')}`, reader: reader.sub, status: 'pending', assignedAt: at, updatedAt: at, facts: { octPresent: false, eyes: ['OD', 'OS'] }, ...over };

@@ -6,7 +6,8 @@
  */
 import type { StreamingSession } from '../../portal/src/api/types';
 import { asAppStream, hiddenElements, HIDDEN_BUTTONS, onStreamingDomain, type AppStreamGlobal, type EmbedOptions } from '../../portal/src/embed/appstream';
-import { embedProvider, endAllStreaming, StreamingController, type StreamingTimers } from '../../portal/src/embed/streaming';
+import { embedProvider, endAllStreaming, StreamingController } from '../../portal/src/embed/streaming';
+import { FakeTimers } from '../helpers/fake-time';
 import { ApiError } from '../../portal/src/api/client';
 
 /** A library with AWS's documented surface whose constants differ from the shim's. */
@@ -39,29 +40,7 @@ function fakeAws() {
   return { lib: { Embed } as unknown as AppStreamGlobal, made };
 }
 
-class Timers implements StreamingTimers {
-  t = Date.parse('2026-12-05T00:00:00Z');
-  pending: Array<{ at: number; fn: () => void; id: number }> = [];
-  private n = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.n;
-    this.pending.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.pending = this.pending.filter((p) => p.id !== h);
-  };
-  advance(ms: number) {
-    this.t += ms;
-    for (const p of this.pending.filter((x) => x.at <= this.t)) {
-      this.pending = this.pending.filter((x) => x !== p);
-      p.fn();
-    }
-  }
-}
-
-function issuer(timers: Timers) {
+function issuer(timers: FakeTimers) {
   let n = 0;
   const issued: StreamingSession[] = [];
   const issue = async () => {
@@ -111,7 +90,7 @@ describe('the embed library', () => {
 
 describe('StreamingController', () => {
   it("embeds the session: AWS's constructor gets the container, the URL on the custom domain and the hidden buttons", async () => {
-    const timers = new Timers();
+    const timers = new FakeTimers();
     const { lib, made } = fakeAws();
     const { issue } = issuer(timers);
     const c = new StreamingController(issue, { get: async () => ({ appStream: lib }) }, 'read-embed', { streamingDomain: 'stream.portal.example.org', timers });
@@ -128,7 +107,7 @@ describe('StreamingController', () => {
   });
 
   it('issues a new URL once when the embed fails before the session started, then reports a second failure', async () => {
-    const timers = new Timers();
+    const timers = new FakeTimers();
     const { lib, made } = fakeAws();
     const { issue, issued } = issuer(timers);
     const c = new StreamingController(issue, { get: async () => ({ appStream: lib }) }, 'e', { timers });
@@ -146,7 +125,7 @@ describe('StreamingController', () => {
   });
 
   it('ends the AppStream session on request; leaving the page only removes the frame', async () => {
-    const timers = new Timers();
+    const timers = new FakeTimers();
     const { lib, made } = fakeAws();
     const c = new StreamingController(issuer(timers).issue, { get: async () => ({ appStream: lib }) }, 'e', { timers });
     await c.start();
@@ -160,7 +139,7 @@ describe('StreamingController', () => {
   });
 
   it('ends every session on screen at sign-out, but not one whose page was left', async () => {
-    const timers = new Timers();
+    const timers = new FakeTimers();
     const { lib, made } = fakeAws();
     const shown = new StreamingController(issuer(timers).issue, { get: async () => ({ appStream: lib }) }, 'a', { timers });
     const left = new StreamingController(issuer(timers).issue, { get: async () => ({ appStream: lib }) }, 'b', { timers });
@@ -176,21 +155,21 @@ describe('StreamingController', () => {
   });
 
   it('without a library gives a link for a new tab, says why, and replaces it when it expires', async () => {
-    const timers = new Timers();
+    const timers = new FakeTimers();
     const { issue, issued } = issuer(timers);
     const c = new StreamingController(issue, { get: async () => ({ notice: 'notConfigured' }) }, 'e', { timers, streamingDomain: 'stream.portal.example.org' });
     await c.start();
     expect([c.status.value, c.notice.value, c.link.value]).toEqual(['link', 'notConfigured', 'https://stream.portal.example.org/authenticate?parameters=p1']);
-    timers.advance(59_999);
+    await timers.advance(59_999);
     expect(c.status.value).toBe('link');
-    timers.advance(1);
+    await timers.advance(1);
     expect([c.status.value, c.link.value]).toEqual(['linkExpired', undefined]);
     await c.reconnect();
     expect([c.status.value, issued.length]).toEqual(['link', 2]);
   });
 
   it("reports the API's refusal to issue a session", async () => {
-    const c = new StreamingController(async () => Promise.reject(new ApiError(503, 'streaming_unavailable', 'x')), { get: async () => ({ notice: 'notConfigured' }) }, 'e', { timers: new Timers() });
+    const c = new StreamingController(async () => Promise.reject(new ApiError(503, 'streaming_unavailable', 'x')), { get: async () => ({ notice: 'notConfigured' }) }, 'e', { timers: new FakeTimers() });
     await c.start();
     expect(c.status.value).toBe('failed');
     expect(c.failure.value).toMatchObject({ status: 503, code: 'streaming_unavailable' });

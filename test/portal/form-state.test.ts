@@ -8,7 +8,8 @@ import { ApiError } from '../../portal/src/api/client';
 import type { ReadView } from '../../portal/src/api/types';
 import { differingFields, layoutOf, problemsByPath, withAnswer, emptyAnswers, type RawAnswers } from '../../portal/src/form/answers';
 import { validateAnswers, type NormalisedAnswers } from '../../portal/src/form/engine';
-import { AUTOSAVE_MS, draftKey, OFFLINE_RETRY_MS, ReadController, type ReadApi, type Timers } from '../../portal/src/form/read-controller';
+import { AUTOSAVE_MS, draftKey, OFFLINE_RETRY_MS, ReadController, type ReadApi } from '../../portal/src/form/read-controller';
+import { FakeTimers, MemoryStorage, settle } from '../helpers/fake-time';
 import { DEFAULT_FORM } from '../../lib/config/reading';
 
 const FACTS = { octPresent: false, eyes: ['OD', 'OS'] as Array<'OD' | 'OS'> };
@@ -79,43 +80,6 @@ describe('layout: what shows and what is sent', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-
-class FakeTimers implements Timers {
-  t = 1_000_000;
-  queue: Array<{ at: number; fn: () => void; id: number }> = [];
-  private n = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.n;
-    this.queue.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.queue = this.queue.filter((x) => x.id !== h);
-  };
-  async advance(ms: number): Promise<void> {
-    const until = this.t + ms;
-    for (;;) {
-      const due = this.queue.filter((x) => x.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.queue = this.queue.filter((x) => x !== due);
-      this.t = due.at;
-      due.fn();
-      await settle();
-    }
-    this.t = until;
-    await settle();
-  }
-}
-
-const settle = () => new Promise((r) => setImmediate(r));
-
-class MemoryStorage {
-  map = new Map<string, string>();
-  getItem = (k: string) => this.map.get(k) ?? null;
-  setItem = (k: string, v: string) => void this.map.set(k, v);
-  removeItem = (k: string) => void this.map.delete(k);
-}
 
 /** The reader API's read, as reader-api answers it, with its validator; failures can be injected. */
 class FakeReadApi implements ReadApi {

@@ -5,47 +5,13 @@
  * scripted stand-in with CognitoClient's methods.
  */
 import { CognitoError, type CognitoClient, type SignInStep, type Tokens } from '../../portal/auth/cognito';
-import { AuthSession, jwtClaims, REFRESH_MARGIN_MS, type Clock } from '../../portal/src/session';
+import { AuthSession, jwtClaims, REFRESH_MARGIN_MS } from '../../portal/src/session';
+import { FakeTimers, MemoryStorage } from '../helpers/fake-time';
 
 const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const jwt = (claims: Record<string, unknown>) => `${b64url({ alg: 'none' })}.${b64url(claims)}.sig`;
 
-class FakeClock implements Clock {
-  t = Date.parse('2026-12-05T00:00:00Z');
-  timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  private n = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.n;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  /** Moves time on, running the timers that fall due. */
-  async advance(ms: number): Promise<void> {
-    const until = this.t + ms;
-    for (;;) {
-      const due = this.timers.filter((x) => x.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((x) => x !== due);
-      this.t = due.at;
-      due.fn();
-      await new Promise((r) => setImmediate(r));
-    }
-    this.t = until;
-  }
-}
-
-class MemoryStorage {
-  map = new Map<string, string>();
-  getItem = (k: string) => this.map.get(k) ?? null;
-  setItem = (k: string, v: string) => void this.map.set(k, v);
-  removeItem = (k: string) => void this.map.delete(k);
-}
-
-function fakeCognito(clock: FakeClock) {
+function fakeCognito(clock: FakeTimers) {
   const calls: string[] = [];
   let issued = 0;
   const tokens = (username: string, withRefresh = true): Tokens => ({
@@ -102,7 +68,7 @@ function fakeCognito(clock: FakeClock) {
 }
 
 function setup() {
-  const clock = new FakeClock();
+  const clock = new FakeTimers();
   const cognito = fakeCognito(clock);
   const storage = new MemoryStorage();
   const session = new AuthSession(cognito as unknown as CognitoClient, storage, clock);
@@ -167,7 +133,7 @@ describe('AuthSession', () => {
   it('refreshes once for many callers at the same time', async () => {
     const { session, cognito, clock } = await signedIn();
     clock.t += 900_000 - 30_000; // inside the margin, the timer not run
-    clock.timers = [];
+    clock.pending = [];
     const [a, b] = await Promise.all([session.idToken(), session.idToken()]);
     expect(a).toBe(b);
     expect(cognito.calls).toEqual(['refresh refresh-reader.kim']);

@@ -3,14 +3,13 @@
  * page at a time, with what the reads disagree on. The API leaves out the cases the adjudicator is
  * in conflict with; a refusal of the whole list (403 dual_role, site_missing) is said plainly.
  */
-import { useEffect, useState } from 'preact/hooks';
-import { asApiError, type ApiError } from '../api/client';
-import type { AdjudicationItem, DiscordanceReason } from '../api/types';
+import { useState } from 'preact/hooks';
+import type { DiscordanceReason } from '../api/types';
 import { useProfile, useServices } from '../app';
 import { compileForm } from '../form/engine';
 import { dateTime, t, tIf } from '../i18n';
 import { href } from '../router';
-import { ApiProblem, Busy, Data, Loading, PageTitle, Tx } from '../ui';
+import { ApiProblem, Data, Loading, More, PageTitle, Tx, usePaged } from '../ui';
 import { questionLabel } from './fields';
 
 /** "D2 · Right eye (OD): DR severity" — the rule's id is the study's own label. */
@@ -30,27 +29,8 @@ export const priorityText = (p: string) => tIf(`adj.priority.${p}`) ?? p;
 export function AdjudicationList() {
   const { api } = useServices();
   const [status, setStatus] = useState<'open' | 'resolved'>('open');
-  const [items, setItems] = useState<AdjudicationItem[] | undefined>(undefined);
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const load = async (more: boolean) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const page = await api.adjudications({ status, cursor: more ? cursor : undefined, limit: 25 });
-      setItems((before) => (more && before ? [...before, ...page.items] : page.items));
-      setCursor(page.cursor);
-    } catch (e) {
-      setError(asApiError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-  useEffect(() => {
-    setItems(undefined);
-    void load(false);
-  }, [status]);
+  const list = usePaged((cursor) => api.adjudications({ status, cursor, limit: 25 }), [status]);
+  const { items, error } = list;
   return (
     <div class="page adjudications">
       <PageTitle title={t('adj.listTitle')}>{t('adj.listTitle')}</PageTitle>
@@ -63,7 +43,7 @@ export function AdjudicationList() {
           </label>
         ))}
       </fieldset>
-      {error && <ApiProblem error={error} retry={error.status === 403 ? undefined : () => void load(false)} />}
+      {error && <ApiProblem error={error} retry={error.status === 403 ? undefined : list.reload} />}
       {items === undefined ? (
         !error && <Loading />
       ) : items.length === 0 ? (
@@ -102,11 +82,7 @@ export function AdjudicationList() {
           </tbody>
         </table>
       )}
-      {cursor && (
-        <Busy busy={busy} type="button" onClick={() => void load(true)}>
-          {t('common.more')}
-        </Busy>
-      )}
+      <More list={list} />
     </div>
   );
 }

@@ -11,11 +11,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { TargetedEvent } from 'preact';
 import { asApiError, type ApiError } from '../api/client';
-import type { AssignResult, AuditEvent, ExportJob, Progress, Rejection } from '../api/types';
+import type { AssignResult, ExportJob, Progress, Rejection } from '../api/types';
 import { useServices } from '../app';
 import { bytes, dateTime, num, t, tIf, type MessageKey } from '../i18n';
 import { COORDINATOR_TABS, href, type CoordinatorTab } from '../router';
-import { Alert, ApiProblem, Busy, Data, Loading, PageTitle, Tx } from '../ui';
+import { Alert, ApiProblem, Busy, Data, Loading, More, PageTitle, Tx, usePaged } from '../ui';
 
 const TAB_KEYS: Record<CoordinatorTab, MessageKey> = {
   progress: 'coord.tab.progress',
@@ -526,27 +526,8 @@ function AuditTab() {
   const { api } = useServices();
   const [day, setDay] = useState(today());
   const [shown, setShown] = useState(today());
-  const [items, setItems] = useState<AuditEvent[] | undefined>(undefined);
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const load = async (which: string, more: boolean) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const page = await api.audit({ day: which, cursor: more ? cursor : undefined, limit: 100 });
-      setItems((before) => (more && before ? [...before, ...page.items] : page.items));
-      setCursor(page.cursor);
-      setShown(which);
-    } catch (e) {
-      setError(asApiError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-  useEffect(() => {
-    void load(today(), false);
-  }, []);
+  const list = usePaged((cursor) => api.audit({ day: shown, cursor, limit: 100 }), [shown]);
+  const { items, error } = list;
   return (
     <>
       <h2>{t('coord.auditTitle')}</h2>
@@ -554,7 +535,8 @@ function AuditTab() {
         class="row"
         onSubmit={(e) => {
           e.preventDefault();
-          void load(day, false);
+          if (day === shown) list.reload();
+          else setShown(day);
         }}
         noValidate
       >
@@ -562,7 +544,7 @@ function AuditTab() {
           <label for="audit-day">{t('coord.day')}</label>
           <input id="audit-day" type="date" value={day} max={today()} onInput={(e) => setDay((e.target as HTMLInputElement).value)} />
         </div>
-        <Busy busy={busy} type="submit">
+        <Busy busy={list.busy} type="submit">
           {t('coord.show')}
         </Busy>
       </form>
@@ -603,11 +585,7 @@ function AuditTab() {
           </tbody>
         </table>
       )}
-      {cursor && (
-        <Busy busy={busy} type="button" onClick={() => void load(shown, true)}>
-          {t('common.more')}
-        </Busy>
-      )}
+      <More list={list} />
     </>
   );
 }

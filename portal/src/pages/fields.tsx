@@ -47,6 +47,24 @@ function Problem({ id, rule, q }: { id: string; rule: string; q: Question }) {
   );
 }
 
+/** Under a question: the note (another version's answer), then the problem. */
+function Footer({ id, note, problem, q }: { id: string; note?: string; problem?: { rule: string }; q: Question }) {
+  return (
+    <>
+      {note && (
+        <p class="note" id={`${id}-note`}>
+          {note}
+        </p>
+      )}
+      {problem && <Problem id={`${id}-error`} rule={problem.rule} q={q} />}
+    </>
+  );
+}
+
+/** The ids a control's aria-describedby names: its hint, its note and its problem, those that show. */
+const describedBy = (id: string, parts: { hint?: string; note?: string; problem?: unknown }) =>
+  [parts.hint, parts.problem ? `${id}-error` : '', parts.note ? `${id}-note` : ''].filter(Boolean).join(' ') || undefined;
+
 const required = (q: Question) => 'required' in q && q.required === true;
 
 function Legend({ q, legend }: { q: Question; legend?: string }) {
@@ -64,9 +82,8 @@ function Choices({ cq, field, value, problem, disabled, onChange, note, legend }
   const multi = q.type === 'multi';
   const entries = q.type === 'bool' ? [{ value: true, text: t('common.yes') }, { value: false, text: t('common.no') }] : (cq.options ?? []).map((o) => ({ value: o.value, text: label(o.label, String(o.value)) }));
   const chosen = (v: unknown) => (multi ? Array.isArray(value) && value.includes(v as string) : value === v);
-  const describedBy = [problem ? `${id}-error` : '', note ? `${id}-note` : ''].filter(Boolean).join(' ') || undefined;
   return (
-    <fieldset class={`question ${problem ? 'invalid' : ''}`} id={`${id}-group`} aria-describedby={describedBy} aria-invalid={problem ? true : undefined}>
+    <fieldset class={`question ${problem ? 'invalid' : ''}`} id={`${id}-group`} aria-describedby={describedBy(id, { note, problem })} aria-invalid={problem ? true : undefined}>
       <legend>
         <Legend q={q} legend={legend} />
       </legend>
@@ -98,12 +115,7 @@ function Choices({ cq, field, value, problem, disabled, onChange, note, legend }
           {t('common.clear')}
         </button>
       )}
-      {note && (
-        <p class="note" id={`${id}-note`}>
-          {note}
-        </p>
-      )}
-      {problem && <Problem id={`${id}-error`} rule={problem.rule} q={q} />}
+      <Footer id={id} note={note} problem={problem} q={q} />
     </fieldset>
   );
 }
@@ -127,7 +139,6 @@ function NumberField({ cq, field, value, problem, disabled, onChange, note, lege
     if (parseNumber(text) !== value && !(value === undefined && text.trim() === '')) setText(shown(value));
   }, [value]);
   const hint = q.step !== undefined ? t('form.numberStepHint', { min: num(q.min), max: num(q.max), step: num(q.step) }) : t('form.numberHint', { min: num(q.min), max: num(q.max) });
-  const describedBy = [`${id}-hint`, problem ? `${id}-error` : '', note ? `${id}-note` : ''].filter(Boolean).join(' ');
   return (
     <div class={`question ${problem ? 'invalid' : ''}`} id={`${id}-group`}>
       <label for={id} class="question-label">
@@ -141,7 +152,7 @@ function NumberField({ cq, field, value, problem, disabled, onChange, note, lege
         value={unable ? '' : text}
         disabled={disabled || unable}
         aria-invalid={problem ? true : undefined}
-        aria-describedby={describedBy}
+        aria-describedby={describedBy(id, { hint: `${id}-hint`, note, problem })}
         onInput={(e) => {
           const next = (e.target as HTMLInputElement).value;
           setText(next);
@@ -157,12 +168,7 @@ function NumberField({ cq, field, value, problem, disabled, onChange, note, lege
           <span>{t('form.unable')}</span>
         </label>
       )}
-      {note && (
-        <p class="note" id={`${id}-note`}>
-          {note}
-        </p>
-      )}
-      {problem && <Problem id={`${id}-error`} rule={problem.rule} q={q} />}
+      <Footer id={id} note={note} problem={problem} q={q} />
     </div>
   );
 }
@@ -171,7 +177,6 @@ function TextField({ cq, field, value, problem, disabled, onChange, note, legend
   const q = cq.question as Extract<Question, { type: 'text' }>;
   const id = fieldId(field);
   const text = typeof value === 'string' ? value : '';
-  const describedBy = [`${id}-count`, problem ? `${id}-error` : '', note ? `${id}-note` : ''].filter(Boolean).join(' ');
   return (
     <div class={`question ${problem ? 'invalid' : ''}`} id={`${id}-group`}>
       <label for={id} class="question-label">
@@ -184,18 +189,13 @@ function TextField({ cq, field, value, problem, disabled, onChange, note, legend
         value={text}
         disabled={disabled}
         aria-invalid={problem ? true : undefined}
-        aria-describedby={describedBy}
+        aria-describedby={describedBy(id, { hint: `${id}-count`, note, problem })}
         onInput={(e) => onChange((e.target as HTMLTextAreaElement).value)}
       />
       <p class="hint" id={`${id}-count`}>
         {t('form.textCount', { count: num(text.length), max: num(q.maxLength) })}
       </p>
-      {note && (
-        <p class="note" id={`${id}-note`}>
-          {note}
-        </p>
-      )}
-      {problem && <Problem id={`${id}-error`} rule={problem.rule} q={q} />}
+      <Footer id={id} note={note} problem={problem} q={q} />
     </div>
   );
 }

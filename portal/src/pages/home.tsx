@@ -2,13 +2,13 @@
  * The reader's home: progress (GET /me), "read next" (POST /queue/next) and the queue by status
  * (GET /queue, a page at a time).
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { asApiError, type ApiError } from '../api/client';
-import type { AssignmentStatus, Me, QueueItem } from '../api/types';
+import type { AssignmentStatus, Me } from '../api/types';
 import { useProfile, useServices } from '../app';
 import { dateTime, num, t, tIf } from '../i18n';
 import { go, href } from '../router';
-import { Alert, ApiProblem, Busy, Data, Loading, PageTitle, Tx } from '../ui';
+import { Alert, ApiProblem, Busy, Data, Loading, More, PageTitle, Tx, usePaged } from '../ui';
 
 const FILTERS: Array<AssignmentStatus | 'all'> = ['all', 'in_progress', 'pending', 'submitted'];
 
@@ -54,28 +54,8 @@ function ReadNext() {
 function Queue() {
   const { api } = useServices();
   const [filter, setFilter] = useState<AssignmentStatus | 'all'>('all');
-  const [items, setItems] = useState<QueueItem[] | undefined>(undefined);
-  const [cursor, setCursor] = useState<string | undefined>(undefined);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-
-  const load = async (more: boolean) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      const page = await api.queue({ status: filter === 'all' ? undefined : filter, cursor: more ? cursor : undefined, limit: 25 });
-      setItems((before) => (more && before ? [...before, ...page.items] : page.items));
-      setCursor(page.cursor);
-    } catch (e) {
-      setError(asApiError(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-  useEffect(() => {
-    setItems(undefined);
-    void load(false);
-  }, [filter]);
+  const list = usePaged((cursor) => api.queue({ status: filter === 'all' ? undefined : filter, cursor, limit: 25 }), [filter]);
+  const { items, error } = list;
 
   return (
     <section aria-labelledby="queue-title">
@@ -89,7 +69,7 @@ function Queue() {
           </label>
         ))}
       </fieldset>
-      {error && <ApiProblem error={error} retry={() => void load(false)} />}
+      {error && <ApiProblem error={error} retry={list.reload} />}
       {items === undefined ? (
         !error && <Loading />
       ) : items.length === 0 ? (
@@ -122,11 +102,7 @@ function Queue() {
           </tbody>
         </table>
       )}
-      {cursor && (
-        <Busy busy={busy} type="button" onClick={() => void load(true)}>
-          {t('common.more')}
-        </Busy>
-      )}
+      <More list={list} />
     </section>
   );
 }
