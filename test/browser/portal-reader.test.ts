@@ -208,6 +208,10 @@ describe('reading page', () => {
     expect(fx.assignments[0].status).toBe('submitted');
     await b.shot('submitted');
     expect(await b.axe()).toEqual([]);
+    // Home counts it at once.
+    await page.getByRole('link', { name: 'Back to my cases' }).click();
+    const figures = page.locator('dl.figures');
+    await eventually(async () => expect(await figures.textContent()).toBe('Open0Submitted1SiteSNUH'));
   });
 
   it('shows the server’s validation message on its field', async () => {

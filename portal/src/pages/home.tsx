@@ -2,7 +2,7 @@
  * The reader's home: progress (GET /me), "read next" (POST /queue/next) and the queue by status
  * (GET /queue, a page at a time).
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { asApiError, type ApiError } from '../api/client';
 import type { AssignmentStatus, Me } from '../api/types';
 import { useProfile, useServices } from '../app';
@@ -108,7 +108,20 @@ function Queue() {
 }
 
 export function Home() {
-  const { me } = useProfile();
+  const { api } = useServices();
+  const profile = useProfile();
+  // Progress moves with every submission: asked again each time the page opens.
+  const [me, setMe] = useState<Me>(profile.me);
+  useEffect(() => {
+    let live = true;
+    api
+      .me()
+      .then((fresh) => live && setMe(fresh))
+      .catch(() => undefined); // the figures from sign-in stay; the queue below reports failures
+    return () => {
+      live = false;
+    };
+  }, []);
   return (
     <div class="page home">
       <PageTitle title={t('home.title')}>{t('home.title')}</PageTitle>

@@ -6,6 +6,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { TargetedEvent } from 'preact';
+import { asApiError, type ApiError } from '../api/client';
 import { useProfile, useServices } from '../app';
 import { answerOf, differingFields, fieldId, pathOf, type FieldRef } from '../form/answers';
 import { ReadController, type ReadStatus } from '../form/read-controller';
@@ -217,6 +218,7 @@ export function Reading({ ref_ }: { ref_: string }) {
   const { study } = useProfile();
   const c = useMemo(() => new ReadController(api, study.form, ref_, session.user!.sub, storage), [ref_]);
   const [nextBusy, setNextBusy] = useState(false);
+  const [nextError, setNextError] = useState<ApiError | undefined>(undefined);
   useEffect(() => {
     void c.load();
     // Leaving the page: save what is pending now (the local copy keeps it if that fails).
@@ -246,11 +248,13 @@ export function Reading({ ref_ }: { ref_: string }) {
   };
   const readNext = async () => {
     setNextBusy(true);
+    setNextError(undefined);
     try {
       const answer = await api.next();
+      // Nothing left: home says so and shows the queue.
       go(answer.assignment ? { page: 'read', ref: answer.assignment.ref } : { page: 'home' });
-    } catch {
-      go({ page: 'home' });
+    } catch (e) {
+      setNextError(asApiError(e));
     } finally {
       setNextBusy(false);
     }
@@ -302,8 +306,8 @@ export function Reading({ ref_ }: { ref_: string }) {
               <FormBody c={c} />
               {submitted && c.editable.value && <Alert kind="success">{t('read.submittedNote')}</Alert>}
               <div class="actions sticky">
-                {c.editable.value && (!submitted || c.answers.value !== undefined) && (
-                  <Busy busy={status === 'submitting'} type="submit" class="primary" disabled={status === 'conflict' || (submitted && status === 'submitted')}>
+                {c.editable.value && (
+                  <Busy busy={status === 'submitting'} type="submit" class="primary" disabled={status === 'conflict' || status === 'submitted'}>
                     {c.amending.value ? t('read.submitAmendment') : t('read.submit')}
                   </Busy>
                 )}
@@ -316,6 +320,7 @@ export function Reading({ ref_ }: { ref_: string }) {
                   </>
                 )}
               </div>
+              {nextError && <ApiProblem error={nextError} />}
             </>
           )}
         </form>
