@@ -65,9 +65,9 @@ export interface FunctionContext {
 
 /**
  * A function's Lambda environment as its env.ts schema declares it, every value a string. The
- * reading config is bundled (4 KB limit), never an environment variable.
+ * reading config and the display name are bundled (4 KB limit), never environment variables.
  */
-type EnvOf<S extends z.ZodType> = { [K in keyof Omit<z.input<S>, 'READROOM_READING_CONFIG'>]: string };
+type EnvOf<S extends z.ZodType> = { [K in keyof Omit<z.input<S>, 'READROOM_READING_CONFIG' | 'READROOM_STUDY_DISPLAY_NAME'>]: string };
 /** `R` with every key that `T` lacks typed `never`: an arrow's returned object gets no excess-property check of its own. */
 type Exactly<R, T> = R & { [K in Exclude<keyof R, keyof T>]: never };
 

@@ -33,6 +33,8 @@ export interface ReadingApiProps {
   readonly streaming: AppStreamFleet;
   /** The study's reading config (form, rules, assignment), inlined into the bundles as JSON. */
   readonly readingConfigJson: string;
+  /** The study's display name (GET /study), inlined into the bundles beside the reading config. */
+  readonly studyDisplayName: string;
   readonly streamingUrlValiditySeconds: number;
   /** The fleet's maximum session length: how long an issued session id stays usable. */
   readonly sessionMaxSeconds: number;
@@ -84,6 +86,7 @@ export class ReadingApi extends Construct {
         sessionMaxSeconds: props.sessionMaxSeconds,
       },
       readingConfigJson: props.readingConfigJson,
+      studyDisplayName: props.studyDisplayName,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
     };

@@ -27,6 +27,8 @@ export interface ReadingFunctionResources {
   readonly context: FunctionContext;
   /** The study's reading config (form, rules, assignment), inlined into the bundles as JSON. */
   readonly readingConfigJson: string;
+  /** The study's display name (GET /study), inlined beside the reading config. */
+  readonly studyDisplayName: string;
   readonly logRetention: logs.RetentionDays;
   /** What happens to the log groups with the stack: kept with a `retain` study (evidence outlives the stateless stack). */
   readonly logRemovalPolicy: RemovalPolicy;
@@ -44,7 +46,7 @@ export class ReadingFunction extends AppFunction {
     super(scope, spec.id, {
       name: spec.folder,
       environment: spec.environment(res.context),
-      bundledConstants: { READROOM_READING_CONFIG: res.readingConfigJson },
+      bundledConstants: { READROOM_READING_CONFIG: res.readingConfigJson, READROOM_STUDY_DISPLAY_NAME: res.studyDisplayName },
       vpc: res.vpc,
       securityGroup: res.securityGroup,
       encryptionKey: res.encryptionKey,
