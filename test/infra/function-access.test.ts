@@ -395,9 +395,10 @@ describe('environment contract (lambda/<fn>/env.ts)', () => {
   test.each(Object.keys(FUNCTIONS))('%s: its variables parse with its own schema (the reading config is bundled, as the build inlines it)', (fn) => {
     const schema = FUNCTIONS[fn].env;
     const { env } = deployedEnv(fn);
-    // Not a Lambda variable: esbuild inlines process.env.READROOM_READING_CONFIG into the bundle
-    // (readingConfigJson in the reading stack), so the handler reads it from there.
-    const bundled = 'READROOM_READING_CONFIG' in schema.shape ? { READROOM_READING_CONFIG: JSON.stringify(s.study.reading) } : {};
+    // Not Lambda variables: esbuild inlines the reading config and the display name into the
+    // bundle (ReadingFunction's bundledConstants), so the handler reads them from there.
+    const inlined = { READROOM_READING_CONFIG: JSON.stringify(s.study.reading), READROOM_STUDY_DISPLAY_NAME: s.study.displayName };
+    const bundled = Object.fromEntries(Object.entries(inlined).filter(([k]) => k in schema.shape));
     const parsed = schema.safeParse({ ...env, ...bundled });
     expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
   });

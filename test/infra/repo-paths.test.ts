@@ -9,8 +9,14 @@ import * as path from 'node:path';
 
 const ROOT = path.join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+/** Top-level folders .gitignore names (`name/`): generated, so neither documented nor required. */
+const IGNORED = read('.gitignore')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => /^[^/#*]+\/$/.test(l))
+  .map((l) => l.slice(0, -1));
 /** Top-level entries a README path may start with (generated folders excluded). */
-const TOP = new Set(readdirSync(ROOT).filter((n) => !['node_modules', '.git', 'cdk.out', 'dist', 'coverage'].includes(n)));
+const TOP = new Set(readdirSync(ROOT).filter((n) => n !== '.git' && !IGNORED.includes(n)));
 
 /**
  * Whether a repository path exists. `<name>` stands for any one entry (`lambda/<fn>/`,
