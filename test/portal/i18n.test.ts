@@ -67,11 +67,13 @@ describe('errors in words', () => {
   /** Every error code the reading API can answer: the second argument of the error classes in lambda/. */
   function serverCodes(): string[] {
     const codes = new Set<string>(['validation_failed', 'unauthorized', 'forbidden', 'not_found', 'idempotency_key_reused', 'version_mismatch', 'precondition_required', 'internal']);
-    for (const f of files(join(ROOT, 'lambda'), /\.ts$/)) {
+    // Refusal codes live in the functions and, for access rules, in domain/ (returned as `{ code }`).
+    for (const f of [...files(join(ROOT, 'lambda'), /\.ts$/), ...files(join(ROOT, 'domain'), /\.ts$/)]) {
       const text = readFileSync(f, 'utf8');
       for (const line of text.split('\n').filter((l) => /new (?:ForbiddenError|ConflictError)\(/.test(l))) for (const m of line.matchAll(/,\s*'([a-z][a-z_]+)'\)/g)) codes.add(m[1]);
       for (const m of text.matchAll(/new AppError\(\s*\d{3},\s*'([a-z_]+)'/g)) codes.add(m[1]);
       for (const m of text.matchAll(/problem === 'missing' \? '([a-z_]+)' : '([a-z_]+)'/g)) codes.add(m[1]).add(m[2]);
+      for (const m of text.matchAll(/return \{ code: '([a-z][a-z_]+)'/g)) codes.add(m[1]);
     }
     return [...codes].sort();
   }
