@@ -4,18 +4,32 @@
 // @swc/jest instead of ts-jest: it transpiles without type checking (tsc does that in `npm run build`)
 // and keeps the suite fast on two cores.
 const transform = { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+// Quiet: what the code under test prints is shown only for a failing test (test/helpers/quiet-environment.ts).
+const common = { testEnvironment: '<rootDir>/test/helpers/quiet-environment.ts', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+// The projects that run the AWS emulator check for it first and fail at once with the install command;
+// `lambda` also starts one moto per worker for the whole run (test/helpers/global-setup.ts).
+const emulated = { globalSetup: '<rootDir>/test/helpers/global-setup.ts' };
 module.exports = {
   // Emulator and synth tests wait on real processes (moto can take seconds to start or exit); on a
   // busy 2-core CI machine jest's 5 s is too short. A global option: jest ignores it inside
   // `projects`, which is where it sat before and why a slow moto exit once failed a suite.
   testTimeout: 60_000,
+  // Jest's default on 2 cores is one worker (cores − 1): a run in band. Most of the lambda suites'
+  // time is spent in moto (a Python process) and most of the infra suites' in cfn-lint and synth,
+  // so two workers keep both cores busy; each has its own moto (docs/benchmarks.md, "Test suite").
+  maxWorkers: 2,
   projects: [
     { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
-    { ...common, displayName: 'lambda', testMatch: ['<rootDir>/test/lambda/**/*.test.ts', '<rootDir>/test/local/**/*.test.ts'] },
-    { ...common, displayName: 'cli', testMatch: ['<rootDir>/test/cli/**/*.test.ts', '<rootDir>/test/domain/**/*.test.ts'] },
+    {
+      ...common,
+      ...emulated,
+      globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+      displayName: 'lambda',
+      testMatch: ['<rootDir>/test/lambda/**/*.test.ts', '<rootDir>/test/local/**/*.test.ts'],
+    },
+    { ...common, ...emulated, displayName: 'cli', testMatch: ['<rootDir>/test/cli/**/*.test.ts', '<rootDir>/test/domain/**/*.test.ts'] },
     // Browser-side code (viewer, portal sign-in) tested in Node: it is written to run in both.
-    { ...common, displayName: 'web', testMatch: ['<rootDir>/test/viewer/**/*.test.ts', '<rootDir>/test/portal/**/*.test.ts'] },
+    { ...common, ...emulated, displayName: 'web', testMatch: ['<rootDir>/test/viewer/**/*.test.ts', '<rootDir>/test/portal/**/*.test.ts'] },
     // Real Chromium (Debian's, driven by playwright-core): test/helpers/browser.ts.
     { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
   ],

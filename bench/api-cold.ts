@@ -105,7 +105,7 @@ export async function benchCold(log: (l: string) => void = console.log): Promise
       { readerId: 'bench-y', answers: grade({ OD: { icdrLevel: 'severe_npdr' } }) },
     ]);
     const reader = await import('../lambda/reader-api/handler');
-    const session = bodyOf(await quietly(() => reader.handler(httpEvent('POST /cases/{caseId}/session', me, { pathParameters: { caseId: ref } }))));
+    const session = bodyOf(await quietly(() => reader.handler(httpEvent('POST /assignments/{ref}/session', me, { pathParameters: { ref } }))));
     await fetch(session.streamingUrl);
     const sessionId = h.appStream.urls().at(-1)!.SessionContext!;
     await h.putObject('cases/C2/fundus/OD.jpg', 'x');

@@ -1,5 +1,5 @@
 /**
- * The study export (lambda/export-worker/export.ts, `runExport`) next to the raw reads of the
+ * The study export (lambda/export-worker/core.ts, `runExport`) next to the raw reads of the
  * same data, with peak memory, on synthetic finished cases (two reads each, a hidden repeat on
  * every tenth, a concordant final). Both files formats (CSV + JSON), into a discarding sink.
  *
@@ -7,7 +7,7 @@
  *   demand (nothing is held), and in-memory pseudonyms. The "raw" baseline iterates the same
  *   source (pages and details) without exporting. No I/O, so the ratio is the core's own CPU cost.
  * - moto (BENCH_EXPORT_MOTO, default 2,000 cases; e.g. `6000,20000,60000`): the real DynamoDB source
- *   and pseudonyms of lambda/export-worker/ports.ts, next to the raw paginated queries they make
+ *   and pseudonyms of lambda/export-worker/adapters.ts (over the store), next to the raw paginated queries they make
  *   (gsi1 `CASES` pages of 100; per page one BatchGetItem of the finals and one Query `READ#` per
  *   case, 16 at a time) issued directly with the document client; same server, same run. The server
  *   is bench/moto-indexed.py: moto with a partition index, because plain moto's Query walks the
@@ -22,13 +22,14 @@ import { runInNewContext } from 'node:vm';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createTable } from '../test/helpers/api-harness';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, type BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { discardingSink, runExport, type CaseDetail, type ExportCase, type ExportSource, type Pseudonymiser } from '../lambda/export-worker/export';
-import { dynamoExportSource, dynamoPseudonyms } from '../lambda/export-worker/ports';
-import type { NormalisedAnswers } from '../lambda/shared/domain/form-validator';
-import { caseFacts } from '../lambda/shared/store/cases';
-import { finalPut, type FinalRecord } from '../lambda/shared/store/finals';
-import { keys } from '../lambda/shared/store/keys';
-import { readPutTx, type ReadRecord } from '../lambda/shared/store/reads';
+import { discardingSink, runExport, type CaseDetail, type ExportCase, type ExportSource, type Pseudonymiser } from '../lambda/export-worker/core';
+import { storeExportSource, storePseudonyms } from '../lambda/export-worker/adapters';
+import { readingStore } from '../lambda/store';
+import type { NormalisedAnswers } from '../domain/answers';
+import { caseFacts } from '../domain/case';
+import { finalPut, type FinalRecord } from '../lambda/store/finals';
+import { keys } from '../lambda/store/keys';
+import { readPutTx, type ReadRecord } from '../lambda/store/reads';
 import { awsClientConfig, startMoto } from '../test/helpers/moto';
 import { startSerialProxy, type SerialProxy } from '../test/helpers/serial-proxy';
 import { CONFIG, grade } from '../test/helpers/grades';
@@ -262,9 +263,10 @@ export async function benchExport(log: (l: string) => void = console.log): Promi
     const db = DynamoDBDocumentClient.from(ddbRaw, { marshallOptions: { removeUndefinedValues: true } });
     await createTable(ddbRaw, TABLE);
     const now = () => new Date().toISOString();
+    const store = readingStore(db, TABLE);
     /** The real DynamoDB source, optionally cut after `pages` pages (the warm-up). */
     const source = (pages = Infinity): ExportSource => {
-      const all = dynamoExportSource(db, TABLE);
+      const all = storeExportSource(store);
       async function* cases() {
         let k = 0;
         for await (const page of all.cases()) {
@@ -282,13 +284,13 @@ export async function benchExport(log: (l: string) => void = console.log): Promi
       log(`  moto: seeded ${n} cases in ${((performance.now() - t) / 1000).toFixed(1)} s; ${await checked}`.replace(/\n/g, '; '));
       // Untimed: the first 5 pages exported (pseudonyms of all 20 readers allocated, code warm, and the
       // launcher's gsi1 partition rebuilt after the seeding's writes), then the timed pair.
-      await runExport(exportInput(`moto-warm-${n}`), { source: source(5), sink: discardingSink(), pseudonyms: dynamoPseudonyms(db, TABLE, now) });
+      await runExport(exportInput(`moto-warm-${n}`), { source: source(5), sink: discardingSink(), pseudonyms: storePseudonyms(store, now) });
       let items = 0;
       const raw = await measure(async (sample) => void (items = await rawReads(db, TABLE, sample)));
       const sink = discardingSink();
       let counts = { rows: 0 };
       const exported = await measure(async () => {
-        counts = (await runExport(exportInput(`moto-${n}`), { source: source(), sink, pseudonyms: dynamoPseudonyms(db, TABLE, now) })).counts;
+        counts = (await runExport(exportInput(`moto-${n}`), { source: source(), sink, pseudonyms: storePseudonyms(store, now) })).counts;
       });
       const row: ExportRow = { where: 'moto', cases: n, raw, exported, ratio: exported.ms / raw.ms, rows: counts.rows, bytes: sink.bytes() };
       rows.push(row);

@@ -18,11 +18,11 @@ import * as cognitoSdk from '@aws-sdk/client-cognito-identity-provider';
 import * as ddbSdk from '@aws-sdk/client-dynamodb';
 import * as s3Sdk from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { appStreamClient } from '../lambda/shared/clients/appstream';
-import { cognitoClient } from '../lambda/shared/clients/cognito';
-import { documentClient } from '../lambda/shared/clients/dynamodb';
-import { s3Client } from '../lambda/shared/clients/s3';
-import type { Role } from '../lambda/shared/auth';
+import { appStreamClient } from '../lambda/runtime/clients/appstream';
+import { cognitoClient } from '../lambda/runtime/clients/cognito';
+import { documentClient } from '../lambda/runtime/clients/dynamodb';
+import { s3Client } from '../lambda/runtime/clients/s3';
+import type { Role } from '../lambda/runtime/auth';
 import { FLEET_ENI_IP, startHarness, type Harness } from '../test/helpers/api-harness';
 import { awsClientConfig } from '../test/helpers/moto';
 import { grade } from '../test/helpers/grades';
@@ -261,7 +261,7 @@ export async function benchRoutes(iterations = Number(process.env.BENCH_ITERATIO
     await seedCase(h, 'R1');
     for (const f of files) await h.putObject(`cases/R1/${f}`, 'x');
     const ref = await assign(h, 'R1', { sub: me.sub, username: 'bench-reader' });
-    const session = bodyOf(await r('POST /cases/{caseId}/session', me, { pathParameters: { caseId: ref } }));
+    const session = bodyOf(await r('POST /assignments/{ref}/session', me, { pathParameters: { ref } }));
     await fetch(session.streamingUrl);
     const sessionId = h.appStream.urls().at(-1)!.SessionContext!;
     log(`  session ready after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -302,12 +302,12 @@ export async function benchRoutes(iterations = Number(process.env.BENCH_ITERATIO
       { route: 'GET /queue', call: () => r('GET /queue', me, { query: { limit: '20' } }), okStatus: [200] },
       // Every iteration a reader with nothing open, so every call really claims a case.
       { route: 'POST /queue/next', call: () => r('POST /queue/next', person('reader')), okStatus: [200], iterations: Math.min(iterations, WRITE_ITERATIONS) },
-      { route: 'POST /cases/{caseId}/session', call: () => r('POST /cases/{caseId}/session', me, { pathParameters: { caseId: ref } }), okStatus: [201] },
-      { route: 'GET /cases/{caseId}/read', call: () => r('GET /cases/{caseId}/read', me, { pathParameters: { caseId: ref } }), okStatus: [200] },
+      { route: 'POST /assignments/{ref}/session', call: () => r('POST /assignments/{ref}/session', me, { pathParameters: { ref } }), okStatus: [201] },
+      { route: 'GET /assignments/{ref}/read', call: () => r('GET /assignments/{ref}/read', me, { pathParameters: { ref } }), okStatus: [200] },
       {
-        route: 'PUT /cases/{caseId}/read (draft)',
+        route: 'PUT /assignments/{ref}/read (draft)',
         call: async () => {
-          const res = await r('PUT /cases/{caseId}/read', me, { pathParameters: { caseId: ref }, headers: { 'if-match': `"${version}"` }, body: draft });
+          const res = await r('PUT /assignments/{ref}/read', me, { pathParameters: { ref }, headers: { 'if-match': `"${version}"` }, body: draft });
           version = bodyOf(res).version ?? version;
           return res;
         },

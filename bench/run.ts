@@ -10,6 +10,7 @@ import { benchCold } from './api-cold';
 import { benchExport } from './api-export';
 import { benchIngest } from './ingest';
 import { benchBundles, benchImages } from './viewer';
+import { benchPortal } from './portal';
 
 const suites: Record<string, () => Promise<void> | void> = {
   synth: () => printSynth(benchSynth(Number(process.env.BENCH_RUNS ?? 3))),
@@ -19,6 +20,7 @@ const suites: Record<string, () => Promise<void> | void> = {
   export: async () => void (await benchExport()),
   ingest: async () => void (await benchIngest()),
   bundles: benchBundles,
+  portal: benchPortal,
   images: benchImages,
 };
 

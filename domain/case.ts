@@ -13,3 +13,36 @@ export type Exam = (typeof EXAMS)[number];
 /** Right eye (oculus dexter) and left eye (oculus sinister). */
 export const EYES = ['OD', 'OS'] as const;
 export type Eye = (typeof EYES)[number];
+
+/** Where a case is in the reading workflow. */
+export type CaseState = 'open' | 'adjudication' | 'final';
+
+/** One file of a case, as its manifest lists it (relative to `cases/<caseId>/`). */
+export interface CaseFile {
+  key: string;
+  exam: Exam;
+  eye: Eye | null;
+  bytes?: number;
+}
+
+/** Read-only values shown beside the form (VA, IOP …); no identifiers. */
+export type ContextValues = Record<string, string | number | boolean | null>;
+
+/** What the form knows about a case before anyone reads it (visibleIf `octPresent`, the eyes asked about). */
+export interface CaseFacts {
+  /** The case has an OCT (of some eye). */
+  octPresent: boolean;
+  /**
+   * The eyes the OCT files are of, when every OCT file names its eye: per-eye questions see
+   * `octPresent` true only for these. Absent (an OCT of unknown laterality, or a case registered
+   * before this was recorded): every eye sees `octPresent`.
+   */
+  octEyes?: Eye[];
+  /** Eyes imaged for this case (from DICOM laterality); defaults to the form's eyes. */
+  eyes?: Eye[];
+}
+
+/** A registered case's facts: `eyes` empty (no file names an eye) means "the form's eyes". */
+export function caseFacts(c: { octPresent: boolean; eyes: readonly Eye[]; octEyes?: readonly Eye[] }): CaseFacts {
+  return { octPresent: c.octPresent, ...(c.octPresent && c.octEyes ? { octEyes: [...c.octEyes] } : {}), ...(c.eyes.length > 0 ? { eyes: [...c.eyes] } : {}) };
+}

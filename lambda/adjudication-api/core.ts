@@ -1,37 +1,30 @@
 /**
- * Adjudication: the senior reader's queue, the masked side-by-side view of a discordant case, and
- * its resolution into an adjudicated final grade. Pure over narrow ports (no Lambda or SDK types);
- * `handler.ts` wires the DynamoDB adapters.
+ * Adjudication: the senior reader's queue, the masked side-by-side view of a discordant case, a
+ * streaming session on its images, and its resolution into an adjudicated final grade. Pure over a slice of the store (no Lambda or SDK
+ * types); `adapters.ts` wires it.
  *
  * Blinding: the reads are shown as "A", "B" (and "C" … when a case is read more than twice) only.
  * Reader ids, e-mails, read numbers and timestamps never leave this module, and an adjudicator who
  * read the case is refused (403).
  */
-import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import type { Eye, ReadingConfig } from '../../lib/config/reading';
-import { mergeReads, READ_LABELS, type ReadLabel } from '../shared/domain/discordance';
-import {
-  caseEyes,
-  compileForm,
-  factContext,
-  isPlainObject,
-  validateAnswers,
-  walkScope,
-  eyeContext,
-  type AnswerValue,
-  type CaseFacts,
-  type CompiledQuestion,
-  type NormalisedAnswers,
-  type ScopeAnswers,
-  type ValidationError as AnswerError,
-} from '../shared/domain/form-validator';
-import { ConflictError, IdempotencyKeyReusedError, NotFoundError, ValidationError } from '../shared/errors';
-import { caseConflict, conflictError, type AdjudicatorIdentity, type CaseConflictFacts } from '../shared/workflow/adjudicator-access';
-import { idempotencyKeyOf, parseOrThrow } from '../shared/parse';
-import { labelsOf, type AdjudicationStatus, type AdjudicationTask, type AdjudicationView, type ReadRef } from '../shared/store/adjudications';
-import type { FinalPick, FinalRecord } from '../shared/store/finals';
-import type { Page } from '../shared/store/page';
+import type { AnswerValue, NormalisedAnswers, ScopeAnswers } from '../../domain/answers';
+import { adjudicatorAccess, caseConflict, type AdjudicatorIdentity, type CaseConflictFacts } from '../../domain/assignment/access';
+import { caseFacts, type CaseFacts } from '../../domain/case';
+import type { Eye } from '../../domain/form/schema';
+import { caseEyes, compileForm, factContext, validateAnswers, walkScope, eyeContext, type CompiledQuestion, type ValidationError as AnswerError } from '../../domain/form/validator';
+import type { ReadingConfig } from '../../domain/reading-config';
+import { mergeReads, READ_LABELS, type ReadLabel } from '../../domain/rules/discordance';
+import { conflictError } from '../runtime/auth';
+import { ConflictError, NotFoundError, ValidationError } from '../runtime/errors';
+import { idempotencyKeyOf, idempotencyRecord, idempotentRequest, storedResult, type Replayable } from '../runtime/idempotency';
+import { parseOrThrow } from '../runtime/parse';
+import { issueSession, type IssuedSession, type SessionDeps } from '../runtime/streaming';
+import type { ReadingStore } from '../store';
+import { labelsOf, type AdjudicationStatus, type AdjudicationTask, type AdjudicationView, type ReadRef } from '../store/adjudications';
+import type { FinalPick, FinalRecord } from '../store/finals';
+import type { IdempotencyRecord } from '../store/idempotency';
+import type { Page } from '../store/page';
 
 /** Why the adjudicator decided as they did: a fixed list, so reports can count them. */
 export const REASON_CODES = [
@@ -58,44 +51,17 @@ export interface ReadAnswers {
   version: number;
 }
 
-/** A stored response of an idempotent write, replayed on a retry with the same key. */
-export interface IdempotentResult {
-  fingerprint: string;
-  status: number;
-  body: unknown;
-}
-
-export interface ResolveCommand {
-  task: AdjudicationTask;
-  final: FinalRecord;
-  /** The version of every read the task names, by label. */
-  readVersions: Partial<Record<ReadLabel, number>>;
-  /** The case's registration time (its gsi1 sort key moves to the `final#` range). */
-  registeredAt: string;
-  idempotency?: { key: string; record: IdempotentResult };
-}
-
-export interface AdjudicationPorts {
-  listTasks(status: AdjudicationStatus, opts: { limit: number; cursor?: string }): Promise<Page<AdjudicationTask>>;
-  getTask(caseId: string): Promise<AdjudicationTask | undefined>;
-  getRead(caseId: string, ref: ReadRef): Promise<ReadAnswers | undefined>;
-  getCase(caseId: string): Promise<CaseInfo | undefined>;
-  /** The conflict facts (site, exclusions) of the cases of a list page, in one round (BatchGetItem). */
-  conflictFacts(caseIds: readonly string[]): Promise<Map<string, CaseConflictFacts>>;
-  /** True when `readerId` holds any assignment on the case (first read or repeat). */
-  isReaderOfCase(caseId: string, readerId: string): Promise<boolean>;
-  getFinal(caseId: string): Promise<FinalRecord | undefined>;
-  getIdempotent(actorId: string, key: string): Promise<IdempotentResult | undefined>;
-  /**
-   * One transaction: task open → resolved, final put, idempotency record, audit event. Throws
-   * `ConflictError` when the task is no longer open (or the key was used concurrently).
-   */
-  resolve(cmd: ResolveCommand): Promise<void>;
-}
+/** The reading table as this API uses it: a slice of the store (../store). */
+export type AdjudicationStore = Pick<
+  ReadingStore,
+  'listTasks' | 'getTask' | 'getRead' | 'getCase' | 'caseConflictFacts' | 'assignmentsOf' | 'getFinal' | 'getIdempotency' | 'resolveAdjudication'
+>;
 
 export interface AdjudicationDeps {
   config: ReadingConfig;
-  ports: AdjudicationPorts;
+  store: AdjudicationStore;
+  /** Streaming sessions on a task's case (the reader function issues read sessions the same way). */
+  sessions: SessionDeps;
   now(): string;
 }
 
@@ -118,11 +84,11 @@ export const ListQuerySchema = z.strictObject({
 });
 
 export async function listAdjudications(deps: AdjudicationDeps, actor: Actor, query: ListQuery): Promise<Page<AdjudicationView>> {
-  const page = await deps.ports.listTasks(query.status, { limit: query.limit, cursor: query.cursor });
+  const page = await deps.store.listTasks(query.status, { limit: query.limit, cursor: query.cursor });
   // The list leaves out exactly the tasks the detail refuses (conflict of interest): the same rule
   // on the same case facts, with the task's stored holders in place of a query per task (see
   // adjudicator-access.ts). A page may come back short because of that; the cursor still continues.
-  const facts = page.items.length > 0 ? await deps.ports.conflictFacts(page.items.map((t) => t.caseId)) : new Map<string, CaseConflictFacts>();
+  const facts = page.items.length > 0 ? await deps.store.caseConflictFacts(page.items.map((t) => t.caseId)) : new Map<string, CaseConflictFacts>();
   const items = page.items.filter((t) => caseConflict(t, facts.get(t.caseId), actor, false) === undefined).map(view);
   return { items, ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
@@ -149,7 +115,7 @@ interface Loaded {
   reads: Reads<ReadAnswers>;
   info: CaseInfo;
   final?: FinalRecord;
-  previous?: IdempotentResult;
+  previous?: IdempotencyRecord;
 }
 
 /**
@@ -157,16 +123,20 @@ interface Loaded {
  * record, the caller's assignments), and refuses a conflicted caller before anything is used.
  */
 async function load(deps: AdjudicationDeps, actor: Actor, caseId: string, opts: { idempotencyKey?: string; final?: boolean }): Promise<Loaded> {
-  const task = await deps.ports.getTask(caseId);
+  const { store } = deps;
+  const task = await store.getTask(caseId);
   if (!task) throw new NotFoundError(`Adjudication task for case ${caseId}`);
   const labels = labelsOf(task);
-  const [readerOfCase, info, final, previous, ...stored] = await Promise.all([
-    deps.ports.isReaderOfCase(caseId, actor.sub),
-    deps.ports.getCase(caseId),
-    opts.final && task.status === 'resolved' ? deps.ports.getFinal(caseId) : undefined,
-    opts.idempotencyKey ? deps.ports.getIdempotent(actor.sub, opts.idempotencyKey) : undefined,
-    ...labels.map((l) => deps.ports.getRead(caseId, task.reads[l]!)),
+  const [assignments, c, final, previous, ...stored] = await Promise.all([
+    store.assignmentsOf(caseId, actor.sub),
+    store.getCase(caseId),
+    opts.final && task.status === 'resolved' ? store.getFinal(caseId) : undefined,
+    opts.idempotencyKey ? store.getIdempotency(actor.sub, opts.idempotencyKey) : undefined,
+    ...labels.map((l) => submittedRead(store, caseId, task.reads[l]!)),
   ]);
+  // Any assignment on the case (first read or repeat) makes the caller one of its readers.
+  const readerOfCase = assignments.length > 0;
+  const info: CaseInfo | undefined = c && { facts: caseFacts(c), registeredAt: c.registeredAt, ...(c.site ? { site: c.site } : {}), ...(c.excluded ? { excluded: c.excluded } : {}) };
   // Resolved tasks stay viewable here (GET shows the final); only the conflict rule applies.
   const conflict = caseConflict(task, info, actor, readerOfCase);
   if (conflict) throw conflictError(conflict);
@@ -174,6 +144,12 @@ async function load(deps: AdjudicationDeps, actor: Actor, caseId: string, opts: 
   if (!info || stored.some((r) => !r)) throw new Error(`adjudication ${caseId}: a compared read or the case record is missing`);
   const reads = Object.fromEntries(labels.map((l, i) => [l, stored[i]!])) as Reads<ReadAnswers>;
   return { task, reads, info, final, previous };
+}
+
+/** A read the task names, only as long as it is submitted. */
+async function submittedRead(store: Pick<ReadingStore, 'getRead'>, caseId: string, ref: ReadRef): Promise<ReadAnswers | undefined> {
+  const read = await store.getRead(caseId, ref.readerId, ref.readNo);
+  return read && read.status === 'submitted' ? { answers: read.answers, version: read.version } : undefined;
 }
 
 /** The answers of each read, by label. */
@@ -214,6 +190,25 @@ export async function getAdjudication(deps: AdjudicationDeps, actor: Actor, case
     reasonCodes: REASON_CODES,
     ...(final ? { final: finalView(final) } : {}),
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /adjudications/{caseId}/session
+
+/**
+ * An adjudicator opens the images of an open task's case, by its case id, to look at them before
+ * deciding: a streaming URL and the session record case-files trusts (../runtime/streaming.ts, the
+ * code that issues readers' sessions too). The adjudication rule applies (an open task, a site, no
+ * conflict of interest); no open task is a 404. The adjudicator's site goes with the session:
+ * case-files applies the same-site rule again without a token.
+ */
+export async function openAdjudicationSession(deps: AdjudicationDeps, actor: Actor, caseId: string): Promise<IssuedSession> {
+  const { store } = deps;
+  const [task, assignments, c] = await Promise.all([store.getTask(caseId), store.assignmentsOf(caseId, actor.sub), store.getCase(caseId)]);
+  const access = adjudicatorAccess(task, c, actor, assignments.length > 0);
+  if (access === 'no_open_task' || access === 'site_missing') throw new NotFoundError(`An open adjudication of case ${caseId}`);
+  if (access !== 'ok') throw conflictError(access);
+  return issueSession(deps.sessions, actor.sub, { caseId, readNo: 0, purpose: 'adjudication', site: actor.site });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -261,19 +256,14 @@ export const ResolveBodySchema = z.strictObject({
 });
 export type ResolveBody = z.infer<typeof ResolveBodySchema>;
 
-export interface ResolveResult {
-  status: number;
-  body: unknown;
+/** What a resolution answers (and what a retry with the same Idempotency-Key gets again). */
+export interface Resolved {
+  caseId: string;
+  status: 'resolved';
+  final: FinalView;
 }
 
 const sameValue = (a: AnswerValue | undefined, b: AnswerValue | undefined) => JSON.stringify(a) === JSON.stringify(b);
-
-function fingerprint(caseId: string, body: ResolveBody): string {
-  // Canonical form: keys sorted at every level, so a retry that reorders keys is still "the same".
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])])) : v;
-  return createHash('sha256').update(JSON.stringify([caseId, canonical(body)])).digest('hex');
-}
 
 /** A problem with the picks: the form validator's rules, plus `unknownRead` (a label the task lacks). */
 type PickError = Omit<AnswerError, 'rule'> & { rule: AnswerError['rule'] | 'unknownRead' };
@@ -356,21 +346,17 @@ export async function resolveAdjudication(
   actor: Actor,
   caseId: string,
   rawBody: Record<string, unknown>,
-  idempotencyKey: string | undefined,
-): Promise<ResolveResult> {
-  idempotencyKeyOf(idempotencyKey);
+  rawKey: string | undefined,
+): Promise<Replayable<Resolved>> {
+  const key = idempotencyKeyOf(rawKey);
   const body = parseOrThrow(ResolveBodySchema, rawBody);
   if (body.reasonCode === 'other' && !body.note) throw new ValidationError('note', 'required', "note: required when reasonCode is 'other'");
-  const { task, reads, info, previous } = await load(deps, actor, caseId, { idempotencyKey });
+  const idempotent = idempotentRequest(actor.sub, key, 'resolve adjudication', [caseId, body]);
+  const { task, reads, info, previous } = await load(deps, actor, caseId, { idempotencyKey: key });
   const facts = info.facts;
 
-  const print = fingerprint(caseId, body);
-  if (previous) {
-    if (previous.fingerprint !== print) {
-      throw new IdempotencyKeyReusedError();
-    }
-    return { status: previous.status, body: previous.body };
-  }
+  const replayed = storedResult<Resolved>(previous, idempotent);
+  if (replayed) return { result: replayed, replayed: true };
   if (task.status !== 'open') throw new ConflictError(`The adjudication of case ${caseId} is already resolved.`, 'already_resolved');
 
   const assembled = assemble(deps.config, task, answersOf(reads), facts, body);
@@ -395,15 +381,15 @@ export async function resolveAdjudication(
     ...(body.note ? { note: body.note } : {}),
     picks: assembled.picks,
   };
-  const response = { status: 200, body: { caseId, status: 'resolved', final: finalView(final) } };
-  await deps.ports.resolve({
+  const resolved: Resolved = { caseId, status: 'resolved', final: finalView(final) };
+  await deps.store.resolveAdjudication({
     task,
     final,
     readVersions: Object.fromEntries(Object.entries(reads).map(([l, r]) => [l, r!.version])),
     registeredAt: info.registeredAt,
-    ...(idempotencyKey ? { idempotency: { key: idempotencyKey, record: { fingerprint: print, ...response } } } : {}),
+    ...(idempotent ? { idempotency: idempotencyRecord(idempotent, resolved, at) } : {}),
   });
-  return response;
+  return { result: resolved, replayed: false };
 }
 
 /** Validator paths ('eyes.OD.x') as request paths ('picks.eyes.OD.x'), with a hint for required ones. */

@@ -6,10 +6,10 @@
  * Why a caller is believed (details in ./README.md):
  *  1. The API is a private REST API reached only through the study VPC's execute-api endpoint, with
  *     AWS_IAM auth: only the fleet role (instance credentials) can call it at all.
- *  2. The session id is random (128 bits) and was issued by POST /cases/{caseId}/session to one
- *     reader for one case; the record, not the id, says which reader and case (SessionContext is
- *     user-editable, so it is only a lookup key). It expires (URL validity + the fleet's max
- *     session length).
+ *  2. The session id is random (128 bits) and was issued by POST /assignments/{ref}/session (or
+ *     POST /adjudications/{caseId}/session) to one person for one case; the record, not the id,
+ *     says which person and case (SessionContext is user-editable, so it is only a lookup key). It
+ *     expires (URL validity + the fleet's max session length).
  *  3. AppStream itself says which instance is streaming to that reader: DescribeSessions for the
  *     study's stack and fleet, filtered to the session's AppStream UserId, must list an ACTIVE
  *     session whose ENI private IP equals the caller's source IP as the private API sees it. On a
@@ -27,34 +27,29 @@
  *
  * The session id is a bearer secret: it is looked up, audited and logged by its hash only.
  */
-import { ForbiddenError, ValidationError } from '../shared/errors';
-import { log } from '../shared/log';
-import type { AdjudicationTask } from '../shared/store/adjudications';
-import type { AssignmentRecord } from '../shared/store/assignments';
-import { adjudicatorAccess } from '../shared/workflow/adjudicator-access';
-import { auditEvent, type AuditEvent } from '../shared/store/audit';
-import type { CaseFile, CaseRecord } from '../shared/store/cases';
-import { sessionHash, type SessionRecord } from '../shared/store/sessions';
+import { ForbiddenError, ValidationError } from '../runtime/errors';
+import { log } from '../runtime/log';
+import type { ReadingStore } from '../store';
+import { adjudicatorAccess } from '../../domain/assignment/access';
+import { auditEvent } from '../store/audit';
+import type { CaseFile } from '../../domain/case';
+import type { CaseRecord } from '../store/cases';
+import { sessionHash } from '../store/sessions';
 
-export interface CaseFilesDeps {
-  /** The session of an id (the store looks it up by the id's hash). */
-  getSession(sessionId: string): Promise<SessionRecord | undefined>;
-  /** The exact assignment of a read session (case, reader, readNo). */
-  getAssignment(caseId: string, readerId: string, readNo: number): Promise<AssignmentRecord | undefined>;
-  /** Any assignment of the adjudicator on the case (conflict of interest). */
-  assignmentsOf(caseId: string, readerId: string): Promise<AssignmentRecord[]>;
-  getAdjudication(caseId: string): Promise<AdjudicationTask | undefined>;
-  getCase(caseId: string): Promise<CaseRecord | undefined>;
+/**
+ * The reading table as this use case reads it (a slice of the store: the session by its id's hash,
+ * the assignment or the task, the case; audit events), plus AppStream and S3.
+ */
+export type CaseFilesDeps = Pick<ReadingStore, 'getSession' | 'getAssignment' | 'assignmentsOf' | 'getTask' | 'getCase' | 'putAudit'> & {
   /** ENI private IPs of the ACTIVE AppStream sessions of `userId` on the study's stack and fleet. */
   activeSessionIps(userId: string): Promise<string[]>;
   /** A presigned GET URL for an object of the scans bucket. */
   presign(key: string, expiresInSeconds: number): Promise<string>;
-  audit(event: AuditEvent): Promise<void>;
   urlSeconds: number;
   now: () => Date;
-}
+};
 
-/** Session ids are 16 random bytes, base64url (see reader-api deps). */
+/** Session ids are 16 random bytes, base64url (../runtime/streaming.ts). */
 export const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
 
 /**
@@ -104,7 +99,7 @@ export async function caseFiles(deps: CaseFilesDeps, input: CaseFilesInput): Pro
   let caseId: string | undefined;
   // Every refusal leaves a durable trace (the function log goes with the stateless stack).
   const refuse = async (reason: string, error: Error = new NotYourSession()): Promise<never> => {
-    await deps.audit(
+    await deps.putAudit(
       auditEvent({
         at: now.toISOString(),
         actor: 'fleet',
@@ -137,7 +132,7 @@ export async function caseFiles(deps: CaseFilesDeps, input: CaseFilesInput): Pro
   if (session.purpose === 'adjudication') {
     // Only while the task is open and no conflict of interest holds: the API's rule, with the
     // adjudicator's site as it was when the session was issued (there is no token here).
-    const [task, assigned, found] = await Promise.all([deps.getAdjudication(session.caseId), deps.assignmentsOf(session.caseId, session.readerId), deps.getCase(session.caseId)]);
+    const [task, assigned, found] = await Promise.all([deps.getTask(session.caseId), deps.assignmentsOf(session.caseId, session.readerId), deps.getCase(session.caseId)]);
     const access = adjudicatorAccess(task, found, { sub: session.readerId, site: session.site }, assigned.length > 0);
     if (access !== 'ok') return refuse(`adjudication_${access}`);
     label = { caseId: session.caseId };
@@ -161,7 +156,7 @@ export async function caseFiles(deps: CaseFilesDeps, input: CaseFilesInput): Pro
       url: await deps.presign(`cases/${c.caseId}/${f.key}`, deps.urlSeconds),
     })),
   );
-  await deps.audit(auditEvent({ at: now.toISOString(), actor: session.readerId, action: 'case_files_issued', caseId: c.caseId, sessionHash: hash, detail: { files: files.length, purpose: session.purpose ?? 'read' } }));
+  await deps.putAudit(auditEvent({ at: now.toISOString(), actor: session.readerId, action: 'case_files_issued', caseId: c.caseId, sessionHash: hash, detail: { files: files.length, purpose: session.purpose ?? 'read' } }));
   log.info('case files issued', { caseId: c.caseId, sessionHash: hash, files: files.length });
   return { ...label, expiresAt: new Date(now.getTime() + deps.urlSeconds * 1000).toISOString(), files };
 }

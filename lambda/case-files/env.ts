@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { BaseEnvSchema } from '../shared/env';
+import { BaseEnvSchema } from '../runtime/env';
 
 /** Environment of `GET /fleet/case-files` (private REST API, called from streaming instances). */
 export const CaseFilesEnvSchema = BaseEnvSchema.pick({ STUDY_ID: true, TABLE_NAME: true }).extend({

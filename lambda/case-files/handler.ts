@@ -4,56 +4,9 @@
  * private IP of the instance inside the VPC. See ./core.ts and ./README.md for the checks.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { DescribeSessionsCommand, type Session } from '@aws-sdk/client-appstream';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { appStreamClient } from '../shared/clients/appstream';
-import { documentClient } from '../shared/clients/dynamodb';
-import { s3Client } from '../shared/clients/s3';
-import { loadEnv } from '../shared/env';
-import { json, respond, type HttpEvent } from '../shared/http';
-import { assignmentsOf, getAssignment, getCase, getSession, getTask, putAudit } from '../shared/store';
-import { caseFiles, type CaseFilesDeps } from './core';
-import { CaseFilesEnvSchema, type CaseFilesEnv } from './env';
-
-/** Every ACTIVE session of `userId` on the study's stack and fleet (paginated), as ENI private IPs. */
-export async function activeSessionIps(env: Pick<CaseFilesEnv, 'APPSTREAM_STACK_NAME' | 'FLEET_NAME'>, userId: string): Promise<string[]> {
-  const sessions: Session[] = [];
-  let token: string | undefined;
-  do {
-    const out = await appStreamClient().send(
-      new DescribeSessionsCommand({ StackName: env.APPSTREAM_STACK_NAME, FleetName: env.FLEET_NAME, UserId: userId, AuthenticationType: 'API', NextToken: token }),
-    );
-    sessions.push(...(out.Sessions ?? []));
-    token = out.NextToken;
-  } while (token);
-  return sessions
-    .filter((s) => s.State === 'ACTIVE' && s.UserId === userId)
-    .map((s) => s.NetworkAccessConfiguration?.EniPrivateIpAddress)
-    .filter((ip): ip is string => typeof ip === 'string' && ip.length > 0);
-}
-
-let deps: CaseFilesDeps | undefined;
-
-function getDeps(): CaseFilesDeps {
-  if (deps) return deps;
-  const env = loadEnv(CaseFilesEnvSchema);
-  const db = documentClient();
-  const t = env.TABLE_NAME;
-  deps = {
-    getSession: (id) => getSession(db, t, id),
-    getAssignment: (caseId, readerId, readNo) => getAssignment(db, t, caseId, readerId, readNo),
-    assignmentsOf: (caseId, readerId) => assignmentsOf(db, t, caseId, readerId),
-    getAdjudication: (caseId) => getTask(db, t, caseId),
-    getCase: (caseId) => getCase(db, t, caseId),
-    activeSessionIps: (userId) => activeSessionIps(env, userId),
-    presign: (key, expiresIn) => getSignedUrl(s3Client(), new GetObjectCommand({ Bucket: env.BUCKET_NAME, Key: key }), { expiresIn }),
-    audit: (e) => putAudit(db, t, e),
-    urlSeconds: env.CASE_FILES_URL_SECONDS,
-    now: () => new Date(),
-  };
-  return deps;
-}
+import { json, respond, type HttpEvent } from '../runtime/http';
+import { caseFilesDeps } from './adapters';
+import { caseFiles } from './core';
 
 /**
  * Every value of a header, whatever its case, from both the single and the multi-value maps (a
@@ -73,7 +26,7 @@ export async function handler(event: APIGatewayProxyEvent): Promise<APIGatewayPr
   const result = await respond(context, async () =>
     json(
       200,
-      await caseFiles(getDeps(), {
+      await caseFiles(caseFilesDeps(), {
         sessionId: event.queryStringParameters?.sessionId ?? undefined,
         sourceIp: event.requestContext?.identity?.sourceIp ?? undefined,
         xForwardedFor: headerValues(event, 'x-forwarded-for'),

@@ -1,9 +1,10 @@
 /**
  * Coordinator routes: bulk assignment (with hidden repeats), progress, exports and the audit log.
- * Pure over narrow ports; `handler.ts` wires the DynamoDB and S3 adapters.
+ * Pure over slices of the store and two more ports (the reader directory, download links);
+ * `adapters.ts` implements them.
  */
 import * as z from 'zod';
-import type { ReadingConfig } from '../../lib/config/reading';
+import type { ReadingConfig } from '../../domain/reading-config';
 import {
   pickRepeats,
   planAssignments,
@@ -12,15 +13,19 @@ import {
   type ReaderLoad,
   type SubmittedRead,
   type Unfilled,
-} from '../shared/domain/assignment';
+} from '../../domain/assignment/plan';
 import { normaliseSite } from '../../domain/site';
-import { NotFoundError, ValidationError } from '../shared/errors';
-import { mapLimited } from '../shared/map-limited';
-import { CASE_ID } from '../shared/http';
-import { auditEvent, type AuditEvent } from '../shared/store/audit';
-import { EXPORT_FORMATS, type ExportFile, type ExportJob } from '../shared/store/exports';
-import type { Page } from '../shared/store/page';
-import { parseOrThrow } from '../shared/parse';
+import { NotFoundError, ValidationError } from '../runtime/errors';
+import { mapLimited } from '../runtime/map-limited';
+import { CASE_ID } from '../runtime/http';
+import type { ReadingStore } from '../store';
+import type { AssignCommand } from '../store/claims';
+import type { CaseRecord, CaseRejection } from '../store/cases';
+import { auditEvent, type AuditEvent } from '../store/audit';
+import { EXPORT_FORMATS, type ExportFile } from '../store/exports';
+import type { Page } from '../store/page';
+import type { ReaderRecord } from '../store/readers';
+import { parseOrThrow } from '../runtime/parse';
 
 export interface Actor {
   sub: string;
@@ -66,34 +71,24 @@ export interface CaseForAssignment {
   excluded?: string[];
 }
 
-export type AssignOutcome = 'assigned' | 'case_full' | 'reader_at_cap' | 'exists' | 'excluded';
-
-export interface AssignCommand {
-  caseId: string;
+/** A member of the directory's reader group: the Cognito `sub`, `custom:site` as stored, enabled or not. */
+export interface DirectoryMember {
   readerId: string;
-  /** 1: an independent read, counted toward k; 2+: a hidden repeat, not counted. */
-  readNo: number;
-  /** k of this run: the case's slots are filled up to this many first reads. */
-  readsPerCase: number;
-  /** The study's k (at least `readsPerCase`): the case stays claimable until it has this many. */
-  studyReadsPerCase: number;
-  /** The reader's site, when the same-site rule applies: the write is refused for a case of that site. */
   site?: string;
-  maxOpenPerReader: number;
-  at: string;
-  /** The coordinator's sub (recorded on the assignment and in the audit log). */
-  actor: string;
+  enabled: boolean;
+}
+
+/** The study's reader directory (the Cognito reader group). */
+export interface ReaderDirectory {
+  /** Every member of the reader group, with their site from the directory itself (not the profile, which only GET /me refreshes). */
+  members(): Promise<DirectoryMember[]>;
 }
 
 /**
  * A member of the directory's reader group (Cognito), with the load on their profile (0 when they
  * have none yet). `site` is `custom:site` exactly as the directory holds it; the core normalises it.
  */
-export interface DirectoryReader {
-  readerId: string;
-  site?: string;
-  /** False when the Cognito user is disabled. */
-  enabled: boolean;
+export interface DirectoryReader extends DirectoryMember {
   openCount: number;
   totalCount: number;
   /** False when an admin switched the reader's profile off. */
@@ -103,21 +98,14 @@ export interface DirectoryReader {
 /** Why a reader of the directory was left out of a run. */
 export type ReaderSkip = 'site_missing' | 'site_invalid' | 'disabled' | 'inactive';
 
-export interface AssignmentPorts {
-  /**
-   * Every member of the directory's reader group, with their site from the directory itself (not
-   * the profile, which only GET /me refreshes) and their load from the profile.
-   */
-  listReaders(): Promise<DirectoryReader[]>;
-  /** Open cases, oldest first (index query, not a scan). */
-  openCases(limit: number): Promise<CaseForAssignment[]>;
-  getCases(caseIds: readonly string[]): Promise<Map<string, CaseForAssignment>>;
-  /** A reader's submitted original reads and the repeats they already have. */
-  readerHistory(readerId: string): Promise<{ submitted: SubmittedRead[]; repeats: Assignment[] }>;
-  /** One conditional write (never past k, never past the cap, never twice, never an excluded reader). */
-  assign(cmd: AssignCommand): Promise<AssignOutcome>;
-  /** Records readers as excluded from a case (no-op for a case that does not exist). */
-  exclude(caseId: string, readerIds: readonly string[], at: string): Promise<void>;
+/** The reading table as bulk assignment uses it: a slice of the store (every write conditional: never past k, never past the cap, never twice, never an excluded reader). */
+export type AssignmentStore = Pick<ReadingStore, 'allReaders' | 'openCases' | 'getCases' | 'readerAssignments' | 'assign' | 'excludeReaders'>;
+
+export interface AssignmentDeps {
+  config: ReadingConfig;
+  store: AssignmentStore;
+  directory: ReaderDirectory;
+  now(): string;
 }
 
 export interface AssignResult {
@@ -137,11 +125,39 @@ export interface AssignResult {
   more?: boolean;
 }
 
-export async function bulkAssign(
-  deps: { config: ReadingConfig; ports: AssignmentPorts; now(): string },
-  actor: Actor,
-  raw: Record<string, unknown>,
-): Promise<AssignResult> {
+/** Workload counters of a profile (0 for a reader who has none yet); a profile is active unless an admin switched it off. */
+const loadOf = (r: ReaderRecord | undefined) => ({
+  openCount: r?.openCount ?? 0,
+  totalCount: (r?.openCount ?? 0) + (r?.submittedCount ?? 0),
+  active: r?.active !== false,
+});
+
+/** Every member of the reader group with the load on their profile. */
+async function directoryReaders(deps: AssignmentDeps): Promise<DirectoryReader[]> {
+  const [members, profiles] = await Promise.all([deps.directory.members(), deps.store.allReaders()]);
+  const byId = new Map(profiles.map((r) => [r.readerId, r]));
+  return members.map((m) => ({ ...m, ...loadOf(byId.get(m.readerId)) }));
+}
+
+const forAssignment = (c: CaseRecord): CaseForAssignment => ({
+  caseId: c.caseId,
+  state: c.state,
+  readers: c.readers,
+  ...(c.site ? { site: c.site } : {}),
+  ...(c.excluded?.length ? { excluded: c.excluded } : {}),
+});
+
+/** A reader's submitted original reads and the repeats they already have. */
+async function readerHistory(store: Pick<ReadingStore, 'readerAssignments'>, readerId: string): Promise<{ submitted: SubmittedRead[]; repeats: Assignment[] }> {
+  const all = await store.readerAssignments(readerId);
+  const submitted: SubmittedRead[] = all
+    .filter((a) => a.readNo === 1 && a.status === 'submitted' && a.submittedAt)
+    .map((a) => ({ caseId: a.caseId, readerId, submittedAt: a.submittedAt! }));
+  const repeats: Assignment[] = all.filter((a) => a.readNo > 1).map((a) => ({ caseId: a.caseId, readerId }));
+  return { submitted, repeats };
+}
+
+export async function bulkAssign(deps: AssignmentDeps, actor: Actor, raw: Record<string, unknown>): Promise<AssignResult> {
   const body = parseOrThrow(AssignBodySchema, raw);
   const settings = deps.config.assignment;
   const k = body.readsPerCase ?? settings.readsPerCase;
@@ -152,7 +168,7 @@ export async function bulkAssign(
   const now = deps.now();
   const seed = body.seed ?? now;
 
-  const directory = await deps.ports.listReaders();
+  const directory = await directoryReaders(deps);
   const known = new Set(directory.map((r) => r.readerId));
   body.readerIds?.forEach((id, i) => {
     if (!known.has(id)) throw new ValidationError(`readerIds.${i}`, 'not_found', `readerIds.${i}: no reader ${id} in this study's directory (Cognito group reader)`);
@@ -162,16 +178,17 @@ export async function bulkAssign(
   const skipped: AssignResult['skipped'] = [];
   let cases: CaseForAssignment[];
   if (body.caseIds) {
-    const found = await deps.ports.getCases(body.caseIds);
+    const found = await deps.store.getCases(body.caseIds);
     cases = [];
     for (const caseId of new Set(body.caseIds)) {
-      const c = found.get(caseId);
+      const record = found.get(caseId);
+      const c = record && forAssignment(record);
       if (!c) skipped.push({ caseId, reason: 'not_found' });
       else if (c.state !== 'open') skipped.push({ caseId, reason: `not_open (${c.state})` });
       else cases.push(c);
     }
   } else {
-    cases = await deps.ports.openCases(body.limit);
+    cases = (await deps.store.openCases(body.limit)).map(forAssignment);
   }
 
   // This request's exclusions plus those recorded on the cases by earlier runs.
@@ -197,7 +214,7 @@ export async function bulkAssign(
 
   let repeats: Assignment[] = [];
   if (body.hiddenRepeats && settings.hiddenRepeatShare > 0) {
-    const histories = await Promise.all(pool.filter((r) => r.active).map((r) => deps.ports.readerHistory(r.readerId)));
+    const histories = await Promise.all(pool.filter((r) => r.active).map((r) => readerHistory(deps.store, r.readerId)));
     repeats = pickRepeats({
       submitted: histories.flatMap((h) => h.submitted),
       alreadyRepeated: histories.flatMap((h) => h.repeats),
@@ -212,11 +229,11 @@ export async function bulkAssign(
   if (body.dryRun) return { ...result, assigned: plan.assignments, repeats };
 
   // Recorded before any write, so a reader's "claim next" cannot take an excluded case meanwhile.
-  await mapLimited([...declared], WRITE_CONCURRENCY, ([caseId, readerIds]) => deps.ports.exclude(caseId, readerIds, now));
+  await mapLimited([...declared], WRITE_CONCURRENCY, ([caseId, readerIds]) => deps.store.excludeReaders(caseId, readerIds, now));
   const siteOf = new Map(pool.map((r) => [r.readerId, r.site]));
   const write = async (a: Assignment, readNo: number) => {
     const site = body.allowSameSite ? undefined : siteOf.get(a.readerId);
-    const outcome = await deps.ports.assign({
+    const command: AssignCommand = {
       ...a,
       readNo,
       readsPerCase: k,
@@ -225,7 +242,8 @@ export async function bulkAssign(
       maxOpenPerReader: cap,
       at: now,
       actor: actor.sub,
-    });
+    };
+    const outcome = await deps.store.assign(command);
     if (outcome === 'assigned') (readNo === 1 ? result.assigned : result.repeats).push(a);
     else skipped.push({ caseId: a.caseId, readerId: a.readerId, reason: outcome });
   };
@@ -280,13 +298,8 @@ export interface Rejection {
   reasons: unknown;
 }
 
-export interface ProgressPorts {
-  countCases(state: string): Promise<number>;
-  countAdjudications(status: 'open' | 'resolved'): Promise<number>;
-  readers(opts: { limit: number; cursor?: string }): Promise<Page<ReaderProgress>>;
-  /** Outstanding rejections, newest first, a page at a time. */
-  rejections(opts: { limit: number; cursor?: string }): Promise<Page<Rejection>>;
-}
+/** The reading table as /progress reads it: a slice of the store (counts and pages; nothing scans). */
+export type ProgressStore = Pick<ReadingStore, 'countCases' | 'countAdjudications' | 'readersPage' | 'listRejections'>;
 
 export const ProgressQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(100),
@@ -296,25 +309,33 @@ export const ProgressQuerySchema = z.strictObject({
   rejectionsCursor: z.string().min(1).max(2048).optional(),
 });
 
-export async function progress(ports: ProgressPorts, raw: Record<string, string | undefined>) {
+export async function progress(store: ProgressStore, raw: Record<string, string | undefined>) {
   const q = parseOrThrow(ProgressQuerySchema, raw);
   const [counts, openAdj, resolvedAdj, readers, rejections] = await Promise.all([
-    Promise.all(CASE_STATES.map(async (s) => [s, await ports.countCases(s)] as const)),
-    ports.countAdjudications('open'),
-    ports.countAdjudications('resolved'),
-    ports.readers({ limit: q.limit, cursor: q.cursor }),
-    q.rejections > 0 ? ports.rejections({ limit: q.rejections, cursor: q.rejectionsCursor }).catch(renameCursor('rejectionsCursor')) : Promise.resolve({ items: [] } as Page<Rejection>),
+    Promise.all(CASE_STATES.map(async (s) => [s, await store.countCases(s)] as const)),
+    store.countAdjudications('open'),
+    store.countAdjudications('resolved'),
+    store.readersPage({ limit: q.limit, cursor: q.cursor }),
+    q.rejections > 0 ? store.listRejections({ limit: q.rejections, cursor: q.rejectionsCursor }).catch(renameCursor('rejectionsCursor')) : Promise.resolve<Page<CaseRejection>>({ items: [] }),
   ]);
   const cases = Object.fromEntries(counts) as Record<(typeof CASE_STATES)[number], number>;
   return {
     cases: { ...cases, total: counts.reduce((s, [, n]) => s + n, 0) },
     adjudications: { open: openAdj, resolved: resolvedAdj },
-    readers: readers.items,
+    readers: readers.items.map(readerProgress),
     ...(readers.cursor ? { cursor: readers.cursor } : {}),
-    rejections: rejections.items,
+    rejections: rejections.items.map((r): Rejection => ({ caseId: r.caseId, at: r.at, reasons: r.reasons })),
     ...(rejections.cursor ? { rejectionsCursor: rejections.cursor } : {}),
   };
 }
+
+const readerProgress = (r: ReaderRecord): ReaderProgress => ({
+  readerId: r.readerId,
+  ...(r.email ? { email: r.email } : {}),
+  ...(r.site ? { site: r.site } : {}),
+  openCount: r.openCount ?? 0,
+  submittedCount: r.submittedCount ?? 0,
+});
 
 /** A list with its own cursor parameter names it in the 400 (the store's check says `cursor`). */
 const renameCursor = (param: string) => (e: unknown): never => {
@@ -334,9 +355,9 @@ export const AuditQuerySchema = z.strictObject({
   cursor: z.string().min(1).max(2048).optional(),
 });
 
-export async function audit<T>(list: (day: string, opts: { limit: number; cursor?: string }) => Promise<Page<T>>, raw: Record<string, string | undefined>): Promise<Page<T> & { day: string }> {
+export async function audit(store: Pick<ReadingStore, 'listAudit'>, raw: Record<string, string | undefined>): Promise<Page<AuditEvent> & { day: string }> {
   const q = parseOrThrow(AuditQuerySchema, raw);
-  const page = await list(q.day, { limit: q.limit, cursor: q.cursor });
+  const page = await store.listAudit(q.day, { limit: q.limit, cursor: q.cursor });
   return { day: q.day, items: page.items, ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
@@ -356,15 +377,15 @@ export const ExportBodySchema = z.strictObject({
     .default([...EXPORT_FORMATS]),
 });
 
-export interface ExportPorts {
-  /** Writes the `queued` job (which starts the worker) and its audit event together. */
-  create(job: Pick<ExportJob, 'exportId' | 'requestedBy' | 'createdAt' | 'formats'>, audit: AuditEvent): Promise<void>;
-  get(exportId: string): Promise<ExportJob | undefined>;
+/** Presigned GET URLs of export files (S3). */
+export interface DownloadLinks {
   presign(key: string, seconds: number): Promise<string>;
 }
 
 export interface ExportCoreDeps {
-  ports: ExportPorts;
+  /** Writes the `queued` job (which starts the worker) with its audit event; reads a job. */
+  store: Pick<ReadingStore, 'createExportJob' | 'getExportJob'>;
+  links: DownloadLinks;
   now(): string;
   newId(): string;
 }
@@ -373,8 +394,8 @@ export function newExportId(now: string, random: string): string {
   return `ex-${now.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random}`;
 }
 
-async function downloadLinks(ports: ExportPorts, files: readonly ExportFile[]) {
-  return Promise.all(files.map(async (f) => ({ name: f.name, bytes: f.bytes, url: await ports.presign(f.key, DOWNLOAD_URL_SECONDS) })));
+async function downloadLinks(links: DownloadLinks, files: readonly ExportFile[]) {
+  return Promise.all(files.map(async (f) => ({ name: f.name, bytes: f.bytes, url: await links.presign(f.key, DOWNLOAD_URL_SECONDS) })));
 }
 
 /**
@@ -385,7 +406,7 @@ export async function requestExport(deps: ExportCoreDeps, actor: Actor, raw: Rec
   const body = parseOrThrow(ExportBodySchema, raw);
   const exportId = deps.newId();
   const createdAt = deps.now();
-  await deps.ports.create(
+  await deps.store.createExportJob(
     { exportId, requestedBy: actor.sub, createdAt, formats: body.formats },
     auditEvent({ at: createdAt, actor: actor.sub, action: 'export_requested', detail: { exportId, formats: body.formats.join(',') } }),
   );
@@ -398,9 +419,9 @@ export async function requestExport(deps: ExportCoreDeps, actor: Actor, raw: Rec
  * stalled, its record has run out of retries and a new export must be requested. The stored status
  * is left alone, so a late retry can still take the job.
  */
-export async function getExport(ports: ExportPorts, exportId: string, now: string) {
+export async function getExport(deps: Pick<ExportCoreDeps, 'store' | 'links'>, exportId: string, now: string) {
   if (!EXPORT_ID.test(exportId)) throw new ValidationError('exportId', 'format', `exportId: must match ${EXPORT_ID}`);
-  const job = await ports.get(exportId);
+  const job = await deps.store.getExportJob(exportId);
   if (!job) throw new NotFoundError(`Export ${exportId}`);
   const stalled = job.status === 'running' && job.leaseUntil !== undefined && job.leaseUntil < now;
   const base = {
@@ -414,5 +435,5 @@ export async function getExport(ports: ExportPorts, exportId: string, now: strin
     ...(job.error ? { error: job.error } : {}),
   };
   if (job.status !== 'complete' || !job.files) return base;
-  return { ...base, counts: job.counts, expiresInSeconds: DOWNLOAD_URL_SECONDS, files: await downloadLinks(ports, job.files) };
+  return { ...base, counts: job.counts, expiresInSeconds: DOWNLOAD_URL_SECONDS, files: await downloadLinks(deps.links, job.files) };
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { BaseEnvSchema } from '../shared/env';
+import { BaseEnvSchema } from '../runtime/env';
 
 /**
  * The coordinator API also writes exports to the scans bucket (under `exports/`), and bulk

@@ -5,24 +5,15 @@
  *   POST /exports              queues an export (202); lambda/export-worker writes it to S3
  *   GET  /exports/{exportId}   an export's status and, once complete, download URLs (15 min)
  *   GET  /audit                one day of audit events, paginated
- * Thin: parses the event, calls the core (./core.ts), maps the result.
+ * Thin: parses the event, calls the core (./core.ts), chooses the status.
  */
-import { randomBytes } from 'node:crypto';
-import { requireRole } from '../shared/auth';
-import { cognitoClient } from '../shared/clients/cognito';
-import { documentClient } from '../shared/clients/dynamodb';
-import { s3Client } from '../shared/clients/s3';
-import { loadEnv } from '../shared/env';
-import { json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../shared/http';
-import { log } from '../shared/log';
-import { queryOf } from '../shared/parse';
-import { audit, bulkAssign, EXPORT_ID, getExport, newExportId, progress, requestExport } from './core';
-import { CoordinatorEnvSchema, type CoordinatorEnv } from './env';
-import { assignmentPorts, auditList, cognitoReaderGroup, exportPorts, progressPorts } from './ports';
+import { requireRole } from '../runtime/auth';
+import { json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../runtime/http';
+import { log } from '../runtime/log';
+import { queryOf } from '../runtime/parse';
+import { coordinatorDeps } from './adapters';
+import { audit, bulkAssign, EXPORT_ID, getExport, progress, requestExport } from './core';
 
-let env: CoordinatorEnv | undefined;
-// Parsed on first use (once per container), failing loudly on a bad environment.
-const envOf = () => (env ??= loadEnv(CoordinatorEnvSchema));
 const now = () => new Date().toISOString();
 
 function coordinator(event: HttpEvent) {
@@ -34,9 +25,7 @@ function coordinator(event: HttpEvent) {
 export const handler = router({
   'POST /assignments': async (event) => {
     const p = coordinator(event);
-    const e = envOf();
-    const ports = assignmentPorts(documentClient(), e.TABLE_NAME, { directory: cognitoReaderGroup(cognitoClient(), e.USER_POOL_ID) });
-    const result = await bulkAssign({ config: e.READROOM_READING_CONFIG, ports, now }, p, parseBody(event));
+    const result = await bulkAssign(coordinatorDeps().assignment, p, parseBody(event));
     log.info('bulk assignment', {
       requestId: event.requestContext.requestId,
       actor: p.sub,
@@ -51,28 +40,22 @@ export const handler = router({
   },
   'GET /progress': async (event) => {
     coordinator(event);
-    return json(200, await progress(progressPorts(documentClient(), envOf().TABLE_NAME), queryOf(event)));
+    return json(200, await progress(coordinatorDeps().store, queryOf(event)));
   },
   'GET /audit': async (event) => {
     coordinator(event);
-    return json(200, await audit(auditList(documentClient(), envOf().TABLE_NAME), queryOf(event)));
+    return json(200, await audit(coordinatorDeps().store, queryOf(event)));
   },
   'POST /exports': async (event) => {
     const p = coordinator(event);
-    const e = envOf();
-    const result = await requestExport(
-      { ports: exportPorts(documentClient(), s3Client(), e.TABLE_NAME, e.BUCKET_NAME), now, newId: () => newExportId(now(), randomBytes(5).toString('hex').slice(0, 8)) },
-      p,
-      // An empty body means "the defaults".
-      event.body ? parseBody(event) : {},
-    );
+    // An empty body means "the defaults".
+    const result = await requestExport(coordinatorDeps().exports, p, event.body ? parseBody(event) : {});
     log.info('export queued', { requestId: event.requestContext.requestId, actor: p.sub, exportId: result.exportId });
     return json(202, result, { location: `/exports/${result.exportId}` });
   },
   'GET /exports/{exportId}': async (event) => {
     coordinator(event);
-    const e = envOf();
     const exportId = pathParam(event, 'exportId', EXPORT_ID);
-    return json(200, await getExport(exportPorts(documentClient(), s3Client(), e.TABLE_NAME, e.BUCKET_NAME), exportId, now()));
+    return json(200, await getExport(coordinatorDeps().exports, exportId, now()));
   },
 });

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { BaseEnvSchema } from '../shared/env';
+import { BaseEnvSchema } from '../runtime/env';
 
 /** The worker writes the export files to the scans bucket (under `exports/`). */
 export const ExportWorkerEnvSchema = BaseEnvSchema.extend({

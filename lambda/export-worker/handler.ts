@@ -6,17 +6,10 @@
  * that fails on its own is recorded as failed and not retried (the coordinator asks again).
  */
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { documentClient } from '../shared/clients/dynamodb';
-import { s3Client } from '../shared/clients/s3';
-import { loadEnv } from '../shared/env';
-import { log } from '../shared/log';
+import { log } from '../runtime/log';
+import { workerDeps } from './adapters';
 import { runQueuedExport, type RunResult } from './core';
-import { ExportWorkerEnvSchema, type ExportWorkerEnv } from './env';
-import { dynamoExportSource, dynamoPseudonyms, jobPorts } from './ports';
-import { s3Sink } from './s3-sink';
 
-let env: ExportWorkerEnv | undefined;
-const now = () => new Date().toISOString();
 /** Without a Lambda context (tests, the local reading room) a lease as long as the deployed timeout. */
 const DEFAULT_LEASE_MS = 15 * 60 * 1000;
 
@@ -29,21 +22,10 @@ export function queuedExports(event: DynamoDBStreamEvent): string[] {
 }
 
 export async function handler(event: DynamoDBStreamEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<{ results: RunResult[] }> {
-  const e = (env ??= loadEnv(ExportWorkerEnvSchema));
-  const db = documentClient();
+  const deps = { ...workerDeps(), remainingMs: () => context?.getRemainingTimeInMillis() ?? DEFAULT_LEASE_MS };
   const results: RunResult[] = [];
   for (const exportId of queuedExports(event)) {
-    const result = await runQueuedExport(
-      {
-        config: e.READROOM_READING_CONFIG,
-        studyId: e.STUDY_ID,
-        jobs: jobPorts(db, e.TABLE_NAME),
-        run: { source: dynamoExportSource(db, e.TABLE_NAME), sink: s3Sink(s3Client(), e.BUCKET_NAME), pseudonyms: dynamoPseudonyms(db, e.TABLE_NAME, now) },
-        now,
-        remainingMs: () => context?.getRemainingTimeInMillis() ?? DEFAULT_LEASE_MS,
-      },
-      exportId,
-    );
+    const result = await runQueuedExport(deps, exportId);
     (result.result === 'failed' ? log.error : log.info)('export job', { ...result });
     results.push(result);
   }

@@ -1,105 +1,101 @@
 /**
- * The reader's use cases: profile, queue, claim next, streaming session, and the read itself.
+ * The reader's use cases: profile, study, queue, claim next, streaming session, and the read itself.
  * Pure over its ports (no Lambda or SDK types): the handler parses the event, these decide.
  *
  * Blinding: every answer here is about the caller's own assignments and reads. Nothing returns
  * another reader's id or answers, and caseId/readNo/repeat never leave the server: readers know an
  * assignment only by its random `ref`, so a hidden repeat (same case, new ref) looks like any other
- * assignment. The `{caseId}` path parameter of the reader routes carries that ref. A ref that is
- * unknown, another reader's, or a case id is the same 404, so the API probes nothing.
+ * assignment. The reader routes take that ref (`/assignments/{ref}/…`). A ref that is unknown,
+ * another reader's, or a case id is the same 404, so the API probes nothing.
  */
-import { createHash } from 'node:crypto';
-import type { ReadingConfig } from '../../lib/config/reading';
-import type { Principal } from '../shared/auth';
-import { requireRole, requireSite } from '../shared/auth';
-import { validateAnswers, type NormalisedAnswers } from '../shared/domain/form-validator';
-import { AppError, AssignmentNotFoundError, ConflictError, IdempotencyKeyReusedError, NotFoundError, PreconditionFailedError, ValidationError } from '../shared/errors';
-import { idempotencyKeyOf } from '../shared/parse';
-import { appStreamUserId } from '../shared/appstream-user';
-import { log } from '../shared/log';
-import type { AssignmentRecord, AssignmentRef, AssignmentStatus } from '../shared/store/assignments';
-import { REF_PATTERN, toQueueEntry } from '../shared/store/assignments';
-import type { AuditEvent } from '../shared/store/audit';
-import { auditEvent } from '../shared/store/audit';
-import { caseFacts, mayTake, type CaseRecord, type ClaimableCase, type SlotTaker } from '../shared/store/cases';
-import type { ClaimInput, ClaimResult } from '../shared/store/claims';
-import { IDEMPOTENCY_TTL_SECONDS, type IdempotencyRecord } from '../shared/store/idempotency';
-import type { Page } from '../shared/store/page';
-import type { ReaderRecord } from '../shared/store/readers';
-import type { ReadAction, ReadRecord } from '../shared/store/reads';
-import type { AdjudicationTask } from '../shared/store/adjudications';
-import { sessionHash, type SessionRecord } from '../shared/store/sessions';
-import type { ReadSave, SaveRejected } from '../shared/store/submissions';
-import { adjudicatorAccess, conflictError, requireAdjudicator } from '../shared/workflow/adjudicator-access';
-import { decideCaseOutcome } from '../shared/workflow/case-outcome';
+import type { ReadingConfig } from '../../domain/reading-config';
+import { mayTake, type SlotTaker } from '../../domain/assignment/access';
+import type { NormalisedAnswers } from '../../domain/answers';
+import { caseFacts } from '../../domain/case';
+import { validateAnswers } from '../../domain/form/validator';
+import { decideCaseOutcome } from '../../domain/rules/case-outcome';
+import { studyInfo, type StudyInfo } from '../../domain/study';
+import { requireRole, requireSite, ROLES, type Principal } from '../runtime/auth';
+import { AppError, AssignmentNotFoundError, ConflictError, PreconditionFailedError, ValidationError } from '../runtime/errors';
+import { idempotencyKeyOf, idempotencyRecord, idempotentRequest, replay, type IdempotentRequest, type Replayable } from '../runtime/idempotency';
+import { log } from '../runtime/log';
+import { issueSession, type IssuedSession, type SessionDeps } from '../runtime/streaming';
+import type { ReadingStore } from '../store';
+import { REF_PATTERN, toQueueEntry, type AssignmentRecord, type AssignmentStatus, type QueueEntry } from '../store/assignments';
+import { auditEvent } from '../store/audit';
+import type { CaseRecord, ClaimableCase } from '../store/cases';
+import type { Page } from '../store/page';
+import type { ReadAction, ReadRecord } from '../store/reads';
+import type { ReadSave } from '../store/submissions';
 
 // ---------------------------------------------------------------------------------------------
 // Ports.
 
-/** The reading table as this API uses it (wired to ../shared/store in deps.ts). */
-export interface ReaderStore {
-  ensureReader(r: { readerId: string; email?: string; site?: string; at: string }): Promise<ReaderRecord>;
-  queuePage(readerId: string, opts: { limit: number; cursor?: string; status?: AssignmentStatus }): Promise<Page<AssignmentRecord>>;
-  firstOpenAssignment(readerId: string): Promise<AssignmentRecord | undefined>;
-  listClaimable(taker: SlotTaker, opts: { pageSize: number; startKey?: Record<string, unknown> }): Promise<{ cases: ClaimableCase[]; next?: Record<string, unknown> }>;
-  claimSlot(input: ClaimInput): Promise<ClaimResult>;
-  /** What an assignment ref stands for (`REF#<ref>`), whoever it belongs to. */
-  getAssignmentRef(ref: string): Promise<AssignmentRef | undefined>;
-  getAssignment(caseId: string, readerId: string, readNo: number): Promise<AssignmentRecord | undefined>;
-  /** Any assignment of the reader on the case (the adjudicator's conflict-of-interest check). */
-  assignmentsOf(caseId: string, readerId: string): Promise<AssignmentRecord[]>;
-  getCase(caseId: string): Promise<CaseRecord | undefined>;
-  getRead(caseId: string, readerId: string, readNo: number): Promise<ReadRecord | undefined>;
-  listReads(caseId: string): Promise<ReadRecord[]>;
-  getIdempotency(readerId: string, key: string): Promise<IdempotencyRecord | undefined>;
-  writeReadSave(save: ReadSave): Promise<SaveRejected | undefined>;
-  recordSession(session: SessionRecord, audit: AuditEvent): Promise<void>;
-  getAdjudication(caseId: string): Promise<AdjudicationTask | undefined>;
-}
+/** The reading table as this API uses it: a slice of the store (../store). */
+export type ReaderStore = Pick<
+  ReadingStore,
+  | 'ensureReader'
+  | 'queuePage'
+  | 'firstOpenAssignment'
+  | 'listClaimable'
+  | 'claimSlot'
+  | 'getAssignmentRef'
+  | 'getAssignment'
+  | 'getCase'
+  | 'getRead'
+  | 'listReads'
+  | 'getIdempotency'
+  | 'writeReadSave'
+  | 'recordSession'
+>;
 
-export interface StreamingUrlIssuer {
-  /** A streaming URL for this AppStream user, with `sessionContext` as the URL's SessionContext. */
-  issue(input: { userId: string; sessionContext: string; validitySeconds: number }): Promise<{ url: string; expiresAt: Date }>;
-}
-
-export interface ReaderApiDeps {
+export interface ReaderApiDeps extends SessionDeps {
   store: ReaderStore;
-  streaming: StreamingUrlIssuer;
   reading: ReadingConfig;
-  streamingUrlValiditySeconds: number;
-  sessionMaxSeconds: number;
-  now: () => Date;
-  /** Random opaque id (session ids). */
-  newId: () => string;
+  study: { studyId: string; displayName: string };
   /** [0, 1), to spread concurrent claimers over the claimable cases. */
   random: () => number;
-}
-
-/** What a use case answers; the handler turns it into the HTTP response. */
-export interface CoreResult {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------------
 // GET /me
 
-export async function getMe(deps: ReaderApiDeps, p: Principal): Promise<CoreResult> {
+export interface Me {
+  readerId: string;
+  email?: string;
+  roles: string[];
+  /** The site the same-site rule uses, or why there is none (the portal tells the reader to ask an administrator). */
+  site?: string;
+  siteProblem?: string;
+  progress?: { open: number; submitted: number };
+}
+
+export async function getMe(deps: ReaderApiDeps, p: Principal): Promise<Me> {
   const roles = [...p.roles].sort();
   // Readers get a profile on first sight so that coordinators can assign to them before they claim.
   const profile = p.roles.has('reader') ? await deps.store.ensureReader({ readerId: p.sub, email: p.email, site: p.site, at: deps.now().toISOString() }) : undefined;
   return {
-    status: 200,
-    body: {
-      readerId: p.sub,
-      email: p.email,
-      roles,
-      // The site the same-site rule uses, or why there is none (the portal tells the reader to ask an administrator).
-      ...(p.site ? { site: p.site } : { siteProblem: p.siteProblem ?? 'missing' }),
-      progress: profile ? { open: profile.openCount, submitted: profile.submittedCount } : undefined,
-    },
+    readerId: p.sub,
+    email: p.email,
+    roles,
+    ...(p.site ? { site: p.site } : { siteProblem: p.siteProblem ?? 'missing' }),
+    progress: profile ? { open: profile.openCount, submitted: profile.submittedCount } : undefined,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// GET /study
+
+/** The study as a client needs it (domain/study.ts): for anyone of the study's four groups. */
+export function getStudy(deps: ReaderApiDeps, p: Principal): StudyInfo {
+  requireRole(p, ...ROLES);
+  return studyInfo({
+    ...deps.study,
+    form: deps.reading.form,
+    readsPerCase: deps.reading.assignment.readsPerCase,
+    streamingUrlValiditySeconds: deps.streamingUrlValiditySeconds,
+    sessionMaxSeconds: deps.sessionMaxSeconds,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -107,13 +103,13 @@ export async function getMe(deps: ReaderApiDeps, p: Principal): Promise<CoreResu
 
 export const QUEUE_STATUSES: readonly AssignmentStatus[] = ['in_progress', 'pending', 'submitted'];
 
-export async function getQueue(deps: ReaderApiDeps, p: Principal, q: { limit: number; cursor?: string; status?: string }): Promise<CoreResult> {
+export async function getQueue(deps: ReaderApiDeps, p: Principal, q: { limit: number; cursor?: string; status?: string }): Promise<Page<QueueEntry>> {
   requireRole(p, 'reader');
   if (q.status !== undefined && !(QUEUE_STATUSES as readonly string[]).includes(q.status)) {
     throw new ValidationError('status', 'enum', `status: must be one of ${QUEUE_STATUSES.join(', ')}`);
   }
   const page = await deps.store.queuePage(p.sub, { limit: q.limit, cursor: q.cursor, status: q.status as AssignmentStatus | undefined });
-  return { status: 200, body: { items: page.items.map(toQueueEntry), ...(page.cursor ? { cursor: page.cursor } : {}) } };
+  return { items: page.items.map(toQueueEntry), ...(page.cursor ? { cursor: page.cursor } : {}) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,10 +122,17 @@ const CLAIM_RETRIES_PER_CASE = 3;
 const CLAIM_MAX_ROUNDS = 20;
 const CLAIM_MAX_PAGES = 200;
 
-export async function claimNext(deps: ReaderApiDeps, p: Principal): Promise<CoreResult> {
+/** The reader's next assignment: their own open one (`claimed: false`), a newly claimed case, or none. */
+export interface Claimed {
+  assignment: QueueEntry | null;
+  claimed: boolean;
+  message?: string;
+}
+
+export async function claimNext(deps: ReaderApiDeps, p: Principal): Promise<Claimed> {
   requireRole(p, 'reader');
   const own = await deps.store.firstOpenAssignment(p.sub);
-  if (own) return { status: 200, body: { assignment: toQueueEntry(own), claimed: false } };
+  if (own) return { assignment: toQueueEntry(own), claimed: false };
   // Taking a new case needs the reader's site: without one the same-site rule could not hold.
   const site = requireSite(p);
 
@@ -154,7 +157,7 @@ export async function claimNext(deps: ReaderApiDeps, p: Principal): Promise<Core
       let c: ClaimableCase = listed;
       for (let retry = 0; retry < CLAIM_RETRIES_PER_CASE && claimable(c); retry++) {
         const outcome = await deps.store.claimSlot({ case: c, readerId: p.sub, site: taker.site, readsPerCase, maxOpenPerReader, at: deps.now().toISOString(), assignedBy: 'self' });
-        if (outcome.result === 'claimed') return { status: 200, body: { assignment: toQueueEntry(outcome.assignment), claimed: true } };
+        if (outcome.result === 'claimed') return { assignment: toQueueEntry(outcome.assignment), claimed: true };
         if (outcome.result === 'reader_full') {
           throw new ConflictError(`You already have ${maxOpenPerReader} open cases; submit one before taking another.`, 'workload_cap');
         }
@@ -172,7 +175,7 @@ export async function claimNext(deps: ReaderApiDeps, p: Principal): Promise<Core
     // Not a client mistake, but not a failure either: the portal retries after a moment.
     throw new AppError(503, 'busy', 'Many readers are taking cases right now; try again in a few seconds.');
   }
-  return { status: 200, body: { assignment: null, claimed: false, message: 'No case is waiting for you right now.' } };
+  return { assignment: null, claimed: false, message: 'No case is waiting for you right now.' };
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
@@ -208,64 +211,27 @@ async function requireAssignment(deps: ReaderApiDeps, p: Principal, ref: string)
 }
 
 // ---------------------------------------------------------------------------------------------
-// POST /cases/{caseId}/session
-
-type SessionTarget = Pick<SessionRecord, 'caseId' | 'readNo' | 'ref' | 'site'> & { purpose: NonNullable<SessionRecord['purpose']> };
+// POST /assignments/{ref}/session
 
 /**
- * A reader opens the case of their assignment, named by its ref; an adjudicator (who sees case ids
- * in /adjudications) opens the case of an open adjudication task they did not read, named by its
- * case id, to look at the images before deciding. A parameter that is not one of the caller's refs
- * is tried as a case id for adjudicators only; for anyone else it is the 404 of an unknown ref.
+ * A reader opens the case of their assignment, named by its ref: a streaming URL, and the session
+ * record case-files trusts (../runtime/streaming.ts; adjudicators open a task's case through the
+ * adjudication API). The answer names the assignment by ref only.
  */
-async function sessionTarget(deps: ReaderApiDeps, p: Principal, param: string): Promise<SessionTarget> {
-  requireRole(p, 'reader', 'adjudicator');
-  const assignment = p.roles.has('reader') ? await ownAssignment(deps, p, param) : undefined;
-  if (assignment) return { caseId: assignment.caseId, readNo: assignment.readNo, ref: assignment.ref, purpose: 'read' };
-  if (!p.roles.has('adjudicator')) throw new AssignmentNotFoundError();
-  // The adjudication rule (../shared/workflow/adjudicator-access.ts): not a coordinator or admin,
-  // a site code, an open task, and no conflict of interest with the case.
-  const who = requireAdjudicator(p);
-  const caseId = param;
-  const [task, assignments, c] = await Promise.all([deps.store.getAdjudication(caseId), deps.store.assignmentsOf(caseId, p.sub), deps.store.getCase(caseId)]);
-  const access = adjudicatorAccess(task, c, who, assignments.length > 0);
-  if (access === 'no_open_task' || access === 'site_missing') throw new NotFoundError(`An open adjudication of case ${caseId}`);
-  if (access !== 'ok') throw conflictError(access);
-  // The site goes with the session: case-files applies the same-site rule again without a token.
-  return { caseId, readNo: 0, purpose: 'adjudication', site: who.site };
-}
-
-/** `param`: the caller's assignment ref (readers), or a case id with an open task (adjudicators). */
-export async function openSession(deps: ReaderApiDeps, p: Principal, param: string): Promise<CoreResult> {
-  const target = await sessionTarget(deps, p, param);
-  const { caseId } = target;
-  const userId = appStreamUserId(p.sub);
-  const sessionId = deps.newId();
-  const { url, expiresAt } = await deps.streaming.issue({ userId, sessionContext: sessionId, validitySeconds: deps.streamingUrlValiditySeconds });
-  const now = deps.now();
-  // From here on only the hash: the id itself goes to AppStream (in the URL) and nowhere else.
-  const hash = sessionHash(sessionId);
-  const session: SessionRecord = {
-    sessionHash: hash,
-    readerId: p.sub,
-    appStreamUserId: userId,
-    ...target,
-    createdAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + (deps.streamingUrlValiditySeconds + deps.sessionMaxSeconds) * 1000).toISOString(),
-  };
-  await deps.store.recordSession(session, auditEvent({ at: session.createdAt, actor: p.sub, action: 'session_issued', caseId, sessionHash: hash, detail: { purpose: target.purpose } }));
-  log.info('session issued', { caseId, sessionHash: hash, purpose: target.purpose });
-  // A read session names its assignment by ref only (the adjudicator already knows the case id).
-  return { status: 201, body: { ...(target.ref ? { ref: target.ref } : {}), streamingUrl: url, expiresAt: expiresAt.toISOString() } };
+export async function openSession(deps: ReaderApiDeps, p: Principal, ref: string): Promise<IssuedSession & { ref: string }> {
+  const assignment = await requireAssignment(deps, p, ref);
+  const issued = await issueSession(deps, p.sub, { caseId: assignment.caseId, readNo: assignment.readNo, ref: assignment.ref, purpose: 'read' });
+  return { ref: assignment.ref, ...issued };
 }
 
 // ---------------------------------------------------------------------------------------------
-// GET /cases/{caseId}/read
+// GET /assignments/{ref}/read
 
 const EMPTY_ANSWERS: NormalisedAnswers = { eyes: {}, participant: {} };
-export const etag = (version: number) => `"${version}"`;
 
-/** The caller's read as they see it, with what the form needs from the case. */
+/** The caller's read as they see it, with what the form needs from the case (the ETag is its version). */
+export type ReadView = ReturnType<typeof readView>;
+
 function readView(deps: ReaderApiDeps, c: CaseRecord, a: AssignmentRecord, read: ReadRecord | undefined) {
   return {
     ref: a.ref,
@@ -294,15 +260,15 @@ async function caseOf(deps: ReaderApiDeps, caseId: string): Promise<CaseRecord> 
   return c;
 }
 
-export async function getRead(deps: ReaderApiDeps, p: Principal, ref: string): Promise<CoreResult> {
+export async function getRead(deps: ReaderApiDeps, p: Principal, ref: string): Promise<ReadView> {
   const assignment = await requireAssignment(deps, p, ref);
   const { caseId } = assignment;
   const [c, read] = await Promise.all([caseOf(deps, caseId), deps.store.getRead(caseId, p.sub, assignment.readNo)]);
-  return { status: 200, body: readView(deps, c, assignment, read), headers: { etag: etag(read?.version ?? 0) } };
+  return readView(deps, c, assignment, read);
 }
 
 // ---------------------------------------------------------------------------------------------
-// PUT /cases/{caseId}/read
+// PUT /assignments/{ref}/read
 
 export interface PutReadInput {
   /** The assignment ref from the path. */
@@ -320,7 +286,7 @@ const SAVE_ATTEMPTS = 5;
 
 class PreconditionRequiredError extends AppError {
   constructor() {
-    super(428, 'precondition_required', 'If-Match: required when the read already exists; send the version you edited (the ETag of GET /cases/{caseId}/read).', {
+    super(428, 'precondition_required', 'If-Match: required when the read already exists; send the version you edited (the ETag of GET /assignments/{ref}/read).', {
       field: 'If-Match',
       rule: 'required',
     });
@@ -343,36 +309,35 @@ function parsePutRead(input: PutReadInput): { answers: unknown; submit: boolean;
   return { answers: input.body.answers, submit, expected, key: idempotencyKeyOf(input.idempotencyKey) };
 }
 
-const replay = (r: IdempotencyRecord): CoreResult => ({ status: r.statusCode, body: r.body, headers: { ...r.headers, 'idempotent-replayed': 'true' } });
+/** A saved read: its view (the ETag is its version) and whether this save created it (version 1). */
+export interface SavedRead {
+  read: ReadView;
+  created: boolean;
+}
 
-export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadInput): Promise<CoreResult> {
+export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadInput): Promise<Replayable<SavedRead>> {
   const req = parsePutRead(input);
   const initial = await requireAssignment(deps, p, input.ref);
   const { caseId } = initial;
   // What makes "the same request": a key reused for a different one is refused, not replayed.
-  const requestHash = createHash('sha256').update(JSON.stringify([input.ref, req.expected ?? null, input.body])).digest('hex');
-  const replayIfStored = async () => {
-    if (!req.key) return undefined;
-    const stored = await deps.store.getIdempotency(p.sub, req.key);
-    if (!stored) return undefined;
-    if (stored.requestHash !== requestHash) {
-      throw new IdempotencyKeyReusedError();
-    }
-    return replay(stored);
+  const idempotent = idempotentRequest(p.sub, req.key, 'save read', [input.ref, req.expected ?? null, input.body]);
+  const replayed = async () => {
+    const stored = await replay<SavedRead>(deps.store, idempotent);
+    return stored && { result: stored, replayed: true };
   };
 
   let assignment = initial;
-  const replayed = await replayIfStored();
-  if (replayed) return replayed;
+  const first = await replayed();
+  if (first) return first;
   for (let attempt = 1; ; attempt++) {
-    const plan = await planSave(deps, p, caseId, assignment, req, requestHash);
+    const plan = await planSave(deps, p, caseId, assignment, req, idempotent);
     const rejected = await deps.store.writeReadSave(plan.save);
     if (!rejected) {
       if (plan.save.outcome) log.info('case completed', { caseId, outcome: plan.save.outcome.decision.kind });
-      return plan.result;
+      return { result: plan.result, replayed: false };
     }
     // Lost a race. A retry of this very request may have won it: answer as it did.
-    const again = await replayIfStored();
+    const again = await replayed();
     if (again) return again;
     if (rejected.failed.has('read')) {
       const current = await deps.store.getRead(caseId, p.sub, assignment.readNo);
@@ -394,8 +359,8 @@ async function planSave(
   caseId: string,
   assignment: AssignmentRecord,
   req: ReturnType<typeof parsePutRead>,
-  requestHash: string,
-): Promise<{ save: ReadSave; result: CoreResult }> {
+  idempotent: IdempotentRequest | undefined,
+): Promise<{ save: ReadSave; result: SavedRead }> {
   const [c, current] = await Promise.all([caseOf(deps, caseId), deps.store.getRead(caseId, p.sub, assignment.readNo)]);
 
   // Preconditions first: a client editing an old version must not learn about validation of it.
@@ -450,19 +415,8 @@ async function planSave(
   }
 
   const view = readView(deps, { ...c, state: save.outcome ? (save.outcome.decision.kind === 'final' ? 'final' : 'adjudication') : c.state }, assignment, read);
-  const result: CoreResult = { status: read.version === 1 ? 201 : 200, body: view, headers: { etag: etag(read.version) } };
-  if (req.key) {
-    save.idempotency = {
-      readerId: p.sub,
-      key: req.key,
-      requestHash,
-      statusCode: result.status,
-      body: result.body,
-      headers: result.headers,
-      createdAt: at,
-      ttl: Math.floor(Date.parse(at) / 1000) + IDEMPOTENCY_TTL_SECONDS,
-    };
-  }
+  const result: SavedRead = { read: view, created: read.version === 1 };
+  if (idempotent) save.idempotency = idempotencyRecord(idempotent, result, at);
   return { save, result };
 }
 

@@ -1,15 +1,11 @@
 import * as z from 'zod';
-import { BaseEnvSchema } from '../shared/env';
+import { BaseEnvSchema } from '../runtime/env';
+import { STREAMING_ENV } from '../runtime/streaming';
 
-/** Environment of the reader API (`/me`, `/queue`, `/queue/next`, `/cases/{caseId}/session`, `/cases/{caseId}/read`). */
+/** Environment of the reader API (`/me`, `/study`, `/queue`, `/queue/next`, `/assignments/{ref}/session`, `/assignments/{ref}/read`). */
 export const ReaderApiEnvSchema = BaseEnvSchema.extend({
-  APPSTREAM_STACK_NAME: z.string().min(1),
-  FLEET_NAME: z.string().min(1),
-  /** Lifetime of a streaming URL (study config `streamingUrlValiditySeconds`, at most 300: the URL is a bearer credential). */
-  STREAMING_URL_VALIDITY_SECONDS: z.coerce.number().int().min(1).max(300).default(60),
-  /** The fleet's MaxUserDurationInSeconds: how long a session id stays usable after its URL is issued. */
-  SESSION_MAX_SECONDS: z.coerce.number().int().min(600).max(360_000).default(14_400),
-  /** Optional AppStream ApplicationId so the URL skips the catalogue and opens the viewer. */
-  APPSTREAM_APPLICATION_ID: z.string().min(1).max(128).optional(),
+  ...STREAMING_ENV,
+  /** The study file's `displayName` for `GET /study`; bundled like the reading config (../runtime/env.ts). */
+  READROOM_STUDY_DISPLAY_NAME: z.string().min(1).max(100),
 });
 export type ReaderApiEnv = z.output<typeof ReaderApiEnvSchema>;

@@ -7,11 +7,11 @@
  * Existence of the named files is checked by listing the case prefix (ListObjectsV2): the function
  * never opens an image, so its role needs no read access to scan data beyond manifests.
  */
-import { CASE_ID } from '../shared/http';
-import { log } from '../shared/log';
-import type { AuditEvent } from '../shared/store/audit';
-import { auditEvent } from '../shared/store/audit';
-import type { CaseRejection, ManifestContent, RegisterResult } from '../shared/store/cases';
+import { CASE_ID } from '../runtime/http';
+import { log } from '../runtime/log';
+import type { ReadingStore } from '../store';
+import { auditEvent } from '../store/audit';
+import type { CaseRejection } from '../store/cases';
 import { MANIFEST_NAME, MAX_MANIFEST_BYTES, ManifestSchema } from '../../domain/manifest';
 
 export interface ManifestObjects {
@@ -21,13 +21,12 @@ export interface ManifestObjects {
   listCase(prefix: string): Promise<Map<string, number>>;
 }
 
-export interface CaseRegistry {
-  register(manifest: ManifestContent, at: string, sequencer: string): Promise<RegisterResult>;
-  reject(rejection: CaseRejection, audit: AuditEvent): Promise<void>;
-  /** Takes the case's rejections of earlier uploads (smaller sequencer) off the /progress list; returns how many. */
-  resolveRejections(caseId: string, at: string, sequencer: string): Promise<number>;
-  audit(event: AuditEvent): Promise<void>;
-}
+/**
+ * The case registry in the reading table (a slice of the store): register a case; store a rejection
+ * with its audit event; take a case's rejections of earlier uploads (smaller sequencer) off the
+ * /progress list; audit a registration.
+ */
+export type CaseRegistry = Pick<ReadingStore, 'registerCase' | 'rejectManifest' | 'resolveRejections' | 'putAudit'>;
 
 export interface RegisterDeps {
   objects: ManifestObjects;
@@ -53,7 +52,7 @@ export async function registerManifest(deps: RegisterDeps, input: { key: string;
   const at = deps.now().toISOString();
   const sequencer = normaliseSequencer(input.sequencer);
   const reject = async (caseId: string, reasons: Reason[]): Promise<RegisterOutcome> => {
-    await deps.registry.reject({ caseId, at, manifestKey: input.key, reasons, sequencer }, auditEvent({ at, actor: 'system', action: 'manifest_rejected', caseId, detail: { reasons: reasons.length } }));
+    await deps.registry.rejectManifest({ caseId, at, manifestKey: input.key, reasons, sequencer }, auditEvent({ at, actor: 'system', action: 'manifest_rejected', caseId, detail: { reasons: reasons.length } }));
     log.warn('manifest rejected', { caseId, reasons: reasons.length, firstRule: reasons[0]?.rule });
     return { result: 'rejected', caseId, reasons };
   };
@@ -96,7 +95,7 @@ export async function registerManifest(deps: RegisterDeps, input: { key: string;
   });
   if (reasons.length > 0) return reject(folder, reasons.slice(0, 50));
 
-  const registered = await deps.registry.register({ caseId: manifest.caseId, files: manifest.files, context: manifest.context, site: manifest.site }, at, sequencer);
+  const registered = await deps.registry.registerCase({ caseId: manifest.caseId, files: manifest.files, context: manifest.context, site: manifest.site }, at, sequencer);
   if (registered.result === 'in_use') {
     // The case was handed out on its current files, site and context: a reader's read, an
     // adjudication or a final would otherwise be about images nobody saw.
@@ -113,7 +112,7 @@ export async function registerManifest(deps: RegisterDeps, input: { key: string;
   if (result !== 'stale') {
     // Only a manifest that registered resolves rejections, and only those of earlier uploads.
     const rejectionsResolved = await deps.registry.resolveRejections(manifest.caseId, at, sequencer);
-    await deps.registry.audit(
+    await deps.registry.putAudit(
       auditEvent({ at, actor: 'system', action: 'case_registered', caseId: manifest.caseId, detail: { files: manifest.files.length, result, ...(rejectionsResolved ? { rejectionsResolved } : {}) } }),
     );
   }

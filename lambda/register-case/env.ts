@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { BaseEnvSchema } from '../shared/env';
+import { BaseEnvSchema } from '../runtime/env';
 
 /** Environment of the manifest registration function (no form needed: it never sees answers). */
 export const RegisterCaseEnvSchema = BaseEnvSchema.pick({ STUDY_ID: true, TABLE_NAME: true }).extend({

@@ -5,64 +5,9 @@
  * Rejections are results, not errors; an infrastructure failure throws so the event is retried.
  */
 import type { S3Event, S3ObjectCreatedNotificationEvent } from 'aws-lambda';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../shared/clients/dynamodb';
-import { s3Client } from '../shared/clients/s3';
-import { loadEnv } from '../shared/env';
-import { log } from '../shared/log';
-import { auditPutTx, putAudit, registerCase, rejectionPutTx, resolveRejections, transact } from '../shared/store';
-import { registerManifest, type CaseRegistry, type ManifestObjects, type RegisterDeps, type RegisterOutcome } from './core';
-import { RegisterCaseEnvSchema, type RegisterCaseEnv } from './env';
-
-export function s3Objects(bucket: string): ManifestObjects {
-  return {
-    async readManifest(key, maxBytes) {
-      try {
-        const out = await s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        if ((out.ContentLength ?? 0) > maxBytes) {
-          out.Body?.transformToWebStream().cancel().catch(() => undefined);
-          return 'too_large';
-        }
-        return await out.Body!.transformToString('utf8');
-      } catch (e) {
-        if ((e as Error).name === 'NoSuchKey') return undefined;
-        throw e;
-      }
-    },
-    async listCase(prefix) {
-      const found = new Map<string, number>();
-      let token: string | undefined;
-      do {
-        const out = await s3Client().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-        for (const o of out.Contents ?? []) if (o.Key) found.set(o.Key.slice(prefix.length), o.Size ?? 0);
-        token = out.IsTruncated ? out.NextContinuationToken : undefined;
-      } while (token);
-      return found;
-    },
-  };
-}
-
-export function tableRegistry(db: DynamoDBDocumentClient, tableName: string): CaseRegistry {
-  return {
-    register: (manifest, at, sequencer) => registerCase(db, tableName, manifest, at, sequencer),
-    reject: async (rejection, audit) => {
-      // Same transaction: a rejection is always visible in both /progress and the audit log.
-      await transact(db, [rejectionPutTx(tableName, rejection), auditPutTx(tableName, audit)]);
-    },
-    resolveRejections: (caseId, at, sequencer) => resolveRejections(db, tableName, caseId, at, sequencer),
-    audit: (event) => putAudit(db, tableName, event),
-  };
-}
-
-let deps: { env: RegisterCaseEnv; core: RegisterDeps } | undefined;
-
-function getDeps() {
-  if (deps) return deps;
-  const env = loadEnv(RegisterCaseEnvSchema);
-  deps = { env, core: { objects: s3Objects(env.BUCKET_NAME), registry: tableRegistry(documentClient(), env.TABLE_NAME), now: () => new Date() } };
-  return deps;
-}
+import { log } from '../runtime/log';
+import { registerCaseDeps } from './adapters';
+import { registerManifest, type RegisterOutcome } from './core';
 
 /** S3 URL-encodes object keys in events, with '+' for spaces. */
 export const decodeS3Key = (key: string) => decodeURIComponent(key.replace(/\+/g, ' '));
@@ -81,7 +26,7 @@ export function createdObjects(event: S3Event | S3ObjectCreatedNotificationEvent
 }
 
 export async function handler(event: S3Event | S3ObjectCreatedNotificationEvent): Promise<{ outcomes: RegisterOutcome[] }> {
-  const { env, core } = getDeps();
+  const { env, core } = registerCaseDeps();
   const outcomes: RegisterOutcome[] = [];
   for (const o of createdObjects(event)) {
     if (o.bucket !== env.BUCKET_NAME) {

@@ -6,7 +6,7 @@
  * with the field path instead of failing a deploy half-way.
  */
 import * as z from 'zod';
-import { ReadingConfigSchema } from './reading';
+import { ReadingConfigSchema } from '../../domain/reading-config';
 
 /** AppStream limits, from the CreateFleet / CreateStreamingURL API references. */
 export const APPSTREAM_LIMITS = {

@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { LAMBDA_ROOT, copyBundle } from './function-bundles';
+import { LAMBDA_ROOT, copyBundle } from '../build/bundles';
 
 export interface AppFunctionProps {
   /** Folder under `lambda/` holding `handler.ts`. */
@@ -86,7 +86,7 @@ export class AppFunction extends lambda.Function {
       role,
       // Local bundling only: the Docker image is a required placeholder that is never pulled,
       // because tryBundle always bundles (or throws). The hash is of the bundle, which also
-      // covers lambda/shared and lib/config code outside the function's folder.
+      // covers the shared code outside the function's folder (runtime, store, domain/).
       code: lambda.Code.fromAsset(path.join(LAMBDA_ROOT, props.name), {
         assetHashType: AssetHashType.OUTPUT,
         bundling: {

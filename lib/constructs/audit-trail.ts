@@ -1,4 +1,4 @@
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,15 +6,19 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { SecureBucket } from './secure-bucket';
 
 export interface AuditTrailProps {
-  /** The trail's name (the key policy names the trail by it). */
+  /** The trail's name (the key policy names the trail by it: a key cannot reference a trail that needs it). */
   readonly trailName: string;
   /** Buckets whose object reads and writes are recorded (S3 data events). */
   readonly watchedBuckets: s3.IBucket[];
   /** Tables whose item reads and writes are recorded (DynamoDB data events). */
   readonly watchedTables: dynamodb.ITableV2[];
-  /** Encrypts the trail files and its CloudWatch log group. */
+  /**
+   * Encrypts the trail files and its CloudWatch log group. The trail adds to its key policy what
+   * CloudTrail needs, for this trail only, so the key must be one this app owns.
+   */
   readonly encryptionKey: kms.IKey;
   /** Where the trail bucket sends its own server access logs. */
   readonly accessLogBucket: s3.IBucket;
@@ -35,18 +39,13 @@ export class AuditTrail extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditTrailProps) {
     super(scope, id);
-    this.bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: s3.BucketEncryption.KMS,
+    this.bucket = new SecureBucket(this, 'Bucket', {
       encryptionKey: props.encryptionKey,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: props.accessLogBucket,
-      serverAccessLogsPrefix: 'trail/',
+      serverAccessLogs: { bucket: props.accessLogBucket, prefix: 'trail/' },
       removalPolicy: props.removalPolicy,
-      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
+      singleRegionReason:
+        'A study is single-region by design: replicating the trail would copy who-read-which-scan records of a health study to a second region. ' +
+        'The trail is protected in place instead: versioning, log-file validation digests, KMS, a retained bucket, and a CloudWatch Logs copy.',
     });
     const logGroup = new logs.LogGroup(this, 'Logs', {
       encryptionKey: props.encryptionKey,
@@ -79,14 +78,7 @@ export class AuditTrail extends Construct {
     cfnTrail.cloudWatchLogsRoleArn = logsRole.roleArn;
     cfnTrail.node.addDependency(logsPolicy);
 
-    for (const id of ['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled']) {
-      Validations.of(this.bucket.node.defaultChild!).acknowledge({
-        id,
-        reason:
-          'A study is single-region by design: replicating the trail would copy who-read-which-scan records of a health study to a second region. ' +
-          'The trail is protected in place instead: versioning, log-file validation digests, KMS, a retained bucket, and a CloudWatch Logs copy.',
-      });
-    }
+    this.allowTrailToUseKey(props.encryptionKey, props.trailName);
     this.trail.addS3EventSelector(
       props.watchedBuckets.map((bucket) => ({ bucket })),
       { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
@@ -96,6 +88,39 @@ export class AuditTrail extends Construct {
       'AWS::DynamoDB::Table' as cloudtrail.DataResourceType,
       props.watchedTables.map((t) => t.tableArn),
       { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
+    );
+  }
+
+  /**
+   * CloudTrail must be able to encrypt with the key (the Trail construct does not add this), for
+   * this trail only: by name, since the key cannot reference a trail that needs it.
+   */
+  private allowTrailToUseKey(key: kms.IKey, trailName: string): void {
+    const trailArn = Stack.of(this).formatArn({ service: 'cloudtrail', resource: 'trail', resourceName: trailName });
+    const add = (statement: iam.PolicyStatement) => {
+      if (!key.addToResourcePolicy(statement).statementAdded) throw new Error(`AuditTrail ${this.node.path}: the trail's key must be one this app owns (its policy gets CloudTrail's grant)`);
+    };
+    add(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudTrail',
+        principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+        actions: ['kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceArn': trailArn },
+          StringLike: { 'kms:EncryptionContext:aws:cloudtrail:arn': trailArn },
+        },
+      }),
+    );
+    // DescribeKey carries no encryption context, so it is scoped by the calling trail alone.
+    add(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudTrailDescribeKey',
+        principals: [new iam.ServicePrincipal('cloudtrail.amazonaws.com')],
+        actions: ['kms:DescribeKey'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceArn': trailArn } },
+      }),
     );
   }
 }

@@ -1,6 +1,27 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+
+export interface StudyKeyProps {
+  /** What the key protects, for the console. */
+  readonly description: string;
+  /** CloudFormation stacks whose log groups may be encrypted with the key (see {@link allowLogsToUseKey}). */
+  readonly logGroupStacks: readonly string[];
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The study's customer-managed key: rotation on, and usable by CloudWatch Logs only for the log
+ * groups of the named stacks. Other services get their use by grants scoped with `kms:ViaService`
+ * ({@link viaServices}) or, for CloudTrail, by the trail that needs it (AuditTrail).
+ */
+export class StudyKey extends kms.Key {
+  constructor(scope: Construct, id: string, props: StudyKeyProps) {
+    super(scope, id, { description: props.description, enableKeyRotation: true, removalPolicy: props.removalPolicy });
+    allowLogsToUseKey(this, props.logGroupStacks);
+  }
+}
 
 /**
  * CloudWatch Logs encrypts a log group with a customer key only if the key policy lets the regional

@@ -1,5 +1,7 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 /** The roles ReadRoom knows; each becomes a Cognito group checked by the API. */
@@ -27,6 +29,12 @@ export interface ReaderDirectoryProps {
   /** Portal origins (https://domain/) that the authorization-code flow may return to. */
   readonly callbackUrls: string[];
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Reach the pool's reader group from inside this VPC: a `cognito-idp` interface endpoint (private
+   * DNS, in this security group) whose policy allows only ListUsersInGroup on this pool.
+   * @default - no endpoint
+   */
+  readonly vpcEndpoint?: { readonly vpc: ec2.IVpc; readonly securityGroup: ec2.ISecurityGroup };
 }
 
 /**
@@ -37,6 +45,8 @@ export interface ReaderDirectoryProps {
 export class ReaderDirectory extends Construct {
   readonly userPool: cognito.UserPool;
   readonly portalClient: cognito.UserPoolClient;
+  /** The `cognito-idp` interface endpoint, when `vpcEndpoint` is given. */
+  readonly endpoint?: ec2.InterfaceVpcEndpoint;
 
   constructor(scope: Construct, id: string, props: ReaderDirectoryProps) {
     super(scope, id);
@@ -100,5 +110,37 @@ export class ReaderDirectory extends Construct {
       // display name is theirs to change; site and e-mail are set by an administrator.
       writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ fullname: true }),
     });
+
+    if (props.vpcEndpoint) this.endpoint = this.createEndpoint(scope, props.vpcEndpoint);
+  }
+
+  /**
+   * Bulk assignment reads the reader group and each reader's site from the directory, from inside
+   * the isolated VPC: a cognito-idp interface endpoint whose policy allows that one call on this
+   * pool only. It sits beside the pool it names (a network stack cannot name it: the pool's stack
+   * depends on that one). Cognito refuses requests through an endpoint for a user pool that has a
+   * domain (managed login): the pool must keep none (test/infra/data-stack.test.ts).
+   *
+   * Created in the directory's parent scope, with the construct id it had when the data stack built
+   * it, so its logical id (and the deployed endpoint) stay what they were.
+   */
+  private createEndpoint(scope: Construct, where: { readonly vpc: ec2.IVpc; readonly securityGroup: ec2.ISecurityGroup }): ec2.InterfaceVpcEndpoint {
+    const endpoint = new ec2.InterfaceVpcEndpoint(scope, 'DirectoryEndpoint', {
+      vpc: where.vpc,
+      service: ec2.InterfaceVpcEndpointAwsService.COGNITO_IDP,
+      securityGroups: [where.securityGroup],
+      open: false,
+      privateDnsEnabled: true,
+    });
+    endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReaderGroupOfThisPoolOnly',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['cognito-idp:ListUsersInGroup'],
+        resources: [this.userPool.userPoolArn],
+        conditions: { StringEquals: { 'aws:PrincipalAccount': Stack.of(this).account } },
+      }),
+    );
+    return endpoint;
   }
 }

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { viaServices } from './encryption';
+import { SecureBucket } from './secure-bucket';
 
 export interface ScansStoreProps {
   /** The study VPC; the store adds the S3 gateway endpoint that the fleet reads through. */
@@ -54,53 +55,26 @@ export class ScansStore extends Construct {
   constructor(scope: Construct, id: string, props: ScansStoreProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const autoDeleteObjects = props.removalPolicy === RemovalPolicy.DESTROY;
 
-    // Server access logs cannot be delivered to an SSE-KMS bucket, so this one uses SSE-S3.
-    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      // No ACLs: S3 delivers server access logs under the bucket policy CDK writes
-      // (logging.s3.amazonaws.com, only from the study's buckets and account).
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    const singleRegion =
+      'A study is single-region by design: replication would copy de-identified health data (or the logs of who read it) to a second region. ' +
+      'Objects are protected in place instead: versioning, a retained bucket, private TLS-only access, and every scan read or delete recorded by the access logs and the audit trail.';
+    this.accessLogBucket = new SecureBucket(this, 'AccessLogs', {
+      receivesAccessLogs: true,
       removalPolicy: props.removalPolicy,
-      autoDeleteObjects,
       lifecycleRules: [{ noncurrentVersionExpiration: props.noncurrentVersionExpiration }],
+      singleRegionReason: singleRegion,
     });
-
-    this.bucket = new s3.Bucket(this, 'Scans', {
-      encryption: s3.BucketEncryption.KMS,
+    this.bucket = new SecureBucket(this, 'Scans', {
       encryptionKey: props.encryptionKey,
-      bucketKeyEnabled: true,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      versioned: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: this.accessLogBucket,
-      serverAccessLogsPrefix: 'scans/',
+      serverAccessLogs: { bucket: this.accessLogBucket, prefix: 'scans/' },
       removalPolicy: props.removalPolicy,
-      autoDeleteObjects,
       lifecycleRules: [
         { noncurrentVersionExpiration: props.noncurrentVersionExpiration },
         { abortIncompleteMultipartUploadAfter: Duration.days(7) },
       ],
+      singleRegionReason: singleRegion,
     });
-
-    const ack = (bucket: s3.Bucket, id: string, reason: string) => Validations.of(bucket.node.defaultChild!).acknowledge({ id, reason });
-    const singleRegion =
-      'A study is single-region by design: replication would copy de-identified health data (or the logs of who read it) to a second region. ' +
-      'Objects are protected in place instead: versioning, a retained bucket, private TLS-only access, and every scan read or delete recorded by the access logs and the audit trail.';
-    for (const bucket of [this.bucket, this.accessLogBucket]) {
-      ack(bucket, 'HIPAA.Security-S3BucketReplicationEnabled', singleRegion);
-      ack(bucket, 'NIST.800.53.R5-S3BucketReplicationEnabled', singleRegion);
-    }
-    const sseS3Only =
-      'S3 server access logging cannot deliver to a bucket whose default encryption is SSE-KMS, so this bucket uses SSE-S3 (AES-256). ' +
-      'It holds request logs only, never scans, and is private, TLS-only and versioned.';
-    ack(this.accessLogBucket, 'HIPAA.Security-S3DefaultEncryptionKMS', sseS3Only);
-    ack(this.accessLogBucket, 'NIST.800.53.R5-S3DefaultEncryptionKMS', sseS3Only);
 
     // Object-created events go to EventBridge (the case registry listens there). Set on the L1:
     // the L2 switch adds a notifications custom resource, CloudFormation supports it natively.

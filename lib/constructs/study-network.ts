@@ -142,7 +142,7 @@ export class StudyNetwork extends Construct {
     appStreamEndpoint.addToPolicy(
       new iam.PolicyStatement({
         principals: [new iam.AnyPrincipal()],
-        // Exactly what the functions call (the reader API and case-files); nothing else reaches AppStream.
+        // Exactly what the functions call (reader and adjudication sessions, case-files); nothing else reaches AppStream.
         actions: ['appstream:CreateStreamingURL', 'appstream:DescribeSessions'],
         resources: appStreamArns,
         conditions: { StringEquals: { 'aws:PrincipalAccount': account } },

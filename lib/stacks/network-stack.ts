@@ -1,16 +1,13 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { StudyConfig } from '../config/schema';
 import { studyNames } from '../config/names';
 import { StudyNetwork, retentionDays } from '../constructs';
 import { removalPolicyOf } from './removal';
+import { StudyStack, StudyStackProps } from './study-stack';
 
-export interface NetworkStackProps extends StackProps {
-  readonly study: StudyConfig;
-}
+export type NetworkStackProps = StudyStackProps;
 
 /** The study VPC and its endpoints. Long-lived, holds no data. */
-export class NetworkStack extends Stack {
+export class NetworkStack extends StudyStack {
   readonly network: StudyNetwork;
 
   constructor(scope: Construct, id: string, props: NetworkStackProps) {

@@ -1,17 +1,16 @@
-import { CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { StudyConfig } from '../config/schema';
 import { studyNames } from '../config/names';
 import { removalPolicyOf } from './removal';
+import { StudyStack, StudyStackProps } from './study-stack';
 import { AppStreamFleet, AppStreamFleetProps, FleetScaling, ReadingApi, ScansAccessPolicies, UsageReports, ViewerImageBuilder, retentionDays } from '../constructs';
 
-export interface ReadingStackProps extends StackProps {
-  readonly study: StudyConfig;
+export interface ReadingStackProps extends StudyStackProps {
   readonly vpc: ec2.IVpc;
   readonly fleetSecurityGroup: ec2.ISecurityGroup;
   readonly functionSecurityGroup: ec2.ISecurityGroup;
@@ -31,7 +30,7 @@ export interface ReadingStackProps extends StackProps {
  * reports, the optional image builder, and the reading workflow API. Destroying this stack stops
  * all streaming and loses no data.
  */
-export class ReadingStack extends Stack {
+export class ReadingStack extends StudyStack {
   readonly streaming: AppStreamFleet;
   readonly api: ReadingApi;
 
@@ -116,6 +115,7 @@ export class ReadingStack extends Stack {
       portalClient: props.portalClient,
       streaming: this.streaming,
       readingConfigJson: JSON.stringify(study.reading),
+      studyDisplayName: study.displayName,
       streamingUrlValiditySeconds: study.streamingUrlValiditySeconds,
       sessionMaxSeconds: t.maxUserDurationSeconds,
       allowedOrigins: study.portal.embedHostDomains.map((d) => `https://${d}`),

@@ -3,7 +3,7 @@
  * tokens from the emulated user pool, and API Gateway events built the way the HTTP API's JWT
  * authorizer would deliver them.
  *
- *   const h = await startHarness();            // in beforeAll (≈2–3 s)
+ *   const h = await startHarness();            // in beforeAll (≈1 s with the run's shared moto, ≈3 s alone)
  *   const res = await h.call(handler, { routeKey: 'GET /me', token: h.users.reader.token });
  *   expect(res.status).toBe(200); res.json …
  *   await h.stop();                             // in afterAll
@@ -18,11 +18,14 @@
  * Handlers read their environment on first use, so the harness sets process.env in `startHarness`
  * before any handler runs; importing handler modules at the top of a test file is fine.
  *
+ * Under jest the harness uses its worker's moto, started once for the run (./global-setup.ts), and
+ * resets it first, so a file starts from an empty emulator all the same; elsewhere (a benchmark, a
+ * single project run without the global setup) it starts its own.
+ *
  * Note what moto does not check (it is the same signing key for every pool, MFA is not enforced,
  * presigned URLs are not verified): "another pool's token" is rejected here by its issuer.
  */
-import { createPrivateKey, createSign, randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { createSign, randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer, S3Event, S3ObjectCreatedNotificationEvent } from 'aws-lambda';
 import {
   AdminAddUserToGroupCommand,
@@ -43,15 +46,17 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CognitoJwtVerifier } from 'aws-jwt-verify';
-import { ReadingConfigSchema, type ReadingConfigInput } from '../../lib/config/reading';
-import { documentClient } from '../../lambda/shared/clients/dynamodb';
-import { ROLES, type Role } from '../../lambda/shared/auth';
+import { ReadingConfigSchema, type ReadingConfigInput } from '../../domain/reading-config';
+import { indexKeys, readingStore, TABLE_SCHEMA, type ReadingStore } from '../../lambda/store';
+import { documentClient } from '../../lambda/runtime/clients/dynamodb';
+import { ROLES, type Role } from '../../lambda/runtime/auth';
 import { startAppStreamStandIn, type AppStreamStandIn } from '../../local/appstream/standin';
-import { awsClientConfig, startMoto, type MotoServer } from './moto';
+import { awsClientConfig, motoSigningKey, resetMoto, sharedMotoEndpoint, startMoto, type MotoServer } from './moto';
 import { startSerialProxy, type SerialProxy } from './serial-proxy';
 
 export const REGION = 'ap-northeast-2';
 export const STUDY_ID = 'test';
+export const STUDY_DISPLAY_NAME = 'Harness eye survey';
 export const TABLE_NAME = 'readroom-test-reading';
 export const BUCKET_NAME = 'readroom-test-scans';
 export const FLEET_NAME = 'readroom-test-fleet';
@@ -146,6 +151,8 @@ export interface Harness {
   readonly users: Record<UserName, TestUser>;
   /** Raw SDK clients pointed at moto, for arranging and asserting. */
   readonly ddb: DynamoDBDocumentClient;
+  /** The store the functions use, on the harness's client: arranges and checks through the store's own methods. */
+  readonly store: ReadingStore;
   readonly s3: S3Client;
   readonly cognito: CognitoIdentityProviderClient;
 
@@ -166,6 +173,13 @@ export interface Harness {
   clearDirectory(): Promise<void>;
   /** `n` readers in parallel, named `<prefix>-<i>`. */
   createReaders(n: number, prefix?: string): Promise<TestUser[]>;
+  /**
+   * `n` readers that exist only as ID tokens: `reader`'s token re-signed with moto's key under a new
+   * `sub`, user name and e-mail (same pool, groups and site), so they pass the authorizer exactly as
+   * a pool user's would. For tests that need many callers and never ask the directory (bulk
+   * assignment does: use `directoryReaders`); a hundred pool users cost a few hundred emulator calls.
+   */
+  tokenReaders(n: number, prefix?: string): TestUser[];
   /** The same claims as `token`, validly signed by moto's key, but expired. */
   expiredToken(token?: string): string;
   /** A valid token of another user pool (same moto, so same signing key: the issuer is what differs). */
@@ -202,8 +216,16 @@ export interface HarnessOptions {
 let sequencer = 0;
 const nextSequencer = () => (++sequencer).toString(16).toUpperCase().padStart(16, '0');
 
+/** This worker's shared moto, emptied, or a moto of the harness's own (stopped with it). */
+async function emulator(): Promise<MotoServer> {
+  const shared = sharedMotoEndpoint();
+  if (!shared) return startMoto();
+  await resetMoto(shared);
+  return { endpoint: shared, port: Number(new URL(shared).port), stop: async () => undefined };
+}
+
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const moto: MotoServer = await startMoto();
+  const moto: MotoServer = await emulator();
   let proxy: SerialProxy | undefined;
   let appStream: AppStreamStandIn | undefined;
   try {
@@ -237,6 +259,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     STREAMING_URL_VALIDITY_SECONDS: String(STREAMING_URL_VALIDITY_SECONDS),
     SESSION_MAX_SECONDS: String(SESSION_MAX_SECONDS),
     READROOM_READING_CONFIG: JSON.stringify(readingConfig),
+    READROOM_STUDY_DISPLAY_NAME: STUDY_DISPLAY_NAME,
   });
   delete process.env.AWS_PROFILE;
 
@@ -295,7 +318,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     { step: 'initialize', name: 'readroomWriteCounter', override: true },
   );
 
-  const motoKey = loadMotoSigningKey();
+  const motoKey = motoSigningKey();
   const resign = (token: string, change: (claims: Record<string, unknown>) => void) => {
     const [header, payload] = token.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
@@ -312,14 +335,14 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
-    const id = (i: Record<string, unknown>) => `${i.pk}\u0000${i.sk}`;
+    const id = (i: Record<string, unknown>) => `${i[TABLE_SCHEMA.partitionKey]}\u0000${i[TABLE_SCHEMA.sortKey]}`;
     return items.sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
   };
 
   const clearTable = async () => {
     const items = await snapshotTable();
     for (let i = 0; i < items.length; i += 25) {
-      const batch = items.slice(i, i + 25).map((it) => ({ DeleteRequest: { Key: { pk: it.pk, sk: it.sk } } }));
+      const batch = items.slice(i, i + 25).map((it) => ({ DeleteRequest: { Key: { [TABLE_SCHEMA.partitionKey]: it[TABLE_SCHEMA.partitionKey], [TABLE_SCHEMA.sortKey]: it[TABLE_SCHEMA.sortKey] } } }));
       await ddb.send(new BatchWriteCommand({ RequestItems: { [TABLE_NAME]: batch } }));
     }
   };
@@ -336,6 +359,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     pool,
     users,
     ddb,
+    store: readingStore(ddb, TABLE_NAME),
     s3,
     cognito,
     readingConfig,
@@ -362,6 +386,14 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
       }
       return out;
     },
+    tokenReaders: (n, prefix = 'token-reader') =>
+      Array.from({ length: n }, (_, i) => {
+        const username = `${prefix}-${i}`;
+        const sub = randomUUID();
+        const email = `${username}@example.org`;
+        const token = resign(users.reader.token, (c) => Object.assign(c, { sub, 'cognito:username': username, email }));
+        return { username, sub, email, roles: ['reader'], token, accessToken: resign(users.reader.accessToken, (c) => Object.assign(c, { sub, username })) };
+      }),
     expiredToken: (token = users.reader.token) =>
       resign(token, (c) => {
         const now = Math.floor(Date.now() / 1000);
@@ -398,27 +430,21 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
 
 // ---------------------------------------------------------------------------------------------
 
-/** Same key schema and indexes as lib/constructs/reading-table.ts (pk/sk; gsi1, gsi2 with <name>pk/<name>sk). */
+/** The table as the store's key schema says (lambda/store/keys.ts `TABLE_SCHEMA`, which the deployed table matches). */
 export async function createTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
   const s = (AttributeName: string) => ({ AttributeName, AttributeType: 'S' as const });
-  const gsi = (name: string) => ({
-    IndexName: name,
-    KeySchema: [
-      { AttributeName: `${name}pk`, KeyType: 'HASH' as const },
-      { AttributeName: `${name}sk`, KeyType: 'RANGE' as const },
-    ],
-    Projection: { ProjectionType: 'ALL' as const },
-  });
+  const keySchema = (k: { partitionKey: string; sortKey: string }) => [
+    { AttributeName: k.partitionKey, KeyType: 'HASH' as const },
+    { AttributeName: k.sortKey, KeyType: 'RANGE' as const },
+  ];
+  const indexes = TABLE_SCHEMA.indexes.map((name) => ({ name, keys: indexKeys(name) }));
   await ddb.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map(s),
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      GlobalSecondaryIndexes: [gsi('gsi1'), gsi('gsi2')],
+      AttributeDefinitions: [TABLE_SCHEMA, ...indexes.map((i) => i.keys)].flatMap((k) => [s(k.partitionKey), s(k.sortKey)]),
+      KeySchema: keySchema(TABLE_SCHEMA),
+      GlobalSecondaryIndexes: indexes.map((i) => ({ IndexName: i.name, KeySchema: keySchema(i.keys), Projection: { ProjectionType: 'ALL' as const } })),
     }),
   );
 }
@@ -497,28 +523,6 @@ async function createPoolUser(cognito: CognitoIdentityProviderClient, pool: Pool
   );
   const sub = created.User!.Attributes!.find((a) => a.Name === 'sub')!.Value!;
   return { username, sub, email, roles, token: auth.AuthenticationResult!.IdToken!, accessToken: auth.AuthenticationResult!.AccessToken! };
-}
-
-/**
- * moto signs every pool's tokens with one RSA key shipped in its package (n, e, d only); Python's
- * `cryptography` (a moto dependency) recovers the primes so Node can sign with it. Used only to mint
- * tokens that are correctly signed but expired.
- */
-const RECOVER_KEY_PY = `
-import base64, gzip, json, os
-import moto.cognitoidp as c
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives import serialization
-jwk = json.loads(gzip.open(os.path.join(os.path.dirname(c.__file__), 'resources', 'jwks-private.json.gz')).read())
-b = lambda s: int.from_bytes(base64.urlsafe_b64decode(s + '=' * (-len(s) % 4)), 'big')
-n, e, d = b(jwk['n']), b(jwk['e']), b(jwk['d'])
-p, q = rsa.rsa_recover_prime_factors(n, e, d)
-key = rsa.RSAPrivateNumbers(p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q), rsa.RSAPublicNumbers(e, n)).private_key()
-print(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
-`;
-
-function loadMotoSigningKey() {
-  return createPrivateKey(execFileSync('python3', ['-c', RECOVER_KEY_PY], { encoding: 'utf8' }));
 }
 
 /** API Gateway HTTP API hands JWT claims to the integration as strings; arrays as "[a b]". */

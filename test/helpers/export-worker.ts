@@ -6,11 +6,12 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { handler as exportWorker } from '../../lambda/export-worker/handler';
+import { keys } from '../../lambda/store/keys';
 import { REGION, type Harness } from './api-harness';
 
 /** The stream event of one job item's INSERT (what the deployed filter lets through). */
 export async function jobInsertEvent(h: Harness, exportId: string): Promise<DynamoDBStreamEvent> {
-  const out = await h.ddb.send(new GetItemCommand({ TableName: h.tableName, Key: { pk: { S: `EXPORT#${exportId}` }, sk: { S: 'META' } }, ConsistentRead: true }));
+  const out = await h.ddb.send(new GetItemCommand({ TableName: h.tableName, Key: Object.fromEntries(Object.entries(keys.exportJob(exportId)).map(([k, v]) => [k, { S: v }])), ConsistentRead: true }));
   if (!out.Item) throw new Error(`no export job ${exportId} in the table`);
   // The job holds no binary attributes, so the SDK's and the stream's attribute shapes coincide.
   const image = out.Item as NonNullable<DynamoDBStreamEvent['Records'][number]['dynamodb']>['NewImage'] & object;

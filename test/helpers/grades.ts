@@ -2,9 +2,9 @@
  * Valid answers for the default form, for tests of adjudication and export: `grade({ OD: {...} })`
  * starts from a healthy, gradable eye and applies per-eye and participant overrides.
  */
-import { DEFAULT_FORM, ReadingConfigSchema, type ReadingConfig } from '../../lib/config/reading';
-import type { AnswerValue, NormalisedAnswers, ScopeAnswers } from '../../lambda/shared/domain/form-validator';
-import { validateAnswers } from '../../lambda/shared/domain/form-validator';
+import { DEFAULT_FORM, ReadingConfigSchema, type ReadingConfig } from '../../domain/reading-config';
+import type { AnswerValue, NormalisedAnswers, ScopeAnswers } from '../../domain/answers';
+import { validateAnswers } from '../../domain/form/validator';
 
 export const CONFIG: ReadingConfig = ReadingConfigSchema.parse({});
 export const FACTS = { octPresent: false };

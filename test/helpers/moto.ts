@@ -6,7 +6,8 @@
  * Remember what moto 5.2 does not check (Cognito MFA set-up, presigned URL signatures, KMS key
  * existence): tests against it prove flows, not those guarantees.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { createServer } from 'node:net';
 
 const HOST = '127.0.0.1';
@@ -18,6 +19,62 @@ export interface MotoServer {
   port: number;
   stop(): Promise<void>;
 }
+
+/** What to run when moto is missing (README, prerequisites). */
+export const MOTO_INSTALL = 'pip install "moto[server]==5.2.1"';
+
+/**
+ * Fails with the install command when python3 or its moto server is missing: otherwise every suite
+ * that starts the emulator would fail on its own with `No module named 'moto'` and no hint.
+ */
+export function requireMoto(): void {
+  const probe = spawnSync('python3', ['-c', 'import moto, moto.server'], { encoding: 'utf8' });
+  if (probe.error) throw new Error(`The tests need python3 with the moto emulator, and python3 could not be run (${probe.error.message}). Install Python 3, then: ${MOTO_INSTALL}`);
+  if (probe.status !== 0) throw new Error(`The tests need the moto emulator in server mode, and python3 cannot import it. Install it with: ${MOTO_INSTALL}\n${probe.stderr.trim().split('\n').at(-1)}`);
+}
+
+/** Shared emulators of a jest run (test/helpers/global-setup.ts): one per worker, by JEST_WORKER_ID. */
+const SHARED_ENDPOINTS = 'READROOM_TEST_MOTO_ENDPOINTS';
+const SIGNING_KEY = 'READROOM_TEST_MOTO_SIGNING_KEY';
+
+/** This jest worker's own moto, started once for the whole run, or undefined (outside jest, or a run without it). */
+export function sharedMotoEndpoint(): string | undefined {
+  const all = process.env[SHARED_ENDPOINTS]?.split(',') ?? [];
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  return all[worker - 1];
+}
+
+/** Publishes the run's shared emulators and signing key to the test workers (they inherit the environment). */
+export function publishShared(endpoints: readonly string[], signingKeyPem: string): void {
+  process.env[SHARED_ENDPOINTS] = endpoints.join(',');
+  process.env[SIGNING_KEY] = Buffer.from(signingKeyPem).toString('base64');
+}
+
+/**
+ * moto signs every pool's tokens with one RSA key shipped in its package (n, e, d only); Python's
+ * `cryptography` (a moto dependency) recovers the primes so Node can sign with it. Used only to mint
+ * tokens that are correctly signed but expired, or re-signed with other claims.
+ */
+const RECOVER_KEY_PY = `
+import base64, gzip, json, os
+import moto.cognitoidp as c
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives import serialization
+jwk = json.loads(gzip.open(os.path.join(os.path.dirname(c.__file__), 'resources', 'jwks-private.json.gz')).read())
+b = lambda s: int.from_bytes(base64.urlsafe_b64decode(s + '=' * (-len(s) % 4)), 'big')
+n, e, d = b(jwk['n']), b(jwk['e']), b(jwk['d'])
+p, q = rsa.rsa_recover_prime_factors(n, e, d)
+key = rsa.RSAPrivateNumbers(p, q, d, rsa.rsa_crt_dmp1(d, p), rsa.rsa_crt_dmq1(d, q), rsa.rsa_crt_iqmp(p, q), rsa.RSAPublicNumbers(e, n)).private_key()
+print(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+`;
+
+/** moto's token-signing key as PEM (recovered once per run by the global setup, else here). */
+export function motoSigningKeyPem(): string {
+  const shared = process.env[SIGNING_KEY];
+  return shared ? Buffer.from(shared, 'base64').toString('utf8') : execFileSync('python3', ['-c', RECOVER_KEY_PY], { encoding: 'utf8' });
+}
+
+export const motoSigningKey = (): KeyObject => createPrivateKey(motoSigningKeyPem());
 
 /** SDK v3 client options that point at moto. S3 needs path-style addressing on a bare host:port. */
 export function awsClientConfig(endpoint: string) {
@@ -61,9 +118,10 @@ export async function startMoto(server: readonly string[] = ['-m', 'moto.server'
 
   const deadline = Date.now() + START_TIMEOUT_MS;
   for (;;) {
-    if (spawnError) throw new Error(`could not start moto (python3 ${server.join(' ')}): ${spawnError.message}`);
+    if (spawnError) throw new Error(`could not start moto (python3 ${server.join(' ')}): ${spawnError.message}. Install Python 3, then: ${MOTO_INSTALL}`);
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`moto exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${output}`);
+      const missing = /No module named '?moto/.test(output) ? `moto is not installed for python3; install it with: ${MOTO_INSTALL}\n` : '';
+      throw new Error(`${missing}moto exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${output}`);
     }
     if (await answers(`${endpoint}/moto-api/`)) break;
     if (Date.now() > deadline) {

@@ -3,8 +3,8 @@
  * manifest function would), first-read slots claimed as "claim next" would, and valid answers for
  * the default form. Tests that are about registration or claiming use the handlers instead.
  */
-import type { NormalisedAnswers } from '../../lambda/shared/domain/form-validator';
-import { claimSlot, getCase, registerCase, type CaseFile } from '../../lambda/shared/store';
+import type { NormalisedAnswers } from '../../domain/answers';
+import type { CaseFile } from '../../domain/case';
 import type { Harness, TestUser } from './api-harness';
 
 let clock = Date.parse('2025-01-01T00:00:00.000Z');
@@ -23,7 +23,7 @@ export function caseFiles(opts: { oct?: boolean } = {}): CaseFile[] {
 
 /** Registers a case directly in the table. */
 export async function seedCase(h: Harness, caseId: string, opts: { oct?: boolean; context?: Record<string, string | number> } = {}): Promise<void> {
-  await registerCase(h.ddb, h.tableName, { caseId, files: caseFiles(opts), context: opts.context }, tick(), '1'.padStart(64, '0'));
+  await h.store.registerCase({ caseId, files: caseFiles(opts), context: opts.context }, tick(), '1'.padStart(64, '0'));
 }
 
 /**
@@ -31,8 +31,8 @@ export async function seedCase(h: Harness, caseId: string, opts: { oct?: boolean
  * ref: what the reader routes take in place of the case id.
  */
 export async function assign(h: Harness, caseId: string, user: Pick<TestUser, 'sub' | 'username'>): Promise<string> {
-  const c = await getCase(h.ddb, h.tableName, caseId);
-  const out = await claimSlot(h.ddb, h.tableName, {
+  const c = await h.store.getCase(caseId);
+  const out = await h.store.claimSlot({
     case: c!,
     readerId: user.sub,
     readsPerCase: h.readingConfig.assignment.readsPerCase,

@@ -3,20 +3,21 @@
  * items and conditions the API writes), for tests of the adjudication and coordinator routes.
  */
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { NormalisedAnswers } from '../../lambda/shared/domain/form-validator';
-import { assignmentPutTxs, newAssignmentRef } from '../../lambda/shared/store/assignments';
-import { caseFacts, countSubmissionTx, getCase, takeSlotTx, type CaseState } from '../../lambda/shared/store/cases';
-import { keys } from '../../lambda/shared/store/keys';
-import { outcomeTx, stateAfter } from '../../lambda/shared/store/outcomes';
-import { openAssignmentTx, submitAssignmentTx } from '../../lambda/shared/store/readers';
-import { historyPutTx, readPutTx } from '../../lambda/shared/store/reads';
-import { transact } from '../../lambda/shared/store/table';
-import { decideCaseOutcome } from '../../lambda/shared/workflow/case-outcome';
+import type { NormalisedAnswers } from '../../domain/answers';
+import { assignmentPutTxs, newAssignmentRef } from '../../lambda/store/assignments';
+import { caseFacts, type CaseState } from '../../domain/case';
+import { countSubmissionTx, takeSlotTx } from '../../lambda/store/cases';
+import { keys } from '../../lambda/store/keys';
+import { outcomeTx, stateAfter } from '../../lambda/store/outcomes';
+import { openAssignmentTx, submitAssignmentTx } from '../../lambda/store/readers';
+import { historyPutTx, readPutTx } from '../../lambda/store/reads';
+import { transact } from '../../lambda/store/table';
+import { decideCaseOutcome } from '../../domain/rules/case-outcome';
 import type { Harness } from './api-harness';
 import { CONFIG } from './grades';
 import { seedCase as seedFixtureCase } from './reading-fixtures';
 
-export type SeedTarget = Pick<Harness, 'ddb' | 'tableName' | 'readingConfig'>;
+export type SeedTarget = Pick<Harness, 'ddb' | 'tableName' | 'store' | 'readingConfig'>;
 
 /** Registers a case (reading-fixtures' `seedCase`), optionally with the participant's site. */
 export async function seedCase(t: SeedTarget, caseId: string, site?: string): Promise<void> {
@@ -36,7 +37,7 @@ export async function seedSubmittedRead(
 ): Promise<string> {
   const readNo = opts.readNo ?? 1;
   const at = opts.at ?? '2026-01-02T00:00:00.000Z';
-  const c = (await getCase(t.ddb, t.tableName, caseId))!;
+  const c = (await t.store.getCase(caseId))!;
   const ref = newAssignmentRef();
   const read = { caseId, readerId, readNo, version: 1, status: 'submitted' as const, answers, formId: CONFIG.form.formId, formVersion: CONFIG.form.formVersion, createdAt: at, updatedAt: at, submittedAt: at };
   await transact(t.ddb, [
@@ -59,7 +60,7 @@ export async function seedReadCase(t: SeedTarget, caseId: string, reads: [SeedRe
   await seedCase(t, caseId);
   const readsPerCase = Math.max(CONFIG.assignment.readsPerCase, reads.length);
   for (const r of reads) await seedSubmittedRead(t, caseId, r.readerId, r.answers, { readsPerCase });
-  const c = (await getCase(t.ddb, t.tableName, caseId))!;
+  const c = (await t.store.getCase(caseId))!;
   const outcome = decideCaseOutcome(CONFIG, caseId, caseFacts(c), reads.map((r) => ({ ...r, readNo: 1 })));
   // The store's counter already counts every submission; close the case the way the k-th submit does.
   const seen = reads.length - 1;

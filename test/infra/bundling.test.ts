@@ -12,7 +12,10 @@ import { buildStudy } from '../helpers/studies';
 import { createTestApp } from '../helpers/test-app';
 import { resourcesOfType } from '../helpers/template';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildBundles } from '../../lib/constructs/function-bundles';
+import { buildBundles } from '../../lib/build/bundles';
+import { READING_FUNCTIONS } from '../../lib/constructs/reading-api';
+
+const IDS = Object.values(READING_FUNCTIONS).map((f) => f.id);
 
 let app: App;
 let assets: Record<string, string>;
@@ -29,7 +32,7 @@ beforeAll(() => {
 }, 60_000);
 
 test('every reading function is bundled into index.js with a handler export', () => {
-  expect(Object.keys(assets)).toHaveLength(6);
+  expect(Object.keys(assets).map((id) => IDS.find((fn) => id.startsWith(`Api${fn}`))).sort()).toEqual([...IDS].sort());
   for (const code of Object.values(assets)) expect(code).toMatch(/handler/);
 });
 
@@ -40,8 +43,13 @@ test('the reading config is inlined, not read from the Lambda environment', () =
   }
 });
 
+test("the study's display name (GET /study) is inlined beside it", () => {
+  for (const code of Object.values(assets)) expect(code).not.toContain('process.env.READROOM_STUDY_DISPLAY_NAME');
+  expect(assets[Object.keys(assets).find((id) => id.startsWith('ApiReader'))!]).toContain('Eye Survey Grading 2026');
+});
+
 test('bundles differ per function (each has only its own handler)', () => {
-  expect(new Set(Object.values(assets)).size).toBe(6);
+  expect(new Set(Object.values(assets)).size).toBe(IDS.length);
 });
 
 // Size and content are deterministic, so they are tested; time is only benchmarked (npm run bench).
@@ -49,6 +57,9 @@ test('every bundle is at most 1 MB minified (issue 3 target)', () => {
   for (const [id, code] of Object.entries(assets)) expect({ id, bytes: Buffer.byteLength(code) <= 1_000_000 }).toEqual({ id, bytes: true });
 });
 
+// Each function imports the SDK clients it uses from lambda/runtime/clients/<service>.ts (one module
+// per service, created once per container); esbuild keeps only those, and of each only the
+// commands the function sends. Recognised here by each client's service id in the minified code.
 test("each bundle holds only the SDK clients its function uses, and none of zod's error locales", () => {
   const clients = (code: string) =>
     ['AppStream', 'S3', 'DynamoDB', 'Cognito'].filter((c) =>
@@ -57,7 +68,7 @@ test("each bundle holds only the SDK clients its function uses, and none of zod'
   const byFunction = Object.fromEntries(Object.entries(assets).map(([id, code]) => [id.replace(/Function.*$/, ''), clients(code)]));
   expect(byFunction).toEqual({
     ApiReader: ['AppStream', 'DynamoDB'],
-    ApiAdjudication: ['DynamoDB'],
+    ApiAdjudication: ['AppStream', 'DynamoDB'],
     ApiCoordinator: ['S3', 'DynamoDB', 'Cognito'],
     ApiExportWorker: ['S3', 'DynamoDB'],
     ApiRegistry: ['S3', 'DynamoDB'],

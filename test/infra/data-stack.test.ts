@@ -2,9 +2,12 @@
  * The stateful stack: the study key, the scans bucket and its access logs, the reading table, the
  * reader directory, the audit trail and the budget.
  */
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { AuditTrail, SecureBucket } from '../../lib/constructs';
 import { VARIANTS, buildStudy } from '../helpers/studies';
-import { SynthesizedStudy, synthStudy } from '../helpers/test-app';
+import { SynthesizedStudy, createTestApp, synthStudy } from '../helpers/test-app';
 import { expectStudyTags } from '../helpers/tags';
 import { json, onlyResource, resourcesOfType } from '../helpers/template';
 
@@ -388,6 +391,17 @@ describe('audit trail', () => {
       LoggingConfiguration: { DestinationBucketName: { Ref: accessLogs }, LogFilePrefix: 'trail/' },
     });
   });
+});
+
+test('the trail refuses a key it cannot give CloudTrail its grant on (an imported key has no policy here)', () => {
+  const stack = new Stack(createTestApp(), 'Trail', { env: { account: '111122223333', region: 'ap-northeast-2' } });
+  const logs = new SecureBucket(stack, 'Logs', { receivesAccessLogs: true, removalPolicy: RemovalPolicy.RETAIN, singleRegionReason: 'test' });
+  const make = (key: kms.IKey, id: string) =>
+    new AuditTrail(stack, id, { trailName: id, watchedBuckets: [], watchedTables: [], encryptionKey: key, accessLogBucket: logs, logRetention: 365, removalPolicy: RemovalPolicy.RETAIN });
+  expect(() => make(kms.Key.fromKeyArn(stack, 'Imported', 'arn:aws:kms:ap-northeast-2:111122223333:key/00000000-0000-0000-0000-000000000000'), 'A')).toThrow(
+    /AuditTrail Trail\/A: the trail's key must be one this app owns/,
+  );
+  expect(() => make(new kms.Key(stack, 'Owned'), 'B')).not.toThrow();
 });
 
 describe('budget', () => {

@@ -3,15 +3,12 @@
  * role holds and on which resources (any extra action or resource fails), the managed policies
  * attached to it, and the environment variables it gets, parsed with its own env.ts schema.
  */
+import * as path from 'node:path';
 import { CfnElement, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 import type * as z from 'zod';
-import { AdjudicationEnvSchema } from '../../lambda/adjudication-api/env';
-import { CaseFilesEnvSchema } from '../../lambda/case-files/env';
-import { CoordinatorEnvSchema } from '../../lambda/coordinator-api/env';
-import { ExportWorkerEnvSchema } from '../../lambda/export-worker/env';
-import { ReaderApiEnvSchema } from '../../lambda/reader-api/env';
-import { RegisterCaseEnvSchema } from '../../lambda/register-case/env';
+import { READING_FUNCTIONS } from '../../lib/constructs/reading-api';
+import { keys } from '../../lambda/store/keys';
 import { buildStudy } from '../helpers/studies';
 import { SynthesizedStudy, synthStudy } from '../helpers/test-app';
 import { CfnTemplateJson, Json, json, resourcesOfType } from '../helpers/template';
@@ -39,15 +36,17 @@ beforeAll(() => {
 
 const logicalId = (c: IConstruct): string => Stack.of(c).getLogicalId((c.node.defaultChild ?? c) as CfnElement);
 
-/** Construct id in the reading stack → the env schema of its `lambda/<fn>` (see reading-api.ts). */
-const FUNCTIONS: Record<string, { env: z.ZodObject }> = {
-  ReaderFunction: { env: ReaderApiEnvSchema },
-  AdjudicationFunction: { env: AdjudicationEnvSchema },
-  CoordinatorFunction: { env: CoordinatorEnvSchema },
-  ExportWorkerFunction: { env: ExportWorkerEnvSchema },
-  RegistryFunction: { env: RegisterCaseEnvSchema },
-  CaseFilesFunction: { env: CaseFilesEnvSchema },
-};
+/** The one `*EnvSchema` export of `lambda/<folder>/env.ts` (the contract the function parses its environment with). */
+function envSchemaOf(folder: string): z.ZodObject {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(path.join(__dirname, '..', '..', 'lambda', folder, 'env')) as Record<string, unknown>;
+  const schemas = Object.entries(module).filter(([name]) => name.endsWith('EnvSchema'));
+  if (schemas.length !== 1) throw new Error(`lambda/${folder}/env.ts must export exactly one *EnvSchema, found ${schemas.map(([n]) => n).join(', ') || 'none'}`);
+  return schemas[0][1] as z.ZodObject;
+}
+
+/** Construct id in the reading stack → the env schema of its `lambda/<folder>`, for every row of the function table. */
+const FUNCTIONS: Record<string, { env: z.ZodObject }> = Object.fromEntries(Object.values(READING_FUNCTIONS).map((f) => [f.id, { env: envSchemaOf(f.folder) }]));
 
 type Props = Record<string, Json>;
 const reading = () => templates[s.stacks.reading.stackName];
@@ -224,6 +223,8 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
       'dynamodb:UpdateItem': TABLE,
       'dynamodb:ConditionCheckItem': TABLE,
       'dynamodb:Query': ['table.Arn', INDEX('gsi2')],
+      // The adjudicator's image session (POST /adjudications/{caseId}/session).
+      'appstream:CreateStreamingURL': FLEET_AND_STACK,
     },
     managedPolicies: ['own base policy'],
   },
@@ -289,6 +290,32 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
     managedPolicies: ['own base policy', 'scans.access.readCaseFiles'],
   },
 };
+
+test('the allow-lists cover exactly the functions of the table', () => {
+  expect(Object.keys(EXPECTED).sort()).toEqual(Object.values(READING_FUNCTIONS).map((f) => f.id).sort());
+});
+
+describe("write prefixes (`dynamodb:LeadingKeys`) are the store key builders' partition keys", () => {
+  /** The fixed part of a partition key (`CASE#…` → `CASE#`, `PSEUDONYMS` → itself). */
+  const prefixOf = (key: { pk: string }) => (key.pk.includes('#') ? key.pk.slice(0, key.pk.indexOf('#') + 1) : key.pk);
+  /** What each function writing under prefixes writes, by the store's own builders. */
+  const WRITES: Record<string, Array<{ pk: string }>> = {
+    ExportWorkerFunction: [keys.exportJob('x'), keys.pseudonym('x'), keys.pseudonymCounter(), keys.audit('d', 't', 'x')],
+    RegistryFunction: [keys.case('x'), keys.rejection('x', 't'), keys.audit('d', 't', 'x')],
+    CaseFilesFunction: [keys.audit('d', 't', 'x')],
+  };
+
+  test.each(Object.values(READING_FUNCTIONS).filter((f) => f.access.writesUnder).map((f) => [f.id, f.access.writesUnder!] as const))('%s: %j', (id, literal) => {
+    expect([...new Set(WRITES[id].map(prefixOf))].sort()).toEqual([...literal].sort());
+  });
+
+  test('every prefix in the table is the partition-key prefix of some key builder', () => {
+    const builders = Object.values(keys) as Array<(...args: string[]) => { pk?: string }>;
+    const all = new Set(builders.map((b) => b('x', 'x', 'x', 'x')).filter((k): k is { pk: string } => typeof k.pk === 'string').map(prefixOf));
+    expect(all.size).toBeGreaterThan(5);
+    expect(Object.values(READING_FUNCTIONS).flatMap((f) => f.access.writesUnder ?? []).filter((p) => !all.has(p))).toEqual([]);
+  });
+});
 
 const sorted = (m: Record<string, string[]>) => Object.fromEntries(Object.entries(m).map(([a, rs]) => [a, [...rs].sort()]));
 
@@ -368,9 +395,10 @@ describe('environment contract (lambda/<fn>/env.ts)', () => {
   test.each(Object.keys(FUNCTIONS))('%s: its variables parse with its own schema (the reading config is bundled, as the build inlines it)', (fn) => {
     const schema = FUNCTIONS[fn].env;
     const { env } = deployedEnv(fn);
-    // Not a Lambda variable: esbuild inlines process.env.READROOM_READING_CONFIG into the bundle
-    // (readingConfigJson in the reading stack), so the handler reads it from there.
-    const bundled = 'READROOM_READING_CONFIG' in schema.shape ? { READROOM_READING_CONFIG: JSON.stringify(s.study.reading) } : {};
+    // Not Lambda variables: esbuild inlines the reading config and the display name into the
+    // bundle (ReadingFunction's bundledConstants), so the handler reads them from there.
+    const inlined = { READROOM_READING_CONFIG: JSON.stringify(s.study.reading), READROOM_STUDY_DISPLAY_NAME: s.study.displayName };
+    const bundled = Object.fromEntries(Object.entries(inlined).filter(([k]) => k in schema.shape));
     const parsed = schema.safeParse({ ...env, ...bundled });
     expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
   });
@@ -382,12 +410,15 @@ describe('environment contract (lambda/<fn>/env.ts)', () => {
     expect(Object.fromEntries(undeclared.map((k) => [k, env[k]]))).toEqual(RUNTIME_VARIABLES);
   });
 
-  test("the reader API's streaming settings come from the study file (URL validity, the fleet's session limit)", () => {
+  test("the reader and adjudication APIs' streaming settings come from the study file (fleet and stack, URL validity, the fleet's session limit)", () => {
     const study = buildStudy({ streamingUrlValiditySeconds: 45, fleet: { timeouts: { maxUserDurationSeconds: 7_200 } } });
     const template = json(synthStudy(study).reading);
-    expect(props(template, functionIds('ReaderFunction', template).fn).Environment).toMatchObject({
-      Variables: { STREAMING_URL_VALIDITY_SECONDS: '45', SESSION_MAX_SECONDS: '7200' },
-    });
+    for (const fn of ['ReaderFunction', 'AdjudicationFunction']) {
+      expect({ fn, env: props(template, functionIds(fn, template).fn).Environment }).toMatchObject({
+        fn,
+        env: { Variables: { STREAMING_URL_VALIDITY_SECONDS: '45', SESSION_MAX_SECONDS: '7200', FLEET_NAME: 'readroom-example-fleet', APPSTREAM_STACK_NAME: 'readroom-example' } },
+      });
+    }
   });
 
   test('names point at the right resources: TABLE_NAME the reading table, BUCKET_NAME the scans bucket, USER_POOL_ID the study pool', () => {

@@ -2,12 +2,16 @@
  * The reading workflow API in the reading stack: HTTP API + JWT authorizer + routes, the private
  * fleet API, the manifest rule, and each function's runtime defaults and least-privilege access.
  */
-import { CfnElement } from 'aws-cdk-lib';
+import { CfnElement, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { IConstruct } from 'constructs';
 import { buildStudy } from '../helpers/studies';
-import { SynthesizedStudy, synthStudy } from '../helpers/test-app';
+import { SynthesizedStudy, createTestApp, synthStudy } from '../helpers/test-app';
 import { CfnTemplateJson, Json, json, onlyResource, render, resourcesOfType } from '../helpers/template';
+import { READING_FUNCTIONS, ReadingHttpApi } from '../../lib/constructs/reading-api';
 import { ROUTES } from '../lambda/routes';
 
 let s: SynthesizedStudy;
@@ -19,7 +23,8 @@ beforeAll(() => {
   data = json(s.data);
 }, 60_000);
 
-const FUNCTIONS = ['ReaderFunction', 'AdjudicationFunction', 'CoordinatorFunction', 'ExportWorkerFunction', 'RegistryFunction', 'CaseFilesFunction'];
+/** Construct ids of the reading functions: every row of the function table. */
+const FUNCTIONS = Object.values(READING_FUNCTIONS).map((f) => f.id);
 
 /** Logical id of the one resource of `type` whose id starts with `prefix` (CDK appends a hash). */
 function idOf(template: CfnTemplateJson, type: string, prefix: string): string {
@@ -55,28 +60,30 @@ const roleOf = (fn: string) => {
   return ((f.Properties as { Role: { 'Fn::GetAtt': [string, string] } }).Role['Fn::GetAtt'])[0];
 };
 
-/** Which function serves each route of the HTTP API, and the handler module that is. */
+/**
+ * Which function serves each route of the HTTP API (issue 11: reader routes by assignment ref,
+ * adjudicator routes by case id; the adjudicator's image session is the adjudication function's).
+ */
 const ROUTE_FUNCTIONS: Record<string, string> = {
   'GET /me': 'ReaderFunction',
+  'GET /study': 'ReaderFunction',
   'GET /queue': 'ReaderFunction',
   'POST /queue/next': 'ReaderFunction',
-  'POST /cases/{caseId}/session': 'ReaderFunction',
-  'GET /cases/{caseId}/read': 'ReaderFunction',
-  'PUT /cases/{caseId}/read': 'ReaderFunction',
+  'GET /assignments/{ref}/read': 'ReaderFunction',
+  'PUT /assignments/{ref}/read': 'ReaderFunction',
+  'POST /assignments/{ref}/session': 'ReaderFunction',
   'GET /adjudications': 'AdjudicationFunction',
   'GET /adjudications/{caseId}': 'AdjudicationFunction',
   'PUT /adjudications/{caseId}': 'AdjudicationFunction',
+  'POST /adjudications/{caseId}/session': 'AdjudicationFunction',
   'POST /assignments': 'CoordinatorFunction',
   'GET /progress': 'CoordinatorFunction',
   'POST /exports': 'CoordinatorFunction',
   'GET /exports/{exportId}': 'CoordinatorFunction',
   'GET /audit': 'CoordinatorFunction',
 };
-const HANDLER_OF: Record<string, string> = {
-  ReaderFunction: 'lambda/reader-api/handler',
-  AdjudicationFunction: 'lambda/adjudication-api/handler',
-  CoordinatorFunction: 'lambda/coordinator-api/handler',
-};
+/** Construct id → the handler module of its folder, from the function table. */
+const HANDLER_OF: Record<string, string> = Object.fromEntries(Object.values(READING_FUNCTIONS).map((f) => [f.id, `lambda/${f.folder}/handler`]));
 
 const logicalIdIn = (c: IConstruct) => s.stacks.data.getLogicalId(c.node.defaultChild as CfnElement);
 
@@ -158,6 +165,26 @@ describe('HTTP API', () => {
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"sub":"\\$context.authorizer.claims.sub"') },
     });
   });
+});
+
+test('a route key that is not `METHOD /path` is refused when the API is built', () => {
+  const stack = new Stack(createTestApp(), 'Routes', { env: { account: '111122223333', region: 'ap-northeast-2' } });
+  const pool = new cognito.UserPool(stack, 'Pool');
+  const handler = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})') });
+  const api = (routeKey: string, id: string) =>
+    new ReadingHttpApi(stack, id, {
+      studyId: 'x',
+      userPool: pool,
+      portalClient: pool.addClient(`${id}Client`),
+      allowedOrigins: ['https://portal.example.org'],
+      routes: [{ routeKey, handler }],
+      encryptionKey: new kms.Key(stack, `${id}Key`),
+      logRetention: 365,
+      logRemovalPolicy: RemovalPolicy.DESTROY,
+    });
+  expect(() => api('FETCH /me', 'A')).toThrow("ReadingHttpApi: 'FETCH /me' is not a route key ('METHOD /path')");
+  expect(() => api('GET me', 'B')).toThrow("ReadingHttpApi: 'GET me' is not a route key");
+  expect(() => api('GET /me', 'C')).not.toThrow();
 });
 
 describe('private fleet API', () => {
@@ -271,11 +298,12 @@ describe('least privilege', () => {
     expect(s3Actions('CoordinatorFunction')).toEqual(['s3:GetObject']);
   });
 
-  test('only the reader function issues streaming URLs (and does nothing else on AppStream); case-files may only describe sessions', () => {
+  test('only the reader and adjudication functions issue streaming URLs (and do nothing else on AppStream); case-files may only describe sessions', () => {
     const appstream = (fn: string) => actions(roleOf(fn)).filter((a) => a.startsWith('appstream:'));
     expect(appstream('ReaderFunction')).toEqual(['appstream:CreateStreamingURL']);
+    expect(appstream('AdjudicationFunction')).toEqual(['appstream:CreateStreamingURL']);
     expect(appstream('CaseFilesFunction')).toEqual(['appstream:DescribeSessions']);
-    for (const fn of ['AdjudicationFunction', 'CoordinatorFunction', 'ExportWorkerFunction', 'RegistryFunction']) expect(appstream(fn)).toEqual([]);
+    for (const fn of ['CoordinatorFunction', 'ExportWorkerFunction', 'RegistryFunction']) expect(appstream(fn)).toEqual([]);
   });
 });
 

@@ -42,6 +42,27 @@ describe.each(STATEFUL)('%s %s (%s: %s)', (stack, logicalId, type) => {
   });
 });
 
+/**
+ * Not stateful, but what clients hold on to: the HTTP API's id is in the portal's API URL, the
+ * private fleet API's in the URL the viewer image calls, and the portal client's id is the portal's
+ * OAuth client id and the authorizer's audience. A changed logical id replaces the resource and
+ * silently breaks every deployed client, so these are pinned like the stores above.
+ */
+const CLIENT_FACING: ReadonlyArray<[keyof StudyStacks, string, string, string]> = [
+  ['reading', 'ApiHttpApi4C294DC0', 'AWS::ApiGatewayV2::Api', 'reading workflow API (portal)'],
+  ['reading', 'ApiFleetApiB83C51B3', 'AWS::ApiGateway::RestApi', 'private fleet API (viewer on the streaming instances)'],
+  ['data', 'ReadersUserPoolPortalClient7765495F', 'AWS::Cognito::UserPoolClient', 'portal OAuth client (authorizer audience)'],
+];
+
+describe.each(CLIENT_FACING)('%s %s (%s: %s)', (stack, logicalId, type) => {
+  test('keeps its logical id, and is the only one of its type', () => {
+    for (const study of [retained, destroyed]) {
+      const resources = json(study[stack] as Template).Resources;
+      expect(Object.entries(resources).filter(([, r]) => r.Type === type).map(([id]) => id)).toEqual([logicalId]);
+    }
+  });
+});
+
 test('the list covers every key, bucket, table, user pool and audit log group of the stateful stacks', () => {
   const statefulTypes = new Set(STATEFUL.map(([, , type]) => type));
   for (const stack of ['network', 'data'] as const) {

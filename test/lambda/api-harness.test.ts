@@ -10,12 +10,12 @@ afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heav
 const echo = async (event: any) => ({ statusCode: 200, body: JSON.stringify({ claims: event.requestContext.authorizer.jwt.claims, routeKey: event.routeKey, path: event.rawPath }) });
 
 test('a pool token reaches the handler with API Gateway-shaped claims', async () => {
-  const res = await h.call(echo, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId: 'C1' }, token: h.users.reader.token });
+  const res = await h.call(echo, { routeKey: 'PUT /assignments/{ref}/read', pathParameters: { ref: 'C1' }, token: h.users.reader.token });
   expect(res.status).toBe(200);
   expect(res.json.claims.sub).toBe(h.users.reader.sub);
   expect(res.json.claims['cognito:groups']).toBe('[reader]');
   expect(res.json.claims.iss).toBe(h.pool.issuer);
-  expect(res.json.path).toBe('/cases/C1/read');
+  expect(res.json.path).toBe('/assignments/C1/read');
 });
 
 test('access tokens are accepted too (client_id is the audience)', async () => {

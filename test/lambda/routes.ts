@@ -5,15 +5,15 @@
  *
  * Conventions for `arrange`: it runs on an empty table before each cell and sets up whatever makes
  * the request valid for `h.users.reader` (and for each role in `roles`). For `caseScoped` routes the
- * `{caseId}` path value is `h.users.reader`'s assignment ref (readers never see case ids), and
+ * `{ref}` path value is `h.users.reader`'s assignment ref (readers never see case ids), and
  * `arrange` must NOT assign `h.users.reader2`: that user is the matrix's "another reader", who sends
  * a ref that is not theirs and must get 404 (the same as an unknown ref, so refs cannot be probed).
  *
  * Not here: `GET /fleet/case-files` is on the private REST API with AWS_IAM auth (no JWT); its
  * authorization is tested in case-files/handler.test.ts.
  */
-import type { AuditAction } from '../../lambda/shared/store/audit';
-import type { Role } from '../../lambda/shared/auth';
+import type { AuditAction } from '../../lambda/store/audit';
+import type { Role } from '../../lambda/runtime/auth';
 import type { CallRequest, Harness, HttpHandler } from '../helpers/api-harness';
 import { assign, seedCase, validAnswers } from '../helpers/reading-fixtures';
 
@@ -61,6 +61,15 @@ export const ROUTES: RouteSpec[] = [
     okStatus: 200,
   },
   {
+    routeKey: 'GET /study',
+    module: 'lambda/reader-api/handler',
+    load: readerApi,
+    roles: ALL_ROLES,
+    caseScoped: false,
+    arrange: async () => ({}),
+    okStatus: 200,
+  },
+  {
     routeKey: 'GET /queue',
     module: 'lambda/reader-api/handler',
     load: readerApi,
@@ -84,34 +93,31 @@ export const ROUTES: RouteSpec[] = [
     statusFor: { 'reader without a site': 403 },
   },
   {
-    routeKey: 'POST /cases/{caseId}/session',
+    routeKey: 'POST /assignments/{ref}/session',
     module: 'lambda/reader-api/handler',
     load: readerApi,
     roles: ['reader'],
     caseScoped: true,
-    arrange: async (h) => ({ pathParameters: { caseId: await assignedCase(h) } }),
+    arrange: async (h) => ({ pathParameters: { ref: await assignedCase(h) } }),
     okStatus: 201,
-    // An adjudicator's path value is a case id (the reader's ref is none) and needs an OPEN task:
-    // 404 here (case-files tests cover the rest).
-    statusFor: { adjudicator: 404 },
   },
   {
-    routeKey: 'GET /cases/{caseId}/read',
+    routeKey: 'GET /assignments/{ref}/read',
     module: 'lambda/reader-api/handler',
     load: readerApi,
     roles: ['reader'],
     caseScoped: true,
-    arrange: async (h) => ({ pathParameters: { caseId: await assignedCase(h) } }),
+    arrange: async (h) => ({ pathParameters: { ref: await assignedCase(h) } }),
     okStatus: 200,
   },
   {
-    routeKey: 'PUT /cases/{caseId}/read',
+    routeKey: 'PUT /assignments/{ref}/read',
     module: 'lambda/reader-api/handler',
     load: readerApi,
     roles: ['reader'],
     caseScoped: true,
     arrange: async (h) => ({
-      pathParameters: { caseId: await assignedCase(h) },
+      pathParameters: { ref: await assignedCase(h) },
       headers: { 'Idempotency-Key': 'matrix-1' },
       body: { answers: validAnswers(), submit: true },
     }),
@@ -159,6 +165,16 @@ ROUTES.push(
     okStatus: 200,
   },
   {
+    // The images of an open task's case (no conflict of interest with the matrix's adjudicator).
+    routeKey: 'POST /adjudications/{caseId}/session',
+    module: 'lambda/adjudication-api/handler',
+    load: adjudicationApi,
+    roles: ['adjudicator'],
+    caseScoped: false,
+    arrange: async (h) => ({ pathParameters: { caseId: await discordantCase(h) } }),
+    okStatus: 201,
+  },
+  {
     routeKey: 'PUT /adjudications/{caseId}',
     module: 'lambda/adjudication-api/handler',
     load: adjudicationApi,
@@ -179,8 +195,7 @@ ROUTES.push(
     caseScoped: false,
     arrange: async (h) => {
       await seedCase(h, 'AS1');
-      const { ensureReader } = await import('../../lambda/shared/store/readers');
-      for (const readerId of ['matrix-reader-x', 'matrix-reader-y']) await ensureReader(h.ddb, h.tableName, { readerId, at: '2026-01-01T00:00:00.000Z' });
+      for (const readerId of ['matrix-reader-x', 'matrix-reader-y']) await h.store.ensureReader({ readerId, at: '2026-01-01T00:00:00.000Z' });
       return { body: { hiddenRepeats: false } };
     },
     okStatus: 200,
@@ -222,15 +237,14 @@ ROUTES.push(
     roles: ['coordinator', 'admin'],
     caseScoped: false,
     arrange: async (h) => {
-      const { createExportJob, finishExportJob, takeExportJob } = await import('../../lambda/shared/store/exports');
-      const { auditEvent } = await import('../../lambda/shared/store/audit');
+      const { auditEvent } = await import('../../lambda/store/audit');
       const exportId = 'ex-20260101T000000Z-matrix01';
       const at = '2026-01-01T00:00:00.000Z';
       const audit = (action: AuditAction) => auditEvent({ at, actor: 'matrix', action, detail: { exportId } });
-      await createExportJob(h.ddb, h.tableName, { exportId, requestedBy: 'matrix', createdAt: at, formats: ['csv'] }, audit('export_requested'));
-      await takeExportJob(h.ddb, h.tableName, exportId, { at, until: '2026-01-01T00:15:00.000Z' });
+      await h.store.createExportJob({ exportId, requestedBy: 'matrix', createdAt: at, formats: ['csv'] }, audit('export_requested'));
+      await h.store.takeExportJob(exportId, { at, until: '2026-01-01T00:15:00.000Z' });
       const files = [{ name: 'grades.csv', key: `exports/${exportId}/grades.csv`, bytes: 1, contentType: 'text/csv' }];
-      await finishExportJob(h.ddb, h.tableName, exportId, 1, { status: 'complete', files, counts: { cases: 0, rows: 0, reads: 0 }, at }, audit('export_completed'));
+      await h.store.finishExportJob(exportId, 1, { status: 'complete', files, counts: { cases: 0, rows: 0, reads: 0 }, at }, audit('export_completed'));
       return { pathParameters: { exportId } };
     },
     okStatus: 200,

@@ -9,7 +9,6 @@ import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudf
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { ManifestSchema } from '../../../domain/manifest';
 import { handler } from '../../../lambda/register-case/handler';
-import { getCase } from '../../../lambda/shared/store';
 import { resolveBucket } from '../../../cli/ingest/aws';
 import { EXIT, runIngest, type IngestOptions } from '../../../cli/ingest/run';
 import { fileDigests } from '../../../cli/ingest/upload';
@@ -63,7 +62,7 @@ test('uploads the accepted cases with their manifests, nothing of a refused one;
   });
 
   expect((await handler(h.objectCreatedEvent('cases/K-101/manifest.json'))).outcomes).toEqual([{ result: 'created', caseId: 'K-101' }]);
-  expect(await getCase(h.ddb, h.tableName, 'K-101')).toMatchObject({ caseId: 'K-101', eyes: ['OD', 'OS'], exams: ['fundus', 'oct'], octPresent: true, site: 'SNUH' });
+  expect(await h.store.getCase('K-101')).toMatchObject({ caseId: 'K-101', eyes: ['OD', 'OS'], exams: ['fundus', 'oct'], octPresent: true, site: 'SNUH' });
 });
 
 test('an interrupted run resumes: stored files are skipped, the rest and the manifest follow; a changed file goes up again', async () => {

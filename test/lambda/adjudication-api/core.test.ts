@@ -2,18 +2,21 @@
 import {
   getAdjudication,
   listAdjudications,
+  openAdjudicationSession,
   resolveAdjudication,
   type AdjudicationDeps,
-  type AdjudicationPorts,
-  type IdempotentResult,
-  type ResolveCommand,
+  type AdjudicationStore,
 } from '../../../lambda/adjudication-api/core';
-import { evaluateDiscordance } from '../../../lambda/shared/domain/discordance';
-import { AppError } from '../../../lambda/shared/errors';
-import type { AdjudicationTask } from '../../../lambda/shared/store/adjudications';
-import type { CaseConflictFacts } from '../../../lambda/shared/workflow/adjudicator-access';
-import { maskReads } from '../../../lambda/shared/workflow/case-outcome';
-import type { FinalRecord } from '../../../lambda/shared/store/finals';
+import { evaluateDiscordance } from '../../../domain/rules/discordance';
+import { requireAdjudicator, type Principal } from '../../../lambda/runtime/auth';
+import { AppError } from '../../../lambda/runtime/errors';
+import type { SessionRecord } from '../../../lambda/store/sessions';
+import type { AdjudicationTask, Resolution } from '../../../lambda/store/adjudications';
+import type { IdempotencyRecord } from '../../../lambda/store/idempotency';
+import type { CaseRecord } from '../../../lambda/store/cases';
+import type { CaseConflictFacts } from '../../../domain/assignment/access';
+import { maskReads } from '../../../domain/rules/case-outcome';
+import type { FinalRecord } from '../../../lambda/store/finals';
 import { CONFIG, FACTS, grade } from '../../helpers/grades';
 
 const READER_1 = 'sub-reader-1';
@@ -57,28 +60,42 @@ function fakes(opts: { taskStatus?: 'open' | 'resolved'; extraReaders?: string[]
     [READER_1, READ_1],
     [READER_2, READ_2],
   ]);
-  const resolved: ResolveCommand[] = [];
-  const idem = new Map<string, IdempotentResult>();
-  const ports: AdjudicationPorts = {
+  const resolved: Resolution[] = [];
+  const idem = new Map<string, IdempotencyRecord>();
+  const store: AdjudicationStore = {
     listTasks: async () => ({ items: tasks, cursor: 'next-page' }),
     getTask: async (caseId) => tasks.find((t) => t.caseId === caseId),
-    getRead: async (_caseId, ref) => ({ answers: stored.get(ref.readerId)!, version: 1 }),
-    getCase: async (caseId) => ({ facts: FACTS, registeredAt: '2026-01-01T00:00:00.000Z', ...caseFacts[caseId] }),
-    conflictFacts: async (caseIds) => new Map(caseIds.map((id) => [id, caseFacts[id] ?? {}])),
+    getRead: async (caseId, readerId, readNo) => ({ caseId, readerId, readNo, status: 'submitted', answers: stored.get(readerId)!, version: 1 }) as never,
+    getCase: async (caseId) => ({ caseId, eyes: [], octPresent: FACTS.octPresent, registeredAt: '2026-01-01T00:00:00.000Z', ...caseFacts[caseId] }) as unknown as CaseRecord,
+    caseConflictFacts: async (caseIds) => new Map(caseIds.map((id) => [id, caseFacts[id] ?? {}])) as never,
     // The store's answer: any assignment on the case (here, its readers), plus the test's extras.
-    isReaderOfCase: async (caseId, readerId) => tasks.find((t) => t.caseId === caseId)!.readerIds.includes(readerId) || (opts.extraReaders ?? []).includes(readerId),
+    assignmentsOf: async (caseId, readerId) =>
+      tasks.find((t) => t.caseId === caseId)?.readerIds.includes(readerId) || (opts.extraReaders ?? []).includes(readerId) ? [{ caseId, readerId, readNo: 1 } as never] : [],
     getFinal: async () => undefined as FinalRecord | undefined,
-    getIdempotent: async (actor, key) => idem.get(`${actor}/${key}`),
-    resolve: async (cmd) => {
-      resolved.push(cmd);
-      if (cmd.idempotency) idem.set(`${ADJ}/${cmd.idempotency.key}`, cmd.idempotency.record);
+    getIdempotency: async (actor, key) => idem.get(`${actor}/${key}`),
+    resolveAdjudication: async (r) => {
+      resolved.push(r);
+      if (r.idempotency) idem.set(`${ADJ}/${r.idempotency.key}`, r.idempotency);
       task.status = 'resolved';
     },
   };
-  const deps: AdjudicationDeps = { config: CONFIG, ports, now: () => '2026-02-01T10:00:00.000Z' };
+  const sessions: SessionRecord[] = [];
+  const deps: AdjudicationDeps = {
+    config: CONFIG,
+    store,
+    sessions: {
+      store: { recordSession: async (s) => void sessions.push(s) },
+      streaming: { issue: async () => ({ url: 'https://stream.example/x', expiresAt: new Date('2026-02-01T10:01:00.000Z') }) },
+      streamingUrlValiditySeconds: 60,
+      sessionMaxSeconds: 3600,
+      now: () => new Date('2026-02-01T10:00:00.000Z'),
+      newId: () => 'S'.repeat(22),
+    },
+    now: () => '2026-02-01T10:00:00.000Z',
+  };
   // Which label is reader 1's read.
   const labelOf1 = reads.A.readerId === READER_1 ? 'A' : 'B';
-  return { deps, task, resolved, labelOf1, labelOf2: labelOf1 === 'A' ? 'B' : 'A' };
+  return { deps, task, resolved, sessions, labelOf1, labelOf2: labelOf1 === 'A' ? 'B' : 'A' };
 }
 
 async function rejects(p: Promise<unknown>): Promise<AppError> {
@@ -164,13 +181,37 @@ describe('GET /adjudications/{caseId}', () => {
   });
 });
 
+describe('POST /adjudications/{caseId}/session', () => {
+  it("opens an open task's case by its case id, with the adjudicator's site on the session (case-files applies the same-site rule again)", async () => {
+    const f = fakes();
+    const out = await openAdjudicationSession(f.deps, actor, 'C1');
+    expect(out).toEqual({ streamingUrl: 'https://stream.example/x', expiresAt: '2026-02-01T10:01:00.000Z' });
+    expect(out).not.toHaveProperty('ref');
+    expect(f.sessions).toEqual([expect.objectContaining({ readerId: ADJ, caseId: 'C1', readNo: 0, purpose: 'adjudication', site: 'KNUH' })]);
+  });
+
+  it('refuses a conflict of interest (403 saying which) and answers 404 without an open task, issuing nothing', async () => {
+    const f = fakes({ withSiteAndExclusions: true });
+    const sameSite = { sub: 'snuh-adj', site: 'SNUH' };
+    expect(await openAdjudicationSession(f.deps, sameSite, 'C3').catch((e: AppError) => [e.status, e.code])).toEqual([403, 'conflict_of_interest']);
+    expect(await openAdjudicationSession(f.deps, actor, 'C2').catch((e: AppError) => [e.status, e.code])).toEqual([403, 'conflict_of_interest']); // ADJ read C2
+    expect(await openAdjudicationSession(f.deps, { sub: EXCLUDED_ADJ, site: 'KNUH' }, 'C4').catch((e: AppError) => [e.status, e.code])).toEqual([403, 'conflict_of_interest']);
+    expect((await rejects(openAdjudicationSession(f.deps, actor, 'C9'))).status).toBe(404); // no task on C9
+    expect((await rejects(openAdjudicationSession(fakes({ taskStatus: 'resolved' }).deps, actor, 'C1'))).status).toBe(404);
+    expect(f.sessions).toEqual([]);
+    // Before any of that, the handler's requireAdjudicator refuses a dual role (every adjudication door).
+    const dual: Principal = { sub: 'dual', site: 'KNUH', roles: new Set(['adjudicator', 'coordinator']) };
+    expect(() => requireAdjudicator(dual)).toThrow(expect.objectContaining({ status: 403, code: 'dual_role' }));
+  });
+});
+
 describe('PUT /adjudications/{caseId}', () => {
   const body = (picks: unknown, extra: Record<string, unknown> = {}) => ({ picks, reasonCode: 'read_b_correct', ...extra });
 
   it("takes the picked read's answer, keeps agreed answers, and records provenance and who", async () => {
     const f = fakes();
     const res = await resolveAdjudication(f.deps, actor, 'C1', body({ eyes: { OD: { icdrLevel: f.labelOf2 } } }), undefined);
-    expect(res.status).toBe(200);
+    expect(res.result.status).toBe('resolved');
     const final = f.resolved[0].final;
     expect(final).toMatchObject({ provenance: 'adjudicated', decidedBy: ADJ, reasonCode: 'read_b_correct', formVersion: '1.0.0' });
     expect(final.value.eyes.OD!.icdrLevel).toBe('severe_npdr');
@@ -178,7 +219,7 @@ describe('PUT /adjudications/{caseId}', () => {
     // OS vcdr differs by 0.05 (no rule fires): the concordant merge keeps the larger.
     expect(final.value.eyes.OS!.vcdr).toBe(0.35);
     expect(final.picks).toEqual([{ question: 'icdrLevel', eye: 'OD', source: f.labelOf2 }]);
-    expect(JSON.stringify(res.body)).not.toContain(READER_2);
+    expect(JSON.stringify(res.result)).not.toContain(READER_2);
   });
 
   it('accepts a new value, validated and normalised by the form validator', async () => {
@@ -226,7 +267,7 @@ describe('PUT /adjudications/{caseId}', () => {
     const b = body({ eyes: { OD: { icdrLevel: 'B' } } });
     const first = await resolveAdjudication(f.deps, actor, 'C1', b, 'key-1');
     const again = await resolveAdjudication(f.deps, actor, 'C1', JSON.parse(JSON.stringify(b)), 'key-1');
-    expect(again).toEqual(first);
+    expect(again).toEqual({ ...first, replayed: true });
     expect(f.resolved).toHaveLength(1);
     const e = await rejects(resolveAdjudication(f.deps, actor, 'C1', body({ eyes: { OD: { icdrLevel: 'A' } } }), 'key-1'));
     expect([e.status, e.code, e.details]).toEqual([422, 'idempotency_key_reused', { field: 'Idempotency-Key', rule: 'reused' }]);

@@ -9,11 +9,10 @@ import { startHarness, type Harness, type TestUser } from '../../helpers/api-har
 import { grade } from '../../helpers/grades';
 import { losingRace, seedReadCase } from '../../helpers/reading-seed';
 import { resolveAdjudication } from '../../../lambda/adjudication-api/core';
-import { handler as readerHandler } from '../../../lambda/reader-api/handler';
-import { excludeReaders } from '../../../lambda/shared/store/cases';
-import { keys } from '../../../lambda/shared/store/keys';
+import { keys } from '../../../lambda/store/keys';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { adjudicationPorts } from '../../../lambda/adjudication-api/ports';
+import { readingStore } from '../../../lambda/store';
+import { adjudicationDeps } from '../../../lambda/adjudication-api/adapters';
 import { nestedJson } from '../../helpers/hostile-json';
 
 jest.setTimeout(120_000);
@@ -109,7 +108,7 @@ describe('conflict of interest beyond having read the case (issue 9, items 8 and
   const setSite = (caseId: string, site: string) =>
     h.ddb.send(new UpdateCommand({ TableName: h.tableName, Key: keys.case(caseId), UpdateExpression: 'SET site = :s', ExpressionAttributeValues: { ':s': site } }));
   const body = { picks: { eyes: { OD: { icdrLevel: 'A' }, OS: { glaucomaLikelihood: 'A' } } }, reasonCode: 'read_a_correct' };
-  const session = (u: TestUser, caseId: string) => h.call(readerHandler, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId }, token: u.token });
+  const session = (u: TestUser, caseId: string) => h.call(handler, { routeKey: 'POST /adjudications/{caseId}/session', pathParameters: { caseId }, token: u.token });
 
   /** Every adjudication door of the case for `u`: listed?, detail, resolve, image session. */
   async function doors(u: TestUser, caseId: string) {
@@ -138,7 +137,7 @@ describe('conflict of interest beyond having read the case (issue 9, items 8 and
   it("an adjudicator on the case's exclusion list (even one recorded after the task opened) is refused everywhere", async () => {
     const excluded = await h.createUser(`excl-adj-${Date.now()}`, ['adjudicator']);
     expect((await get(excluded.token, 'C-1')).status).toBe(200);
-    await excludeReaders(h.ddb, h.tableName, 'C-1', [excluded.sub], new Date().toISOString());
+    await h.store.excludeReaders('C-1', [excluded.sub], new Date().toISOString());
     expect(await doors(excluded, 'C-1')).toEqual(REFUSED);
     expect((await get(excluded.token, 'C-1')).json.error.message).toMatch(/excluded/);
   });
@@ -216,6 +215,8 @@ describe('resolution', () => {
     const snapshot = await h.snapshotTable();
     const retry = await put(h.users.adjudicator.token, 'C-1', body, { 'Idempotency-Key': 'resolve-c1-0002' });
     expect([retry.status, retry.json]).toEqual([200, first.json]);
+    // One idempotency vocabulary with the reads: a replayed answer says so.
+    expect([first.headers['idempotent-replayed'], retry.headers['idempotent-replayed']]).toEqual([undefined, 'true']);
     const again = await put(second.token, 'C-1', { ...body, reasonCode: 'read_a_correct' });
     expect([again.status, again.json.error.code]).toEqual([409, 'already_resolved']);
     expect(await h.snapshotTable()).toEqual(snapshot);
@@ -225,8 +226,7 @@ describe('resolution', () => {
     const detail = await get(h.users.adjudicator.token, 'C-1');
     expect(detail.status).toBe(200);
     const racing = losingRace(h.ddb, () => put(second.token, 'C-1', { ...body, reasonCode: 'read_a_correct' }));
-    const ports = adjudicationPorts(racing, h.tableName);
-    const deps = { config: h.readingConfig, ports, now: () => new Date().toISOString() };
+    const deps = { ...adjudicationDeps(), store: readingStore(racing, h.tableName) };
     const lost = await resolveAdjudication(deps, { sub: h.users.adjudicator.sub }, 'C-1', body, undefined).catch((e) => e);
     expect(racing.raced()).toBe(true);
     expect([lost.status, lost.code]).toEqual([409, 'already_resolved']);

@@ -1,7 +1,7 @@
 /** The case-files checks with plain fakes: every step must pass, in order, and failures all look alike. */
 import { caseFiles, type CaseFilesDeps } from '../../../lambda/case-files/core';
-import { AppError } from '../../../lambda/shared/errors';
-import { sessionHash, type SessionRecord } from '../../../lambda/shared/store';
+import { AppError } from '../../../lambda/runtime/errors';
+import { sessionHash, type SessionRecord } from '../../../lambda/store';
 
 const NOW = new Date('2025-05-01T12:00:00Z');
 const SID = 'A'.repeat(22);
@@ -15,10 +15,10 @@ function deps(over: Partial<CaseFilesDeps> = {}): CaseFilesDeps & { presigned: s
     activeSessionIps: async (u) => (u === 'user-1' ? ['10.0.0.5'] : []),
     getAssignment: async (caseId, readerId, readNo) => (caseId === 'C1' && readerId === 'r1' && readNo === 1 ? ({ caseId, readerId, readNo, ref: 'refofr1c1xyz' } as never) : undefined),
     assignmentsOf: async () => [{ caseId: 'C1', readerId: 'r1', readNo: 1 } as never],
-    getAdjudication: async () => undefined,
+    getTask: async () => undefined,
     getCase: async () => ({ caseId: 'C1', files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD' }] }) as never,
     presign: async (key, s) => (presigned.push(`${key}@${s}`), `https://s3/${key}`),
-    audit: async (e) => void audited.push(e),
+    putAudit: async (e) => void audited.push(e),
     urlSeconds: 300,
     now: () => NOW,
     presigned,
@@ -94,21 +94,21 @@ describe('adjudication sessions', () => {
   const call = (d: CaseFilesDeps) => status(caseFiles(d, { sessionId: SID, sourceIp: '10.0.0.5' }));
 
   test('serve the case files while the task is open, with no assignment needed', async () => {
-    const d = adjDeps({ getAdjudication: async () => task('open') });
+    const d = adjDeps({ getTask: async () => task('open') });
     expect(await call(d)).toBe(200);
-    expect(await caseFiles(adjDeps({ getAdjudication: async () => task('open') }), { sessionId: SID, sourceIp: '10.0.0.5' })).toMatchObject({ caseId: 'C1' });
+    expect(await caseFiles(adjDeps({ getTask: async () => task('open') }), { sessionId: SID, sourceIp: '10.0.0.5' })).toMatchObject({ caseId: 'C1' });
     expect(d.presigned).toEqual(['cases/C1/f/OD.jpg@300']);
     expect(d.audited).toMatchObject([{ action: 'case_files_issued', actor: 'adj1', detail: { purpose: 'adjudication' } }]);
   });
 
   const caseOf = (over: Record<string, unknown>) => async () => ({ caseId: 'C1', files: [{ key: 'f/OD.jpg', exam: 'fundus', eye: 'OD' }], ...over }) as never;
   test.each<[string, Partial<CaseFilesDeps>, string]>([
-    ['no task', { getAdjudication: async () => undefined }, 'adjudication_no_open_task'],
-    ['a resolved task', { getAdjudication: async () => task('resolved') }, 'adjudication_no_open_task'],
-    ['a task on a case the adjudicator read', { getAdjudication: async () => task('open', ['adj1', 'r2']) }, 'adjudication_read_case'],
-    ["a case of the adjudicator's site", { getAdjudication: async () => task('open'), getCase: caseOf({ site: 'KNUH' }) }, 'adjudication_same_site'],
-    ['a case the adjudicator was excluded from after the session was issued', { getAdjudication: async () => task('open'), getCase: caseOf({ excluded: ['adj1'] }) }, 'adjudication_excluded'],
-    ['a session issued without the adjudicator\'s site (before sites were kept)', { getAdjudication: async () => task('open'), getSession: async () => ({ ...adjSession, site: undefined }) }, 'adjudication_site_missing'],
+    ['no task', { getTask: async () => undefined }, 'adjudication_no_open_task'],
+    ['a resolved task', { getTask: async () => task('resolved') }, 'adjudication_no_open_task'],
+    ['a task on a case the adjudicator read', { getTask: async () => task('open', ['adj1', 'r2']) }, 'adjudication_read_case'],
+    ["a case of the adjudicator's site", { getTask: async () => task('open'), getCase: caseOf({ site: 'KNUH' }) }, 'adjudication_same_site'],
+    ['a case the adjudicator was excluded from after the session was issued', { getTask: async () => task('open'), getCase: caseOf({ excluded: ['adj1'] }) }, 'adjudication_excluded'],
+    ['a session issued without the adjudicator\'s site (before sites were kept)', { getTask: async () => task('open'), getSession: async () => ({ ...adjSession, site: undefined }) }, 'adjudication_site_missing'],
   ])('give the same 403 for %s', async (_name, over, reason) => {
     const d = adjDeps(over);
     expect(await call(d)).toBe('403 not your session');
@@ -117,7 +117,7 @@ describe('adjudication sessions', () => {
   });
 
   test('a read session never falls back to the adjudication rule', async () => {
-    const d = deps({ getAssignment: async () => undefined, assignmentsOf: async () => [], getAdjudication: async () => task('open', ['x', 'y']) });
+    const d = deps({ getAssignment: async () => undefined, assignmentsOf: async () => [], getTask: async () => task('open', ['x', 'y']) });
     expect(await call(d)).toBe('403 not your session');
   });
 });

@@ -6,9 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../../../lambda/case-files/handler';
 import { handler as readerApi } from '../../../lambda/reader-api/handler';
+import { handler as adjudicationApi } from '../../../lambda/adjudication-api/handler';
 import { handler as coordinatorApi } from '../../../lambda/coordinator-api/handler';
-import { keys } from '../../../lambda/shared/store/keys';
-import { sessionHash } from '../../../lambda/shared/store/sessions';
+import { keys } from '../../../lambda/store/keys';
+import { sessionHash } from '../../../lambda/store/sessions';
 import { FLEET_ENI_IP, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { assign, caseFiles, seedCase } from '../../helpers/reading-fixtures';
 import { grade } from '../../helpers/grades';
@@ -32,11 +33,15 @@ beforeAll(async () => {
 afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heavy suite
 
 /**
- * Issues a session through the reader API (`param`: a reader's assignment ref, an adjudicator's case
- * id); `open` starts the AppStream session by opening the URL.
+ * Issues a session: a reader's through the reader API (`param`: their assignment ref), an
+ * adjudicator's through the adjudication API (`param`: the case id); `open` starts the AppStream
+ * session by opening the URL.
  */
-async function issue(user: TestUser, param: string, open = true): Promise<string> {
-  const res = await h.call(readerApi, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId: param }, token: user.token });
+async function issue(user: TestUser, param: string, open = true, as: 'read' | 'adjudication' = 'read'): Promise<string> {
+  const res =
+    as === 'read'
+      ? await h.call(readerApi, { routeKey: 'POST /assignments/{ref}/session', pathParameters: { ref: param }, token: user.token })
+      : await h.call(adjudicationApi, { routeKey: 'POST /adjudications/{caseId}/session', pathParameters: { caseId: param }, token: user.token });
   expect(res.status).toBe(201);
   if (open) expect((await fetch(res.json.streamingUrl)).status).toBe(200);
   return h.appStream.urls().at(-1)!.SessionContext!;
@@ -180,12 +185,13 @@ describe('adjudicators view the case of an open task', () => {
       { readerId: readers[0], answers: grade({ OD: { icdrLevel: 'mild_npdr' } }) },
       { readerId: readers[1], answers: grade({ OD: { icdrLevel: 'severe_npdr' } }) },
     ] as [{ readerId: string; answers: ReturnType<typeof grade> }, { readerId: string; answers: ReturnType<typeof grade> }];
-  const open = (user: TestUser, caseId: string) => h.call(readerApi, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId }, token: user.token });
+  const open = (user: TestUser, caseId: string) => h.call(adjudicationApi, { routeKey: 'POST /adjudications/{caseId}/session', pathParameters: { caseId }, token: user.token });
+  const openRead = (user: TestUser, ref: string) => h.call(readerApi, { routeKey: 'POST /assignments/{ref}/session', pathParameters: { ref }, token: user.token });
 
   test('an adjudicator gets a session for an open task and the fleet serves its files', async () => {
     expect(await seedReadCase(h, 'J1', discordant(['jr-a', 'jr-b']))).toBe('adjudication');
     for (const f of caseFiles()) await h.putObject(`cases/J1/${f.key}`, `J1:${f.key}`);
-    const sessionId = await issue(h.users.adjudicator, 'J1');
+    const sessionId = await issue(h.users.adjudicator, 'J1', true, 'adjudication');
     const item = await sessionItem(sessionId);
     expect(item).toMatchObject({ readerId: h.users.adjudicator.sub, caseId: 'J1', purpose: 'adjudication', readNo: 0 });
     const res = await files(sessionId);
@@ -208,11 +214,12 @@ describe('adjudicators view the case of an open task', () => {
     const conflict = await open(h.users.adjudicator, 'J2');
     expect(conflict.status).toBe(403);
     expect(conflict.json.error.message).toMatch(/conflict of interest/);
-    expect((await open(h.users.reader2, 'J2')).status).toBe(404); // a reader without an assignment: a case id is no ref
+    expect((await openRead(h.users.reader2, 'J2')).status).toBe(404); // a reader without an assignment: a case id is no ref
+    expect((await open(h.users.reader2, 'J2')).status).toBe(403); // and the adjudication door is not a reader's
     expect((await open(h.users.coordinator, 'J2')).status).toBe(403);
   });
 
-  test('someone who is both reader and adjudicator: their ref opens their read, a case id their adjudication, never a case they read', async () => {
+  test('someone who is both reader and adjudicator: their ref opens their read (reader API), a case id their adjudication (adjudication API), never a case they read', async () => {
     const both = await h.createUser(`both-${Date.now()}`, ['reader', 'adjudicator']);
     await seedCase(h, 'B1');
     const ref = await assign(h, 'B1', both);
@@ -220,7 +227,7 @@ describe('adjudicators view the case of an open task', () => {
     expect(await sessionItem(read)).toMatchObject({ caseId: 'B1', purpose: 'read', readNo: 1 });
 
     expect(await seedReadCase(h, 'J3', discordant(['jr-d', 'jr-e']))).toBe('adjudication');
-    const adjudication = await issue(both, 'J3', false);
+    const adjudication = await issue(both, 'J3', false, 'adjudication');
     expect(await sessionItem(adjudication)).toMatchObject({ caseId: 'J3', purpose: 'adjudication', readNo: 0 });
 
     expect(await seedReadCase(h, 'J4', discordant([both.sub, 'jr-f']))).toBe('adjudication');

@@ -6,14 +6,17 @@ import {
   progress,
   audit,
   EXPORT_ID,
-  type AssignCommand,
-  type AssignmentPorts,
+  type AssignmentStore,
   type CaseForAssignment,
-  type ExportPorts,
+  type ExportCoreDeps,
+  type ReaderDirectory,
 } from '../../../lambda/coordinator-api/core';
-import type { ReaderLoad } from '../../../lambda/shared/domain/assignment';
-import { AppError } from '../../../lambda/shared/errors';
-import type { ExportJob } from '../../../lambda/shared/store/exports';
+import type { AssignCommand } from '../../../lambda/store/claims';
+import type { AssignmentRecord } from '../../../lambda/store/assignments';
+import type { CaseRecord } from '../../../lambda/store/cases';
+import type { ReaderLoad } from '../../../domain/assignment/plan';
+import { AppError } from '../../../lambda/runtime/errors';
+import type { ExportJob } from '../../../lambda/store/exports';
 import { CONFIG } from '../../helpers/grades';
 
 const NOW = '2026-03-01T00:00:00.000Z';
@@ -37,14 +40,18 @@ function fakeStore(readers: Array<ReaderLoad & { enabled?: boolean }>, cases: Ca
   const writes: AssignCommand[] = [];
   const exclusions: Array<[string, readonly string[]]> = [];
   const load = new Map(readers.map((r) => [r.readerId, { ...r }]));
-  const ports: AssignmentPorts = {
-    listReaders: async () => [...load.values()].map((r) => ({ enabled: true, ...r })),
-    openCases: async (limit) => cases.filter((c) => c.state === 'open').slice(0, limit).map(current),
-    getCases: async (ids) => new Map(cases.filter((c) => ids.includes(c.caseId)).map((c) => [c.caseId, current(c)])),
-    readerHistory: async (readerId) => ({
-      submitted: (history[readerId] ?? []).map((s) => ({ ...s, readerId })),
-      repeats: assignments.filter((a) => a.readerId === readerId && a.readNo > 1),
-    }),
+  // The directory holds who and their site; the profiles hold the load (submitted = total - open).
+  const directory: ReaderDirectory = { members: async () => [...load.values()].map((r) => ({ readerId: r.readerId, site: r.site, enabled: r.enabled ?? true })) };
+  const asRecord = (c: CaseForAssignment) => current(c) as unknown as CaseRecord;
+  const store: AssignmentStore = {
+    allReaders: async () => [...load.values()].map((r) => ({ readerId: r.readerId, openCount: r.openCount, submittedCount: r.totalCount - r.openCount, active: r.active }) as never),
+    openCases: async (limit) => cases.filter((c) => c.state === 'open').slice(0, limit).map(asRecord),
+    getCases: async (ids) => new Map(cases.filter((c) => ids.includes(c.caseId)).map((c) => [c.caseId, asRecord(c)])),
+    readerAssignments: async (readerId) =>
+      [
+        ...(history[readerId] ?? []).map((h) => ({ caseId: h.caseId, readerId, readNo: 1, status: 'submitted', submittedAt: h.submittedAt })),
+        ...assignments.filter((a) => a.readerId === readerId && a.readNo > 1),
+      ] as AssignmentRecord[],
     assign: async (cmd) => {
       writes.push(cmd);
       const r = load.get(cmd.readerId)!;
@@ -56,14 +63,14 @@ function fakeStore(readers: Array<ReaderLoad & { enabled?: boolean }>, cases: Ca
       assignments.push({ caseId: cmd.caseId, readerId: cmd.readerId, readNo: cmd.readNo });
       return 'assigned';
     },
-    exclude: async (caseId, readerIds) => void exclusions.push([caseId, readerIds]),
+    excludeReaders: async (caseId, readerIds) => void exclusions.push([caseId, readerIds]),
   };
-  return { ports, assignments, writes, exclusions };
+  return { store, directory, assignments, writes, exclusions };
 }
 
 const reader = (readerId: string, site?: string, openCount = 0): ReaderLoad => ({ readerId, site, openCount, totalCount: openCount, active: true });
 const openCase = (caseId: string, site?: string): CaseForAssignment => ({ caseId, state: 'open', readers: [], ...(site ? { site } : {}) });
-const deps = (ports: AssignmentPorts, config = CONFIG) => ({ config, ports, now: () => NOW });
+const deps = (s: { store: AssignmentStore; directory: ReaderDirectory }, config = CONFIG) => ({ config, store: s.store, directory: s.directory, now: () => NOW });
 
 describe('POST /assignments', () => {
   const readers = [reader('r1', 'seoul'), reader('r2', 'busan'), reader('r3', 'daegu'), reader('r4', 'seoul')];
@@ -71,7 +78,7 @@ describe('POST /assignments', () => {
 
   it('gives every case k distinct readers, never one from the case’s site, balanced across readers', async () => {
     const s = fakeStore(readers, cases);
-    const result = await bulkAssign(deps(s.ports), actor, { hiddenRepeats: false });
+    const result = await bulkAssign(deps(s), actor, { hiddenRepeats: false });
     expect(result.assigned).toHaveLength(16);
     for (const c of cases) {
       const on = s.assignments.filter((a) => a.caseId === c.caseId).map((a) => a.readerId);
@@ -85,16 +92,16 @@ describe('POST /assignments', () => {
 
   it('is safe to re-run: the second run plans nothing new and writes nothing', async () => {
     const s = fakeStore(readers, cases);
-    await bulkAssign(deps(s.ports), actor, { hiddenRepeats: false });
+    await bulkAssign(deps(s), actor, { hiddenRepeats: false });
     const writes = s.writes.length;
-    const again = await bulkAssign(deps(s.ports), actor, { hiddenRepeats: false });
+    const again = await bulkAssign(deps(s), actor, { hiddenRepeats: false });
     expect(again.assigned).toEqual([]);
     expect(s.writes.length).toBe(writes);
   });
 
   it('respects explicit exclusions and the workload cap, and reports what it could not fill', async () => {
     const s = fakeStore([reader('r2', 'busan'), reader('r3', 'daegu', 9)], [openCase('X1'), openCase('X2')]);
-    const result = await bulkAssign(deps(s.ports), actor, { exclusions: [{ readerId: 'r2', caseIds: ['X2'] }], maxOpenPerReader: 10, hiddenRepeats: false });
+    const result = await bulkAssign(deps(s), actor, { exclusions: [{ readerId: 'r2', caseIds: ['X2'] }], maxOpenPerReader: 10, hiddenRepeats: false });
     expect(s.assignments.filter((a) => a.caseId === 'X2').map((a) => a.readerId)).not.toContain('r2');
     expect(s.assignments.filter((a) => a.readerId === 'r3')).toHaveLength(1);
     // X1 takes r2 and r3 (r3 reaches the cap of 10); X2 then has nobody: r2 excluded, r3 full.
@@ -103,13 +110,13 @@ describe('POST /assignments', () => {
 
   it('a write refused by the store (k reached meanwhile) is reported as skipped, not assigned', async () => {
     const s = fakeStore(readers, [openCase('Y1')]);
-    const real = s.ports.assign;
+    const real = s.store.assign;
     let first: string | undefined;
-    s.ports.assign = async (cmd) => {
+    s.store.assign = async (cmd) => {
       first ??= cmd.readerId;
       return cmd.readerId === first ? 'case_full' : real(cmd);
     };
-    const result = await bulkAssign(deps(s.ports), actor, { hiddenRepeats: false });
+    const result = await bulkAssign(deps(s), actor, { hiddenRepeats: false });
     expect(result.skipped).toEqual([{ caseId: 'Y1', readerId: first, reason: 'case_full' }]);
     expect(result.assigned.map((a) => a.readerId)).not.toContain(first);
     expect(result.assigned).toHaveLength(1);
@@ -120,12 +127,12 @@ describe('POST /assignments', () => {
     const old = Array.from({ length: 10 }, (_, i) => ({ caseId: `OLD${i}`, submittedAt: '2026-01-01T00:00:00.000Z' }));
     const recent = [{ caseId: 'NEW', submittedAt: '2026-02-25T00:00:00.000Z' }];
     const s = fakeStore([reader('r1', 'seoul')], [], { r1: [...old, ...recent] });
-    const result = await bulkAssign(deps(s.ports, config), actor, {});
+    const result = await bulkAssign(deps(s, config), actor, {});
     expect(result.repeats).toHaveLength(2);
     expect(result.repeats.every((r) => r.caseId.startsWith('OLD'))).toBe(true);
     expect(s.writes.every((w) => w.readNo === 2)).toBe(true);
     // Re-running does not add more: the reader's share is already out.
-    expect((await bulkAssign(deps(s.ports, config), actor, {})).repeats).toEqual([]);
+    expect((await bulkAssign(deps(s, config), actor, {})).repeats).toEqual([]);
   });
 
   it('takes each reader\'s site from the directory, normalised, and reports the readers it cannot use, never treating them as site-less', async () => {
@@ -141,7 +148,7 @@ describe('POST /assignments', () => {
       ],
       [openCase('S1', 'SNUH'), openCase('S2', 'jeju')],
     );
-    const result = await bulkAssign(deps(s.ports), actor, { hiddenRepeats: false });
+    const result = await bulkAssign(deps(s), actor, { hiddenRepeats: false });
     expect(result.skippedReaders).toEqual([
       { readerId: 'nosite', reason: 'site_missing' },
       { readerId: 'blank', reason: 'site_missing' },
@@ -158,14 +165,14 @@ describe('POST /assignments', () => {
 
   it('dryRun plans without writing', async () => {
     const s = fakeStore(readers, cases);
-    const result = await bulkAssign(deps(s.ports), actor, { dryRun: true });
+    const result = await bulkAssign(deps(s), actor, { dryRun: true });
     expect(result.assigned.length).toBe(16);
     expect(s.writes).toEqual([]);
   });
 
   it('named cases that are unknown or not open are skipped with the reason', async () => {
     const s = fakeStore(readers, [openCase('A'), { caseId: 'B', state: 'final', readers: [] }]);
-    const result = await bulkAssign(deps(s.ports), actor, { caseIds: ['A', 'B', 'Z'], hiddenRepeats: false });
+    const result = await bulkAssign(deps(s), actor, { caseIds: ['A', 'B', 'Z'], hiddenRepeats: false });
     expect(result.skipped).toEqual([
       { caseId: 'B', reason: 'not_open (final)' },
       { caseId: 'Z', reason: 'not_found' },
@@ -181,7 +188,7 @@ describe('POST /assignments', () => {
     [{ k: 2 }, 'k', 'unrecognized_keys'],
   ])('400 for %j naming %s (%s)', async (body, field, rule) => {
     const s = fakeStore(readers, cases);
-    const e = await rejects(bulkAssign(deps(s.ports), actor, body as Record<string, unknown>));
+    const e = await rejects(bulkAssign(deps(s), actor, body as Record<string, unknown>));
     expect([e.status, e.details.field, e.details.rule]).toEqual([400, field, rule]);
     expect(s.writes).toEqual([]);
   });
@@ -193,8 +200,8 @@ describe('GET /progress and GET /audit', () => {
       {
         countCases: async (s) => ({ open: 5, adjudication: 2, final: 7 })[s as 'open'],
         countAdjudications: async (s) => (s === 'open' ? 2 : 4),
-        readers: async () => ({ items: [{ readerId: 'r1', openCount: 1, submittedCount: 3 }], cursor: 'c2' }),
-        rejections: async () => ({ items: [{ caseId: 'bad', at: NOW, reasons: [{ field: 'files', rule: 'missing', message: 'x' }] }] }),
+        readersPage: async () => ({ items: [{ readerId: 'r1', openCount: 1, submittedCount: 3 } as never], cursor: 'c2' }),
+        listRejections: async () => ({ items: [{ caseId: 'bad', at: NOW, manifestKey: 'cases/bad/manifest.json', reasons: [{ field: 'files', rule: 'missing', message: 'x' }] }] }),
       },
       {},
     );
@@ -203,7 +210,7 @@ describe('GET /progress and GET /audit', () => {
   });
 
   it.each([['2026-02-30'], ['yesterday'], ['']])('audit day %j is a 400 naming day', async (day) => {
-    const e = await rejects(audit(async () => ({ items: [] }), { day }));
+    const e = await rejects(audit({ listAudit: async () => ({ items: [] }) }, { day }));
     expect([e.status, e.details.field]).toEqual([400, 'day']);
   });
 });
@@ -225,10 +232,9 @@ describe('export bookkeeping', () => {
       files: [{ name: 'grades.csv', key: 'exports/ex-20260301T090807Z-abcd1234/grades.csv', bytes: 10, contentType: 'text/csv' }],
       counts: { cases: 1, rows: 1, reads: 2 },
     };
-    const ports: ExportPorts = {
-      create: async () => undefined,
-      get: async (id) => (id === job.exportId ? job : undefined),
-      presign: async (key, seconds) => `https://signed/${key}?X-Amz-Expires=${seconds}`,
+    const ports: Pick<ExportCoreDeps, 'store' | 'links'> = {
+      store: { createExportJob: async () => undefined, getExportJob: async (id) => (id === job.exportId ? job : undefined) },
+      links: { presign: async (key, seconds) => `https://signed/${key}?X-Amz-Expires=${seconds}` },
     };
     const out = (await getExport(ports, job.exportId, NOW)) as { files: { url: string }[]; expiresInSeconds: number };
     expect(out.expiresInSeconds).toBe(900);
@@ -248,7 +254,7 @@ describe('export bookkeeping', () => {
       leaseUntil: '2026-03-01T09:23:08.000Z',
       attempts: 1,
     };
-    const ports: ExportPorts = { create: async () => undefined, get: async () => job, presign: async () => 'unused' };
+    const ports: Pick<ExportCoreDeps, 'store' | 'links'> = { store: { createExportJob: async () => undefined, getExportJob: async () => job }, links: { presign: async () => 'unused' } };
     const within = await getExport(ports, job.exportId, '2026-03-01T09:23:07.999Z');
     expect(within).toMatchObject({ status: 'running', startedAt: job.startedAt });
     expect(within).not.toHaveProperty('hint');

@@ -9,7 +9,6 @@ import { handler as adjudication } from '../../../lambda/adjudication-api/handle
 import { handler as coordinator } from '../../../lambda/coordinator-api/handler';
 import { handler as readerApi } from '../../../lambda/reader-api/handler';
 import { handler as registerCase } from '../../../lambda/register-case/handler';
-import { getAssignment } from '../../../lambda/shared/store';
 import { startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { runExportWorker } from '../../helpers/export-worker';
 import { grade } from '../../helpers/grades';
@@ -35,8 +34,8 @@ async function register(caseId: string, sequencer: string) {
 
 /** Submits the reader's first read of the case, addressed (as the portal does) by its assignment ref. */
 const submit = async (u: TestUser, caseId: string, answers: unknown) => {
-  const ref = (await getAssignment(h.ddb, h.tableName, caseId, u.sub, 1))!.ref;
-  return h.call(readerApi, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId: ref }, token: u.token, headers: { 'Idempotency-Key': `e2e-${u.username}-${caseId}` }, body: { answers, submit: true } });
+  const ref = (await h.store.getAssignment(caseId, u.sub, 1))!.ref;
+  return h.call(readerApi, { routeKey: 'PUT /assignments/{ref}/read', pathParameters: { ref: ref }, token: u.token, headers: { 'Idempotency-Key': `e2e-${u.username}-${caseId}` }, body: { answers, submit: true } });
 };
 
 test('register → assign → discordant reads → adjudicate → export with provenance and statistics', async () => {

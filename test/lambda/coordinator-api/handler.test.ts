@@ -10,13 +10,13 @@ import { AdminDisableUserCommand } from '@aws-sdk/client-cognito-identity-provid
 import fc from 'fast-check';
 import { handler } from '../../../lambda/coordinator-api/handler';
 import { handler as readerHandler } from '../../../lambda/reader-api/handler';
-import { ensureReader, getAssignmentRef, rejectionPutTx, transact } from '../../../lambda/shared/store';
-import { getCase } from '../../../lambda/shared/store/cases';
+import { rejectionPutTx, transact } from '../../../lambda/store';
 import { startHarness, TEST_SITE, type Harness } from '../../helpers/api-harness';
 import { runExportWorker } from '../../helpers/export-worker';
 import { grade } from '../../helpers/grades';
 import { losingRace, seedCase, seedReadCase, seedSubmittedRead } from '../../helpers/reading-seed';
-import { assignmentPorts, cognitoReaderGroup } from '../../../lambda/coordinator-api/ports';
+import { cognitoReaderGroup } from '../../../lambda/coordinator-api/adapters';
+import { readingStore } from '../../../lambda/store';
 
 jest.setTimeout(120_000);
 
@@ -40,7 +40,7 @@ const call = (routeKey: string, opts: { body?: unknown; query?: Record<string, s
  */
 async function readers(specs: [string, string | null][]): Promise<Record<string, string>> {
   const ids = await h.directoryReaders(specs);
-  for (const [name, site] of specs) await ensureReader(h.ddb, h.tableName, { readerId: ids[name], ...(site ? { site } : {}), at: NOW });
+  for (const [name, site] of specs) await h.store.ensureReader({ readerId: ids[name], ...(site ? { site } : {}), at: NOW });
   return ids;
 }
 
@@ -62,7 +62,7 @@ describe('POST /assignments', () => {
     for (const id of ['A1', 'A2', 'A3', 'A4']) {
       const on = (await assignmentsOf(id)).map((a) => a.readerId);
       expect(new Set(on).size).toBe(2);
-      expect(await getCase(h.ddb, h.tableName, id)).toMatchObject({ assignedCount: 2 });
+      expect(await h.store.getCase(id)).toMatchObject({ assignedCount: 2 });
     }
     expect((await assignmentsOf('A4')).map((a) => a.readerId)).not.toContain(r['r-seoul']);
     const before = await h.snapshotTable();
@@ -99,7 +99,7 @@ describe('POST /assignments', () => {
   });
 
   it('a directory that cannot be read is a 503 and nothing is assigned (never a run with an empty pool)', async () => {
-    const e = await cognitoReaderGroup(h.cognito, 'ap-northeast-2_NoSuchPool')().catch((x) => x);
+    const e = await cognitoReaderGroup(h.cognito, 'ap-northeast-2_NoSuchPool').members().catch((x) => x);
     expect([e.status, e.code]).toEqual([503, 'directory_unavailable']);
   });
 
@@ -113,13 +113,13 @@ describe('POST /assignments', () => {
     await call('POST /assignments', { body: { caseIds: ['B1'], readerIds: [r.r1], readsPerCase: 1, hiddenRepeats: false } });
     const cmd = { caseId: 'B1', readNo: 1, readsPerCase: 2, studyReadsPerCase: 2, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
     // r2 takes the last slot between r3's read of the case and r3's transaction.
-    const racing = losingRace(h.ddb, () => assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, readerId: r.r2 }));
-    expect(await assignmentPorts(racing, h.tableName).assign({ ...cmd, readerId: r.r3 })).toBe('case_full');
+    const racing = losingRace(h.ddb, () => h.store.assign({ ...cmd, readerId: r.r2 }));
+    expect(await readingStore(racing, h.tableName).assign({ ...cmd, readerId: r.r3 })).toBe('case_full');
     expect(racing.raced()).toBe(true);
     expect((await assignmentsOf('B1')).map((a) => a.readerId).sort()).toEqual([r.r1, r.r2].sort());
-    expect(await getCase(h.ddb, h.tableName, 'B1')).toMatchObject({ assignedCount: 2 });
+    expect(await h.store.getCase('B1')).toMatchObject({ assignedCount: 2 });
     // The same reader twice: refused by the case's reader set, not by luck.
-    expect(await assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, readerId: r.r1, readsPerCase: 3 })).toBe('exists');
+    expect(await h.store.assign({ ...cmd, readerId: r.r1, readsPerCase: 3 })).toBe('exists');
   });
 
   it('exclusions are recorded on the case: a later run without them, and "claim next", still keep the reader off it; a dry run records nothing', async () => {
@@ -132,13 +132,13 @@ describe('POST /assignments', () => {
     await seedCase(h, 'E2');
     const dry = await call('POST /assignments', { body: { caseIds: ['E2'], exclusions: [{ readerId: r.r1, caseIds: ['E2'] }], hiddenRepeats: false, dryRun: true } });
     expect(dry.status).toBe(200);
-    expect((await getCase(h.ddb, h.tableName, 'E2'))?.excluded).toBeUndefined();
+    expect((await h.store.getCase('E2'))?.excluded).toBeUndefined();
 
     const first = await call('POST /assignments', { body: { caseIds: ['E1'], readsPerCase: 1, exclusions: [{ readerId: r.r1, caseIds: ['E1', 'E2', 'NOPE'] }], hiddenRepeats: false } });
     expect(first.status).toBe(200);
-    expect(await getCase(h.ddb, h.tableName, 'E1')).toMatchObject({ excluded: [r.r1], assignedCount: 1 });
-    expect(await getCase(h.ddb, h.tableName, 'E2')).toMatchObject({ excluded: [r.r1] });
-    expect(await getCase(h.ddb, h.tableName, 'NOPE')).toBeUndefined();
+    expect(await h.store.getCase('E1')).toMatchObject({ excluded: [r.r1], assignedCount: 1 });
+    expect(await h.store.getCase('E2')).toMatchObject({ excluded: [r.r1] });
+    expect(await h.store.getCase('NOPE')).toBeUndefined();
     // A later run without exclusions fills the second slot of E1 and both of E2, never with r1.
     const later = await call('POST /assignments', { body: { caseIds: ['E1', 'E2'], hiddenRepeats: false } });
     expect(later.json.assigned).toHaveLength(3);
@@ -147,7 +147,7 @@ describe('POST /assignments', () => {
     const cmd = { readNo: 1, readsPerCase: 3, studyReadsPerCase: 3, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
     await seedCase(h, 'E3');
     await call('POST /assignments', { body: { caseIds: ['E3'], readsPerCase: 1, exclusions: [{ readerId: r.r1, caseIds: ['E3'] }], hiddenRepeats: false } });
-    expect(await assignmentPorts(h.ddb, h.tableName).assign({ ...cmd, caseId: 'E3', readerId: r.r1 })).toBe('excluded');
+    expect(await h.store.assign({ ...cmd, caseId: 'E3', readerId: r.r1 })).toBe('excluded');
   });
 
   it('a run with a smaller k than the study leaves the case claimable for the remaining slots', async () => {
@@ -160,7 +160,7 @@ describe('POST /assignments', () => {
     const claimant = await h.createUser(`claimant-${Date.now()}`, ['reader']);
     const claimed = await h.call(readerHandler, { routeKey: 'POST /queue/next', token: claimant.token });
     expect(claimed.json).toMatchObject({ claimed: true });
-    expect(await getCase(h.ddb, h.tableName, 'M1')).toMatchObject({ assignedCount: 2, readers: expect.arrayContaining([r.r1, claimant.sub]) });
+    expect(await h.store.getCase('M1')).toMatchObject({ assignedCount: 2, readers: expect.arrayContaining([r.r1, claimant.sub]) });
   });
 
   it('an assignment whose random ref is already taken is retried with a new ref: one assignment, one slot, the old ref untouched', async () => {
@@ -172,14 +172,14 @@ describe('POST /assignments', () => {
     await seedCase(h, 'K2');
     const cmd = { readNo: 1, readsPerCase: 2, studyReadsPerCase: 2, maxOpenPerReader: 10, at: NOW, actor: 'coord' };
     const first = ['aaaaaaaaaaaa'];
-    expect(await assignmentPorts(h.ddb, h.tableName, { newRef: () => first.shift()! }).assign({ ...cmd, caseId: 'K1', readerId: r.r1 })).toBe('assigned');
+    expect(await h.store.assign({ ...cmd, caseId: 'K1', readerId: r.r1, newRef: () => first.shift()! })).toBe('assigned');
     const drawn = ['aaaaaaaaaaaa', 'bbbbbbbbbbbb'];
-    expect(await assignmentPorts(h.ddb, h.tableName, { newRef: () => drawn.shift()! }).assign({ ...cmd, caseId: 'K2', readerId: r.r2 })).toBe('assigned');
+    expect(await h.store.assign({ ...cmd, caseId: 'K2', readerId: r.r2, newRef: () => drawn.shift()! })).toBe('assigned');
     expect(drawn).toEqual([]);
-    expect(await getAssignmentRef(h.ddb, h.tableName, 'aaaaaaaaaaaa')).toMatchObject({ caseId: 'K1', readerId: r.r1 });
-    expect(await getAssignmentRef(h.ddb, h.tableName, 'bbbbbbbbbbbb')).toMatchObject({ caseId: 'K2', readerId: r.r2 });
+    expect(await h.store.getAssignmentRef('aaaaaaaaaaaa')).toMatchObject({ caseId: 'K1', readerId: r.r1 });
+    expect(await h.store.getAssignmentRef('bbbbbbbbbbbb')).toMatchObject({ caseId: 'K2', readerId: r.r2 });
     expect((await assignmentsOf('K2')).map((a) => [a.readerId, a.ref])).toEqual([[r.r2, 'bbbbbbbbbbbb']]);
-    expect(await getCase(h.ddb, h.tableName, 'K2')).toMatchObject({ assignedCount: 1, readers: [r.r2] });
+    expect(await h.store.getCase('K2')).toMatchObject({ assignedCount: 1, readers: [r.r2] });
   });
 
   it('issues hidden repeats ≥ 14 days later that the reader cannot tell from a first read', async () => {
@@ -210,7 +210,7 @@ describe('POST /assignments', () => {
     const queue = await h.call(readerHandler, { routeKey: 'GET /queue', token: reader.token, query: { status: 'pending' } });
     expect(queue.status).toBe(200);
     const pending = queue.json.items as Record<string, unknown>[];
-    const casesOf = await Promise.all(pending.map(async (e) => (await getAssignmentRef(h.ddb, h.tableName, e.ref as string))?.caseId));
+    const casesOf = await Promise.all(pending.map(async (e) => (await h.store.getAssignmentRef(e.ref as string))?.caseId));
     expect(casesOf.sort()).toEqual(['FRESH', repeatCase].sort());
     expect(Object.keys(pending[0]).sort()).toEqual(Object.keys(pending[1]).sort());
     expect(JSON.stringify(queue.json)).not.toMatch(/repeat|readNo|caseId/i);
@@ -218,8 +218,8 @@ describe('POST /assignments', () => {
 
     // Submitted like any read (by its ref), the repeat feeds intra-reader agreement in the export.
     const put = await h.call(readerHandler, {
-      routeKey: 'PUT /cases/{caseId}/read',
-      pathParameters: { caseId: items[1].ref },
+      routeKey: 'PUT /assignments/{ref}/read',
+      pathParameters: { ref: items[1].ref },
       token: reader.token,
       headers: { 'Idempotency-Key': 'repeat-submit-1' },
       body: { answers: grade({ OD: { icdrLevel: 'mild_npdr' } }), submit: true },

@@ -4,7 +4,7 @@
  * with the domain agreement module (itself checked against published worked examples).
  */
 import fc from 'fast-check';
-import { AgreementTables } from '../../../lambda/export-worker/agreement-tables';
+import { AgreementTables } from '../../../domain/agreement-tables';
 import {
   AGREEMENT_COLUMNS,
   csvCell,
@@ -16,10 +16,10 @@ import {
   type ExportSink,
   type ExportSource,
   type Pseudonymiser,
-} from '../../../lambda/export-worker/export';
-import { agreementRows, perReaderAgreement, summariseAgreement, type AgreementRow } from '../../../lambda/shared/domain/agreement';
-import { compileForm } from '../../../lambda/shared/domain/form-validator';
-import type { FinalRecord } from '../../../lambda/shared/store/finals';
+} from '../../../lambda/export-worker/core';
+import { agreementRows, perReaderAgreement, summariseAgreement, type AgreementRow } from '../../../domain/agreement';
+import { compileForm } from '../../../domain/form/validator';
+import type { FinalRecord } from '../../../lambda/store/finals';
 import { CONFIG, FACTS, grade } from '../../helpers/grades';
 
 class MemorySink implements ExportSink {

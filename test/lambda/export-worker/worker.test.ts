@@ -8,10 +8,8 @@ import { GetObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { handler as coordinator } from '../../../lambda/coordinator-api/handler';
 import { runQueuedExport, type WorkerDeps } from '../../../lambda/export-worker/core';
 import { handler as worker, queuedExports } from '../../../lambda/export-worker/handler';
-import { dynamoPseudonyms, jobPorts } from '../../../lambda/export-worker/ports';
-import { s3Sink } from '../../../lambda/export-worker/s3-sink';
-import { auditEvent } from '../../../lambda/shared/store/audit';
-import { createExportJob, getExportJob, takeExportJob } from '../../../lambda/shared/store/exports';
+import { s3Sink, storePseudonyms } from '../../../lambda/export-worker/adapters';
+import { auditEvent } from '../../../lambda/store/audit';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import { jobInsertEvent, runExportWorker } from '../../helpers/export-worker';
 import { grade } from '../../helpers/grades';
@@ -93,7 +91,7 @@ test('a redelivered trigger and concurrent deliveries run the export once', asyn
   const again = await worker(event);
   const results = [...concurrent, again].flatMap((r) => r.results.map((x) => x.result)).sort();
   expect(results).toEqual(['complete', 'skipped', 'skipped', 'skipped']);
-  expect((await getExportJob(h.ddb, h.tableName, exportId))).toMatchObject({ status: 'complete', attempts: 1 });
+  expect((await h.store.getExportJob(exportId))).toMatchObject({ status: 'complete', attempts: 1 });
   expect(await auditActions(exportId)).toEqual(['export_completed', 'export_requested']);
 });
 
@@ -104,19 +102,18 @@ test('a worker that died mid-run: the retry takes over once its lease has passed
   const insert = await jobInsertEvent(h, exportId);
   const past = new Date(Date.now() - 60_000).toISOString();
   // The first worker took the job and died; its lease ended a minute ago.
-  const dead = await takeExportJob(h.ddb, h.tableName, exportId, { at: new Date(Date.now() - 120_000).toISOString(), until: past });
+  const dead = await h.store.takeExportJob(exportId, { at: new Date(Date.now() - 120_000).toISOString(), until: past });
   expect(dead).toMatchObject({ status: 'running', attempts: 1 });
   // While a lease is live nobody else may take the job.
-  const live = await takeExportJob(h.ddb, h.tableName, exportId, { at: past, until: new Date(Date.now() + 60_000).toISOString() });
+  const live = await h.store.takeExportJob(exportId, { at: past, until: new Date(Date.now() + 60_000).toISOString() });
   expect(live).toBeUndefined();
 
   expect((await worker(insert)).results).toEqual([{ exportId, result: 'complete' }]);
-  expect(await getExportJob(h.ddb, h.tableName, exportId)).toMatchObject({ status: 'complete', attempts: 2 });
+  expect(await h.store.getExportJob(exportId)).toMatchObject({ status: 'complete', attempts: 2 });
   // The dead worker wakes up: its attempt no longer owns the job, so nothing changes.
-  const ports = jobPorts(h.ddb, h.tableName);
-  const stale = await ports.finish(exportId, 1, { status: 'failed', error: 'Error', at: new Date().toISOString() }, auditEvent({ at: new Date().toISOString(), actor: 'system', action: 'export_failed', detail: { exportId } }));
+  const stale = await h.store.finishExportJob(exportId, 1, { status: 'failed', error: 'Error', at: new Date().toISOString() }, auditEvent({ at: new Date().toISOString(), actor: 'system', action: 'export_failed', detail: { exportId } }));
   expect(stale).toBe(false);
-  expect(await getExportJob(h.ddb, h.tableName, exportId)).toMatchObject({ status: 'complete', attempts: 2 });
+  expect(await h.store.getExportJob(exportId)).toMatchObject({ status: 'complete', attempts: 2 });
   expect(await auditActions(exportId)).toEqual(['export_completed', 'export_requested']);
 });
 
@@ -124,14 +121,14 @@ test('an export that fails is recorded as failed with its error class (no data),
   await seedTwoReads();
   const at = new Date().toISOString();
   const exportId = 'ex-20260101T000000Z-fail0001';
-  await createExportJob(h.ddb, h.tableName, { exportId, requestedBy: 'coord', createdAt: at, formats: ['csv'] }, auditEvent({ at, actor: 'coord', action: 'export_requested', detail: { exportId } }));
+  await h.store.createExportJob({ exportId, requestedBy: 'coord', createdAt: at, formats: ['csv'] }, auditEvent({ at, actor: 'coord', action: 'export_requested', detail: { exportId } }));
   class SourceUnavailable extends Error {
     override name = 'SourceUnavailable';
   }
   const deps: WorkerDeps = {
     config: h.readingConfig,
     studyId: 'test',
-    jobs: jobPorts(h.ddb, h.tableName),
+    jobs: h.store,
     run: {
       source: {
         cases: async function* () {
@@ -141,7 +138,7 @@ test('an export that fails is recorded as failed with its error class (no data),
         details: async () => [],
       },
       sink: s3Sink(h.s3, h.bucketName),
-      pseudonyms: dynamoPseudonyms(h.ddb, h.tableName, () => at),
+      pseudonyms: storePseudonyms(h.store, () => at),
     },
     now: () => new Date().toISOString(),
     remainingMs: () => 60_000,

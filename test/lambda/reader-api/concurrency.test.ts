@@ -4,7 +4,6 @@
  * never put a case past k or a reader twice on a case.
  */
 import { handler } from '../../../lambda/reader-api/handler';
-import { getCase, getRead, readHistory } from '../../../lambda/shared/store';
 import { startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { assign, seedCase, validAnswers } from '../../helpers/reading-fixtures';
 
@@ -12,7 +11,8 @@ let h: Harness;
 let crowd: TestUser[];
 beforeAll(async () => {
   h = await startHarness();
-  crowd = await h.createReaders(100, 'burst');
+  // A hundred callers as tokens: claiming never asks the directory (see Harness.tokenReaders).
+  crowd = h.tokenReaders(100, 'burst');
 }, 120_000);
 // moto can take up to its 5 s SIGKILL grace to exit after a burst (its finaliser, not our sockets).
 afterAll(() => h?.stop(), 30_000);
@@ -20,7 +20,7 @@ beforeEach(() => h.clearTable());
 
 /** `ref`: the assignment ref (the reader routes' `{caseId}` parameter). */
 const put = (u: TestUser, ref: string, body: unknown, headers: Record<string, string>) =>
-  h.call(handler, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId: ref }, token: u.token, body, headers });
+  h.call(handler, { routeKey: 'PUT /assignments/{ref}/read', pathParameters: { ref: ref }, token: u.token, body, headers });
 
 test('50 identical submits with one Idempotency-Key: one read, one version, every caller gets the same answer', async () => {
   await seedCase(h, 'C1');
@@ -29,9 +29,9 @@ test('50 identical submits with one Idempotency-Key: one read, one version, ever
   const results = await Promise.all(Array.from({ length: 50 }, () => put(h.users.reader, ref, body, { 'Idempotency-Key': 'same-key' })));
   expect(results.map((r) => r.status)).toEqual(Array(50).fill(201));
   for (const r of results) expect(r.json).toEqual(results[0].json);
-  expect(await getRead(h.ddb, h.tableName, 'C1', h.users.reader.sub, 1)).toMatchObject({ version: 1, status: 'submitted' });
-  expect((await readHistory(h.ddb, h.tableName, 'C1', h.users.reader.sub, 1)).map((v) => v.version)).toEqual([1]);
-  expect(await getCase(h.ddb, h.tableName, 'C1')).toMatchObject({ submittedCount: 1 });
+  expect(await h.store.getRead('C1', h.users.reader.sub, 1)).toMatchObject({ version: 1, status: 'submitted' });
+  expect((await h.store.readHistory('C1', h.users.reader.sub, 1)).map((v) => v.version)).toEqual([1]);
+  expect(await h.store.getCase('C1')).toMatchObject({ submittedCount: 1 });
   const submitted = (await h.snapshotTable()).filter((i) => i.type === 'audit' && i.action === 'read_submitted');
   expect(submitted).toHaveLength(1);
 }, 30_000);
@@ -46,9 +46,9 @@ test('50 submits with different keys and the same If-Match: exactly one wins, th
   const statuses = results.map((r) => r.status).sort();
   expect(statuses.filter((s) => s === 200)).toHaveLength(1);
   expect(statuses.filter((s) => s === 412)).toHaveLength(49);
-  expect(await getRead(h.ddb, h.tableName, 'C1', h.users.reader.sub, 1)).toMatchObject({ version: 2, status: 'submitted' });
-  expect((await readHistory(h.ddb, h.tableName, 'C1', h.users.reader.sub, 1)).map((v) => v.version)).toEqual([1, 2]);
-  expect(await getCase(h.ddb, h.tableName, 'C1')).toMatchObject({ submittedCount: 1 });
+  expect(await h.store.getRead('C1', h.users.reader.sub, 1)).toMatchObject({ version: 2, status: 'submitted' });
+  expect((await h.store.readHistory('C1', h.users.reader.sub, 1)).map((v) => v.version)).toEqual([1, 2]);
+  expect(await h.store.getCase('C1')).toMatchObject({ submittedCount: 1 });
 }, 30_000); // 50 writers against one moto on a shared machine: the 5 s default is too tight
 
 test('both readers submit the last reads at once: the case is decided exactly once', async () => {

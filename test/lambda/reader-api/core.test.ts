@@ -1,11 +1,11 @@
 /** The reader API's use cases with plain fakes: the decisions, retries and refusals, no AWS. */
-import { sessionHash } from '../../../lambda/shared/store/sessions';
-import { ReadingConfigSchema } from '../../../lib/config/reading';
-import { claimNext, getMe, getRead, openSession, putRead, type ReaderApiDeps, type ReaderStore } from '../../../lambda/reader-api/core';
-import { appStreamUserId } from '../../../lambda/shared/appstream-user';
-import type { Principal, Role } from '../../../lambda/shared/auth';
-import { AppError } from '../../../lambda/shared/errors';
-import type { AssignmentRecord, CaseRecord, ClaimableCase, ReadRecord, ReadSave } from '../../../lambda/shared/store';
+import { sessionHash } from '../../../lambda/store/sessions';
+import { ReadingConfigSchema } from '../../../domain/reading-config';
+import { claimNext, getMe, getRead, getStudy, openSession, putRead, type ReaderApiDeps, type ReaderStore } from '../../../lambda/reader-api/core';
+import { appStreamUserId } from '../../../lambda/runtime/appstream-user';
+import type { Principal, Role } from '../../../lambda/runtime/auth';
+import { AppError } from '../../../lambda/runtime/errors';
+import type { AssignmentRecord, CaseRecord, ClaimableCase, ReadRecord, ReadSave } from '../../../lambda/store';
 import { validAnswers } from '../../helpers/reading-fixtures';
 
 const principal = (sub = 'reader-a', ...roles: Role[]): Principal => ({ sub, site: 'KNUH', roles: new Set(roles.length ? roles : ['reader']) });
@@ -45,6 +45,7 @@ function deps(s: Partial<ReaderStore>, over: Partial<ReaderApiDeps> = {}): Reade
     store: store(s),
     streaming: { issue: async () => ({ url: 'https://stream.example/x', expiresAt: new Date(Date.parse(AT) + 60_000) }) },
     reading: ReadingConfigSchema.parse({}),
+    study: { studyId: 'example', displayName: 'Example eye survey' },
     streamingUrlValiditySeconds: 60,
     sessionMaxSeconds: 3600,
     now: () => new Date(AT),
@@ -59,7 +60,23 @@ const statusOf = async (p: Promise<unknown>) => p.then(() => 0, (e) => (e instan
 describe('getMe', () => {
   test('a non-reader gets no profile and causes no write', async () => {
     const r = await getMe(deps({}), principal('adm', 'admin'));
-    expect(r.body).toEqual({ readerId: 'adm', email: undefined, roles: ['admin'], site: 'KNUH', progress: undefined });
+    expect(r).toEqual({ readerId: 'adm', email: undefined, roles: ['admin'], site: 'KNUH', progress: undefined });
+  });
+});
+
+describe('getStudy', () => {
+  test('the form, k and streaming settings of the deps, for any of the four groups, without a store call', () => {
+    const reading = ReadingConfigSchema.parse({ assignment: { readsPerCase: 3 } });
+    const info = getStudy(deps({}, { reading, streamingUrlValiditySeconds: 45, sessionMaxSeconds: 7200 }), principal('c1', 'coordinator'));
+    expect(info).toEqual({
+      studyId: 'example',
+      displayName: 'Example eye survey',
+      form: reading.form,
+      caseFacts: ['octPresent'],
+      readsPerCase: 3,
+      streaming: { urlValiditySeconds: 45, sessionMaxSeconds: 7200 },
+    });
+    expect(() => getStudy(deps({}), { sub: 'x', roles: new Set() })).toThrow(expect.objectContaining({ status: 403 }));
   });
 });
 
@@ -69,8 +86,8 @@ describe('claimNext', () => {
 
   test('returns the reader\'s own unfinished assignment before claiming anything', async () => {
     const r = await claimNext(deps({ firstOpenAssignment: async () => assignment({ status: 'in_progress', repeat: true, readNo: 2 }) }), principal());
-    expect(r.body).toEqual({ assignment: { ref: REF, status: 'in_progress', assignedAt: AT, updatedAt: AT }, claimed: false });
-    expect(JSON.stringify(r.body)).not.toMatch(/repeat|readNo|caseId|C1/);
+    expect(r).toEqual({ assignment: { ref: REF, status: 'in_progress', assignedAt: AT, updatedAt: AT }, claimed: false });
+    expect(JSON.stringify(r)).not.toMatch(/repeat|readNo|caseId|C1/);
   });
 
   test('a lost race is retried on the case as it is now, while it still has a slot', async () => {
@@ -87,7 +104,7 @@ describe('claimNext', () => {
       principal(),
     );
     expect(attempts).toEqual([0, 1]);
-    expect(r.body).toMatchObject({ claimed: true });
+    expect(r).toMatchObject({ claimed: true });
   });
 
   test('a case that filled up sends the reader to a fresh listing; a case the reader holds is never retried', async () => {
@@ -106,14 +123,14 @@ describe('claimNext', () => {
       principal(),
     );
     expect(tried).toEqual(['C1', 'C3']);
-    expect(r.body).toMatchObject({ assignment: { ref: 'refc3zzzzzzz' } });
-    expect(JSON.stringify(r.body)).not.toContain('C3');
+    expect(r).toMatchObject({ assignment: { ref: 'refc3zzzzzzz' } });
+    expect(JSON.stringify(r)).not.toContain('C3');
   });
 
   test('pages past listings that hold only the reader\'s own cases; nothing left → assignment null', async () => {
     const pages = [{ cases: [], next: { k: 1 } }, { cases: [] }];
     const r = await claimNext(deps({ firstOpenAssignment: async () => undefined, listClaimable: async () => pages.shift()! }), principal());
-    expect(r).toMatchObject({ status: 200, body: { assignment: null, claimed: false } });
+    expect(r).toMatchObject({ assignment: null, claimed: false });
   });
 
   test('at the workload cap: 409 workload_cap', async () => {
@@ -143,8 +160,7 @@ describe('openSession', () => {
       principal(),
       REF,
     );
-    expect(r.status).toBe(201);
-    expect(r.body).toEqual({ ref: REF, streamingUrl: 'u', expiresAt: AT });
+    expect(r).toEqual({ ref: REF, streamingUrl: 'u', expiresAt: AT });
     expect(issued).toEqual([{ userId: appStreamUserId('reader-a'), sessionContext: 'S'.repeat(22), validitySeconds: 60 }]);
     expect(recorded[0]).toMatchObject({ sessionHash: sessionHash('S'.repeat(22)), readerId: 'reader-a', caseId: 'C1', readNo: 1, ref: REF, purpose: 'read', expiresAt: new Date(Date.parse(AT) + 3660_000).toISOString() });
     expect(recorded[1]).toMatchObject({ action: 'session_issued', actor: 'reader-a', caseId: 'C1', sessionHash: sessionHash('S'.repeat(22)) });
@@ -160,28 +176,14 @@ describe('openSession', () => {
     expect(issue).not.toHaveBeenCalled();
   });
 
-  test('an adjudicator opens an open task\'s case by its case id; a reader-adjudicator\'s own ref is a read session', async () => {
+  test("a reader-adjudicator's own ref is a read session; an adjudicator who is no reader is refused here (the adjudication API opens tasks' cases)", async () => {
     const recorded: unknown[] = [];
-    const task = { caseId: 'C9', status: 'open', reads: { A: { readerId: 'x', readNo: 1 }, B: { readerId: 'y', readNo: 1 } }, readerIds: ['x', 'y'] } as never;
-    const d = deps({
-      ...owning(assignment()),
-      assignmentsOf: async () => [],
-      getAdjudication: async (id) => (id === 'C9' ? task : undefined),
-      getCase: async (id) => ({ caseId: id, site: 'SNUH' }) as never,
-      recordSession: async (s) => void recorded.push(s),
-    });
-    const adj = await openSession(d, principal('reader-a', 'adjudicator'), 'C9');
-    expect(adj.body).not.toHaveProperty('ref');
-    // The adjudicator's site goes with the session: case-files applies the same-site rule again.
-    expect(recorded[0]).toMatchObject({ caseId: 'C9', readNo: 0, purpose: 'adjudication', site: 'KNUH' });
-    const sameSite = { ...principal('snuh-adj', 'adjudicator'), site: 'SNUH' };
-    expect(await openSession(d, sameSite, 'C9').catch((e: AppError) => [e.status, e.code])).toEqual([403, 'conflict_of_interest']);
-    const dual = principal('dual', 'adjudicator', 'coordinator');
-    expect(await openSession(d, dual, 'C9').catch((e: AppError) => [e.status, e.code])).toEqual([403, 'dual_role']);
+    const d = deps({ ...owning(assignment()), recordSession: async (s) => void recorded.push(s) });
     const both = await openSession(d, principal('reader-a', 'reader', 'adjudicator'), REF);
-    expect(both.body).toMatchObject({ ref: REF });
-    expect(recorded[1]).toMatchObject({ caseId: 'C1', readNo: 1, ref: REF, purpose: 'read' });
-    expect(await statusOf(openSession(d, principal('reader-a', 'adjudicator'), 'C1'))).toBe(404); // no open task on C1
+    expect(both).toMatchObject({ ref: REF });
+    expect(recorded[0]).toMatchObject({ caseId: 'C1', readNo: 1, ref: REF, purpose: 'read' });
+    expect(await statusOf(openSession(d, principal('reader-a', 'adjudicator'), 'C1'))).toBe(403);
+    expect(recorded).toHaveLength(1);
   });
 });
 
@@ -194,9 +196,9 @@ describe('getRead', () => {
     const r1 = await getRead(d, principal(), REF);
     const r2 = await getRead(d, principal(), 'repeatrefxyz');
     expect(asked).toEqual([1, 2]);
-    expect(r1.body).toMatchObject({ ref: REF });
-    expect(r2.body).toMatchObject({ ref: 'repeatrefxyz', editable: true });
-    for (const r of [r1, r2]) expect(JSON.stringify(r.body)).not.toMatch(/C1|caseId|readNo|repeat"/);
+    expect(r1).toMatchObject({ ref: REF });
+    expect(r2).toMatchObject({ ref: 'repeatrefxyz', editable: true });
+    for (const r of [r1, r2]) expect(JSON.stringify(r)).not.toMatch(/C1|caseId|readNo|repeat"/);
   });
 });
 
@@ -213,7 +215,7 @@ describe('putRead', () => {
         writeReadSave: async () => (++saves === 1 ? { failed: new Set(), conflictOnly: true } : undefined),
       }),
     );
-    expect((await putRead(d, principal(), { ...submit, idempotencyKey: 'k1' })).status).toBe(201);
+    expect((await putRead(d, principal(), { ...submit, idempotencyKey: 'k1' })).result.created).toBe(true);
     expect(calls).toEqual({ idempotency: 2, ref: 1, assignment: 2 });
   });
 
@@ -231,7 +233,7 @@ describe('putRead', () => {
     const saves: ReadSave[] = [];
     const d = deps(base({ writeReadSave: async (s) => (saves.push(s), saves.length === 1 ? { failed: new Set(), conflictOnly: true } : undefined) }));
     const r = await putRead(d, principal(), submit);
-    expect(r.status).toBe(201);
+    expect(r.result.created).toBe(true);
     expect(saves).toHaveLength(2);
   });
 
@@ -258,7 +260,7 @@ describe('putRead', () => {
       }),
     );
     const r = await putRead(d, principal(), { ...submit, idempotencyKey: 'k1' });
-    expect(r).toMatchObject({ status: 201, headers: { 'idempotent-replayed': 'true' } });
+    expect(r).toMatchObject({ result: { created: true }, replayed: true });
   });
 
   test('with one read per case, the first submission records a single_read final in the same save', async () => {
@@ -268,14 +270,14 @@ describe('putRead', () => {
     const r = await putRead(d, principal(), submit);
     expect(save?.outcome?.decision).toMatchObject({ kind: 'final', final: { provenance: 'single_read' } });
     expect(save?.countCaseSubmission).toMatchObject({ submittedCount: 0 });
-    expect(r.body).toMatchObject({ editable: false });
+    expect(r.result.read).toMatchObject({ editable: false });
   });
 
   test('a hidden repeat (readNo 2) never counts toward the case or decides it', async () => {
     let save: ReadSave | undefined;
     const d = deps(base({ ...owning(assignment({ status: 'submitted', ref: 'firstrefabcd' }), assignment({ readNo: 2, repeat: true })), getCase: async () => caseRecord({ state: 'final', submittedCount: 2 }), writeReadSave: async (s) => void (save = s) }));
     const r = await putRead(d, principal(), submit);
-    expect(r.status).toBe(201);
+    expect(r.result.created).toBe(true);
     expect(save).toMatchObject({ read: { readNo: 2 }, countReaderSubmission: true });
     expect(save?.countCaseSubmission).toBeUndefined();
     expect(save?.outcome).toBeUndefined();

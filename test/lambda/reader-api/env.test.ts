@@ -9,6 +9,7 @@ const env = (validity: string) => ({
   STUDY_ID: 'example',
   TABLE_NAME: 'table',
   READROOM_READING_CONFIG: '{}',
+  READROOM_STUDY_DISPLAY_NAME: 'Example eye survey',
   APPSTREAM_STACK_NAME: 'readroom-example',
   FLEET_NAME: 'readroom-example-fleet',
   STREAMING_URL_VALIDITY_SECONDS: validity,

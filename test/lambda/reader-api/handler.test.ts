@@ -2,16 +2,15 @@
  * The reader API end to end against moto and the AppStream stand-in, through the real SDK clients,
  * with tokens from the emulated user pool verified as API Gateway's JWT authorizer would.
  */
-import { sessionHash } from '../../../lambda/shared/store/sessions';
+import { sessionHash } from '../../../lambda/store/sessions';
 import { handler } from '../../../lambda/reader-api/handler';
 import { putRead } from '../../../lambda/reader-api/core';
-import { readerApiDeps, tableStore } from '../../../lambda/reader-api/deps';
-import { assignmentPorts } from '../../../lambda/coordinator-api/ports';
-import { appStreamUserId } from '../../../lambda/shared/appstream-user';
-import { claimSlot, excludeReaders, getAssignmentRef, getCase, getRead, getReader, readHistory } from '../../../lambda/shared/store';
-import { getFinal } from '../../../lambda/shared/store/finals';
-import { getTask } from '../../../lambda/shared/store/adjudications';
-import { TEST_SITE, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
+import { readerApiDeps } from '../../../lambda/reader-api/adapters';
+import { readingStore } from '../../../lambda/store';
+import { appStreamUserId } from '../../../lambda/runtime/appstream-user';
+import { SESSION_MAX_SECONDS, STREAMING_URL_VALIDITY_SECONDS, STUDY_DISPLAY_NAME, STUDY_ID, TEST_SITE, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
+import { StudyInfoSchema } from '../../../domain/study';
+import { validateAnswers } from '../../../domain/form/validator';
 import { assign, seedCase, validAnswers } from '../../helpers/reading-fixtures';
 import { losingRace, seedCase as seedSiteCase } from '../../helpers/reading-seed';
 
@@ -29,12 +28,12 @@ const me = (u: TestUser) => h.call(handler, { routeKey: 'GET /me', token: u.toke
 const next = (u: TestUser) => h.call(handler, { routeKey: 'POST /queue/next', token: u.token });
 const queue = (u: TestUser, query: Record<string, string> = {}) => h.call(handler, { routeKey: 'GET /queue', token: u.token, query });
 // For readers the `{caseId}` path parameter is the assignment ref.
-const session = (u: TestUser, ref: string) => h.call(handler, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId: ref }, token: u.token });
-const getReadRoute = (u: TestUser, ref: string) => h.call(handler, { routeKey: 'GET /cases/{caseId}/read', pathParameters: { caseId: ref }, token: u.token });
+const session = (u: TestUser, ref: string) => h.call(handler, { routeKey: 'POST /assignments/{ref}/session', pathParameters: { ref: ref }, token: u.token });
+const getReadRoute = (u: TestUser, ref: string) => h.call(handler, { routeKey: 'GET /assignments/{ref}/read', pathParameters: { ref: ref }, token: u.token });
 const put = (u: TestUser, ref: string, body: unknown, headers: Record<string, string> = {}) =>
-  h.call(handler, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId: ref }, token: u.token, body, headers });
+  h.call(handler, { routeKey: 'PUT /assignments/{ref}/read', pathParameters: { ref: ref }, token: u.token, body, headers });
 const REF = /^[a-z2-7]{12}$/;
-const caseOfRef = async (ref: string) => (await getAssignmentRef(h.ddb, h.tableName, ref))?.caseId;
+const caseOfRef = async (ref: string) => (await h.store.getAssignmentRef(ref))?.caseId;
 
 describe('GET /me', () => {
   test('an access token is refused (its claims lack the e-mail and site), saying what to send', async () => {
@@ -49,6 +48,44 @@ describe('GET /me', () => {
     expect(r.json).toEqual({ readerId: reader.sub, email: reader.email, roles: ['reader'], site: TEST_SITE, progress: { open: 0, submitted: 0 } });
     const a = await me(h.users.admin);
     expect(a.json).toEqual({ readerId: h.users.admin.sub, email: h.users.admin.email, roles: ['admin'], site: TEST_SITE });
+  });
+});
+
+describe('GET /study', () => {
+  const study = (u: TestUser) => h.call(handler, { routeKey: 'GET /study', token: u.token });
+
+  test('answers the form the server validates with, labels in both languages, the conditions as the domain compiles them, k and the streaming settings', async () => {
+    const r = await study(reader);
+    expect(r.status).toBe(200);
+    expect(r.headers['cache-control']).toBe('no-store');
+    const info = StudyInfoSchema.parse(r.json);
+    expect(info).toEqual({
+      studyId: STUDY_ID,
+      displayName: STUDY_DISPLAY_NAME,
+      form: h.readingConfig.form,
+      caseFacts: ['octPresent'],
+      readsPerCase: h.readingConfig.assignment.readsPerCase,
+      streaming: { urlValiditySeconds: STREAMING_URL_VALIDITY_SECONDS, sessionMaxSeconds: SESSION_MAX_SECONDS },
+    });
+    const questions = info.form.sections.flatMap((s) => s.questions);
+    const dme = questions.find((q) => q.key === 'dme');
+    expect(dme && 'optionLabels' in dme && dme.optionLabels?.present).toEqual({ en: 'Present', ko: '있음' });
+    expect(questions.find((q) => q.key === 'dmeSeverity')?.visibleIf).toBe("dme == 'present'");
+    // A client checks answers with the same domain code, on the form it was served.
+    const facts = { octPresent: false };
+    expect(validateAnswers(info.form, validAnswers(), facts, { mode: 'submit' })).toEqual(validateAnswers(h.readingConfig.form, validAnswers(), facts, { mode: 'submit' }));
+    const hidden = validateAnswers(info.form, { ...validAnswers(), eyes: { ...validAnswers().eyes, OD: { ...validAnswers().eyes.OD, dmeSeverity: 'mild' } } }, facts, { mode: 'submit' });
+    expect(hidden.ok ? [] : hidden.errors.map((e) => [e.path, e.rule])).toEqual([['eyes.OD.dmeSeverity', 'hidden']]);
+  });
+
+  test('every group gets the same answer; a signed-in user in none of the groups is refused and nothing is written', async () => {
+    const bodies = await Promise.all(['reader', 'adjudicator', 'coordinator', 'admin'].map(async (u) => (await study(h.users[u as 'reader'])).json));
+    for (const b of bodies) expect(b).toEqual(bodies[0]);
+    const nobody = await h.createUser(`no-group-${Date.now()}`, []);
+    const writes = h.writes();
+    const r = await study(nobody);
+    expect([r.status, r.json.error.code]).toEqual([403, 'forbidden']);
+    expect(h.writes()).toBe(writes);
   });
 });
 
@@ -70,7 +107,7 @@ describe('POST /queue/next and GET /queue', () => {
     expect(again.json).toMatchObject({ claimed: false, assignment: { ref: first.json.assignment.ref } });
     const caseId = await caseOfRef(first.json.assignment.ref);
     expect(caseId).toMatch(/^C[12]$/);
-    const c = await getCase(h.ddb, h.tableName, caseId!);
+    const c = await h.store.getCase(caseId!);
     expect(c).toMatchObject({ assignedCount: 1, readers: [reader.sub] });
     expect((await me(reader)).json.progress).toEqual({ open: 1, submitted: 0 });
   });
@@ -81,7 +118,7 @@ describe('POST /queue/next and GET /queue', () => {
     expect(await caseOfRef((await next(reader2)).json.assignment.ref)).toBe('C1');
     const third = await h.createUser(`third-${Date.now()}`, ['reader']);
     expect((await next(third)).json.assignment).toBeNull();
-    expect(await getCase(h.ddb, h.tableName, 'C1')).toMatchObject({ assignedCount: 2 });
+    expect(await h.store.getCase('C1')).toMatchObject({ assignedCount: 2 });
   });
 
   test('paginates with an opaque cursor that only works for its owner', async () => {
@@ -124,15 +161,15 @@ describe('POST /queue/next and GET /queue', () => {
   test("never claims a case of the reader's own site (Cognito custom:site) or one they are excluded from", async () => {
     const seoul = await h.createUser(`seoul-${Date.now()}`, ['reader'], 'SEOUL');
     expect((await me(seoul)).status).toBe(200);
-    expect(await getReader(h.ddb, h.tableName, seoul.sub)).toMatchObject({ site: 'SEOUL' });
+    expect(await h.store.getReader(seoul.sub)).toMatchObject({ site: 'SEOUL' });
     await seedSiteCase(h, 'S1', 'SEOUL');
     await seedCase(h, 'X1');
-    await excludeReaders(h.ddb, h.tableName, 'X1', [seoul.sub], new Date().toISOString());
+    await h.store.excludeReaders('X1', [seoul.sub], new Date().toISOString());
     expect((await next(seoul)).json).toMatchObject({ assignment: null, claimed: false });
     // The claim's own condition refuses both too, not only the listing's filter.
     for (const id of ['S1', 'X1']) {
-      const c = (await getCase(h.ddb, h.tableName, id))!;
-      const out = await claimSlot(h.ddb, h.tableName, { case: c, readerId: seoul.sub, site: 'SEOUL', readsPerCase: 2, maxOpenPerReader: 10, at: new Date().toISOString(), assignedBy: 'self' });
+      const c = (await h.store.getCase(id))!;
+      const out = await h.store.claimSlot({ case: c, readerId: seoul.sub, site: 'SEOUL', readsPerCase: 2, maxOpenPerReader: 10, at: new Date().toISOString(), assignedBy: 'self' });
       expect(out).toMatchObject({ result: 'taken', now: { caseId: id, assignedCount: 0 } });
     }
     await seedSiteCase(h, 'B1', 'BUSAN');
@@ -148,7 +185,7 @@ describe('POST /queue/next and GET /queue', () => {
     await seedSiteCase(h, 'SN1', 'SNUH');
     // SN1 is the only case there is: it must not be taken.
     expect((await next(snuh)).json).toMatchObject({ assignment: null, claimed: false });
-    expect((await getCase(h.ddb, h.tableName, 'SN1'))!.readers).not.toContain(snuh.sub);
+    expect((await h.store.getCase('SN1'))!.readers).not.toContain(snuh.sub);
   });
 
   test.each([
@@ -175,7 +212,7 @@ describe('POST /queue/next and GET /queue', () => {
   });
 });
 
-describe('POST /cases/{caseId}/session', () => {
+describe('POST /assignments/{ref}/session', () => {
   test('issues a streaming URL for the assigned reader only, with an opaque context and a stable UserId', async () => {
     // A '.' cannot occur in the random URL token or session id, so finding the id means it leaked.
     const CASE_S1 = 'CASE.S1';
@@ -206,7 +243,7 @@ describe('POST /cases/{caseId}/session', () => {
   });
 });
 
-describe('GET/PUT /cases/{caseId}/read', () => {
+describe('GET/PUT /assignments/{ref}/read', () => {
   let ref1: string;
   let ref2: string;
   beforeEach(async () => {
@@ -237,7 +274,7 @@ describe('GET/PUT /cases/{caseId}/read', () => {
     expect(v2.status).toBe(200);
     expect(v2.json.version).toBe(2);
     expect((await put(reader, ref1, draft, { 'If-Match': 'yesterday' })).json.error).toMatchObject({ field: 'If-Match', rule: 'format' });
-    const hist = await readHistory(h.ddb, h.tableName, 'R1', reader.sub, 1);
+    const hist = await h.store.readHistory('R1', reader.sub, 1);
     expect(hist.map((v) => [v.version, v.action])).toEqual([
       [1, 'save'],
       [2, 'save'],
@@ -273,15 +310,15 @@ describe('GET/PUT /cases/{caseId}/read', () => {
     const s2 = await put(reader2, ref2, { answers: validAnswers(), submit: true });
     expect(s2.status).toBe(201);
     expect(s2.json.editable).toBe(false);
-    expect(await getCase(h.ddb, h.tableName, 'R1')).toMatchObject({ state: 'final', submittedCount: 2 });
-    const final = await getFinal(h.ddb, h.tableName, 'R1');
+    expect(await h.store.getCase('R1')).toMatchObject({ state: 'final', submittedCount: 2 });
+    const final = await h.store.getFinal('R1');
     expect(final).toMatchObject({ provenance: 'concordant', decidedBy: 'system' });
     expect(final!.value.eyes.OD!.vcdr).toBe(0.35); // the more severe of 0.3 / 0.35
-    expect(await getTask(h.ddb, h.tableName, 'R1')).toBeUndefined();
+    expect(await h.store.getTask('R1')).toBeUndefined();
     const locked = await put(reader, ref1, { answers: validAnswers(), submit: true }, { 'If-Match': '2' });
     expect(locked.status).toBe(409);
     expect(locked.json.error.code).toBe('read_locked');
-    const hist = await readHistory(h.ddb, h.tableName, 'R1', reader.sub, 1);
+    const hist = await h.store.readHistory('R1', reader.sub, 1);
     expect(hist.map((v) => v.action)).toEqual(['submit', 'amend']);
   });
 
@@ -289,25 +326,25 @@ describe('GET/PUT /cases/{caseId}/read', () => {
     expect((await put(reader, ref1, { answers: validAnswers(), submit: true })).status).toBe(201);
     // reader2's deciding submission commits between the amendment's plan and its transaction.
     const racing = losingRace(h.ddb, () => put(reader2, ref2, { answers: validAnswers(), submit: true }));
-    const deps = { ...readerApiDeps(), store: tableStore(racing, h.tableName) };
+    const deps = { ...readerApiDeps(), store: readingStore(racing, h.tableName) };
     const amend = putRead(deps, { sub: reader.sub, roles: new Set(['reader'] as const) }, { ref: ref1, body: { answers: validAnswers({ vcdr: 0.5 }), submit: true }, ifMatch: '1' });
     await expect(amend).rejects.toMatchObject({ status: 409, code: 'read_locked' });
     expect(racing.raced()).toBe(true);
-    expect(await getCase(h.ddb, h.tableName, 'R1')).toMatchObject({ state: 'final' });
-    expect(await getRead(h.ddb, h.tableName, 'R1', reader.sub, 1)).toMatchObject({ version: 1 });
-    expect((await readHistory(h.ddb, h.tableName, 'R1', reader.sub, 1)).map((v) => v.action)).toEqual(['submit']);
-    expect((await getFinal(h.ddb, h.tableName, 'R1'))!.value.eyes.OD!.vcdr).toBe(0.3);
+    expect(await h.store.getCase('R1')).toMatchObject({ state: 'final' });
+    expect(await h.store.getRead('R1', reader.sub, 1)).toMatchObject({ version: 1 });
+    expect((await h.store.readHistory('R1', reader.sub, 1)).map((v) => v.action)).toEqual(['submit']);
+    expect((await h.store.getFinal('R1'))!.value.eyes.OD!.vcdr).toBe(0.3);
   });
 
   test('discordant reads open an adjudication task and nothing reveals the other reader', async () => {
     await put(reader, ref1, { answers: validAnswers({ icdr: 'none' }), submit: true });
     const r2 = await put(reader2, ref2, { answers: validAnswers({ icdr: 'severe_npdr' }), submit: true });
     expect(r2.status).toBe(201);
-    expect(await getCase(h.ddb, h.tableName, 'R1')).toMatchObject({ state: 'adjudication' });
-    const task = await getTask(h.ddb, h.tableName, 'R1');
+    expect(await h.store.getCase('R1')).toMatchObject({ state: 'adjudication' });
+    const task = await h.store.getTask('R1');
     expect(task).toMatchObject({ status: 'open', priority: 'normal' });
     expect(task!.reasons.some((x) => x.rule === 'D2' && x.question === 'icdrLevel')).toBe(true);
-    expect(await getFinal(h.ddb, h.tableName, 'R1')).toBeUndefined();
+    expect(await h.store.getFinal('R1')).toBeUndefined();
     // Blinding: the second reader's answers are exactly their own, and no response names the first reader.
     for (const res of [r2, await getReadRoute(reader2, ref2), await queue(reader2), await me(reader2), await next(reader2)]) {
       expect(res.body).not.toContain(reader.sub);
@@ -325,7 +362,7 @@ describe('GET/PUT /cases/{caseId}/read', () => {
     expect(retry.status).toBe(first.status);
     expect(retry.json).toEqual(first.json);
     expect(retry.headers['idempotent-replayed']).toBe('true');
-    expect((await getRead(h.ddb, h.tableName, 'R1', reader.sub, 1))!.version).toBe(1);
+    expect((await h.store.getRead('R1', reader.sub, 1))!.version).toBe(1);
     const other = await put(reader, ref1, { answers: validAnswers({ vcdr: 0.4 }), submit: true }, { 'Idempotency-Key': 'k-1', 'If-Match': '1' });
     expect(other.status).toBe(422);
     expect(other.json.error).toMatchObject({ field: 'Idempotency-Key', rule: 'reused' });
@@ -353,7 +390,7 @@ describe('GET/PUT /cases/{caseId}/read', () => {
     const s1 = await put(reader, firstRef, { answers: validAnswers(), submit: true });
     expect(s1.status).toBe(201);
     // The repeat as bulk assignment creates it (coordinator port), weeks later.
-    const created = await assignmentPorts(h.ddb, h.tableName).assign({
+    const created = await h.store.assign({
       caseId, readerId: reader.sub, readNo: 2, readsPerCase: 2, studyReadsPerCase: 2, maxOpenPerReader: 100, at: '2030-01-01T00:00:00.000Z', actor: 'coordinator',
     });
     expect(created).toBe('assigned');
@@ -368,8 +405,8 @@ describe('GET/PUT /cases/{caseId}/read', () => {
     expect(readFirst.json).toMatchObject({ ref: firstRef, version: 1, status: 'submitted' });
     const saved = await put(reader, repeatRef, { answers: validAnswers({ icdr: 'mild_npdr' }), submit: true });
     expect(saved.status).toBe(201);
-    expect((await getRead(h.ddb, h.tableName, caseId, reader.sub, 2))!.answers).toEqual(validAnswers({ icdr: 'mild_npdr' }));
-    expect((await getRead(h.ddb, h.tableName, caseId, reader.sub, 1))!.answers).toEqual(validAnswers());
+    expect((await h.store.getRead(caseId, reader.sub, 2))!.answers).toEqual(validAnswers({ icdr: 'mild_npdr' }));
+    expect((await h.store.getRead(caseId, reader.sub, 1))!.answers).toEqual(validAnswers());
     const all = await queue(reader);
     expect(all.json.items.map((i: { ref: string }) => i.ref)).toEqual(expect.arrayContaining([firstRef, repeatRef]));
     const responses = [s1, q, readRepeat, readFirst, saved, all, await next(reader), await session(reader, firstRef), await session(reader, repeatRef), await queue(reader, { limit: '1' })];

@@ -91,7 +91,7 @@ const idemKey = fc.oneof(fc.constant(undefined), fc.integer({ min: 0, max: 30 })
 
 // ---- properties ---------------------------------------------------------------------------------
 
-test(`PUT /cases/{caseId}/read: ${RUNS} generated requests, never 5xx, 4xx writes nothing`, async () => {
+test(`PUT /assignments/{ref}/read: ${RUNS} generated requests, never 5xx, 4xx writes nothing`, async () => {
   await h.clearTable();
   const refs: string[] = [];
   for (const id of ['P1', 'P2', 'P3']) {
@@ -105,7 +105,7 @@ test(`PUT /cases/{caseId}/read: ${RUNS} generated requests, never 5xx, 4xx write
       const headers: Record<string, string> = {};
       if (match !== undefined) headers['If-Match'] = match;
       if (key !== undefined) headers['Idempotency-Key'] = key;
-      const res = await probe(() => h.call(handler, { routeKey: 'PUT /cases/{caseId}/read', pathParameters: { caseId: id }, token: readers[who].token, body, headers }), `PUT ${id}`);
+      const res = await probe(() => h.call(handler, { routeKey: 'PUT /assignments/{ref}/read', pathParameters: { ref: id }, token: readers[who].token, body, headers }), `PUT ${id}`);
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       if (res.status < 300) expect(res.headers.etag).toBe(`"${res.json.version}"`);
     }),
@@ -116,13 +116,13 @@ test(`PUT /cases/{caseId}/read: ${RUNS} generated requests, never 5xx, 4xx write
   expect([...statuses.keys()].some((s) => s >= 400)).toBe(true);
 }, 240_000);
 
-test(`POST /cases/{caseId}/session: ${RUNS} generated requests, never 5xx, 4xx writes nothing`, async () => {
+test(`POST /assignments/{ref}/session: ${RUNS} generated requests, never 5xx, 4xx writes nothing`, async () => {
   await h.clearTable();
   await seedCase(h, 'P1');
   const ref = await assign(h, 'P1', readers[0]);
   await fc.assert(
     fc.asyncProperty(fc.nat({ max: 1 }), pathValue([ref]), anyBody, async (who, id, body) => {
-      const res = await probe(() => h.call(handler, { routeKey: 'POST /cases/{caseId}/session', pathParameters: { caseId: id }, token: readers[who].token, body }), `session ${id}`);
+      const res = await probe(() => h.call(handler, { routeKey: 'POST /assignments/{ref}/session', pathParameters: { ref: id }, token: readers[who].token, body }), `session ${id}`);
       if (res.status < 300) {
         expect(res.status).toBe(201);
         expect({ who, id }).toEqual({ who: 0, id: ref });

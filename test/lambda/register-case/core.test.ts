@@ -11,10 +11,10 @@ function fakes(objects: Record<string, string>, manifest: unknown) {
       listCase: async (prefix) => (lists.push(prefix), new Map(Object.entries(objects).map(([k, v]) => [k, v.length]))),
     },
     registry: {
-      register: async (m) => (stored.push(['register', m]), { result: 'created' as const }),
-      reject: async (r, a) => void stored.push(['reject', r], ['audit', a]),
+      registerCase: async (m) => (stored.push(['register', m]), { result: 'created' as const }),
+      rejectManifest: async (r, a) => void stored.push(['reject', r], ['audit', a]),
       resolveRejections: async (caseId) => (stored.push(['resolveRejections', caseId]), 0),
-      audit: async (a) => void stored.push(['audit', a]),
+      putAudit: async (a) => void stored.push(['audit', a]),
     },
     now: () => new Date('2025-01-01T00:00:00Z'),
   };

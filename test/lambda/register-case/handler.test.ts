@@ -1,8 +1,7 @@
 /** Manifest registration against moto S3 + DynamoDB through the real SDK clients. */
 import { handler } from '../../../lambda/register-case/handler';
 import { handler as coordinatorApi } from '../../../lambda/coordinator-api/handler';
-import { getCase } from '../../../lambda/shared/store';
-import { keys } from '../../../lambda/shared/store/keys';
+import { keys } from '../../../lambda/store/keys';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 
@@ -37,7 +36,7 @@ const MANIFEST = {
 test('registers a case from its manifest', async () => {
   await upload('K-001', FILES, MANIFEST);
   expect((await run('cases/K-001/manifest.json')).outcomes).toEqual([{ result: 'created', caseId: 'K-001' }]);
-  expect(await getCase(h.ddb, h.tableName, 'K-001')).toMatchObject({
+  expect(await h.store.getCase('K-001')).toMatchObject({
     caseId: 'K-001',
     state: 'open',
     assignedCount: 0,
@@ -92,12 +91,12 @@ describe('a case somebody has is not changed by a new manifest (issue 9, item 12
     await upload('K-001', FILES, { ...MANIFEST, site: 'SNUH' });
     await run('cases/K-001/manifest.json');
     await setState(patch);
-    const before = await getCase(h.ddb, h.tableName, 'K-001');
+    const before = await h.store.getCase('K-001');
 
     await upload('K-001', { 'in-use/OS.jpg': 'other' }, { ...MANIFEST, files: [...MANIFEST.files, { key: 'in-use/OS.jpg', exam: 'fundus', eye: 'OS' }], site: 'KNUH' });
     const { outcomes } = await run('cases/K-001/manifest.json');
     expect(outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ field: 'manifest', rule: 'case_in_use', message: expect.stringMatching(/already has readers/) }] });
-    expect(await getCase(h.ddb, h.tableName, 'K-001')).toEqual(before);
+    expect(await h.store.getCase('K-001')).toEqual(before);
     const progress = await h.call(coordinatorApi, { routeKey: 'GET /progress', token: h.users.coordinator.token });
     expect(progress.json.rejections).toEqual([expect.objectContaining({ caseId: 'K-001', reasons: [expect.objectContaining({ rule: 'case_in_use' })] })]);
     expect((await h.snapshotTable()).filter((i) => i.action === 'manifest_rejected')).toHaveLength(1);
@@ -134,7 +133,7 @@ test.each([
   await upload('K-001', FILES, manifest);
   const { outcomes } = await run('cases/K-001/manifest.json');
   expect(outcomes[0]).toMatchObject({ result: 'rejected', caseId: 'K-001' });
-  expect(await getCase(h.ddb, h.tableName, 'K-001')).toBeUndefined();
+  expect(await h.store.getCase('K-001')).toBeUndefined();
   const [rejection] = await rejections();
   expect(rejection).toMatchObject({ caseId: 'K-001', manifestKey: 'cases/K-001/manifest.json', gsi1pk: 'REJECTIONS' });
   expect(rejection.reasons).toEqual(expect.arrayContaining([expect.objectContaining(reason)]));
@@ -144,15 +143,14 @@ test.each([
 test('a rejected re-upload leaves the registered case as it was', async () => {
   await upload('K-001', FILES, MANIFEST);
   await run('cases/K-001/manifest.json');
-  const before = await getCase(h.ddb, h.tableName, 'K-001');
+  const before = await h.store.getCase('K-001');
   await upload('K-001', {}, { ...MANIFEST, files: [{ key: 'gone.jpg', exam: 'fundus', eye: 'OD' }] });
   expect((await run('cases/K-001/manifest.json')).outcomes[0].result).toBe('rejected');
-  expect(await getCase(h.ddb, h.tableName, 'K-001')).toEqual(before);
+  expect(await h.store.getCase('K-001')).toEqual(before);
 });
 
 test('a fixed manifest takes its case off the rejection list (the rejection stays as history); a later bad upload is listed again', async () => {
-  const { listRejections } = await import('../../../lambda/shared/store');
-  const listed = async () => (await listRejections(h.ddb, h.tableName, { limit: 10 })).items.map((r) => r.caseId);
+  const listed = async () => (await h.store.listRejections({ limit: 10 })).items.map((r) => r.caseId);
   await h.putObject('cases/K-002/manifest.json', 'nope');
   await run('cases/K-002/manifest.json');
   await upload('K-001', {}, { ...MANIFEST, files: [{ key: 'gone.jpg', exam: 'fundus', eye: 'OD' }] });
@@ -174,8 +172,7 @@ test('a fixed manifest takes its case off the rejection list (the rejection stay
 });
 
 test('a registration from an older upload (smaller sequencer, delivered late) leaves a newer upload\'s rejection listed', async () => {
-  const { listRejections } = await import('../../../lambda/shared/store');
-  const listed = async () => (await listRejections(h.ddb, h.tableName, { limit: 10 })).items.map((r) => r.caseId);
+  const listed = async () => (await h.store.listRejections({ limit: 10 })).items.map((r) => r.caseId);
   const older = nextSeq();
   const newer = nextSeq();
   await upload('K-001', {}, { ...MANIFEST, files: [{ key: 'gone.jpg', exam: 'fundus', eye: 'OD' }] });
@@ -190,11 +187,11 @@ test('a registration from an older upload (smaller sequencer, delivered late) le
 test('OCT facts: per eye when every OCT file names its eye; case-wide when one does not', async () => {
   await upload('K-001', FILES, MANIFEST);
   await run('cases/K-001/manifest.json');
-  expect(await getCase(h.ddb, h.tableName, 'K-001')).toMatchObject({ octPresent: true, octEyes: ['OS'] });
+  expect(await h.store.getCase('K-001')).toMatchObject({ octPresent: true, octEyes: ['OS'] });
   const unknownSide = { ...MANIFEST, files: [...MANIFEST.files.filter((f) => f.exam !== 'oct'), { key: 'oct/OS.dcm', exam: 'oct', eye: null }] };
   await upload('K-001', FILES, unknownSide);
   expect((await run('cases/K-001/manifest.json')).outcomes[0].result).toBe('updated');
-  const c = await getCase(h.ddb, h.tableName, 'K-001');
+  const c = await h.store.getCase('K-001');
   expect(c).toMatchObject({ octPresent: true });
   expect(c).not.toHaveProperty('octEyes');
 });
@@ -202,10 +199,10 @@ test('OCT facts: per eye when every OCT file names its eye; case-wide when one d
 test("the manifest's site is stored for the same-site rule, and removed when a later manifest drops it; a bad site is a reason", async () => {
   await upload('K-001', FILES, { ...MANIFEST, site: 'SNUH' });
   await run('cases/K-001/manifest.json');
-  expect(await getCase(h.ddb, h.tableName, 'K-001')).toMatchObject({ site: 'SNUH' });
+  expect(await h.store.getCase('K-001')).toMatchObject({ site: 'SNUH' });
   await upload('K-001', FILES, MANIFEST);
   expect((await run('cases/K-001/manifest.json')).outcomes[0].result).toBe('updated');
-  expect(await getCase(h.ddb, h.tableName, 'K-001')).not.toHaveProperty('site');
+  expect(await h.store.getCase('K-001')).not.toHaveProperty('site');
   await upload('K-002', FILES, { ...MANIFEST, caseId: 'K-002', site: 'no spaces' });
   expect((await run('cases/K-002/manifest.json')).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ field: 'site', rule: 'custom' }] });
 });
@@ -213,7 +210,7 @@ test("the manifest's site is stored for the same-site rule, and removed when a l
 test("the manifest's site is normalised as readers' codes are: ' snuh ' is stored as SNUH; a non-ASCII code is a reason", async () => {
   await upload('K-003', FILES, { ...MANIFEST, caseId: 'K-003', site: ' snuh ' });
   await run('cases/K-003/manifest.json');
-  expect(await getCase(h.ddb, h.tableName, 'K-003')).toMatchObject({ site: 'SNUH' });
+  expect(await h.store.getCase('K-003')).toMatchObject({ site: 'SNUH' });
   await upload('K-004', FILES, { ...MANIFEST, caseId: 'K-004', site: 'séoul' });
   expect((await run('cases/K-004/manifest.json')).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ field: 'site', message: expect.stringMatching(/site code/) }] });
 });
@@ -238,12 +235,11 @@ test('other keys, other buckets and deleted manifests are ignored without writes
 });
 
 test('rejections are listed newest first through gsi1 REJECTIONS', async () => {
-  const { listRejections } = await import('../../../lambda/shared/store');
   for (const id of ['K-1', 'K-2']) {
     await h.putObject(`cases/${id}/manifest.json`, 'nope');
     await run(`cases/${id}/manifest.json`);
   }
-  const { items } = await listRejections(h.ddb, h.tableName, { limit: 10 });
+  const { items } = await h.store.listRejections({ limit: 10 });
   expect(items.map((r) => r.caseId)).toEqual(['K-2', 'K-1']);
   expect(keys.rejection('K-1', 'x').gsi1pk).toBe('REJECTIONS');
 });

@@ -1,7 +1,7 @@
 /** Adjudication tasks in the emulated table: conditional opening, priority order, one resolution. */
-import { ValidationError } from '../../../lambda/shared/errors';
-import { getTask, listTasks, openTaskPut, resolveTaskUpdate, type OpenTaskInput } from '../../../lambda/shared/store/adjudications';
-import { TransactionCancelled, transact } from '../../../lambda/shared/store/table';
+import { ValidationError } from '../../../lambda/runtime/errors';
+import { openTaskPut, resolveTaskUpdate, type OpenTaskInput } from '../../../lambda/store/adjudications';
+import { TransactionCancelled, transact } from '../../../lambda/store/table';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 
 let h: Harness;
@@ -29,35 +29,35 @@ test('lists open tasks safety first, then normal, then low, oldest first within 
   await open(task('L', 'low', '2026-01-01T00:00:00.000Z'));
   await open(task('S', 'safety', '2026-01-04T00:00:00.000Z'));
   await open(task('N-early', 'normal', '2026-01-02T00:00:00.000Z'));
-  const p1 = await listTasks(h.ddb, h.tableName, 'open', { limit: 3 });
-  const p2 = await listTasks(h.ddb, h.tableName, 'open', { limit: 3, cursor: p1.cursor });
+  const p1 = await h.store.listTasks('open', { limit: 3 });
+  const p2 = await h.store.listTasks('open', { limit: 3, cursor: p1.cursor });
   expect([...p1.items, ...p2.items].map((t) => t.caseId)).toEqual(['S', 'N-early', 'N-late', 'L']);
   expect(p2.cursor).toBeUndefined();
-  await expect(listTasks(h.ddb, h.tableName, 'open', { limit: 3, cursor: 'bm90LWEtY3Vyc29y' })).rejects.toBeInstanceOf(ValidationError);
+  await expect(h.store.listTasks('open', { limit: 3, cursor: 'bm90LWEtY3Vyc29y' })).rejects.toBeInstanceOf(ValidationError);
 });
 
 test('a retried trigger does not reset an open task; a resolved task resolves only once', async () => {
   await open(task('C1', 'normal', '2026-01-01T00:00:00.000Z'));
   await expect(open(task('C1', 'safety', '2026-01-09T00:00:00.000Z'))).rejects.toBeInstanceOf(TransactionCancelled);
-  const t = (await getTask(h.ddb, h.tableName, 'C1'))!;
+  const t = (await h.store.getTask('C1'))!;
   expect(t).toMatchObject({ status: 'open', priority: 'normal', openedAt: '2026-01-01T00:00:00.000Z' });
   await transact(h.ddb, [{ label: 'task', item: resolveTaskUpdate(h.tableName, t, 'adj', 'read_a_correct', '2026-01-05T00:00:00.000Z') }]);
   const again = transact(h.ddb, [{ label: 'task', item: resolveTaskUpdate(h.tableName, t, 'adj2', 'read_b_correct', '2026-01-06T00:00:00.000Z') }]);
   await expect(again).rejects.toMatchObject({ reasons: new Map([['task', 'ConditionalCheckFailed']]) });
-  expect(await getTask(h.ddb, h.tableName, 'C1')).toMatchObject({ status: 'resolved', resolvedBy: 'adj', reasonCode: 'read_a_correct' });
-  expect((await listTasks(h.ddb, h.tableName, 'open', { limit: 10 })).items).toEqual([]);
-  expect((await listTasks(h.ddb, h.tableName, 'resolved', { limit: 10 })).items.map((x) => x.caseId)).toEqual(['C1']);
+  expect(await h.store.getTask('C1')).toMatchObject({ status: 'resolved', resolvedBy: 'adj', reasonCode: 'read_a_correct' });
+  expect((await h.store.listTasks('open', { limit: 10 })).items).toEqual([]);
+  expect((await h.store.listTasks('resolved', { limit: 10 })).items.map((x) => x.caseId)).toEqual(['C1']);
 });
 
 test('the task keeps every holder of an assignment on the case, the compared pair included', async () => {
   await open({ ...task('K3', 'normal', '2026-01-01T00:00:00.000Z'), readerIds: ['r3', 'r1'] });
-  expect((await getTask(h.ddb, h.tableName, 'K3'))!.readerIds.sort()).toEqual(['r1', 'r2', 'r3']);
-  expect((await listTasks(h.ddb, h.tableName, 'open', { limit: 10 })).items[0].readerIds.sort()).toEqual(['r1', 'r2', 'r3']);
+  expect((await h.store.getTask('K3'))!.readerIds.sort()).toEqual(['r1', 'r2', 'r3']);
+  expect((await h.store.listTasks('open', { limit: 10 })).items[0].readerIds.sort()).toEqual(['r1', 'r2', 'r3']);
 });
 
 test('a task of a case read three times keeps every read by its label', async () => {
   await open({ ...task('K3', 'normal', '2026-01-01T00:00:00.000Z'), reads: [...task('K3', 'normal', '').reads, { label: 'C', readerId: 'r3', readNo: 1 }] });
-  const t = (await getTask(h.ddb, h.tableName, 'K3'))!;
+  const t = (await h.store.getTask('K3'))!;
   expect(t.reads).toEqual({ A: { readerId: 'r1', readNo: 1 }, B: { readerId: 'r2', readNo: 1 }, C: { readerId: 'r3', readNo: 1 } });
   expect(t.readerIds.sort()).toEqual(['r1', 'r2', 'r3']);
 });

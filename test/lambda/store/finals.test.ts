@@ -1,6 +1,6 @@
 /** Final grades in the emulated table: a system final may be replaced by adjudication, an adjudicated one never. */
-import { finalPut, getFinal, SYSTEM_ACTOR, type FinalRecord } from '../../../lambda/shared/store/finals';
-import { TransactionCancelled, transact } from '../../../lambda/shared/store/table';
+import { finalPut, SYSTEM_ACTOR, type FinalRecord } from '../../../lambda/store/finals';
+import { TransactionCancelled, transact } from '../../../lambda/store/table';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import { grade } from '../../helpers/grades';
 
@@ -25,8 +25,8 @@ const put = (r: FinalRecord) => transact(h.ddb, [{ label: 'final', item: finalPu
 test('round-trips provenance and who/when/why', async () => {
   const r = record({ provenance: 'adjudicated', decidedBy: 'adj', reasonCode: 'read_a_correct', note: 'n', picks: [{ question: 'icdrLevel', eye: 'OD', source: 'A' }] });
   await put(r);
-  expect(await getFinal(h.ddb, h.tableName, 'C1')).toEqual(r);
-  expect(await getFinal(h.ddb, h.tableName, 'C2')).toBeUndefined();
+  expect(await h.store.getFinal('C1')).toEqual(r);
+  expect(await h.store.getFinal('C2')).toBeUndefined();
 });
 
 test('an adjudicated final replaces a system one (senior QA) but is never overwritten', async () => {
@@ -34,5 +34,5 @@ test('an adjudicated final replaces a system one (senior QA) but is never overwr
   await put(record({ provenance: 'adjudicated', decidedBy: 'adj1', reasonCode: 'read_b_correct' }));
   await expect(put(record({ provenance: 'adjudicated', decidedBy: 'adj2', reasonCode: 'read_a_correct' }))).rejects.toBeInstanceOf(TransactionCancelled);
   await expect(put(record({ provenance: 'concordant' }))).rejects.toBeInstanceOf(TransactionCancelled);
-  expect(await getFinal(h.ddb, h.tableName, 'C1')).toMatchObject({ provenance: 'adjudicated', decidedBy: 'adj1' });
+  expect(await h.store.getFinal('C1')).toMatchObject({ provenance: 'adjudicated', decidedBy: 'adj1' });
 });

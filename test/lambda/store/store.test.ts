@@ -1,18 +1,7 @@
 /** The store's invariants, straight against moto through the real document client. */
 import fc from 'fast-check';
-import { appStreamUserId, APPSTREAM_USER_ID_PATTERN } from '../../../lambda/shared/appstream-user';
-import {
-  claimSlot,
-  decodeCursor,
-  encodeCursor,
-  firstOpenAssignment,
-  getCase,
-  getRead,
-  queuePage,
-  readHistory,
-  writeReadSave,
-  type ReadRecord,
-} from '../../../lambda/shared/store';
+import { appStreamUserId, APPSTREAM_USER_ID_PATTERN } from '../../../lambda/runtime/appstream-user';
+import { decodeCursor, encodeCursor, type ReadRecord } from '../../../lambda/store';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import { seedCase, tick, validAnswers } from '../../helpers/reading-fixtures';
 
@@ -24,8 +13,8 @@ afterAll(() => h?.stop(), 60_000); // moto can take seconds to exit after a heav
 beforeEach(() => h.clearTable());
 
 const claim = async (caseId: string, readerId: string, maxOpen = 10) => {
-  const c = (await getCase(h.ddb, h.tableName, caseId))!;
-  return claimSlot(h.ddb, h.tableName, { case: c, readerId, readsPerCase: 2, maxOpenPerReader: maxOpen, at: tick(), assignedBy: 'self' });
+  const c = (await h.store.getCase(caseId))!;
+  return h.store.claimSlot({ case: c, readerId, readsPerCase: 2, maxOpenPerReader: maxOpen, at: tick(), assignedBy: 'self' });
 };
 
 describe('claims', () => {
@@ -35,10 +24,10 @@ describe('claims', () => {
     const first = await claim('C1', 'a');
     if (first.result !== 'claimed') throw new Error(first.result);
     const refs = [first.assignment.ref, 'other2345abc'];
-    const c = (await getCase(h.ddb, h.tableName, 'C2'))!;
-    const out = await claimSlot(h.ddb, h.tableName, { case: c, readerId: 'b', readsPerCase: 2, maxOpenPerReader: 10, at: tick(), assignedBy: 'self', newRef: () => refs.shift()! });
+    const c = (await h.store.getCase('C2'))!;
+    const out = await h.store.claimSlot({ case: c, readerId: 'b', readsPerCase: 2, maxOpenPerReader: 10, at: tick(), assignedBy: 'self', newRef: () => refs.shift()! });
     expect(out).toMatchObject({ result: 'claimed', assignment: { caseId: 'C2', ref: 'other2345abc' } });
-    expect(await getCase(h.ddb, h.tableName, 'C2')).toMatchObject({ assignedCount: 1, readers: ['b'] });
+    expect(await h.store.getCase('C2')).toMatchObject({ assignedCount: 1, readers: ['b'] });
   });
 
   test('never past k, never one reader twice, and the last slot leaves the claimable index', async () => {
@@ -54,9 +43,9 @@ describe('claims', () => {
 
   test('a stale count fails and returns the case as it is now', async () => {
     await seedCase(h, 'C1');
-    const stale = (await getCase(h.ddb, h.tableName, 'C1'))!;
+    const stale = (await h.store.getCase('C1'))!;
     await claim('C1', 'a');
-    const out = await claimSlot(h.ddb, h.tableName, { case: stale, readerId: 'b', readsPerCase: 2, maxOpenPerReader: 10, at: tick(), assignedBy: 'self' });
+    const out = await h.store.claimSlot({ case: stale, readerId: 'b', readsPerCase: 2, maxOpenPerReader: 10, at: tick(), assignedBy: 'self' });
     expect(out).toEqual({ result: 'taken', now: { caseId: 'C1', assignedCount: 1, readers: ['a'], state: 'open' } });
   });
 
@@ -65,7 +54,7 @@ describe('claims', () => {
     await seedCase(h, 'C2');
     expect((await claim('C1', 'a', 1)).result).toBe('claimed');
     expect(await claim('C2', 'a', 1)).toEqual({ result: 'reader_full' });
-    expect(await getCase(h.ddb, h.tableName, 'C2')).toMatchObject({ assignedCount: 0, readers: [] });
+    expect(await h.store.getCase('C2')).toMatchObject({ assignedCount: 0, readers: [] });
   });
 });
 
@@ -75,16 +64,16 @@ describe('queue', () => {
       await seedCase(h, id);
       await claim(id, 'a');
     }
-    expect((await firstOpenAssignment(h.ddb, h.tableName, 'a'))?.caseId).toBe('C1');
+    expect((await h.store.firstOpenAssignment('a'))?.caseId).toBe('C1');
     // C2 goes in progress: it now comes first.
-    const [, a2] = (await queuePage(h.ddb, h.tableName, 'a', { limit: 10 })).items;
-    await writeReadSave(h.ddb, h.tableName, {
+    const [, a2] = (await h.store.queuePage('a', { limit: 10 })).items;
+    await h.store.writeReadSave({
       read: readOf('C2', 1, 'draft'),
       action: 'save',
       assignment: { record: a2, from: 'pending', to: 'in_progress' },
     });
-    expect((await firstOpenAssignment(h.ddb, h.tableName, 'a'))?.caseId).toBe('C2');
-    expect((await queuePage(h.ddb, h.tableName, 'a', { limit: 10 })).items.map((i) => [i.caseId, i.status])).toEqual([
+    expect((await h.store.firstOpenAssignment('a'))?.caseId).toBe('C2');
+    expect((await h.store.queuePage('a', { limit: 10 })).items.map((i) => [i.caseId, i.status])).toEqual([
       ['C2', 'in_progress'],
       ['C1', 'pending'],
     ]);
@@ -99,28 +88,28 @@ function readOf(caseId: string, version: number, status: ReadRecord['status']): 
 describe('reads', () => {
   test('the current version moves only from the version before it; history items are never overwritten', async () => {
     await seedCase(h, 'C1');
-    expect(await writeReadSave(h.ddb, h.tableName, { read: readOf('C1', 1, 'draft'), action: 'save' })).toBeUndefined();
-    expect(await writeReadSave(h.ddb, h.tableName, { read: readOf('C1', 1, 'draft'), action: 'save' })).toMatchObject({ failed: new Set(['read', 'history']) });
-    expect(await writeReadSave(h.ddb, h.tableName, { read: readOf('C1', 3, 'draft'), action: 'save' })).toMatchObject({ failed: new Set(['read']) });
-    expect(await writeReadSave(h.ddb, h.tableName, { read: readOf('C1', 2, 'submitted'), action: 'submit' })).toBeUndefined();
-    expect((await readHistory(h.ddb, h.tableName, 'C1', 'a', 1)).map((v) => [v.version, v.action])).toEqual([
+    expect(await h.store.writeReadSave({ read: readOf('C1', 1, 'draft'), action: 'save' })).toBeUndefined();
+    expect(await h.store.writeReadSave({ read: readOf('C1', 1, 'draft'), action: 'save' })).toMatchObject({ failed: new Set(['read', 'history']) });
+    expect(await h.store.writeReadSave({ read: readOf('C1', 3, 'draft'), action: 'save' })).toMatchObject({ failed: new Set(['read']) });
+    expect(await h.store.writeReadSave({ read: readOf('C1', 2, 'submitted'), action: 'submit' })).toBeUndefined();
+    expect((await h.store.readHistory('C1', 'a', 1)).map((v) => [v.version, v.action])).toEqual([
       [1, 'save'],
       [2, 'submit'],
     ]);
-    expect(await getRead(h.ddb, h.tableName, 'C1', 'a', 1)).toMatchObject({ version: 2, status: 'submitted' });
+    expect(await h.store.getRead('C1', 'a', 1)).toMatchObject({ version: 2, status: 'submitted' });
   });
 
   test('a failed save writes nothing at all (all parts or none)', async () => {
     await seedCase(h, 'C1');
-    await writeReadSave(h.ddb, h.tableName, { read: readOf('C1', 1, 'draft'), action: 'save' });
+    await h.store.writeReadSave({ read: readOf('C1', 1, 'draft'), action: 'save' });
     const before = await h.snapshotTable();
-    const c = (await getCase(h.ddb, h.tableName, 'C1'))!;
-    const rejected = await writeReadSave(h.ddb, h.tableName, {
+    const c = (await h.store.getCase('C1'))!;
+    const rejected = await h.store.writeReadSave({
       read: readOf('C1', 5, 'submitted'),
       action: 'submit',
       countReaderSubmission: true,
       countCaseSubmission: c,
-      idempotency: { readerId: 'a', key: 'k', requestHash: 'x', statusCode: 200, body: {}, createdAt: tick(), ttl: 9e9 },
+      idempotency: { actor: 'a', key: 'k', fingerprint: 'x', result: {}, createdAt: tick(), ttl: 9e9 },
     });
     expect(rejected?.failed).toEqual(new Set(['read']));
     expect(await h.snapshotTable()).toEqual(before);

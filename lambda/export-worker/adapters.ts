@@ -1,0 +1,133 @@
+/**
+ * The export worker's ports, implemented: the case source over the reading table (../store: cases
+ * page by page from gsi1 `CASES`, then per page one BatchGetItem for the finals and one Query per
+ * case for its reads; nothing scans), the pseudonyms, and the object sink on S3. Built once per
+ * container, on first use.
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { caseFacts } from '../../domain/case';
+import { documentClient } from '../runtime/clients/dynamodb';
+import { s3Client } from '../runtime/clients/s3';
+import { loadEnv } from '../runtime/env';
+import { mapLimited } from '../runtime/map-limited';
+import { readingStore, type ReadingStore } from '../store';
+import type { ExportSink, ExportSource, ObjectWriter, Pseudonymiser, WorkerDeps } from './core';
+import { ExportWorkerEnvSchema } from './env';
+
+/** Every case with its submitted reads and final, from the store. */
+export function storeExportSource(store: Pick<ReadingStore, 'casePages' | 'finalsOf' | 'listReads'>, opts: { pageSize?: number; concurrency?: number } = {}): ExportSource {
+  return {
+    async *cases() {
+      for await (const page of store.casePages(opts.pageSize ?? 100)) {
+        yield page.map((c) => ({ caseId: c.caseId, state: c.state, facts: caseFacts(c) }));
+      }
+    },
+    details: async (caseIds) => {
+      const [finals, reads] = await Promise.all([store.finalsOf(caseIds), mapLimited(caseIds, opts.concurrency ?? 16, (id) => store.listReads(id))]);
+      return caseIds.map((caseId, i) => ({
+        reads: reads[i]
+          .filter((r) => r.status === 'submitted')
+          .map((r) => ({ readerId: r.readerId, readNo: r.readNo, submittedAt: r.submittedAt, answers: r.answers })),
+        ...(finals.has(caseId) ? { final: finals.get(caseId)! } : {}),
+      }));
+    },
+  };
+}
+
+/** Stable reader codes from the store, allocated when first needed (stamped with the clock). */
+export function storePseudonyms(store: Pick<ReadingStore, 'ensurePseudonyms'>, now: () => string): Pseudonymiser {
+  return { codes: (ids) => store.ensurePseudonyms(ids, now()) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** S3's minimum part size is 5 MiB (except the last part). */
+export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The export's object sink on S3: each file is written as a multipart upload in parts of
+ * `partBytes`, so only one part is ever held in memory; a file smaller than one part is a single
+ * PutObject. No encryption parameters are sent: the scans bucket's default (SSE-KMS with the
+ * study key) applies, and naming `aws:kms` without the key id here would pick the AWS-managed key.
+ */
+export function s3Sink(s3: S3Client, bucket: string, partBytes = DEFAULT_PART_BYTES): ExportSink {
+  return { open: (key, contentType) => new MultipartWriter(s3, bucket, key, contentType, partBytes) };
+}
+
+class MultipartWriter implements ObjectWriter {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private total = 0;
+  private uploadId?: string;
+  private readonly parts: { ETag: string; PartNumber: number }[] = [];
+
+  constructor(
+    private readonly s3: S3Client,
+    private readonly bucket: string,
+    private readonly key: string,
+    private readonly contentType: string,
+    private readonly partBytes: number,
+  ) {}
+
+  async write(chunk: string): Promise<void> {
+    if (chunk.length === 0) return;
+    const buf = Buffer.from(chunk, 'utf8');
+    this.chunks.push(buf);
+    this.buffered += buf.length;
+    this.total += buf.length;
+    if (this.buffered >= this.partBytes) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    const body = Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.buffered = 0;
+    this.uploadId ??= (await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, ContentType: this.contentType }))).UploadId!;
+    const PartNumber = this.parts.length + 1;
+    const out = await this.s3.send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body }));
+    this.parts.push({ ETag: out.ETag!, PartNumber });
+  }
+
+  async close(): Promise<{ bytes: number }> {
+    if (!this.uploadId) {
+      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, ContentType: this.contentType, Body: Buffer.concat(this.chunks) }));
+    } else {
+      if (this.buffered > 0) await this.flush();
+      await this.s3.send(
+        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }),
+      );
+    }
+    this.chunks = [];
+    return { bytes: this.total };
+  }
+
+  async abort(): Promise<void> {
+    this.chunks = [];
+    if (this.uploadId) await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }));
+  }
+}
+
+let deps: Omit<WorkerDeps, 'remainingMs'> | undefined;
+
+/** The worker's ports from its environment, built once per container (a bad one fails loudly here). */
+export function workerDeps(): Omit<WorkerDeps, 'remainingMs'> {
+  if (deps) return deps;
+  const env = loadEnv(ExportWorkerEnvSchema);
+  const store = readingStore(documentClient(), env.TABLE_NAME);
+  const now = () => new Date().toISOString();
+  deps = {
+    config: env.READROOM_READING_CONFIG,
+    studyId: env.STUDY_ID,
+    jobs: store,
+    run: { source: storeExportSource(store), sink: s3Sink(s3Client(), env.BUCKET_NAME), pseudonyms: storePseudonyms(store, now) },
+    now,
+  };
+  return deps;
+}

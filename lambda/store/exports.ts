@@ -1,0 +1,205 @@
+/**
+ * Export jobs (`EXPORT#<id>` / `META`) and the stable reader pseudonyms used in exports.
+ *
+ * Pseudonyms: every person who appears in an export (readers, adjudicators) gets a code R001, R002…
+ * the first time an export needs one, in order of first appearance (ties by id). A code is
+ * allocated by one transaction on a counter plus an `attribute_not_exists` put, so two exports
+ * racing never hand out the same code, and a code never changes: R007 in this year's export is
+ * R007 next year. The mapping lives only in the table (readable by admins), never in the export.
+ */
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConflictError } from '../runtime/errors';
+import { auditPutTx, type AuditEvent } from './audit';
+import { keys, pad } from './keys';
+import { TransactionCancelled, isConditionFailed, queryAll, transact, type LabelledTx, type Table } from './table';
+
+export type ExportStatus = 'queued' | 'running' | 'complete' | 'failed';
+export const EXPORT_FORMATS = ['csv', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportFile {
+  name: string;
+  key: string;
+  bytes: number;
+  contentType: string;
+}
+
+/**
+ * One export request. Lifecycle: `queued` (written by POST /exports; the item's insert is what
+ * the worker is triggered by) → `running` (a worker took it, holding a lease until `leaseUntil`)
+ * → `complete` or `failed`. A running job whose lease has passed (its worker timed out or died)
+ * may be taken again by the retry; `attempts` tells the takers apart, so a stale worker can never
+ * finish a job that another one now owns.
+ */
+export interface ExportJob {
+  exportId: string;
+  status: ExportStatus;
+  requestedBy: string;
+  createdAt: string;
+  formats: ExportFormat[];
+  startedAt?: string;
+  leaseUntil?: string;
+  attempts?: number;
+  completedAt?: string;
+  files?: ExportFile[];
+  counts?: { cases: number; rows: number; reads: number };
+  /** Failure class only (never data). */
+  error?: string;
+}
+
+export type ExportJobOutcome =
+  | { status: 'complete'; files: ExportFile[]; counts: NonNullable<ExportJob['counts']>; at: string }
+  | { status: 'failed'; error: string; at: string };
+
+function fromItem(item: Record<string, unknown>): ExportJob {
+  const { pk: _pk, sk: _sk, type: _type, ...job } = item;
+  return job as unknown as ExportJob;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pseudonyms.
+
+export const pseudonymCode = (n: number): string => `R${pad(n, 3)}`;
+
+/** At most this many new codes per transaction (DynamoDB allows 100 items; one is the counter). */
+const BATCH = 99;
+
+/** Export jobs and reader pseudonyms in the table. */
+export function exportStore({ db, tableName }: Table) {
+  /** Queues a new export with its audit event (the worker starts on this insert). */
+  async function createExportJob(job: Pick<ExportJob, 'exportId' | 'requestedBy' | 'createdAt' | 'formats'>, audit: AuditEvent): Promise<void> {
+    const put: LabelledTx = {
+      label: 'job',
+      item: { Put: { TableName: tableName, Item: { ...keys.exportJob(job.exportId), type: 'export', ...job, status: 'queued' }, ConditionExpression: 'attribute_not_exists(pk)' } },
+    };
+    try {
+      await transact(db, [put, auditPutTx(tableName, audit)]);
+    } catch (e) {
+      if (e instanceof TransactionCancelled && e.failed('job')) throw new ConflictError(`Export ${job.exportId} already exists.`, 'export_exists');
+      throw e;
+    }
+  }
+
+  /**
+   * Takes a job for one worker: from `queued`, or from `running` once its lease has passed. Returns
+   * the job as taken (with this taker's `attempts`), or undefined when it is not the taker's to run
+   * (another worker holds it, it is finished, or it does not exist): a redelivered trigger is a no-op.
+   */
+  async function takeExportJob(exportId: string, lease: { at: string; until: string }): Promise<ExportJob | undefined> {
+    try {
+      const out = await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.exportJob(exportId),
+          UpdateExpression: 'SET #status = :running, startedAt = :at, leaseUntil = :until ADD attempts :one',
+          ConditionExpression: 'attribute_exists(pk) AND (#status = :queued OR (#status = :running AND leaseUntil < :at))',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':running': 'running', ':queued': 'queued', ':at': lease.at, ':until': lease.until, ':one': 1 },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return fromItem(out.Attributes!);
+    } catch (e) {
+      if (isConditionFailed(e)) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Records the outcome of the attempt that took the job, together with its audit event (one
+   * transaction, so a retry never finds a finished job without its audit line). Returns false, and
+   * writes nothing, when that attempt no longer owns the job: its lease passed and a retry took over.
+   */
+  async function finishExportJob(exportId: string,
+    attempt: number,
+    outcome: ExportJobOutcome,
+    audit: AuditEvent,
+  ): Promise<boolean> {
+    const fields = outcome.status === 'complete' ? { files: outcome.files, counts: outcome.counts } : { error: outcome.error };
+    const names = Object.keys(fields);
+    const job: LabelledTx = {
+      label: 'job',
+      item: {
+        Update: {
+          TableName: tableName,
+          Key: keys.exportJob(exportId),
+          UpdateExpression: `SET #status = :status, completedAt = :at, ${names.map((n) => `#${n} = :${n}`).join(', ')} REMOVE leaseUntil`,
+          ConditionExpression: '#status = :running AND attempts = :attempt',
+          ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(names.map((n) => [`#${n}`, n])) },
+          ExpressionAttributeValues: {
+            ':status': outcome.status,
+            ':running': 'running',
+            ':attempt': attempt,
+            ':at': outcome.at,
+            ...Object.fromEntries(Object.entries(fields).map(([n, v]) => [`:${n}`, v])),
+          },
+        },
+      },
+    };
+    try {
+      await transact(db, [job, auditPutTx(tableName, audit)]);
+      return true;
+    } catch (e) {
+      if (e instanceof TransactionCancelled && e.failed('job')) return false;
+      throw e;
+    }
+  }
+
+  async function getExportJob(exportId: string): Promise<ExportJob | undefined> {
+    const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.exportJob(exportId), ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  async function loadPseudonyms(): Promise<{ codes: Map<string, string>; counter: number }> {
+    const codes = new Map<string, string>();
+    let counter = 0;
+    const items = await queryAll(db, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.pseudonymCounter().pk }, ConsistentRead: true });
+    for (const item of items) {
+      if (item.sk === keys.pseudonymCounter().sk) counter = Number(item.n);
+      else codes.set(String(item.readerId), String(item.code));
+    }
+    return { codes, counter };
+  }
+
+  /**
+   * Codes for `readerIds` (in the order given: first appearance), allocating the missing ones.
+   * Retries when another export allocated codes at the same time.
+   */
+  async function ensurePseudonyms(readerIds: readonly string[], at: string): Promise<Map<string, string>> {
+    for (let attempt = 0; ; attempt++) {
+      const { codes, counter } = await loadPseudonyms();
+      const missing = [...new Set(readerIds)].filter((id) => !codes.has(id));
+      if (missing.length === 0) return codes;
+      const batch = missing.slice(0, BATCH);
+      try {
+        await db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Update: {
+                  TableName: tableName,
+                  Key: keys.pseudonymCounter(),
+                  UpdateExpression: 'SET n = :next',
+                  ConditionExpression: counter === 0 ? 'attribute_not_exists(n)' : 'n = :current',
+                  ExpressionAttributeValues: { ':next': counter + batch.length, ...(counter === 0 ? {} : { ':current': counter }) },
+                },
+              },
+              ...batch.map((readerId, i) => ({
+                Put: {
+                  TableName: tableName,
+                  Item: { ...keys.pseudonym(readerId), type: 'pseudonym', readerId, code: pseudonymCode(counter + i + 1), at },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              })),
+            ],
+          }),
+        );
+        attempt = -1; // progress made: the next round allocates the rest (if any) from scratch
+      } catch (e) {
+        if ((e as Error).name !== 'TransactionCanceledException' || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  return { createExportJob, takeExportJob, finishExportJob, getExportJob, ensurePseudonyms };
+}

@@ -1,0 +1,71 @@
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface SecureBucketProps {
+  /**
+   * The customer key that encrypts the objects (SSE-KMS with an S3 bucket key). Required unless
+   * the bucket is the target of server access logs (`receivesAccessLogs`).
+   * @default - none: then `receivesAccessLogs` must be true
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * The bucket receives S3 server access logs, which S3 cannot deliver to an SSE-KMS bucket: it is
+   * encrypted with SSE-S3 instead, and cdk-nag's KMS findings are acknowledged with that reason.
+   * @default false
+   */
+  readonly receivesAccessLogs?: boolean;
+  /**
+   * Where this bucket's own server access logs go, under `prefix`.
+   * @default - none (only for the bucket that receives them)
+   */
+  readonly serverAccessLogs?: { readonly bucket: s3.IBucket; readonly prefix: string };
+  /** Retain (stores outlive the stack) or destroy; destroy also empties the bucket on delete. */
+  readonly removalPolicy: RemovalPolicy;
+  /** @default - none */
+  readonly lifecycleRules?: s3.LifecycleRule[];
+  /**
+   * Why this bucket is not replicated to another region, in its own words: acknowledges the
+   * HIPAA/NIST replication findings (a study is single-region by design).
+   */
+  readonly singleRegionReason: string;
+}
+
+/**
+ * ReadRoom's bucket defaults, in one place for every bucket it owns (scans, access logs, trail, and
+ * the portal's later): no public access, TLS only, versioned, no ACLs (`BucketOwnerEnforced`),
+ * encrypted with the study key (SSE-S3 only for the access-log target), objects emptied on delete
+ * only when the study says `destroy`.
+ */
+export class SecureBucket extends s3.Bucket {
+  constructor(scope: Construct, id: string, props: SecureBucketProps) {
+    if (!props.encryptionKey === !props.receivesAccessLogs) {
+      throw new Error(`SecureBucket ${id}: give exactly one of encryptionKey (SSE-KMS) or receivesAccessLogs (SSE-S3, the only encryption server access logging accepts)`);
+    }
+    super(scope, id, {
+      ...(props.encryptionKey
+        ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey, bucketKeyEnabled: true }
+        : { encryption: s3.BucketEncryption.S3_MANAGED }),
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      // No ACLs: S3 delivers server access logs under the bucket policy CDK writes
+      // (logging.s3.amazonaws.com, only from the study's buckets and account).
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: props.serverAccessLogs?.bucket,
+      serverAccessLogsPrefix: props.serverAccessLogs?.prefix,
+      removalPolicy: props.removalPolicy,
+      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
+      lifecycleRules: props.lifecycleRules,
+    });
+    const ack = (id: string, reason: string) => Validations.of(this.node.defaultChild!).acknowledge({ id, reason });
+    for (const rule of ['HIPAA.Security-S3BucketReplicationEnabled', 'NIST.800.53.R5-S3BucketReplicationEnabled']) ack(rule, props.singleRegionReason);
+    if (props.receivesAccessLogs) {
+      const sseS3Only =
+        'S3 server access logging cannot deliver to a bucket whose default encryption is SSE-KMS, so this bucket uses SSE-S3 (AES-256). ' +
+        'It holds request logs only, never scans, and is private, TLS-only and versioned.';
+      for (const rule of ['HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS']) ack(rule, sseS3Only);
+    }
+  }
+}
