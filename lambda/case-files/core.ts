@@ -177,21 +177,27 @@ export async function caseFiles(deps: CaseFilesDeps, input: CaseFilesInput): Pro
 
   let label: Pick<CaseFilesResult, 'ref' | 'caseId'>;
   let c: CaseRecord | undefined;
+  // The pseudonym is read beside the checks' reads (one round trip, not two): the session was
+  // issued to this person, so allocating their code even for a call refused below is harmless.
+  const pseudonym = deps.pseudonymOf(session.readerId, now.toISOString());
+  let reader: string;
   if (session.purpose === 'adjudication') {
     // Only while the task is open and no conflict of interest holds: the API's rule, with the
     // adjudicator's site as it was when the session was issued (there is no token here).
-    const [task, assigned, found] = await Promise.all([deps.getTask(session.caseId), deps.assignmentsOf(session.caseId, session.readerId), deps.getCase(session.caseId)]);
+    const [task, assigned, found, code] = await Promise.all([deps.getTask(session.caseId), deps.assignmentsOf(session.caseId, session.readerId), deps.getCase(session.caseId), pseudonym]);
     const access = adjudicatorAccess(task, found, { sub: session.readerId, site: session.site }, assigned.length > 0);
     if (access !== 'ok') return refuse(`adjudication_${access}`);
     label = { caseId: session.caseId };
     c = found;
+    reader = code;
   } else {
-    const assignment = await deps.getAssignment(session.caseId, session.readerId, session.readNo);
+    const [assignment, found, code] = await Promise.all([deps.getAssignment(session.caseId, session.readerId, session.readNo), deps.getCase(session.caseId), pseudonym]);
     if (!assignment) return refuse('not_assigned');
     // The assignment's ref, not the session's: sessions issued before refs existed carry none.
     if (!assignment.ref) return refuse('no_ref');
     label = { ref: assignment.ref };
-    c = await deps.getCase(session.caseId);
+    c = found;
+    reader = code;
   }
   if (!c) return refuse('no_case');
 
@@ -213,7 +219,6 @@ export async function caseFiles(deps: CaseFilesDeps, input: CaseFilesInput): Pro
   const files = await Promise.all(
     c.files.map(async (f, i) => ({ name: names[i].name, exam: f.exam, eye: f.eye, url: await deps.presign(objectKeys[i], deps.urlSeconds) })),
   );
-  const reader = await deps.pseudonymOf(session.readerId, now.toISOString());
   await deps.putAudit(auditEvent({ at: now.toISOString(), actor: session.readerId, action: 'case_files_issued', caseId: c.caseId, sessionHash: hash, detail: { files: files.length, purpose: session.purpose ?? 'read' } }));
   log.info('case files issued', { caseId: c.caseId, sessionHash: hash, files: files.length });
   return { ...label, reader, expiresAt: new Date(now.getTime() + deps.urlSeconds * 1000).toISOString(), files };
