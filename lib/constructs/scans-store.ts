@@ -86,9 +86,10 @@ export class ScansStore extends Construct {
       lifecycleRules: [
         { noncurrentVersionExpiration: props.noncurrentVersionExpiration },
         { abortIncompleteMultipartUploadAfter: Duration.days(7) },
-        // Session copies are needed only while their session can run; then they go (and their
-        // noncurrent versions after the rule above).
-        { id: 'ExpireSessionCopies', prefix: VIEWS_PREFIX, expiration: props.viewCopiesExpiration },
+        // Session copies are needed only while their session can run; then they go, and so do
+        // their noncurrent versions a day later (they are derived data, not the scans the rule
+        // above keeps versions of; S3 applies the shorter of two overlapping expirations).
+        { id: 'ExpireSessionCopies', prefix: VIEWS_PREFIX, expiration: props.viewCopiesExpiration, noncurrentVersionExpiration: Duration.days(1) },
       ],
       singleRegionReason: singleRegion,
     });

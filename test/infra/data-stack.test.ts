@@ -97,7 +97,7 @@ describe('scans bucket', () => {
       Rules: [
         { NoncurrentVersionExpiration: { NoncurrentDays: 90 }, Status: 'Enabled' },
         { AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' },
-        { Id: 'ExpireSessionCopies', Prefix: 'views/', ExpirationInDays: 1, Status: 'Enabled' },
+        { Id: 'ExpireSessionCopies', Prefix: 'views/', ExpirationInDays: 1, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' },
       ],
     });
   });
@@ -107,7 +107,8 @@ describe('scans bucket', () => {
     expect(viewCopyDays(study)).toBe(1); // 60 s + 4 h
     const long = { ...study, streamingUrlValiditySeconds: 600, fleet: { ...study.fleet, timeouts: { ...study.fleet.timeouts, maxUserDurationSeconds: 360_000 } } };
     expect(viewCopyDays(long)).toBe(5); // 100 h 10 min → 5 days
-    expect(viewCopyDays({ ...long, streamingUrlValiditySeconds: 86_400 * 2 - 360_000 + 86_400 * 3 })).toBe(5);
+    expect(viewCopyDays({ ...long, streamingUrlValiditySeconds: 5 * 86_400 - 360_000 })).toBe(5); // exactly 5 days
+    expect(viewCopyDays({ ...long, streamingUrlValiditySeconds: 5 * 86_400 - 360_000 + 1 })).toBe(6);
     // lib's prefix is the one the case-files function writes under.
     expect(VIEWS_PREFIX).toBe(CASE_FILES_VIEWS_PREFIX);
   });
