@@ -189,3 +189,28 @@ describe('blinding: a hidden repeat cannot be linked to its original by what the
     expect(viewToken(SID)).not.toBe(viewToken(REPEAT_SID));
   });
 });
+
+test('property: whatever the case id and manifest keys, the answer holds neither, nor any size, and every URL is under this session\'s folder', async () => {
+  const fc = (await import('fast-check')).default;
+  // A leading K (case ids) and Q (key segments) appear nowhere else in an answer, so a hit is a leak, not chance.
+  const segment = fc.stringMatching(/^Q[A-Za-z0-9._ -]{2,15}$/);
+  await fc.assert(
+    fc.asyncProperty(
+      fc.stringMatching(/^K[A-Za-z0-9._-]{3,20}$/),
+      fc.uniqueArray(fc.record({ key: fc.array(segment, { minLength: 1, maxLength: 3 }).map((p) => p.join('/')), exam: fc.constantFrom('fundus', 'oct', 'va', 'other'), eye: fc.constantFrom('OD', 'OS', null), bytes: fc.integer({ min: 100_000, max: 10 ** 9 }) }), { minLength: 1, maxLength: 12, selector: (f) => f.key }),
+      async (caseId, files) => {
+        const d = deps({ getSession: async () => ({ ...session, caseId }), getAssignment: async () => ({ ref: 'refofr1c1xyz' }) as never, getCase: async () => ({ caseId, files }) as never });
+        const out = await caseFiles(d, { sessionId: SID, sourceIp: '10.0.0.5' });
+        const text = JSON.stringify({ ...out, files: out.files.map((f) => ({ ...f, url: new URL(f.url).pathname })) });
+        expect(text).not.toContain(caseId);
+        for (const f of files) {
+          expect(text).not.toContain(f.key);
+          expect(text).not.toContain(String(f.bytes));
+        }
+        for (const f of out.files) expect(f.url).toBe(`https://s3/views/${viewToken(SID)}/${f.name}`);
+        expect(new Set(out.files.map((f) => f.name)).size).toBe(files.length);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
