@@ -98,7 +98,10 @@ describe('blinding: what a hidden repeat\'s session is sent cannot be linked to 
     // The same shape (positional names, the same pseudonym), never the same object or folder.
     const shape = (r: typeof original) => r.json.files.map((f: { name: string; exam: string; eye: string | null }) => [f.name, f.exam, f.eye]);
     expect(shape(repeat)).toEqual(shape(original));
+    // The watermark: the person's export pseudonym (allocated on their first session), never their name.
     expect(repeat.json.reader).toBe(original.json.reader);
+    expect((await h.store.ensurePseudonyms([reader.sub], new Date().toISOString())).get(reader.sub)).toBe(original.json.reader);
+    expect(JSON.stringify(original.json)).not.toContain(reader.username);
     const paths = (r: typeof original) => r.json.files.map((f: { url: string }) => new URL(f.url).pathname as string);
     const folder = (r: typeof original) => paths(r)[0].split('/').slice(0, -1).join('/');
     expect(new Set([folder(original), folder(originalAgain), folder(repeat)]).size).toBe(3);
