@@ -192,7 +192,7 @@ export class ScansStore extends Construct {
 
   /**
    * A policy on one object prefix, with the study key actions those object actions need, named
-   * exactly (no wildcard actions). It lives beside the bucket so its one wildcard finding can be
+   * exactly (no wildcard actions). It lives beside the bucket so its wildcard findings (one per prefix) can be
    * acknowledged precisely.
    */
   private objectPolicy(id: string, description: string, actions: string[], pattern: string, extra: iam.PolicyStatement[] = [], more: Array<{ actions: string[]; pattern: string }> = []): iam.ManagedPolicy {
