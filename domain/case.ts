@@ -28,6 +28,27 @@ export interface CaseFile {
 /** Read-only values shown beside the form (VA, IOP …); no identifiers. */
 export type ContextValues = Record<string, string | number | boolean | null>;
 
+/**
+ * Context names that hold an identifier, not a measurement (camelCase): `id`, `visitId`, `studyUid`,
+ * `mrn`, `accessionNumber`, `participantNo`.
+ */
+const IDENTIFIER_NAME = /^(?:id|uid|mrn|ssn)$|(?:Id|ID|Uid|UID|Mrn|MRN|Ssn|Number|No)$|^accession/;
+
+/**
+ * The context panel as a reader gets it. Measurements (VA, IOP, age band …) go through unchanged:
+ * a hidden repeat shows the same values as its original, as it shows the same images, and the
+ * grading needs them (ISGEO category 3). What could name the case goes: an entry whose name says it
+ * is an identifier, and a text value containing the case id (case-insensitive). The manifest's
+ * contract already forbids both (the CLI's de-identification gate); this keeps one slip from
+ * linking a repeat to its original. Undefined when nothing is left.
+ */
+export function readerContext(context: ContextValues | undefined, caseId: string): ContextValues | undefined {
+  if (!context) return undefined;
+  const id = caseId.toLowerCase();
+  const kept = Object.entries(context).filter(([name, v]) => !IDENTIFIER_NAME.test(name) && !(typeof v === 'string' && v.toLowerCase().includes(id)));
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+}
+
 /** What the form knows about a case before anyone reads it (visibleIf `octPresent`, the eyes asked about). */
 export interface CaseFacts {
   /** The case has an OCT (of some eye). */

@@ -4,7 +4,7 @@
  * container, on first use: a bad environment fails loudly there.
  */
 import { DescribeSessionsCommand, type Session } from '@aws-sdk/client-appstream';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { appStreamClient } from '../runtime/clients/appstream';
 import { documentClient } from '../runtime/clients/dynamodb';
@@ -40,6 +40,20 @@ export function caseFilesDeps(): CaseFilesDeps {
     ...readingStore(documentClient(), env.TABLE_NAME),
     activeSessionIps: (userId) => activeSessionIps(env, userId),
     presign: (key, expiresIn) => getSignedUrl(s3Client(), new GetObjectCommand({ Bucket: env.BUCKET_NAME, Key: key }), { expiresIn }),
+    // REPLACE: the copy keeps none of the source's user metadata or tags (an upload tool may have
+    // put a file name or a case id there); the bucket's default encryption applies to it.
+    copyObject: async (source, target, contentType) => {
+      await s3Client().send(
+        new CopyObjectCommand({
+          Bucket: env.BUCKET_NAME,
+          Key: target,
+          CopySource: `${env.BUCKET_NAME}/${source.split('/').map(encodeURIComponent).join('/')}`,
+          MetadataDirective: 'REPLACE',
+          TaggingDirective: 'REPLACE',
+          ContentType: contentType,
+        }),
+      );
+    },
     urlSeconds: env.CASE_FILES_URL_SECONDS,
     now: () => new Date(),
   };

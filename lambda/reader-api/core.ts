@@ -11,7 +11,7 @@
 import type { ReadingConfig } from '../../domain/reading-config';
 import { mayTake, type SlotTaker } from '../../domain/assignment/access';
 import type { NormalisedAnswers } from '../../domain/answers';
-import { caseFacts } from '../../domain/case';
+import { caseFacts, readerContext } from '../../domain/case';
 import { validateAnswers } from '../../domain/form/validator';
 import { decideCaseOutcome } from '../../domain/rules/case-outcome';
 import { studyInfo, type StudyInfo } from '../../domain/study';
@@ -233,6 +233,7 @@ const EMPTY_ANSWERS: NormalisedAnswers = { eyes: {}, participant: {} };
 export type ReadView = ReturnType<typeof readView>;
 
 function readView(deps: ReaderApiDeps, c: CaseRecord, a: AssignmentRecord, read: ReadRecord | undefined) {
+  const context = readerContext(c.context, c.caseId);
   return {
     ref: a.ref,
     version: read?.version ?? 0,
@@ -242,7 +243,7 @@ function readView(deps: ReaderApiDeps, c: CaseRecord, a: AssignmentRecord, read:
     formId: read?.formId ?? deps.reading.form.formId,
     formVersion: read?.formVersion ?? deps.reading.form.formVersion,
     facts: { ...caseFacts(c), eyes: c.eyes.length > 0 ? c.eyes : deps.reading.form.eyes },
-    ...(c.context ? { context: c.context } : {}),
+    ...(context ? { context } : {}),
     ...(read ? { updatedAt: read.updatedAt } : {}),
     ...(read?.submittedAt ? { submittedAt: read.submittedAt } : {}),
   };

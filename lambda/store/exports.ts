@@ -201,5 +201,15 @@ export function exportStore({ db, tableName }: Table) {
     }
   }
 
-  return { createExportJob, takeExportJob, finishExportJob, getExportJob, ensurePseudonyms };
+  /**
+   * One person's code (the viewer's watermark shows it): a single read when it exists, else
+   * allocated exactly as an export would, so the watermark and every export agree.
+   */
+  async function pseudonymOf(readerId: string, at: string): Promise<string> {
+    const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.pseudonym(readerId), ConsistentRead: true }));
+    if (typeof out.Item?.code === 'string') return out.Item.code;
+    return (await ensurePseudonyms([readerId], at)).get(readerId)!;
+  }
+
+  return { createExportJob, takeExportJob, finishExportJob, getExportJob, ensurePseudonyms, pseudonymOf };
 }

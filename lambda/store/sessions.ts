@@ -9,7 +9,7 @@
  * log coordinators read, and the function logs never hold a live id.
  */
 import { createHash } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { keys } from './keys';
 import { auditPutTx, type AuditEvent } from './audit';
 import { recordOf, transact, type LabelledTx, type Table } from './table';
@@ -37,6 +37,11 @@ export interface SessionRecord {
   createdAt: string;
   /** After this the session id opens nothing (URL validity + the fleet's maximum session length). */
   expiresAt: string;
+  /**
+   * A read session: when its per-session copies of the case files (`views/<token>/…`, see
+   * ../case-files/README.md) were made; later case-files calls presign them without copying again.
+   */
+  viewAt?: string;
 }
 
 export function sessionPutTx(tableName: string, s: SessionRecord): LabelledTx {
@@ -59,5 +64,18 @@ export function sessionStore({ db, tableName }: Table) {
     await transact(db, [sessionPutTx(tableName, session), auditPutTx(tableName, audit)]);
   }
 
-  return { getSession, recordSession };
+  /** Records that the session's view copies exist (only on an existing session, first time wins). */
+  async function markSessionView(sessionId: string, at: string): Promise<void> {
+    await db.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.session(sessionHash(sessionId)),
+        UpdateExpression: 'SET viewAt = if_not_exists(viewAt, :at)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':at': at },
+      }),
+    );
+  }
+
+  return { getSession, recordSession, markSessionView };
 }

@@ -17,6 +17,11 @@ export interface ScansStoreProps {
   /** Days before a noncurrent version of a scan object expires. */
   readonly noncurrentVersionExpiration: Duration;
   /**
+   * How long a session's copies of case files (`views/`) are kept: at least as long as any session
+   * that could still fetch them (URL validity + the fleet's maximum session length), in whole days.
+   */
+  readonly viewCopiesExpiration: Duration;
+  /**
    * Buckets AppStream itself must read through the VPC (an Elastic fleet's app block bucket).
    * @default - none
    */
@@ -27,10 +32,19 @@ export interface ScansStoreProps {
 export const EXPORTS_PREFIX = 'exports/';
 /** Prefix of case folders; each holds `manifest.json` and the exam files. */
 export const CASES_PREFIX = 'cases/';
+/**
+ * Per-session copies of a case's files under opaque folders (lambda/case-files `VIEWS_PREFIX`): what
+ * a read session's presigned URLs point at, so no URL names a case or repeats across sessions.
+ */
+export const VIEWS_PREFIX = 'views/';
 
 /** Customer-managed policies for the only ways ReadRoom's functions touch objects. */
 export interface ScansAccessPolicies {
-  /** GetObject on every case file (the case-files function presigns with it). */
+  /**
+   * GetObject on every case file, and Get + Put under `views/`: the case-files function copies a
+   * case's files for a read session (CopyObject = Get on the source, Put on the target) and
+   * presigns the copies.
+   */
   readonly readCaseFiles: iam.IManagedPolicy;
   /** GetObject on `cases/<id>/manifest.json` and ListBucket under `cases/` (the registry). */
   readonly readManifests: iam.IManagedPolicy;
@@ -72,6 +86,10 @@ export class ScansStore extends Construct {
       lifecycleRules: [
         { noncurrentVersionExpiration: props.noncurrentVersionExpiration },
         { abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        // Session copies are needed only while their session can run; then they go, and so do
+        // their noncurrent versions a day later (they are derived data, not the scans the rule
+        // above keeps versions of; S3 applies the shorter of two overlapping expirations).
+        { id: 'ExpireSessionCopies', prefix: VIEWS_PREFIX, expiration: props.viewCopiesExpiration, noncurrentVersionExpiration: Duration.days(1) },
       ],
       singleRegionReason: singleRegion,
     });
@@ -92,6 +110,16 @@ export class ScansStore extends Construct {
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:GetObject'],
         resources: [this.bucket.arnForObjects(`${CASES_PREFIX}*`)],
+        conditions: ownAccount,
+      }),
+    );
+    // The fleet fetches a read session's copies; the case-files function writes them (CopyObject).
+    this.s3Endpoint.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'SessionCopies',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${VIEWS_PREFIX}*`)],
         conditions: ownAccount,
       }),
     );
@@ -148,7 +176,11 @@ export class ScansStore extends Construct {
     );
 
     this.access = {
-      readCaseFiles: this.objectPolicy('ReadCaseFilesPolicy', 'Read the files of cases', ['s3:GetObject'], `${CASES_PREFIX}*`),
+      // The description stays as first deployed: changing it would replace the policy, whose ARN
+      // the reading stack imports.
+      readCaseFiles: this.objectPolicy('ReadCaseFilesPolicy', 'Read the files of cases', ['s3:GetObject'], `${CASES_PREFIX}*`, [], [
+        { actions: ['s3:GetObject', 's3:PutObject'], pattern: `${VIEWS_PREFIX}*` },
+      ]),
       readManifests: this.objectPolicy('ReadManifestsPolicy', 'Read case manifests and list case folders', ['s3:GetObject'], `${CASES_PREFIX}*/manifest.json`, [
         new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn], conditions: { StringLike: { 's3:prefix': [`${CASES_PREFIX}*`] } } }),
       ]),
@@ -160,18 +192,19 @@ export class ScansStore extends Construct {
 
   /**
    * A policy on one object prefix, with the study key actions those object actions need, named
-   * exactly (no wildcard actions). It lives beside the bucket so its one wildcard finding can be
+   * exactly (no wildcard actions). It lives beside the bucket so its wildcard findings (one per prefix) can be
    * acknowledged precisely.
    */
-  private objectPolicy(id: string, description: string, actions: string[], pattern: string, extra: iam.PolicyStatement[] = []): iam.ManagedPolicy {
+  private objectPolicy(id: string, description: string, actions: string[], pattern: string, extra: iam.PolicyStatement[] = [], more: Array<{ actions: string[]; pattern: string }> = []): iam.ManagedPolicy {
     const keyArn = this.bucket.encryptionKey!.keyArn;
+    const grants = [{ actions, pattern }, ...more];
     // Reading an SSE-KMS object needs only Decrypt; writing needs a data key (and Decrypt, which
     // the parts of a multipart upload use).
-    const keyActions = actions.includes('s3:PutObject') ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
+    const keyActions = grants.some((g) => g.actions.includes('s3:PutObject')) ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'];
     const policy = new iam.ManagedPolicy(this, id, {
       description: `ReadRoom: ${description}`,
       statements: [
-        new iam.PolicyStatement({ actions, resources: [this.bucket.arnForObjects(pattern)] }),
+        ...grants.map((g) => new iam.PolicyStatement({ actions: g.actions, resources: [this.bucket.arnForObjects(g.pattern)] })),
         // The key only as S3 uses it for these objects, never directly.
         new iam.PolicyStatement({ actions: keyActions, resources: [keyArn], conditions: viaServices(Stack.of(this), 's3') }),
         ...extra,
@@ -179,10 +212,15 @@ export class ScansStore extends Construct {
     });
     // cdk-nag names a GetAtt as <LogicalId.Arn> in the finding id.
     const arn = `<${Stack.of(this).getLogicalId(this.bucket.node.defaultChild as s3.CfnBucket)}.Arn>`;
-    Validations.of(policy.node.defaultChild!).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${arn}/${pattern}]`,
-      reason: `Access is by object prefix (${pattern}) of the one scans bucket: case and export objects are created at run time, so they cannot be listed by name.`,
-    });
+    for (const g of grants) {
+      Validations.of(policy.node.defaultChild!).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${arn}/${g.pattern}]`,
+        reason:
+          g.pattern === `${VIEWS_PREFIX}*`
+            ? `Session copies (${g.pattern}) are created per streaming session under folders named at run time, so they cannot be listed by name.`
+            : `Access is by object prefix (${g.pattern}) of the one scans bucket: case and export objects are created at run time, so they cannot be listed by name.`,
+      });
+    }
     return policy;
   }
 }

@@ -5,6 +5,16 @@ import { studyNames } from '../config/names';
 import { AuditTrail, ReaderDirectory, ReadingTable, ScansStore, StudyBudget, StudyKey, TABLE_ACTIONS_IN_VPC, retentionDays } from '../constructs';
 import { removalPolicyOf } from './removal';
 import { StudyStack, StudyStackProps } from './study-stack';
+import type { StudyConfig } from '../config/schema';
+
+/**
+ * Whole days a read session's copies of case files must outlive their creation: a session id opens
+ * files until URL validity + the fleet's maximum session length after it was issued (the copies are
+ * made after that, so this is an upper bound); S3 then rounds expiry up to the next midnight UTC.
+ */
+export function viewCopyDays(study: Pick<StudyConfig, 'streamingUrlValiditySeconds' | 'fleet'>): number {
+  return Math.max(1, Math.ceil((study.streamingUrlValiditySeconds + study.fleet.timeouts.maxUserDurationSeconds) / 86_400));
+}
 
 export interface DataStackProps extends StudyStackProps {
   readonly vpc: ec2.IVpc;
@@ -42,6 +52,7 @@ export class DataStack extends StudyStack {
       encryptionKey: this.key,
       removalPolicy,
       noncurrentVersionExpiration: Duration.days(study.retention.noncurrentVersionDays),
+      viewCopiesExpiration: Duration.days(viewCopyDays(study)),
       appStreamReadBuckets: fleet.type === 'ELASTIC' ? [...new Set([fleet.appBlock.source.bucket, fleet.appBlock.setupScript.bucket, fleet.application.icon.bucket])] : [],
     });
 

@@ -3,10 +3,11 @@
  * local room's fleet API does not exist yet): one node:http server that
  * - serves the built viewer under /viewer/,
  * - answers `GET /fleet/case-files?sessionId=…` with the documented shape (`ref` or `caseId`,
- *   `expiresAt`, `files: [{ key, exam, eye, bytes, url }]`),
- * - serves each file at a URL shaped like a presigned S3 URL (it carries the case id and key, as
- *   real ones do, so a test can check the viewer never shows them) that stops working at its expiry
- *   with S3's 403.
+ *   `reader`, `expiresAt`, `files: [{ exam, eye, url }]`), plus `key` and `bytes`, which the real
+ *   route no longer sends (issue 9, item 4), so a test can check the viewer drops them anyway,
+ * - serves each file at a URL that carries the case id and key (as an adjudication session's real
+ *   URLs do; a read session's point at opaque copies), so a test can check the viewer never shows
+ *   them, and that stops working at its expiry with S3's 403.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';

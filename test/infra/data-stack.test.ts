@@ -6,6 +6,9 @@ import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Capture, Match } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { AuditTrail, SecureBucket } from '../../lib/constructs';
+import { VIEWS_PREFIX } from '../../lib/constructs/scans-store';
+import { viewCopyDays } from '../../lib/stacks/data-stack';
+import { VIEWS_PREFIX as CASE_FILES_VIEWS_PREFIX } from '../../lambda/case-files/core';
 import { VARIANTS, buildStudy } from '../helpers/studies';
 import { SynthesizedStudy, createTestApp, synthStudy } from '../helpers/test-app';
 import { expectStudyTags } from '../helpers/tags';
@@ -89,13 +92,25 @@ describe('scans bucket', () => {
     expect(json(s.data).Resources[scans].Properties?.BucketEncryption).toBeDefined();
   });
 
-  test('expires old versions after the configured days and aborts stale uploads', () => {
+  test('expires old versions after the configured days, aborts stale uploads and removes session copies once no session can use them', () => {
     expect(json(s.data).Resources[scans].Properties?.LifecycleConfiguration).toEqual({
       Rules: [
         { NoncurrentVersionExpiration: { NoncurrentDays: 90 }, Status: 'Enabled' },
         { AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 }, Status: 'Enabled' },
+        { Id: 'ExpireSessionCopies', Prefix: 'views/', ExpirationInDays: 1, NoncurrentVersionExpiration: { NoncurrentDays: 1 }, Status: 'Enabled' },
       ],
     });
+  });
+
+  test('session copies outlive the longest session the configuration allows (URL validity + maximum session length), in whole days', () => {
+    const study = buildStudy();
+    expect(viewCopyDays(study)).toBe(1); // 60 s + 4 h
+    const long = { ...study, streamingUrlValiditySeconds: 600, fleet: { ...study.fleet, timeouts: { ...study.fleet.timeouts, maxUserDurationSeconds: 360_000 } } };
+    expect(viewCopyDays(long)).toBe(5); // 100 h 10 min → 5 days
+    expect(viewCopyDays({ ...long, streamingUrlValiditySeconds: 5 * 86_400 - 360_000 })).toBe(5); // exactly 5 days
+    expect(viewCopyDays({ ...long, streamingUrlValiditySeconds: 5 * 86_400 - 360_000 + 1 })).toBe(6);
+    // lib's prefix is the one the case-files function writes under.
+    expect(VIEWS_PREFIX).toBe(CASE_FILES_VIEWS_PREFIX);
   });
 
   test('policy: TLS only, object reads only through the study S3 endpoint (exports excepted), no other account', () => {
@@ -135,6 +150,14 @@ describe('scans bucket', () => {
   const s3EndpointStatements = () => [
     { Sid: 'ReadCases', Effect: 'Allow', Principal: { AWS: '*' }, Action: 's3:GetObject', Resource: objectsOf(scans, '/cases/*'), Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } } },
     {
+      Sid: 'SessionCopies',
+      Effect: 'Allow',
+      Principal: { AWS: '*' },
+      Action: ['s3:GetObject', 's3:PutObject'],
+      Resource: objectsOf(scans, '/views/*'),
+      Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
+    },
+    {
       Sid: 'ListCases',
       Effect: 'Allow',
       Principal: { AWS: '*' },
@@ -152,7 +175,7 @@ describe('scans bucket', () => {
     },
   ];
 
-  test('the S3 gateway endpoint, on both isolated route tables, lets this account read and list cases and write exports, nothing else', () => {
+  test('the S3 gateway endpoint, on both isolated route tables, lets this account read and list cases, read and write session copies and write exports, nothing else', () => {
     s.data.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       VpcEndpointType: 'Gateway',
       ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, '.s3']] },
@@ -177,6 +200,7 @@ describe('scans bucket', () => {
       PolicyDocument: {
         Statement: [
           Match.objectLike({ Sid: 'ReadCases' }),
+          Match.objectLike({ Sid: 'SessionCopies' }),
           Match.objectLike({ Sid: 'ListCases' }),
           Match.objectLike({ Sid: 'WriteExports' }),
           {

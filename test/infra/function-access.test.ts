@@ -280,11 +280,15 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
     actions: {
       ...RUNTIME,
       'dynamodb:GetItem': TABLE,
-      // Audit events only.
-      'dynamodb:PutItem': TABLE_UNDER('AUDIT#*'),
+      // Audit events, the session's "copies made" mark, the reader's pseudonym (and its counter).
+      'dynamodb:PutItem': TABLE_UNDER('AUDIT#*', 'SESSION#*', 'PSEUDONYMS'),
+      'dynamodb:UpdateItem': TABLE_UNDER('AUDIT#*', 'SESSION#*', 'PSEUDONYMS'),
       'dynamodb:Query': TABLE,
       'kms:Decrypt': [...KEY, ...KEY_S3],
-      's3:GetObject': ['scans.Arn/cases/*'],
+      // Session copies: CopyObject reads the case file and writes under views/; the copy's data key.
+      'kms:GenerateDataKey': [...KEY, ...KEY_S3],
+      's3:GetObject': ['scans.Arn/cases/*', 'scans.Arn/views/*'],
+      's3:PutObject': ['scans.Arn/views/*'],
       'appstream:DescribeSessions': FLEET_AND_STACK,
     },
     managedPolicies: ['own base policy', 'scans.access.readCaseFiles'],
@@ -302,7 +306,7 @@ describe("write prefixes (`dynamodb:LeadingKeys`) are the store key builders' pa
   const WRITES: Record<string, Array<{ pk: string }>> = {
     ExportWorkerFunction: [keys.exportJob('x'), keys.pseudonym('x'), keys.pseudonymCounter(), keys.audit('d', 't', 'x')],
     RegistryFunction: [keys.case('x'), keys.rejection('x', 't'), keys.audit('d', 't', 'x')],
-    CaseFilesFunction: [keys.audit('d', 't', 'x')],
+    CaseFilesFunction: [keys.audit('d', 't', 'x'), keys.session('x'), keys.pseudonym('x'), keys.pseudonymCounter()],
   };
 
   test.each(Object.values(READING_FUNCTIONS).filter((f) => f.access.writesUnder).map((f) => [f.id, f.access.writesUnder!] as const))('%s: %j', (id, literal) => {
@@ -336,8 +340,9 @@ describe('least privilege, as allow-lists', () => {
       const statements = statementsIn(props(templates[s.stacks.data.stackName], logicalId(s.stacks.data.scans.access[name])).PolicyDocument);
       return statements.filter((st) => [st.Action].flat().some((a) => a?.startsWith('kms:'))).map((st) => ({ actions: st.Action, on: nameOf(st.Resource!, labels) + (st.Condition ? ` if ${JSON.stringify(st.Condition)}` : '') }));
     };
-    for (const name of ['readCaseFiles', 'readManifests', 'readExports'] as const) expect(keyActions(name)).toEqual([{ actions: 'kms:Decrypt', on: KEY_S3[0] }]);
-    expect(keyActions('writeExports')).toEqual([{ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], on: KEY_S3[0] }]);
+    for (const name of ['readManifests', 'readExports'] as const) expect(keyActions(name)).toEqual([{ actions: 'kms:Decrypt', on: KEY_S3[0] }]);
+    // readCaseFiles writes session copies (views/*).
+    for (const name of ['writeExports', 'readCaseFiles'] as const) expect(keyActions(name)).toEqual([{ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], on: KEY_S3[0] }]);
   });
 
   describe('the collector itself', () => {

@@ -168,13 +168,17 @@ export const READING_FUNCTIONS = {
     timeout: Duration.seconds(30),
   }),
   // Session, assignment or task, and case by GetItem; the adjudicator's conflict check by Query;
-  // one audit Put; AppStream says which instance streams the session. Served by the private fleet
-  // API (fleet-api.ts).
+  // one audit Put; AppStream says which instance streams the session. A read session's first call
+  // copies the case files (S3 CopyObject under views/) and marks the session (Update); the reader's
+  // pseudonym is read, or allocated once by the exports' transaction (Query of PSEUDONYMS, Update
+  // of its counter, Put of the code). Served by the private fleet API (fleet-api.ts); the timeout
+  // covers copying a large case (the API answers after 29 s, the copy still completes).
   caseFiles: row<typeof CaseFilesEnvSchema>()({
     folder: 'case-files',
     id: 'CaseFilesFunction',
-    access: { items: ['GetItem', 'PutItem'], writesUnder: ['AUDIT#'], queries: ['table'], objects: 'readCaseFiles', appStream: ['DescribeSessions'] },
+    access: { items: ['GetItem', 'PutItem', 'UpdateItem'], writesUnder: ['AUDIT#', 'SESSION#', 'PSEUDONYMS'], queries: ['table'], objects: 'readCaseFiles', appStream: ['DescribeSessions'] },
     environment: (c) => ({ ...base(c), BUCKET_NAME: c.bucketName, FLEET_NAME: c.fleetName, APPSTREAM_STACK_NAME: c.appStreamStackName }),
+    timeout: Duration.seconds(60),
   }),
 } as const satisfies Record<string, ReadingFunctionSpec>;
 

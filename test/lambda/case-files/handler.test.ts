@@ -10,6 +10,8 @@ import { handler as adjudicationApi } from '../../../lambda/adjudication-api/han
 import { handler as coordinatorApi } from '../../../lambda/coordinator-api/handler';
 import { keys } from '../../../lambda/store/keys';
 import { sessionHash } from '../../../lambda/store/sessions';
+import { viewToken } from '../../../lambda/case-files/core';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { FLEET_ENI_IP, startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
 import { assign, caseFiles, seedCase } from '../../helpers/reading-fixtures';
 import { grade } from '../../helpers/grades';
@@ -52,25 +54,65 @@ const files = (sessionId: string | undefined, sourceIp = FLEET_ENI_IP, headers?:
 const sessionItem = async (sessionId: string) => (await h.snapshotTable()).find((i) => i.pk === `SESSION#${sessionHash(sessionId)}`);
 const NOT_YOURS = { error: { code: 'forbidden', message: 'not your session' } };
 
-test('the streaming instance of the session gets presigned URLs for exactly its case files', async () => {
+test('the streaming instance of the session gets presigned URLs for copies of exactly its case files', async () => {
   const sessionId = await issue(h.users.reader, refF1);
   const res = await files(sessionId);
   expect(res.status).toBe(200);
-  // Labelled by the assignment ref; the case id is only inside the presigned URLs (see the README).
+  // Labelled by the assignment ref and the reader's pseudonym; files by position, in copies made for this session.
   expect(res.json.ref).toBe(refF1);
+  expect(res.json.reader).toMatch(/^R\d{3,}$/);
   expect(res.json).not.toHaveProperty('caseId');
-  expect(JSON.stringify({ ...res.json, files: res.json.files.map((f: { url: string }) => ({ ...f, url: undefined })) })).not.toContain('F1');
-  expect(res.json.files.map((f: { key: string }) => f.key).sort()).toEqual(caseFiles().map((f) => f.key).sort());
-  for (const f of res.json.files) {
+  expect(JSON.stringify(res.json)).not.toContain('F1');
+  expect(res.json.files.map((f: { name: string }) => f.name)).toEqual(['fundus-OD-1.jpg', 'fundus-OS-1.jpg', 'va-NA-1.json']);
+  const view = `views/${viewToken(sessionId)}`;
+  for (const [i, f] of res.json.files.entries()) {
     const url = new URL(f.url);
-    expect(url.pathname).toBe(`/${h.bucketName}/cases/F1/${f.key}`);
+    expect(url.pathname).toBe(`/${h.bucketName}/${view}/${f.name}`);
     expect(Number(url.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(300);
-    expect(await (await fetch(f.url)).text()).toBe(`F1:${f.key}`); // moto does not check the signature; the key is right
+    expect(await (await fetch(f.url)).text()).toBe(`F1:${caseFiles()[i].key}`); // the same bytes; moto does not check the signature
   }
   expect(Date.parse(res.json.expiresAt) - Date.now()).toBeLessThanOrEqual(300_000);
+  expect(await sessionItem(sessionId)).toHaveProperty('viewAt');
   const audit = (await h.snapshotTable()).filter((i) => i.type === 'audit' && i.action === 'case_files_issued');
   expect(audit.at(-1)).toMatchObject({ actor: h.users.reader.sub, caseId: 'F1', sessionHash: sessionHash(sessionId), detail: { files: 3, purpose: 'read' } });
   expect(JSON.stringify(audit)).not.toContain('fundus/OD.jpg');
+});
+
+describe('blinding: what a hidden repeat\'s session is sent cannot be linked to the original read (issue 9, item 4)', () => {
+  test('no case id, storage key, byte size or file name; no object, folder or metadata in common', async () => {
+    await seedCase(h, 'K2024-000777');
+    for (const f of caseFiles()) await h.s3.send(new PutObjectCommand({ Bucket: h.bucketName, Key: `cases/K2024-000777/${f.key}`, Body: `img:${f.key}`, Metadata: { 'original-name': `K2024-000777_${f.key.replace('/', '_')}` } }));
+    const reader = await h.createUser(`rep-${Date.now()}`, ['reader']);
+    const originalRef = await assign(h, 'K2024-000777', reader);
+    expect(await h.store.assign({ caseId: 'K2024-000777', readerId: reader.sub, readNo: 2, readsPerCase: 2, studyReadsPerCase: 2, maxOpenPerReader: 100, at: new Date().toISOString(), actor: 'test' })).toBe('assigned');
+    const repeatRef = (await h.store.getAssignment('K2024-000777', reader.sub, 2))!.ref!;
+
+    const original = await files(await issue(reader, originalRef));
+    const originalAgain = await files(await issue(reader, originalRef));
+    const repeat = await files(await issue(reader, repeatRef));
+    for (const res of [original, repeat]) {
+      expect(res.status).toBe(200);
+      const text = JSON.stringify(res.json);
+      for (const leak of ['K2024-000777', 'cases/', 'fundus/OD.jpg', 'va.json', '"bytes"', '"key"']) expect(text).not.toContain(leak);
+    }
+    // The same shape (positional names, the same pseudonym), never the same object or folder.
+    const shape = (r: typeof original) => r.json.files.map((f: { name: string; exam: string; eye: string | null }) => [f.name, f.exam, f.eye]);
+    expect(shape(repeat)).toEqual(shape(original));
+    // The watermark: the person's export pseudonym (allocated on their first session), never their name.
+    expect(repeat.json.reader).toBe(original.json.reader);
+    expect((await h.store.ensurePseudonyms([reader.sub], new Date().toISOString())).get(reader.sub)).toBe(original.json.reader);
+    expect(JSON.stringify(original.json)).not.toContain(reader.username);
+    const paths = (r: typeof original) => r.json.files.map((f: { url: string }) => new URL(f.url).pathname as string);
+    const folder = (r: typeof original) => paths(r)[0].split('/').slice(0, -1).join('/');
+    expect(new Set([folder(original), folder(originalAgain), folder(repeat)]).size).toBe(3);
+    expect(paths(repeat).filter((p: string) => paths(original).includes(p))).toEqual([]);
+    // What the instance gets when it fetches: the same image bytes, none of the source's metadata.
+    for (const f of repeat.json.files) {
+      const got = await fetch(f.url);
+      expect(await got.text()).toMatch(/^img:/);
+      expect([...got.headers.keys()].filter((k) => k.startsWith('x-amz-meta-'))).toEqual([]);
+    }
+  });
 });
 
 test('every mismatch is the same 403 "not your session"', async () => {
@@ -196,7 +238,7 @@ describe('adjudicators view the case of an open task', () => {
     expect(item).toMatchObject({ readerId: h.users.adjudicator.sub, caseId: 'J1', purpose: 'adjudication', readNo: 0 });
     const res = await files(sessionId);
     expect(res.status).toBe(200);
-    expect(res.json.files.map((f: { key: string }) => f.key).sort()).toEqual(caseFiles().map((f) => f.key).sort());
+    expect(res.json.files.map((f: { url: string }) => new URL(f.url).pathname.replace(`/${h.bucketName}/cases/J1/`, '')).sort()).toEqual(caseFiles().map((f) => f.key).sort());
     const audit = (await h.snapshotTable()).filter((i) => i.type === 'audit' && i.caseId === 'J1');
     expect(audit.map((a) => [a.action, (a.detail as { purpose?: string }).purpose])).toEqual(expect.arrayContaining([['session_issued', 'adjudication'], ['case_files_issued', 'adjudication']]));
 

@@ -259,6 +259,27 @@ describe('GET/PUT /assignments/{ref}/read', () => {
     expect(r.json).toMatchObject({ ref: ref1, version: 0, status: 'not_started', editable: true, facts: { octPresent: false, eyes: ['OD', 'OS'] }, context: { bcvaOD: 0.8 } });
   });
 
+  test('a hidden repeat reads like any case: the same measurements as its original, nothing that names the case (issue 9, item 4)', async () => {
+    const caseId = `K2024-${Date.now()}`;
+    const context = { bcvaOD: 0.8, iopOS: 15, ageBand5y: '60-64', visitId: 'V-000917', accessionNumber: 'A77', note: `from ${caseId.toLowerCase()} batch` };
+    await seedCase(h, caseId, { context });
+    const originalRef = await assign(h, caseId, reader);
+    expect(await h.store.assign({ caseId, readerId: reader.sub, readNo: 2, readsPerCase: 2, studyReadsPerCase: 2, maxOpenPerReader: 100, at: new Date().toISOString(), actor: 'test' })).toBe('assigned');
+    const repeatRef = (await h.store.getAssignment(caseId, reader.sub, 2))!.ref!;
+    const original = await getReadRoute(reader, originalRef);
+    const repeat = await getReadRoute(reader, repeatRef);
+    for (const r of [original, repeat]) {
+      expect(r.status).toBe(200);
+      expect(r.json.context).toEqual({ bcvaOD: 0.8, iopOS: 15, ageBand5y: '60-64' });
+      for (const leak of [caseId, caseId.toLowerCase(), 'V-000917', 'A77', 'readNo', 'repeat', 'caseId']) expect(r.body).not.toContain(leak);
+    }
+    // Apart from the ref, the two answers are the same.
+    const { ref: a, ...originalRest } = original.json;
+    const { ref: b, ...repeatRest } = repeat.json;
+    expect(a).not.toBe(b);
+    expect(repeatRest).toEqual(originalRest);
+  });
+
   test('drafts: create, If-Match required afterwards, stale versions refused, every version in history', async () => {
     const draft = { answers: { eyes: { OD: { fundusQuality: 'good' } } } };
     const v1 = await put(reader, ref1, draft);
