@@ -397,7 +397,11 @@ describe('environment contract (lambda/<fn>/env.ts)', () => {
     const { env } = deployedEnv(fn);
     // Not a Lambda variable: esbuild inlines process.env.READROOM_READING_CONFIG into the bundle
     // (readingConfigJson in the reading stack), so the handler reads it from there.
-    const bundled = 'READROOM_READING_CONFIG' in schema.shape ? { READROOM_READING_CONFIG: JSON.stringify(s.study.reading) } : {};
+    // The display name (GET /study) is inlined beside it.
+    const bundled = {
+      ...('READROOM_READING_CONFIG' in schema.shape ? { READROOM_READING_CONFIG: JSON.stringify(s.study.reading) } : {}),
+      ...('READROOM_STUDY_DISPLAY_NAME' in schema.shape ? { READROOM_STUDY_DISPLAY_NAME: s.study.displayName } : {}),
+    };
     const parsed = schema.safeParse({ ...env, ...bundled });
     expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
   });
