@@ -79,6 +79,8 @@ export class PortalHosting extends Construct {
     const { config, domain } = props;
     const logBucket = s3.Bucket.fromBucketAttributes(this, 'AccessLogBucket', {
       bucketArn: props.accessLogBucket.bucketArn,
+      // Given, not parsed from the ARN: cfn-lint cannot type Fn::Split over a cross-stack output.
+      bucketName: props.accessLogBucket.bucketName,
       bucketRegionalDomainName: props.accessLogBucket.bucketRegionalDomainName,
     });
     const certificate = domain && acm.Certificate.fromCertificateArn(this, 'Certificate', domain.certificateArn);
