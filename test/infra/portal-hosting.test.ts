@@ -5,7 +5,10 @@
  * from the stacks' values, and AppStream's custom streaming domain. Two studies: the example (no
  * domain: CloudFront's name) and the custom-domain variant (domain, streaming subdomain, embed script).
  */
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../../portal/src/config';
 import { CUSTOM_DOMAIN_PORTAL, VARIANTS, buildStudy } from '../helpers/studies';
 import { SynthesizedStudy, synthStudy } from '../helpers/test-app';
 import { CfnResourceJson, Json, json, onlyResource, resourcesOfType } from '../helpers/template';
@@ -219,6 +222,20 @@ describe('deployment of the files and config.json', () => {
     expect(markers).toMatch(/"Fn::GetAtt":\["ApiHttpApi[0-9A-F]+","ApiEndpoint"\]/);
     expect(markers).toMatch(/ReadersUserPool[0-9A-F]+/);
     expect(markers).toMatch(/ReadersUserPoolPortalClient7765495F/);
+  });
+
+  test('config.json is what the portal reads (portal/src/config.ts), once deploy fills in the values', () => {
+    const configOf = (x: SynthesizedStudy) => {
+      const dirs = (deployment(x).SourceObjectKeys as string[]).map((k) => path.join(x.app.outdir, `asset.${k.replace(/\.zip$/, '')}`));
+      const dir = dirs.find((d) => existsSync(path.join(d, 'config.json')))!;
+      const deployed = readFileSync(path.join(dir, 'config.json'), 'utf8')
+        .replace('<<marker:0xbaba:0>>', 'https://a1b2c3d4e5.execute-api.ap-northeast-2.amazonaws.com')
+        .replace('<<marker:0xbaba:1>>', 'ap-northeast-2_AbC123')
+        .replace('<<marker:0xbaba:2>>', '4tq1example5client');
+      return parseConfig(JSON.parse(deployed));
+    };
+    expect(configOf(plain)).toEqual({ apiUrl: 'https://a1b2c3d4e5.execute-api.ap-northeast-2.amazonaws.com', region: REGION, userPoolId: 'ap-northeast-2_AbC123', clientId: '4tq1example5client' });
+    expect(configOf(custom)).toMatchObject({ embedScriptPath: '/vendor/appstream-embed.js', streamingDomain: STREAMING });
   });
 
   test('three sources (site, config.json, embed script) with an embed script; two without', () => {
