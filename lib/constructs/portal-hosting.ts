@@ -48,8 +48,6 @@ export interface PortalHostingProps {
   /** Encrypts the deployment function's log group. */
   readonly encryptionKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
-  /** The site bucket holds only build output; the study's policy decides whether it is kept with the stack. */
-  readonly removalPolicy: RemovalPolicy;
 }
 
 /**
@@ -88,7 +86,9 @@ export class PortalHosting extends Construct {
     this.bucket = new SecureBucket(this, 'Site', {
       servesPublicFiles: true,
       serverAccessLogs: { bucket: logBucket, prefix: PORTAL_LOG_PREFIXES.site },
-      removalPolicy: props.removalPolicy,
+      // Build output only, written again by every deploy: it goes with the (stateless) stack
+      // whatever the study's retention, emptied first; its logs are in the data stack.
+      removalPolicy: RemovalPolicy.DESTROY,
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(30) }],
       singleRegionReason:
         'The portal bucket holds only build output that every deployment writes again from the repository; a copy in a second region would add nothing CloudFront needs (it serves from its edge caches).',
@@ -161,10 +161,9 @@ export class PortalHosting extends Construct {
   private createStreamingProxy(name: string, certificate: acm.ICertificate, region: string, logBucket: s3.IBucket): cloudfront.Distribution {
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'StreamingHeaders', {
       comment: 'ReadRoom AppStream streaming proxy: HSTS',
-      securityHeadersBehavior: {
-        strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true },
-        contentTypeOptions: { override: true },
-      },
+      // HSTS only: AppStream's own pages keep the headers AppStream sends (its CSP names the
+      // EmbedHostDomains that may frame them).
+      securityHeadersBehavior: { strictTransportSecurity: { accessControlMaxAge: Duration.days(730), includeSubdomains: true, override: true } },
     });
     const proxy = new cloudfront.Distribution(this, 'StreamingProxy', {
       comment: 'ReadRoom AppStream custom streaming domain',

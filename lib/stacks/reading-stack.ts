@@ -64,7 +64,6 @@ export class ReadingStack extends StudyStack {
       accessLogBucket: props.accessLogBucket,
       encryptionKey: props.key,
       logRetention: retentionDays(study.retention.logRetentionDays),
-      removalPolicy: removalPolicyOf(study),
     });
     const portalOrigin = `https://${this.portal.domainName}`;
 

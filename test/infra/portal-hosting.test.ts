@@ -46,6 +46,11 @@ describe('site bucket', () => {
     });
   });
 
+  test('goes with the stateless stack even in a retained study (build output only), emptied first', () => {
+    expect(json(plain.reading).Resources[siteBucketId(plain)]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    plain.reading.hasResourceProperties('Custom::S3AutoDeleteObjects', { BucketName: { Ref: siteBucketId(plain) } });
+  });
+
   test('logs to the study’s access-log bucket under portal/site/', () => {
     const logging = props(json(plain.reading).Resources[siteBucketId(plain)]).LoggingConfiguration as Record<string, Json>;
     expect(logging.LogFilePrefix).toBe('portal/site/');
@@ -54,7 +59,11 @@ describe('site bucket', () => {
 
   test('is read by CloudFront through origin access control only, for this distribution', () => {
     const policy = Object.values(resourcesOfType(plain.reading, 'AWS::S3::BucketPolicy')).find((p) => JSON.stringify(props(p).Bucket) === JSON.stringify({ Ref: siteBucketId(plain) }))!;
-    const allows = (props(policy).PolicyDocument as { Statement: Array<Record<string, Json>> }).Statement.filter((st) => st.Effect === 'Allow');
+    const statements = (props(policy).PolicyDocument as { Statement: Array<Record<string, Json>> }).Statement.filter((st) => st.Effect === 'Allow');
+    // Besides CloudFront, only CDK's empty-on-delete function, which can list and delete but never read.
+    const autoDelete = statements.filter((st) => JSON.stringify(st.Principal).includes('CustomS3AutoDeleteObjectsCustomResourceProviderRole'));
+    expect(autoDelete.map((st) => st.Action)).toEqual([['s3:DeleteObject*', 's3:GetBucket*', 's3:List*', 's3:PutBucketPolicy']]);
+    const allows = statements.filter((st) => !autoDelete.includes(st));
     expect(allows).toEqual([
       {
         Effect: 'Allow',
@@ -165,6 +174,9 @@ describe('AppStream custom streaming domain', () => {
         OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST,
       },
       Logging: { Prefix: 'portal/streaming-proxy/' },
+    });
+    expect(headersPolicy(custom, 'PortalStreamingHeaders').SecurityHeadersConfig).toEqual({
+      StrictTransportSecurity: { AccessControlMaxAgeSec: 63_072_000, IncludeSubdomains: true, Override: true },
     });
   });
 
