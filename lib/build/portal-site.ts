@@ -4,7 +4,7 @@ import { BUNDLE_CACHE_DIR, cachedBuild } from './bundles';
 /** The portal's sources (its build recipe is portal/build.ts). */
 export const PORTAL_ROOT = path.join(__dirname, '..', '..', 'portal');
 
-/** Output folders of the portal build made in this process. */
+/** The portal build made in this process (one per process, like the functions' bundles). */
 let built: string | undefined;
 
 /**

@@ -33,8 +33,8 @@ const REPO_ROOT = path.join(__dirname, '..', '..');
 
 /**
  * The stateless part of a reading room: the AppStream fleet and stack with their scaling, usage
- * reports, the optional image builder, the reading workflow API and the portal that calls it. Destroying this stack stops
- * all streaming and loses no data.
+ * reports, the optional image builder, the reading workflow API and the portal that calls it.
+ * Destroying this stack stops all streaming and loses no data.
  */
 export class ReadingStack extends StudyStack {
   readonly streaming: AppStreamFleet;
