@@ -5,7 +5,7 @@
  * and gzipped; `buildPortal()` does the same from code and also returns esbuild's metafile (the
  * bench breaks the size down with it).
  */
-import { build, type Metafile } from 'esbuild';
+import { build, buildSync, type BuildOptions, type Metafile } from 'esbuild';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -36,9 +36,9 @@ export interface PortalBuild {
   metafile: Metafile;
 }
 
-export async function buildPortal(outdir = join(__dirname, 'dist'), minify = true): Promise<PortalBuild> {
-  mkdirSync(outdir, { recursive: true });
-  const result = await build({
+/** The one esbuild recipe of the portal (the CDK app's synth-time build uses it too). */
+export function portalBuildOptions(outdir: string, minify = true): BuildOptions & { metafile: true } {
+  return {
     entryPoints: [join(__dirname, 'src', 'main.tsx')],
     bundle: true,
     minify,
@@ -50,11 +50,34 @@ export async function buildPortal(outdir = join(__dirname, 'dist'), minify = tru
     metafile: true,
     legalComments: 'none',
     logLevel: 'warning',
-  });
+  };
+}
+
+/** The files beside portal.js that are not built: the style sheet and the page (whose paths are inputs too). */
+export const PORTAL_STATIC_INPUTS = [join(__dirname, 'src', 'portal.css'), __filename, join(__dirname, 'csp.ts')];
+
+function writeStatic(outdir: string): void {
   writeFileSync(join(outdir, 'portal.css'), readFileSync(join(__dirname, 'src', 'portal.css')));
   writeFileSync(join(outdir, 'index.html'), HTML);
+}
+
+export async function buildPortal(outdir = join(__dirname, 'dist'), minify = true): Promise<PortalBuild> {
+  mkdirSync(outdir, { recursive: true });
+  const result = await build(portalBuildOptions(outdir, minify));
+  writeStatic(outdir);
   const js = readFileSync(join(outdir, 'portal.js'));
   return { outdir, jsBytes: js.length, jsGzipBytes: gzipSync(js, { level: 9 }).length, metafile: result.metafile };
+}
+
+/**
+ * The same build, synchronous (CDK's asset bundling is synchronous). Returns every file it read,
+ * absolute, so a cache can tell when the output is stale.
+ */
+export function buildPortalSync(outdir: string): string[] {
+  mkdirSync(outdir, { recursive: true });
+  const result = buildSync(portalBuildOptions(outdir));
+  writeStatic(outdir);
+  return [...Object.keys(result.metafile.inputs).map((p) => resolve(p)), ...PORTAL_STATIC_INPUTS];
 }
 
 if (require.main === module) {

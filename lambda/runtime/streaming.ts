@@ -30,6 +30,15 @@ export const STREAMING_ENV = {
   SESSION_MAX_SECONDS: z.coerce.number().int().min(600).max(360_000).default(14_400),
   /** Optional AppStream ApplicationId so the URL skips the catalogue and opens the viewer. */
   APPSTREAM_APPLICATION_ID: z.string().min(1).max(128).optional(),
+  /**
+   * AppStream custom streaming domain (study `portal.domain.streamingName`): a subdomain of the
+   * portal's, proxied by CloudFront to AppStream. Issued URLs are rewritten to it so the session's
+   * cookies are first-party where browsers block third-party ones (README, "Custom streaming domain").
+   */
+  APPSTREAM_STREAMING_DOMAIN: z
+    .string()
+    .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lowercase host name')
+    .optional(),
 };
 const StreamingEnvSchema = z.object(STREAMING_ENV);
 export type StreamingEnv = z.output<typeof StreamingEnvSchema>;
@@ -86,8 +95,24 @@ export const newSessionId = () => randomBytes(16).toString('base64url');
 /** The session settings of a parsed environment. */
 export const sessionSettings = (env: StreamingEnv) => ({ streamingUrlValiditySeconds: env.STREAMING_URL_VALIDITY_SECONDS, sessionMaxSeconds: env.SESSION_MAX_SECONDS });
 
-/** CreateStreamingURL on the study's stack and fleet. */
-export function appStreamIssuer(env: Pick<StreamingEnv, 'APPSTREAM_STACK_NAME' | 'FLEET_NAME' | 'APPSTREAM_APPLICATION_ID'>): StreamingUrlIssuer {
+/** AppStream's own streaming host, `appstream2.<region>.aws.amazon.com` (CreateStreamingURL's answer). */
+const APPSTREAM_HOST = /^appstream2\.[a-z]{2}(-gov)?-[a-z]+-\d\.aws\.amazon\.com$/;
+
+/**
+ * A streaming URL on the custom streaming domain: AWS's documented form is the same URL with
+ * `appstream2.<region>.aws.amazon.com` replaced by the domain (path and query kept). Any other host
+ * (the local stand-in) is left as it is: only AppStream's own host is proxied.
+ */
+export function onStreamingDomain(streamingUrl: string, domain: string | undefined): string {
+  if (!domain) return streamingUrl;
+  const url = new URL(streamingUrl);
+  if (url.protocol !== 'https:' || !APPSTREAM_HOST.test(url.hostname)) return streamingUrl;
+  url.hostname = domain;
+  return url.toString();
+}
+
+/** CreateStreamingURL on the study's stack and fleet (on the custom streaming domain when there is one). */
+export function appStreamIssuer(env: Pick<StreamingEnv, 'APPSTREAM_STACK_NAME' | 'FLEET_NAME' | 'APPSTREAM_APPLICATION_ID' | 'APPSTREAM_STREAMING_DOMAIN'>): StreamingUrlIssuer {
   return {
     async issue({ userId, sessionContext, validitySeconds }) {
       try {
@@ -101,7 +126,7 @@ export function appStreamIssuer(env: Pick<StreamingEnv, 'APPSTREAM_STACK_NAME' |
             ApplicationId: env.APPSTREAM_APPLICATION_ID,
           }),
         );
-        return { url: out.StreamingURL!, expiresAt: out.Expires ?? new Date(Date.now() + validitySeconds * 1000) };
+        return { url: onStreamingDomain(out.StreamingURL!, env.APPSTREAM_STREAMING_DOMAIN), expiresAt: out.Expires ?? new Date(Date.now() + validitySeconds * 1000) };
       } catch (e) {
         // A stopped or scaling fleet is not the caller's mistake, and not a crash either.
         if ((e as Error).name === 'ResourceNotAvailableException' || (e as Error).name === 'OperationNotPermittedException') {

@@ -74,7 +74,26 @@ export function buildBundles(opts: BuildBundlesOptions): string {
   const esbuild = require('esbuild') as typeof import('esbuild');
   const names = readdirSync(opts.root).filter((n) => existsSync(path.join(opts.root, n, 'handler.ts'))).sort();
   const baseKey = JSON.stringify({ BUNDLE_OPTIONS, version: esbuild.version, define: opts.define, layout: listTree(opts.root) });
-  const slot = opts.cacheDir && path.join(opts.cacheDir, sha256(baseKey).slice(0, 32));
+  return cachedBuild(opts.cacheDir, baseKey, (out) => {
+    const result = esbuild.buildSync({
+      ...BUNDLE_OPTIONS,
+      entryPoints: Object.fromEntries(names.map((n) => [`${n}/index`, path.join(opts.root, n, 'handler.ts')])),
+      outdir: out,
+      define: opts.define,
+      metafile: true,
+    });
+    // metafile paths are relative to the working directory; keep them absolute.
+    return Object.keys(result.metafile.inputs).map((p) => path.resolve(p));
+  });
+}
+
+/**
+ * Runs `build(out)` into a fresh folder, or reuses a finished one. `build` returns every file it
+ * read; the entry is reused only when `baseKey` (options, tool version, layout) and the CONTENT of
+ * each of those files are the same. Without a cache folder it builds every time.
+ */
+export function cachedBuild(cacheDir: string | undefined, baseKey: string, build: (out: string) => string[]): string {
+  const slot = cacheDir && path.join(cacheDir, sha256(baseKey).slice(0, 32));
 
   if (slot && existsSync(path.join(slot, 'inputs.json'))) {
     const { key, inputs } = JSON.parse(readFileSync(path.join(slot, 'inputs.json'), 'utf8')) as { key: string; inputs: string[] };
@@ -86,17 +105,9 @@ export function buildBundles(opts: BuildBundlesOptions): string {
   }
 
   const out = mkdtempSync(path.join(tmpdir(), 'readroom-bundles-'));
-  const result = esbuild.buildSync({
-    ...BUNDLE_OPTIONS,
-    entryPoints: Object.fromEntries(names.map((n) => [`${n}/index`, path.join(opts.root, n, 'handler.ts')])),
-    outdir: out,
-    define: opts.define,
-    metafile: Boolean(slot),
-  });
-  if (!slot || !result.metafile) return out;
+  const inputs = [...new Set(build(out))].sort();
+  if (!slot) return out;
 
-  // metafile paths are relative to the working directory; keep them absolute.
-  const inputs = Object.keys(result.metafile.inputs).map((p) => path.resolve(p)).sort();
   const staged = `${slot}.${process.pid}.tmp`;
   rmSync(staged, { recursive: true, force: true });
   mkdirSync(staged, { recursive: true });
@@ -109,7 +120,7 @@ export function buildBundles(opts: BuildBundlesOptions): string {
   } catch {
     rmSync(staged, { recursive: true, force: true }); // another process won the race; its entry is as good
   }
-  prune(opts.cacheDir!, slot);
+  prune(cacheDir!, slot);
   return out;
 }
 

@@ -82,6 +82,9 @@ const unique = <T>(values: readonly T[]): boolean => new Set(values).size === va
 
 const instanceType = z.string().regex(/^stream\.[a-z0-9-]+\.[a-z0-9]+$/, "must be an AppStream instance type such as 'stream.standard.medium'");
 
+/** A lowercase DNS host name without scheme, port or path. */
+const hostName = z.string().regex(/^(?=.{1,128}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a lowercase host name without scheme or path, e.g. readroom.example.org');
+
 const s3Location = z.object({ bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'), key: z.string().min(1) }).strict();
 
 const commonFleet = {
@@ -132,11 +135,6 @@ export const StudyConfigSchema = z
     /** Short, DNS-safe id: the name prefix of every named resource (AppStream fleet and stack, stacks). */
     studyId: z.string().regex(/^[a-z][a-z0-9-]{1,18}[a-z0-9]$/, 'must be 3–20 characters: lowercase letters, digits and dashes, starting with a letter'),
     displayName: z.string().min(1).max(100),
-    /**
-     * A development study (a developer's own account, no real readers or scans). Only such a study
-     * may send the sign-in back to http://localhost (`portal.callbackUrls`).
-     */
-    development: z.boolean().default(false),
     /** Deploy account; when absent the CLI's default account is used. */
     account: z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id').optional(),
     /**
@@ -187,17 +185,37 @@ export const StudyConfigSchema = z
       .default({ mfa: 'REQUIRED', groups: ['reader', 'adjudicator', 'coordinator', 'admin'], tokenValidityMinutes: 15, threatProtection: true }),
     portal: z
       .object({
-        /** Domains allowed to embed the streaming session (AppStream EmbedHostDomains) and call the API (CORS). */
-        embedHostDomains: z
-          .array(z.string().regex(/^(?=.{1,128}$)([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/, 'must be a lowercase domain name without scheme or path'))
-          .min(1)
-          .max(APPSTREAM_LIMITS.embedHostDomains),
-        /** Extra OAuth callback URLs (https; http://localhost:<port>/ only in a `development` study). */
-        callbackUrls: z
-          .array(z.string().url().refine((u) => /^https:\/\/|^http:\/\/localhost(:\d+)?(\/|$)/.test(u), 'must be https:// (Cognito allows http:// only for localhost)'))
-          .default([]),
+        /**
+         * The portal's own domain. Without it the portal is served on CloudFront's
+         * `<id>.cloudfront.net` name (TLS policy fixed by CloudFront, no custom streaming domain).
+         */
+        domain: z
+          .object({
+            /** Host name readers open, e.g. readroom.example.org (a CNAME or alias to the distribution). */
+            name: hostName,
+            /** ACM certificate in us-east-1 (CloudFront takes no other region) covering `name` and `streamingName`. */
+            certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]{36}$/, 'must be an ACM certificate ARN in us-east-1 (the only region CloudFront takes certificates from)'),
+            /**
+             * AppStream custom streaming domain: a subdomain of `name` (e.g. stream.readroom.example.org)
+             * proxied by CloudFront to AppStream, so embedded sessions keep their cookies in browsers
+             * that block third-party cookies (Safari, Firefox).
+             */
+            streamingName: hostName.optional(),
+          })
+          .strict()
+          .optional(),
+        /**
+         * AWS's `appstream-embed.js` (from AWS's embed kit; not on npm), as a path relative to the
+         * repository root. Deployed beside the portal at `/vendor/appstream-embed.js`; without it
+         * streaming sessions open in a new tab.
+         */
+        embedScript: z
+          .string()
+          .regex(/^(?!\/)(?!.*\.\.)[\w./-]+\.js$/, 'must be a relative path to a .js file inside the repository, e.g. vendor/appstream-embed.js')
+          .optional(),
       })
-      .strict(),
+      .strict()
+      .default({}),
     retention: z
       .object({
         /** `retain` keeps the data stack's stores (and turns on termination protection); `destroy` removes them. */
@@ -248,11 +266,10 @@ export const StudyConfigSchema = z
     if (peak > usable) {
       ctx.addIssue({ code: 'custom', path: ['network', 'cidr'], message: `leaves ${usable} addresses for ${peak} streaming instances; use a larger network` });
     }
-    c.portal.callbackUrls.forEach((u, i) => {
-      if (!c.development && u.startsWith('http://')) {
-        ctx.addIssue({ code: 'custom', path: ['portal', 'callbackUrls', i], message: 'may be http://localhost only in a development study ("development": true): any program on a reader\'s computer could receive the sign-in code there' });
-      }
-    });
+    const d = c.portal.domain;
+    if (d?.streamingName && !d.streamingName.endsWith(`.${d.name}`)) {
+      ctx.addIssue({ code: 'custom', path: ['portal', 'domain', 'streamingName'], message: `must be a subdomain of portal.domain.name (e.g. stream.${d.name}): AppStream's cookies are first-party only under the portal's domain` });
+    }
     if (f.timeouts.disconnectSeconds > f.timeouts.maxUserDurationSeconds) {
       ctx.addIssue({ code: 'custom', path: ['fleet', 'timeouts', 'disconnectSeconds'], message: 'must not exceed maxUserDurationSeconds' });
     }

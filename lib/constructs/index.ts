@@ -5,6 +5,7 @@ export * from './dns-firewall';
 export * from './encryption';
 export * from './fleet-scaling';
 export * from './image-builder';
+export * from './portal-hosting';
 export * from './reader-directory';
 export * from './reading-api';
 export * from './reading-table';

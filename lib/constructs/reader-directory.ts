@@ -26,8 +26,6 @@ export interface ReaderDirectoryProps {
   readonly threatProtection?: boolean;
   /** Lifetime of access and ID tokens. */
   readonly tokenValidity: Duration;
-  /** Portal origins (https://domain/) that the authorization-code flow may return to. */
-  readonly callbackUrls: string[];
   readonly removalPolicy: RemovalPolicy;
   /**
    * Reach the pool's reader group from inside this VPC: a `cognito-idp` interface endpoint (private
@@ -39,8 +37,8 @@ export interface ReaderDirectoryProps {
 
 /**
  * The readers' identities: an administrator-only user pool (no self sign-up), TOTP MFA, a strong
- * password policy, threat protection, one group per role, and a public portal client that signs in
- * with the authorization-code flow and PKCE (no client secret can live in a browser).
+ * password policy, threat protection, one group per role, and a public portal client (no secret can
+ * live in a browser) that allows exactly the flows the portal uses: SRP sign-in and refresh.
  */
 export class ReaderDirectory extends Construct {
   readonly userPool: cognito.UserPool;
@@ -92,13 +90,12 @@ export class ReaderDirectory extends Construct {
 
     this.portalClient = this.userPool.addClient('PortalClient', {
       generateSecret: false,
+      // ALLOW_USER_SRP_AUTH and ALLOW_REFRESH_TOKEN_AUTH (CDK adds the latter), nothing else: the
+      // portal signs in through the Identity Provider API (portal/auth/), never the hosted UI, so
+      // the client has no OAuth flow and no callback URL (CDK would otherwise default to the
+      // implicit and code grants with https://example.com).
       authFlows: { userSrp: true },
-      oAuth: {
-        flows: { authorizationCodeGrant: true },
-        scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
-        callbackUrls: props.callbackUrls,
-        logoutUrls: props.callbackUrls,
-      },
+      disableOAuth: true,
       accessTokenValidity: props.tokenValidity,
       idTokenValidity: props.tokenValidity,
       refreshTokenValidity: Duration.hours(12),

@@ -37,6 +37,11 @@ export const CASES_PREFIX = 'cases/';
  * a read session's presigned URLs point at, so no URL names a case or repeats across sessions.
  */
 export const VIEWS_PREFIX = 'views/';
+/**
+ * Where the access-log bucket takes the portal's logs (lib/constructs/portal-hosting.ts): the site
+ * bucket's S3 server access logs, and CloudFront's standard logs of the portal and the streaming proxy.
+ */
+export const PORTAL_LOG_PREFIXES = { site: 'portal/site/', cloudFront: 'portal/cloudfront/', streamingProxy: 'portal/streaming-proxy/' } as const;
 
 /** Customer-managed policies for the only ways ReadRoom's functions touch objects. */
 export interface ScansAccessPolicies {
@@ -93,6 +98,19 @@ export class ScansStore extends Construct {
       ],
       singleRegionReason: singleRegion,
     });
+
+    // The portal's site bucket lives in the reading stack, which depends on this one: its S3 server
+    // access logs are allowed here by prefix and account (the bucket cannot be named from here
+    // without a reference cycle). CloudFront's logs arrive through the bucket ACL instead (SecureBucket).
+    this.accessLogBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'PortalSiteAccessLogs',
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [this.accessLogBucket.arnForObjects(`${PORTAL_LOG_PREFIXES.site}*`)],
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:s3:::*` } },
+      }),
+    );
 
     // Object-created events go to EventBridge (the case registry listens there). Set on the L1:
     // the L2 switch adds a notifications custom resource, CloudFormation supports it natively.

@@ -6,8 +6,9 @@ import { Construct } from 'constructs';
 export interface SecureBucketProps {
   /**
    * The customer key that encrypts the objects (SSE-KMS with an S3 bucket key). Required unless
-   * the bucket is the target of server access logs (`receivesAccessLogs`).
-   * @default - none: then `receivesAccessLogs` must be true
+   * the bucket is the target of access logs (`receivesAccessLogs`) or serves public files
+   * (`servesPublicFiles`).
+   * @default - none: then `receivesAccessLogs` or `servesPublicFiles` must be true
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -16,6 +17,13 @@ export interface SecureBucketProps {
    * @default false
    */
   readonly receivesAccessLogs?: boolean;
+  /**
+   * The bucket holds only files every visitor of the portal downloads (the built portal, read by
+   * CloudFront through origin access control): SSE-S3, so CloudFront needs no grant on the study
+   * key that protects the scans. The KMS findings are acknowledged with that reason.
+   * @default false
+   */
+  readonly servesPublicFiles?: boolean;
   /**
    * Where this bucket's own server access logs go, under `prefix`.
    * @default - none (only for the bucket that receives them)
@@ -34,14 +42,17 @@ export interface SecureBucketProps {
 
 /**
  * ReadRoom's bucket defaults, in one place for every bucket it owns (scans, access logs, trail, and
- * the portal's later): no public access, TLS only, versioned, no ACLs (`BucketOwnerEnforced`),
- * encrypted with the study key (SSE-S3 only for the access-log target), objects emptied on delete
- * only when the study says `destroy`.
+ * the portal's site): no public access, TLS only, versioned, no ACLs (`BucketOwnerEnforced`; the
+ * access-log target excepted, see below), encrypted with the study key (SSE-S3 only for the
+ * access-log target and the portal's public files), objects emptied on delete only when the study
+ * says `destroy`.
  */
 export class SecureBucket extends s3.Bucket {
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
-    if (!props.encryptionKey === !props.receivesAccessLogs) {
-      throw new Error(`SecureBucket ${id}: give exactly one of encryptionKey (SSE-KMS) or receivesAccessLogs (SSE-S3, the only encryption server access logging accepts)`);
+    if ([props.encryptionKey !== undefined, props.receivesAccessLogs === true, props.servesPublicFiles === true].filter(Boolean).length !== 1) {
+      throw new Error(
+        `SecureBucket ${id}: give exactly one of encryptionKey (SSE-KMS), receivesAccessLogs (SSE-S3, the only encryption server access logging accepts) or servesPublicFiles (SSE-S3, the portal's site)`,
+      );
     }
     super(scope, id, {
       ...(props.encryptionKey
@@ -51,8 +62,11 @@ export class SecureBucket extends s3.Bucket {
       enforceSSL: true,
       versioned: true,
       // No ACLs: S3 delivers server access logs under the bucket policy CDK writes
-      // (logging.s3.amazonaws.com, only from the study's buckets and account).
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // (logging.s3.amazonaws.com, only from the study's buckets and account). The one exception is
+      // the access-log target: CloudFront's standard logs are delivered by CloudFront's log account
+      // through a bucket ACL, which needs ACLs enabled; with BucketOwnerPreferred the bucket owner
+      // still owns every log object. Public access stays blocked, ACLs included.
+      objectOwnership: props.receivesAccessLogs ? s3.ObjectOwnership.BUCKET_OWNER_PREFERRED : s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: props.serverAccessLogs?.bucket,
       serverAccessLogsPrefix: props.serverAccessLogs?.prefix,
       removalPolicy: props.removalPolicy,
@@ -66,6 +80,12 @@ export class SecureBucket extends s3.Bucket {
         'S3 server access logging cannot deliver to a bucket whose default encryption is SSE-KMS, so this bucket uses SSE-S3 (AES-256). ' +
         'It holds request logs only, never scans, and is private, TLS-only and versioned.';
       for (const rule of ['HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS']) ack(rule, sseS3Only);
+    }
+    if (props.servesPublicFiles) {
+      const publicFiles =
+        "This bucket holds only the portal's built files and its config.json, which every visitor downloads (no study data, no secret). " +
+        'SSE-S3 (AES-256) keeps CloudFront out of the study key policy that protects the scans; the bucket stays private, TLS-only and versioned, read only by CloudFront through origin access control.';
+      for (const rule of ['HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS']) ack(rule, publicFiles);
     }
   }
 }

@@ -64,7 +64,6 @@ export class DataStack extends StudyStack {
       mfaRequired: study.readers.mfa === 'REQUIRED',
       threatProtection: study.readers.threatProtection,
       tokenValidity: Duration.minutes(study.readers.tokenValidityMinutes),
-      callbackUrls: [...study.portal.embedHostDomains.map((d) => `https://${d}/`), ...study.portal.callbackUrls],
       removalPolicy,
       // Bulk assignment reads the reader group (and each reader's site) from inside the VPC.
       vpcEndpoint: { vpc: props.vpc, securityGroup: props.endpointSecurityGroup },

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -8,7 +8,8 @@ import { Construct } from 'constructs';
 import { studyNames } from '../config/names';
 import { removalPolicyOf } from './removal';
 import { StudyStack, StudyStackProps } from './study-stack';
-import { AppStreamFleet, AppStreamFleetProps, FleetScaling, ReadingApi, ScansAccessPolicies, UsageReports, ViewerImageBuilder, retentionDays } from '../constructs';
+import * as path from 'node:path';
+import { AppStreamFleet, AppStreamFleetProps, FleetScaling, PortalHosting, ReadingApi, ScansAccessPolicies, UsageReports, ViewerImageBuilder, retentionDays } from '../constructs';
 
 export interface ReadingStackProps extends StudyStackProps {
   readonly vpc: ec2.IVpc;
@@ -19,20 +20,26 @@ export interface ReadingStackProps extends StudyStackProps {
   readonly apiEndpoint: ec2.IInterfaceVpcEndpoint;
   readonly key: kms.IKey;
   readonly scansBucket: s3.IBucket;
+  /** The study's access-log bucket: the portal's site and CloudFront logs go there. */
+  readonly accessLogBucket: s3.IBucket;
   readonly scansAccess: ScansAccessPolicies;
   readonly userPool: cognito.IUserPool;
   readonly portalClient: cognito.IUserPoolClient;
   readonly table: dynamodb.ITableV2;
 }
 
+/** The repository root: `portal.embedScript` is relative to it. */
+const REPO_ROOT = path.join(__dirname, '..', '..');
+
 /**
  * The stateless part of a reading room: the AppStream fleet and stack with their scaling, usage
- * reports, the optional image builder, and the reading workflow API. Destroying this stack stops
- * all streaming and loses no data.
+ * reports, the optional image builder, the reading workflow API and the portal that calls it.
+ * Destroying this stack stops all streaming and loses no data.
  */
 export class ReadingStack extends StudyStack {
   readonly streaming: AppStreamFleet;
   readonly api: ReadingApi;
+  readonly portal: PortalHosting;
 
   constructor(scope: Construct, id: string, props: ReadingStackProps) {
     super(scope, id, props);
@@ -40,6 +47,25 @@ export class ReadingStack extends StudyStack {
     const names = studyNames(study.studyId);
     const fleet = study.fleet;
     const t = fleet.timeouts;
+
+    // The portal first: the fleet's EmbedHostDomains and the API's CORS follow its domain. Its
+    // config.json takes the API's URL through a lazy value (the API is created below).
+    const domain = study.portal.domain;
+    let apiUrl: string | undefined;
+    this.portal = new PortalHosting(this, 'Portal', {
+      config: {
+        apiUrl: Lazy.string({ produce: () => apiUrl }),
+        region: this.region,
+        userPoolId: props.userPool.userPoolId,
+        clientId: props.portalClient.userPoolClientId,
+      },
+      domain: domain && { name: domain.name, certificateArn: domain.certificateArn, streamingName: domain.streamingName },
+      embedScriptFile: study.portal.embedScript && path.join(REPO_ROOT, study.portal.embedScript),
+      accessLogBucket: props.accessLogBucket,
+      encryptionKey: props.key,
+      logRetention: retentionDays(study.retention.logRetentionDays),
+    });
+    const portalOrigin = `https://${this.portal.domainName}`;
 
     const common: AppStreamFleetProps = {
       fleetName: names.fleet,
@@ -52,9 +78,9 @@ export class ReadingStack extends StudyStack {
       idleDisconnectTimeout: Duration.seconds(t.idleDisconnectSeconds),
       disconnectTimeout: Duration.seconds(t.disconnectSeconds),
       maxUserDuration: Duration.seconds(t.maxUserDurationSeconds),
-      embedHostDomains: study.portal.embedHostDomains,
+      embedHostDomains: [this.portal.domainName],
       allowPasteIn: fleet.allowPasteIn,
-      redirectUrl: `https://${study.portal.embedHostDomains[0]}/`,
+      redirectUrl: `${portalOrigin}/`,
     };
     this.streaming = new AppStreamFleet(
       this,
@@ -118,12 +144,23 @@ export class ReadingStack extends StudyStack {
       studyDisplayName: study.displayName,
       streamingUrlValiditySeconds: study.streamingUrlValiditySeconds,
       sessionMaxSeconds: t.maxUserDurationSeconds,
-      allowedOrigins: study.portal.embedHostDomains.map((d) => `https://${d}`),
+      allowedOrigins: [portalOrigin],
+      streamingDomain: domain?.streamingName,
       logRetention: retentionDays(study.retention.logRetentionDays),
       logRemovalPolicy: removalPolicyOf(study),
     });
 
+    apiUrl = this.api.httpApi.apiEndpoint;
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.httpApi.apiEndpoint });
+    new CfnOutput(this, 'PortalUrl', { value: `${portalOrigin}/`, description: 'The reader portal' });
+    new CfnOutput(this, 'PortalDistributionDomain', {
+      value: this.portal.distribution.distributionDomainName,
+      description: domain ? `DNS: ${domain.name} CNAME (or Route 53 alias) to this` : "The portal's host name",
+    });
+    if (this.portal.streamingProxy && domain?.streamingName) {
+      new CfnOutput(this, 'StreamingProxyDomain', { value: this.portal.streamingProxy.distributionDomainName, description: `DNS: ${domain.streamingName} CNAME (or Route 53 alias) to this` });
+    }
     new CfnOutput(this, 'FleetName', { value: names.fleet });
     new CfnOutput(this, 'AppStreamStackName', { value: names.appStreamStack });
   }

@@ -36,6 +36,7 @@ export function addStudy(app: App, study: StudyConfig): StudyStacks {
     apiEndpoint: network.network.apiEndpoint,
     key: data.key,
     scansBucket: data.scans.bucket,
+    accessLogBucket: data.scans.accessLogBucket,
     scansAccess: data.scans.access,
     userPool: data.readers.userPool,
     portalClient: data.readers.portalClient,

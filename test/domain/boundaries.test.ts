@@ -6,6 +6,9 @@
  *  - lambda/ never imports lib/ (the functions share domain/, never the CDK app's code);
  *  - lib/ imports from lambda/ only each function's env.ts, and only its types (the environment
  *    contract; nothing of the runtime ends up in the CDK app);
+ *  - lib/ imports from portal/ only csp.ts (the Content-Security-Policy the CloudFront headers
+ *    carry: one definition for the local room and AWS) and build.ts (the build recipe, run at
+ *    synth): never the portal's pages or its client code;
  *  - cli/ never imports lambda/ (it shares only domain/ and lib/config);
  *  - portal/ and viewer/ import only domain/, themselves and packages (npm, node:): they speak to
  *    the API over HTTP.
@@ -71,6 +74,14 @@ test("lib/ imports from lambda/ only a function's env.ts, type-only", () => {
   const envModule = /^lambda\/[a-z-]+\/env$/;
   const bad = importsUnder('lib').filter((i) => i.top === 'lambda' && !(i.typeOnly && envModule.test(i.target!.split(path.sep).join('/'))));
   expect(bad.map(describeImport)).toEqual([]);
+});
+
+test('lib/ imports from portal/ only csp.ts and build.ts', () => {
+  const allowed = new Set(['portal/csp', 'portal/build']);
+  const fromLib = importsUnder('lib').filter((i) => i.top === 'portal');
+  expect(fromLib.filter((i) => !allowed.has(i.target!.split(path.sep).join('/'))).map(describeImport)).toEqual([]);
+  // The rule is about imports that exist: the portal's hosting takes its CSP from portal/csp.ts.
+  expect(fromLib.map((i) => i.target!.split(path.sep).join('/'))).toContain('portal/csp');
 });
 
 test('cli/ never imports lambda/', () => {

@@ -57,6 +57,16 @@ export const ELASTIC_FLEET = {
   },
 } as const;
 
+/** A portal on its own domain (test/fixtures/appstream-embed.js stands for AWS's embed script). */
+export const CUSTOM_DOMAIN_PORTAL = {
+  domain: {
+    name: 'readroom.example.org',
+    certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/0b3c1a52-6f0e-4d1e-9a55-3c2f1e7d8a90',
+    streamingName: 'stream.readroom.example.org',
+  },
+  embedScript: 'test/fixtures/appstream-embed.js',
+} as const;
+
 /** The variants every whole-app check runs over. */
 export const VARIANTS = {
   example: (): StudyConfig => buildStudy(),
@@ -66,5 +76,7 @@ export const VARIANTS = {
     return parseStudyConfig(input, 'elastic fixture');
   },
   destroy: (): StudyConfig => buildStudy({ retention: { data: 'destroy' } }),
+  /** The portal on its own domain, with AppStream's custom streaming domain and an embed script. */
+  customDomain: (): StudyConfig => buildStudy({ portal: CUSTOM_DOMAIN_PORTAL }),
 } as const;
 export type VariantName = keyof typeof VARIANTS;

@@ -52,6 +52,9 @@ describe('loading', () => {
 });
 
 /** [field path to change, bad value, path the error must name, the rule it must state]. */
+/** An ACM certificate ARN in us-east-1 (CloudFront's region for certificates). */
+const CERT = 'arn:aws:acm:us-east-1:111122223333:certificate/0b3c1a52-6f0e-4d1e-9a55-3c2f1e7d8a90';
+
 const BAD: ReadonlyArray<[string, unknown, string, RegExp]> = [
   ['studyId', 'Example', 'studyId', /lowercase letters, digits and dashes/],
   ['studyId', 'ab', 'studyId', /3–20 characters/],
@@ -101,12 +104,15 @@ const BAD: ReadonlyArray<[string, unknown, string, RegExp]> = [
   ['readers.groups', ['readers'], 'readers.groups.0', /expected one of "reader"/],
   ['readers.groups', ['reader', 'reader'], 'readers.groups', /must not repeat a group/],
   ['readers.tokenValidityMinutes', 120, 'readers.tokenValidityMinutes', /<=60/],
-  ['portal.embedHostDomains', [], 'portal.embedHostDomains', />=1 items/],
-  ['portal.embedHostDomains', ['https://readroom.example.org/'], 'portal.embedHostDomains.0', /domain name without scheme or path/],
-  ['portal.callbackUrls', ['not a url'], 'portal.callbackUrls.0', /Invalid URL/],
-  ['portal.callbackUrls', ['http://portal.example.org/'], 'portal.callbackUrls.0', /must be https:\/\//],
-  ['portal.callbackUrls', ['https://readroom.example.org/', 'http://localhost:5173/'], 'portal.callbackUrls.1', /http:\/\/localhost only in a development study/],
-  ['development', 'yes', 'development', /expected boolean/],
+  ['portal.domain', { name: 'https://readroom.example.org/', certificateArn: CERT }, 'portal.domain.name', /lowercase host name without scheme or path/],
+  ['portal.domain', { name: 'readroom.example.org', certificateArn: CERT.replace('us-east-1', 'ap-northeast-2') }, 'portal.domain.certificateArn', /in us-east-1/],
+  ['portal.domain', { name: 'readroom.example.org' }, 'portal.domain.certificateArn', /expected string/],
+  ['portal.domain', { name: 'readroom.example.org', certificateArn: CERT, streamingName: 'stream.example.org' }, 'portal.domain.streamingName', /subdomain of portal.domain.name/],
+  ['portal.domain', { name: 'readroom.example.org', certificateArn: CERT, streamingName: 'evilreadroom.example.org' }, 'portal.domain.streamingName', /subdomain of portal.domain.name/],
+  ['portal.embedScript', '/etc/appstream-embed.js', 'portal.embedScript', /relative path to a .js file inside the repository/],
+  ['portal.embedScript', '../vendor/appstream-embed.js', 'portal.embedScript', /relative path to a .js file inside the repository/],
+  ['portal.embedHostDomains', ['readroom.example.org'], 'portal', /Unrecognized key: "embedHostDomains"/],
+  ['portal.callbackUrls', [], 'portal', /Unrecognized key: "callbackUrls"/],
   ['retention.data', 'keep', 'retention.data', /expected one of "retain"\|"destroy"/],
   ['retention.logRetentionDays', 10, 'retention.logRetentionDays', /must be one of 1, 3, 5, 7, 14/],
   ['retention.noncurrentVersionDays', 0, 'retention.noncurrentVersionDays', />=1/],
@@ -126,10 +132,10 @@ describe('a bad value fails with the field path and the rule', () => {
     expect(issues).toEqual(expect.arrayContaining([{ path: expectedPath, message: expect.stringMatching(rule) }]));
   });
 
-  test('a development study may send the sign-in back to http://localhost; the same file without the flag may not', () => {
-    const input = { ...withField('portal.callbackUrls', ['http://localhost:5173/']), development: true } as StudyConfigInput;
-    expect(parseStudyConfig(input).portal.callbackUrls).toEqual(['http://localhost:5173/']);
-    expect(issuesOf({ ...input, development: false })).toEqual([{ path: 'portal.callbackUrls.0', message: expect.stringMatching(/only in a development study/) }]);
+  test('a custom domain with a streaming subdomain and an embed script is taken as written', () => {
+    const domain = { name: 'readroom.example.org', certificateArn: CERT, streamingName: 'stream.readroom.example.org' };
+    const study = parseStudyConfig({ ...withField('portal.domain', domain), portal: { domain, embedScript: 'vendor/appstream-embed.js' } } as StudyConfigInput);
+    expect(study.portal).toEqual({ domain, embedScript: 'vendor/appstream-embed.js' });
   });
 
   test('every problem is reported at once, each on its own line', () => {
@@ -160,7 +166,6 @@ describe('defaults', () => {
     tags: { owner: 'o', costCentre: 'c' },
     network: { cidr: '10.50.0.0/20', availabilityZones: ['ap-northeast-2a', 'ap-northeast-2c'] },
     fleet: { type: 'ON_DEMAND', instanceType: 'stream.standard.small', image: { name: 'viewer' }, maxCapacity: 5 },
-    portal: { embedHostDomains: ['portal.example.org'] },
     budget: { monthlyUsd: 100, alertEmails: ['a@example.org'] },
   };
 
@@ -169,8 +174,7 @@ describe('defaults', () => {
     expect(study).toMatchObject({
       streamingUrlValiditySeconds: 60,
       readers: { mfa: 'REQUIRED', groups: ['reader', 'adjudicator', 'coordinator', 'admin'], tokenValidityMinutes: 15, threatProtection: true },
-      portal: { callbackUrls: [] },
-      development: false,
+      portal: {},
       retention: { data: 'retain', logRetentionDays: 365, noncurrentVersionDays: 90 },
       budget: { thresholdsPercent: [80, 100] },
       fleet: {

@@ -217,12 +217,13 @@ describe('scans bucket', () => {
 });
 
 describe('access-log bucket', () => {
-  test('has no ACLs (BucketOwnerEnforced); S3 delivers the scans and trail buckets’ logs under its policy, from this account only', () => {
+  test('has ACLs only for CloudFront’s logs (BucketOwnerPreferred); S3 delivers the scans and trail buckets’ logs under its policy, from this account only', () => {
     const [auditBucket] = Object.keys(resourcesOfType(s.data, 'AWS::S3::Bucket')).filter((k) => k.startsWith('AuditBucket'));
-    expect(json(s.data).Resources[accessLogs].Properties).toMatchObject({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
+    // CloudFront's standard logs arrive through the bucket ACL (test/infra/portal-hosting.test.ts); the owner still owns every object.
+    expect(json(s.data).Resources[accessLogs].Properties).toMatchObject({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] } });
     expect(json(s.data).Resources[accessLogs].Properties?.AccessControl).toBeUndefined();
     const policy = Object.values(resourcesOfType(s.data, 'AWS::S3::BucketPolicy')).find((p) => JSON.stringify(p.Properties?.Bucket) === JSON.stringify({ Ref: accessLogs }))!;
-    const delivery = (policy.Properties?.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement.filter((st) => JSON.stringify(st.Principal).includes('logging.s3'));
+    const delivery = (policy.Properties?.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement.filter((st) => JSON.stringify(st.Principal).includes('logging.s3') && st.Sid !== 'PortalSiteAccessLogs');
     expect(delivery).toEqual([
       {
         Effect: 'Allow',
@@ -327,14 +328,14 @@ describe('reader directory', () => {
     }
   });
 
-  test('the portal client is public (no secret) and signs in with the authorization-code flow and short-lived tokens', () => {
+  test('the portal client is public (no secret), signs in with SRP only (no hosted UI, no OAuth flow) and has short-lived tokens', () => {
     s.data.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
     s.data.hasResourceProperties('AWS::Cognito::UserPoolClient', {
       GenerateSecret: false,
-      AllowedOAuthFlows: ['code'],
-      AllowedOAuthFlowsUserPoolClient: true,
-      AllowedOAuthScopes: ['openid', 'email', 'profile'],
-      CallbackURLs: ['https://readroom.example.org/'],
+      ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'],
+      AllowedOAuthFlows: Match.absent(),
+      AllowedOAuthFlowsUserPoolClient: false,
+      CallbackURLs: Match.absent(),
       SupportedIdentityProviders: ['COGNITO'],
       AccessTokenValidity: 15,
       IdTokenValidity: 15,

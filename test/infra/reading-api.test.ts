@@ -148,11 +148,11 @@ describe('HTTP API', () => {
     expect(Object.fromEntries(ROUTES.map((r) => [r.routeKey, r.module]))).toEqual(Object.fromEntries(Object.entries(served).map(([k, fn]) => [k, HANDLER_OF[fn]])));
   });
 
-  test('CORS allows only the portal origins and the headers the portal sends', () => {
+  test('CORS allows only the portal origin and the headers the portal sends', () => {
     s.reading.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       ProtocolType: 'HTTP',
       CorsConfiguration: Match.objectLike({
-        AllowOrigins: ['https://readroom.example.org'],
+        AllowOrigins: [{ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^PortalDistribution'), 'DomainName'] }]] }],
         AllowHeaders: Match.arrayWith(['authorization', 'if-match', 'idempotency-key']),
       }),
     });

@@ -105,8 +105,9 @@ describe('AppStream stack', () => {
       Name: 'readroom-example',
       StorageConnectors: [],
       ApplicationSettings: { Enabled: false },
-      EmbedHostDomains: ['readroom.example.org'],
-      RedirectURL: 'https://readroom.example.org/',
+      // The portal's distribution (the example has no custom domain: test/infra/portal-hosting.test.ts has both).
+      EmbedHostDomains: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^PortalDistribution'), 'DomainName'] }],
+      RedirectURL: { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [Match.stringLikeRegexp('^PortalDistribution'), 'DomainName'] }, '/']] },
     });
   });
 

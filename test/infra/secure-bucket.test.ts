@@ -91,15 +91,37 @@ test('with DESTROY it is deleted and emptied first', () => {
 test.each([
   ['neither a key nor the access-log role', {}],
   ['both a key and the access-log role', { receivesAccessLogs: true, withKey: true }],
-])('refuses %s', (_name, opts: { receivesAccessLogs?: boolean; withKey?: boolean }) => {
+  ['both a key and public files', { servesPublicFiles: true, withKey: true }],
+  ['both the access-log role and public files', { receivesAccessLogs: true, servesPublicFiles: true }],
+])('refuses %s', (_name, opts: { receivesAccessLogs?: boolean; servesPublicFiles?: boolean; withKey?: boolean }) => {
   expect(() =>
     stackWith((stack) => {
       new SecureBucket(stack, 'Bad', {
         encryptionKey: opts.withKey ? new kms.Key(stack, 'Key') : undefined,
         receivesAccessLogs: opts.receivesAccessLogs,
+        servesPublicFiles: opts.servesPublicFiles,
         removalPolicy: RemovalPolicy.RETAIN,
         singleRegionReason: REASON,
       });
     }),
-  ).toThrow(/SecureBucket Bad: give exactly one of encryptionKey \(SSE-KMS\) or receivesAccessLogs/);
+  ).toThrow(/SecureBucket Bad: give exactly one of encryptionKey \(SSE-KMS\), receivesAccessLogs .* or servesPublicFiles/);
+});
+
+test('public files (the portal site): SSE-S3, no ACLs, the KMS findings acknowledged with that reason', () => {
+  const { template, stack } = stackWith((stack) => new SecureBucket(stack, 'Site', { servesPublicFiles: true, removalPolicy: RemovalPolicy.RETAIN, singleRegionReason: REASON }));
+  template.hasResourceProperties('AWS::S3::Bucket', {
+    BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+  });
+  const bucket = stack.node.findAll().find((c) => c.node.path.endsWith('Site/Resource'))!;
+  const acked = bucket.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((m) => Object.entries(m.data as Record<string, string>));
+  expect(Object.fromEntries(acked)).toMatchObject({
+    'Annotation::HIPAA.Security-S3DefaultEncryptionKMS': expect.stringMatching(/portal's built files/),
+    'Annotation::NIST.800.53.R5-S3DefaultEncryptionKMS': expect.stringMatching(/keeps CloudFront out of the study key/),
+  });
+});
+
+test('the access-log target allows ACLs (CloudFront delivers its standard logs through them), bucket owner preferred', () => {
+  const { template } = stackWith((stack) => new SecureBucket(stack, 'Logs', { receivesAccessLogs: true, removalPolicy: RemovalPolicy.RETAIN, singleRegionReason: REASON }));
+  template.hasResourceProperties('AWS::S3::Bucket', { OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] } });
 });

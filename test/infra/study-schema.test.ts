@@ -17,8 +17,11 @@ test('the committed JSON Schema is up to date (run `npm run schema` if this fail
 
 test('documents the input side: defaults are optional and shown', () => {
   const schema = JSON.parse(committed());
-  expect(schema.required).toEqual(expect.arrayContaining(['studyId', 'displayName', 'tags', 'network', 'fleet', 'portal', 'budget']));
+  expect(schema.required).toEqual(expect.arrayContaining(['studyId', 'displayName', 'tags', 'network', 'fleet', 'budget']));
   expect(schema.required).not.toContain('retention');
+  // Every portal field is optional: without a domain the portal is served on CloudFront's name.
+  expect(schema.required).not.toContain('portal');
+  expect(schema.properties.portal.properties.domain.required).toEqual(['name', 'certificateArn']);
   expect(schema.properties.streamingUrlValiditySeconds).toMatchObject({ default: 60, minimum: 1, maximum: 300 });
   expect(schema.properties.retention.properties.data).toMatchObject({ default: 'retain', enum: ['retain', 'destroy'] });
   expect(schema.additionalProperties).toBe(false);

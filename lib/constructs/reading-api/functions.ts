@@ -61,6 +61,8 @@ export interface FunctionContext {
   readonly streamingUrlValiditySeconds: number;
   /** The fleet's maximum session length: how long an issued session id stays usable. */
   readonly sessionMaxSeconds: number;
+  /** AppStream custom streaming domain (issued URLs are rewritten to it), when the study has one. */
+  readonly streamingDomain?: string;
 }
 
 /**
@@ -106,6 +108,7 @@ const streaming = (c: FunctionContext) => ({
   APPSTREAM_STACK_NAME: c.appStreamStackName,
   STREAMING_URL_VALIDITY_SECONDS: String(c.streamingUrlValiditySeconds),
   SESSION_MAX_SECONDS: String(c.sessionMaxSeconds),
+  ...(c.streamingDomain ? { APPSTREAM_STREAMING_DOMAIN: c.streamingDomain } : {}),
 });
 
 export const READING_FUNCTIONS = {

@@ -40,6 +40,8 @@ export interface ReadingApiProps {
   readonly sessionMaxSeconds: number;
   /** Browser origins allowed by CORS (https://portal-domain). */
   readonly allowedOrigins: string[];
+  /** AppStream custom streaming domain: the functions that issue streaming URLs rewrite them to it. @default - AppStream's own host */
+  readonly streamingDomain?: string;
   readonly logRetention: logs.RetentionDays;
   /** What happens to the functions' and APIs' log groups with the stack: kept with a `retain` study (evidence outlives the stateless stack). */
   readonly logRemovalPolicy: RemovalPolicy;
@@ -84,6 +86,7 @@ export class ReadingApi extends Construct {
         appStreamStackName: props.streaming.stackName,
         streamingUrlValiditySeconds: props.streamingUrlValiditySeconds,
         sessionMaxSeconds: props.sessionMaxSeconds,
+        streamingDomain: props.streamingDomain,
       },
       readingConfigJson: props.readingConfigJson,
       studyDisplayName: props.studyDisplayName,
