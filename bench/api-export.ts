@@ -6,13 +6,17 @@
  * - In memory, at 6,000 / 20,000 / 60,000 cases: an injected source that generates each page on
  *   demand (nothing is held), and in-memory pseudonyms. The "raw" baseline iterates the same
  *   source (pages and details) without exporting. No I/O, so the ratio is the core's own CPU cost.
- * - moto (BENCH_EXPORT_MOTO, default 2,000 cases; e.g. `6000,20000,60000`): the real DynamoDB source
- *   and pseudonyms of lambda/export-worker/adapters.ts (over the store), next to the raw paginated queries they make
- *   (gsi1 `CASES` pages of 100; per page one BatchGetItem of the finals and one Query `READ#` per
- *   case, 16 at a time) issued directly with the document client; same server, same run. The server
- *   is bench/moto-indexed.py: moto with a partition index, because plain moto's Query walks the
- *   whole table (2,000 cases took over 17 min). A self-check (plain vs patched moto, same queries)
- *   must pass before anything is timed.
+ * - moto (BENCH_EXPORT_MOTO, default 2,000 cases; e.g. `6000,20000,60000`): the worker as deployed
+ *   (`runQueuedExport`: the job taken, the real DynamoDB source and pseudonyms, checkpoints saved on
+ *   the job, the files uploaded to S3 in multipart parts, the job finished), next to the raw
+ *   paginated queries it makes (gsi1 `CASES` pages of 100; per page one BatchGetItem of the finals
+ *   and one Query `READ#` per case, 16 at a time) issued directly with the document client; same
+ *   server, same run. Then (unless BENCH_EXPORT_RESUME=0) the same export cut off half-way (the
+ *   remaining time drops to 0), requeued and resumed by a second worker, with the files compared by
+ *   sha256 against the uninterrupted run's. Seeding (BatchWriteItem of 25, four in flight) is timed
+ *   apart. The server is bench/moto-indexed.py: moto with a partition index, because plain moto's
+ *   Query walks the whole table (2,000 cases took over 17 min). A self-check (plain vs patched moto,
+ *   same queries) must pass before anything is timed.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';

@@ -554,7 +554,7 @@ export interface WorkerDeps {
 export const STOP_RESERVE_MS = 60_000;
 /**
  * Stop at the next checkpoint once less than this is left. A checkpoint comes every `cutBytes` of
- * the slowest-growing file (export.json: ~3,900 cases at 5 MiB): seconds on DynamoDB, about a
+ * the slowest-growing file (export.json: ~4,200 cases at 5 MiB): seconds on DynamoDB, about a
  * minute on the emulator.
  */
 export const SOFT_STOP_MS = 4 * 60_000;
