@@ -39,6 +39,9 @@ interface Group {
   skipped: number;
 }
 
+/** A snapshot: per group [comparison, reader ('' for none), question, eye, skipped, non-zero cells as i, j, n …]. */
+export type AgreementTablesState = [Comparison, string, string, Eye | 'all', number, number[]][];
+
 export class AgreementTables {
   private readonly groups = new Map<string, Group>();
   private readonly scales = new Map<string, Scale | { reason: string }>();
@@ -64,7 +67,7 @@ export class AgreementTables {
     if (comparison === 'inter_reader' && eye) this.count(comparison, reader, question, eye, a, b);
   }
 
-  private count(comparison: Comparison, reader: string | undefined, question: string, eye: Eye | 'all', a: number | null, b: number | null): void {
+  private group(comparison: Comparison, reader: string | undefined, question: string, eye: Eye | 'all'): Group {
     const id = `${comparison}\u0000${reader ?? ''}\u0000${question}\u0000${eye}`;
     let group = this.groups.get(id);
     if (!group) {
@@ -81,12 +84,40 @@ export class AgreementTables {
       };
       this.groups.set(id, group);
     }
+    return group;
+  }
+
+  private count(comparison: Comparison, reader: string | undefined, question: string, eye: Eye | 'all', a: number | null, b: number | null): void {
+    const group = this.group(comparison, reader, question, eye);
     const i = a === null ? undefined : group.index.get(a);
     const j = b === null ? undefined : group.index.get(b);
     if (i === undefined || j === undefined) group.skipped++;
     else {
       group.table.counts[i][j]++;
       group.table.n++;
+    }
+  }
+
+  /**
+   * The counts so far, as plain data (an export's checkpoint): `restore` on tables of the same form
+   * continues exactly where these stopped. Sparse: only the non-zero cells.
+   */
+  snapshot(): AgreementTablesState {
+    return [...this.groups.values()].map((g) => {
+      const cells: number[] = [];
+      g.table.counts.forEach((row, i) => row.forEach((n, j) => n && cells.push(i, j, n)));
+      return [g.comparison, g.reader ?? '', g.question, g.eye, g.skipped, cells];
+    });
+  }
+
+  restore(state: AgreementTablesState): void {
+    for (const [comparison, reader, question, eye, skipped, cells] of state) {
+      const g = this.group(comparison, reader || undefined, question, eye);
+      g.skipped = skipped;
+      for (let k = 0; k < cells.length; k += 3) {
+        g.table.counts[cells[k]][cells[k + 1]] = cells[k + 2];
+        g.table.n += cells[k + 2];
+      }
     }
   }
 

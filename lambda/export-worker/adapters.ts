@@ -18,15 +18,16 @@ import { s3Client } from '../runtime/clients/s3';
 import { loadEnv } from '../runtime/env';
 import { mapLimited } from '../runtime/map-limited';
 import { readingStore, type ReadingStore } from '../store';
-import type { ExportSink, ExportSource, ObjectWriter, Pseudonymiser, WorkerDeps } from './core';
+import type { ExportSink, ExportSource, ObjectWriter, Pseudonymiser, WorkerDeps, WriterState } from './core';
 import { ExportWorkerEnvSchema } from './env';
 
 /** Every case with its submitted reads and final, from the store. */
 export function storeExportSource(store: Pick<ReadingStore, 'casePages' | 'finalsOf' | 'listReads'>, opts: { pageSize?: number; concurrency?: number } = {}): ExportSource {
   return {
-    async *cases() {
-      for await (const page of store.casePages(opts.pageSize ?? 100)) {
-        yield page.map((c) => ({ caseId: c.caseId, state: c.state, facts: caseFacts(c) }));
+    async *cases(after) {
+      // The cursor is the gsi1 key DynamoDB returned (only ever one this source produced: the job's checkpoint).
+      for await (const page of store.casePages(opts.pageSize ?? 100, after === undefined ? undefined : (JSON.parse(after) as Record<string, string>))) {
+        yield { cases: page.cases.map((c) => ({ caseId: c.caseId, state: c.state, facts: caseFacts(c) })), ...(page.next ? { next: JSON.stringify(page.next) } : {}) };
       }
     },
     details: async (caseIds) => {
@@ -48,33 +49,50 @@ export function storePseudonyms(store: Pick<ReadingStore, 'ensurePseudonyms'>, n
 
 // ---------------------------------------------------------------------------------------------
 
-/** S3's minimum part size is 5 MiB (except the last part). */
-export const DEFAULT_PART_BYTES = 8 * 1024 * 1024;
+/**
+ * S3's minimum part size (except the last part), which is also how often a checkpoint comes: the
+ * export cuts every file at a page end once each holds this much.
+ */
+export const DEFAULT_PART_BYTES = 5 * 1024 * 1024;
 
 /**
- * The export's object sink on S3: each file is written as a multipart upload in parts of
- * `partBytes`, so only one part is ever held in memory; a file smaller than one part is a single
- * PutObject. No encryption parameters are sent: the scans bucket's default (SSE-KMS with the
- * study key) applies, and naming `aws:kms` without the key id here would pick the AWS-managed key.
+ * The export's object sink on S3: each file is a multipart upload. The export cuts a part from
+ * every file at a page end once each holds `partBytes` (S3's minimum is 5 MiB), which is when it
+ * takes a checkpoint; a file that runs ahead of the others stores a part on its own at twice that,
+ * so at most about 2 × `partBytes` per file is ever held in memory. A file smaller than one part
+ * (never cut) is a single PutObject. No encryption parameters are sent: the scans bucket's default
+ * (SSE-KMS with the study key) applies, and naming `aws:kms` without the key id here would pick the
+ * AWS-managed key.
  */
 export function s3Sink(s3: S3Client, bucket: string, partBytes = DEFAULT_PART_BYTES): ExportSink {
-  return { open: (key, contentType) => new MultipartWriter(s3, bucket, key, contentType, partBytes) };
+  return {
+    cutBytes: partBytes,
+    open: (key, contentType, from) => new MultipartWriter(s3, bucket, key, contentType, 2 * partBytes, from?.state, from?.firstPart ?? 1),
+  };
 }
 
 class MultipartWriter implements ObjectWriter {
   private chunks: Buffer[] = [];
   private buffered = 0;
-  private total = 0;
+  private total: number;
   private uploadId?: string;
-  private readonly parts: { ETag: string; PartNumber: number }[] = [];
+  private readonly parts: WriterState['parts'];
+  private nextPart: number;
 
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
     private readonly key: string,
     private readonly contentType: string,
-    private readonly partBytes: number,
-  ) {}
+    private readonly flushBytes: number,
+    state: WriterState | undefined,
+    firstPart: number,
+  ) {
+    this.uploadId = state?.uploadId;
+    this.parts = [...(state?.parts ?? [])];
+    this.total = state?.bytes ?? 0;
+    this.nextPart = Math.max(firstPart, (this.parts.at(-1)?.PartNumber ?? 0) + 1);
+  }
 
   async write(chunk: string): Promise<void> {
     if (chunk.length === 0) return;
@@ -82,7 +100,16 @@ class MultipartWriter implements ObjectWriter {
     this.chunks.push(buf);
     this.buffered += buf.length;
     this.total += buf.length;
-    if (this.buffered >= this.partBytes) await this.flush();
+    if (this.buffered >= this.flushBytes) await this.flush();
+  }
+
+  pending(): number {
+    return this.buffered;
+  }
+
+  async cut(): Promise<WriterState> {
+    if (this.buffered > 0) await this.flush();
+    return { ...(this.uploadId ? { uploadId: this.uploadId } : {}), parts: [...this.parts], bytes: this.total };
   }
 
   private async flush(): Promise<void> {
@@ -90,7 +117,7 @@ class MultipartWriter implements ObjectWriter {
     this.chunks = [];
     this.buffered = 0;
     this.uploadId ??= (await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, ContentType: this.contentType }))).UploadId!;
-    const PartNumber = this.parts.length + 1;
+    const PartNumber = this.nextPart++;
     const out = await this.s3.send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body }));
     this.parts.push({ ETag: out.ETag!, PartNumber });
   }

@@ -18,6 +18,7 @@
  *
  * Readers and adjudicators appear only as stable pseudonyms (R001…); see store/exports.ts.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { optionEntries, type Eye, type Question } from '../../domain/form/schema';
 import { type ReadingConfig } from '../../domain/reading-config';
 import { caseEyes, codeOf, compileForm } from '../../domain/form/validator';
@@ -27,7 +28,7 @@ import type { FinalRecord } from '../store/finals';
 import type { ReadingStore } from '../store';
 import { auditEvent } from '../store/audit';
 import type { ExportFile, ExportFormat, ExportJobOutcome } from '../store/exports';
-import { AgreementTables, type AgreementLine, type Comparison } from '../../domain/agreement-tables';
+import { AgreementTables, type AgreementLine, type AgreementTablesState, type Comparison } from '../../domain/agreement-tables';
 
 // ---------------------------------------------------------------------------------------------
 // Ports.
@@ -51,21 +52,46 @@ export interface CaseDetail {
   final?: FinalRecord;
 }
 
+/** One page of cases, and the source's cursor to continue after it (absent on the last page). */
+export interface ExportPage {
+  cases: readonly ExportCase[];
+  next?: string;
+}
+
 export interface ExportSource {
-  /** Every case, page by page, in a stable order (the pages bound memory). */
-  cases(): AsyncIterable<readonly ExportCase[]>;
+  /** Every case after `after` (a page's `next`; from the start without it), page by page, in a stable order (the pages bound memory). */
+  cases(after?: string): AsyncIterable<ExportPage>;
   /** The submitted reads and final grade of each case of one page, in the same order. */
   details(caseIds: readonly string[]): Promise<CaseDetail[]>;
+}
+
+/** Where a file stands at a checkpoint: its multipart upload and the parts stored so far. */
+export interface WriterState {
+  uploadId?: string;
+  parts: { PartNumber: number; ETag: string }[];
+  bytes: number;
 }
 
 export interface ObjectWriter {
   write(chunk: string): Promise<void>;
   close(): Promise<{ bytes: number }>;
   abort(): Promise<void>;
+  /**
+   * Resumable writers only. `pending`: bytes written and held in memory, not stored yet; `cut`:
+   * stores them now as one part and returns the state a later run can reopen the file from.
+   */
+  pending?(): number;
+  cut?(): Promise<WriterState>;
 }
 
 export interface ExportSink {
-  open(key: string, contentType: string): ObjectWriter;
+  /**
+   * Opens a file; `from` reopens one at a checkpoint's state. `firstPart`: the lowest part number
+   * this run may use (each attempt has its own block, so two workers never write the same part).
+   */
+  open(key: string, contentType: string, from?: { state?: WriterState; firstPart?: number }): ObjectWriter;
+  /** Resumable sinks: a checkpoint is taken at a page end once every open file holds this much (a part can be cut from each). */
+  readonly cutBytes?: number;
 }
 
 export interface Pseudonymiser {
@@ -91,6 +117,39 @@ export interface ExportOutcome {
   files: ExportFile[];
   counts: { cases: number; rows: number; reads: number };
 }
+
+/** What a cut-off run needs to continue with the same bytes: everything the export holds between pages. */
+export interface ExportCheckpoint {
+  v: 1;
+  /** The source's cursor after the last page included; `end` once every page is in. */
+  after?: string;
+  end?: boolean;
+  counts: ExportOutcome['counts'];
+  /** export.json: no case written yet (the next one is not preceded by a comma). */
+  firstCase: boolean;
+  files: { name: string; key: string; contentType: string; state: WriterState }[];
+  agreement: AgreementTablesState;
+}
+
+/** How one run is steered by its job (all optional: without it the export runs start to end). */
+export interface RunControl {
+  /** A checkpoint of this export to continue from. */
+  resume?: ExportCheckpoint;
+  /** The lowest part number this run may use (see ExportSink.open). */
+  firstPart?: number;
+  /** Persists a checkpoint; false when this run no longer owns the job (it stops, `superseded`). */
+  save?(checkpoint: ExportCheckpoint): Promise<boolean>;
+  /** Whether this run still owns the job, asked before the files are completed. */
+  owns?(): Promise<boolean>;
+  /** Asked after every page, saying whether a checkpoint was just saved: stop now (the Lambda's time is running out). */
+  stop?(checkpointed: boolean): boolean;
+}
+
+export type RunOutcome =
+  | ({ status: 'complete' } & ExportOutcome)
+  /** Stopped between pages at `stop()`: the last saved checkpoint is where the next run resumes. */
+  | { status: 'stopped'; cases: number }
+  | { status: 'superseded' };
 
 export const exportPrefix = (exportId: string) => `exports/${exportId}/`;
 
@@ -341,50 +400,103 @@ export function discardingSink(): ExportSink & { bytes(): number } {
   };
 }
 
-export async function runExport(input: ExportInput, deps: ExportDeps): Promise<ExportOutcome> {
+/**
+ * The export, start to end, or from `control.resume` on. Pages are read one ahead (the next page's
+ * cases and details are fetched while this one is written). With `control.save` and a resumable
+ * sink, a checkpoint is taken at the end of a page once every open file holds `sink.cutBytes`:
+ * each file's buffer is stored as a part, then the checkpoint (cursor, parts, counts, agreement
+ * tables) is saved. A run resumed from it writes the same bytes as one that never stopped.
+ */
+export async function runExport(input: ExportInput, deps: ExportDeps, control: RunControl = {}): Promise<RunOutcome> {
   const { config } = input;
   const prefix = exportPrefix(input.exportId);
+  const resume = control.resume;
   const wantCsv = input.formats.includes('csv');
   const wantJson = input.formats.includes('json');
   const tables = new AgreementTables(config.form);
+  if (resume) tables.restore(resume.agreement);
   const layout = new Layout(config);
   const codes = new Map<string, string>([['system', SYSTEM_CODE]]);
   const code = (id: string) => codes.get(id) ?? '';
-  const counts = { cases: 0, rows: 0, reads: 0 };
+  const counts = resume ? { ...resume.counts } : { cases: 0, rows: 0, reads: 0 };
+  let firstCase = resume?.firstCase ?? true;
 
   const open: { name: string; key: string; contentType: string; writer: ObjectWriter }[] = [];
-  const openFile = (name: string, contentType: string) => {
+  const openFile = (name: string, contentType: string, state?: WriterState) => {
     const key = prefix + name;
-    const writer = deps.sink.open(key, contentType);
+    const writer = deps.sink.open(key, contentType, { state, firstPart: control.firstPart });
     open.push({ name, key, contentType, writer });
     return writer;
   };
   try {
-    const grades = wantCsv ? openFile('grades.csv', 'text/csv; charset=utf-8') : undefined;
-    const json = wantJson ? openFile('export.json', 'application/json') : undefined;
-    await grades?.write(csvLine(gradeColumns(config.assignment.readsPerCase)));
-    await json?.write(
-      `{"exportId":${JSON.stringify(input.exportId)},"studyId":${JSON.stringify(input.studyId)},"createdAt":${JSON.stringify(input.createdAt)},` +
-        `"formId":${JSON.stringify(config.form.formId)},"formVersion":${JSON.stringify(config.form.formVersion)},` +
-        `"pseudonymisation":"Readers and adjudicators are stable study codes (R001…); 'system' marks finals decided without an adjudicator. The key is kept only in the study table.",` +
-        `"cases":[`,
-    );
-    let firstCase = true;
-    for await (const page of deps.source.cases()) {
-      const fetched = await deps.source.details(page.map((c) => c.caseId));
-      const details: CaseData[] = page.map((c, i) => ({ ...c, ...fetched[i] }));
-      const people = details.flatMap((d) => [...d.reads.map((r) => r.readerId), ...(d.final ? [d.final.decidedBy] : [])]).filter((id) => !codes.has(id));
-      if (people.length > 0) for (const [id, c] of await deps.pseudonyms.codes(people)) codes.set(id, c);
-      for (const data of details) {
-        counts.cases++;
-        counts.reads += data.reads.length;
-        const reads = splitReads(data.reads, code);
-        caseComparisons(layout, data, reads, code, tables);
-        counts.rows += caseEyes(config.form, data.facts).length * layout.eyeQuestions.length + layout.participantQuestions.length;
-        if (grades) await grades.write(gradeRows(layout, data, reads, code));
-        if (json) {
-          await json.write((firstCase ? '' : ',') + caseJson(data, reads, code));
-          firstCase = false;
+    let grades: ObjectWriter | undefined;
+    let json: ObjectWriter | undefined;
+    if (resume) {
+      for (const f of resume.files) {
+        const w = openFile(f.name, f.contentType, f.state);
+        if (f.name === 'grades.csv') grades = w;
+        if (f.name === 'export.json') json = w;
+      }
+    } else {
+      grades = wantCsv ? openFile('grades.csv', 'text/csv; charset=utf-8') : undefined;
+      json = wantJson ? openFile('export.json', 'application/json') : undefined;
+      await grades?.write(csvLine(gradeColumns(config.assignment.readsPerCase)));
+      await json?.write(
+        `{"exportId":${JSON.stringify(input.exportId)},"studyId":${JSON.stringify(input.studyId)},"createdAt":${JSON.stringify(input.createdAt)},` +
+          `"formId":${JSON.stringify(config.form.formId)},"formVersion":${JSON.stringify(config.form.formVersion)},` +
+          `"pseudonymisation":"Readers and adjudicators are stable study codes (R001…); 'system' marks finals decided without an adjudicator. The key is kept only in the study table.",` +
+          `"cases":[`,
+      );
+    }
+    const cutBytes = deps.sink.cutBytes;
+    const resumable = control.save !== undefined && cutBytes !== undefined && open.every((f) => f.writer.cut && f.writer.pending);
+
+    if (!resume?.end) {
+      const pages = deps.source.cases(resume?.after)[Symbol.asyncIterator]();
+      const fetchPage = async () => {
+        const r = await pages.next();
+        return r.done ? undefined : { page: r.value, details: await deps.source.details(r.value.cases.map((c) => c.caseId)) };
+      };
+      let ahead = fetchPage();
+      for (;;) {
+        const current = await ahead;
+        if (!current) break;
+        ahead = fetchPage();
+        ahead.catch(() => undefined); // awaited on the next turn; not unhandled if this page fails first
+        const { page, details: fetched } = current;
+        const details: CaseData[] = page.cases.map((c, i) => ({ ...c, ...fetched[i] }));
+        const people = details.flatMap((d) => [...d.reads.map((r) => r.readerId), ...(d.final ? [d.final.decidedBy] : [])]).filter((id) => !codes.has(id));
+        if (people.length > 0) for (const [id, c] of await deps.pseudonyms.codes(people)) codes.set(id, c);
+        for (const data of details) {
+          counts.cases++;
+          counts.reads += data.reads.length;
+          const reads = splitReads(data.reads, code);
+          caseComparisons(layout, data, reads, code, tables);
+          counts.rows += caseEyes(config.form, data.facts).length * layout.eyeQuestions.length + layout.participantQuestions.length;
+          if (grades) await grades.write(gradeRows(layout, data, reads, code));
+          if (json) {
+            await json.write((firstCase ? '' : ',') + caseJson(data, reads, code));
+            firstCase = false;
+          }
+        }
+        let checkpointed = false;
+        if (resumable && open.every((f) => f.writer.pending!() >= cutBytes)) {
+          const files = [];
+          for (const f of open) files.push({ name: f.name, key: f.key, contentType: f.contentType, state: await f.writer.cut!() });
+          const checkpoint: ExportCheckpoint = {
+            v: 1,
+            ...(page.next === undefined ? { end: true } : { after: page.next }),
+            counts: { ...counts },
+            firstCase,
+            files,
+            agreement: tables.snapshot(),
+          };
+          if (!(await control.save!(checkpoint))) return { status: 'superseded' };
+          checkpointed = true;
+        }
+        if (page.next !== undefined && control.stop?.(checkpointed)) {
+          await ahead.catch(() => undefined);
+          return { status: 'stopped', cases: counts.cases };
         }
       }
     }
@@ -394,9 +506,11 @@ export async function runExport(input: ExportInput, deps: ExportDeps): Promise<E
       const agreement = openFile('agreement.csv', 'text/csv; charset=utf-8');
       await agreement.write(csvLine(AGREEMENT_COLUMNS) + lines.map(agreementLine).join(''));
     }
+    // The uploads are shared by every attempt: only the owner may complete them.
+    if (control.owns && !(await control.owns())) return { status: 'superseded' };
     const files: ExportFile[] = [];
     for (const f of open) files.push({ name: f.name, key: f.key, contentType: f.contentType, bytes: (await f.writer.close()).bytes });
-    return { files, counts };
+    return { status: 'complete', files, counts };
   } catch (e) {
     await Promise.allSettled(open.map((f) => f.writer.abort()));
     throw e;
@@ -409,10 +523,19 @@ export async function runExport(input: ExportInput, deps: ExportDeps): Promise<E
 /**
  * Runs one queued export (POST /exports only queues it: a study of 60,000 cases takes minutes,
  * far past API Gateway's 30-second limit). Idempotent over redelivery: the job is taken with a
- * conditional update, so a trigger delivered twice, or two workers at once, run it once; a worker
- * that died mid-run leaves a lease that runs out, and the retry takes the job over.
+ * conditional update, so a trigger delivered twice, or two workers at once, run it once.
+ *
+ * A run that is cut off loses at most the pages since its last checkpoint. When the Lambda's time
+ * is running out the worker stops and puts the job back in the queue: at the first checkpoint once
+ * less than SOFT_STOP_MS is left (so the next attempt redoes nothing), or after any page once less
+ * than STOP_RESERVE_MS is left; that update's stream record starts the next worker, which takes
+ * the job (a new attempt) and resumes from the checkpoint. A worker that dies without stopping
+ * leaves a lease that runs out; the stream's retry takes the job over and resumes the same way.
+ * Every attempt writes its parts in its own block of part numbers, and saves checkpoints, requeues
+ * and finishes only while it still owns the job, so a stale worker cannot write into the file the
+ * owner completes. After MAX_ATTEMPTS attempts the job fails.
  */
-export type JobStore = Pick<ReadingStore, 'takeExportJob' | 'finishExportJob'>;
+export type JobStore = Pick<ReadingStore, 'takeExportJob' | 'saveExportCheckpoint' | 'requeueExportJob' | 'finishExportJob'>;
 
 export interface WorkerDeps {
   config: ReadingConfig;
@@ -420,21 +543,63 @@ export interface WorkerDeps {
   jobs: JobStore;
   run: ExportDeps;
   now(): string;
-  /** How long this invocation may still run (the lease); Lambda's `getRemainingTimeInMillis`. */
+  /**
+   * How long this invocation may still run: Lambda's `getRemainingTimeInMillis`. Asked once when
+   * the job is taken (the lease) and after every page (stop in time and requeue).
+   */
   remainingMs(): number;
 }
 
-/** `skipped`: not this worker's to run (finished, or another holds it); `superseded`: a retry took over while this one ran. */
-export type RunResult = { exportId: string; result: 'complete' | 'failed' | 'skipped' | 'superseded'; error?: string };
+/** Stop after any page when less than this is left: a page, the requeue, and slack for a slow request. */
+export const STOP_RESERVE_MS = 60_000;
+/**
+ * Stop at the next checkpoint once less than this is left. A checkpoint comes every `cutBytes` of
+ * the slowest-growing file (export.json: ~4,200 cases at 5 MiB): seconds on DynamoDB, about a
+ * minute on the emulator.
+ */
+export const SOFT_STOP_MS = 4 * 60_000;
+/** Attempts per job; each has a block of PART_BLOCK part numbers (S3 allows 10,000). */
+export const MAX_ATTEMPTS = 10;
+export const PART_BLOCK = 1000;
+const MAX_CHECKPOINT_BYTES = 300_000;
+
+/**
+ * `skipped`: not this worker's to run (finished, or another holds it); `superseded`: a retry took
+ * over while this one ran; `requeued`: stopped in time and queued again to resume from its checkpoint.
+ */
+export type RunResult = { exportId: string; result: 'complete' | 'failed' | 'skipped' | 'superseded' | 'requeued'; error?: string; cases?: number };
+
+const encodeCheckpoint = (c: ExportCheckpoint) => gzipSync(JSON.stringify(c));
+const decodeCheckpoint = (data: Uint8Array): ExportCheckpoint => JSON.parse(gunzipSync(data).toString('utf8')) as ExportCheckpoint;
 
 export async function runQueuedExport(deps: WorkerDeps, exportId: string): Promise<RunResult> {
   const at = deps.now();
   const job = await deps.jobs.takeExportJob(exportId, { at, until: new Date(Date.parse(at) + deps.remainingMs()).toISOString() });
   if (!job) return { exportId, result: 'skipped' };
+  const attempt = job.attempts ?? 1;
 
   let outcome: ExportJobOutcome;
   try {
-    const done = await runExport({ exportId, studyId: deps.studyId, config: deps.config, formats: job.formats, createdAt: job.createdAt }, deps.run);
+    if (attempt > MAX_ATTEMPTS) throw Object.assign(new Error('export attempts exhausted'), { name: 'ExportAttemptsExhausted' });
+    const done = await runExport({ exportId, studyId: deps.studyId, config: deps.config, formats: job.formats, createdAt: job.createdAt }, deps.run, {
+      ...(job.checkpoint ? { resume: decodeCheckpoint(job.checkpoint) } : {}),
+      firstPart: (attempt - 1) * PART_BLOCK + 1,
+      save: (c) => {
+        const data = encodeCheckpoint(c);
+        // An item holds 400 KB; a checkpoint that does not fit is skipped (the previous one stands).
+        return data.length > MAX_CHECKPOINT_BYTES ? Promise.resolve(true) : deps.jobs.saveExportCheckpoint(exportId, attempt, { data, cases: c.counts.cases });
+      },
+      owns: () => deps.jobs.saveExportCheckpoint(exportId, attempt),
+      stop: (checkpointed) => {
+        const left = deps.remainingMs();
+        return left < STOP_RESERVE_MS || (checkpointed && left < SOFT_STOP_MS);
+      },
+    });
+    if (done.status === 'superseded') return { exportId, result: 'superseded' };
+    if (done.status === 'stopped') {
+      const requeued = await deps.jobs.requeueExportJob(exportId, attempt, deps.now());
+      return { exportId, result: requeued ? 'requeued' : 'superseded', cases: done.cases };
+    }
     outcome = { status: 'complete', files: done.files, counts: done.counts, at: deps.now() };
   } catch (e) {
     // The class only: messages can carry data. The job says "failed"; the coordinator asks again.
@@ -444,8 +609,8 @@ export async function runQueuedExport(deps: WorkerDeps, exportId: string): Promi
     at: outcome.at,
     actor: 'system',
     action: outcome.status === 'complete' ? 'export_completed' : 'export_failed',
-    detail: { exportId, requestedBy: job.requestedBy, attempt: job.attempts ?? 1, ...(outcome.status === 'complete' ? { cases: outcome.counts.cases } : {}) },
+    detail: { exportId, requestedBy: job.requestedBy, attempt, ...(outcome.status === 'complete' ? { cases: outcome.counts.cases } : {}) },
   });
-  if (!(await deps.jobs.finishExportJob(exportId, job.attempts ?? 1, outcome, audit))) return { exportId, result: 'superseded' };
+  if (!(await deps.jobs.finishExportJob(exportId, attempt, outcome, audit))) return { exportId, result: 'superseded' };
   return { exportId, result: outcome.status, ...(outcome.status === 'failed' ? { error: outcome.error } : {}) };
 }

@@ -459,10 +459,15 @@ export function caseStore({ db, tableName }: Table) {
 
   /**
    * Every case, page by page from gsi1 `CASES` (state, then registration time), with only what an
-   * export needs of it: id, state and the facts the form sees.
+   * export needs of it: id, state and the facts the form sees. Each page carries `next`, the key to
+   * pass back as `after` to continue after it (undefined on the last page), so an export that was
+   * cut off resumes where its checkpoint says instead of starting over.
    */
-  async function* casePages(pageSize: number): AsyncGenerator<Array<Pick<CaseRecord, 'caseId' | 'state' | 'eyes' | 'octPresent' | 'octEyes'>>> {
-    let start: Record<string, unknown> | undefined;
+  async function* casePages(
+    pageSize: number,
+    after?: Record<string, string>,
+  ): AsyncGenerator<{ cases: Array<Pick<CaseRecord, 'caseId' | 'state' | 'eyes' | 'octPresent' | 'octEyes'>>; next?: Record<string, string> }> {
+    let start: Record<string, unknown> | undefined = after;
     do {
       const out = await db.send(
         new QueryCommand({
@@ -476,12 +481,12 @@ export function caseStore({ db, tableName }: Table) {
           ExclusiveStartKey: start,
         }),
       );
-      const page = (out.Items ?? []).map((i) => {
+      const cases = (out.Items ?? []).map((i) => {
         const c = i as Partial<CaseRecord>;
         return { caseId: c.caseId!, state: c.state!, eyes: c.eyes ?? [], octPresent: c.octPresent === true, ...(c.octEyes ? { octEyes: c.octEyes } : {}) };
       });
-      if (page.length > 0) yield page;
       start = out.LastEvaluatedKey;
+      if (cases.length > 0) yield { cases, ...(start ? { next: start as Record<string, string> } : {}) };
     } while (start);
   }
 

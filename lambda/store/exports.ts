@@ -27,9 +27,12 @@ export interface ExportFile {
 /**
  * One export request. Lifecycle: `queued` (written by POST /exports; the item's insert is what
  * the worker is triggered by) → `running` (a worker took it, holding a lease until `leaseUntil`)
- * → `complete` or `failed`. A running job whose lease has passed (its worker timed out or died)
- * may be taken again by the retry; `attempts` tells the takers apart, so a stale worker can never
- * finish a job that another one now owns.
+ * → `complete` or `failed`; or, when the worker's time runs out first, `running` → `queued`
+ * again (`requeuedAt`: that update's stream record starts the next worker, which resumes from
+ * `checkpoint`). A running job whose lease has passed (its worker timed out or died) may be taken
+ * again by the stream's retry, which also resumes from the checkpoint. `attempts` tells the takers
+ * apart: only the attempt that took the job may save a checkpoint, requeue or finish it, so a
+ * stale worker can never write over one that now owns the job.
  */
 export interface ExportJob {
   exportId: string;
@@ -45,6 +48,11 @@ export interface ExportJob {
   counts?: { cases: number; rows: number; reads: number };
   /** Failure class only (never data). */
   error?: string;
+  /** Where a cut-off run resumes (opaque to the store: the export worker's, gzipped). */
+  checkpoint?: Uint8Array;
+  /** Cases exported up to the checkpoint. */
+  progressCases?: number;
+  requeuedAt?: string;
 }
 
 export type ExportJobOutcome =
@@ -123,7 +131,7 @@ export function exportStore({ db, tableName }: Table) {
         Update: {
           TableName: tableName,
           Key: keys.exportJob(exportId),
-          UpdateExpression: `SET #status = :status, completedAt = :at, ${names.map((n) => `#${n} = :${n}`).join(', ')} REMOVE leaseUntil`,
+          UpdateExpression: `SET #status = :status, completedAt = :at, ${names.map((n) => `#${n} = :${n}`).join(', ')} REMOVE leaseUntil, checkpoint`,
           ConditionExpression: '#status = :running AND attempts = :attempt',
           ExpressionAttributeNames: { '#status': 'status', ...Object.fromEntries(names.map((n) => [`#${n}`, n])) },
           ExpressionAttributeValues: {
@@ -141,6 +149,63 @@ export function exportStore({ db, tableName }: Table) {
       return true;
     } catch (e) {
       if (e instanceof TransactionCancelled && e.failed('job')) return false;
+      throw e;
+    }
+  }
+
+  /** `status = running AND attempts = :attempt`: the attempt still owns the job. */
+  const owned = (attempt: number) => ({
+    ConditionExpression: '#status = :running AND attempts = :attempt',
+    ExpressionAttributeNames: { '#status': 'status' },
+    values: { ':running': 'running', ':attempt': attempt },
+  });
+
+  /**
+   * Saves the checkpoint of a running attempt (or, without one, only checks that the attempt still
+   * owns the job: the last step before its files are completed). False, writing nothing, when
+   * another attempt has taken the job over.
+   */
+  async function saveExportCheckpoint(exportId: string, attempt: number, checkpoint?: { data: Uint8Array; cases: number }): Promise<boolean> {
+    const cond = owned(attempt);
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.exportJob(exportId),
+          UpdateExpression: checkpoint ? 'SET checkpoint = :cp, progressCases = :cases' : 'SET attempts = :attempt',
+          ConditionExpression: cond.ConditionExpression,
+          ExpressionAttributeNames: cond.ExpressionAttributeNames,
+          ExpressionAttributeValues: { ...cond.values, ...(checkpoint ? { ':cp': checkpoint.data, ':cases': checkpoint.cases } : {}) },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Puts a running attempt's job back in the queue (its Lambda time is running out): the update's
+   * stream record (status `queued`) starts the next worker, which resumes from the saved checkpoint.
+   * False when another attempt owns the job.
+   */
+  async function requeueExportJob(exportId: string, attempt: number, at: string): Promise<boolean> {
+    const cond = owned(attempt);
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.exportJob(exportId),
+          UpdateExpression: 'SET #status = :queued, requeuedAt = :at REMOVE leaseUntil',
+          ConditionExpression: cond.ConditionExpression,
+          ExpressionAttributeNames: cond.ExpressionAttributeNames,
+          ExpressionAttributeValues: { ...cond.values, ':queued': 'queued', ':at': at },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
       throw e;
     }
   }
@@ -211,5 +276,5 @@ export function exportStore({ db, tableName }: Table) {
     return (await ensurePseudonyms([readerId], at)).get(readerId)!;
   }
 
-  return { createExportJob, takeExportJob, finishExportJob, getExportJob, ensurePseudonyms, pseudonymOf };
+  return { createExportJob, takeExportJob, saveExportCheckpoint, requeueExportJob, finishExportJob, getExportJob, ensurePseudonyms, pseudonymOf };
 }

@@ -211,21 +211,26 @@ export interface Harness {
 export interface HarnessOptions {
   /** Overrides of the reading config (default: the schema's defaults, i.e. the default form). */
   reading?: ReadingConfigInput;
+  /**
+   * moto settings for an emulator of the harness's own instead of the worker's shared one (read
+   * by moto at start-up, e.g. `S3_UPLOAD_PART_MIN_SIZE`).
+   */
+  motoEnv?: Record<string, string>;
 }
 
 let sequencer = 0;
 const nextSequencer = () => (++sequencer).toString(16).toUpperCase().padStart(16, '0');
 
 /** This worker's shared moto, emptied, or a moto of the harness's own (stopped with it). */
-async function emulator(): Promise<MotoServer> {
+async function emulator(env?: Record<string, string>): Promise<MotoServer> {
   const shared = sharedMotoEndpoint();
-  if (!shared) return startMoto();
+  if (!shared || env) return startMoto(undefined, env);
   await resetMoto(shared);
   return { endpoint: shared, port: Number(new URL(shared).port), stop: async () => undefined };
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const moto: MotoServer = await emulator();
+  const moto: MotoServer = await emulator(opts.motoEnv);
   let proxy: SerialProxy | undefined;
   let appStream: AppStreamStandIn | undefined;
   try {

@@ -326,7 +326,7 @@ describe('export worker', () => {
     s.data.hasResourceProperties('AWS::DynamoDB::GlobalTable', { StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
   });
 
-  test("the table's stream starts it only for queued export inserts, one at a time, with retries and a dead-letter queue", () => {
+  test("the table's stream starts it only for queued export jobs (inserted, or requeued to resume), one at a time, with retries and a dead-letter queue", () => {
     expect(Object.keys(resourcesOfType(reading, 'AWS::Lambda::EventSourceMapping'))).toHaveLength(1);
     const m = mapping();
     expect(render(m.FunctionName as never)).toContain('ApiExportWorkerFunction');
@@ -334,7 +334,7 @@ describe('export worker', () => {
     expect(m).toMatchObject({ BatchSize: 1, MaximumRetryAttempts: 2, StartingPosition: 'LATEST' });
     expect(render(m.DestinationConfig as never)).toContain('ApiExportWorkerFunctionDeadLetters');
     const filters = (m.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map((f) => JSON.parse(f.Pattern));
-    expect(filters).toEqual([{ eventName: ['INSERT'], dynamodb: { NewImage: { type: { S: ['export'] }, status: { S: ['queued'] } } } }]);
+    expect(filters).toEqual([{ eventName: ['INSERT', 'MODIFY'], dynamodb: { NewImage: { type: { S: ['export'] }, status: { S: ['queued'] } } } }]);
   });
 
   test('runs up to 15 minutes, at most two at once', () => {

@@ -8,9 +8,11 @@ import { AppFunction } from '../app-function';
 /**
  * Starts the export worker from the reading table's stream on the insert of a queued export job
  * (so queuing is one conditional PutItem: no queue to keep consistent with the job, and no SQS
- * endpoint in a VPC without internet). One job per invocation, up to Lambda's 15 minutes; a
- * redelivered record is a no-op (the job is taken conditionally); a record that still fails after
- * the retries goes to the worker's dead-letter queue.
+ * endpoint in a VPC without internet), and on a job put back in the queue by a worker whose 15
+ * minutes were running out (a MODIFY to `queued`: the next worker resumes from the checkpoint;
+ * the stream delivers a partition's records in order, so it starts after the previous one ended).
+ * One job per invocation; a redelivered record is a no-op (the job is taken conditionally); a
+ * record that still fails after the retries goes to the worker's dead-letter queue.
  *
  * Added to the worker directly, with the id DynamoEventSource gives it: DynamoEventSource would
  * also grant the table key without kms:ViaService, while the role already holds it through DynamoDB.
@@ -29,7 +31,7 @@ export class ExportJobTrigger extends lambda.EventSourceMapping {
       onFailure: ownDeadLetterQueue(worker.deadLetterQueue),
       filters: [
         lambda.FilterCriteria.filter({
-          eventName: lambda.FilterRule.isEqual('INSERT'),
+          eventName: lambda.FilterRule.or('INSERT', 'MODIFY'),
           dynamodb: { NewImage: { type: { S: lambda.FilterRule.isEqual('export') }, status: { S: lambda.FilterRule.isEqual('queued') } } },
         }),
       ],

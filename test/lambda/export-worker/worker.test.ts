@@ -151,28 +151,35 @@ test('an export that fails is recorded as failed with its error class (no data),
   expect(await auditActions(exportId)).toEqual(['export_failed', 'export_requested']);
 });
 
-test('stream records other than a queued export insert start nothing', () => {
+test('only queued export jobs start the worker: inserts and requeues (MODIFY to queued)', () => {
   const record = (eventName: 'INSERT' | 'MODIFY' | 'REMOVE', image: Record<string, { S: string }>) => ({ eventName, dynamodb: { NewImage: image } });
   const job = { type: { S: 'export' }, status: { S: 'queued' }, exportId: { S: 'ex-1' } };
   const event = {
     Records: [
       record('INSERT', job),
-      record('MODIFY', job),
+      record('MODIFY', { ...job, exportId: { S: 'ex-2' } }),
+      record('MODIFY', { ...job, exportId: { S: 'ex-3' }, status: { S: 'running' } }),
+      record('REMOVE', { ...job, exportId: { S: 'ex-4' } }),
       record('INSERT', { ...job, type: { S: 'case' } }),
       record('INSERT', { ...job, status: { S: 'complete' } }),
       record('INSERT', { type: { S: 'export' }, status: { S: 'queued' } }),
     ],
   };
-  expect(queuedExports(event as never)).toEqual(['ex-1']);
+  expect(queuedExports(event as never)).toEqual(['ex-1', 'ex-2']);
 });
 
-test('the S3 sink uploads large files in parts and keeps only one part in memory', async () => {
+test('the S3 sink uploads large files in parts and holds at most two parts of it in memory', async () => {
   const sink = s3Sink(h.s3, h.bucketName, 5 * 1024 * 1024);
   const w = sink.open('exports/multipart-test/big.csv', 'text/csv');
   const line = 'x'.repeat(1023) + '\n';
-  for (let i = 0; i < 11 * 1024; i++) await w.write(line);
-  expect((await w.close()).bytes).toBe(11 * 1024 * 1024);
+  let held = 0;
+  for (let i = 0; i < 23 * 1024; i++) {
+    await w.write(line);
+    held = Math.max(held, w.pending!());
+  }
+  expect(held).toBeLessThan(10 * 1024 * 1024);
+  expect((await w.close()).bytes).toBe(23 * 1024 * 1024);
   const head = await h.s3.send(new HeadObjectCommand({ Bucket: h.bucketName, Key: 'exports/multipart-test/big.csv' }));
-  expect(head.ContentLength).toBe(11 * 1024 * 1024);
-  expect(head.ETag).toMatch(/-3"$/); // three parts
+  expect(head.ContentLength).toBe(23 * 1024 * 1024);
+  expect(head.ETag).toMatch(/-3"$/); // 10 + 10 + 3 MiB
 });
