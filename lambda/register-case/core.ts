@@ -99,12 +99,12 @@ export async function registerManifest(deps: RegisterDeps, input: { key: string;
   if (registered.result === 'in_use') {
     // The case was handed out on its current files, site and context: a reader's read, an
     // adjudication or a final would otherwise be about images nobody saw.
-    const { assignedCount, submittedCount, state } = registered;
+    const { assignedCount, submittedCount, state, withdrawnCount } = registered;
     return reject(folder, [
       {
         field: 'manifest',
         rule: 'case_in_use',
-        message: `the case already has readers (${assignedCount} first-read slot(s) taken, ${submittedCount} read(s) submitted, state ${state}), so its files, site and context can no longer change; this manifest was not applied. Register changed images under a new case id; re-uploading the registered manifest clears this entry.`,
+        message: `the case already has readers (${assignedCount} first-read slot(s) taken, ${submittedCount} read(s) submitted, ${withdrawnCount ? `${withdrawnCount} withdrawn assignment(s) with their drafts kept, ` : ''}state ${state}), so its files, site and context can no longer change; this manifest was not applied. Register changed images under a new case id; re-uploading the registered manifest clears this entry.`,
       },
     ]);
   }

@@ -42,6 +42,11 @@ export interface CaseRecord {
   submittedCount: number;
   /** Readers holding a first-read slot. */
   readers: string[];
+  /**
+   * Assignments of the case a coordinator withdrew (withdrawals.ts): each left a draft of the
+   * registered files in the history, so a new manifest can no longer replace them.
+   */
+  withdrawnCount?: number;
   registeredAt: string;
   updatedAt: string;
   /** S3 event sequencer of the manifest that last wrote the case (orders duplicate/late events). */
@@ -89,7 +94,7 @@ function described(m: ManifestContent) {
  */
 export type RegisterResult =
   | { result: 'created' | 'updated' | 'unchanged' | 'stale' }
-  | { result: 'in_use'; assignedCount: number; submittedCount: number; state: CaseState };
+  | { result: 'in_use'; assignedCount: number; submittedCount: number; state: CaseState; withdrawnCount: number };
 
 /** The manifest-given description of a case, comparable field by field whatever the stored key order. */
 function descriptionKey(d: { files: readonly CaseFile[]; context?: ContextValues; site?: string }): string {
@@ -296,7 +301,9 @@ export function caseStore({ db, tableName }: Table) {
             removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''
           }`,
           // Nobody has the case yet: the reads and the outcome must be of the files they were given.
-          ConditionExpression: 'attribute_exists(pk) AND manifestSequencer < :seq AND assignedCount = :zero AND submittedCount = :zero AND #state = :open',
+          // A withdrawn assignment counts too: its draft, kept in the history, is of these files.
+          ConditionExpression:
+            'attribute_exists(pk) AND manifestSequencer < :seq AND assignedCount = :zero AND submittedCount = :zero AND #state = :open AND (attribute_not_exists(withdrawnCount) OR withdrawnCount = :zero)',
           ExpressionAttributeNames: { '#context': 'context', '#state': 'state' },
           ExpressionAttributeValues: {
             ':files': d.files,
@@ -336,7 +343,7 @@ export function caseStore({ db, tableName }: Table) {
       }
       return { result: 'unchanged' };
     }
-    return { result: 'in_use', assignedCount: current.assignedCount, submittedCount: current.submittedCount, state: current.state };
+    return { result: 'in_use', assignedCount: current.assignedCount, submittedCount: current.submittedCount, state: current.state, withdrawnCount: current.withdrawnCount ?? 0 };
   }
 
   /**

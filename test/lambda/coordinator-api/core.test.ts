@@ -64,6 +64,8 @@ function fakeStore(readers: Array<ReaderLoad & { enabled?: boolean }>, cases: Ca
       return 'assigned';
     },
     excludeReaders: async (caseId, readerIds) => void exclusions.push([caseId, readerIds]),
+    caseAssignments: async (caseId) =>
+      assignments.filter((a) => a.caseId === caseId).map((a) => ({ ...a, status: 'pending', ref: `ref${a.readerId}${a.readNo}` }) as AssignmentRecord),
   };
   return { store, directory, assignments, writes, exclusions };
 }
