@@ -6,6 +6,7 @@
  * reader's routes, claim next, a new manifest, an exclusion's response). The route's authorization
  * is in the matrix (../routes.ts).
  */
+import fc from 'fast-check';
 import { handler } from '../../../lambda/coordinator-api/handler';
 import { handler as readerApi } from '../../../lambda/reader-api/handler';
 import { handler as caseFiles } from '../../../lambda/case-files/handler';
@@ -13,6 +14,7 @@ import { handler as registerCase } from '../../../lambda/register-case/handler';
 import { keys } from '../../../lambda/store/keys';
 import { sessionHash } from '../../../lambda/store/sessions';
 import { startHarness, type Harness, type TestUser } from '../../helpers/api-harness';
+import { nestedJson } from '../../helpers/hostile-json';
 import { assign, caseFiles as filesOf, seedCase, validAnswers } from '../../helpers/reading-fixtures';
 
 jest.setTimeout(60_000);
@@ -214,5 +216,50 @@ describe('nothing treats a withdrawn assignment as live', () => {
     expect((await withdraw(ref)).status).toBe(200);
     const later = await h.call(handler, { routeKey: 'POST /assignments', token: h.users.coordinator.token, body: { caseIds: ['W9'], exclusions: [{ readerId: h.users.reader.sub, caseIds: ['W9'] }], hiddenRepeats: false, dryRun: true } });
     expect(later.json.excludedAssignments).toEqual([]);
+  });
+});
+
+describe('properties', () => {
+  it('generated refs, bodies and keys: never a 5xx; a refused request writes nothing; an assignment is withdrawn at most once, a submitted one never', async () => {
+    await seedCase(h, 'P1');
+    await seedCase(h, 'P2');
+    const pending = await assign(h, 'P1', h.users.reader);
+    const submitted = await assign(h, 'P2', h.users.reader);
+    expect((await reader(h.users.reader, 'PUT /assignments/{ref}/read', { ref: submitted, body: { answers: validAnswers(), submit: true } })).status).toBe(201);
+    const json = fc.jsonValue({ maxDepth: 2 });
+    const ref = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(pending, submitted) },
+      { weight: 1, arbitrary: fc.constantFrom('P1', 'abcdefghijk2', '', '../x', 'a'.repeat(80)) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+    );
+    const body = fc.oneof(
+      { weight: 3, arbitrary: fc.record({ reason: fc.oneof(fc.constantFrom('workload', 'other', 'conflict_of_interest', 'nope', ''), json), extra: json }, { requiredKeys: [] }) },
+      { weight: 1, arbitrary: nestedJson },
+      { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    );
+    const key = fc.oneof(fc.constant(undefined), fc.constantFrom('k1', 'k2'), fc.string({ maxLength: 12 }));
+    let succeeded = 0;
+    await fc.assert(
+      fc.asyncProperty(ref, body, key, async (r, b, k) => {
+        const writes = h.writes();
+        const res = await h.call(handler, {
+          routeKey: 'POST /assignments/{ref}/withdraw',
+          pathParameters: { ref: r },
+          token: h.users.coordinator.token,
+          ...(b !== undefined ? { body: typeof b === 'string' ? b : JSON.stringify(b) } : {}),
+          ...(k !== undefined ? { headers: { 'Idempotency-Key': k } } : {}),
+        });
+        expect(res.status).toBeLessThan(500);
+        if (res.status >= 400 || res.headers['idempotent-replayed'] === 'true') expect(h.writes()).toBe(writes);
+        else succeeded++;
+      }),
+      { numRuns: 300 },
+    );
+    expect(succeeded).toBeLessThanOrEqual(1);
+    const withdrawn = await auditOf('assignment_withdrawn');
+    expect(withdrawn.map((e) => e.detail.ref)).toEqual(succeeded ? [pending] : []);
+    expect(await item(keys.assignment('P2', h.users.reader.sub, 1))).toMatchObject({ status: 'submitted' });
+    expect(await item(keys.reader(h.users.reader.sub))).toMatchObject({ openCount: succeeded ? 0 : 1, submittedCount: 1 });
   });
 });
