@@ -419,8 +419,8 @@ export interface DownloadLinks {
 }
 
 export interface ExportCoreDeps {
-  /** Writes the `queued` job (which starts the worker) with its audit event; reads a job. */
-  store: Pick<ReadingStore, 'createExportJob' | 'getExportJob'>;
+  /** Writes the `queued` job (which starts the worker) with its audit event; reads a job; replays a keyed request. */
+  store: Pick<ReadingStore, 'createExportJob' | 'getExportJob' | 'getIdempotency'>;
   links: DownloadLinks;
   now(): string;
   newId(): string;
@@ -438,15 +438,28 @@ async function downloadLinks(links: DownloadLinks, files: readonly ExportFile[])
  * Queues an export and answers at once (202): the worker (lambda/export-worker) runs it, and
  * GET /exports/{exportId} reports its progress and, once complete, the download links.
  */
-export async function requestExport(deps: ExportCoreDeps, actor: Actor, raw: Record<string, unknown>) {
+export async function requestExport(deps: ExportCoreDeps, actor: Actor, raw: Record<string, unknown>, idempotencyKey?: string): Promise<Replayable<ExportQueued>> {
   const body = parseOrThrow(ExportBodySchema, raw);
+  // With a key, a retry of a request whose answer was lost gets that job, not a second export.
+  const idempotent = idempotentRequest(actor.sub, idempotencyKeyOf(idempotencyKey), 'request export', [body]);
+  const stored = await replay<ExportQueued>(deps.store, idempotent);
+  if (stored) return { result: stored, replayed: true };
   const exportId = deps.newId();
   const createdAt = deps.now();
+  const result: ExportQueued = { exportId, status: 'queued', createdAt, formats: body.formats };
   await deps.store.createExportJob(
     { exportId, requestedBy: actor.sub, createdAt, formats: body.formats },
     auditEvent({ at: createdAt, actor: actor.sub, action: 'export_requested', detail: { exportId, formats: body.formats.join(',') } }),
+    idempotent && idempotencyRecord(idempotent, result, createdAt),
   );
-  return { exportId, status: 'queued' as const, createdAt, formats: body.formats };
+  return { result, replayed: false };
+}
+
+export interface ExportQueued {
+  exportId: string;
+  status: 'queued';
+  createdAt: string;
+  formats: Array<(typeof EXPORT_FORMATS)[number]>;
 }
 
 /**

@@ -62,9 +62,10 @@ export const handler = router({
   'POST /exports': async (event) => {
     const p = coordinator(event);
     // An empty body means "the defaults".
-    const result = await requestExport(coordinatorDeps().exports, p, event.body ? parseBody(event) : {});
-    log.info('export queued', { requestId: event.requestContext.requestId, actor: p.sub, exportId: result.exportId });
-    return json(202, result, { location: `/exports/${result.exportId}` });
+    const queued = await requestExport(coordinatorDeps().exports, p, event.body ? parseBody(event) : {}, header(event, 'idempotency-key'));
+    const result = queued.result;
+    log.info('export queued', { requestId: event.requestContext.requestId, actor: p.sub, exportId: result.exportId, replayed: queued.replayed });
+    return json(202, result, { location: `/exports/${result.exportId}`, ...replayHeaders(queued) });
   },
   'GET /exports/{exportId}': async (event) => {
     coordinator(event);
