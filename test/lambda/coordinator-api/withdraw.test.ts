@@ -52,6 +52,8 @@ describe('withdrawing', () => {
     const ref = await assign(h, 'W1', h.users.reader);
     expect(await caseItem('W1')).toMatchObject({ assignedCount: 1 });
 
+    // Coordinators find the ref in the audit log (readers never read it).
+    expect((await auditOf('case_claimed'))[0]).toMatchObject({ caseId: 'W1', actor: h.users.reader.sub, detail: { ref } });
     const res = await withdraw(ref, { body: { reason: 'conflict_of_interest' } });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ ref, status: 'withdrawn', caseId: 'W1', readerId: h.users.reader.sub, repeat: false, reason: 'conflict_of_interest', draftKept: false });
