@@ -193,6 +193,8 @@ export async function caseFiles(deps: CaseFilesDeps, input: CaseFilesInput): Pro
   } else {
     const [assignment, found, code] = await Promise.all([deps.getAssignment(session.caseId, session.readerId, session.readNo), deps.getCase(session.caseId), pseudonym]);
     if (!assignment) return refuse('not_assigned');
+    // Withdrawn after the URL was issued: the session opens nothing any more.
+    if (assignment.status === 'withdrawn') return refuse('withdrawn');
     // The assignment's ref, not the session's: sessions issued before refs existed carry none.
     if (!assignment.ref) return refuse('no_ref');
     label = { ref: assignment.ref };

@@ -14,7 +14,7 @@ import { loadEnv } from '../runtime/env';
 import { AppError } from '../runtime/errors';
 import { log } from '../runtime/log';
 import { readingStore, type ReadingStore } from '../store';
-import { newExportId, type AssignmentDeps, type DirectoryMember, type DownloadLinks, type ExportCoreDeps, type ReaderDirectory } from './core';
+import { newExportId, type AssignmentDeps, type DirectoryMember, type DownloadLinks, type ExportCoreDeps, type ReaderDirectory, type WithdrawDeps } from './core';
 import { CoordinatorEnvSchema, type CoordinatorEnv } from './env';
 
 /** The role group bulk assignment draws readers from. */
@@ -66,6 +66,7 @@ export interface CoordinatorDeps {
   store: ReadingStore;
   assignment: AssignmentDeps;
   exports: ExportCoreDeps;
+  withdraw: WithdrawDeps;
 }
 
 let deps: CoordinatorDeps | undefined;
@@ -79,6 +80,7 @@ export function coordinatorDeps(): CoordinatorDeps {
     env,
     store,
     assignment: { config: env.READROOM_READING_CONFIG, store, directory: cognitoReaderGroup(cognitoClient(), env.USER_POOL_ID), now },
+    withdraw: { store, now },
     exports: { store, links: s3DownloadLinks(s3Client(), env.BUCKET_NAME), now, newId: () => newExportId(now(), randomBytes(5).toString('hex').slice(0, 8)) },
   };
   return deps;

@@ -15,7 +15,8 @@ import {
   type Unfilled,
 } from '../../domain/assignment/plan';
 import { normaliseSite } from '../../domain/site';
-import { NotFoundError, ValidationError } from '../runtime/errors';
+import { ConflictError, NotFoundError, ValidationError } from '../runtime/errors';
+import { idempotencyKeyOf, idempotencyRecord, idempotentRequest, replay, type Replayable } from '../runtime/idempotency';
 import { mapLimited } from '../runtime/map-limited';
 import { CASE_ID } from '../runtime/http';
 import type { ReadingStore } from '../store';
@@ -24,6 +25,8 @@ import type { CaseRecord, CaseRejection } from '../store/cases';
 import { auditEvent, type AuditEvent } from '../store/audit';
 import { EXPORT_FORMATS, type ExportFile } from '../store/exports';
 import type { Page } from '../store/page';
+import { REF_PATTERN, type AssignmentRecord } from '../store/assignments';
+import { WITHDRAW_REASONS, type WithdrawReason } from '../store/withdrawals';
 import type { ReaderRecord } from '../store/readers';
 import { parseOrThrow } from '../runtime/parse';
 
@@ -99,7 +102,7 @@ export interface DirectoryReader extends DirectoryMember {
 export type ReaderSkip = 'site_missing' | 'site_invalid' | 'disabled' | 'inactive';
 
 /** The reading table as bulk assignment uses it: a slice of the store (every write conditional: never past k, never past the cap, never twice, never an excluded reader). */
-export type AssignmentStore = Pick<ReadingStore, 'allReaders' | 'openCases' | 'getCases' | 'readerAssignments' | 'assign' | 'excludeReaders'>;
+export type AssignmentStore = Pick<ReadingStore, 'allReaders' | 'openCases' | 'getCases' | 'readerAssignments' | 'assign' | 'excludeReaders' | 'caseAssignments'>;
 
 export interface AssignmentDeps {
   config: ReadingConfig;
@@ -123,6 +126,23 @@ export interface AssignResult {
   skippedReaders: { readerId: string; reason: ReaderSkip }[];
   /** More open cases may be waiting: call again. */
   more?: boolean;
+  /**
+   * Assignments that already existed when this request excluded their reader from the case: an
+   * exclusion stops new assignments only. Each one without a submitted read carries `withdraw`, the
+   * route that takes it back (a submitted one is listed without it: its read stands, for the
+   * coordinator to judge). Present only when the request has `exclusions`.
+   */
+  excludedAssignments?: ExcludedAssignment[];
+}
+
+export interface ExcludedAssignment {
+  caseId: string;
+  readerId: string;
+  ref: string;
+  status: AssignmentRecord['status'];
+  repeat: boolean;
+  /** `POST /assignments/{ref}/withdraw`, when it can still be withdrawn. */
+  withdraw?: string;
 }
 
 /** Workload counters of a profile (0 for a reader who has none yet); a profile is active unless an admin switched it off. */
@@ -226,6 +246,7 @@ export async function bulkAssign(deps: AssignmentDeps, actor: Actor, raw: Record
   }
 
   const result: AssignResult = { dryRun: body.dryRun, readsPerCase: k, assigned: [], repeats: [], unfilled: plan.unfilled, skipped, skippedReaders };
+  if (declared.size > 0) result.excludedAssignments = await excludedAssignments(deps.store, declared);
   if (body.dryRun) return { ...result, assigned: plan.assignments, repeats };
 
   // Recorded before any write, so a reader's "claim next" cannot take an excluded case meanwhile.
@@ -260,6 +281,21 @@ export async function bulkAssign(deps: AssignmentDeps, actor: Actor, raw: Record
 }
 
 const WRITE_CONCURRENCY = 8;
+
+/** The existing assignments of readers this request excludes (one Query per case named), withdrawn ones left out. */
+async function excludedAssignments(store: Pick<ReadingStore, 'caseAssignments'>, declared: ReadonlyMap<string, readonly string[]>): Promise<ExcludedAssignment[]> {
+  const perCase = await mapLimited([...declared], WRITE_CONCURRENCY, async ([caseId, readerIds]) =>
+    (await store.caseAssignments(caseId)).filter((a) => readerIds.includes(a.readerId) && a.status !== 'withdrawn'),
+  );
+  return perCase.flat().map((a) => ({
+    caseId: a.caseId,
+    readerId: a.readerId,
+    ref: a.ref,
+    status: a.status,
+    repeat: a.readNo > 1,
+    ...(a.status !== 'submitted' ? { withdraw: withdrawRoute(a.ref) } : {}),
+  }));
+}
 
 /**
  * The readers a run may use: enabled, profile not switched off, and with a valid site code from the
@@ -383,8 +419,8 @@ export interface DownloadLinks {
 }
 
 export interface ExportCoreDeps {
-  /** Writes the `queued` job (which starts the worker) with its audit event; reads a job. */
-  store: Pick<ReadingStore, 'createExportJob' | 'getExportJob'>;
+  /** Writes the `queued` job (which starts the worker) with its audit event; reads a job; replays a keyed request. */
+  store: Pick<ReadingStore, 'createExportJob' | 'getExportJob' | 'getIdempotency'>;
   links: DownloadLinks;
   now(): string;
   newId(): string;
@@ -402,15 +438,28 @@ async function downloadLinks(links: DownloadLinks, files: readonly ExportFile[])
  * Queues an export and answers at once (202): the worker (lambda/export-worker) runs it, and
  * GET /exports/{exportId} reports its progress and, once complete, the download links.
  */
-export async function requestExport(deps: ExportCoreDeps, actor: Actor, raw: Record<string, unknown>) {
+export async function requestExport(deps: ExportCoreDeps, actor: Actor, raw: Record<string, unknown>, idempotencyKey?: string): Promise<Replayable<ExportQueued>> {
   const body = parseOrThrow(ExportBodySchema, raw);
+  // With a key, a retry of a request whose answer was lost gets that job, not a second export.
+  const idempotent = idempotentRequest(actor.sub, idempotencyKeyOf(idempotencyKey), 'request export', [body]);
+  const stored = await replay<ExportQueued>(deps.store, idempotent);
+  if (stored) return { result: stored, replayed: true };
   const exportId = deps.newId();
   const createdAt = deps.now();
+  const result: ExportQueued = { exportId, status: 'queued', createdAt, formats: body.formats };
   await deps.store.createExportJob(
     { exportId, requestedBy: actor.sub, createdAt, formats: body.formats },
     auditEvent({ at: createdAt, actor: actor.sub, action: 'export_requested', detail: { exportId, formats: body.formats.join(',') } }),
+    idempotent && idempotencyRecord(idempotent, result, createdAt),
   );
-  return { exportId, status: 'queued' as const, createdAt, formats: body.formats };
+  return { result, replayed: false };
+}
+
+export interface ExportQueued {
+  exportId: string;
+  status: 'queued';
+  createdAt: string;
+  formats: Array<(typeof EXPORT_FORMATS)[number]>;
 }
 
 /**
@@ -436,4 +485,113 @@ export async function getExport(deps: Pick<ExportCoreDeps, 'store' | 'links'>, e
   };
   if (job.status !== 'complete' || !job.files) return base;
   return { ...base, counts: job.counts, expiresInSeconds: DOWNLOAD_URL_SECONDS, files: await downloadLinks(deps.links, job.files) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /assignments/{ref}/withdraw
+
+export const WithdrawBodySchema = z.strictObject({
+  /** Why (recorded on the assignment and in the audit event). @default other */
+  reason: z.enum(WITHDRAW_REASONS).default('other'),
+});
+
+/** The route a coordinator calls to withdraw an assignment, for responses that offer it. */
+export const withdrawRoute = (ref: string) => `POST /assignments/${ref}/withdraw`;
+
+/** The reading table as a withdrawal uses it. */
+export type WithdrawStore = Pick<ReadingStore, 'getAssignmentRef' | 'getAssignment' | 'getRead' | 'getCase' | 'getIdempotency' | 'withdrawAssignment'>;
+
+export interface WithdrawDeps {
+  store: WithdrawStore;
+  now(): string;
+}
+
+export interface WithdrawInput {
+  ref: string;
+  body: Record<string, unknown>;
+  /** The raw Idempotency-Key header. */
+  idempotencyKey?: string;
+}
+
+/** What a withdrawal answers (coordinators are not blind to readers or cases). */
+export interface Withdrawn {
+  ref: string;
+  status: 'withdrawn';
+  caseId: string;
+  readerId: string;
+  repeat: boolean;
+  reason: WithdrawReason;
+  withdrawnAt: string;
+  /** The reader had a draft: it is kept (the read's history holds every version). */
+  draftKept: boolean;
+}
+
+const WITHDRAW_ATTEMPTS = 5;
+
+/**
+ * Withdraws an assignment that has no submitted read, in one transaction (../store/withdrawals.ts):
+ * the slot returns and the case is claimable again, the reader's open count drops, a draft stays
+ * in the history, the audit event is written, and a streaming session issued for the assignment
+ * opens nothing any more (case-files reads the assignment's status). 404 for an unknown ref (or
+ * not a ref), 409 `read_submitted` once the read is in, 409 `already_withdrawn` for a second
+ * withdrawal without the first one's Idempotency-Key (with it, the first answer is replayed).
+ */
+export async function withdrawAssignment(deps: WithdrawDeps, actor: Actor, input: WithdrawInput): Promise<Replayable<Withdrawn>> {
+  const body = parseOrThrow(WithdrawBodySchema, input.body);
+  const key = idempotencyKeyOf(input.idempotencyKey);
+  const idempotent = idempotentRequest(actor.sub, key, 'withdraw assignment', [input.ref, body]);
+  const replayed = async () => {
+    const stored = await replay<Withdrawn>(deps.store, idempotent);
+    return stored && { result: stored, replayed: true };
+  };
+  const first = await replayed();
+  if (first) return first;
+
+  const found = REF_PATTERN.test(input.ref) ? await deps.store.getAssignmentRef(input.ref) : undefined;
+  if (!found) throw new NotFoundError(`Assignment ${input.ref}`);
+  for (let attempt = 1; ; attempt++) {
+    const [assignment, read, c] = await Promise.all([
+      deps.store.getAssignment(found.caseId, found.readerId, found.readNo),
+      deps.store.getRead(found.caseId, found.readerId, found.readNo),
+      deps.store.getCase(found.caseId),
+    ]);
+    if (!assignment || !c) throw new NotFoundError(`Assignment ${input.ref}`);
+    if (assignment.status === 'withdrawn') throw new ConflictError('This assignment was already withdrawn.', 'already_withdrawn');
+    if (assignment.status === 'submitted' || read?.status === 'submitted') {
+      throw new ConflictError('The reader has submitted this read; a submitted read cannot be withdrawn.', 'read_submitted');
+    }
+    const at = deps.now();
+    const result: Withdrawn = {
+      ref: assignment.ref,
+      status: 'withdrawn',
+      caseId: assignment.caseId,
+      readerId: assignment.readerId,
+      repeat: assignment.readNo > 1,
+      reason: body.reason,
+      withdrawnAt: at,
+      draftKept: read !== undefined,
+    };
+    const rejected = await deps.store.withdrawAssignment({
+      assignment,
+      registeredAt: c.registeredAt,
+      ...(read ? { read } : {}),
+      reason: body.reason,
+      by: actor.sub,
+      at,
+      audit: auditEvent({
+        at,
+        actor: actor.sub,
+        action: 'assignment_withdrawn',
+        caseId: assignment.caseId,
+        detail: { readerId: assignment.readerId, ref: assignment.ref, readNo: assignment.readNo, reason: body.reason, draftKept: read !== undefined },
+      }),
+      ...(idempotent ? { idempotency: idempotencyRecord(idempotent, result, at) } : {}),
+    });
+    if (!rejected) return { result, replayed: false };
+    // Lost a race: a retry of this very request may have won it, else the reader saved or
+    // submitted meanwhile; look again (a submission is then a 409).
+    const again = await replayed();
+    if (again) return again;
+    if (attempt >= WITHDRAW_ATTEMPTS) throw new ConflictError('The assignment changed while withdrawing it; try again.');
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * HTTP API routes for coordinators and admins:
  *   POST /assignments          bulk assignment (k readers per case, caps, exclusions, hidden repeats)
+ *   POST /assignments/{ref}/withdraw  withdraws an assignment without a submitted read
  *   GET  /progress             case counts per state, reader workloads, rejected manifests
  *   POST /exports              queues an export (202); lambda/export-worker writes it to S3
  *   GET  /exports/{exportId}   an export's status and, once complete, download URLs (15 min)
@@ -8,11 +9,12 @@
  * Thin: parses the event, calls the core (./core.ts), chooses the status.
  */
 import { requireRole } from '../runtime/auth';
-import { json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../runtime/http';
+import { header, json, parseBody, pathParam, principalOf, router, type HttpEvent } from '../runtime/http';
+import { replayHeaders } from '../runtime/idempotency';
 import { log } from '../runtime/log';
 import { queryOf } from '../runtime/parse';
 import { coordinatorDeps } from './adapters';
-import { audit, bulkAssign, EXPORT_ID, getExport, progress, requestExport } from './core';
+import { audit, bulkAssign, EXPORT_ID, getExport, progress, requestExport, withdrawAssignment } from './core';
 
 const now = () => new Date().toISOString();
 
@@ -38,6 +40,17 @@ export const handler = router({
     });
     return json(200, result);
   },
+  'POST /assignments/{ref}/withdraw': async (event) => {
+    const p = coordinator(event);
+    const withdrawn = await withdrawAssignment(coordinatorDeps().withdraw, p, {
+      ref: pathParam(event, 'ref'),
+      // An empty body means "no reason given" (recorded as `other`).
+      body: event.body ? parseBody(event) : {},
+      idempotencyKey: header(event, 'idempotency-key'),
+    });
+    log.info('assignment withdrawn', { requestId: event.requestContext.requestId, actor: p.sub, ref: withdrawn.result.ref, replayed: withdrawn.replayed });
+    return json(200, withdrawn.result, replayHeaders(withdrawn));
+  },
   'GET /progress': async (event) => {
     coordinator(event);
     return json(200, await progress(coordinatorDeps().store, queryOf(event)));
@@ -49,9 +62,10 @@ export const handler = router({
   'POST /exports': async (event) => {
     const p = coordinator(event);
     // An empty body means "the defaults".
-    const result = await requestExport(coordinatorDeps().exports, p, event.body ? parseBody(event) : {});
-    log.info('export queued', { requestId: event.requestContext.requestId, actor: p.sub, exportId: result.exportId });
-    return json(202, result, { location: `/exports/${result.exportId}` });
+    const queued = await requestExport(coordinatorDeps().exports, p, event.body ? parseBody(event) : {}, header(event, 'idempotency-key'));
+    const result = queued.result;
+    log.info('export queued', { requestId: event.requestContext.requestId, actor: p.sub, exportId: result.exportId, replayed: queued.replayed });
+    return json(202, result, { location: `/exports/${result.exportId}`, ...replayHeaders(queued) });
   },
   'GET /exports/{exportId}': async (event) => {
     coordinator(event);

@@ -202,11 +202,20 @@ async function ownAssignment(deps: ReaderApiDeps, p: Principal, ref: string): Pr
   return deps.store.getAssignment(found.caseId, found.readerId, found.readNo);
 }
 
-/** The caller's assignment named by `ref`, or 404. */
+/** 410: a coordinator withdrew the caller's assignment (POST /assignments/{ref}/withdraw). */
+class WithdrawnError extends AppError {
+  constructor() {
+    super(410, 'assignment_withdrawn', 'A coordinator withdrew this assignment; your draft is kept, and it is no longer in your queue.');
+  }
+}
+
+/** The caller's assignment named by `ref`, or 404 (410 once withdrawn). */
 async function requireAssignment(deps: ReaderApiDeps, p: Principal, ref: string): Promise<AssignmentRecord> {
   requireRole(p, 'reader');
   const assignment = await ownAssignment(deps, p, ref);
   if (!assignment) throw new AssignmentNotFoundError();
+  // The reader's own ref, so saying so reveals nothing; the draft stays in the read's history.
+  if (assignment.status === 'withdrawn') throw new WithdrawnError();
   return assignment;
 }
 
@@ -340,6 +349,11 @@ export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadI
     // Lost a race. A retry of this very request may have won it: answer as it did.
     const again = await replayed();
     if (again) return again;
+    if (rejected.failed.has('read') || rejected.failed.has('assignment')) {
+      // A coordinator's withdrawal moves both: say that rather than "reload".
+      const now = await deps.store.getAssignment(caseId, p.sub, assignment.readNo);
+      if (now?.status === 'withdrawn') throw new WithdrawnError();
+    }
     if (rejected.failed.has('read')) {
       const current = await deps.store.getRead(caseId, p.sub, assignment.readNo);
       throw new PreconditionFailedError(current?.version ?? 0);
@@ -350,6 +364,7 @@ export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadI
     // assignment itself is read again.
     const fresh = await deps.store.getAssignment(caseId, p.sub, assignment.readNo);
     if (!fresh) throw new AssignmentNotFoundError();
+    if (fresh.status === 'withdrawn') throw new WithdrawnError();
     assignment = fresh;
   }
 }

@@ -36,7 +36,7 @@ export interface RegisterDeps {
 
 export type Reason = CaseRejection['reasons'][number];
 export type RegisterOutcome =
-  | { result: 'created' | 'updated' | 'unchanged' | 'stale'; caseId: string }
+  | { result: 'created' | 'updated' | 'unchanged' | 'stale' | 'redelivered'; caseId: string }
   | { result: 'rejected'; caseId: string; reasons: Reason[] }
   | { result: 'ignored'; why: 'not_a_manifest' | 'gone' };
 
@@ -95,27 +95,30 @@ export async function registerManifest(deps: RegisterDeps, input: { key: string;
   });
   if (reasons.length > 0) return reject(folder, reasons.slice(0, 50));
 
-  const registered = await deps.registry.registerCase({ caseId: manifest.caseId, files: manifest.files, context: manifest.context, site: manifest.site }, at, sequencer);
+  // The audit event is written in the case's own transaction, so a cut after it cannot lose it and
+  // a redelivery (`redelivered`) does not write it twice.
+  const registered = await deps.registry.registerCase({ caseId: manifest.caseId, files: manifest.files, context: manifest.context, site: manifest.site }, at, sequencer, (result) =>
+    auditEvent({ at, actor: 'system', action: 'case_registered', caseId: manifest.caseId, detail: { files: manifest.files.length, result } }),
+  );
   if (registered.result === 'in_use') {
     // The case was handed out on its current files, site and context: a reader's read, an
     // adjudication or a final would otherwise be about images nobody saw.
-    const { assignedCount, submittedCount, state } = registered;
+    const { assignedCount, submittedCount, state, withdrawnCount } = registered;
     return reject(folder, [
       {
         field: 'manifest',
         rule: 'case_in_use',
-        message: `the case already has readers (${assignedCount} first-read slot(s) taken, ${submittedCount} read(s) submitted, state ${state}), so its files, site and context can no longer change; this manifest was not applied. Register changed images under a new case id; re-uploading the registered manifest clears this entry.`,
+        message: `the case already has readers (${assignedCount} first-read slot(s) taken, ${submittedCount} read(s) submitted, ${withdrawnCount ? `${withdrawnCount} withdrawn assignment(s) with their drafts kept, ` : ''}state ${state}), so its files, site and context can no longer change; this manifest was not applied. Register changed images under a new case id; re-uploading the registered manifest clears this entry.`,
       },
     ]);
   }
   const result = registered.result;
+  let rejectionsResolved = 0;
   if (result !== 'stale') {
-    // Only a manifest that registered resolves rejections, and only those of earlier uploads.
-    const rejectionsResolved = await deps.registry.resolveRejections(manifest.caseId, at, sequencer);
-    await deps.registry.putAudit(
-      auditEvent({ at, actor: 'system', action: 'case_registered', caseId: manifest.caseId, detail: { files: manifest.files.length, result, ...(rejectionsResolved ? { rejectionsResolved } : {}) } }),
-    );
+    // Only a manifest that registered resolves rejections, and only those of earlier uploads: each
+    // gets `resolvedAt`. A redelivery resolves what an earlier delivery, cut short, did not.
+    rejectionsResolved = await deps.registry.resolveRejections(manifest.caseId, at, sequencer);
   }
-  log.info('manifest applied', { caseId: manifest.caseId, result, files: manifest.files.length });
+  log.info('manifest applied', { caseId: manifest.caseId, result, files: manifest.files.length, rejectionsResolved });
   return { result, caseId: manifest.caseId };
 }

@@ -16,7 +16,8 @@ import { keys } from './keys';
 import { decodeCursor, encodeCursor, invalidCursor, type Page } from './page';
 import { queryAll, recordOf, type LabelledTx, type Table } from './table';
 
-export type AssignmentStatus = 'pending' | 'in_progress' | 'submitted';
+/** `withdrawn`: a coordinator took it back (withdrawals.ts); it has left the reader's queue for good. */
+export type AssignmentStatus = 'pending' | 'in_progress' | 'submitted' | 'withdrawn';
 
 export interface AssignmentRecord {
   caseId: string;
@@ -32,6 +33,10 @@ export interface AssignmentRecord {
   repeat: boolean;
   /** The opaque reference readers know this assignment by (REF_PATTERN). */
   ref: string;
+  /** Set when a coordinator withdrew it (status `withdrawn`). */
+  withdrawnAt?: string;
+  withdrawnBy?: string;
+  withdrawReason?: string;
 }
 
 /** The `REF#<ref>` item: what a reader-supplied ref stands for. */
@@ -149,6 +154,17 @@ export function assignmentStore({ db, tableName }: Table) {
     return (out.Items ?? []).map(fromItem);
   }
 
+  /** Every assignment of a case (all readers, first reads and repeats, withdrawn ones too): one Query of its partition. */
+  async function caseAssignments(caseId: string): Promise<AssignmentRecord[]> {
+    const items = await queryAll(db, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': keys.case(caseId).pk, ':prefix': 'ASSIGN#' },
+      ConsistentRead: true,
+    });
+    return items.map(fromItem);
+  }
+
   /** What `ref` stands for, or undefined. Callers must still check `readerId` is the caller. */
   async function getAssignmentRef(ref: string): Promise<AssignmentRef | undefined> {
     const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.assignmentRef(ref), ConsistentRead: true }));
@@ -225,5 +241,5 @@ export function assignmentStore({ db, tableName }: Table) {
     return items.map(fromItem);
   }
 
-  return { assignmentsOf, getAssignmentRef, getAssignment, queuePage, firstOpenAssignment, readerAssignments };
+  return { assignmentsOf, caseAssignments, getAssignmentRef, getAssignment, queuePage, firstOpenAssignment, readerAssignments };
 }

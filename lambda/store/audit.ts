@@ -15,6 +15,7 @@ export type AuditAction =
   | 'manifest_rejected'
   | 'case_claimed'
   | 'case_assigned'
+  | 'assignment_withdrawn'
   | 'session_issued'
   | 'case_files_issued'
   | 'case_files_denied'

@@ -7,13 +7,13 @@
  * string set of readers holding a first-read slot: "claim next" filters on it and the claim's
  * condition re-checks it, so no reader ever holds two slots of one case.
  */
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Eye } from '../../domain/form/schema';
 import { keys } from './keys';
 import { decodeCursor, encodeCursor, type Page } from './page';
 import { mapLimited } from '../runtime/map-limited';
 import { auditPutTx, type AuditEvent } from './audit';
-import { batchGet, count, isConditionFailed, queryAll, recordOf, transact, type LabelledTx, type Table } from './table';
+import { batchGet, count, isConditionFailed, queryAll, recordOf, transact, TransactionCancelled, type LabelledTx, type Table, type TxItem } from './table';
 import type { CaseFile, CaseState, ContextValues, Exam } from '../../domain/case';
 import type { SlotTaker } from '../../domain/assignment/access';
 
@@ -42,6 +42,11 @@ export interface CaseRecord {
   submittedCount: number;
   /** Readers holding a first-read slot. */
   readers: string[];
+  /**
+   * Assignments of the case a coordinator withdrew (withdrawals.ts): each left a draft of the
+   * registered files in the history, so a new manifest can no longer replace them.
+   */
+  withdrawnCount?: number;
   registeredAt: string;
   updatedAt: string;
   /** S3 event sequencer of the manifest that last wrote the case (orders duplicate/late events). */
@@ -88,8 +93,8 @@ function described(m: ManifestContent) {
  * case already has a taken slot, a read or an outcome, so it was left as it is.
  */
 export type RegisterResult =
-  | { result: 'created' | 'updated' | 'unchanged' | 'stale' }
-  | { result: 'in_use'; assignedCount: number; submittedCount: number; state: CaseState };
+  | { result: 'created' | 'updated' | 'unchanged' | 'stale' | 'redelivered' }
+  | { result: 'in_use'; assignedCount: number; submittedCount: number; state: CaseState; withdrawnCount: number };
 
 /** The manifest-given description of a case, comparable field by field whatever the stored key order. */
 function descriptionKey(d: { files: readonly CaseFile[]; context?: ContextValues; site?: string }): string {
@@ -252,11 +257,23 @@ export function caseStore({ db, tableName }: Table) {
    * files, site and context are what they were when it was handed out: a different manifest is
    * `in_use` (the caller records a rejection), an identical one `unchanged`.
    */
-  async function registerCase(manifest: ManifestContent, at: string, sequencer: string): Promise<RegisterResult> {
+  async function registerCase(manifest: ManifestContent, at: string, sequencer: string, audit?: (result: 'created' | 'updated' | 'unchanged') => AuditEvent): Promise<RegisterResult> {
     const d = described(manifest);
-    try {
-      await db.send(
-        new PutCommand({
+    // Each write goes with its audit event in one transaction: a registration is never in the
+    // table without its event, and a redelivery of the same upload finds it done (`redelivered`).
+    const write = async (item: TxItem, result: 'created' | 'updated' | 'unchanged'): Promise<boolean> => {
+      try {
+        await transact(db, [{ label: 'case', item }, ...(audit ? [auditPutTx(tableName, audit(result))] : [])]);
+        return true;
+      } catch (e) {
+        if (e instanceof TransactionCancelled && e.failed('case')) return false;
+        throw e;
+      }
+    };
+    if (
+      await write(
+        {
+          Put: {
           TableName: tableName,
           Item: {
             ...keys.case(manifest.caseId),
@@ -273,11 +290,12 @@ export function caseStore({ db, tableName }: Table) {
             manifestSequencer: sequencer,
           },
           ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
+          },
+        },
+        'created',
+      )
+    ) {
       return { result: 'created' };
-    } catch (e) {
-      if (!isConditionFailed(e)) throw e;
     }
     // The manifest is the whole description: an optional attribute it no longer has is removed.
     const optional: Array<[name: string, placeholder: string, value: unknown]> = [
@@ -287,16 +305,19 @@ export function caseStore({ db, tableName }: Table) {
     ];
     const set = optional.filter(([, , v]) => v !== undefined);
     const removed = optional.filter(([, , v]) => v === undefined).map(([n]) => n);
-    try {
-      await db.send(
-        new UpdateCommand({
+    if (
+      await write(
+        {
+          Update: {
           TableName: tableName,
           Key: keys.case(manifest.caseId),
           UpdateExpression: `SET files = :files, exams = :exams, eyes = :eyes, octPresent = :oct, updatedAt = :at, manifestSequencer = :seq${set.map(([n, p]) => `, ${n} = ${p}`).join('')}${
             removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''
           }`,
           // Nobody has the case yet: the reads and the outcome must be of the files they were given.
-          ConditionExpression: 'attribute_exists(pk) AND manifestSequencer < :seq AND assignedCount = :zero AND submittedCount = :zero AND #state = :open',
+          // A withdrawn assignment counts too: its draft, kept in the history, is of these files.
+          ConditionExpression:
+            'attribute_exists(pk) AND manifestSequencer < :seq AND assignedCount = :zero AND submittedCount = :zero AND #state = :open AND (attribute_not_exists(withdrawnCount) OR withdrawnCount = :zero)',
           ExpressionAttributeNames: { '#context': 'context', '#state': 'state' },
           ExpressionAttributeValues: {
             ':files': d.files,
@@ -309,34 +330,36 @@ export function caseStore({ db, tableName }: Table) {
             ':open': 'open',
             ...Object.fromEntries(set.map(([, p, v]) => [p, v])),
           },
-        }),
-      );
+          },
+        },
+        'updated',
+      )
+    ) {
       return { result: 'updated' };
-    } catch (e) {
-      if (!isConditionFailed(e)) throw e;
     }
     // Refused: an older upload, or a case someone already has. Which one is read back (rare path).
     const current = await getCase(manifest.caseId);
-    if (!current || current.manifestSequencer >= sequencer) return { result: 'stale' };
+    if (!current) return { result: 'stale' };
+    // This very upload was applied by an earlier delivery (S3 delivers at least once).
+    if (current.manifestSequencer === sequencer) return { result: 'redelivered' };
+    if (current.manifestSequencer > sequencer) return { result: 'stale' };
     if (descriptionKey(current) === descriptionKey(d)) {
-      try {
-        // Moves the sequencer on, so that a late delivery of an older, different upload is stale.
-        await db.send(
-          new UpdateCommand({
+      // Moves the sequencer on, so that a late delivery of an older, different upload is stale.
+      const moved = await write(
+        {
+          Update: {
             TableName: tableName,
             Key: keys.case(manifest.caseId),
             UpdateExpression: 'SET manifestSequencer = :seq',
             ConditionExpression: 'manifestSequencer < :seq',
             ExpressionAttributeValues: { ':seq': sequencer },
-          }),
-        );
-      } catch (e) {
-        if (isConditionFailed(e)) return { result: 'stale' };
-        throw e;
-      }
-      return { result: 'unchanged' };
+          },
+        },
+        'unchanged',
+      );
+      return { result: moved ? 'unchanged' : 'stale' };
     }
-    return { result: 'in_use', assignedCount: current.assignedCount, submittedCount: current.submittedCount, state: current.state };
+    return { result: 'in_use', assignedCount: current.assignedCount, submittedCount: current.submittedCount, state: current.state, withdrawnCount: current.withdrawnCount ?? 0 };
   }
 
   /**

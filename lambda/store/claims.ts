@@ -102,7 +102,8 @@ export function claimStore({ db, tableName }: Table) {
           newAssignmentTxs(tableName, assignment, {
             slot: { case: input.case, taker: { readerId: input.readerId, site: input.site }, k: { slots: input.readsPerCase, readsPerCase: input.readsPerCase } },
             maxOpenPerReader: input.maxOpenPerReader,
-            audit: auditEvent({ at: input.at, actor: input.readerId, action: 'case_claimed', caseId: input.case.caseId }),
+            // The ref, for coordinators only (the audit log): what POST /assignments/{ref}/withdraw takes.
+            audit: auditEvent({ at: input.at, actor: input.readerId, action: 'case_claimed', caseId: input.case.caseId, detail: { ref: assignment.ref } }),
           }),
         );
         return { result: 'claimed', assignment };
@@ -149,7 +150,7 @@ export function claimStore({ db, tableName }: Table) {
         if (!mayTake(c, taker)) return 'excluded';
         slot = { case: c, taker, k: { slots: cmd.readsPerCase, readsPerCase: cmd.studyReadsPerCase } };
       }
-      const audit = auditEvent({ at: cmd.at, actor: cmd.actor, action: 'case_assigned', caseId: cmd.caseId, detail: { readerId: cmd.readerId } });
+      const audit = auditEvent({ at: cmd.at, actor: cmd.actor, action: 'case_assigned', caseId: cmd.caseId, detail: { readerId: cmd.readerId, ref: record.ref } });
       try {
         await transact(db, newAssignmentTxs(tableName, record, { slot, maxOpenPerReader: cmd.maxOpenPerReader, audit }));
         return 'assigned';

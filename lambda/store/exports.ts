@@ -11,6 +11,7 @@ import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dy
 import { ConflictError } from '../runtime/errors';
 import { auditPutTx, type AuditEvent } from './audit';
 import { keys, pad } from './keys';
+import { idempotencyPutTx, type IdempotencyRecord } from './idempotency';
 import { TransactionCancelled, isConditionFailed, queryAll, transact, type LabelledTx, type Table } from './table';
 
 export type ExportStatus = 'queued' | 'running' | 'complete' | 'failed';
@@ -74,16 +75,20 @@ const BATCH = 99;
 
 /** Export jobs and reader pseudonyms in the table. */
 export function exportStore({ db, tableName }: Table) {
-  /** Queues a new export with its audit event (the worker starts on this insert). */
-  async function createExportJob(job: Pick<ExportJob, 'exportId' | 'requestedBy' | 'createdAt' | 'formats'>, audit: AuditEvent): Promise<void> {
+  /**
+   * Queues a new export with its audit event (the worker starts on this insert), and the request's
+   * idempotency record when it has a key: a retry then finds the job instead of queuing another.
+   */
+  async function createExportJob(job: Pick<ExportJob, 'exportId' | 'requestedBy' | 'createdAt' | 'formats'>, audit: AuditEvent, idempotency?: IdempotencyRecord): Promise<void> {
     const put: LabelledTx = {
       label: 'job',
       item: { Put: { TableName: tableName, Item: { ...keys.exportJob(job.exportId), type: 'export', ...job, status: 'queued' }, ConditionExpression: 'attribute_not_exists(pk)' } },
     };
     try {
-      await transact(db, [put, auditPutTx(tableName, audit)]);
+      await transact(db, [put, auditPutTx(tableName, audit), ...(idempotency ? [idempotencyPutTx(tableName, idempotency)] : [])]);
     } catch (e) {
       if (e instanceof TransactionCancelled && e.failed('job')) throw new ConflictError(`Export ${job.exportId} already exists.`, 'export_exists');
+      if (e instanceof TransactionCancelled && e.failed('idempotency')) throw new ConflictError('A request with this Idempotency-Key is in progress or done; retry to get its result.', 'idempotency_in_use');
       throw e;
     }
   }

@@ -20,6 +20,7 @@ import { readerStore } from './readers';
 import { readStore } from './reads';
 import { sessionStore } from './sessions';
 import { submissionStore } from './submissions';
+import { withdrawalStore } from './withdrawals';
 
 export function readingStore(db: DynamoDBDocumentClient, tableName: string) {
   const table = { db, tableName };
@@ -37,6 +38,7 @@ export function readingStore(db: DynamoDBDocumentClient, tableName: string) {
     ...auditStore(table),
     ...exportStore(table),
     ...backfillStore(table),
+    ...withdrawalStore(table),
   };
 }
 
@@ -60,3 +62,4 @@ export * from './outcomes';
 export * from './adjudications';
 export * from './finals';
 export * from './exports';
+export * from './withdrawals';

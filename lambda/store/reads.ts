@@ -9,7 +9,8 @@ import type { NormalisedAnswers } from '../../domain/answers';
 import { keys, pad } from './keys';
 import { queryAll, recordOf, type LabelledTx, type Table } from './table';
 
-export type ReadStatus = 'draft' | 'submitted';
+/** `withdrawn`: a draft whose assignment a coordinator withdrew (kept, never exported or decided on). */
+export type ReadStatus = 'draft' | 'submitted' | 'withdrawn';
 
 export interface ReadRecord {
   caseId: string;
@@ -28,7 +29,7 @@ export interface ReadRecord {
 }
 
 /** What each history item adds: how that version came about. */
-export type ReadAction = 'save' | 'submit' | 'amend';
+export type ReadAction = 'save' | 'submit' | 'amend' | 'withdraw';
 export interface ReadVersionRecord extends ReadRecord {
   action: ReadAction;
 }

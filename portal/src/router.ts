@@ -14,14 +14,15 @@ export type Route =
   | { page: 'coordinator'; tab: CoordinatorTab }
   | { page: 'notFound' };
 
-export const COORDINATOR_TABS = ['progress', 'assign', 'export', 'audit'] as const;
+export const COORDINATOR_TABS = ['progress', 'assign', 'withdraw', 'export', 'audit'] as const;
 export type CoordinatorTab = (typeof COORDINATOR_TABS)[number];
 
 /** An assignment ref: 12 lowercase base32 characters (the store's REF_PATTERN). */
 const REF = /^[a-z2-7]{12}$/;
 
 export function parseRoute(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+  // A query after the route (`#/coordinator/withdraw?ref=…`) is the page's to read.
+  const parts = hash.split('?')[0].replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0) return { page: 'home' };
   const [head, arg, ...rest] = parts;
   if (rest.length) return { page: 'notFound' };

@@ -52,7 +52,7 @@ import { documentClient } from '../../lambda/runtime/clients/dynamodb';
 import { ROLES, type Role } from '../../lambda/runtime/auth';
 import { startAppStreamStandIn, type AppStreamStandIn } from '../../local/appstream/standin';
 import { awsClientConfig, motoSigningKey, resetMoto, sharedMotoEndpoint, startMoto, type MotoServer } from './moto';
-import { startSerialProxy, type SerialProxy } from './serial-proxy';
+import { startSerialProxy, type FaultInjector, type SerialProxy } from './serial-proxy';
 
 export const REGION = 'ap-northeast-2';
 export const STUDY_ID = 'test';
@@ -142,6 +142,8 @@ export interface Harness {
   readonly endpoint: string;
   /** moto itself (for its /moto-api and JWKS endpoints). */
   readonly motoEndpoint: string;
+  /** Counts the AWS calls through the proxy and breaks one on demand (./serial-proxy.ts). */
+  readonly faults: FaultInjector;
   readonly appStream: AppStreamStandIn;
   readonly tableName: string;
   readonly bucketName: string;
@@ -356,6 +358,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     region: REGION,
     endpoint: proxy.endpoint,
     motoEndpoint: moto.endpoint,
+    faults: proxy.faults,
     appStream,
     tableName: TABLE_NAME,
     bucketName: BUCKET_NAME,

@@ -15,7 +15,28 @@ import type { AddressInfo } from 'node:net';
 
 export interface SerialProxy {
   endpoint: string;
+  /** Fault injection (test/lambda/faults.test.ts): count the calls, and break one of them. */
+  faults: FaultInjector;
   close(): Promise<void>;
+}
+
+/**
+ * `drop`: the request never reaches the emulator (the caller's connection is reset); `cut`: the
+ * emulator applies it, then the caller's connection is reset before any of the response is sent
+ * (what a Lambda sees when the network or its own timeout cuts a call whose write went through).
+ */
+export type FaultMode = 'drop' | 'cut';
+
+export interface FaultInjector {
+  /** Requests received so far (every AWS call through the proxy: DynamoDB, S3, Cognito). */
+  count(): number;
+  /** What each request since `from` (a `count()`) was: the X-Amz-Target operation, else `METHOD /path`. */
+  calls(from: number): string[];
+  /** Breaks the `nth` request from now (1 = the next one) in `mode`; one fault at a time. */
+  arm(nth: number, mode: FaultMode): void;
+  /** True once the armed fault has happened (and disarms it). */
+  fired(): boolean;
+  disarm(): void;
 }
 
 export async function startSerialProxy(target: string): Promise<SerialProxy> {
@@ -35,13 +56,40 @@ export async function startSerialProxy(target: string): Promise<SerialProxy> {
       up.end(body);
     });
 
+  let received = 0;
+  const log: string[] = [];
+  let armed: { at: number; mode: FaultMode } | undefined;
+  let fired = false;
+  const faults: FaultInjector = {
+    count: () => received,
+    calls: (from) => log.slice(from),
+    arm: (nth, mode) => {
+      armed = { at: received + nth, mode };
+      fired = false;
+    },
+    fired: () => fired,
+    disarm: () => {
+      armed = undefined;
+    },
+  };
+
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      const n = ++received;
+      const target = req.headers['x-amz-target'];
+      log.push(typeof target === 'string' ? (target.split('.').pop() ?? target) : `${req.method} ${(req.url ?? '/').split('?')[0]}`);
+      const fault = armed && armed.at === n ? armed.mode : undefined;
+      if (fault) {
+        armed = undefined;
+        fired = true;
+      }
       queue = queue.then(async () => {
         try {
+          if (fault === 'drop') return void res.socket?.destroy();
           const out = await forward(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks));
+          if (fault === 'cut') return void res.socket?.destroy();
           res.writeHead(out.status, out.headers);
           res.end(out.body);
         } catch (e) {
@@ -55,6 +103,7 @@ export async function startSerialProxy(target: string): Promise<SerialProxy> {
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    faults,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

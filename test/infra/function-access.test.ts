@@ -234,6 +234,8 @@ const EXPECTED: Record<string, { actions: Record<string, string[]>; managedPolic
       'dynamodb:GetItem': TABLE,
       'dynamodb:PutItem': TABLE,
       'dynamodb:UpdateItem': TABLE,
+      // A withdrawal's transaction checks the read of an assignment nobody saved yet is still absent.
+      'dynamodb:ConditionCheckItem': TABLE,
       'dynamodb:Query': ['table.Arn', INDEX('gsi1'), INDEX('gsi2')],
       's3:GetObject': ['scans.Arn/exports/*'],
       // Bulk assignment: the reader group and each reader's site, from this study's pool only.

@@ -77,6 +77,7 @@ const ROUTE_FUNCTIONS: Record<string, string> = {
   'PUT /adjudications/{caseId}': 'AdjudicationFunction',
   'POST /adjudications/{caseId}/session': 'AdjudicationFunction',
   'POST /assignments': 'CoordinatorFunction',
+  'POST /assignments/{ref}/withdraw': 'CoordinatorFunction',
   'GET /progress': 'CoordinatorFunction',
   'POST /exports': 'CoordinatorFunction',
   'GET /exports/{exportId}': 'CoordinatorFunction',

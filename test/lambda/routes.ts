@@ -201,6 +201,20 @@ ROUTES.push(
     okStatus: 200,
   },
   {
+    // A coordinator withdraws the reader's assignment (named by its ref; not caseScoped: readers get 403).
+    routeKey: 'POST /assignments/{ref}/withdraw',
+    module: 'lambda/coordinator-api/handler',
+    load: coordinatorApi,
+    roles: ['coordinator', 'admin'],
+    caseScoped: false,
+    arrange: async (h) => ({
+      pathParameters: { ref: await assignedCase(h, 'WD1') },
+      headers: { 'Idempotency-Key': 'matrix-withdraw-1' },
+      body: { reason: 'workload' },
+    }),
+    okStatus: 200,
+  },
+  {
     routeKey: 'GET /progress',
     module: 'lambda/coordinator-api/handler',
     load: coordinatorApi,

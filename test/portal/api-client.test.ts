@@ -69,14 +69,27 @@ describe('routes', () => {
         'PUT /adjudications/{caseId}',
         'POST /adjudications/{caseId}/session',
         'POST /assignments',
+        'POST /assignments/{ref}/withdraw',
         'GET /progress',
         'POST /exports',
         'GET /exports/{exportId}',
         'GET /audit',
       ].sort(),
     );
-    // Only GETs and the two guarded PUTs may be repeated.
-    for (const r of Object.values(ROUTES)) expect([r.method, r.safety]).toEqual([r.method, r.method === 'GET' ? 'read' : r.method === 'PUT' ? 'guarded' : 'once']);
+    // Only GETs and the requests with an Idempotency-Key (two PUTs, the withdrawal) may be repeated.
+    for (const r of Object.values(ROUTES)) {
+      const guarded = r.method === 'PUT' || r.path === '/assignments/{ref}/withdraw';
+      expect([r.method, r.path, r.safety]).toEqual([r.method, r.path, r.method === 'GET' ? 'read' : guarded ? 'guarded' : 'once']);
+    }
+  });
+
+  it('withdraws with the reason and the same Idempotency-Key on a repeat after a lost answer', async () => {
+    const { fetch, sent } = scripted(new TypeError('connection reset'), json(200, { ref: 'abcdefghijk2', status: 'withdrawn' }));
+    expect(await client(fetch).withdraw('abcdefghijk2', 'workload', 'w-key')).toMatchObject({ status: 'withdrawn' });
+    expect(sent.map((s) => [s.method, s.url, s.body, s.headers['idempotency-key']])).toEqual([
+      ['POST', 'https://api.example.org/assignments/abcdefghijk2/withdraw', { reason: 'workload' }, 'w-key'],
+      ['POST', 'https://api.example.org/assignments/abcdefghijk2/withdraw', { reason: 'workload' }, 'w-key'],
+    ]);
   });
 
   it('encodes path parameters and leaves out empty query values', () => {

@@ -81,7 +81,9 @@ describe('routes', () => {
     ['#/adjudications/..%2F..', { page: 'notFound' }],
     ['#/coordinator', { page: 'coordinator', tab: 'progress' }],
     ['#/coordinator/audit', { page: 'coordinator', tab: 'audit' }],
-    ['#/coordinator/withdraw', { page: 'notFound' }],
+    ['#/coordinator/withdraw', { page: 'coordinator', tab: 'withdraw' }],
+    ['#/coordinator/withdraw?ref=abcdefghijk2', { page: 'coordinator', tab: 'withdraw' }],
+    ['#/coordinator/unknown', { page: 'notFound' }],
     ['#/read/abcdefghijk2/extra', { page: 'notFound' }],
   ])('%s', (hash, route) => {
     expect(parseRoute(hash)).toEqual(route);

@@ -79,7 +79,9 @@ describe('errors in words', () => {
   }
 
   it('words every error code the API can answer, in both languages, without the server’s English', () => {
-    const codes = serverCodes();
+    // The withdrawal's codes (issue 9, item 13), the reader's 410 among them.
+    const codes = [...serverCodes(), 'assignment_withdrawn'];
+    expect(codes).toEqual(expect.arrayContaining(['already_withdrawn', 'read_submitted']));
     expect(codes).toEqual(expect.arrayContaining(['workload_cap', 'busy', 'site_missing', 'site_invalid', 'dual_role', 'conflict_of_interest', 'read_locked', 'already_submitted', 'already_resolved', 'streaming_unavailable']));
     const generic = new Set([t('api.error.other', { code: 'x' })]);
     for (const code of codes) {

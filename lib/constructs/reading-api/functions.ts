@@ -141,9 +141,10 @@ export const READING_FUNCTIONS = {
   coordinator: row<typeof CoordinatorEnvSchema>()({
     folder: 'coordinator-api',
     id: 'CoordinatorFunction',
-    access: { items: ['GetItem', 'PutItem', 'UpdateItem'], queries: ['table', 'gsi1', 'gsi2'], objects: 'readExports', directory: ['ListUsersInGroup'] },
+    // ConditionCheckItem: a withdrawal checks that an assignment without a read still has none.
+    access: { items: ['GetItem', 'PutItem', 'UpdateItem', 'ConditionCheckItem'], queries: ['table', 'gsi1', 'gsi2'], objects: 'readExports', directory: ['ListUsersInGroup'] },
     environment: (c) => ({ ...base(c), BUCKET_NAME: c.bucketName, USER_POOL_ID: c.userPoolId }),
-    routes: ['POST /assignments', 'GET /progress', 'POST /exports', 'GET /exports/{exportId}', 'GET /audit'],
+    routes: ['POST /assignments', 'POST /assignments/{ref}/withdraw', 'GET /progress', 'POST /exports', 'GET /exports/{exportId}', 'GET /audit'],
     timeout: Duration.minutes(5),
     memorySize: 1024,
   }),

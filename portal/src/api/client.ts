@@ -30,6 +30,8 @@ import type {
   ResolveBody,
   StreamingSession,
   Study,
+  WithdrawReason,
+  Withdrawn,
 } from './types';
 import type { NormalisedAnswers } from '../form/engine';
 
@@ -92,8 +94,8 @@ export const ROUTES = {
   resolve: { method: 'PUT', path: '/adjudications/{caseId}', safety: 'guarded' },
   adjudicationSession: { method: 'POST', path: '/adjudications/{caseId}/session', safety: 'once' },
   assign: { method: 'POST', path: '/assignments', safety: 'once' },
-  // Withdrawing an assignment has no route yet (issue 12 asks for it "when that route exists"):
-  // its entry goes here, its method below, and its section on the coordinator page.
+  // With its Idempotency-Key a repeat is replayed, not applied twice (the fault tests show it).
+  withdraw: { method: 'POST', path: '/assignments/{ref}/withdraw', safety: 'guarded' },
   progress: { method: 'GET', path: '/progress', safety: 'read' },
   startExport: { method: 'POST', path: '/exports', safety: 'once' },
   exportStatus: { method: 'GET', path: '/exports/{exportId}', safety: 'read' },
@@ -315,6 +317,14 @@ export class ReadRoomApi {
 
   assign(body: AssignBody): Promise<AssignResult> {
     return this.get('assign', { body });
+  }
+
+  /**
+   * Withdraws an assignment without a submitted read (`ref`: as the audit log and bulk assignment's
+   * `excludedAssignments` name it). `key`: the request's Idempotency-Key, the same for every retry.
+   */
+  withdraw(ref: string, reason: WithdrawReason, key: string): Promise<Withdrawn> {
+    return this.get('withdraw', { params: { ref }, body: { reason }, headers: { 'idempotency-key': key } });
   }
 
   progress(q: { cursor?: string; limit?: number; rejections?: number; rejectionsCursor?: string } = {}): Promise<Progress> {

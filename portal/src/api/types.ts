@@ -148,6 +148,23 @@ export interface AssignResult {
   skipped: Array<{ caseId: string; readerId?: string; reason: string }>;
   skippedReaders: Array<{ readerId: string; reason: 'site_missing' | 'site_invalid' | 'disabled' | 'inactive' }>;
   more?: boolean;
+  /** Assignments that existed before this request excluded their reader; `withdraw` when they can be withdrawn. */
+  excludedAssignments?: Array<{ caseId: string; readerId: string; ref: string; status: string; repeat: boolean; withdraw?: string }>;
+}
+
+/** Why an assignment is withdrawn (POST /assignments/{ref}/withdraw). */
+export const WITHDRAW_REASONS = ['conflict_of_interest', 'reader_unavailable', 'workload', 'assigned_in_error', 'other'] as const;
+export type WithdrawReason = (typeof WITHDRAW_REASONS)[number];
+
+export interface Withdrawn {
+  ref: string;
+  status: 'withdrawn';
+  caseId: string;
+  readerId: string;
+  repeat: boolean;
+  reason: WithdrawReason;
+  withdrawnAt: string;
+  draftKept: boolean;
 }
 
 export interface ReaderProgress {

@@ -4,14 +4,14 @@
  * first), the export (POST /exports, then GET /exports/{id} until it is done, with the download
  * links) and the audit log by day (GET /audit?day=).
  *
- * Withdrawing an assignment has no route yet: when it exists it becomes a tab here (between
- * assignment and export) with its method in api/client.ts. Until then the portal offers nothing
- * for it rather than a button that cannot work.
+ * Withdrawing an assignment (POST /assignments/{ref}/withdraw, with an Idempotency-Key per
+ * request) is its own tab; an assignment run whose exclusions hit existing assignments links each
+ * withdrawable one there with its ref filled in.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { TargetedEvent } from 'preact';
 import { asApiError, type ApiError } from '../api/client';
-import type { AssignResult, ExportJob, Progress, Rejection } from '../api/types';
+import { WITHDRAW_REASONS, type AssignResult, type ExportJob, type Progress, type Rejection, type WithdrawReason, type Withdrawn } from '../api/types';
 import { useServices } from '../app';
 import { bytes, dateTime, num, t, tIf, type MessageKey } from '../i18n';
 import { COORDINATOR_TABS, href, type CoordinatorTab } from '../router';
@@ -20,6 +20,7 @@ import { Alert, ApiProblem, Busy, Data, Loading, More, PageTitle, Tx, usePaged }
 const TAB_KEYS: Record<CoordinatorTab, MessageKey> = {
   progress: 'coord.tab.progress',
   assign: 'coord.tab.assign',
+  withdraw: 'coord.tab.withdraw',
   export: 'coord.tab.export',
   audit: 'coord.tab.audit',
 };
@@ -377,8 +378,101 @@ function AssignTab() {
               </ul>
             </>
           )}
+          {result.excludedAssignments && result.excludedAssignments.length > 0 && (
+            <>
+              <h3>{t('coord.excludedAssignments')}</h3>
+              <ul>
+                {result.excludedAssignments.map((a) => (
+                  <li key={a.ref}>
+                    <Data>{[a.caseId, a.readerId, a.status].join(' · ')}</Data>{' '}
+                    {a.withdraw && <a href={withdrawHref(a.ref)}>{t('coord.withdraw')}</a>}
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
           {result.more && <Alert kind="info">{t('coord.result.more')}</Alert>}
         </div>
+      )}
+    </>
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Withdraw
+
+/** The withdraw tab with the ref filled in (an exclusion's answer links each withdrawable assignment here). */
+export const withdrawHref = (ref: string) => `${href({ page: 'coordinator', tab: 'withdraw' })}?ref=${encodeURIComponent(ref)}`;
+const REF = /^[a-z2-7]{12}$/;
+
+/** The ref a link brought (`#/coordinator/withdraw?ref=…`), if it is one. */
+export function refFromHash(hash: string): string {
+  const ref = new URLSearchParams(hash.split('?')[1] ?? '').get('ref') ?? '';
+  return REF.test(ref) ? ref : '';
+}
+
+function WithdrawTab() {
+  const { api } = useServices();
+  const [ref, setRef] = useState(() => refFromHash(typeof location === 'undefined' ? '' : location.hash));
+  const [reason, setReason] = useState<WithdrawReason>('other');
+  const [result, setResult] = useState<Withdrawn | undefined>(undefined);
+  const [error, setError] = useState<ApiError | undefined>(undefined);
+  const [invalid, setInvalid] = useState(false);
+  const [busy, setBusy] = useState(false);
+  // One key per request (ref and reason): a repeat of the same request is replayed by the server.
+  const key = useRef<{ for: string; key: string } | undefined>(undefined);
+
+  const submit = async (e: TargetedEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const trimmed = ref.trim();
+    setInvalid(!REF.test(trimmed));
+    if (!REF.test(trimmed)) return;
+    const request = `${trimmed} ${reason}`;
+    if (key.current?.for !== request) key.current = { for: request, key: api.newKey() };
+    setBusy(true);
+    setError(undefined);
+    setResult(undefined);
+    try {
+      setResult(await api.withdraw(trimmed, reason, key.current.key));
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <h2>{t('coord.withdrawTitle')}</h2>
+      <p>{t('coord.withdrawIntro')}</p>
+      <form onSubmit={(e) => void submit(e)} noValidate>
+        <label for="withdraw-ref">{t('coord.withdrawRef')}</label>
+        <input
+          id="withdraw-ref"
+          value={ref}
+          autoComplete="off"
+          spellcheck={false}
+          aria-invalid={invalid || undefined}
+          aria-describedby={invalid ? 'withdraw-ref-error' : undefined}
+          onInput={(e) => setRef((e.target as HTMLInputElement).value)}
+        />
+        {invalid && <p id="withdraw-ref-error" class="field-error">{t('coord.withdrawRefInvalid')}</p>}
+        <label for="withdraw-reason">{t('coord.withdrawReason')}</label>
+        <select id="withdraw-reason" value={reason} onChange={(e) => setReason((e.target as HTMLSelectElement).value as WithdrawReason)}>
+          {WITHDRAW_REASONS.map((r) => (
+            <option key={r} value={r}>
+              {t(`coord.withdrawReason.${r}` as MessageKey)}
+            </option>
+          ))}
+        </select>
+        <Busy busy={busy} type="submit" class="primary">
+          {t('coord.withdraw')}
+        </Busy>
+      </form>
+      {error && <ApiProblem error={error} />}
+      {result && (
+        <Alert kind="success">
+          {t('coord.withdrawn', { caseId: result.caseId, readerId: result.readerId })} {result.draftKept ? t('coord.withdrawnDraftKept') : ''}
+        </Alert>
       )}
     </>
   );
@@ -607,6 +701,7 @@ export function Coordinator({ tab }: { tab: CoordinatorTab }) {
       </nav>
       {tab === 'progress' && <ProgressTab />}
       {tab === 'assign' && <AssignTab />}
+      {tab === 'withdraw' && <WithdrawTab />}
       {tab === 'export' && <ExportTab />}
       {tab === 'audit' && <AuditTab />}
     </div>

@@ -64,6 +64,8 @@ function fakeStore(readers: Array<ReaderLoad & { enabled?: boolean }>, cases: Ca
       return 'assigned';
     },
     excludeReaders: async (caseId, readerIds) => void exclusions.push([caseId, readerIds]),
+    caseAssignments: async (caseId) =>
+      assignments.filter((a) => a.caseId === caseId).map((a) => ({ ...a, status: 'pending', ref: `ref${a.readerId}${a.readNo}` }) as AssignmentRecord),
   };
   return { store, directory, assignments, writes, exclusions };
 }
@@ -233,7 +235,7 @@ describe('export bookkeeping', () => {
       counts: { cases: 1, rows: 1, reads: 2 },
     };
     const ports: Pick<ExportCoreDeps, 'store' | 'links'> = {
-      store: { createExportJob: async () => undefined, getExportJob: async (id) => (id === job.exportId ? job : undefined) },
+      store: { createExportJob: async () => undefined, getIdempotency: async () => undefined, getExportJob: async (id) => (id === job.exportId ? job : undefined) },
       links: { presign: async (key, seconds) => `https://signed/${key}?X-Amz-Expires=${seconds}` },
     };
     const out = (await getExport(ports, job.exportId, NOW)) as { files: { url: string }[]; expiresInSeconds: number };
@@ -254,7 +256,7 @@ describe('export bookkeeping', () => {
       leaseUntil: '2026-03-01T09:23:08.000Z',
       attempts: 1,
     };
-    const ports: Pick<ExportCoreDeps, 'store' | 'links'> = { store: { createExportJob: async () => undefined, getExportJob: async () => job }, links: { presign: async () => 'unused' } };
+    const ports: Pick<ExportCoreDeps, 'store' | 'links'> = { store: { createExportJob: async () => undefined, getIdempotency: async () => undefined, getExportJob: async () => job }, links: { presign: async () => 'unused' } };
     const within = await getExport(ports, job.exportId, '2026-03-01T09:23:07.999Z');
     expect(within).toMatchObject({ status: 'running', startedAt: job.startedAt });
     expect(within).not.toHaveProperty('hint');

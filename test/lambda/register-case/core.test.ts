@@ -11,7 +11,8 @@ function fakes(objects: Record<string, string>, manifest: unknown) {
       listCase: async (prefix) => (lists.push(prefix), new Map(Object.entries(objects).map(([k, v]) => [k, v.length]))),
     },
     registry: {
-      registerCase: async (m) => (stored.push(['register', m]), { result: 'created' as const }),
+      // As the store does: the audit event in the case's own write.
+      registerCase: async (m, _at, _seq, audit) => (stored.push(['register', m]), audit && stored.push(['audit', audit('created')]), { result: 'created' as const }),
       rejectManifest: async (r, a) => void stored.push(['reject', r], ['audit', a]),
       resolveRejections: async (caseId) => (stored.push(['resolveRejections', caseId]), 0),
       putAudit: async (a) => void stored.push(['audit', a]),
@@ -29,8 +30,8 @@ test('reads only the manifest and lists the case folder: images are never opened
   expect(f.reads).toEqual(['cases/K1/manifest.json']);
   expect(f.lists).toEqual(['cases/K1/']);
   expect(f.stored[0]).toEqual(['register', { caseId: 'K1', files: [manifest.files[0], { ...manifest.files[1], eye: null }], context: undefined }]);
-  expect(f.stored[1]).toEqual(['resolveRejections', 'K1']);
-  expect(f.stored[2]).toEqual(['audit', expect.objectContaining({ action: 'case_registered', caseId: 'K1', detail: { files: 2, result: 'created' } })]);
+  expect(f.stored[1]).toEqual(['audit', expect.objectContaining({ action: 'case_registered', caseId: 'K1', detail: { files: 2, result: 'created' } })]);
+  expect(f.stored[2]).toEqual(['resolveRejections', 'K1']);
 });
 
 test('every problem found is a reason; nothing is registered', async () => {
