@@ -22,6 +22,17 @@ export async function currentCode(secret: string = MOTO_TOTP_SECRET, atMs: numbe
   return { code: await totp(secret, atMs), validFor: secondsLeft(atMs) };
 }
 
+/**
+ * A code that stays valid for at least `marginSeconds` more (waiting for the next window when the
+ * current one is about to end): a code sent by a busy machine must not reach Cognito, which checks
+ * it against the current window only, after its window has turned.
+ */
+export async function freshCode(secret: string = MOTO_TOTP_SECRET, marginSeconds = 8): Promise<string> {
+  const left = secondsLeft(Date.now());
+  if (left < marginSeconds) await new Promise((r) => setTimeout(r, left * 1000 + 200));
+  return totp(secret, Date.now());
+}
+
 /** The line `npm run totp` prints: "alice: 123456 (valid 17 s more)". */
 export async function totpLine(user: string, secret: string = MOTO_TOTP_SECRET, atMs: number = Date.now()): Promise<string> {
   const { code, validFor } = await currentCode(secret, atMs);

@@ -16,9 +16,8 @@ import {
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { CognitoClient, type Tokens } from '../../portal/auth/cognito';
-import { totp } from '../../portal/auth/totp';
 import { ROLES, type Role } from '../../lambda/runtime/auth';
-import { MOTO_TOTP_SECRET } from '../totp';
+import { freshCode } from '../totp';
 
 /** Every enrolled demo user's password (moto's SRP does not check passwords: see the README). */
 export const DEMO_PASSWORD = 'ReadRoom-demo-2026!';
@@ -116,10 +115,10 @@ export async function signIn(config: { region: string; userPoolId: string; clien
   let step = await cognito.signIn(username, password);
   if (step.kind === 'mfaSetup') {
     const { secret, session } = await cognito.associateSoftwareToken({ session: step.session });
-    const verified = await cognito.verifySoftwareToken({ session: session ?? step.session }, await totp(secret));
+    const verified = await cognito.verifySoftwareToken({ session: session ?? step.session }, await freshCode(secret, 4));
     step = await cognito.completeMfaSetup(step.username, verified.session ?? step.session);
   }
-  if (step.kind === 'totp') step = await cognito.answerTotp(step, await totp(MOTO_TOTP_SECRET));
+  if (step.kind === 'totp') step = await cognito.answerTotp(step, await freshCode(undefined, 4));
   if (step.kind !== 'done') throw new Error(`demo sign-in of ${username} stopped at ${step.kind}`);
   return step.tokens;
 }
