@@ -52,9 +52,10 @@ export async function resetMoto(endpoint: string): Promise<void> {
 /**
  * Starts moto's server on a free loopback port and waits until it answers. `server` is what python3
  * runs (moto's own module by default; the export benchmark passes bench/moto-indexed.py, which
- * takes the same arguments). `env` adds moto settings, e.g. MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP.
+ * takes the same arguments). `env` adds moto settings, e.g. MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP;
+ * `startTimeoutMs` is how long it may take to answer (the local room allows more: a person waits).
  */
-export async function startMoto(server: readonly string[] = ['-m', 'moto.server'], env: Record<string, string> = {}): Promise<MotoServer> {
+export async function startMoto(server: readonly string[] = ['-m', 'moto.server'], env: Record<string, string> = {}, startTimeoutMs = START_TIMEOUT_MS): Promise<MotoServer> {
   const port = await freePort();
   const endpoint = `http://${HOST}:${port}`;
   const child = spawn('python3', [...server, '-H', HOST, '-p', String(port)], {
@@ -73,7 +74,7 @@ export async function startMoto(server: readonly string[] = ['-m', 'moto.server'
   let spawnError: Error | undefined;
   child.once('error', (e) => (spawnError = e));
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const deadline = Date.now() + startTimeoutMs;
   for (;;) {
     if (spawnError) throw new Error(`could not start moto (python3 ${server.join(' ')}): ${spawnError.message}. Install Python 3, then: ${MOTO_INSTALL}`);
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -83,7 +84,7 @@ export async function startMoto(server: readonly string[] = ['-m', 'moto.server'
     if (await answers(`${endpoint}/moto-api/`)) break;
     if (Date.now() > deadline) {
       await kill(child, exited);
-      throw new Error(`moto did not answer on ${endpoint} within ${START_TIMEOUT_MS / 1000} s:\n${output}`);
+      throw new Error(`moto did not answer on ${endpoint} within ${startTimeoutMs / 1000} s:\n${output}`);
     }
     await sleep(100);
   }

@@ -165,7 +165,8 @@ export async function startRoom(opts: RoomOptions = {}): Promise<Room> {
     const tBuild = Date.now();
     const builds = Promise.all([buildPortal(join(dist, 'portal')), buildViewer(join(dist, 'viewer'))]).then((r) => (mark('build', tBuild), r));
     const tMoto = Date.now();
-    const moto: MotoServer = await startMoto(undefined, { MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
+    // Python's start-up alone can take tens of seconds on a machine busy with other work.
+    const moto: MotoServer = await startMoto(undefined, { MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' }, 90_000);
     stops.push(() => moto.stop());
     mark('moto', tMoto);
     log(`moto on ${moto.endpoint}`);

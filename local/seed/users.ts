@@ -15,7 +15,7 @@ import {
   SetUserPoolMfaConfigCommand,
   type CognitoIdentityProviderClient,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { CognitoClient, type Tokens } from '../../portal/auth/cognito';
+import { CognitoClient, CognitoError, type Tokens } from '../../portal/auth/cognito';
 import { ROLES, type Role } from '../../lambda/runtime/auth';
 import { freshCode } from '../totp';
 
@@ -115,10 +115,25 @@ export async function signIn(config: { region: string; userPoolId: string; clien
   let step = await cognito.signIn(username, password);
   if (step.kind === 'mfaSetup') {
     const { secret, session } = await cognito.associateSoftwareToken({ session: step.session });
-    const verified = await cognito.verifySoftwareToken({ session: session ?? step.session }, await freshCode(secret, 4));
-    step = await cognito.completeMfaSetup(step.username, verified.session ?? step.session);
+    const setup = session ?? step.session;
+    const verified = await withFreshCode((code) => cognito.verifySoftwareToken({ session: setup }, code), secret);
+    step = await cognito.completeMfaSetup(step.username, verified.session ?? setup);
   }
-  if (step.kind === 'totp') step = await cognito.answerTotp(step, await freshCode(undefined, 4));
+  if (step.kind === 'totp') step = await cognito.answerTotp(step, await freshCode(undefined, 8));
   if (step.kind !== 'done') throw new Error(`demo sign-in of ${username} stopped at ${step.kind}`);
   return step.tokens;
+}
+
+/**
+ * Runs `send` with a current code; when Cognito answers CodeMismatch (on a loaded machine the
+ * request can reach moto after the code's window turned) it tries once more with the next
+ * window's code, as a person would.
+ */
+async function withFreshCode<T>(send: (code: string) => Promise<T>, secret: string): Promise<T> {
+  try {
+    return await send(await freshCode(secret, 4));
+  } catch (e) {
+    if (!(e instanceof CognitoError) || e.code !== 'CodeMismatchException') throw e;
+    return send(await freshCode(secret, 30));
+  }
 }
