@@ -10,7 +10,7 @@ import * as path from 'node:path';
 const ROOT = path.join(__dirname, '..', '..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
 /** Top-level entries a README path may start with (generated folders excluded). */
-const TOP = new Set(readdirSync(ROOT).filter((n) => !['node_modules', '.git', 'cdk.out', 'dist', 'coverage'].includes(n)));
+const TOP = new Set(readdirSync(ROOT).filter((n) => !['node_modules', '.git', 'cdk.out', 'dist', 'coverage', 'test-artifacts'].includes(n)));
 
 /**
  * Whether a repository path exists. `<name>` stands for any one entry (`lambda/<fn>/`,
