@@ -11,6 +11,7 @@ import { benchExport } from './api-export';
 import { benchIngest } from './ingest';
 import { benchBundles, benchImages } from './viewer';
 import { benchPortal } from './portal';
+import { benchReadNext, benchRoomStart, benchSuite } from './room';
 
 const suites: Record<string, () => Promise<void> | void> = {
   synth: () => printSynth(benchSynth(Number(process.env.BENCH_RUNS ?? 3))),
@@ -22,6 +23,9 @@ const suites: Record<string, () => Promise<void> | void> = {
   bundles: benchBundles,
   portal: benchPortal,
   images: benchImages,
+  'room-start': benchRoomStart,
+  'read-next': async () => void (await benchReadNext()),
+  suite: benchSuite,
 };
 
 async function main(): Promise<void> {

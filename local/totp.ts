@@ -1,10 +1,11 @@
 /**
- * The current TOTP code for a demo user, for the local reading room (`npm run totp -- <user>` once
- * the room's seed knows each user's secret). In the local room every secret is moto's: moto 5.2
- * hands the same fixed secret to every AssociateSoftwareToken and checks codes against it (with
- * MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true).
+ * The current TOTP code for a demo user of the local reading room: `npm run totp -- <user>`. In the
+ * local room every secret is moto's: moto 5.2 hands the same fixed secret to every
+ * AssociateSoftwareToken and checks codes against it (with MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP=true),
+ * so the user name only labels the line.
  *
- * Run directly: `tsx local/totp.ts [secret]` prints the code for that secret (moto's by default).
+ * `npm run totp -- <user>` prints "<user>: 123456 (valid 17 s more)"; `--secret <base32>` uses
+ * another secret.
  */
 import { secondsLeft, totp } from '../portal/auth/totp';
 
@@ -21,6 +22,17 @@ export async function currentCode(secret: string = MOTO_TOTP_SECRET, atMs: numbe
   return { code: await totp(secret, atMs), validFor: secondsLeft(atMs) };
 }
 
+/**
+ * A code that stays valid for at least `marginSeconds` more (waiting for the next window when the
+ * current one is about to end): a code sent by a busy machine must not reach Cognito, which checks
+ * it against the current window only, after its window has turned.
+ */
+export async function freshCode(secret: string = MOTO_TOTP_SECRET, marginSeconds = 8): Promise<string> {
+  const left = secondsLeft(Date.now());
+  if (left < marginSeconds) await new Promise((r) => setTimeout(r, left * 1000 + 200));
+  return totp(secret, Date.now());
+}
+
 /** The line `npm run totp` prints: "alice: 123456 (valid 17 s more)". */
 export async function totpLine(user: string, secret: string = MOTO_TOTP_SECRET, atMs: number = Date.now()): Promise<string> {
   const { code, validFor } = await currentCode(secret, atMs);
@@ -28,8 +40,11 @@ export async function totpLine(user: string, secret: string = MOTO_TOTP_SECRET, 
 }
 
 if (require.main === module) {
-  const secret = process.argv[2] ?? MOTO_TOTP_SECRET;
-  totpLine(process.argv[2] ? 'code' : 'moto demo user', secret)
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--secret');
+  const secret = at >= 0 ? args[at + 1] : MOTO_TOTP_SECRET;
+  const user = args.find((a, i) => !a.startsWith('--') && i !== at + 1) ?? 'demo user';
+  totpLine(user, secret)
     .then((line) => console.log(line))
     .catch((e: unknown) => {
       console.error((e as Error).message);

@@ -16,9 +16,10 @@ const TYPES: Record<string, string> = {
 
 /**
  * Handles `GET <prefix>/` and `<prefix>/{index.html,viewer.js,viewer.css}`; returns false for any
- * other path so the caller can route it.
+ * other path so the caller can route it. `frameAncestors`: origins besides the viewer's own that
+ * may frame it (the local room's portal, which embeds the session as the AppStream embed does).
  */
-export async function serveViewer(dir: string, prefix: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+export async function serveViewer(dir: string, prefix: string, req: IncomingMessage, res: ServerResponse, opts: { frameAncestors?: readonly string[] } = {}): Promise<boolean> {
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   if (!path.startsWith(`${prefix}/`)) return false;
   const name = path.slice(prefix.length + 1) || 'index.html';
@@ -34,7 +35,7 @@ export async function serveViewer(dir: string, prefix: string, req: IncomingMess
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'no-referrer',
-    'Content-Security-Policy': `${VIEWER_CSP}; frame-ancestors 'self'`,
+    'Content-Security-Policy': `${VIEWER_CSP}; frame-ancestors ${["'self'", ...(opts.frameAncestors ?? []).map((o) => new URL(o).origin)].join(' ')}`,
   });
   res.end(req.method === 'HEAD' ? undefined : body);
   return true;

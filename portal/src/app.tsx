@@ -107,7 +107,12 @@ function Header({ profile }: { profile?: Profile }) {
       </Jump>
       <div class="brand">
         <span class="product">{t('app.name')}</span>
-        {profile && <span class="study">{profile.study.displayName}</span>}
+        {/* The study's own name, as its file spells it: data, not an interface string. */}
+        {profile && (
+          <span class="study" translate={false}>
+            {profile.study.displayName}
+          </span>
+        )}
       </div>
       {me && (
         <nav aria-label={t('app.nav')}>

@@ -2,8 +2,9 @@
  * Sign-in in real Chromium against moto's Cognito (TOTP checking on): a new reader replaces the
  * temporary password, enrols an authenticator from the QR code's key, lands on the portal, signs
  * out, and signs in again with a code; wrong codes are said so; UserContextData goes with every
- * call when Cognito's advanced-security script is on the page. The API behind the portal is the
- * fixture stand-in (test/helpers/portal-fixtures.ts) until the local room's e2e tests exist.
+ * call when Cognito's advanced-security script is on the page (which the local room does not load).
+ * The API behind the portal is the fixture stand-in (test/helpers/portal-fixtures.ts); the same
+ * first sign-in against the real API runs in room.test.ts.
  */
 import { AdminCreateUserCommand, CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand, SetUserPoolMfaConfigCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { totp } from '../../portal/auth/totp';

@@ -42,15 +42,18 @@ import {
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { CognitoJwtVerifier } from 'aws-jwt-verify';
 import { ReadingConfigSchema, type ReadingConfigInput } from '../../domain/reading-config';
-import { indexKeys, readingStore, TABLE_SCHEMA, type ReadingStore } from '../../lambda/store';
+import { readingStore, TABLE_SCHEMA, type ReadingStore } from '../../lambda/store';
 import { documentClient } from '../../lambda/runtime/clients/dynamodb';
 import { ROLES, type Role } from '../../lambda/runtime/auth';
 import { startAppStreamStandIn, type AppStreamStandIn } from '../../local/appstream/standin';
+import { jwtAuthorizer } from '../../local/gateway';
+import { createTable, fleetEvent, httpEvent, objectCreatedEvent, s3Event, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
+
+export { createTable, FLEET_ROLE_ARN, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
 import { awsClientConfig, motoSigningKey, resetMoto, sharedMotoEndpoint, startMoto, type MotoServer } from './moto';
 import { startSerialProxy, type FaultInjector, type SerialProxy } from './serial-proxy';
 
@@ -94,22 +97,6 @@ export interface TestUser {
   accessToken: string;
 }
 
-export interface CallRequest {
-  /** "METHOD /path/{param}" as API Gateway names the route; method/path are derived from it. */
-  routeKey?: string;
-  method?: string;
-  /** The concrete path; default: the routeKey's path with pathParameters filled in. */
-  path?: string;
-  pathParameters?: Record<string, string>;
-  query?: Record<string, string>;
-  headers?: Record<string, string>;
-  /** An object is sent as JSON; a string as is. */
-  body?: unknown;
-  /** Bearer token; undefined or null sends no Authorization header. */
-  token?: string | null;
-  sourceIp?: string;
-}
-
 export interface CallResult {
   status: number;
   headers: Record<string, string | number | boolean>;
@@ -122,16 +109,6 @@ export interface CallResult {
 
 export type HttpHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer) => Promise<unknown>;
 export type RestHandler = (event: APIGatewayProxyEvent) => Promise<unknown>;
-
-export interface FleetCallRequest {
-  query?: Record<string, string>;
-  /** The caller's private IP as the private REST API reports it. @default FLEET_ENI_IP */
-  sourceIp?: string;
-  /** @default the fleet role's assumed-role ARN */
-  userArn?: string;
-  /** Extra request headers, as the private REST API hands them on (e.g. X-Forwarded-For). */
-  headers?: Record<string, string>;
-}
 
 export interface Harness {
   readonly region: string;
@@ -280,8 +257,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
   const pool = await createPool(cognito, 'readroom-test');
   const jwks = await (await fetch(`${moto.endpoint}/${pool.userPoolId}/.well-known/jwks.json`)).json();
   // The JWKS comes from moto's endpoint; the issuer checked is the one moto writes into tokens.
-  const verifier = CognitoJwtVerifier.create({ userPoolId: pool.userPoolId, clientId: pool.clientId, tokenUse: null });
-  verifier.cacheJwks(jwks);
+  const authorizer = jwtAuthorizer(pool, jwks);
 
   process.env.USER_POOL_ID = pool.userPoolId;
   const createUser = (username: string, roles: Role[], site?: string | null) => createPoolUser(cognito, pool, username, roles, site === undefined ? TEST_SITE : site);
@@ -292,16 +268,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
   const other = await createPool(cognito, 'readroom-other-study');
   const foreign = await createPoolUser(cognito, other, 'foreign-reader', ['reader'], TEST_SITE);
 
-  const verify = async (token: string | null | undefined) => {
-    if (!token) return undefined;
-    try {
-      const payload = (await verifier.verify(token)) as Record<string, unknown>;
-      // API Gateway accepts either token kind when the audience matches; ReadRoom's portal sends ID tokens.
-      return payload.token_use === 'id' || payload.token_use === 'access' ? payload : undefined;
-    } catch {
-      return undefined;
-    }
-  };
+  const verify = (token: string | null | undefined) => authorizer.verify(token);
 
   const call = async (handler: HttpHandler, req: CallRequest): Promise<CallResult> => {
     const token = req.token ?? undefined;
@@ -313,7 +280,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     return toResult(await handler(httpEvent(req, claims, token!)), true);
   };
 
-  const callFleet = async (handler: RestHandler, req: FleetCallRequest): Promise<CallResult> => toResult(await handler(fleetEvent(req)), true);
+  const callFleet = async (handler: RestHandler, req: FleetCallRequest): Promise<CallResult> => toResult(await handler(fleetEvent({ ...req, sourceIp: req.sourceIp ?? FLEET_ENI_IP })), true);
 
   let writes = 0;
   documentClient().middlewareStack.add(
@@ -423,8 +390,8 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     putObject: async (key, body) => {
       await s3.send(new PutObjectCommand({ Bucket: BUCKET_NAME, Key: key, Body: body }));
     },
-    s3Event: (key, o = {}) => s3Event(o.bucket ?? BUCKET_NAME, key, o.sequencer ?? nextSequencer(), o.size ?? 0),
-    objectCreatedEvent: (key, o = {}) => objectCreatedEvent(o.bucket ?? BUCKET_NAME, key, o.sequencer ?? nextSequencer(), o.size ?? 0),
+    s3Event: (key, o = {}) => s3Event(REGION, o.bucket ?? BUCKET_NAME, key, o.sequencer ?? nextSequencer(), o.size ?? 0),
+    objectCreatedEvent: (key, o = {}) => objectCreatedEvent(REGION, o.bucket ?? BUCKET_NAME, key, o.sequencer ?? nextSequencer(), o.size ?? 0),
     stop: async () => {
       ddbRaw.destroy();
       s3.destroy();
@@ -437,25 +404,6 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
 }
 
 // ---------------------------------------------------------------------------------------------
-
-/** The table as the store's key schema says (lambda/store/keys.ts `TABLE_SCHEMA`, which the deployed table matches). */
-export async function createTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
-  const s = (AttributeName: string) => ({ AttributeName, AttributeType: 'S' as const });
-  const keySchema = (k: { partitionKey: string; sortKey: string }) => [
-    { AttributeName: k.partitionKey, KeyType: 'HASH' as const },
-    { AttributeName: k.sortKey, KeyType: 'RANGE' as const },
-  ];
-  const indexes = TABLE_SCHEMA.indexes.map((name) => ({ name, keys: indexKeys(name) }));
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [TABLE_SCHEMA, ...indexes.map((i) => i.keys)].flatMap((k) => [s(k.partitionKey), s(k.sortKey)]),
-      KeySchema: keySchema(TABLE_SCHEMA),
-      GlobalSecondaryIndexes: indexes.map((i) => ({ IndexName: i.name, KeySchema: keySchema(i.keys), Projection: { ProjectionType: 'ALL' as const } })),
-    }),
-  );
-}
 
 interface Pool {
   userPoolId: string;
@@ -531,151 +479,6 @@ async function createPoolUser(cognito: CognitoIdentityProviderClient, pool: Pool
   );
   const sub = created.User!.Attributes!.find((a) => a.Name === 'sub')!.Value!;
   return { username, sub, email, roles, token: auth.AuthenticationResult!.IdToken!, accessToken: auth.AuthenticationResult!.AccessToken! };
-}
-
-/** API Gateway HTTP API hands JWT claims to the integration as strings; arrays as "[a b]". */
-function apiGatewayClaims(claims: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(claims).map(([k, v]) => [k, Array.isArray(v) ? `[${v.join(' ')}]` : typeof v === 'string' ? v : JSON.stringify(v)]),
-  );
-}
-
-function httpEvent(req: CallRequest, claims: Record<string, unknown>, token: string): APIGatewayProxyEventV2WithJWTAuthorizer {
-  const [routeMethod, routePath] = req.routeKey ? req.routeKey.split(' ') : [undefined, undefined];
-  const method = (req.method ?? routeMethod ?? 'GET').toUpperCase();
-  const path =
-    req.path ?? (routePath ?? '/').replace(/\{(\w+)\+?\}/g, (_, name: string) => encodeURIComponent(req.pathParameters?.[name] ?? ''));
-  const routeKey = req.routeKey ?? `${method} ${path}`;
-  const headers: Record<string, string> = { host: 'api.readroom.test', 'user-agent': 'readroom-tests', authorization: `Bearer ${token}` };
-  for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
-  const body = req.body === undefined ? undefined : typeof req.body === 'string' ? req.body : JSON.stringify(req.body);
-  if (body !== undefined) headers['content-type'] ??= 'application/json';
-  const rawQueryString = new URLSearchParams(req.query ?? {}).toString();
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey,
-    rawPath: path,
-    rawQueryString,
-    cookies: undefined,
-    headers,
-    queryStringParameters: req.query && Object.keys(req.query).length > 0 ? { ...req.query } : undefined,
-    pathParameters: req.pathParameters,
-    stageVariables: undefined,
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'testapi',
-      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: apiGatewayClaims(claims), scopes: [] } },
-      domainName: 'api.readroom.test',
-      domainPrefix: 'api',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: req.sourceIp ?? '203.0.113.10', userAgent: 'readroom-tests' },
-      requestId: randomUUID(),
-      routeKey,
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-  } as APIGatewayProxyEventV2WithJWTAuthorizer;
-}
-
-export const FLEET_ROLE_ARN = 'arn:aws:sts::123456789012:assumed-role/readroom-test-FleetRole/AppStream2.0';
-
-function fleetEvent(req: FleetCallRequest): APIGatewayProxyEvent {
-  const query = req.query ?? {};
-  const qs = Object.keys(query).length > 0 ? { ...query } : null;
-  return {
-    resource: '/fleet/case-files',
-    path: '/fleet/case-files',
-    httpMethod: 'GET',
-    headers: { Host: 'abc123.execute-api.ap-northeast-2.vpce.amazonaws.com', ...req.headers },
-    multiValueHeaders: Object.fromEntries(Object.entries({ Host: 'abc123.execute-api.ap-northeast-2.vpce.amazonaws.com', ...req.headers }).map(([k, v]) => [k, [v]])),
-    queryStringParameters: qs,
-    multiValueQueryStringParameters: qs ? Object.fromEntries(Object.entries(qs).map(([k, v]) => [k, [v]])) : null,
-    pathParameters: null,
-    stageVariables: null,
-    body: null,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'abc123',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: 'GET',
-      path: '/prod/fleet/case-files',
-      stage: 'prod',
-      requestId: randomUUID(),
-      requestTimeEpoch: Date.now(),
-      resourceId: 'res1',
-      resourcePath: '/fleet/case-files',
-      identity: {
-        accessKey: 'ASIATESTTESTTEST',
-        accountId: '123456789012',
-        apiKey: null,
-        apiKeyId: null,
-        caller: 'AROATESTTESTTEST:AppStream2.0',
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: req.sourceIp ?? FLEET_ENI_IP,
-        user: 'AROATESTTESTTEST:AppStream2.0',
-        userAgent: 'readroom-viewer',
-        userArn: req.userArn ?? FLEET_ROLE_ARN,
-        vpcId: 'vpc-0test',
-        vpceId: 'vpce-0test',
-      },
-    },
-  } as APIGatewayProxyEvent;
-}
-
-function s3Event(bucket: string, key: string, seq: string, size: number): S3Event {
-  return {
-    Records: [
-      {
-        eventVersion: '2.1',
-        eventSource: 'aws:s3',
-        awsRegion: REGION,
-        eventTime: new Date().toISOString(),
-        eventName: 'ObjectCreated:Put',
-        userIdentity: { principalId: 'AWS:AIDATEST' },
-        requestParameters: { sourceIPAddress: '10.0.0.1' },
-        responseElements: { 'x-amz-request-id': 'REQ', 'x-amz-id-2': 'ID2' },
-        s3: {
-          s3SchemaVersion: '1.0',
-          configurationId: 'manifest',
-          bucket: { name: bucket, ownerIdentity: { principalId: 'OWNER' }, arn: `arn:aws:s3:::${bucket}` },
-          // S3 URL-encodes keys in events (space as '+').
-          object: { key: encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+'), size, eTag: 'etag', sequencer: seq },
-        },
-      },
-    ],
-  } as S3Event;
-}
-
-function objectCreatedEvent(bucket: string, key: string, seq: string, size: number): S3ObjectCreatedNotificationEvent {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Object Created',
-    source: 'aws.s3',
-    account: '123456789012',
-    time: new Date().toISOString(),
-    region: REGION,
-    resources: [`arn:aws:s3:::${bucket}`],
-    detail: {
-      version: '0',
-      bucket: { name: bucket },
-      object: { key, size, etag: 'etag', sequencer: seq },
-      'request-id': 'REQ',
-      requester: '123456789012',
-      'source-ip-address': '10.0.0.1',
-      reason: 'PutObject',
-    },
-  } as S3ObjectCreatedNotificationEvent;
 }
 
 function toResult(raw: unknown, invoked: boolean): CallResult {

@@ -1,6 +1,7 @@
 /**
- * A stand-in for the case-files route and the scans bucket, for the viewer's browser tests (the
- * local room's fleet API does not exist yet): one node:http server that
+ * A stand-in for the case-files route and the scans bucket, for the viewer's browser tests that
+ * need to expire, refuse or delay files on demand (the local room's fleet API, local/fleet-api.ts,
+ * serves the real route): one node:http server that
  * - serves the built viewer under /viewer/,
  * - answers `GET /fleet/case-files?sessionId=…` with the documented shape (`ref` or `caseId`,
  *   `reader`, `expiresAt`, `files: [{ exam, eye, url }]`), plus `key` and `bytes`, which the real

@@ -7,25 +7,14 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { handler as exportWorker } from '../../lambda/export-worker/handler';
 import { keys } from '../../lambda/store/keys';
+import { streamInsertEvent } from '../../local/aws-events';
 import { REGION, type Harness } from './api-harness';
 
 /** The stream event of one job item's INSERT (what the deployed filter lets through). */
 export async function jobInsertEvent(h: Harness, exportId: string): Promise<DynamoDBStreamEvent> {
   const out = await h.ddb.send(new GetItemCommand({ TableName: h.tableName, Key: Object.fromEntries(Object.entries(keys.exportJob(exportId)).map(([k, v]) => [k, { S: v }])), ConsistentRead: true }));
   if (!out.Item) throw new Error(`no export job ${exportId} in the table`);
-  // The job holds no binary attributes, so the SDK's and the stream's attribute shapes coincide.
-  const image = out.Item as NonNullable<DynamoDBStreamEvent['Records'][number]['dynamodb']>['NewImage'] & object;
-  return {
-    Records: [
-      {
-        eventID: `insert-${exportId}`,
-        eventName: 'INSERT',
-        eventSource: 'aws:dynamodb',
-        awsRegion: REGION,
-        dynamodb: { Keys: { pk: image.pk, sk: image.sk }, NewImage: image, StreamViewType: 'NEW_IMAGE', SequenceNumber: '1', SizeBytes: 100 },
-      },
-    ],
-  };
+  return streamInsertEvent(REGION, out.Item as Parameters<typeof streamInsertEvent>[1], `insert-${exportId}`);
 }
 
 /** Runs the worker on the job's insert, as the stream trigger would after POST /exports. */

@@ -1,7 +1,8 @@
 /**
- * TEMPORARY: stand-in answers for the portal's browser tests until the end-to-end tests against
- * the local reading room (`npm start`) arrive; then delete this file and the tests that use it
- * switch to the real room. Everything the portal's fetch calls reach is answered here through
+ * Stand-in answers for the portal's browser tests of what the local reading room cannot produce on
+ * demand (injected failures and refusals, expired tokens, version conflicts, paging, AWS's embed
+ * script, recorded request bodies); the real path runs against the room in
+ * test/browser/room.test.ts. Everything the portal's fetch calls reach is answered here through
  * Playwright's `page.route`, shaped exactly like the handlers' documented answers (README "Reading
  * workflow API", lambda/reader-api/README.md, the adjudication and coordinator cores): the same
  * status codes, bodies and `{ error: { code, message, field?, rule?, errors? } }`. Drafts and

@@ -1,5 +1,5 @@
 import { base32Decode, base32Encode, hotp, secondsLeft, totp } from '../../../portal/auth/totp';
-import { currentCode, MOTO_TOTP_SECRET, totpLine } from '../../../local/totp';
+import { currentCode, freshCode, MOTO_TOTP_SECRET, totpLine } from '../../../local/totp';
 
 const RFC_SECRET = Buffer.from('12345678901234567890'); // RFC 4226 appendix D / RFC 6238 appendix B (SHA-1)
 
@@ -48,5 +48,23 @@ describe('local demo codes', () => {
     expect(MOTO_TOTP_SECRET).toBe('asdfasdfasdf');
     expect(await currentCode(MOTO_TOTP_SECRET, 1_700_000_000_000)).toEqual({ code: '228570', validFor: 10 });
     expect(await totpLine('reader1', MOTO_TOTP_SECRET, 1_700_000_000_000)).toBe('reader1: 228570 (valid 10 s more)');
+  });
+
+  it('gives a code from the next window when the current one ends within the margin, else the current one', async () => {
+    jest.useFakeTimers({ now: 1_700_000_000_000 }); // 10 s left in the window
+    try {
+      await expect(freshCode(MOTO_TOTP_SECRET, 8)).resolves.toBe('228570');
+      jest.setSystemTime(1_700_000_004_000); // 6 s left
+      let code: string | undefined;
+      const pending = freshCode(MOTO_TOTP_SECRET, 8).then((c) => (code = c));
+      await jest.advanceTimersByTimeAsync(5_000);
+      expect(code).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1_500);
+      await pending;
+      expect(code).toBe(await totp(MOTO_TOTP_SECRET, 1_700_000_010_000));
+      expect(code).not.toBe('228570');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

@@ -1,0 +1,113 @@
+/**
+ * A one-request-at-a-time HTTP proxy in front of moto.
+ *
+ * Why: moto's server is threaded but its models are not thread-safe. Seen with moto 5.2 under
+ * concurrent clients: two TransactWriteItems interleave between their condition checks and their
+ * writes (10 of 50 submits with the same `version = :expected` condition all "won"), and some
+ * requests crash with an HTML 500. DynamoDB applies every request atomically, and ReadRoom's
+ * invariants rest on that (conditional writes, transactions), so tests that fire many requests at
+ * once go through this proxy: requests are forwarded strictly one after another, which is exactly
+ * per-request atomicity, no more. (DynamoDB's TransactionConflict cancellations are therefore never
+ * produced here; the cores' retry on them is covered by unit tests with fakes.)
+ */
+import { Agent, createServer, request, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface SerialProxy {
+  endpoint: string;
+  /** Fault injection (test/lambda/faults.test.ts): count the calls, and break one of them. */
+  faults: FaultInjector;
+  close(): Promise<void>;
+}
+
+/**
+ * `drop`: the request never reaches the emulator (the caller's connection is reset); `cut`: the
+ * emulator applies it, then the caller's connection is reset before any of the response is sent
+ * (what a Lambda sees when the network or its own timeout cuts a call whose write went through).
+ */
+export type FaultMode = 'drop' | 'cut';
+
+export interface FaultInjector {
+  /** Requests received so far (every AWS call through the proxy: DynamoDB, S3, Cognito). */
+  count(): number;
+  /** What each request since `from` (a `count()`) was: the X-Amz-Target operation, else `METHOD /path`. */
+  calls(from: number): string[];
+  /** Breaks the `nth` request from now (1 = the next one) in `mode`; one fault at a time. */
+  arm(nth: number, mode: FaultMode): void;
+  /** True once the armed fault has happened (and disarms it). */
+  fired(): boolean;
+  disarm(): void;
+}
+
+export async function startSerialProxy(target: string): Promise<SerialProxy> {
+  const upstream = new URL(target);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let queue: Promise<void> = Promise.resolve();
+
+  const forward = (method: string, path: string, headers: IncomingHttpHeaders, body: Buffer) =>
+    new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const up = request({ host: upstream.hostname, port: upstream.port, method, path, headers, agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      up.on('error', reject);
+      up.end(body);
+    });
+
+  let received = 0;
+  const log: string[] = [];
+  let armed: { at: number; mode: FaultMode } | undefined;
+  let fired = false;
+  const faults: FaultInjector = {
+    count: () => received,
+    calls: (from) => log.slice(from),
+    arm: (nth, mode) => {
+      armed = { at: received + nth, mode };
+      fired = false;
+    },
+    fired: () => fired,
+    disarm: () => {
+      armed = undefined;
+    },
+  };
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const n = ++received;
+      const target = req.headers['x-amz-target'];
+      log.push(typeof target === 'string' ? (target.split('.').pop() ?? target) : `${req.method} ${(req.url ?? '/').split('?')[0]}`);
+      const fault = armed && armed.at === n ? armed.mode : undefined;
+      if (fault) {
+        armed = undefined;
+        fired = true;
+      }
+      queue = queue.then(async () => {
+        try {
+          if (fault === 'drop') return void res.socket?.destroy();
+          const out = await forward(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks));
+          if (fault === 'cut') return void res.socket?.destroy();
+          res.writeHead(out.status, out.headers);
+          res.end(out.body);
+        } catch (e) {
+          res.writeHead(502, { 'content-type': 'text/plain' });
+          res.end(`serial proxy: ${(e as Error).message}`);
+        }
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    faults,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * End to end in real Chromium against the local reading room (`npm start`, started here on a free
+ * port with its demo study): a study's whole path through the real portal, gateway, handlers,
+ * moto's Cognito (TOTP codes checked), the AppStream stand-in and the viewer.
+ *
+ * The tests run in order and build on each other, as the study does: reader.new and reader.lee
+ * hold the same waiting case (the seed's `sharedCase`); the first reads it as healthy, the second
+ * as severe, the adjudicator decides, the coordinator exports. A screenshot per step goes to
+ * test-artifacts/browser/room/; axe-core checks each page.
+ */
+import type { Page } from 'playwright-core';
+import { startRoom, type Room } from '../../local/room';
+import { DEMO_PASSWORD, TEMPORARY_PASSWORD } from '../../local/seed/users';
+import { freshCode } from '../../local/totp';
+import { useBrowser } from '../helpers/browser';
+import { untranslated } from '../helpers/portal-page';
+
+const b = useBrowser('room');
+/** Each step is a person's whole task (sign-in included, axe on every page): minutes on a busy 2-core machine. */
+const STEP_MS = 240_000;
+let room: Room;
+/** The shared case's ref as reader.new knows it (another reader must get nothing with it). */
+let newReadersRef = '';
+
+beforeAll(async () => {
+  room = await startRoom({ port: 0 });
+}, 180_000);
+afterAll(async () => {
+  await room?.stop();
+});
+
+const radio = (page: Page, eye: 'OD' | 'OS' | 'P', key: string, value: string) => page.locator(`input[name="q-${eye}-${key}"][value="${value}"]`);
+
+/** Answers what the default form requires for two gradable eyes; `icdrOD` is the right eye's DR grade. */
+async function answerRequired(page: Page, icdrOD: string): Promise<void> {
+  for (const eye of ['OD', 'OS'] as const) {
+    await radio(page, eye, 'fundusQuality', 'good').check();
+    await radio(page, eye, 'icdrLevel', eye === 'OD' ? icdrOD : 'none').check();
+    await radio(page, eye, 'dme', 'absent').check();
+    await radio(page, eye, 'beckmanClass', 'no_aging_changes').check();
+    await page.locator(`#q-${eye}-vcdr`).fill('0.3');
+    await radio(page, eye, 'glaucomaLikelihood', 'no').check();
+  }
+  await radio(page, 'P', 'referral', 'none').check();
+}
+
+/** An enrolled demo user's sign-in: password, then the current code (moto's secret). */
+async function signIn(page: Page, username: string, labels = { user: 'User name', password: 'Password', code: '6-digit code from the app' }): Promise<void> {
+  await page.goto(`${room.portalUrl}/`);
+  await page.getByLabel(labels.user).fill(username);
+  await page.getByLabel(labels.password).fill(DEMO_PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.getByLabel(labels.code).fill(await freshCode());
+  await page.keyboard.press('Enter');
+}
+
+/** Case-file URLs the page's frames fetched (the viewer's presigned GETs). */
+function caseFileRequests(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.includes('/cases/')) seen.push(decodeURIComponent(path));
+  });
+  return seen;
+}
+
+/** Opens the next case from home, waits for the viewer beside the form to show both eyes; returns the ref. */
+async function readNext(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Read next case' }).click();
+  await page.getByRole('heading', { name: /^Case [a-z2-7]{12}$/ }).waitFor();
+  const ref = /#\/read\/([a-z2-7]{12})$/.exec(page.url())![1];
+  const viewer = page.frameLocator('#read-stream-embed iframe');
+  for (const eye of ['OD', 'OS']) await viewer.locator(`section[data-eye="${eye}"][data-loaded="true"]`).waitFor({ timeout: 30_000 });
+  await expect(viewer.getByText(`Case ${ref}`).first().isVisible()).resolves.toBe(true);
+  return ref;
+}
+
+describe('the local reading room, end to end', () => {
+  it('a new reader sets a password, enrols an authenticator, opens the next case beside its images and submits', async () => {
+    const page = b.page();
+    const files = caseFileRequests(page);
+    await page.goto(`${room.portalUrl}/`);
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await b.axe()).toEqual([]);
+    await b.shot('sign in');
+    await page.getByLabel('User name').fill('reader.new');
+    await page.getByLabel('Password').fill(TEMPORARY_PASSWORD);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Choose a new password' }).waitFor();
+    await page.getByLabel('New password', { exact: true }).fill('My-own-Password-2026');
+    await page.getByLabel('New password again').fill('My-own-Password-2026');
+    await page.getByRole('button', { name: 'Set the password' }).click();
+    await page.getByRole('heading', { name: 'Set up your authenticator app' }).waitFor();
+    await page.getByRole('img', { name: 'QR code to add ReadRoom to an authenticator app' }).waitFor();
+    const secret = (await page.locator('code.secret').textContent())!.replace(/ /g, '');
+    expect(await b.axe()).toEqual([]);
+    await b.shot('authenticator set-up');
+    await page.getByLabel('6-digit code from the app').fill(await freshCode(secret));
+    await page.getByRole('button', { name: 'Verify' }).click();
+
+    await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
+    await page.getByText('Signed in as reader.new').waitFor();
+    expect(await b.axe()).toEqual([]);
+    await b.shot('home');
+
+    newReadersRef = await readNext(page);
+    // The viewer fetched this case's files and no other case's.
+    const cases = new Set(files.map((p) => /\/cases\/([^/]+)\//.exec(p)?.[1]));
+    expect([...cases]).toEqual([room.seeded!.sharedCase]);
+    expect(files.some((p) => p.endsWith('/fundus/OD.png'))).toBe(true);
+    expect(await b.axe()).toEqual([]);
+    await b.shot('reading page');
+
+    await answerRequired(page, 'none');
+    await page.getByRole('button', { name: 'Submit', exact: true }).click();
+    await page.getByText('Submitted. You can still amend it').waitFor({ timeout: 20_000 });
+    expect(await b.axe()).toEqual([]);
+    await b.shot('submitted');
+  }, STEP_MS);
+
+  it('a second reader submits a discordant read of the same case', async () => {
+    const page = b.page();
+    const files = caseFileRequests(page);
+    await signIn(page, 'reader.lee');
+    await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
+    const ref = await readNext(page);
+    expect(ref).not.toBe(newReadersRef); // the same case, under this reader's own ref
+    expect(new Set(files.map((p) => /\/cases\/([^/]+)\//.exec(p)?.[1]))).toEqual(new Set([room.seeded!.sharedCase]));
+    await answerRequired(page, 'severe_npdr');
+    await b.shot('discordant read');
+    await page.getByRole('button', { name: 'Submit', exact: true }).click();
+    // The second read completes the case (discordant: adjudication), so the read is closed at once.
+    await page.getByText(/Submitted\. You can still amend it|This read is closed/).waitFor({ timeout: 20_000 });
+    expect(await b.axe()).toEqual([]);
+    await b.shot('submitted');
+  }, STEP_MS);
+
+  it("a reader who types another reader's assignment URL gets nothing", async () => {
+    const page = b.page();
+    const files = caseFileRequests(page);
+    await signIn(page, 'reader.kim');
+    await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
+    await page.goto(`${room.portalUrl}/#/read/${newReadersRef}`);
+    await page.getByText('This case is not one of yours, or it does not exist.').waitFor();
+    expect(await page.locator('form#diagnosis input').count()).toBe(0);
+    expect(await page.locator('#read-stream-embed iframe').count()).toBe(0);
+    expect(files).toEqual([]);
+    expect(await b.axe()).toEqual([]);
+    await b.shot('not yours');
+  }, STEP_MS);
+
+  it('the adjudicator resolves the disagreement beside the images', async () => {
+    const page = b.page();
+    const files = caseFileRequests(page);
+    const caseId = room.seeded!.sharedCase;
+    await signIn(page, 'adj.choi');
+    await page.getByRole('heading', { name: 'Adjudication', level: 1 }).waitFor();
+    await page.getByRole('link', { name: `Adjudicate case ${caseId}` }).click();
+    await page.getByRole('heading', { name: `Adjudication of case ${caseId}` }).waitFor();
+    const viewer = page.frameLocator('#adj-stream-embed iframe');
+    for (const eye of ['OD', 'OS']) await viewer.locator(`section[data-eye="${eye}"][data-loaded="true"]`).waitFor({ timeout: 30_000 });
+    expect(new Set(files.map((p) => /\/cases\/([^/]+)\//.exec(p)?.[1]))).toEqual(new Set([caseId]));
+    const disputed = page.getByRole('group', { name: /^Right eye \(OD\): DR severity/ });
+    await expect(disputed.getByRole('definition').allTextContents()).resolves.toEqual(expect.arrayContaining(['No apparent retinopathy', 'Severe non-proliferative DR']));
+    expect(await b.axe()).toEqual([]);
+    await b.shot('adjudication');
+    await disputed.getByRole('radio', { name: 'Another value' }).check();
+    await disputed.getByRole('radio', { name: 'Moderate non-proliferative DR' }).check();
+    await page.getByLabel('Reason for the decision').selectOption('neither_correct');
+    await page.getByRole('button', { name: 'Record the final answers' }).click();
+    await page.getByText(/^Resolved on .*Final answers recorded\.$/).waitFor({ timeout: 20_000 });
+    expect(await b.axe()).toEqual([]);
+    await b.shot('resolved');
+  }, STEP_MS);
+
+  it('the coordinator exports, and the file holds the adjudicated value with its provenance', async () => {
+    const page = b.page();
+    await signIn(page, 'coord.han');
+    await page.getByRole('heading', { name: 'Study progress', level: 1 }).waitFor();
+    expect(await b.axe()).toEqual([]);
+    await b.shot('progress');
+    await page.goto(`${room.portalUrl}/#/coordinator/export`);
+    await page.getByRole('checkbox', { name: 'JSON' }).uncheck();
+    await page.getByRole('button', { name: 'Start the export' }).click();
+    await page.getByText(/: complete$/).waitFor({ timeout: 60_000 });
+    expect(await b.axe()).toEqual([]);
+    await b.shot('export complete');
+    const href = (await page.getByRole('link', { name: 'grades.csv' }).getAttribute('href'))!;
+    const csv = await (await fetch(href)).text();
+    const [header, ...rows] = csv.trim().split(/\r\n/).map((l) => l.split(','));
+    const col = (name: string) => header.indexOf(name);
+    const row = rows.find((r) => r[col('case_id')] === room.seeded!.sharedCase && r[col('eye')] === 'OD' && r[col('question')] === 'icdrLevel');
+    expect(row).toBeDefined();
+    expect({ value: row![col('final_value')], provenance: row![col('provenance')], reason: row![col('adjudication_reason')] }).toEqual({ value: 'moderate_npdr', provenance: 'adjudicated', reason: 'neither_correct' });
+    expect(row![col('decided_by')]).toMatch(/\S/);
+    expect(row![col('decided_at')]).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  }, STEP_MS);
+
+  it('shows the reader pages in Korean with no untranslated string', async () => {
+    const context = await b.browser().newContext({ locale: 'ko-KR', viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    await page.goto(`${room.portalUrl}/`);
+    await page.getByRole('heading', { name: '로그인' }).waitFor();
+    expect(await untranslated(page)).toEqual([]);
+    await signIn(page, 'reader.yoon', { user: '사용자 이름', password: '비밀번호', code: '앱에 표시된 6자리 코드' });
+    await page.getByRole('heading', { name: '내 증례', level: 1 }).waitFor();
+    await page.locator('table.list tbody tr').first().waitFor();
+    expect(await untranslated(page)).toEqual([]);
+    expect(await b.axe(page)).toEqual([]);
+    await b.shot('home in Korean', page);
+    await page.getByRole('button', { name: '다음 증례 판독' }).click();
+    await page.getByRole('heading', { name: /^증례 [a-z2-7]{12}$/ }).waitFor();
+    const ref = /#\/read\/([a-z2-7]{12})$/.exec(page.url())![1];
+    await page.frameLocator('#read-stream-embed iframe').locator('section[data-eye="OD"][data-loaded="true"]').waitFor({ timeout: 30_000 });
+    expect(await untranslated(page, [new RegExp(ref)])).toEqual([]);
+    expect(await b.axe(page)).toEqual([]);
+    await b.shot('reading page in Korean', page);
+    await context.close();
+  }, STEP_MS);
+});
