@@ -8,6 +8,8 @@
  * as severe, the adjudicator decides, the coordinator exports. A screenshot per step goes to
  * test-artifacts/browser/room/; axe-core checks each page.
  */
+import { createHash } from 'node:crypto';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
 import { startRoom, type Room } from '../../local/room';
 import { DEMO_PASSWORD, TEMPORARY_PASSWORD } from '../../local/seed/users';
@@ -54,14 +56,43 @@ async function signIn(page: Page, username: string, labels = { user: 'User name'
   await page.keyboard.press('Enter');
 }
 
-/** Case-file URLs the page's frames fetched (the viewer's presigned GETs). */
-function caseFileRequests(page: Page): string[] {
-  const seen: string[] = [];
-  page.on('request', (r) => {
-    const path = new URL(r.url()).pathname;
-    if (path.includes('/cases/')) seen.push(decodeURIComponent(path));
+/** One object the page's frames fetched from the scans bucket (the viewer's presigned GETs). */
+interface Fetched {
+  path: string;
+  sha256: string;
+}
+
+/**
+ * What the page's frames fetch from the scans bucket, with each body's SHA-256: a read session's
+ * files are per-session copies under `views/<token>/` (blinding), so a file is recognised as the
+ * case's by its bytes, never by its path. `settled()` waits for the bodies of every response seen.
+ */
+function caseFileFetches(page: Page): { settled(): Promise<Fetched[]> } {
+  const pending: Array<Promise<Fetched | undefined>> = [];
+  page.on('response', (r) => {
+    const path = decodeURIComponent(new URL(r.url()).pathname);
+    if (!/\/(cases|views)\//.test(path)) return;
+    pending.push(r.ok() ? r.body().then((body) => ({ path, sha256: createHash('sha256').update(body).digest('hex') })) : Promise.resolve({ path, sha256: `status ${r.status()}` }));
   });
-  return seen;
+  return { settled: async () => (await Promise.all(pending)).filter((f): f is Fetched => f !== undefined) };
+}
+
+/** SHA-256 of every file of a case as stored (its manifest left out). */
+async function caseHashes(caseId: string): Promise<Set<string>> {
+  const listed = await room.s3.send(new ListObjectsV2Command({ Bucket: room.bucketName, Prefix: `cases/${caseId}/` }));
+  const keys = (listed.Contents ?? []).map((o) => o.Key!).filter((k) => !k.endsWith('/manifest.json'));
+  const bodies = await Promise.all(keys.map(async (Key) => (await room.s3.send(new GetObjectCommand({ Bucket: room.bucketName, Key }))).Body!.transformToByteArray()));
+  return new Set(bodies.map((b) => createHash('sha256').update(b).digest('hex')));
+}
+
+/** The viewer fetched files, every one of them a file of `caseId`, and (for a read session) none under a path naming it. */
+async function expectOnlyCaseFiles(fetches: { settled(): Promise<Fetched[]> }, caseId: string, session: 'read' | 'adjudication'): Promise<Fetched[]> {
+  const got = await fetches.settled();
+  const own = await caseHashes(caseId);
+  expect(got.length).toBeGreaterThan(0);
+  expect(got.filter((f) => !own.has(f.sha256))).toEqual([]);
+  if (session === 'read') expect(got.filter((f) => f.path.includes(caseId) || !f.path.includes('/views/'))).toEqual([]);
+  return got;
 }
 
 /** Opens the next case from home, waits for the viewer beside the form to show both eyes; returns the ref. */
@@ -78,7 +109,7 @@ async function readNext(page: Page): Promise<string> {
 describe('the local reading room, end to end', () => {
   it('a new reader sets a password, enrols an authenticator, opens the next case beside its images and submits', async () => {
     const page = b.page();
-    const files = caseFileRequests(page);
+    const files = caseFileFetches(page);
     await page.goto(`${room.portalUrl}/`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     expect(await b.axe()).toEqual([]);
@@ -104,10 +135,9 @@ describe('the local reading room, end to end', () => {
     await b.shot('home');
 
     newReadersRef = await readNext(page);
-    // The viewer fetched this case's files and no other case's.
-    const cases = new Set(files.map((p) => /\/cases\/([^/]+)\//.exec(p)?.[1]));
-    expect([...cases]).toEqual([room.seeded!.sharedCase]);
-    expect(files.some((p) => p.endsWith('/fundus/OD.png'))).toBe(true);
+    // The viewer fetched this case's files and no other case's, under this session's own names.
+    const got = await expectOnlyCaseFiles(files, room.seeded!.sharedCase, 'read');
+    expect(got.some((f) => /\/fundus-OD-\d+\.png$/.test(f.path))).toBe(true);
     expect(await b.axe()).toEqual([]);
     await b.shot('reading page');
 
@@ -120,12 +150,12 @@ describe('the local reading room, end to end', () => {
 
   it('a second reader submits a discordant read of the same case', async () => {
     const page = b.page();
-    const files = caseFileRequests(page);
+    const files = caseFileFetches(page);
     await signIn(page, 'reader.lee');
     await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
     const ref = await readNext(page);
     expect(ref).not.toBe(newReadersRef); // the same case, under this reader's own ref
-    expect(new Set(files.map((p) => /\/cases\/([^/]+)\//.exec(p)?.[1]))).toEqual(new Set([room.seeded!.sharedCase]));
+    await expectOnlyCaseFiles(files, room.seeded!.sharedCase, 'read');
     await answerRequired(page, 'severe_npdr');
     await b.shot('discordant read');
     await page.getByRole('button', { name: 'Submit', exact: true }).click();
@@ -137,21 +167,21 @@ describe('the local reading room, end to end', () => {
 
   it("a reader who types another reader's assignment URL gets nothing", async () => {
     const page = b.page();
-    const files = caseFileRequests(page);
+    const files = caseFileFetches(page);
     await signIn(page, 'reader.kim');
     await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
     await page.goto(`${room.portalUrl}/#/read/${newReadersRef}`);
     await page.getByText('This case is not one of yours, or it does not exist.').waitFor();
     expect(await page.locator('form#diagnosis input').count()).toBe(0);
     expect(await page.locator('#read-stream-embed iframe').count()).toBe(0);
-    expect(files).toEqual([]);
+    expect(await files.settled()).toEqual([]);
     expect(await b.axe()).toEqual([]);
     await b.shot('not yours');
   }, STEP_MS);
 
   it('the adjudicator resolves the disagreement beside the images', async () => {
     const page = b.page();
-    const files = caseFileRequests(page);
+    const files = caseFileFetches(page);
     const caseId = room.seeded!.sharedCase;
     await signIn(page, 'adj.choi');
     await page.getByRole('heading', { name: 'Adjudication', level: 1 }).waitFor();
@@ -159,7 +189,7 @@ describe('the local reading room, end to end', () => {
     await page.getByRole('heading', { name: `Adjudication of case ${caseId}` }).waitFor();
     const viewer = page.frameLocator('#adj-stream-embed iframe');
     for (const eye of ['OD', 'OS']) await viewer.locator(`section[data-eye="${eye}"][data-loaded="true"]`).waitFor({ timeout: 30_000 });
-    expect(new Set(files.map((p) => /\/cases\/([^/]+)\//.exec(p)?.[1]))).toEqual(new Set([caseId]));
+    await expectOnlyCaseFiles(files, caseId, 'adjudication');
     const disputed = page.getByRole('group', { name: /^Right eye \(OD\): DR severity/ });
     await expect(disputed.getByRole('definition').allTextContents()).resolves.toEqual(expect.arrayContaining(['No apparent retinopathy', 'Severe non-proliferative DR']));
     expect(await b.axe()).toEqual([]);
