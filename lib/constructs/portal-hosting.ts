@@ -16,6 +16,9 @@ import { PORTAL_ROOT, builtPortalDir } from '../build/portal-site';
 import { PORTAL_LOG_PREFIXES } from './scans-store';
 import { SecureBucket } from './secure-bucket';
 
+/** Where CloudFront's standard logs of each distribution go in {@link PortalHosting.cloudFrontLogBucket}. */
+export const CLOUDFRONT_LOG_PREFIXES = { portal: 'portal/', streamingProxy: 'streaming-proxy/' } as const;
+
 /** Where the operator's copy of AWS's embed script is served (config.json `embedScriptPath`). */
 export const EMBED_SCRIPT_PATH = '/vendor/appstream-embed.js';
 
@@ -43,10 +46,13 @@ export interface PortalHostingProps {
   readonly domain?: PortalDomain;
   /** Local file of AWS's `appstream-embed.js`, deployed at {@link EMBED_SCRIPT_PATH}. @default - none (sessions open in a new tab) */
   readonly embedScriptFile?: string;
-  /** The study's access-log bucket (data stack): S3 server access logs and CloudFront's standard logs. */
+  /** The study's access-log bucket (data stack): the site bucket's S3 server access logs. */
   readonly accessLogBucket: s3.IBucket;
+  /** Retain or destroy CloudFront's log bucket with the stack (the study's retention). */
+  readonly logRemovalPolicy: RemovalPolicy;
   /** Encrypts the deployment function's log group. */
   readonly encryptionKey: kms.IKey;
+  /** Days the deployment function's logs and CloudFront's logs are kept. */
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -54,7 +60,9 @@ export interface PortalHostingProps {
  * The reader portal on AWS: its built files in a private {@link SecureBucket}, served by CloudFront
  * through origin access control (never a public bucket, no OAI), HTTPS only (HTTP redirects), TLS
  * 1.2+ on the custom domain, the security headers and the deployment's Content-Security-Policy
- * (portal/csp.ts) on every response, logs to the study's access-log bucket. config.json is written
+ * (portal/csp.ts) on every response. The site bucket's server access logs go to the study's
+ * access-log bucket (no ACLs); CloudFront's standard logs, which CloudFront delivers only through a
+ * bucket ACL, go to this construct's own small log bucket, the only one with ACLs. config.json is written
  * at deploy time from the stacks' values (API, pool, client), so one build serves every study.
  *
  * With `domain.streamingName`, a second distribution proxies that subdomain to AppStream's
@@ -63,6 +71,8 @@ export interface PortalHostingProps {
  */
 export class PortalHosting extends Construct {
   readonly bucket: s3.Bucket;
+  /** CloudFront's standard logs of the portal and the streaming proxy. */
+  readonly cloudFrontLogBucket: s3.Bucket;
   readonly distribution: cloudfront.Distribution;
   readonly responseHeaders: cloudfront.ResponseHeadersPolicy;
   /** The AppStream custom streaming domain's proxy, when configured. */
@@ -79,7 +89,18 @@ export class PortalHosting extends Construct {
       bucketArn: props.accessLogBucket.bucketArn,
       // Given, not parsed from the ARN: cfn-lint cannot type Fn::Split over a cross-stack output.
       bucketName: props.accessLogBucket.bucketName,
-      bucketRegionalDomainName: props.accessLogBucket.bucketRegionalDomainName,
+    });
+    // Its own bucket: CloudFront's standard (legacy) logging writes through a bucket ACL, so the
+    // study's access-log bucket can keep ACLs disabled. In this stack, so no data stack reference.
+    this.cloudFrontLogBucket = new SecureBucket(this, 'CloudFrontLogs', {
+      receivesCloudFrontLogs: true,
+      // Who reads or deletes these logs is itself logged, in the study's (ACL-free) access-log bucket.
+      serverAccessLogs: { bucket: logBucket, prefix: PORTAL_LOG_PREFIXES.cloudFrontLogs },
+      removalPolicy: props.logRemovalPolicy,
+      // Kept as long as the study's other logs; a deleted log can be restored for 30 days.
+      lifecycleRules: [{ expiration: Duration.days(props.logRetention), noncurrentVersionExpiration: Duration.days(30) }],
+      singleRegionReason:
+        "This bucket holds only CloudFront's request logs of the portal and the streaming proxy; a study is single-region by design and versioning protects the logs in place.",
     });
     const certificate = domain && acm.Certificate.fromCertificateArn(this, 'Certificate', domain.certificateArn);
 
@@ -95,10 +116,12 @@ export class PortalHosting extends Construct {
     });
 
     // The access-log bucket's policy (data stack) already allows these logs by prefix: ScansStore.
-    Annotations.of(this.bucket).acknowledgeWarning(
-      '@aws-cdk/aws-s3:accessLogsPolicyNotAdded',
-      "The data stack's access-log bucket allows the portal site's logs under its prefix (ScansStore, PortalSiteAccessLogs); this stack cannot change that bucket's policy.",
-    );
+    for (const bucket of [this.bucket, this.cloudFrontLogBucket]) {
+      Annotations.of(bucket).acknowledgeWarning(
+        '@aws-cdk/aws-s3:accessLogsPolicyNotAdded',
+        "The data stack's access-log bucket allows the portal buckets' logs under their prefixes (ScansStore, PortalAccessLogs); this stack cannot change that bucket's policy.",
+      );
+    }
 
     this.contentSecurityPolicy = cspFromOrigins({
       // The API's endpoint is an origin already (no path); Cognito's is the region's. Without a
@@ -140,14 +163,14 @@ export class PortalHosting extends Construct {
       // North America, Europe, Asia (Korea and Japan included), Middle East and Africa.
       priceClass: cloudfront.PriceClass.PRICE_CLASS_200,
       enableLogging: true,
-      logBucket,
-      logFilePrefix: PORTAL_LOG_PREFIXES.cloudFront,
+      logBucket: this.cloudFrontLogBucket,
+      logFilePrefix: CLOUDFRONT_LOG_PREFIXES.portal,
     });
     this.domainName = domain?.name ?? this.distribution.distributionDomainName;
     this.acknowledgeDistribution(this.distribution, Boolean(domain));
 
     if (domain?.streamingName && certificate) {
-      this.streamingProxy = this.createStreamingProxy(domain.streamingName, certificate, config.region, logBucket);
+      this.streamingProxy = this.createStreamingProxy(domain.streamingName, certificate, config.region);
     }
 
     this.deploy(props);
@@ -158,7 +181,7 @@ export class PortalHosting extends Construct {
    * every method, nothing cached, every viewer header but Host forwarded (AWS's blog "Using custom
    * domains with Amazon AppStream 2.0" sets it up this way).
    */
-  private createStreamingProxy(name: string, certificate: acm.ICertificate, region: string, logBucket: s3.IBucket): cloudfront.Distribution {
+  private createStreamingProxy(name: string, certificate: acm.ICertificate, region: string): cloudfront.Distribution {
     const headers = new cloudfront.ResponseHeadersPolicy(this, 'StreamingHeaders', {
       comment: 'ReadRoom AppStream streaming proxy: HSTS',
       // HSTS only: AppStream's own pages keep the headers AppStream sends (its CSP names the
@@ -185,8 +208,8 @@ export class PortalHosting extends Construct {
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_200,
       enableLogging: true,
-      logBucket,
-      logFilePrefix: PORTAL_LOG_PREFIXES.streamingProxy,
+      logBucket: this.cloudFrontLogBucket,
+      logFilePrefix: CLOUDFRONT_LOG_PREFIXES.streamingProxy,
     });
     this.acknowledgeDistribution(proxy, true);
     return proxy;

@@ -38,10 +38,11 @@ export const CASES_PREFIX = 'cases/';
  */
 export const VIEWS_PREFIX = 'views/';
 /**
- * Where the access-log bucket takes the portal's logs (lib/constructs/portal-hosting.ts): the site
- * bucket's S3 server access logs, and CloudFront's standard logs of the portal and the streaming proxy.
+ * Where the access-log bucket takes the S3 server access logs of the portal's buckets
+ * (lib/constructs/portal-hosting.ts): its site and its CloudFront log bucket. CloudFront's own logs
+ * go to that log bucket, not here.
  */
-export const PORTAL_LOG_PREFIXES = { site: 'portal/site/', cloudFront: 'portal/cloudfront/', streamingProxy: 'portal/streaming-proxy/' } as const;
+export const PORTAL_LOG_PREFIXES = { site: 'portal/site/', cloudFrontLogs: 'portal/cloudfront-logs/' } as const;
 
 /** Customer-managed policies for the only ways ReadRoom's functions touch objects. */
 export interface ScansAccessPolicies {
@@ -99,15 +100,16 @@ export class ScansStore extends Construct {
       singleRegionReason: singleRegion,
     });
 
-    // The portal's site bucket lives in the reading stack, which depends on this one: its S3 server
+    // The portal's buckets live in the reading stack, which depends on this one: their S3 server
     // access logs are allowed here by prefix and account (the bucket cannot be named from here
-    // without a reference cycle). CloudFront's logs arrive through the bucket ACL instead (SecureBucket).
+    // without a reference cycle). CloudFront's logs, which need ACLs, go to PortalHosting's own
+    // bucket, so this one keeps ACLs disabled.
     this.accessLogBucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'PortalSiteAccessLogs',
+        sid: 'PortalAccessLogs',
         principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
         actions: ['s3:PutObject'],
-        resources: [this.accessLogBucket.arnForObjects(`${PORTAL_LOG_PREFIXES.site}*`)],
+        resources: Object.values(PORTAL_LOG_PREFIXES).map((prefix) => this.accessLogBucket.arnForObjects(`${prefix}*`)),
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account }, ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:s3:::*` } },
       }),
     );

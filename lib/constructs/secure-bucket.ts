@@ -6,9 +6,9 @@ import { Construct } from 'constructs';
 export interface SecureBucketProps {
   /**
    * The customer key that encrypts the objects (SSE-KMS with an S3 bucket key). Required unless
-   * the bucket is the target of access logs (`receivesAccessLogs`) or serves public files
-   * (`servesPublicFiles`).
-   * @default - none: then `receivesAccessLogs` or `servesPublicFiles` must be true
+   * the bucket is the target of access logs (`receivesAccessLogs`, `receivesCloudFrontLogs`) or
+   * serves public files (`servesPublicFiles`).
+   * @default - none: then exactly one of the other three must be true
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -17,6 +17,14 @@ export interface SecureBucketProps {
    * @default false
    */
   readonly receivesAccessLogs?: boolean;
+  /**
+   * The bucket receives CloudFront's standard (legacy) logs, which CloudFront's log delivery
+   * account (awslogsdelivery) writes through a bucket ACL: the only SecureBucket with ACLs enabled
+   * (`BucketOwnerPreferred`, so the bucket owner still owns every log object), SSE-S3 so that
+   * delivery needs no grant on the study key. Nothing else may log here.
+   * @default false
+   */
+  readonly receivesCloudFrontLogs?: boolean;
   /**
    * The bucket holds only files every visitor of the portal downloads (the built portal, read by
    * CloudFront through origin access control): SSE-S3, so CloudFront needs no grant on the study
@@ -42,16 +50,17 @@ export interface SecureBucketProps {
 
 /**
  * ReadRoom's bucket defaults, in one place for every bucket it owns (scans, access logs, trail, and
- * the portal's site): no public access, TLS only, versioned, no ACLs (`BucketOwnerEnforced`; the
- * access-log target excepted, see below), encrypted with the study key (SSE-S3 only for the
- * access-log target and the portal's public files), objects emptied on delete only when the study
- * says `destroy`.
+ * the portal's site and CloudFront logs): no public access, TLS only, versioned, no ACLs
+ * (`BucketOwnerEnforced`; CloudFront's log bucket excepted, see below), encrypted with the study key
+ * (SSE-S3 only for the two log targets and the portal's public files), objects emptied on delete
+ * only when the study says `destroy`.
  */
 export class SecureBucket extends s3.Bucket {
   constructor(scope: Construct, id: string, props: SecureBucketProps) {
-    if ([props.encryptionKey !== undefined, props.receivesAccessLogs === true, props.servesPublicFiles === true].filter(Boolean).length !== 1) {
+    const roles = [props.encryptionKey !== undefined, props.receivesAccessLogs === true, props.receivesCloudFrontLogs === true, props.servesPublicFiles === true];
+    if (roles.filter(Boolean).length !== 1) {
       throw new Error(
-        `SecureBucket ${id}: give exactly one of encryptionKey (SSE-KMS), receivesAccessLogs (SSE-S3, the only encryption server access logging accepts) or servesPublicFiles (SSE-S3, the portal's site)`,
+        `SecureBucket ${id}: give exactly one of encryptionKey (SSE-KMS), receivesAccessLogs (SSE-S3, the only encryption server access logging accepts), receivesCloudFrontLogs (SSE-S3 with ACLs, CloudFront's standard logs) or servesPublicFiles (SSE-S3, the portal's site)`,
       );
     }
     super(scope, id, {
@@ -63,10 +72,11 @@ export class SecureBucket extends s3.Bucket {
       versioned: true,
       // No ACLs: S3 delivers server access logs under the bucket policy CDK writes
       // (logging.s3.amazonaws.com, only from the study's buckets and account). The one exception is
-      // the access-log target: CloudFront's standard logs are delivered by CloudFront's log account
-      // through a bucket ACL, which needs ACLs enabled; with BucketOwnerPreferred the bucket owner
-      // still owns every log object. Public access stays blocked, ACLs included.
-      objectOwnership: props.receivesAccessLogs ? s3.ObjectOwnership.BUCKET_OWNER_PREFERRED : s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      // CloudFront's log bucket: CloudFront's standard logs are delivered by its log account through
+      // a bucket ACL, which needs ACLs enabled (AWS, CloudFront Developer Guide, "Configure standard
+      // logging (legacy)": not a bucket with BucketOwnerEnforced); with BucketOwnerPreferred the
+      // bucket owner still owns every log object. Public access stays blocked, ACLs included.
+      objectOwnership: props.receivesCloudFrontLogs ? s3.ObjectOwnership.BUCKET_OWNER_PREFERRED : s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       serverAccessLogsBucket: props.serverAccessLogs?.bucket,
       serverAccessLogsPrefix: props.serverAccessLogs?.prefix,
       removalPolicy: props.removalPolicy,
@@ -80,6 +90,12 @@ export class SecureBucket extends s3.Bucket {
         'S3 server access logging cannot deliver to a bucket whose default encryption is SSE-KMS, so this bucket uses SSE-S3 (AES-256). ' +
         'It holds request logs only, never scans, and is private, TLS-only and versioned.';
       for (const rule of ['HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS']) ack(rule, sseS3Only);
+    }
+    if (props.receivesCloudFrontLogs) {
+      const cloudFrontLogs =
+        "This bucket holds only CloudFront's request logs of the portal and the streaming proxy (no study data). SSE-S3 (AES-256) keeps CloudFront's log delivery " +
+        'account out of the study key policy that protects the scans; the bucket is private, TLS-only and versioned, and its ACLs serve only that delivery.';
+      for (const rule of ['HIPAA.Security-S3DefaultEncryptionKMS', 'NIST.800.53.R5-S3DefaultEncryptionKMS']) ack(rule, cloudFrontLogs);
     }
     if (props.servesPublicFiles) {
       const publicFiles =

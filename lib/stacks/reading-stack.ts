@@ -20,7 +20,7 @@ export interface ReadingStackProps extends StudyStackProps {
   readonly apiEndpoint: ec2.IInterfaceVpcEndpoint;
   readonly key: kms.IKey;
   readonly scansBucket: s3.IBucket;
-  /** The study's access-log bucket: the portal's site and CloudFront logs go there. */
+  /** The study's access-log bucket: the portal site bucket's server access logs go there. */
   readonly accessLogBucket: s3.IBucket;
   readonly scansAccess: ScansAccessPolicies;
   readonly userPool: cognito.IUserPool;
@@ -62,6 +62,7 @@ export class ReadingStack extends StudyStack {
       domain: domain && { name: domain.name, certificateArn: domain.certificateArn, streamingName: domain.streamingName },
       embedScriptFile: study.portal.embedScript && path.join(REPO_ROOT, study.portal.embedScript),
       accessLogBucket: props.accessLogBucket,
+      logRemovalPolicy: removalPolicyOf(study),
       encryptionKey: props.key,
       logRetention: retentionDays(study.retention.logRetentionDays),
     });

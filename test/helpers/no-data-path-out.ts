@@ -10,7 +10,11 @@
  * - a VPC whose DNS is a way out (run it over the network template): no DNS Firewall rule group
  *   associated, no final rule that blocks every name (`*`) with NXDOMAIN, a rule that lets through
  *   a name outside one AWS service's regional zone (`*.amazonaws.com`, `*`, `example.org`), or no
- *   query logging. Code in a session could otherwise encode data in the names it looks up.
+ *   query logging. Code in a session could otherwise encode data in the names it looks up;
+ * - a bucket with ACLs enabled (ObjectOwnership other than BucketOwnerEnforced) that is anything
+ *   but a CloudFront distribution's standard-log target: an object ACL can grant another account
+ *   read, which Block Public Access does not stop. CloudFront's log delivery needs ACLs (issue 10
+ *   item 7); that bucket holds request logs only. Run it over the data template too.
  */
 import { Template } from 'aws-cdk-lib/assertions';
 import { CfnResourceJson, CfnTemplateJson, Json, render } from './template';
@@ -57,6 +61,7 @@ export function findDataPathsOut(template: Template | CfnTemplateJson, options: 
   }
 
   problems.push(...dnsWaysOut(resources));
+  problems.push(...aclBuckets(resources));
 
   for (const [fleetId, fleet] of ofType('AWS::AppStream::Fleet')) {
     const roleArn = fleet.Properties?.IamRoleArn;
@@ -73,6 +78,20 @@ export function findDataPathsOut(template: Template | CfnTemplateJson, options: 
     }
   }
   return problems;
+}
+
+function aclBuckets(resources: Record<string, CfnResourceJson>): string[] {
+  const cloudFrontLogTargets = new Set(
+    Object.values(resources)
+      .filter((r) => r.Type === 'AWS::CloudFront::Distribution')
+      .map((r) => logicalIdOf(((r.Properties?.DistributionConfig as Record<string, Json> | undefined)?.Logging as Record<string, Json> | undefined)?.Bucket as Json))
+      .filter((id): id is string => id !== undefined),
+  );
+  return Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::S3::Bucket')
+    .filter(([, r]) => JSON.stringify(r.Properties?.OwnershipControls) !== JSON.stringify({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] }))
+    .filter(([id]) => !cloudFrontLogTargets.has(id))
+    .map(([id]) => `${id}: ACLs are enabled (ObjectOwnership is not BucketOwnerEnforced) on a bucket that is not a CloudFront log target`);
 }
 
 function logicalIdOf(value: Json): string | undefined {

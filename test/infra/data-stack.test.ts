@@ -217,13 +217,13 @@ describe('scans bucket', () => {
 });
 
 describe('access-log bucket', () => {
-  test('has ACLs only for CloudFront’s logs (BucketOwnerPreferred); S3 delivers the scans and trail buckets’ logs under its policy, from this account only', () => {
+  test('has no ACLs (BucketOwnerEnforced): S3 delivers the scans and trail buckets’ logs under its policy, from this account only', () => {
     const [auditBucket] = Object.keys(resourcesOfType(s.data, 'AWS::S3::Bucket')).filter((k) => k.startsWith('AuditBucket'));
-    // CloudFront's standard logs arrive through the bucket ACL (test/infra/portal-hosting.test.ts); the owner still owns every object.
-    expect(json(s.data).Resources[accessLogs].Properties).toMatchObject({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] } });
+    // CloudFront's standard logs, which need ACLs, go to the portal's own bucket (test/infra/portal-hosting.test.ts).
+    expect(json(s.data).Resources[accessLogs].Properties).toMatchObject({ OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
     expect(json(s.data).Resources[accessLogs].Properties?.AccessControl).toBeUndefined();
     const policy = Object.values(resourcesOfType(s.data, 'AWS::S3::BucketPolicy')).find((p) => JSON.stringify(p.Properties?.Bucket) === JSON.stringify({ Ref: accessLogs }))!;
-    const delivery = (policy.Properties?.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement.filter((st) => JSON.stringify(st.Principal).includes('logging.s3') && st.Sid !== 'PortalSiteAccessLogs');
+    const delivery = (policy.Properties?.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement.filter((st) => JSON.stringify(st.Principal).includes('logging.s3') && st.Sid !== 'PortalAccessLogs');
     expect(delivery).toEqual([
       {
         Effect: 'Allow',

@@ -12,17 +12,38 @@ import { CfnTemplateJson, Json, onlyResource } from '../helpers/template';
 
 const reading: Partial<Record<VariantName, CfnTemplateJson>> = {};
 const network: Partial<Record<VariantName, CfnTemplateJson>> = {};
+const data: Partial<Record<VariantName, CfnTemplateJson>> = {};
 beforeAll(() => {
   for (const v of Object.keys(VARIANTS) as VariantName[]) {
     const s = synthStudy(VARIANTS[v]());
     reading[v] = s.reading.toJSON() as CfnTemplateJson;
     network[v] = s.network.toJSON() as CfnTemplateJson;
+    data[v] = s.data.toJSON() as CfnTemplateJson;
   }
 }, 60_000);
 
 test.each(Object.keys(VARIANTS) as VariantName[])('the %s study has no data path out', (variant) => {
   expect(findDataPathsOut(reading[variant]!)).toEqual([]);
   expect(findDataPathsOut(network[variant]!)).toEqual([]);
+  expect(findDataPathsOut(data[variant]!)).toEqual([]);
+});
+
+describe('the checker fails on a bucket with ACLs', () => {
+  const bucketId = (t: CfnTemplateJson, prefix: string) => Object.keys(t.Resources).find((id) => id.startsWith(prefix) && t.Resources[id].Type === 'AWS::S3::Bucket')!;
+
+  test('the study’s access-log bucket back on BucketOwnerPreferred (issue 10 item 7)', () => {
+    const t = structuredClone(data.example!) as CfnTemplateJson;
+    const id = bucketId(t, 'ScansAccessLogs');
+    (t.Resources[id].Properties as Record<string, Json>).OwnershipControls = { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] };
+    expect(findDataPathsOut(t)).toEqual([`${id}: ACLs are enabled (ObjectOwnership is not BucketOwnerEnforced) on a bucket that is not a CloudFront log target`]);
+  });
+
+  test('CloudFront’s log bucket once no distribution logs to it', () => {
+    const t = structuredClone(reading.example!) as CfnTemplateJson;
+    const [, distribution] = onlyResource(t, 'AWS::CloudFront::Distribution');
+    delete ((distribution.Properties as Record<string, Record<string, Json>>).DistributionConfig as Record<string, Json>).Logging;
+    expect(findDataPathsOut(t)).toEqual([expect.stringMatching(/^PortalCloudFrontLogs[0-9A-F]{8}: ACLs are enabled/)]);
+  });
 });
 
 test('a study that allows paste-in passes only when the checker is told so', () => {

@@ -1,7 +1,8 @@
 /**
  * The portal on AWS (lib/constructs/portal-hosting.ts): a private site bucket read by CloudFront
  * through origin access control, HTTPS only, TLS 1.2+ on the custom domain, the security headers
- * and the deployment's CSP, logs to the study's access-log bucket, config.json written at deploy
+ * and the deployment's CSP, the site's logs to the study's access-log bucket and CloudFront's to the
+ * portal's own log bucket (the only one with ACLs), config.json written at deploy
  * from the stacks' values, and AppStream's custom streaming domain. Two studies: the example (no
  * domain: CloudFront's name) and the custom-domain variant (domain, streaming subdomain, embed script).
  */
@@ -32,6 +33,8 @@ const distributions = (s: SynthesizedStudy) => Object.entries(resourcesOfType(s.
 const portalDistribution = (s: SynthesizedStudy) => distributions(s).find(([id]) => id.startsWith('PortalDistribution'))!;
 const distConfig = (s: SynthesizedStudy) => props(portalDistribution(s)[1]).DistributionConfig as Record<string, Json>;
 const siteBucketId = (s: SynthesizedStudy) => Object.keys(resourcesOfType(s.reading, 'AWS::S3::Bucket')).find((id) => id.startsWith('PortalSite'))!;
+const cfLogBucketId = (s: SynthesizedStudy) => Object.keys(resourcesOfType(s.reading, 'AWS::S3::Bucket')).find((id) => id.startsWith('PortalCloudFrontLogs'))!;
+const regionalNameOf = (id: string) => ({ 'Fn::GetAtt': [id, 'RegionalDomainName'] });
 const headersPolicy = (s: SynthesizedStudy, prefix = 'PortalHeaders') =>
   (props(Object.entries(resourcesOfType(s.reading, 'AWS::CloudFront::ResponseHeadersPolicy')).find(([id]) => id.startsWith(prefix))![1]).ResponseHeadersPolicyConfig as Record<string, Json>);
 const cspOf = (s: SynthesizedStudy) => JSON.stringify(((headersPolicy(s).SecurityHeadersConfig as Record<string, Record<string, Json>>).ContentSecurityPolicy).ContentSecurityPolicy);
@@ -102,10 +105,8 @@ describe('distribution', () => {
     });
   });
 
-  test('writes standard logs to the study’s access-log bucket under portal/cloudfront/', () => {
-    const logging = distConfig(plain).Logging as Record<string, Json>;
-    expect(logging.Prefix).toBe('portal/cloudfront/');
-    expect(JSON.stringify(logging.Bucket)).toMatch(/AccessLogs.*RegionalDomainName/);
+  test('writes standard logs to the portal’s own CloudFront log bucket under portal/, not to the study’s access-log bucket', () => {
+    expect(distConfig(plain).Logging).toEqual({ Bucket: regionalNameOf(cfLogBucketId(plain)), Prefix: 'portal/' });
   });
 
   test('on the custom domain: its name, the us-east-1 certificate, SNI, TLS 1.2 minimum', () => {
@@ -173,7 +174,7 @@ describe('AppStream custom streaming domain', () => {
         CachePolicyId: CACHING_DISABLED,
         OriginRequestPolicyId: ALL_VIEWER_EXCEPT_HOST,
       },
-      Logging: { Prefix: 'portal/streaming-proxy/' },
+      Logging: { Bucket: regionalNameOf(cfLogBucketId(custom)), Prefix: 'streaming-proxy/' },
     });
     expect(headersPolicy(custom, 'PortalStreamingHeaders').SecurityHeadersConfig).toEqual({
       StrictTransportSecurity: { AccessControlMaxAgeSec: 63_072_000, IncludeSubdomains: true, Override: true },
@@ -269,6 +270,48 @@ describe('deployment of the files and config.json', () => {
   });
 });
 
+describe('CloudFront log bucket', () => {
+  test('is the only bucket with ACLs (CloudFront standard logging delivers through them; the owner still owns every object): private, TLS-only, versioned, SSE-S3', () => {
+    expect(props(json(plain.reading).Resources[cfLogBucketId(plain)])).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      VersioningConfiguration: { Status: 'Enabled' },
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] },
+    });
+    plain.reading.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: cfLogBucketId(plain) },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+    const withAcls = (s: SynthesizedStudy) =>
+      [s.network, s.data, s.reading].flatMap((t) => Object.entries(resourcesOfType(t, 'AWS::S3::Bucket'))).filter(([, b]) => JSON.stringify(props(b).OwnershipControls) !== JSON.stringify({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] }));
+    expect(withAcls(plain).map(([id]) => id)).toEqual([cfLogBucketId(plain)]);
+    expect(withAcls(custom).map(([id]) => id)).toEqual([cfLogBucketId(custom)]);
+  });
+
+  test('keeps logs for the study’s log retention (365 days in the example), deleted ones 30 days more', () => {
+    expect(props(json(plain.reading).Resources[cfLogBucketId(plain)]).LifecycleConfiguration).toEqual({
+      Rules: [{ ExpirationInDays: 365, NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: 'Enabled' }],
+    });
+    const short = synthStudy(buildStudy({ retention: { logRetentionDays: 90 } }));
+    const [, bucket] = Object.entries(resourcesOfType(short.reading, 'AWS::S3::Bucket')).find(([id]) => id.startsWith('PortalCloudFrontLogs'))!;
+    expect(props(bucket).LifecycleConfiguration).toMatchObject({ Rules: [{ ExpirationInDays: 90 }] });
+  });
+
+  test('follows the study’s retention: retained with retain, deleted (emptied first) with destroy', () => {
+    expect(json(plain.reading).Resources[cfLogBucketId(plain)]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    const destroy = synthStudy(VARIANTS.destroy());
+    const id = cfLogBucketId(destroy);
+    expect(json(destroy.reading).Resources[id]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Delete' });
+    destroy.reading.hasResourceProperties('Custom::S3AutoDeleteObjects', { BucketName: { Ref: id } });
+  });
+
+  test('its own reads and deletes are logged in the study’s access-log bucket under portal/cloudfront-logs/', () => {
+    const logging = props(json(plain.reading).Resources[cfLogBucketId(plain)]).LoggingConfiguration as Record<string, Json>;
+    expect(logging.LogFilePrefix).toBe('portal/cloudfront-logs/');
+    expect(JSON.stringify(logging.DestinationBucketName)).toMatch(/ImportValue|GetStackOutput/);
+  });
+});
+
 describe('the data stack’s side', () => {
   test('the portal client allows exactly SRP sign-in and refresh: no OAuth flow, no callback URL (the pinned logical id stays)', () => {
     const client = json(plain.data).Resources.ReadersUserPoolPortalClient7765495F;
@@ -279,23 +322,27 @@ describe('the data stack’s side', () => {
     expect(props(client).AllowedOAuthFlowsUserPoolClient).not.toBe(true);
   });
 
-  test('the access-log bucket takes CloudFront’s logs (ACLs enabled, bucket owner preferred) and the site bucket’s under its prefix, from this account', () => {
+  test('the access-log bucket has no ACLs and takes the portal buckets’ server access logs under their prefixes, from this account', () => {
     const [id, bucket] = Object.entries(resourcesOfType(plain.data, 'AWS::S3::Bucket')).find(([k]) => k.startsWith('ScansAccessLogs'))!;
-    expect(props(bucket).OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] });
+    expect(props(bucket).OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] });
     plain.data.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: id },
       PolicyDocument: {
         Statement: Match.arrayWith([
           {
-            Sid: 'PortalSiteAccessLogs',
+            Sid: 'PortalAccessLogs',
             Effect: 'Allow',
             Principal: { Service: 'logging.s3.amazonaws.com' },
             Action: 's3:PutObject',
-            Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, '/portal/site/*']] },
+            Resource: [
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, '/portal/cloudfront-logs/*']] },
+              { 'Fn::Join': ['', [{ 'Fn::GetAtt': [id, 'Arn'] }, '/portal/site/*']] },
+            ],
             Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnLike: { 'aws:SourceArn': 'arn:aws:s3:::*' } },
           },
         ]),
       },
     });
   });
+
 });

@@ -1,6 +1,6 @@
 /**
- * The one set of bucket defaults (scans, access logs, trail; the portal's later), tested on a bucket
- * of its own: what every bucket gets, what the two encryption choices change, and the props it refuses.
+ * The one set of bucket defaults (scans, access logs, trail, the portal's site and CloudFront logs),
+ * tested on a bucket of its own: what every bucket gets, what each role changes, and the props it refuses.
  */
 import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -93,18 +93,21 @@ test.each([
   ['both a key and the access-log role', { receivesAccessLogs: true, withKey: true }],
   ['both a key and public files', { servesPublicFiles: true, withKey: true }],
   ['both the access-log role and public files', { receivesAccessLogs: true, servesPublicFiles: true }],
-])('refuses %s', (_name, opts: { receivesAccessLogs?: boolean; servesPublicFiles?: boolean; withKey?: boolean }) => {
+  ['both the access-log and the CloudFront-log roles', { receivesAccessLogs: true, receivesCloudFrontLogs: true }],
+  ['both a key and the CloudFront-log role', { receivesCloudFrontLogs: true, withKey: true }],
+])('refuses %s', (_name, opts: { receivesAccessLogs?: boolean; receivesCloudFrontLogs?: boolean; servesPublicFiles?: boolean; withKey?: boolean }) => {
   expect(() =>
     stackWith((stack) => {
       new SecureBucket(stack, 'Bad', {
         encryptionKey: opts.withKey ? new kms.Key(stack, 'Key') : undefined,
         receivesAccessLogs: opts.receivesAccessLogs,
+        receivesCloudFrontLogs: opts.receivesCloudFrontLogs,
         servesPublicFiles: opts.servesPublicFiles,
         removalPolicy: RemovalPolicy.RETAIN,
         singleRegionReason: REASON,
       });
     }),
-  ).toThrow(/SecureBucket Bad: give exactly one of encryptionKey \(SSE-KMS\), receivesAccessLogs .* or servesPublicFiles/);
+  ).toThrow(/SecureBucket Bad: give exactly one of encryptionKey \(SSE-KMS\), receivesAccessLogs .*, receivesCloudFrontLogs .* or servesPublicFiles/);
 });
 
 test('public files (the portal site): SSE-S3, no ACLs, the KMS findings acknowledged with that reason', () => {
@@ -121,7 +124,24 @@ test('public files (the portal site): SSE-S3, no ACLs, the KMS findings acknowle
   });
 });
 
-test('the access-log target allows ACLs (CloudFront delivers its standard logs through them), bucket owner preferred', () => {
+test('the access-log target has no ACLs: S3 server access logs arrive under the bucket policy (issue 10 item 7)', () => {
   const { template } = stackWith((stack) => new SecureBucket(stack, 'Logs', { receivesAccessLogs: true, removalPolicy: RemovalPolicy.RETAIN, singleRegionReason: REASON }));
-  template.hasResourceProperties('AWS::S3::Bucket', { OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] } });
+  template.hasResourceProperties('AWS::S3::Bucket', { OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] } });
+});
+
+test('CloudFront logs: the one bucket with ACLs (CloudFront delivers standard logs through them), bucket owner preferred, SSE-S3, the KMS findings acknowledged with that reason', () => {
+  const { template, stack } = stackWith((stack) => new SecureBucket(stack, 'CfLogs', { receivesCloudFrontLogs: true, removalPolicy: RemovalPolicy.RETAIN, singleRegionReason: REASON }));
+  template.hasResourceProperties('AWS::S3::Bucket', {
+    BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerPreferred' }] },
+    PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+    VersioningConfiguration: { Status: 'Enabled' },
+  });
+  expect(Object.values(template.findResources('AWS::S3::Bucket'))[0].Properties.AccessControl).toBeUndefined();
+  const bucket = stack.node.findAll().find((c) => c.node.path.endsWith('CfLogs/Resource'))!;
+  const acked = bucket.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((m) => Object.entries(m.data as Record<string, string>));
+  expect(Object.fromEntries(acked)).toMatchObject({
+    'Annotation::HIPAA.Security-S3DefaultEncryptionKMS': expect.stringMatching(/CloudFront's request logs/),
+    'Annotation::NIST.800.53.R5-S3DefaultEncryptionKMS': expect.stringMatching(/out of the study key policy/),
+  });
 });
