@@ -228,3 +228,49 @@ export function streamInsertEvent(region: string, item: Record<string, NonNullab
     ],
   };
 }
+
+/** What the functions' env.ts files read, for handlers run in this process against local endpoints. */
+export interface HandlerEnvironment {
+  region: string;
+  /** The AWS endpoint (moto, usually through the serial proxy). */
+  awsEndpoint: string;
+  /** The AppStream stand-in. */
+  appStreamEndpoint: string;
+  studyId: string;
+  tableName: string;
+  bucketName: string;
+  fleetName: string;
+  appStreamStackName: string;
+  streamingUrlValiditySeconds: number;
+  sessionMaxSeconds: number;
+  /** The reading config as the build would inline it (parsed, defaults filled in). */
+  readingConfig: unknown;
+  studyDisplayName: string;
+}
+
+/**
+ * Points every handler of this process at the local endpoints: the environment a deployed function
+ * gets from its row in lib/constructs/reading-api/functions.ts, plus the bundled constants and
+ * test credentials. Used by the local room and the test harness alike.
+ */
+export function useHandlerEnvironment(e: HandlerEnvironment): void {
+  Object.assign(process.env, {
+    AWS_REGION: e.region,
+    AWS_DEFAULT_REGION: e.region,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ENDPOINT_URL: e.awsEndpoint,
+    AWS_ENDPOINT_URL_APPSTREAM: e.appStreamEndpoint,
+    READROOM_S3_PATH_STYLE: '1',
+    STUDY_ID: e.studyId,
+    TABLE_NAME: e.tableName,
+    BUCKET_NAME: e.bucketName,
+    FLEET_NAME: e.fleetName,
+    APPSTREAM_STACK_NAME: e.appStreamStackName,
+    STREAMING_URL_VALIDITY_SECONDS: String(e.streamingUrlValiditySeconds),
+    SESSION_MAX_SECONDS: String(e.sessionMaxSeconds),
+    READROOM_READING_CONFIG: JSON.stringify(e.readingConfig),
+    READROOM_STUDY_DISPLAY_NAME: e.studyDisplayName,
+  });
+  delete process.env.AWS_PROFILE;
+}

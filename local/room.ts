@@ -42,7 +42,7 @@ import type { PortalConfig } from '../portal/src/config';
 import { buildViewer } from '../viewer/build';
 import { standInViewerPage } from '../viewer/launch';
 import { startAppStreamStandIn, type AppStreamStandIn } from './appstream/standin';
-import { createTable, streamInsertEvent } from './aws-events';
+import { createTable, streamInsertEvent, useHandlerEnvironment } from './aws-events';
 import { startFleetApi, type FleetApi } from './fleet-api';
 import { closeServer, jwtAuthorizer, listen, startGateway, type Gateway, type HttpHandler } from './gateway';
 import { watchManifests, type ManifestWatcher } from './manifests';
@@ -199,26 +199,21 @@ export async function startRoom(opts: RoomOptions = {}): Promise<Room> {
     stops.push(() => appStream.close());
 
     // The functions' environment (each env.ts reads its part); one process serves them all.
-    Object.assign(process.env, {
-      AWS_REGION: REGION,
-      AWS_DEFAULT_REGION: REGION,
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-      AWS_ENDPOINT_URL: proxy.endpoint,
-      AWS_ENDPOINT_URL_APPSTREAM: appStream.endpoint,
-      READROOM_S3_PATH_STYLE: '1',
-      STUDY_ID,
-      TABLE_NAME,
-      BUCKET_NAME,
-      FLEET_NAME,
-      APPSTREAM_STACK_NAME,
-      USER_POOL_ID: pool.userPoolId,
-      STREAMING_URL_VALIDITY_SECONDS: '60',
-      SESSION_MAX_SECONDS: '14400',
-      READROOM_READING_CONFIG: JSON.stringify(ReadingConfigSchema.parse({})),
-      READROOM_STUDY_DISPLAY_NAME: STUDY_DISPLAY_NAME,
+    useHandlerEnvironment({
+      region: REGION,
+      awsEndpoint: proxy.endpoint,
+      appStreamEndpoint: appStream.endpoint,
+      studyId: STUDY_ID,
+      tableName: TABLE_NAME,
+      bucketName: BUCKET_NAME,
+      fleetName: FLEET_NAME,
+      appStreamStackName: APPSTREAM_STACK_NAME,
+      streamingUrlValiditySeconds: 60,
+      sessionMaxSeconds: 14_400,
+      readingConfig: ReadingConfigSchema.parse({}),
+      studyDisplayName: STUDY_DISPLAY_NAME,
     });
-    delete process.env.AWS_PROFILE;
+    process.env.USER_POOL_ID = pool.userPoolId;
 
     const exports = new Set<Promise<unknown>>();
     const runExport = async (exportId: string) => {

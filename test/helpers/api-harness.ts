@@ -51,7 +51,7 @@ import { documentClient } from '../../lambda/runtime/clients/dynamodb';
 import { ROLES, type Role } from '../../lambda/runtime/auth';
 import { startAppStreamStandIn, type AppStreamStandIn } from '../../local/appstream/standin';
 import { jwtAuthorizer } from '../../local/gateway';
-import { createTable, fleetEvent, httpEvent, objectCreatedEvent, s3Event, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
+import { createTable, fleetEvent, httpEvent, objectCreatedEvent, s3Event, useHandlerEnvironment, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
 
 export { createTable, FLEET_ROLE_ARN, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
 import { awsClientConfig, motoSigningKey, resetMoto, sharedMotoEndpoint, startMoto, type MotoServer } from './moto';
@@ -227,25 +227,20 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamStandIn, opts: HarnessOptions): Promise<Harness> {
   const config = awsClientConfig(proxy.endpoint);
   const readingConfig = ReadingConfigSchema.parse(opts.reading ?? {});
-  Object.assign(process.env, {
-    AWS_REGION: REGION,
-    AWS_DEFAULT_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-    AWS_ENDPOINT_URL: proxy.endpoint,
-    AWS_ENDPOINT_URL_APPSTREAM: appStream.endpoint,
-    READROOM_S3_PATH_STYLE: '1',
-    STUDY_ID,
-    TABLE_NAME,
-    BUCKET_NAME,
-    FLEET_NAME,
-    APPSTREAM_STACK_NAME,
-    STREAMING_URL_VALIDITY_SECONDS: String(STREAMING_URL_VALIDITY_SECONDS),
-    SESSION_MAX_SECONDS: String(SESSION_MAX_SECONDS),
-    READROOM_READING_CONFIG: JSON.stringify(readingConfig),
-    READROOM_STUDY_DISPLAY_NAME: STUDY_DISPLAY_NAME,
+  useHandlerEnvironment({
+    region: REGION,
+    awsEndpoint: proxy.endpoint,
+    appStreamEndpoint: appStream.endpoint,
+    studyId: STUDY_ID,
+    tableName: TABLE_NAME,
+    bucketName: BUCKET_NAME,
+    fleetName: FLEET_NAME,
+    appStreamStackName: APPSTREAM_STACK_NAME,
+    streamingUrlValiditySeconds: STREAMING_URL_VALIDITY_SECONDS,
+    sessionMaxSeconds: SESSION_MAX_SECONDS,
+    readingConfig,
+    studyDisplayName: STUDY_DISPLAY_NAME,
   });
-  delete process.env.AWS_PROFILE;
 
   const ddbRaw = new DynamoDBClient(config);
   const ddb = DynamoDBDocumentClient.from(ddbRaw, { marshallOptions: { removeUndefinedValues: true } });
