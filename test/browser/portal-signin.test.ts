@@ -7,7 +7,7 @@
  * first sign-in against the real API runs in room.test.ts.
  */
 import { AdminCreateUserCommand, CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand, SetUserPoolMfaConfigCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { totp } from '../../portal/auth/totp';
+import { freshCode } from '../../local/totp';
 import type { PortalConfig } from '../../portal/src/config';
 import type { PortalServer } from '../../portal/serve';
 import { eventually, useBrowser } from '../helpers/browser';
@@ -92,7 +92,7 @@ describe('portal sign-in against moto', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     // moto answers CodeMismatchException here (AWS may also answer EnableSoftwareTokenMFAException).
     await page.getByText('That code is not right').waitFor();
-    await page.getByLabel('6-digit code from the app').fill(await totp(secret.replace(/ /g, '')));
+    await page.getByLabel('6-digit code from the app').fill(await freshCode(secret.replace(/ /g, '')));
     await page.getByRole('button', { name: 'Verify' }).click();
 
     // Signed in: the reader's home, with the ID token moto issued accepted by the API stand-in.
@@ -121,7 +121,7 @@ describe('portal sign-in against moto', () => {
     await page.getByText('That code is not right').waitFor();
     expect(await b.axe()).toEqual([]);
     await b.shot('wrong code');
-    await page.getByLabel('6-digit code from the app').fill(await totp(secret.replace(/ /g, '')));
+    await page.getByLabel('6-digit code from the app').fill(await freshCode(secret.replace(/ /g, '')));
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
 
