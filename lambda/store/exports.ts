@@ -166,21 +166,20 @@ export function exportStore({ db, tableName }: Table) {
   });
 
   /**
-   * Saves the checkpoint of a running attempt (or, without one, only checks that the attempt still
-   * owns the job: the last step before its files are completed). False, writing nothing, when
-   * another attempt has taken the job over.
+   * One update of the job by the attempt that owns it; false, writing nothing, when another
+   * attempt has taken the job over.
    */
-  async function saveExportCheckpoint(exportId: string, attempt: number, checkpoint?: { data: Uint8Array; cases: number }): Promise<boolean> {
+  async function updateOwned(exportId: string, attempt: number, update: string, values: Record<string, unknown>): Promise<boolean> {
     const cond = owned(attempt);
     try {
       await db.send(
         new UpdateCommand({
           TableName: tableName,
           Key: keys.exportJob(exportId),
-          UpdateExpression: checkpoint ? 'SET checkpoint = :cp, progressCases = :cases' : 'SET attempts = :attempt',
+          UpdateExpression: update,
           ConditionExpression: cond.ConditionExpression,
           ExpressionAttributeNames: cond.ExpressionAttributeNames,
-          ExpressionAttributeValues: { ...cond.values, ...(checkpoint ? { ':cp': checkpoint.data, ':cases': checkpoint.cases } : {}) },
+          ExpressionAttributeValues: { ...cond.values, ...values },
         }),
       );
       return true;
@@ -191,29 +190,21 @@ export function exportStore({ db, tableName }: Table) {
   }
 
   /**
+   * Saves the checkpoint of a running attempt (or, without one, only checks that the attempt still
+   * owns the job: the last step before its files are completed). False when it no longer owns it.
+   */
+  const saveExportCheckpoint = (exportId: string, attempt: number, checkpoint?: { data: Uint8Array; cases: number }): Promise<boolean> =>
+    checkpoint
+      ? updateOwned(exportId, attempt, 'SET checkpoint = :cp, progressCases = :cases', { ':cp': checkpoint.data, ':cases': checkpoint.cases })
+      : updateOwned(exportId, attempt, 'SET attempts = :attempt', {});
+
+  /**
    * Puts a running attempt's job back in the queue (its Lambda time is running out): the update's
    * stream record (status `queued`) starts the next worker, which resumes from the saved checkpoint.
    * False when another attempt owns the job.
    */
-  async function requeueExportJob(exportId: string, attempt: number, at: string): Promise<boolean> {
-    const cond = owned(attempt);
-    try {
-      await db.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: keys.exportJob(exportId),
-          UpdateExpression: 'SET #status = :queued, requeuedAt = :at REMOVE leaseUntil',
-          ConditionExpression: cond.ConditionExpression,
-          ExpressionAttributeNames: cond.ExpressionAttributeNames,
-          ExpressionAttributeValues: { ...cond.values, ':queued': 'queued', ':at': at },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailed(e)) return false;
-      throw e;
-    }
-  }
+  const requeueExportJob = (exportId: string, attempt: number, at: string): Promise<boolean> =>
+    updateOwned(exportId, attempt, 'SET #status = :queued, requeuedAt = :at REMOVE leaseUntil', { ':queued': 'queued', ':at': at });
 
   async function getExportJob(exportId: string): Promise<ExportJob | undefined> {
     const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.exportJob(exportId), ConsistentRead: true }));
