@@ -3,7 +3,8 @@
  * per-function READMEs). The portal talks to the API over HTTP only: these are its own
  * declarations of the wire format, not imports of server code.
  */
-import type { Eye, Form, NormalisedAnswers } from '../form/engine';
+import type { StudyInfo } from '../../../domain/study';
+import type { Eye, NormalisedAnswers } from '../form/engine';
 
 export type Role = 'reader' | 'adjudicator' | 'coordinator' | 'admin';
 
@@ -18,16 +19,8 @@ export interface Me {
 
 export type Label = { en: string; ko: string };
 
-/** GET /study: what every signed-in role needs to show the study's form. */
-export interface Study {
-  studyId: string;
-  /** The study file's display name, as written there (one language). */
-  displayName: string;
-  form: Form;
-  caseFacts: string[];
-  readsPerCase: number;
-  streaming: { urlValiditySeconds: number; sessionMaxSeconds: number };
-}
+/** GET /study: what every signed-in role needs to show the study's form (the domain's own type: a type-only import, nothing bundled). */
+export type Study = StudyInfo;
 
 export type AssignmentStatus = 'pending' | 'in_progress' | 'submitted';
 
