@@ -6,8 +6,11 @@
 const transform = { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 // Quiet: what the code under test prints is shown only for a failing test (test/helpers/quiet-environment.ts).
 const common = { testEnvironment: '<rootDir>/test/helpers/quiet-environment.ts', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
-// The projects that run the AWS emulator check for it first and fail at once with the install command;
-// `lambda` also starts one moto per worker for the whole run (test/helpers/global-setup.ts).
+// `lambda` checks for the AWS emulator first (failing at once with the install command) and starts one
+// moto per worker for the whole run (test/helpers/global-setup.ts). `cli` and `web` have no global
+// setup: each of their two moto files starts its own and says how to install it when it is missing
+// (local/moto.ts), and the check alone cost a Python start importing moto (1–3 s) per project,
+// one after the other, before any test ran.
 const emulated = { globalSetup: '<rootDir>/test/helpers/global-setup.ts' };
 module.exports = {
   // Emulator and synth tests wait on real processes (moto can take seconds to start or exit); on a
@@ -27,9 +30,9 @@ module.exports = {
       displayName: 'lambda',
       testMatch: ['<rootDir>/test/lambda/**/*.test.ts', '<rootDir>/test/local/**/*.test.ts'],
     },
-    { ...common, ...emulated, displayName: 'cli', testMatch: ['<rootDir>/test/cli/**/*.test.ts', '<rootDir>/test/domain/**/*.test.ts'] },
+    { ...common, displayName: 'cli', testMatch: ['<rootDir>/test/cli/**/*.test.ts', '<rootDir>/test/domain/**/*.test.ts'] },
     // Browser-side code (viewer, portal sign-in) tested in Node: it is written to run in both.
-    { ...common, ...emulated, displayName: 'web', testMatch: ['<rootDir>/test/viewer/**/*.test.ts', '<rootDir>/test/portal/**/*.test.ts'] },
+    { ...common, displayName: 'web', testMatch: ['<rootDir>/test/viewer/**/*.test.ts', '<rootDir>/test/portal/**/*.test.ts'] },
     // Real Chromium (Debian's, driven by playwright-core): test/helpers/browser.ts.
     { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
   ],

@@ -10,12 +10,34 @@
  *
  * It also turns off the AWS SDK's Node-version notice (AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED):
  * the tests run on the Node version the project supports, and the notice repeated once per file.
+ *
+ * And it gives each test file an ordinary global object (vm.constants.DONT_CONTEXTIFY) instead of
+ * jest-environment-node's contextified one, whose global object is a Proxy behind V8 interceptors:
+ * there every read of a global (`Math`, `Object`, `JSON`, `Buffer`, `process`…) in the code under
+ * test took a slow path, 20–80× a plain read (nodejs/node#31658). `Math.imul` in a hash loop ran 20×
+ * slower under jest than in node, and aws-cdk-lib, zod, the SDK and fast-check read globals all the
+ * time. What jest loses is its sweep of globals a test file set (`globalsCleanup`): the whole
+ * context is dropped at teardown anyway.
  */
 import { Console } from 'node:console';
 import { Writable } from 'node:stream';
 import { TestEnvironment as NodeEnvironment } from 'jest-environment-node';
 
 type EnvironmentArgs = ConstructorParameters<typeof NodeEnvironment>;
+
+// The module object jest-environment-node reads `createContext` from when it builds the context.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const vm: { createContext: typeof import('node:vm').createContext; constants: typeof import('node:vm').constants } = require('node:vm');
+const createContext = vm.createContext;
+
+/** Makes the next vm.createContext (the one in jest's constructor) an ordinary global object; passes its arguments through. */
+function nextContextPlain<T>(args: T): T {
+  vm.createContext = (() => {
+    vm.createContext = createContext;
+    return createContext(vm.constants.DONT_CONTEXTIFY);
+  }) as typeof createContext;
+  return args;
+}
 
 /** The parts of a jest-circus event this environment reads. */
 interface TestEvent {
@@ -33,7 +55,8 @@ export default class QuietEnvironment extends NodeEnvironment {
   private held: string[] = [];
 
   constructor(...args: EnvironmentArgs) {
-    super(...args);
+    super(...nextContextPlain(args));
+    vm.createContext = createContext;
     this.global.process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   }
 
