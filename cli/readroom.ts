@@ -61,7 +61,7 @@ export function program(): Command {
     .option('--journal <file>', 'resume journal (default: .readroom-ingest-<study>-<folder>.jsonl beside the folder)')
     .option('--concurrency <n>', 'objects uploading at once', positiveInt('--concurrency'), 4)
     .option('--max-memory <MB>', 'memory for parts in flight, across all uploads', positiveInt('--max-memory'), 256)
-    .option('--multipart-threshold <MB>', 'files above this size go up in parts; smaller ones as one streamed PUT', positiveInt('--multipart-threshold'), 128)
+    .option('--multipart-threshold <MB>', 'files above this size go up in parts; smaller ones as one streamed PUT', positiveInt('--multipart-threshold'), 1024)
     .option('--part-size <MB>', 'multipart part size (at least 5)', positiveInt('--part-size'), 16)
     .option('--no-progress', 'no progress bar on stderr')
     .addHelpText(

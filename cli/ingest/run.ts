@@ -105,9 +105,11 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
           progress.file();
           return;
         }
-        const release = await budget.acquire(memoryFor(f.size, partSize, queueSize, multipartThreshold));
-        try {
-          await slots.run(async () => {
+        // Largest first (see Slots); memory is reserved once a slot is free, so a file waiting for
+        // its turn holds none.
+        await slots.run(f.size, async () => {
+          const release = await budget.acquire(memoryFor(f.size, partSize, queueSize, multipartThreshold));
+          try {
             const up = await uploadFile({ client, bucket, key, file: f.path, size: f.size, multipartThreshold, partSize, queueSize, signal: o.signal, contentType: f.kind === 'dicom' ? 'application/dicom' : f.kind === 'png' ? 'image/png' : 'image/jpeg', onBytes: (n) => progress.bytes(n) });
             uploadedBytes += f.size;
             if (!up.verified) {
@@ -117,10 +119,10 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
             digests.set(f, up.sha256);
             await journal.record({ bucket, key, path: f.path, size: f.size, mtimeMs: f.mtimeMs, sha256: up.sha256, crc64: up.crc64, stored: up.stored, at: new Date().toISOString() });
             o.onStored?.(key);
-          });
-        } finally {
-          release();
-        }
+          } finally {
+            release();
+          }
+        });
         progress.file();
       });
       const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
@@ -218,19 +220,40 @@ function mapSettled<T>(items: readonly T[], fn: (t: T) => Promise<void>) {
   return Promise.allSettled(items.map(fn));
 }
 
-/** At most `n` tasks at once, first come first served. */
-class Slots {
+/**
+ * At most `n` tasks at once; of those waiting, the largest file first (longest processing time
+ * first). The largest upload then starts at once and runs beside the small ones instead of being
+ * left alone at the end, where one file would use one connection (and on the emulator one core)
+ * while the others sit idle. Tasks that arrive in the same turn of the event loop (all the files of
+ * a run do) are ordered before any starts.
+ */
+export class Slots {
   private active = 0;
-  private queue: Array<() => void> = [];
+  private waiting: Array<{ size: number; start: () => void }> = [];
+  private pending = false;
   constructor(private readonly n: number) {}
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.n) await new Promise<void>((r) => this.queue.push(r));
-    this.active++;
+  async run<T>(size: number, task: () => Promise<T>): Promise<T> {
+    await new Promise<void>((start) => {
+      this.waiting.push({ size, start });
+      this.schedule();
+    });
     try {
       return await task();
     } finally {
       this.active--;
-      this.queue.shift()?.();
+      this.schedule();
     }
+  }
+  private schedule() {
+    if (this.pending) return;
+    this.pending = true;
+    setImmediate(() => {
+      this.pending = false;
+      this.waiting.sort((a, b) => b.size - a.size);
+      while (this.active < this.n && this.waiting.length > 0) {
+        this.active++;
+        this.waiting.shift()!.start();
+      }
+    });
   }
 }

@@ -123,6 +123,20 @@ test('files below the multipart threshold go up as single PutObjects with their 
   }
 });
 
+test('files go up largest first, across cases, so the biggest does not start last and run alone', async () => {
+  const folder = path.join(tmp.dir, 'order');
+  writeTree(folder, {
+    'K-501/fundus/OD.dcm': dicomBytes({ caseId: 'K-501', rows: 64, columns: 64 }),
+    'K-502/fundus/OD.dcm': dicomBytes({ caseId: 'K-502', rows: 256, columns: 256 }),
+    'K-502/oct/OS.dcm': dicomBytes({ caseId: 'K-502', kind: 'OPT', laterality: 'L', rows: 16, columns: 16 }),
+    'K-503/oct/OD.dcm': dicomBytes({ caseId: 'K-503', kind: 'OPT', rows: 512, columns: 512, frames: 4 }),
+  });
+  const stored: string[] = [];
+  const report = await ingest(folder, { concurrency: 1, onStored: (key) => stored.push(key) });
+  expect(report.exitCode).toBe(EXIT.ok);
+  expect(stored).toEqual(['cases/K-503/oct/OD-1.dcm', 'cases/K-502/fundus/OD-1.dcm', 'cases/K-501/fundus/OD-1.dcm', 'cases/K-502/oct/OS-1.dcm']);
+});
+
 test('a dry run checks and plans without any AWS call', async () => {
   const folder = path.join(tmp.dir, 'dry');
   writeTree(folder, { 'K-301/fundus/OD.dcm': dicomBytes({ caseId: 'K-301' }) });

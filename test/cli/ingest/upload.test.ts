@@ -230,7 +230,8 @@ test('the byte budget holds uploads back until memory is free, and lets one over
   const big = await budget.acquire(500);
   big();
   // A single PUT streams (a few MiB whatever its size); a multipart upload holds (queue + 1) parts.
-  expect(memoryFor(200 * MiB, 16 * MiB, 4)).toBe(80 * MiB);
+  expect(memoryFor(200 * MiB, 16 * MiB, 4, 128 * MiB)).toBe(80 * MiB);
+  expect(memoryFor(1000 * MiB, 16 * MiB, 4)).toBe(4 * MiB); // below the default threshold (1 GiB)
   expect(memoryFor(60 * MiB, 16 * MiB, 4)).toBe(4 * MiB);
   expect(memoryFor(10, 16 * MiB, 4)).toBe(10);
 });
