@@ -9,7 +9,7 @@
  *
  * globalTeardown (./global-teardown.ts) stops the servers.
  */
-import { motoSigningKeyPem, publishShared, requireMoto, startMoto, type MotoServer } from './moto';
+import { motoSigningKeyPem, publishShared, requireMoto, startTestMoto, type MotoServer } from './moto';
 
 declare global {
   // Read by ./global-teardown.ts (same process).
@@ -20,7 +20,7 @@ export default async function globalSetup(globalConfig: { maxWorkers: number }, 
   requireMoto();
   if (projectConfig.displayName?.name !== 'lambda' || globalThis.readroomSharedMotos) return;
   const workers = Math.max(1, globalConfig.maxWorkers);
-  const [pem, ...motos] = await Promise.all([Promise.resolve().then(motoSigningKeyPem), ...Array.from({ length: workers }, () => startMoto())]);
+  const [pem, ...motos] = await Promise.all([Promise.resolve().then(motoSigningKeyPem), ...Array.from({ length: workers }, () => startTestMoto())]);
   globalThis.readroomSharedMotos = motos;
   publishShared(
     motos.map((m) => m.endpoint),

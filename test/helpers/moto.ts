@@ -4,8 +4,17 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { join } from 'node:path';
+import { startMoto, type MotoServer } from '../../local/moto';
 
 export { awsClientConfig, freePort, MOTO_INSTALL, requireMoto, resetMoto, startMoto, type MotoServer } from '../../local/moto';
+
+/**
+ * moto as the tests run it: ./moto-server.py, moto's server with less CPU per request and the same
+ * answers (its self-check runs in the suite: test/lambda/moto-server.test.ts).
+ */
+export const TEST_MOTO_SERVER = [join(__dirname, 'moto-server.py')] as const;
+export const startTestMoto = (env?: Record<string, string>): Promise<MotoServer> => startMoto(TEST_MOTO_SERVER, env);
 
 /** Shared emulators of a jest run (test/helpers/global-setup.ts): one per worker, by JEST_WORKER_ID. */
 const SHARED_ENDPOINTS = 'READROOM_TEST_MOTO_ENDPOINTS';
