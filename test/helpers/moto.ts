@@ -2,7 +2,7 @@
  * moto for tests: local/moto.ts (start, reset, client config; shared with the local reading room)
  * plus what only tests need: one moto per jest worker for the whole run, and moto's signing key.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { startMoto, type MotoServer } from '../../local/moto';
@@ -55,6 +55,11 @@ print(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.
 export function motoSigningKeyPem(): string {
   const shared = process.env[SIGNING_KEY];
   return shared ? Buffer.from(shared, 'base64').toString('utf8') : execFileSync('python3', ['-c', RECOVER_KEY_PY], { encoding: 'utf8' });
+}
+
+/** The same, recovered without blocking (the global setup starts the emulators meanwhile). */
+export function recoverMotoSigningKeyPem(): Promise<string> {
+  return new Promise((resolve, reject) => execFile('python3', ['-c', RECOVER_KEY_PY], { encoding: 'utf8' }, (e, out) => (e ? reject(e) : resolve(out))));
 }
 
 export const motoSigningKey = (): KeyObject => createPrivateKey(motoSigningKeyPem());
