@@ -32,12 +32,22 @@ export interface FaultInjector {
   count(): number;
   /** What each request since `from` (a `count()`) was: the X-Amz-Target operation, else `METHOD /path`. */
   calls(from: number): string[];
+  /**
+   * The requests since `from` that may change state (any operation but a read: see READ) and that
+   * the emulator accepted (2xx). Every AWS call of the functions and the tests goes through this
+   * proxy, so an empty list means nothing changed: a cheaper check than comparing table scans, and
+   * a stronger one (it also sees a write that a later one undid, and S3 and Cognito).
+   */
+  changes(from: number): string[];
   /** Breaks the `nth` request from now (1 = the next one) in `mode`; one fault at a time. */
   arm(nth: number, mode: FaultMode): void;
   /** True once the armed fault has happened (and disarms it). */
   fired(): boolean;
   disarm(): void;
 }
+
+/** Operations that only read: DynamoDB, Cognito and S3 (by method) reads; anything else may change state. */
+const READ = /^(Get|BatchGet|Query|Scan|TransactGet|Describe|List|AdminGet|AdminList|(GET|HEAD) )/;
 
 export async function startSerialProxy(target: string): Promise<SerialProxy> {
   const upstream = new URL(target);
@@ -58,11 +68,14 @@ export async function startSerialProxy(target: string): Promise<SerialProxy> {
 
   let received = 0;
   const log: string[] = [];
+  /** The emulator's status for each request, once answered (dropped ones stay empty). */
+  const statuses: number[] = [];
   let armed: { at: number; mode: FaultMode } | undefined;
   let fired = false;
   const faults: FaultInjector = {
     count: () => received,
     calls: (from) => log.slice(from),
+    changes: (from) => log.slice(from).filter((op, i) => !READ.test(op) && statuses[from + i] >= 200 && statuses[from + i] < 300),
     arm: (nth, mode) => {
       armed = { at: received + nth, mode };
       fired = false;
@@ -89,6 +102,7 @@ export async function startSerialProxy(target: string): Promise<SerialProxy> {
         try {
           if (fault === 'drop') return void res.socket?.destroy();
           const out = await forward(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks));
+          statuses[n - 1] = out.status;
           if (fault === 'cut') return void res.socket?.destroy();
           res.writeHead(out.status, out.headers);
           res.end(out.body);

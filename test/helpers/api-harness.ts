@@ -54,7 +54,7 @@ import { jwtAuthorizer } from '../../local/gateway';
 import { createTable, fleetEvent, httpEvent, objectCreatedEvent, s3Event, useHandlerEnvironment, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
 
 export { createTable, FLEET_ROLE_ARN, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
-import { awsClientConfig, motoSigningKey, resetMoto, sharedMotoEndpoint, startMoto, type MotoServer } from './moto';
+import { awsClientConfig, motoSigningKey, resetMoto, sharedMotoEndpoint, startTestMoto, type MotoServer } from './moto';
 import { startSerialProxy, type FaultInjector, type SerialProxy } from './serial-proxy';
 
 export const REGION = 'ap-northeast-2';
@@ -203,7 +203,7 @@ const nextSequencer = () => (++sequencer).toString(16).toUpperCase().padStart(16
 /** This worker's shared moto, emptied, or a moto of the harness's own (stopped with it). */
 async function emulator(env?: Record<string, string>): Promise<MotoServer> {
   const shared = sharedMotoEndpoint();
-  if (!shared || env) return startMoto(undefined, env);
+  if (!shared || env) return startTestMoto(env);
   await resetMoto(shared);
   return { endpoint: shared, port: Number(new URL(shared).port), stop: async () => undefined };
 }

@@ -9,18 +9,22 @@
  *
  * globalTeardown (./global-teardown.ts) stops the servers.
  */
-import { motoSigningKeyPem, publishShared, requireMoto, startMoto, type MotoServer } from './moto';
+import { publishShared, recoverMotoSigningKeyPem, requireMoto, startTestMoto, type MotoServer } from './moto';
 
 declare global {
   // Read by ./global-teardown.ts (same process).
   var readroomSharedMotos: MotoServer[] | undefined;
+  // The check that moto imports, done once for the projects that share this process (≈1 s each).
+  var readroomMotoChecked: boolean | undefined;
 }
 
 export default async function globalSetup(globalConfig: { maxWorkers: number }, projectConfig: { displayName?: { name: string } }): Promise<void> {
-  requireMoto();
+  if (!globalThis.readroomMotoChecked) requireMoto();
+  globalThis.readroomMotoChecked = true;
   if (projectConfig.displayName?.name !== 'lambda' || globalThis.readroomSharedMotos) return;
   const workers = Math.max(1, globalConfig.maxWorkers);
-  const [pem, ...motos] = await Promise.all([Promise.resolve().then(motoSigningKeyPem), ...Array.from({ length: workers }, () => startMoto())]);
+  // Concurrently: recovering the key and starting the emulators are separate Python processes.
+  const [pem, ...motos] = await Promise.all([recoverMotoSigningKeyPem(), ...Array.from({ length: workers }, () => startTestMoto())]);
   globalThis.readroomSharedMotos = motos;
   publishShared(
     motos.map((m) => m.endpoint),

@@ -2,10 +2,19 @@
  * moto for tests: local/moto.ts (start, reset, client config; shared with the local reading room)
  * plus what only tests need: one moto per jest worker for the whole run, and moto's signing key.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { join } from 'node:path';
+import { startMoto, type MotoServer } from '../../local/moto';
 
 export { awsClientConfig, freePort, MOTO_INSTALL, requireMoto, resetMoto, startMoto, type MotoServer } from '../../local/moto';
+
+/**
+ * moto as the tests run it: ./moto-server.py, moto's server with less CPU per request and the same
+ * answers (its self-check runs in the suite: test/lambda/moto-server.test.ts).
+ */
+export const TEST_MOTO_SERVER = [join(__dirname, 'moto-server.py')] as const;
+export const startTestMoto = (env?: Record<string, string>): Promise<MotoServer> => startMoto(TEST_MOTO_SERVER, env);
 
 /** Shared emulators of a jest run (test/helpers/global-setup.ts): one per worker, by JEST_WORKER_ID. */
 const SHARED_ENDPOINTS = 'READROOM_TEST_MOTO_ENDPOINTS';
@@ -46,6 +55,11 @@ print(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.
 export function motoSigningKeyPem(): string {
   const shared = process.env[SIGNING_KEY];
   return shared ? Buffer.from(shared, 'base64').toString('utf8') : execFileSync('python3', ['-c', RECOVER_KEY_PY], { encoding: 'utf8' });
+}
+
+/** The same, recovered without blocking (the global setup starts the emulators meanwhile). */
+export function recoverMotoSigningKeyPem(): Promise<string> {
+  return new Promise((resolve, reject) => execFile('python3', ['-c', RECOVER_KEY_PY], { encoding: 'utf8' }, (e, out) => (e ? reject(e) : resolve(out))));
 }
 
 export const motoSigningKey = (): KeyObject => createPrivateKey(motoSigningKeyPem());

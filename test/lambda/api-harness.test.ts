@@ -1,4 +1,5 @@
 /** The harness's JWT check behaves like API Gateway's authorizer (the matrix depends on it). */
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { startHarness, type Harness } from '../helpers/api-harness';
 
 let h: Harness;
@@ -43,4 +44,17 @@ test('re-signing with moto\'s key is accepted, so the expired case fails on exp 
   expect((await h.call(echo, { routeKey: 'GET /me', token: h.resign(h.users.reader.token, () => undefined) })).status).toBe(200);
   expect((await h.call(echo, { routeKey: 'GET /me', token: h.resign(h.users.reader.token, (c) => (c.token_use = 'refresh')) })).status).toBe(401);
   expect((await h.call(echo, { routeKey: 'GET /me', token: h.resign(h.users.reader.token, (c) => (c.aud = 'another-client')) })).status).toBe(401);
+});
+
+test('the proxy lists the state-changing calls the emulator accepted, and only those ("a refusal writes nothing" rests on it)', async () => {
+  const from = h.faults.count();
+  const Item = { pk: 'HARNESS#changes', sk: 'X' };
+  await h.ddb.send(new GetCommand({ TableName: h.tableName, Key: Item }));
+  await h.ddb.send(new PutCommand({ TableName: h.tableName, Item }));
+  await expect(h.ddb.send(new PutCommand({ TableName: h.tableName, Item, ConditionExpression: 'attribute_not_exists(pk)' }))).rejects.toThrow();
+  await h.snapshotTable();
+  await h.putObject('harness/changes.txt', 'x');
+  expect(h.faults.calls(from)).toEqual(['GetItem', 'PutItem', 'PutItem', 'Scan', 'PUT /readroom-test-scans/harness/changes.txt']);
+  expect(h.faults.changes(from)).toEqual(['PutItem', 'PUT /readroom-test-scans/harness/changes.txt']);
+  await h.clearTable();
 });

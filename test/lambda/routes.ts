@@ -3,7 +3,8 @@
  * (authz-matrix.test.ts) runs each route for each kind of caller, and other suites may reuse the
  * samples. Append new routes here; keep one entry per route key.
  *
- * Conventions for `arrange`: it runs on an empty table before each cell and sets up whatever makes
+ * Conventions for `arrange`: it runs on an empty table (the matrix keeps the state it leaves for the
+ * route's next cells while no call changes it) and sets up whatever makes
  * the request valid for `h.users.reader` (and for each role in `roles`). For `caseScoped` routes the
  * `{ref}` path value is `h.users.reader`'s assignment ref (readers never see case ids), and
  * `arrange` must NOT assign `h.users.reader2`: that user is the matrix's "another reader", who sends
