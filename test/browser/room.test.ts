@@ -5,8 +5,8 @@
  *
  * The tests run in order and build on each other, as the study does: reader.new and reader.lee
  * hold the same waiting case (the seed's `sharedCase`); the first reads it as healthy, the second
- * as severe, the adjudicator decides, the coordinator exports. A screenshot per step goes to
- * test-artifacts/browser/room/; axe-core checks each page.
+ * as severe, the adjudicator decides, the coordinator exports. axe-core checks each page; a failing
+ * step leaves a screenshot in test-artifacts/browser/room/ (test/helpers/browser.ts).
  */
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';

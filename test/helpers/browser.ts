@@ -1,7 +1,10 @@
 /**
  * Real-browser tests: Debian's Chromium driven by playwright-core (never a downloaded browser).
- * One browser per test file, a fresh context (cookies, storage) per test, screenshots saved per
- * step under test-artifacts/browser/ (git-ignored; CI keeps the folder as the run's artifacts).
+ * One browser per test file, a fresh context (cookies, storage) per test. A failing test leaves a
+ * full-page screenshot of its page under test-artifacts/browser/<suite>/<test>/ (git-ignored; CI
+ * keeps the folder as the run's artifacts); `READROOM_SHOTS=steps` also keeps one per `b.shot`
+ * step, as a record of what each page looked like (a full-page capture costs 0.2–0.6 s in
+ * software-rendered Chromium, so a passing run skips them).
  * An uncaught exception in any page of the test fails it (after its last step, with the message).
  *
  *   const b = useBrowser('viewer');
@@ -10,10 +13,9 @@
  * `.ci/run` installs `chromium` and `fonts-nanum` (Korean glyphs) when missing; locally:
  * `apt-get install -y --no-install-recommends chromium fonts-nanum`.
  */
-import AxeBuilder from '@axe-core/playwright';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Frame, type Page } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -31,6 +33,9 @@ export const CHROMIUM_ARGS = [
 
 export const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'browser');
 
+/** `READROOM_SHOTS=steps`: a screenshot per `b.shot` step, passing or not. */
+const STEP_SHOTS = process.env.READROOM_SHOTS === 'steps';
+
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(`Chromium is not installed at ${CHROMIUM_PATH}. Install it with: apt-get install -y --no-install-recommends chromium fonts-nanum (.ci/run does this on CI).`);
@@ -45,17 +50,100 @@ export interface AxeFinding {
   targets: string[];
 }
 
+/** The WCAG 2.1 A/AA rules. */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+type AxePartial = unknown;
+
+/** axe-core in `frame`'s document, evaluated once per document (650 KB: ~0.5 s each time). */
+async function ensureAxe(frame: Frame): Promise<void> {
+  if (await frame.evaluate('typeof window.axe?.runPartial === "function"')) return;
+  await frame.evaluate(AXE_SOURCE);
+  await frame.evaluate('axe.configure({ allowedOrigins: ["<same_origin>"] })');
+}
+
+/**
+ * `axe.runPartial` in every frame below `frame` (reached as axe itself finds them), depth first:
+ * the order `axe.finishRun` expects. A frame that cannot be reached counts as a `null` partial, as
+ * in @axe-core/playwright.
+ */
+async function childPartials(frame: Frame, context: unknown): Promise<Array<AxePartial | null>> {
+  const out: Array<AxePartial | null> = [];
+  const frames = (await frame.evaluate((c) => (window as any).axe.utils.getFrameContexts(c), context)) as Array<{ frameSelector: unknown; frameContext: unknown }>;
+  for (const { frameSelector, frameContext } of frames) {
+    try {
+      const element = (await frame.evaluateHandle((sel) => (window as any).axe.utils.shadowSelect(sel), frameSelector)).asElement();
+      const child = await element?.contentFrame();
+      if (!child) throw new Error('no frame');
+      await ensureAxe(child);
+      const own = await child.evaluate(([c, o]) => (window as any).axe.runPartial(c, o), [frameContext, AXE_OPTIONS] as const);
+      out.push(own, ...(await childPartials(child, frameContext)));
+    } catch {
+      out.push(null);
+    }
+  }
+  return out;
+}
+
+const AXE_OPTIONS = { runOnly: { type: 'tag', values: AXE_TAGS } };
+
+/**
+ * axe-core's serious and critical violations on `page`, every frame included: what
+ * `new AxeBuilder({ page }).withTags(AXE_TAGS).analyze()` finds (the same axe-core, rules and
+ * frames), at a fraction of its cost. The builder evaluated axe's 650 KB source in each frame at
+ * every check, and copied the whole partial results (every node of every rule that passed) out of
+ * the page and into a new blank page for `finishRun`, then the whole report back: 4–10 s a check on
+ * a reading page. Here axe is put into each document once, the top frame's partial result stays in
+ * the page, and only the serious and critical violations come out.
+ */
+export async function axeViolations(page: Page): Promise<AxeFinding[]> {
+  const top = page.mainFrame();
+  await ensureAxe(top);
+  const context = { exclude: [], include: [] };
+  // The top frame's own run first, kept in the page; then the frames, as the builder orders them.
+  await top.evaluate(async ([c, o]) => void ((window as any).__axeTopPartial = await (window as any).axe.runPartial(c, o)), [context, AXE_OPTIONS] as const);
+  const children = await childPartials(top, context);
+  return top.evaluate(
+    async ([rest, o]) => {
+      const w = window as any;
+      const partials = [w.__axeTopPartial, ...rest];
+      delete w.__axeTopPartial;
+      const result = await w.axe.finishRun(partials, o);
+      return (result.violations as Array<{ id: string; impact?: string; help: string; nodes: Array<{ target: string[] }> }>)
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => ({ id: v.id, impact: v.impact!, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
+    },
+    [children, AXE_OPTIONS] as const,
+  );
+}
+
 export interface BrowserFixture {
   browser(): Browser;
   context(): BrowserContext;
   page(): Page;
-  /** Saves a full-page screenshot of `page` (default: the test's page) as the next numbered step. */
-  shot(step: string, page?: Page): Promise<string>;
-  /** axe-core's serious and critical violations on `page` (WCAG 2.1 A/AA rules). */
+  /**
+   * Names the next numbered step on `page` (default: the test's page). With `READROOM_SHOTS=steps`
+   * it saves a full-page screenshot of it; otherwise only a failing test's last page is saved.
+   */
+  shot(step: string, page?: Page): Promise<void>;
+  /** axe-core's serious and critical violations on `page` (WCAG 2.1 A/AA rules): `axeViolations`. */
   axe(page?: Page): Promise<AxeFinding[]>;
 }
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9가-힣]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
+
+/**
+ * Whether the running test has failed so far. jest-circus keeps its state on the global object
+ * under a symbol it does not export; if it is not there (another runner), every test counts as
+ * failed, so a failure's screenshot is never missing.
+ */
+function currentTestFailed(): boolean {
+  const key = Object.getOwnPropertySymbols(globalThis).find((k) => k.description === 'JEST_STATE_SYMBOL');
+  const state = key ? (globalThis as unknown as Record<symbol, { currentlyRunningTest?: { errors: unknown[] } } | undefined>)[key] : undefined;
+  return state?.currentlyRunningTest ? state.currentlyRunningTest.errors.length > 0 : true;
+}
 
 /** Registers the jest hooks for a file: one browser for all its tests, a new context per test. */
 export function useBrowser(suite: string, contextOptions: BrowserContextOptions = {}): BrowserFixture {
@@ -63,8 +151,16 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
   let context: BrowserContext | undefined;
   let page: Page | undefined;
   let step = 0;
+  let lastStep = 'start';
+  /** The page of the last step (a test may work in a page of its own context). */
+  let lastPage: Page | undefined;
   let dir = '';
   let pageErrors: string[] = [];
+
+  const save = async (p: Page, name: string) => {
+    mkdirSync(dir, { recursive: true });
+    await p.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
+  };
 
   beforeAll(async () => {
     browser = await launchChromium();
@@ -77,14 +173,19 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
     pageErrors = [];
     context.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(e.message)));
     page = await context.newPage();
+    lastPage = page;
     step = 0;
+    lastStep = 'start';
     dir = join(ARTIFACTS, slug(suite), slug(expect.getState().currentTestName ?? 'test'));
-    mkdirSync(dir, { recursive: true });
   });
   afterEach(async () => {
+    if (lastPage && !lastPage.isClosed() && currentTestFailed()) {
+      await save(lastPage, `failed-after-${String(step).padStart(2, '0')}-${slug(lastStep)}`).catch(() => undefined);
+    }
     await context?.close();
     context = undefined;
     page = undefined;
+    lastPage = undefined;
     if (pageErrors.length) throw new Error(`uncaught error in the page: ${pageErrors.join('; ')}`);
   });
 
@@ -99,16 +200,11 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
     page: () => need(page, 'page'),
     async shot(name, p = need(page, 'page')) {
       step++;
-      const file = join(dir, `${String(step).padStart(2, '0')}-${slug(name)}.png`);
-      await p.screenshot({ path: file, fullPage: true });
-      return file;
+      lastStep = name;
+      lastPage = p;
+      if (STEP_SHOTS) await save(p, `${String(step).padStart(2, '0')}-${slug(name)}`);
     },
-    async axe(p = need(page, 'page')) {
-      const result = await new AxeBuilder({ page: p }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
-      return result.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => ({ id: v.id, impact: v.impact!, help: v.help, targets: v.nodes.map((n) => n.target.join(' ')) }));
-    },
+    axe: (p = need(page, 'page')) => axeViolations(p),
   };
 }
 

@@ -1,25 +1,21 @@
 /**
- * The built portal for browser tests: built once per test file into a temporary folder, served by
- * portal/serve.ts with a config.json, plus the check that a Korean page shows no English.
+ * The built portal for browser tests, served by portal/serve.ts with a config.json, plus the check
+ * that a Korean page shows no English. The build is the synth's (lib/build/portal-site.ts: the
+ * same esbuild recipe, kept in the bundle cache keyed on the content of every file it reads), so
+ * the browser files and `cdk synth` share one build until portal/ or domain/ changes.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { buildPortal } from '../../portal/build';
+import { builtPortalDir } from '../../lib/build/portal-site';
 import { startPortalServer, type PortalServeOptions, type PortalServer } from '../../portal/serve';
 import { messages, SAME_IN_BOTH, type MessageKey } from '../../portal/src/i18n';
 
-let built: Promise<string> | undefined;
-
-/** The portal's files, built once per test file (jest runs each file in its own module registry). */
-export function portalDist(): Promise<string> {
-  built ??= buildPortal(mkdtempSync(join(tmpdir(), 'portal-'))).then((b) => b.outdir);
-  return built;
+/** The portal's files (index.html, portal.js, portal.css). */
+export function portalDist(): string {
+  return builtPortalDir();
 }
 
 export async function servePortal(opts: PortalServeOptions | ((url: string) => PortalServeOptions)): Promise<PortalServer> {
-  return startPortalServer(await portalDist(), opts);
+  return startPortalServer(portalDist(), opts);
 }
 
 /**
