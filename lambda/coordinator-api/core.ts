@@ -26,7 +26,7 @@ import { auditEvent, type AuditEvent } from '../store/audit';
 import { EXPORT_FORMATS, type ExportFile } from '../store/exports';
 import type { Page } from '../store/page';
 import { REF_PATTERN, type AssignmentRecord } from '../store/assignments';
-import { WITHDRAW_REASONS, type WithdrawReason } from '../store/withdrawals';
+import { WITHDRAW_REASONS, type Withdrawn } from '../../domain/assignment/withdraw';
 import type { ReaderRecord } from '../store/readers';
 import { parseOrThrow } from '../runtime/parse';
 
@@ -513,18 +513,6 @@ export interface WithdrawInput {
   idempotencyKey?: string;
 }
 
-/** What a withdrawal answers (coordinators are not blind to readers or cases). */
-export interface Withdrawn {
-  ref: string;
-  status: 'withdrawn';
-  caseId: string;
-  readerId: string;
-  repeat: boolean;
-  reason: WithdrawReason;
-  withdrawnAt: string;
-  /** The reader had a draft: it is kept (the read's history holds every version). */
-  draftKept: boolean;
-}
 
 const WITHDRAW_ATTEMPTS = 5;
 

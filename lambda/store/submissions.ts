@@ -12,7 +12,7 @@ import { idempotencyPutTx, type IdempotencyRecord } from './idempotency';
 import { outcomeTx, stateAfter } from './outcomes';
 import { submitAssignmentTx } from './readers';
 import { historyPutTx, readPutTx, readUnchangedTx, type ReadAction, type ReadRecord } from './reads';
-import { transact, TransactionCancelled, type LabelledTx, type Table } from './table';
+import { transactOrRejected, type LabelledTx, type Table, type TransactRejected } from './table';
 
 export interface ReadSave {
   read: ReadRecord;
@@ -32,10 +32,7 @@ export interface ReadSave {
 }
 
 /** Which parts of the save failed their conditions; `conflictOnly` when only concurrency got in the way. */
-export interface SaveRejected {
-  failed: ReadonlySet<string>;
-  conflictOnly: boolean;
-}
+export type SaveRejected = TransactRejected;
 
 export function readSaveTx(tableName: string, s: ReadSave): LabelledTx[] {
   const at = s.read.updatedAt;
@@ -55,16 +52,7 @@ export function readSaveTx(tableName: string, s: ReadSave): LabelledTx[] {
 
 /** Read saves in the table. */
 export function submissionStore({ db, tableName }: Table) {
-  async function writeReadSave(s: ReadSave): Promise<SaveRejected | undefined> {
-    try {
-      await transact(db, readSaveTx(tableName, s));
-      return undefined;
-    } catch (e) {
-      if (!(e instanceof TransactionCancelled)) throw e;
-      const failed = new Set([...e.reasons].filter(([, code]) => code === 'ConditionalCheckFailed').map(([label]) => label));
-      return { failed, conflictOnly: e.onlyConflicts };
-    }
-  }
+  const writeReadSave = (s: ReadSave): Promise<SaveRejected | undefined> => transactOrRejected(db, readSaveTx(tableName, s));
 
   return { writeReadSave };
 }

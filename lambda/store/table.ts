@@ -130,6 +130,24 @@ export async function transact(db: DynamoDBDocumentClient, parts: readonly Label
   }
 }
 
+/** Which parts of a refused transaction failed their conditions (`conflictOnly`: only concurrency got in the way). */
+export interface TransactRejected {
+  failed: ReadonlySet<string>;
+  conflictOnly: boolean;
+}
+
+/** `transact`, answering a cancellation as the labels that failed their conditions instead of throwing. */
+export async function transactOrRejected(db: DynamoDBDocumentClient, parts: readonly LabelledTx[]): Promise<TransactRejected | undefined> {
+  try {
+    await transact(db, parts);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof TransactionCancelled)) throw e;
+    const failed = new Set([...e.reasons].filter(([, code]) => code === 'ConditionalCheckFailed').map(([label]) => label));
+    return { failed, conflictOnly: e.onlyConflicts };
+  }
+}
+
 /** True for a single conditional write whose condition failed. */
 export function isConditionFailed(e: unknown): boolean {
   return (e as { name?: string })?.name === 'ConditionalCheckFailedException';

@@ -14,16 +14,14 @@
  *    version is appended to the history (action `withdraw`); nothing is deleted;
  *  - the audit event `assignment_withdrawn`, and the idempotency record when the request has a key.
  */
+import type { WithdrawReason } from '../../domain/assignment/withdraw';
 import { auditPutTx, type AuditEvent } from './audit';
 import { idempotencyPutTx, type IdempotencyRecord } from './idempotency';
 import { keys } from './keys';
 import type { AssignmentRecord } from './assignments';
 import { historyPutTx, type ReadRecord } from './reads';
-import { transact, TransactionCancelled, type LabelledTx, type Table } from './table';
+import { transactOrRejected, type LabelledTx, type Table, type TransactRejected } from './table';
 
-/** Why a coordinator withdrew an assignment (recorded on the assignment and in the audit event). */
-export const WITHDRAW_REASONS = ['conflict_of_interest', 'reader_unavailable', 'workload', 'assigned_in_error', 'other'] as const;
-export type WithdrawReason = (typeof WITHDRAW_REASONS)[number];
 
 export interface Withdrawal {
   /** The assignment as read (its status is what the write is conditional on). */
@@ -124,23 +122,11 @@ export function withdrawalTxs(tableName: string, w: Withdrawal): LabelledTx[] {
 }
 
 /** Which parts failed their conditions (`conflictOnly`: only concurrency got in the way). */
-export interface WithdrawRejected {
-  failed: ReadonlySet<string>;
-  conflictOnly: boolean;
-}
+export type WithdrawRejected = TransactRejected;
 
 /** Withdrawals in the table. */
 export function withdrawalStore({ db, tableName }: Table) {
-  async function withdrawAssignment(w: Withdrawal): Promise<WithdrawRejected | undefined> {
-    try {
-      await transact(db, withdrawalTxs(tableName, w));
-      return undefined;
-    } catch (e) {
-      if (!(e instanceof TransactionCancelled)) throw e;
-      const failed = new Set([...e.reasons].filter(([, code]) => code === 'ConditionalCheckFailed').map(([label]) => label));
-      return { failed, conflictOnly: e.onlyConflicts };
-    }
-  }
+  const withdrawAssignment = (w: Withdrawal): Promise<WithdrawRejected | undefined> => transactOrRejected(db, withdrawalTxs(tableName, w));
 
   return { withdrawAssignment };
 }

@@ -145,20 +145,7 @@ export interface AssignResult {
   excludedAssignments?: Array<{ caseId: string; readerId: string; ref: string; status: string; repeat: boolean; withdraw?: string }>;
 }
 
-/** Why an assignment is withdrawn (POST /assignments/{ref}/withdraw). */
-export const WITHDRAW_REASONS = ['conflict_of_interest', 'reader_unavailable', 'workload', 'assigned_in_error', 'other'] as const;
-export type WithdrawReason = (typeof WITHDRAW_REASONS)[number];
-
-export interface Withdrawn {
-  ref: string;
-  status: 'withdrawn';
-  caseId: string;
-  readerId: string;
-  repeat: boolean;
-  reason: WithdrawReason;
-  withdrawnAt: string;
-  draftKept: boolean;
-}
+export { WITHDRAW_REASONS, type WithdrawReason, type Withdrawn } from '../../../domain/assignment/withdraw';
 
 export interface ReaderProgress {
   readerId: string;
