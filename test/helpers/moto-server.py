@@ -31,6 +31,18 @@ that cut its CPU per request and change no answer:
    file. The pools share the imported key object, which signing only reads.
 
 bench/moto-indexed.py's third change (Query visiting one partition) is NOT used here.
+
+One addition that is not about speed of a request: `POST /moto-api/readroom/settings` with a JSON
+object sets moto settings that moto otherwise reads from its environment at start-up, so that a
+test file can run on its jest worker's shared moto instead of starting one of its own (2–3 s of a
+Python start, more under load). Only RUNTIME_SETTINGS; a setting left out is put back to the value
+this process started with. The harness posts the file's settings (usually none) after every reset
+(test/helpers/moto.ts, `configureTestMoto`).
+
+`python3 test/helpers/moto-server.py --self-check` runs every DynamoDB call the functions make
+(and a few more: every attribute type, ReturnValues, a cancelled transaction with ALL_OLD, a
+rollback) against plain and patched moto in one process and exits non-zero on any difference in
+an answer or in the table afterwards; test/lambda/moto-server.test.ts runs it in the suite.
 """
 
 from __future__ import annotations
@@ -46,6 +58,8 @@ from typing import Any
 
 import moto.cognitoidp.models as cognito_models
 import moto.dynamodb.models as dynamodb_models
+import moto.s3.models as s3_models
+import moto.settings as moto_settings
 import moto.dynamodb.models.dynamo_type as dynamo_type
 from joserfc import jwk
 from moto.core.serialize import BaseJSONSerializer
@@ -165,6 +179,44 @@ def _project(self: Item, projection_expressions: list[list[str]]) -> Item:
     return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=dynamo_type.serializer.serialize(result)["M"])
 
 
+# moto reads S3_UPLOAD_PART_MIN_SIZE (the smallest part but the last of a multipart upload) from
+# its environment when moto.settings is imported; moto.s3.models keeps its own copy of the value.
+RUNTIME_SETTINGS = {"S3_UPLOAD_PART_MIN_SIZE": int}
+_started_with = {name: getattr(moto_settings, name) for name in RUNTIME_SETTINGS}
+
+
+def apply_settings(values: dict[str, Any]) -> None:
+    unknown = sorted(set(values) - set(RUNTIME_SETTINGS))
+    if unknown:
+        raise ValueError(f"not settable at run time: {', '.join(unknown)} (only {', '.join(sorted(RUNTIME_SETTINGS))})")
+    for name, kind in RUNTIME_SETTINGS.items():
+        value = kind(values[name]) if name in values else _started_with[name]
+        setattr(moto_settings, name, value)
+        setattr(s3_models, name, value)
+
+
+def _settings_route(app_call: Any) -> Any:
+    def call(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != "/moto-api/readroom/settings":
+            return app_call(self, environ, start_response)
+        try:
+            if environ.get("REQUEST_METHOD") != "POST":
+                raise ValueError("POST a JSON object of settings")
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            values = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            if not isinstance(values, dict):
+                raise ValueError("POST a JSON object of settings")
+            apply_settings(values)
+            status, body = "200 OK", {name: getattr(s3_models, name) for name in RUNTIME_SETTINGS}
+        except (ValueError, TypeError) as e:
+            status, body = "400 Bad Request", {"message": str(e)}
+        data = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    return call
+
+
 class _RSAKeyOncePerProcess:
     """`jwk.RSAKey` as moto.cognitoidp.models uses it (import_key only), each key imported once."""
 
@@ -190,8 +242,11 @@ class _JwkForCognito:
 
 
 def install() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
     cognito_models.jwk = _JwkForCognito()  # type: ignore[assignment]
 
+    DomainDispatcherApplication.__call__ = _settings_route(DomainDispatcherApplication.__call__)  # type: ignore[method-assign]
     Item.project = _project  # type: ignore[method-assign]
     Item.__new__ = indexed._untracked_new  # type: ignore[assignment]
     Table.__new__ = indexed._untracked_new  # type: ignore[assignment]

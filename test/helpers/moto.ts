@@ -22,6 +22,20 @@ export const startTestMoto = (env?: Record<string, string>): Promise<MotoServer>
  */
 const TEST_MOTO_START_TIMEOUT_MS = 60_000;
 
+/**
+ * moto settings that ./moto-server.py can change while it runs (moto reads the others from its
+ * environment at start-up only): a test file that needs one of these runs on its worker's shared
+ * moto instead of starting one of its own.
+ */
+export const RUNTIME_MOTO_SETTINGS = ['S3_UPLOAD_PART_MIN_SIZE'] as const;
+export const settableAtRunTime = (settings: Record<string, string>): boolean => Object.keys(settings).every((k) => (RUNTIME_MOTO_SETTINGS as readonly string[]).includes(k));
+
+/** Sets a test moto's run-time settings to `settings`, and every one not given back to its start-up value. */
+export async function configureTestMoto(endpoint: string, settings: Record<string, string>): Promise<void> {
+  const res = await fetch(`${endpoint}/moto-api/readroom/settings`, { method: 'POST', body: JSON.stringify(settings) });
+  if (!res.ok) throw new Error(`moto settings ${JSON.stringify(settings)} refused: HTTP ${res.status} ${await res.text()}`);
+}
+
 /** Shared emulators of a jest run (test/helpers/global-setup.ts): one per worker, by JEST_WORKER_ID. */
 const SHARED_ENDPOINTS = 'READROOM_TEST_MOTO_ENDPOINTS';
 const SIGNING_KEY = 'READROOM_TEST_MOTO_SIGNING_KEY';
