@@ -54,7 +54,7 @@ import { jwtAuthorizer } from '../../local/gateway';
 import { createTable, fleetEvent, httpEvent, objectCreatedEvent, s3Event, useHandlerEnvironment, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
 
 export { createTable, FLEET_ROLE_ARN, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
-import { awsClientConfig, motoSigningKey, resetMoto, sharedMotoEndpoint, startTestMoto, type MotoServer } from './moto';
+import { awsClientConfig, configureTestMoto, motoSigningKey, resetMoto, settableAtRunTime, sharedMotoEndpoint, startTestMoto, type MotoServer } from './moto';
 import { startSerialProxy, type FaultInjector, type SerialProxy } from './serial-proxy';
 
 export const REGION = 'ap-northeast-2';
@@ -191,8 +191,9 @@ export interface HarnessOptions {
   /** Overrides of the reading config (default: the schema's defaults, i.e. the default form). */
   reading?: ReadingConfigInput;
   /**
-   * moto settings for an emulator of the harness's own instead of the worker's shared one (read
-   * by moto at start-up, e.g. `S3_UPLOAD_PART_MIN_SIZE`).
+   * moto settings for this file, e.g. `S3_UPLOAD_PART_MIN_SIZE`: set on the worker's shared moto
+   * when ./moto-server.py can change them while it runs (RUNTIME_MOTO_SETTINGS), else given to an
+   * emulator of the harness's own at start-up.
    */
   motoEnv?: Record<string, string>;
 }
@@ -200,11 +201,16 @@ export interface HarnessOptions {
 let sequencer = 0;
 const nextSequencer = () => (++sequencer).toString(16).toUpperCase().padStart(16, '0');
 
-/** This worker's shared moto, emptied, or a moto of the harness's own (stopped with it). */
+/**
+ * This worker's shared moto, emptied and with the file's run-time settings (every other one back to
+ * its default), or a moto of the harness's own (stopped with it) for settings moto reads only at
+ * start-up.
+ */
 async function emulator(env?: Record<string, string>): Promise<MotoServer> {
   const shared = sharedMotoEndpoint();
-  if (!shared || env) return startTestMoto(env);
+  if (!shared || (env && !settableAtRunTime(env))) return startTestMoto(env);
   await resetMoto(shared);
+  await configureTestMoto(shared, env ?? {});
   return { endpoint: shared, port: Number(new URL(shared).port), stop: async () => undefined };
 }
 

@@ -8,11 +8,36 @@ that cut its CPU per request and change no answer:
    (change 2 there); B and BS still go through moto's own code.
 2. Items and tables are not recorded in moto's instance tracker, a debug list behind
    /moto-api/data.json that only a reset empties (bench/moto-indexed.py, change 3).
-3. TransactWriteItems copies each table once for its rollback instead of once per item of the
-   transaction: moto's loop deep-copies the table for every item and keeps the last copy, and all
-   copies are taken before anything is written, so one copy is the same backup.
+3. TransactWriteItems keeps, for its rollback, copies of only the items it may write instead of
+   copies of their tables: moto's loop deep-copies the whole table once per *item* of the
+   transaction (O(table) per TransactWriteItems; a third of moto's time in the property tests,
+   where the table grows), and on any failure puts the copy back in the table's place. The items a
+   transaction may write are the keys it names (Put, Update, Delete: that key only), so putting
+   those items back as they were (or removing the ones that did not exist) is the same rollback.
+   Where that cannot be told beforehand (a table with a stream, an unknown table, a key that does
+   not parse, an entry that is not exactly one operation) the table is deep-copied, once per table.
+4. A ProjectionExpression converts each item to plain JSON once instead of once per projected path:
+   moto's `Item.project` calls `to_regular_json()` (a deep copy of the whole item, then boto3's
+   deserializer) for every path, and "claim next" projects ten (lambda/store/cases.ts,
+   CLAIMABLE_ATTRIBUTES): 10 conversions per case per Query, ~75 % of moto's time in the 100-reader
+   burst. `find_nested_key` only reads the item's JSON and `merge_dicts` writes into the result;
+   where the result holds a part of that JSON, what it writes there is the same JSON's value at
+   the same path, so sharing one conversion changes nothing (the self-check projects overlapping
+   and nested paths to show it).
+
+5. Cognito imports its signing key once per process instead of once per user pool: every pool
+   signs with the one RSA key shipped in moto's package (moto/cognitoidp/resources), and joserfc's
+   import of it costs ≈ 0.1 s of CPU (it validates the key); the harness creates two pools per test
+   file. The pools share the imported key object, which signing only reads.
 
 bench/moto-indexed.py's third change (Query visiting one partition) is NOT used here.
+
+One addition that is not about speed of a request: `POST /moto-api/readroom/settings` with a JSON
+object sets moto settings that moto otherwise reads from its environment at start-up, so that a
+test file can run on its jest worker's shared moto instead of starting one of its own (2–3 s of a
+Python start, more under load). Only RUNTIME_SETTINGS; a setting left out is put back to the value
+this process started with. The harness posts the file's settings (usually none) after every reset
+(test/helpers/moto.ts, `configureTestMoto`).
 
 `python3 test/helpers/moto-server.py --self-check` runs every DynamoDB call the functions make
 (and a few more: every attribute type, ReturnValues, a cancelled transaction with ALL_OLD, a
@@ -24,13 +49,19 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 import logging
 import os
 import sys
 import threading
 from typing import Any
 
+import moto.cognitoidp.models as cognito_models
 import moto.dynamodb.models as dynamodb_models
+import moto.s3.models as s3_models
+import moto.settings as moto_settings
+import moto.dynamodb.models.dynamo_type as dynamo_type
+from joserfc import jwk
 from moto.core.serialize import BaseJSONSerializer
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import Item
@@ -46,7 +77,11 @@ enabled = True  # the self-check compares with this off
 
 
 class _OneCopyPerTable:
-    """`copy` as moto.dynamodb.models sees it: inside a transaction, a table is deep-copied once."""
+    """
+    `copy` as moto.dynamodb.models sees it: inside a transaction, a table is deep-copied once, or
+    not at all when the transaction keeps its own item journal (then moto's "backup" is the table
+    itself, and putting it back is a no-op).
+    """
 
     def __getattr__(self, name: str) -> Any:
         return getattr(copy, name)
@@ -55,20 +90,164 @@ class _OneCopyPerTable:
         backups = getattr(_local, "backups", None)
         if backups is None or not isinstance(x, Table):
             return copy.deepcopy(x, memo)
+        if getattr(_local, "journal", None) is not None:
+            return x
         if id(x) not in backups:
             backups[id(x)] = copy.deepcopy(x, memo)
         return backups[id(x)]
 
 
-def _transact_write_items(self: DynamoDBBackend, *args: Any, **kwargs: Any) -> Any:
-    _local.backups = {} if enabled else None
+Journal = list[tuple[Table, Any, Any, Any]]
+
+
+def _journal(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Journal | None:
+    """Each item the transaction may write, as it is now (a deep copy, None when absent); None when that cannot be told."""
+    journal: Journal = []
+    seen: set[tuple[str, Any, Any]] = set()
     try:
-        return _orig_transact(self, *args, **kwargs)
+        for entry in transact_items:
+            if len(entry) != 1:
+                return None
+            op_type, op = next(iter(entry.items()))
+            if op_type not in ("ConditionCheck", "Put", "Delete", "Update"):
+                return None
+            name = op["TableName"]
+            table = self.tables.get(name)
+            if table is None or table.stream_shard is not None:
+                return None
+            if op_type == "ConditionCheck":
+                continue
+            key = op["Item"] if op_type == "Put" else op["Key"]
+            h = dynamo_type.DynamoType(key[table.hash_key_attr])
+            r = dynamo_type.DynamoType(key[table.range_key_attr]) if table.range_key_attr is not None else None
+            if (name, h, r) in seen:
+                continue
+            seen.add((name, h, r))
+            if r is None:
+                current = table.items.get(h)
+            else:
+                part = table.items.get(h)
+                current = part.get(r) if part is not None else None
+            journal.append((table, h, r, copy.deepcopy(current)))
+    except Exception:  # noqa: BLE001 - moto reports it; this falls back to moto's own copy
+        return None
+    return journal
+
+
+def _roll_back(journal: Journal) -> None:
+    for table, h, r, before in reversed(journal):
+        if r is None:
+            if before is None:
+                table.items.pop(h, None)
+            else:
+                table.items[h] = before
+        elif before is None:
+            part = table.items.get(h)
+            if part is not None:
+                part.pop(r, None)
+        else:
+            table.items[h][r] = before
+
+
+def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> Any:
+    _local.backups = {} if enabled else None
+    _local.journal = _journal(self, transact_items) if enabled else None
+    try:
+        return _orig_transact(self, transact_items)
+    except BaseException:
+        # Every failure moto raises once an entry is known to be one operation is one it rolled
+        # back from (its loop catches everything and puts the backups back).
+        if _local.journal is not None:
+            _roll_back(_local.journal)
+        raise
     finally:
         _local.backups = None
+        _local.journal = None
+
+
+_orig_project = Item.project
+
+
+def _project(self: Item, projection_expressions: list[list[str]]) -> Item:
+    if not enabled:
+        return _orig_project(self, projection_expressions)
+    # moto's Item.project, with the item's plain JSON computed once.
+    plain = self.to_regular_json()
+    result: dict[str, Any] = {}
+    for expr in projection_expressions:
+        dynamo_type.merge_dicts(result, dynamo_type.find_nested_key(expr, plain))
+    return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=dynamo_type.serializer.serialize(result)["M"])
+
+
+# moto reads S3_UPLOAD_PART_MIN_SIZE (the smallest part but the last of a multipart upload) from
+# its environment when moto.settings is imported; moto.s3.models keeps its own copy of the value.
+RUNTIME_SETTINGS = {"S3_UPLOAD_PART_MIN_SIZE": int}
+_started_with = {name: getattr(moto_settings, name) for name in RUNTIME_SETTINGS}
+
+
+def apply_settings(values: dict[str, Any]) -> None:
+    unknown = sorted(set(values) - set(RUNTIME_SETTINGS))
+    if unknown:
+        raise ValueError(f"not settable at run time: {', '.join(unknown)} (only {', '.join(sorted(RUNTIME_SETTINGS))})")
+    for name, kind in RUNTIME_SETTINGS.items():
+        value = kind(values[name]) if name in values else _started_with[name]
+        setattr(moto_settings, name, value)
+        setattr(s3_models, name, value)
+
+
+def _settings_route(app_call: Any) -> Any:
+    def call(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != "/moto-api/readroom/settings":
+            return app_call(self, environ, start_response)
+        try:
+            if environ.get("REQUEST_METHOD") != "POST":
+                raise ValueError("POST a JSON object of settings")
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            values = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            if not isinstance(values, dict):
+                raise ValueError("POST a JSON object of settings")
+            apply_settings(values)
+            status, body = "200 OK", {name: getattr(s3_models, name) for name in RUNTIME_SETTINGS}
+        except (ValueError, TypeError) as e:
+            status, body = "400 Bad Request", {"message": str(e)}
+        data = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    return call
+
+
+class _RSAKeyOncePerProcess:
+    """`jwk.RSAKey` as moto.cognitoidp.models uses it (import_key only), each key imported once."""
+
+    _imported: dict[str, Any] = {}
+
+    @classmethod
+    def import_key(cls, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if not enabled or args or kwargs:
+            return jwk.RSAKey.import_key(value, *args, **kwargs)
+        text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
+        if text not in cls._imported:
+            cls._imported[text] = jwk.RSAKey.import_key(value)
+        return cls._imported[text]
+
+
+class _JwkForCognito:
+    """joserfc.jwk as moto.cognitoidp.models sees it."""
+
+    RSAKey = _RSAKeyOncePerProcess
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(jwk, name)
 
 
 def install() -> None:
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    cognito_models.jwk = _JwkForCognito()  # type: ignore[assignment]
+
+    DomainDispatcherApplication.__call__ = _settings_route(DomainDispatcherApplication.__call__)  # type: ignore[method-assign]
+    Item.project = _project  # type: ignore[method-assign]
     Item.__new__ = indexed._untracked_new  # type: ignore[assignment]
     Table.__new__ = indexed._untracked_new  # type: ignore[assignment]
     indexed.enabled = True
@@ -119,6 +298,12 @@ def _calls(db: Any) -> list[Any]:
     call("query", TableName="t", IndexName="gsi1", KeyConditionExpression="gsi1pk = :p", ExpressionAttributeValues={":p": s("CASES")}, Limit=2, ScanIndexForward=False)
     call("query", TableName="t", KeyConditionExpression="pk = :p", Select="COUNT", ExpressionAttributeValues={":p": s("CASE#2")})
     call("scan", TableName="t", ConsistentRead=True)
+    # Projections with overlapping and nested paths (a map and its member, a list element's member),
+    # on a GSI query with a filter as "claim next" runs it, and on a scan.
+    proj = {"ProjectionExpression": "pk, sk, m, m.l[1].y, m.x, #s, answers.eyes.OD, answers.eyes, ss, count, nope, m.l[0]", "ExpressionAttributeNames": {"#s": "s"}}
+    call("query", TableName="t", IndexName="gsi1", KeyConditionExpression="gsi1pk = :p", FilterExpression="#c >= :z", ExpressionAttributeValues={":p": s("CASES"), ":z": {"N": "0"}}, **{**proj, "ExpressionAttributeNames": {"#s": "s", "#c": "count"}})
+    call("scan", TableName="t", ConsistentRead=True, **proj)
+    call("get_item", TableName="t", Key=key, ProjectionExpression="m.l[1].b, m.l[1], answers.eyes.OS.vcdr, answers")
     call("scan", TableName="t", Limit=3, FilterExpression="#c > :n", ExpressionAttributeNames={"#c": "count"}, ExpressionAttributeValues={":n": {"N": "1"}})
     call("batch_get_item", RequestItems={"t": {"Keys": [key, {"pk": s("CASE#1"), "sk": s("META")}]}})
     call("transact_get_items", TransactItems=[{"Get": {"TableName": "t", "Key": key}}, {"Get": {"TableName": "t", "Key": {"pk": s("X"), "sk": s("Y")}}}])
@@ -145,6 +330,26 @@ def _calls(db: Any) -> list[Any]:
             {"Put": {"TableName": "t", "Item": {"pk": s("T"), "sk": s("3")}}},
             {"Delete": {"TableName": "t", "Key": {"pk": s("T"), "sk": s("3")}}},
         ],
+        # Cancelled by its last item after a delete of an existing item, an update that creates
+        # one in a new partition, a put over an existing item and an update of one in place.
+        [
+            {"Delete": {"TableName": "t", "Key": {"pk": s("CASE#4"), "sk": s("READ#1")}}},
+            {"Update": {"TableName": "t", "Key": {"pk": s("NEW"), "sk": s("1")}, "UpdateExpression": "SET v = :v", "ExpressionAttributeValues": {":v": s("v")}}},
+            {"Put": {"TableName": "t", "Item": {"pk": s("CASE#2"), "sk": s("META"), "s": s("over")}}},
+            {"Update": {"TableName": "t", "Key": {"pk": s("CASE#4"), "sk": s("META")}, "UpdateExpression": "SET m.x = :v ADD ss :w", "ExpressionAttributeValues": {":v": s("changed"), ":w": {"SS": ["q"]}}}},
+            {"ConditionCheck": {"TableName": "t", "Key": {"pk": s("CASE#0"), "sk": s("META")}, "ConditionExpression": "attribute_not_exists(pk)"}},
+        ],
+        # Refused as invalid after two writes (a wrong key type: moto's validation error path).
+        [
+            {"Update": {"TableName": "t", "Key": {"pk": s("CASE#0"), "sk": s("META")}, "UpdateExpression": "SET #c = :n", "ExpressionAttributeNames": {"#c": "count"}, "ExpressionAttributeValues": {":n": {"N": "5"}}}},
+            {"Put": {"TableName": "t", "Item": {"pk": s("T"), "sk": s("4")}}},
+            {"Put": {"TableName": "t", "Item": {"pk": {"N": "1"}, "sk": s("5")}}},
+        ],
+        # A table moto does not have (no journal: moto's own path).
+        [
+            {"Put": {"TableName": "t", "Item": {"pk": s("T"), "sk": s("6")}}},
+            {"Put": {"TableName": "nope", "Item": {"pk": s("T"), "sk": s("7")}}},
+        ],
     ):
         call("transact_write_items", TransactItems=items)
     call("scan", TableName="t", ConsistentRead=True)
@@ -163,12 +368,20 @@ def self_check() -> int:
             results.append(_calls(boto3.client("dynamodb", region_name="ap-northeast-2")))
     enabled = indexed.enabled = True
     plain, mine = results
+    # Cognito: the pools' signing key, imported once, is the key moto's package holds.
+    from moto.utilities.utils import load_resource
+
+    key_file = load_resource(cognito_models.__name__, "resources/jwks-private.json")
+    once = [cognito_models.jwk.RSAKey.import_key(key_file) for _ in range(2)]
+    if once[0] is not once[1] or once[0].as_dict(private=True) != jwk.RSAKey.import_key(key_file).as_dict(private=True):
+        print("self-check: the Cognito signing key imported once differs from moto's own import", file=sys.stderr)
+        return 1
     bad = [i for i, (a, b) in enumerate(zip(plain, mine)) if a != b]
     for i in bad[:5]:
         print(f"self-check: call {i} differs:\n  plain   {str(plain[i])[:800]}\n  patched {str(mine[i])[:800]}", file=sys.stderr)
     cancelled = [r for r in plain if r[0] == "transact_write_items" and r[1] == "error"]
-    if len(plain) != len(mine) or len(cancelled) != 2:
-        print(f"self-check: {len(plain)} vs {len(mine)} calls, {len(cancelled)} refused transactions (expected 2)", file=sys.stderr)
+    if len(plain) != len(mine) or len(cancelled) != 5:
+        print(f"self-check: {len(plain)} vs {len(mine)} calls, {len(cancelled)} refused transactions (expected 5)", file=sys.stderr)
         return 1
     print(f"self-check: {len(plain)} DynamoDB calls, {'identical' if not bad else f'{len(bad)} differ'}")
     return 1 if bad else 0

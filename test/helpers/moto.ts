@@ -14,7 +14,27 @@ export { awsClientConfig, freePort, MOTO_INSTALL, requireMoto, resetMoto, startM
  * answers (its self-check runs in the suite: test/lambda/moto-server.test.ts).
  */
 export const TEST_MOTO_SERVER = [join(__dirname, 'moto-server.py')] as const;
-export const startTestMoto = (env?: Record<string, string>): Promise<MotoServer> => startMoto(TEST_MOTO_SERVER, env);
+export const startTestMoto = (env?: Record<string, string>): Promise<MotoServer> => startMoto(TEST_MOTO_SERVER, env, TEST_MOTO_START_TIMEOUT_MS);
+/**
+ * How long a test moto may take to answer: its start is ~1.5 s of CPU, but the global setup starts
+ * one per worker beside the key recovery (three Pythons at once), and on a 2-core machine shared
+ * with other runs (load ≈ 20) one took 12.6 s alone and three missed local/moto.ts's 20 s.
+ */
+const TEST_MOTO_START_TIMEOUT_MS = 60_000;
+
+/**
+ * moto settings that ./moto-server.py can change while it runs (moto reads the others from its
+ * environment at start-up only): a test file that needs one of these runs on its worker's shared
+ * moto instead of starting one of its own.
+ */
+export const RUNTIME_MOTO_SETTINGS = ['S3_UPLOAD_PART_MIN_SIZE'] as const;
+export const settableAtRunTime = (settings: Record<string, string>): boolean => Object.keys(settings).every((k) => (RUNTIME_MOTO_SETTINGS as readonly string[]).includes(k));
+
+/** Sets a test moto's run-time settings to `settings`, and every one not given back to its start-up value. */
+export async function configureTestMoto(endpoint: string, settings: Record<string, string>): Promise<void> {
+  const res = await fetch(`${endpoint}/moto-api/readroom/settings`, { method: 'POST', body: JSON.stringify(settings) });
+  if (!res.ok) throw new Error(`moto settings ${JSON.stringify(settings)} refused: HTTP ${res.status} ${await res.text()}`);
+}
 
 /** Shared emulators of a jest run (test/helpers/global-setup.ts): one per worker, by JEST_WORKER_ID. */
 const SHARED_ENDPOINTS = 'READROOM_TEST_MOTO_ENDPOINTS';

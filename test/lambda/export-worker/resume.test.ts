@@ -3,9 +3,10 @@
  * same bytes as a run that never stopped; a second worker, concurrent or stale, cannot write into
  * the files the owner completes. Real store, real S3 multipart uploads, against moto.
  *
- * The emulator is this file's own, with moto's S3 minimum part size lowered (S3_UPLOAD_PART_MIN_SIZE)
- * so that an export of 80 cases spans many parts and checkpoints; the 5 MiB rule itself is S3's,
- * and the deployed worker cuts 8 MiB parts.
+ * moto's S3 minimum part size is lowered for this file (S3_UPLOAD_PART_MIN_SIZE, set on the worker's
+ * shared moto at run time and put back for the next file by the harness) so that an export of 80
+ * cases spans many parts and checkpoints; the 5 MiB rule itself is S3's, and the deployed worker
+ * cuts 8 MiB parts.
  */
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
