@@ -30,11 +30,14 @@ let server: CaseFilesServer;
 
 beforeAll(async () => {
   dist = mkdtempSync(join(tmpdir(), 'viewer-'));
-  await buildViewer(dist);
-  // The fixtures need a browser to encode JPEG; use a throwaway context of the file's browser.
-  const ctx = await b.browser().newContext();
-  files = await demoFiles(await ctx.newPage());
-  await ctx.close();
+  // The build (esbuild's own process) and the fixtures at the same time. The fixtures need a
+  // browser to encode JPEG; use a throwaway context of the file's browser.
+  const fixtures = async () => {
+    const ctx = await b.browser().newContext();
+    files = await demoFiles(await ctx.newPage());
+    await ctx.close();
+  };
+  await Promise.all([buildViewer(dist), fixtures()]);
 });
 
 beforeEach(async () => {
