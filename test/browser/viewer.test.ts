@@ -16,7 +16,9 @@ import { startCaseFilesServer, type CaseFilesServer, type FakeFile } from '../he
 import { dicomFile } from '../helpers/dicom-file';
 import { demoFiles, PATIENT_NAME } from '../helpers/viewer-fixtures';
 
-const b = useBrowser('viewer');
+// One context and page for the file: each test has its own case-files server (a new origin) and
+// opens the viewer in a new document; the clock test has a page of its own.
+const b = useBrowser('viewer', {}, { oneContext: true });
 const REF = 'R-7Q2K';
 const CASE_ID = 'CASE-0042';
 const READER = 'Kestrel-17';
@@ -236,7 +238,7 @@ describe('viewer', () => {
   });
 
   it('asks for fresh URLs before they expire while files are still loading, and stops once all are loaded', async () => {
-    const page = b.page();
+    const page = await b.isolatedPage();
     // The page's timers run on Playwright's clock: the refresh periods pass when the test says, at
     // once, instead of being sat through. The page's own count of the case-files fetches it starts
     // shows that no refresh even began (the server's count alone would miss one still in flight).
@@ -379,16 +381,11 @@ describe('viewer', () => {
   });
 
   it("speaks the browser's language when the link names none", async () => {
-    const context = await b.browser().newContext({ locale: 'ko-KR' });
-    try {
-      const page = await context.newPage();
-      await page.goto(server.viewerUrl({ sessionId: SESSION }));
-      await loaded(page, 'OD');
-      await expect(page.locator('h1').textContent()).resolves.toBe(`증례 ${REF}`);
-      await b.shot('korean from the browser', page);
-    } finally {
-      await context.close();
-    }
+    const page = await b.isolatedPage({ locale: 'ko-KR' });
+    await page.goto(server.viewerUrl({ sessionId: SESSION }));
+    await loaded(page, 'OD');
+    await expect(page.locator('h1').textContent()).resolves.toBe(`증례 ${REF}`);
+    await b.shot('korean from the browser', page);
   });
 
   it('opens from a streaming URL of the AppStream stand-in, with the session id as its context', async () => {
