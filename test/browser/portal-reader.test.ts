@@ -14,12 +14,16 @@ import { eventually, useBrowser } from '../helpers/browser';
 import { FAKE_AWS_EMBED_JS, fixtureConfig, PortalFixtures, USERS } from '../helpers/portal-fixtures';
 import { servePortal, untranslated } from '../helpers/portal-page';
 
-const b = useBrowser('portal-reader');
+// One context and page for the file (each test signs in afresh on a new document; the helper
+// removes its routes and init scripts and empties the storage after it), on Playwright's clock
+// (see `pause`).
+const b = useBrowser('portal-reader', {}, { oneContext: true });
 let server: PortalServer;
 let fx: PortalFixtures;
 
 beforeAll(async () => {
   server = await servePortal({ config: fixtureConfig() });
+  await b.context().clock.install();
 });
 afterAll(async () => {
   await server?.close();
@@ -29,8 +33,7 @@ beforeEach(() => {
 });
 
 const open = (page: Page, user = USERS.reader, path = '/', at = server) => fx.open(page, user, `${at.url}${path}`);
-/** A reading page, on Playwright's clock (see `pause`). */
-const openRead = (page: Page, ref: string, at = server) => fx.open(page, USERS.reader, `${at.url}/#/read/${ref}`, { clock: true });
+const openRead = (page: Page, ref: string, at = server) => fx.open(page, USERS.reader, `${at.url}/#/read/${ref}`);
 /**
  * Lets `ms` of the page's time pass at once (by default the autosave's pause, AUTOSAVE_MS): the
  * portal's own timers fire as they would after a real pause, without the test sitting through it.
@@ -360,9 +363,8 @@ describe('reading page', () => {
 
   it('is all Korean in Korean, option labels from the form included', async () => {
     const a = fx.addAssignment(USERS.reader, { context: { ageBand5y: '60-64' } });
-    const context = await b.browser().newContext({ locale: 'ko-KR', viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    await openRead(page, a.ref);
+    const page = await b.isolatedPage({ locale: 'ko-KR', viewport: { width: 1280, height: 900 } });
+    await fx.open(page, USERS.reader, `${server.url}/#/read/${a.ref}`, { clock: true });
     await page.getByRole('heading', { name: `증례 ${a.ref}` }).waitFor();
     await radio(page, 'OD', 'fundusQuality', 'good').check();
     await radio(page, 'OD', 'dme', 'present').check();
@@ -374,6 +376,5 @@ describe('reading page', () => {
     expect(await untranslated(page, [new RegExp(a.ref)])).toEqual([]);
     expect(await b.axe(page)).toEqual([]);
     await b.shot('korean reading page', page);
-    await context.close();
   });
 });

@@ -144,9 +144,10 @@ export interface BrowserOptions {
    * One context and page for all the file's tests instead of a new one per test: a test starts on
    * the page the last one left, emptied (about:blank, other pages closed). Saves a renderer
    * process start per test (0.2–1.5 s, more the busier the machine). Only for files whose tests
-   * need no fresh browser state: each test's pages on an origin of its own (the storage of the
-   * last page's origin is emptied after each test), nothing signed in, no clock, route or init
-   * script on the shared context or page (`isolatedPage` for those).
+   * need no fresh browser state. After each test the shared page's routes and init scripts are
+   * removed, the cookies and the storage of its last page's origin emptied, its other pages
+   * closed; the HTTP cache stays, and so does Playwright's clock (install it once for the file,
+   * or use `isolatedPage`).
    */
   oneContext?: boolean;
 }
@@ -171,6 +172,8 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
   let page: Page | undefined;
   /** Contexts of `isolatedPage`, closed after the test. */
   let isolated: BrowserContext[] = [];
+  /** With `oneContext`: the init scripts a test added to the shared page, removed after it. */
+  let initScripts: Array<{ dispose(): Promise<void> }> = [];
   let step = 0;
   let lastStep = 'start';
   /** The page of the last step (a test may work in a page of its own context). */
@@ -200,7 +203,17 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
   beforeEach(async () => {
     pageErrors = [];
     if (!options.oneContext) context = await newContext(contextOptions);
-    if (!page || page.isClosed()) page = await context!.newPage();
+    if (!page || page.isClosed()) {
+      page = await context!.newPage();
+      if (options.oneContext) {
+        const add = page.addInitScript.bind(page);
+        page.addInitScript = (async (...args: Parameters<Page['addInitScript']>) => {
+          const script = await add(...args);
+          initScripts.push(script);
+          return script;
+        }) as Page['addInitScript'];
+      }
+    }
     lastPage = page;
     step = 0;
     lastStep = 'start';
@@ -216,7 +229,11 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
       // The next test starts on an empty page: this one's document (and its timers) gone, and
       // what it kept in its origin's storage too.
       for (const p of context!.pages()) if (p !== page) await p.close();
+      for (const script of initScripts) await script.dispose();
+      initScripts = [];
+      await context!.clearCookies();
       if (page && !page.isClosed()) {
+        await page.unrouteAll({ behavior: 'ignoreErrors' });
         await page.evaluate(() => {
           try {
             sessionStorage.clear();
