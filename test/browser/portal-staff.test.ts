@@ -12,7 +12,9 @@ import { eventually, useBrowser } from '../helpers/browser';
 import { fixtureConfig, PortalFixtures, USERS, type FixtureUser } from '../helpers/portal-fixtures';
 import { servePortal, untranslated } from '../helpers/portal-page';
 
-const b = useBrowser('portal-staff');
+// One context and page for the file (each test signs in afresh on a new document; the helper
+// removes its routes and init scripts and empties the storage after it).
+const b = useBrowser('portal-staff', {}, { oneContext: true });
 let server: PortalServer;
 let fx: PortalFixtures;
 
@@ -79,8 +81,8 @@ describe('adjudication', () => {
   it('sends a new value and repeats a failed decision with the same key', async () => {
     fx.addAdjudication('CASE-0043');
     fx.faults.set('PUT /adjudications/{caseId}', ['network', 'network', 'network']);
-    const page = b.page();
-    // On Playwright's clock: the API client's retry pauses pass at once (fastForward).
+    // On Playwright's clock (in a context of its own): the API client's retry pauses pass at once.
+    const page = await b.isolatedPage();
     await fx.open(page, USERS.adjudicator, `${server.url}/#/adjudications/CASE-0043`, { clock: true });
     const disputed = page.getByRole('group', { name: /^Right eye \(OD\): DR severity/ });
     await disputed.getByRole('radio', { name: 'Another value' }).check();
