@@ -165,7 +165,7 @@ function currentTestFailed(): boolean {
   return state?.currentlyRunningTest ? state.currentlyRunningTest.errors.length > 0 : true;
 }
 
-/** Registers the jest hooks for a file: one browser for all its tests, a new context per test. */
+/** Registers the jest hooks for a file: one browser for all its tests, a new context per test (or one for the file: `oneContext`). */
 export function useBrowser(suite: string, contextOptions: BrowserContextOptions = {}, options: BrowserOptions = {}): BrowserFixture {
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
