@@ -5,7 +5,8 @@
  */
 import { useBrowser } from '../helpers/browser';
 
-const b = useBrowser('axe');
+// One context and page for both tests: the helper removes each test's routes after it.
+const b = useBrowser('axe', {}, { oneContext: true });
 const ORIGIN = 'https://axe.readroom.test';
 
 const html = (body: string) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>axe check</title></head><body><main>${body}</main></body></html>`;

@@ -9,16 +9,21 @@
  */
 import type { Page } from 'playwright-core';
 import type { PortalServer } from '../../portal/serve';
+import { AUTOSAVE_MS } from '../../portal/src/form/read-controller';
 import { eventually, useBrowser } from '../helpers/browser';
 import { FAKE_AWS_EMBED_JS, fixtureConfig, PortalFixtures, USERS } from '../helpers/portal-fixtures';
 import { servePortal, untranslated } from '../helpers/portal-page';
 
-const b = useBrowser('portal-reader');
+// One context and page for the file (each test signs in afresh on a new document; the helper
+// removes its routes and init scripts and empties the storage after it), on Playwright's clock
+// (see `pause`).
+const b = useBrowser('portal-reader', {}, { oneContext: true });
 let server: PortalServer;
 let fx: PortalFixtures;
 
 beforeAll(async () => {
   server = await servePortal({ config: fixtureConfig() });
+  await b.context().clock.install();
 });
 afterAll(async () => {
   await server?.close();
@@ -28,6 +33,12 @@ beforeEach(() => {
 });
 
 const open = (page: Page, user = USERS.reader, path = '/', at = server) => fx.open(page, user, `${at.url}${path}`);
+const openRead = (page: Page, ref: string, at = server) => fx.open(page, USERS.reader, `${at.url}/#/read/${ref}`);
+/**
+ * Lets `ms` of the page's time pass at once (by default the autosave's pause, AUTOSAVE_MS): the
+ * portal's own timers fire as they would after a real pause, without the test sitting through it.
+ */
+const pause = (page: Page, ms = AUTOSAVE_MS) => page.clock.fastForward(ms);
 
 const saves = () => fx.calls('PUT', /^\/assignments\/[a-z2-7]{12}\/read$/);
 const radio = (page: Page, eye: 'OD' | 'OS' | 'P', key: string, value: string) => page.locator(`input[name="q-${eye}-${key}"][value="${value}"]`);
@@ -126,7 +137,7 @@ describe('reading page', () => {
   it('grades from the keyboard only: the engine shows and hides questions, drafts save themselves, submit checks', async () => {
     const a = fx.addAssignment(USERS.reader, { status: 'pending', context: { ageBand5y: '60-64', bcvaOD: 0.8 } });
     const page = b.page();
-    await open(page, USERS.reader, `/#/read/${a.ref}`);
+    await openRead(page, a.ref);
     await page.getByRole('heading', { name: `Case ${a.ref}` }).waitFor();
     // The image session is embedded beside the form (the local shim: an iframe of the streaming URL).
     const frame = page.frameLocator('#read-stream-embed iframe');
@@ -164,9 +175,10 @@ describe('reading page', () => {
     await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('q-OD-vcdr'); // typing goes on undisturbed
     await expect(page.locator('#q-OD-vcdr').getAttribute('aria-invalid')).resolves.toBe('true');
     await page.getByText('Not saved: correct the marked answers').waitFor();
-    await page.waitForTimeout(2000);
+    await pause(page, 2000); // longer than the autosave's pause: still nothing sent
     await page.keyboard.press('Backspace');
     await page.keyboard.type('5');
+    await pause(page);
 
     // Saved by itself after a pause, with the version edited and a key per request.
     const expected = { answers: { eyes: { OD: { fundusQuality: 'fair_gradable', icdrLevel: 'none', dme: 'present', vcdr: 0.35 } }, participant: {} }, submit: false };
@@ -210,12 +222,14 @@ describe('reading page', () => {
   it('shows the server’s validation message on its field', async () => {
     const a = fx.addAssignment(USERS.reader, { facts: { octPresent: true, eyes: ['OD', 'OS'] } });
     const page = b.page();
-    await open(page, USERS.reader, `/#/read/${a.ref}`);
+    await openRead(page, a.ref);
     await radio(page, 'OD', 'fundusQuality', 'good').check();
+    await pause(page);
     await eventually(async () => expect(saves()).toHaveLength(1));
     // The server knows better than the page: this case has no OCT, so no OCT question applies.
     a.facts = { octPresent: false, eyes: ['OD', 'OS'] };
     await radio(page, 'OD', 'octQuality', 'good').check();
+    await pause(page);
     await page.getByText('Not saved', { exact: true }).waitFor();
     const message = page.locator('#q-OD-octQuality-error');
     await expect(message.textContent()).resolves.toBe('This question does not apply with your other answers; its answer is left out.');
@@ -228,12 +242,14 @@ describe('reading page', () => {
   it('on a version conflict keeps the reader’s answers, shows the other version, and saves over it on request', async () => {
     const a = fx.addAssignment(USERS.reader);
     const page = b.page();
-    await open(page, USERS.reader, `/#/read/${a.ref}`);
+    await openRead(page, a.ref);
     await radio(page, 'OD', 'fundusQuality', 'good').check();
+    await pause(page);
     await eventually(async () => expect(saves()).toHaveLength(1));
     await page.getByText(/^Saved at /).waitFor();
     fx.saveElsewhere(a, { eyes: { OD: { fundusQuality: 'ungradable' } }, participant: { referral: 'urgent' } });
     await radio(page, 'OD', 'icdrLevel', 'moderate_npdr').check();
+    await pause(page);
     await page.getByRole('heading', { name: 'This read was changed somewhere else' }).waitFor();
     await expect(radio(page, 'OD', 'icdrLevel', 'moderate_npdr').isChecked()).resolves.toBe(true);
     const banner = page.locator('.conflict-banner');
@@ -251,13 +267,15 @@ describe('reading page', () => {
   it('when the sign-in expires, keeps the draft, asks the same person to sign in again, then saves', async () => {
     const a = fx.addAssignment(USERS.reader);
     const page = b.page();
-    await open(page, USERS.reader, `/#/read/${a.ref}`);
+    await openRead(page, a.ref);
     await radio(page, 'OD', 'fundusQuality', 'good').check();
+    await pause(page);
     await eventually(async () => expect(saves()).toHaveLength(1));
     // The refresh token is revoked and the ID token no longer accepted.
     fx.refusedRefresh.add(fx.refreshTokenOf(USERS.reader));
     fx.expireIdTokens();
     await radio(page, 'OD', 'icdrLevel', 'pdr').check();
+    await pause(page);
     const dialog = page.getByRole('dialog', { name: 'Your sign-in has ended' });
     await dialog.waitFor();
     await expect(dialog.getByLabel('User name').inputValue()).resolves.toBe(USERS.reader.username);
@@ -280,9 +298,15 @@ describe('reading page', () => {
   it('survives a failing network: says so, keeps the answers through a reload, saves once it is back', async () => {
     const a = fx.addAssignment(USERS.reader);
     const page = b.page();
-    await open(page, USERS.reader, `/#/read/${a.ref}`);
+    await openRead(page, a.ref);
     fx.faults.set('PUT /assignments/{ref}/read', ['network', 'network', 'network']);
     await radio(page, 'OS', 'fundusQuality', 'ungradable').check();
+    await pause(page);
+    // The client's own retries, 0.4 s and 1.5 s after each failure.
+    await eventually(async () => expect(saves()).toHaveLength(1));
+    await pause(page, 400);
+    await eventually(async () => expect(saves()).toHaveLength(2));
+    await pause(page, 1500);
     await page.getByText('Not saved: the connection failed').waitFor();
     expect(saves()).toHaveLength(3); // the client's own retries, one key
     expect(new Set(saves().map((s) => s.headers['idempotency-key'])).size).toBe(1);
@@ -291,6 +315,7 @@ describe('reading page', () => {
     fx.faults.set('PUT /assignments/{ref}/read', []);
     await page.reload();
     await expect(radio(page, 'OS', 'fundusQuality', 'ungradable').isChecked()).resolves.toBe(true);
+    await pause(page);
     await eventually(async () => expect(a.read?.answers.eyes.OS).toEqual({ fundusQuality: 'ungradable' }));
   });
 
@@ -299,7 +324,7 @@ describe('reading page', () => {
     try {
       const a = fx.addAssignment(USERS.reader);
       const page = b.page();
-      await open(page, USERS.reader, `/#/read/${a.ref}`, aws);
+      await openRead(page, a.ref, aws);
       await page.getByText('Image session running.').waitFor();
       const calls = (await page.evaluate('window.__embedCalls')) as Array<{ containerId: string; options: { sessionURL: string; userInterfaceConfig: Record<string, string[]> } }>;
       expect(calls).toHaveLength(1);
@@ -323,7 +348,7 @@ describe('reading page', () => {
     try {
       const a = fx.addAssignment(USERS.reader);
       const page = b.page();
-      await open(page, USERS.reader, `/#/read/${a.ref}`, plain);
+      await openRead(page, a.ref, plain);
       await page.getByText('The images cannot be shown inside this page here: they open in a new browser tab.').waitFor();
       const link = page.getByRole('link', { name: 'Open the images in a new tab' });
       await expect(link.getAttribute('target')).resolves.toBe('_blank');
@@ -338,19 +363,18 @@ describe('reading page', () => {
 
   it('is all Korean in Korean, option labels from the form included', async () => {
     const a = fx.addAssignment(USERS.reader, { context: { ageBand5y: '60-64' } });
-    const context = await b.browser().newContext({ locale: 'ko-KR', viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    await open(page, USERS.reader, `/#/read/${a.ref}`);
+    const page = await b.isolatedPage({ locale: 'ko-KR', viewport: { width: 1280, height: 900 } });
+    await fx.open(page, USERS.reader, `${server.url}/#/read/${a.ref}`, { clock: true });
     await page.getByRole('heading', { name: `증례 ${a.ref}` }).waitFor();
     await radio(page, 'OD', 'fundusQuality', 'good').check();
     await radio(page, 'OD', 'dme', 'present').check();
     await page.getByRole('radio', { name: '양호' }).first().waitFor();
     await page.getByRole('button', { name: '제출' }).click();
     await page.locator('.summary').waitFor();
+    await pause(page);
     await page.getByText(/에 저장됨$/).waitFor();
     expect(await untranslated(page, [new RegExp(a.ref)])).toEqual([]);
     expect(await b.axe(page)).toEqual([]);
     await b.shot('korean reading page', page);
-    await context.close();
   });
 });

@@ -12,7 +12,9 @@ import { eventually, useBrowser } from '../helpers/browser';
 import { fixtureConfig, PortalFixtures, USERS, type FixtureUser } from '../helpers/portal-fixtures';
 import { servePortal, untranslated } from '../helpers/portal-page';
 
-const b = useBrowser('portal-staff');
+// One context and page for the file (each test signs in afresh on a new document; the helper
+// removes its routes and init scripts and empties the storage after it).
+const b = useBrowser('portal-staff', {}, { oneContext: true });
 let server: PortalServer;
 let fx: PortalFixtures;
 
@@ -79,19 +81,26 @@ describe('adjudication', () => {
   it('sends a new value and repeats a failed decision with the same key', async () => {
     fx.addAdjudication('CASE-0043');
     fx.faults.set('PUT /adjudications/{caseId}', ['network', 'network', 'network']);
-    const page = b.page();
-    await open(page, USERS.adjudicator, '/#/adjudications/CASE-0043');
+    // On Playwright's clock (in a context of its own): the API client's retry pauses pass at once.
+    const page = await b.isolatedPage();
+    await fx.open(page, USERS.adjudicator, `${server.url}/#/adjudications/CASE-0043`, { clock: true });
     const disputed = page.getByRole('group', { name: /^Right eye \(OD\): DR severity/ });
     await disputed.getByRole('radio', { name: 'Another value' }).check();
     await disputed.getByRole('radio', { name: 'Moderate non-proliferative DR' }).check();
     await page.getByLabel('Reason for the decision').selectOption('neither_correct');
     await page.getByRole('button', { name: 'Record the final answers' }).click();
+    // The client's own retries, 0.4 s and 1.5 s after each failure.
+    const puts = () => fx.calls('PUT', /^\/adjudications\//);
+    await eventually(() => expect(puts()).toHaveLength(1));
+    await page.clock.fastForward(400);
+    await eventually(() => expect(puts()).toHaveLength(2));
+    await page.clock.fastForward(1500);
     await page.getByText('The reading service could not be reached').waitFor();
+    expect(puts()).toHaveLength(3);
     await page.getByRole('button', { name: 'Record the final answers' }).click();
     await page.getByText(/^Resolved on /).waitFor();
-    const puts = fx.calls('PUT', /^\/adjudications\//);
-    expect(puts.at(-1)!.body).toEqual({ picks: { eyes: { OD: { icdrLevel: { value: 'moderate_npdr' } } } }, reasonCode: 'neither_correct' });
-    expect(new Set(puts.map((p) => p.headers['idempotency-key'])).size).toBe(1);
+    expect(puts().at(-1)!.body).toEqual({ picks: { eyes: { OD: { icdrLevel: { value: 'moderate_npdr' } } } }, reasonCode: 'neither_correct' });
+    expect(new Set(puts().map((p) => p.headers['idempotency-key'])).size).toBe(1);
   });
 
   it('says why an adjudicator is refused: dual role, conflict of interest', async () => {

@@ -16,7 +16,9 @@ import { startCaseFilesServer, type CaseFilesServer, type FakeFile } from '../he
 import { dicomFile } from '../helpers/dicom-file';
 import { demoFiles, PATIENT_NAME } from '../helpers/viewer-fixtures';
 
-const b = useBrowser('viewer');
+// One context and page for the file: each test has its own case-files server (a new origin) and
+// opens the viewer in a new document; the clock test has a page of its own.
+const b = useBrowser('viewer', {}, { oneContext: true });
 const REF = 'R-7Q2K';
 const CASE_ID = 'CASE-0042';
 const READER = 'Kestrel-17';
@@ -30,11 +32,14 @@ let server: CaseFilesServer;
 
 beforeAll(async () => {
   dist = mkdtempSync(join(tmpdir(), 'viewer-'));
-  await buildViewer(dist);
-  // The fixtures need a browser to encode JPEG; use a throwaway context of the file's browser.
-  const ctx = await b.browser().newContext();
-  files = await demoFiles(await ctx.newPage());
-  await ctx.close();
+  // The build (esbuild's own process) and the fixtures at the same time. The fixtures need a
+  // browser to encode JPEG; use a throwaway context of the file's browser.
+  const fixtures = async () => {
+    const ctx = await b.browser().newContext();
+    files = await demoFiles(await ctx.newPage());
+    await ctx.close();
+  };
+  await Promise.all([buildViewer(dist), fixtures()]);
 });
 
 beforeEach(async () => {
@@ -233,17 +238,38 @@ describe('viewer', () => {
   });
 
   it('asks for fresh URLs before they expire while files are still loading, and stops once all are loaded', async () => {
-    const page = b.page();
+    const page = await b.isolatedPage();
+    // The page's timers run on Playwright's clock: the refresh periods pass when the test says, at
+    // once, instead of being sat through. The page's own count of the case-files fetches it starts
+    // shows that no refresh even began (the server's count alone would miss one still in flight).
+    await page.clock.install();
+    await page.addInitScript(() => {
+      const w = window as unknown as { __caseFilesAsked: number };
+      const real = window.fetch.bind(window);
+      w.__caseFilesAsked = 0;
+      window.fetch = (input, init) => {
+        if (String(input instanceof Request ? input.url : input).includes('/fleet/case-files')) w.__caseFilesAsked++;
+        return real(input, init);
+      };
+    });
+    const asked = () => page.evaluate(() => (window as unknown as { __caseFilesAsked: number }).__caseFilesAsked);
     server.urlSeconds = 3; // the viewer refreshes at most every 2 s, and 30 s before expiry otherwise
-    server.delayFile('os/oct.dcm', 3_500); // the last file of the background prefetch is slow
+    const slow = server.holdFile('os/oct.dcm'); // a file of the background prefetch is slow
     await open(page);
     await loaded(page, 'OD');
+    await slow.arrived; // still loading
     const first = server.answers(SESSION);
+    await page.clock.fastForward(2_000); // one refresh period
     await eventually(() => expect(server.answers(SESSION)).toBeGreaterThan(first));
+    slow.release();
     await eventually(() => expect(server.fileRequests.some(([k, s]) => k === 'os/oct.dcm' && s === 200)).toBe(true));
-    await page.waitForTimeout(500); // the prefetch loop ends right after the last file
+    // The slow file shown: the prefetch loop, which ends right after it, is done.
+    await pane(page, 'OS').getByRole('button', { name: 'OCT' }).click();
+    await loaded(page, 'OS');
     const settled = server.answers(SESSION);
-    await page.waitForTimeout(4_500); // two refresh periods: no more answers (each one is an audit event)
+    const settledAsked = await asked();
+    await page.clock.runFor(4_500); // two refresh periods: no more answers (each one is an audit event)
+    expect(await asked()).toBe(settledAsked);
     expect(server.answers(SESSION)).toBe(settled);
   });
 
@@ -355,16 +381,11 @@ describe('viewer', () => {
   });
 
   it("speaks the browser's language when the link names none", async () => {
-    const context = await b.browser().newContext({ locale: 'ko-KR' });
-    try {
-      const page = await context.newPage();
-      await page.goto(server.viewerUrl({ sessionId: SESSION }));
-      await loaded(page, 'OD');
-      await expect(page.locator('h1').textContent()).resolves.toBe(`증례 ${REF}`);
-      await b.shot('korean from the browser', page);
-    } finally {
-      await context.close();
-    }
+    const page = await b.isolatedPage({ locale: 'ko-KR' });
+    await page.goto(server.viewerUrl({ sessionId: SESSION }));
+    await loaded(page, 'OD');
+    await expect(page.locator('h1').textContent()).resolves.toBe(`증례 ${REF}`);
+    await b.shot('korean from the browser', page);
   });
 
   it('opens from a streaming URL of the AppStream stand-in, with the session id as its context', async () => {

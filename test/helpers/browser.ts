@@ -1,6 +1,7 @@
 /**
  * Real-browser tests: Debian's Chromium driven by playwright-core (never a downloaded browser).
- * One browser per test file, a fresh context (cookies, storage) per test. A failing test leaves a
+ * One browser per test file, a fresh context (cookies, storage) per test, or with `oneContext` one
+ * context and page for the file's tests (see `BrowserOptions`). A failing test leaves a
  * full-page screenshot of its page under test-artifacts/browser/<suite>/<test>/ (git-ignored; CI
  * keeps the folder as the run's artifacts); `READROOM_SHOTS=steps` also keeps one per `b.shot`
  * step, as a record of what each page looked like (a full-page capture costs 0.2–0.6 s in
@@ -130,6 +131,25 @@ export interface BrowserFixture {
   shot(step: string, page?: Page): Promise<void>;
   /** axe-core's serious and critical violations on `page` (WCAG 2.1 A/AA rules): `axeViolations`. */
   axe(page?: Page): Promise<AxeFinding[]>;
+  /**
+   * A page in a context of its own for this test, closed after it; its uncaught errors fail the
+   * test as the test's page's do. For what must not reach the file's shared context (`oneContext`):
+   * Playwright's clock, init scripts, other context options.
+   */
+  isolatedPage(contextOptions?: BrowserContextOptions): Promise<Page>;
+}
+
+export interface BrowserOptions {
+  /**
+   * One context and page for all the file's tests instead of a new one per test: a test starts on
+   * the page the last one left, emptied (about:blank, other pages closed). Saves a renderer
+   * process start per test (0.2–1.5 s, more the busier the machine). Only for files whose tests
+   * need no fresh browser state. After each test the shared page's routes and init scripts are
+   * removed, the cookies and the storage of its last page's origin emptied, its other pages
+   * closed; the HTTP cache stays, and so does Playwright's clock (install it once for the file,
+   * or use `isolatedPage`).
+   */
+  oneContext?: boolean;
 }
 
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9가-힣]+/g, '-').replace(/^-|-$/g, '').slice(0, 80);
@@ -145,11 +165,15 @@ function currentTestFailed(): boolean {
   return state?.currentlyRunningTest ? state.currentlyRunningTest.errors.length > 0 : true;
 }
 
-/** Registers the jest hooks for a file: one browser for all its tests, a new context per test. */
-export function useBrowser(suite: string, contextOptions: BrowserContextOptions = {}): BrowserFixture {
+/** Registers the jest hooks for a file: one browser for all its tests, a new context per test (or one for the file: `oneContext`). */
+export function useBrowser(suite: string, contextOptions: BrowserContextOptions = {}, options: BrowserOptions = {}): BrowserFixture {
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
   let page: Page | undefined;
+  /** Contexts of `isolatedPage`, closed after the test. */
+  let isolated: BrowserContext[] = [];
+  /** With `oneContext`: the init scripts a test added to the shared page, removed after it. */
+  let initScripts: Array<{ dispose(): Promise<void> }> = [];
   let step = 0;
   let lastStep = 'start';
   /** The page of the last step (a test may work in a page of its own context). */
@@ -162,17 +186,34 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
     await p.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
   };
 
+  const newContext = async (opts: BrowserContextOptions) => {
+    const c = await browser!.newContext({ viewport: { width: 1280, height: 720 }, ...opts });
+    c.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(e.message)));
+    return c;
+  };
+
   beforeAll(async () => {
     browser = await launchChromium();
+    if (options.oneContext) context = await newContext(contextOptions);
   });
   afterAll(async () => {
+    await context?.close();
     await browser?.close();
   });
   beforeEach(async () => {
-    context = await browser!.newContext({ viewport: { width: 1280, height: 720 }, ...contextOptions });
     pageErrors = [];
-    context.on('page', (p) => p.on('pageerror', (e) => pageErrors.push(e.message)));
-    page = await context.newPage();
+    if (!options.oneContext) context = await newContext(contextOptions);
+    if (!page || page.isClosed()) {
+      page = await context!.newPage();
+      if (options.oneContext) {
+        const add = page.addInitScript.bind(page);
+        page.addInitScript = (async (...args: Parameters<Page['addInitScript']>) => {
+          const script = await add(...args);
+          initScripts.push(script);
+          return script;
+        }) as Page['addInitScript'];
+      }
+    }
     lastPage = page;
     step = 0;
     lastStep = 'start';
@@ -182,9 +223,32 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
     if (lastPage && !lastPage.isClosed() && currentTestFailed()) {
       await save(lastPage, `failed-after-${String(step).padStart(2, '0')}-${slug(lastStep)}`).catch(() => undefined);
     }
-    await context?.close();
-    context = undefined;
-    page = undefined;
+    for (const c of isolated) await c.close();
+    isolated = [];
+    if (options.oneContext) {
+      // The next test starts on an empty page: this one's document (and its timers) gone, and
+      // what it kept in its origin's storage too.
+      for (const p of context!.pages()) if (p !== page) await p.close();
+      for (const script of initScripts) await script.dispose();
+      initScripts = [];
+      await context!.clearCookies();
+      if (page && !page.isClosed()) {
+        await page.unrouteAll({ behavior: 'ignoreErrors' });
+        await page.evaluate(() => {
+          try {
+            sessionStorage.clear();
+            localStorage.clear();
+          } catch {
+            // An opaque origin (about:blank, data:) has no storage.
+          }
+        }).catch(() => undefined);
+        await page.goto('about:blank');
+      }
+    } else {
+      await context?.close();
+      context = undefined;
+      page = undefined;
+    }
     lastPage = undefined;
     if (pageErrors.length) throw new Error(`uncaught error in the page: ${pageErrors.join('; ')}`);
   });
@@ -205,6 +269,14 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
       if (STEP_SHOTS) await save(p, `${String(step).padStart(2, '0')}-${slug(name)}`);
     },
     axe: (p = need(page, 'page')) => axeViolations(p),
+    async isolatedPage(opts = {}) {
+      need(page, 'isolatedPage');
+      const c = await newContext({ ...contextOptions, ...opts });
+      isolated.push(c);
+      const p = await c.newPage();
+      lastPage = p;
+      return p;
+    },
   };
 }
 

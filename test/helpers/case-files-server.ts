@@ -44,8 +44,11 @@ export interface CaseFilesServer {
   expireIssuedUrls(): void;
   /** The next fetch of this key is refused as expired, whatever its URL (an URL that died in flight). */
   refuseNextFetch(key: string): void;
-  /** Answers fetches of this key only after `ms` (a slow download). */
-  delayFile(key: string, ms: number): void;
+  /**
+   * Holds fetches of this key (a slow download) until `release()`; `arrived` resolves when the
+   * first one has come in (and was found valid), so a test knows the viewer is waiting on it.
+   */
+  holdFile(key: string): { arrived: Promise<void>; release(): void };
   /** The next case-files answers for any session fail with this status (then it resets). */
   failNext(status: number, times?: number): void;
   close(): Promise<void>;
@@ -57,7 +60,7 @@ export async function startCaseFilesServer(viewerDir: string, sessions: Record<s
   const fileRequests: Array<[string, number]> = [];
   let fail: { status: number; times: number } | undefined;
   const refuse = new Set<string>();
-  const delays = new Map<string, number>();
+  const holds = new Map<string, { arrive(): void; released: Promise<void> }>();
   let base = '';
 
   const server = createServer((req, res) => {
@@ -100,8 +103,11 @@ export async function startCaseFilesServer(viewerDir: string, sessions: Record<s
           res.writeHead(403, { 'Content-Type': 'application/xml' }).end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
           return;
         }
-        const delay = delays.get(key);
-        if (delay) await new Promise((r) => setTimeout(r, delay));
+        const hold = holds.get(key);
+        if (hold) {
+          hold.arrive();
+          await hold.released;
+        }
         fileRequests.push([key, 200]);
         res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(grant.file.body);
         return;
@@ -122,7 +128,14 @@ export async function startCaseFilesServer(viewerDir: string, sessions: Record<s
     urlSeconds: 300,
     expireIssuedUrls: () => tokens.forEach((g) => (g.expires = 0)),
     refuseNextFetch: (key) => void refuse.add(key),
-    delayFile: (key, ms) => void delays.set(key, ms),
+    holdFile: (key) => {
+      let arrive = () => {};
+      let release = () => {};
+      const arrived = new Promise<void>((r) => (arrive = r));
+      const released = new Promise<void>((r) => (release = r));
+      holds.set(key, { arrive, released });
+      return { arrived, release };
+    },
     failNext: (status, times = 1) => (fail = { status, times }),
     close: () =>
       new Promise<void>((resolve) => {

@@ -137,8 +137,13 @@ export class PortalFixtures {
     }, ['readroom.auth', JSON.stringify({ username: user.username, refreshToken: this.refreshTokenOf(user) })] as const);
   }
 
-  /** Opens the portal at `url` as `user`: these answers installed, the tab signed in. */
-  async open(page: Page, user: FixtureUser, url: string): Promise<void> {
+  /**
+   * Opens the portal at `url` as `user`: these answers installed, the tab signed in. `clock`:
+   * Playwright's fake clock installed first (time flows as usual until a test moves it on with
+   * `page.clock.fastForward`, which fires the portal's own timers, such as the autosave, at once).
+   */
+  async open(page: Page, user: FixtureUser, url: string, opts: { clock?: boolean } = {}): Promise<void> {
+    if (opts.clock) await page.clock.install();
     await this.install(page);
     await this.signInAs(page, user);
     await page.goto(url);
