@@ -22,7 +22,15 @@ module.exports = {
   // so two workers keep both cores busy; each has its own moto (docs/benchmarks.md, "Test suite").
   maxWorkers: 2,
   projects: [
-    { ...common, displayName: 'infra', testMatch: ['<rootDir>/test/infra/**/*.test.ts'] },
+    // `infra` loads aws-cdk-lib, constructs and cdk-nag once per worker, not once per file
+    // (test/infra/shared-cdk.ts); its environment is the quiet one plus Node's require for that.
+    {
+      ...common,
+      displayName: 'infra',
+      testEnvironment: '<rootDir>/test/infra/environment.ts',
+      setupFiles: ['<rootDir>/test/infra/shared-cdk.ts'],
+      testMatch: ['<rootDir>/test/infra/**/*.test.ts'],
+    },
     {
       ...common,
       ...emulated,

@@ -52,8 +52,10 @@ describe('package.json', () => {
 
 describe('cdk.json', () => {
   const cdk = JSON.parse(read('cdk.json')) as { app: string; watch: { include: string[] } };
+  // node --import tsx, not npx tsx: the same TypeScript loader without npx's lookup and tsx's
+  // relaying parent process (1.9 s of CPU per synth start against 0.6 s).
   test('its app is bin/app.ts, which exists', () => {
-    expect(cdk.app).toBe('npx tsx bin/app.ts');
+    expect(cdk.app).toBe('node --import tsx bin/app.ts');
     expect(exists('bin/app.ts')).toBe(true);
   });
   test.each(cdk.watch.include)('watches %s, which exists', (glob) => expect(exists(glob.replace(/\/\*\*$/, '/'))).toBe(true));
