@@ -7,13 +7,13 @@
  * first sign-in against the real API runs in room.test.ts.
  */
 import { AdminCreateUserCommand, CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand, SetUserPoolMfaConfigCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { freshCode } from '../../local/totp';
 import type { PortalConfig } from '../../portal/src/config';
 import type { PortalServer } from '../../portal/serve';
 import { eventually, useBrowser } from '../helpers/browser';
-import { awsClientConfig, startMoto, type MotoServer } from '../helpers/moto';
+import { awsClientConfig, startTestMoto, type MotoServer } from '../helpers/moto';
 import { PortalFixtures, USERS } from '../helpers/portal-fixtures';
 import { servePortal, untranslated } from '../helpers/portal-page';
+import { enterTotpCode } from '../helpers/totp-page';
 
 const b = useBrowser('portal-signin');
 let moto: MotoServer;
@@ -23,7 +23,7 @@ let server: PortalServer;
 const SECURITY_JS = "window.AmazonCognitoAdvancedSecurityData = { getData: function (u, pool, client) { return 'device:' + u + ':' + client; } };";
 
 beforeAll(async () => {
-  moto = await startMoto(undefined, { MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
+  moto = await startTestMoto({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
   // us-east-1: moto answers unsigned calls on a bare host:port from there (portal/auth/README.md).
   admin = new CognitoIdentityProviderClient({ ...awsClientConfig(moto.endpoint), region: 'us-east-1' });
   const pool = await admin.send(new CreateUserPoolCommand({ PoolName: 'portal-signin', MfaConfiguration: 'ON' }));
@@ -92,8 +92,7 @@ describe('portal sign-in against moto', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     // moto answers CodeMismatchException here (AWS may also answer EnableSoftwareTokenMFAException).
     await page.getByText('That code is not right').waitFor();
-    await page.getByLabel('6-digit code from the app').fill(await freshCode(secret.replace(/ /g, '')));
-    await page.getByRole('button', { name: 'Verify' }).click();
+    await enterTotpCode(page, () => page.getByRole('button', { name: 'Verify' }).click(), secret.replace(/ /g, ''));
 
     // Signed in: the reader's home, with the ID token moto issued accepted by the API stand-in.
     await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
@@ -121,8 +120,7 @@ describe('portal sign-in against moto', () => {
     await page.getByText('That code is not right').waitFor();
     expect(await b.axe()).toEqual([]);
     await b.shot('wrong code');
-    await page.getByLabel('6-digit code from the app').fill(await freshCode(secret.replace(/ /g, '')));
-    await page.keyboard.press('Enter');
+    await enterTotpCode(page, () => page.keyboard.press('Enter'), secret.replace(/ /g, ''));
     await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
 
     // Every InitiateAuth and RespondToAuthChallenge carried the advanced-security data.

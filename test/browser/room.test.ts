@@ -12,9 +12,11 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
 import { startRoom, type Room } from '../../local/room';
+import { MIN_CASES_PER_SITE } from '../../local/seed/study';
 import { DEMO_PASSWORD, TEMPORARY_PASSWORD } from '../../local/seed/users';
-import { freshCode } from '../../local/totp';
 import { useBrowser } from '../helpers/browser';
+import { TEST_MOTO_SERVER } from '../helpers/moto';
+import { enterTotpCode } from '../helpers/totp-page';
 import { untranslated } from '../helpers/portal-page';
 
 const b = useBrowser('room');
@@ -25,7 +27,10 @@ let room: Room;
 let newReadersRef = '';
 
 beforeAll(async () => {
-  room = await startRoom({ port: 0 });
+  // The suite's moto (the same answers, a fraction of the CPU) and the fewest cases the seed's
+  // reading state allows: the steps below use the seeded users and reads, not the 50 cases'
+  // number (which test/local/seed/study.test.ts checks).
+  room = await startRoom({ port: 0, casesPerSite: MIN_CASES_PER_SITE, motoServer: TEST_MOTO_SERVER });
 }, 180_000);
 afterAll(async () => {
   await room?.stop();
@@ -46,14 +51,14 @@ async function answerRequired(page: Page, icdrOD: string): Promise<void> {
   await radio(page, 'P', 'referral', 'none').check();
 }
 
-/** An enrolled demo user's sign-in: password, then the current code (moto's secret). */
+/** An enrolled demo user's sign-in: password, then the current code (moto's secret), accepted. */
 async function signIn(page: Page, username: string, labels = { user: 'User name', password: 'Password', code: '6-digit code from the app' }): Promise<void> {
   await page.goto(`${room.portalUrl}/`);
   await page.getByLabel(labels.user).fill(username);
   await page.getByLabel(labels.password).fill(DEMO_PASSWORD);
   await page.keyboard.press('Enter');
-  await page.getByLabel(labels.code).fill(await freshCode());
-  await page.keyboard.press('Enter');
+  await page.getByLabel(labels.code).waitFor();
+  await enterTotpCode(page, () => page.keyboard.press('Enter'));
 }
 
 /** One object the page's frames fetched from the scans bucket (the viewer's presigned GETs). */
@@ -126,8 +131,8 @@ describe('the local reading room, end to end', () => {
     const secret = (await page.locator('code.secret').textContent())!.replace(/ /g, '');
     expect(await b.axe()).toEqual([]);
     await b.shot('authenticator set-up');
-    await page.getByLabel('6-digit code from the app').fill(await freshCode(secret));
-    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByLabel('6-digit code from the app').waitFor();
+    await enterTotpCode(page, () => page.getByRole('button', { name: 'Verify' }).click(), secret);
 
     await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
     await page.getByText('Signed in as reader.new').waitFor();
