@@ -210,6 +210,8 @@ describe('the local reading room, end to end', () => {
 
   it('the coordinator exports, and the file holds the adjudicated value with its provenance', async () => {
     const page = b.page();
+    // The page's own clock, running as the real one until the export (below).
+    await page.clock.install();
     await signIn(page, 'coord.han');
     await page.getByRole('heading', { name: 'Study progress', level: 1 }).waitFor();
     expect(await b.axe()).toEqual([]);
@@ -217,6 +219,12 @@ describe('the local reading room, end to end', () => {
     await page.goto(`${room.portalUrl}/#/coordinator/export`);
     await page.getByRole('checkbox', { name: 'JSON' }).uncheck();
     await page.getByRole('button', { name: 'Start the export' }).click();
+    // The page asks for the job at growing intervals (portal EXPORT_POLL_MS, up to 5 s). Once the job
+    // is shown (POST /exports answered, so the room's worker is running it) and the worker has
+    // finished, the page's clock jumps past its next poll instead of the test waiting it out.
+    await page.locator('.export-job [role="status"]').waitFor();
+    await room.exportsSettled();
+    await page.clock.fastForward(10_000);
     await page.getByText(/: complete$/).waitFor({ timeout: 60_000 });
     expect(await b.axe()).toEqual([]);
     await b.shot('export complete');
