@@ -15,14 +15,14 @@ import { PortalFixtures, USERS } from '../helpers/portal-fixtures';
 import { servePortal, untranslated } from '../helpers/portal-page';
 import { enterTotpCode } from '../helpers/totp-page';
 
-const b = useBrowser('portal-signin');
-let moto: MotoServer;
+let moto: MotoServer | undefined;
 let admin: CognitoIdentityProviderClient;
 let config: PortalConfig;
 let server: PortalServer;
 const SECURITY_JS = "window.AmazonCognitoAdvancedSecurityData = { getData: function (u, pool, client) { return 'device:' + u + ':' + client; } };";
 
-beforeAll(async () => {
+/** moto with TOTP checking, a pool like the deployment's, and the portal served against it. */
+async function setUp(): Promise<void> {
   moto = await startTestMoto({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
   // us-east-1: moto answers unsigned calls on a bare host:port from there (portal/auth/README.md).
   admin = new CognitoIdentityProviderClient({ ...awsClientConfig(moto.endpoint), region: 'us-east-1' });
@@ -32,9 +32,23 @@ beforeAll(async () => {
   const client = await admin.send(new CreateUserPoolClientCommand({ UserPoolId: poolId, ClientName: 'portal', GenerateSecret: false, ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] }));
   config = { apiUrl: 'https://api.readroom.test', region: 'us-east-1', userPoolId: poolId, clientId: client.UserPoolClient!.ClientId!, cognitoEndpoint: moto.endpoint, embedShim: true, advancedSecurityScriptPath: '/vendor/security.js' };
   server = await servePortal({ config, files: { '/vendor/security.js': { type: 'text/javascript', body: SECURITY_JS } } });
+}
+
+/**
+ * The set-up starts in a hook before the browser's, not awaited there, so Chromium launches (the
+ * browser helper's hook) while moto starts; the hook after the browser's waits for it.
+ */
+let settingUp: Promise<void> | undefined;
+beforeAll(() => {
+  settingUp = setUp();
+  // Its failure is reported by the hook that awaits it.
+  settingUp.catch(() => undefined);
 });
+const b = useBrowser('portal-signin');
+beforeAll(() => settingUp);
 
 afterAll(async () => {
+  await settingUp?.catch(() => undefined);
   await server?.close();
   admin?.destroy();
   await moto?.stop();
@@ -48,7 +62,7 @@ async function createUser(username: string): Promise<void> {
 function cognitoRequests(page: import('playwright-core').Page): Array<{ target: string; body: Record<string, unknown> }> {
   const seen: Array<{ target: string; body: Record<string, unknown> }> = [];
   page.on('request', (r) => {
-    if (r.url().startsWith(moto.endpoint) && r.method() === 'POST') seen.push({ target: (r.headers()['x-amz-target'] ?? '').split('.').pop()!, body: r.postDataJSON() as Record<string, unknown> });
+    if (r.url().startsWith(moto!.endpoint) && r.method() === 'POST') seen.push({ target: (r.headers()['x-amz-target'] ?? '').split('.').pop()!, body: r.postDataJSON() as Record<string, unknown> });
   });
   return seen;
 }

@@ -19,21 +19,31 @@ import { TEST_MOTO_SERVER } from '../helpers/moto';
 import { enterTotpCode } from '../helpers/totp-page';
 import { untranslated } from '../helpers/portal-page';
 
-const b = useBrowser('room');
 /** Each step is a person's whole task (sign-in included, axe on every page): minutes on a busy 2-core machine. */
 const STEP_MS = 240_000;
 let room: Room;
 /** The shared case's ref as reader.new knows it (another reader must get nothing with it). */
 let newReadersRef = '';
 
+/**
+ * The room starts in a hook before the browser's, not awaited there, so Chromium launches (the
+ * browser helper's hook) while moto starts and the study is seeded; the hook after the browser's
+ * waits for it. The suite's moto (the same answers, a fraction of the CPU) and the fewest cases
+ * the seed's reading state allows: the steps below use the seeded users and reads, not the 50
+ * cases' number (which test/local/seed/study.test.ts checks).
+ */
+let starting: Promise<Room> | undefined;
+beforeAll(() => {
+  starting = startRoom({ port: 0, casesPerSite: MIN_CASES_PER_SITE, motoServer: TEST_MOTO_SERVER });
+  // Its failure is reported by the hook that awaits it.
+  starting.catch(() => undefined);
+});
+const b = useBrowser('room');
 beforeAll(async () => {
-  // The suite's moto (the same answers, a fraction of the CPU) and the fewest cases the seed's
-  // reading state allows: the steps below use the seeded users and reads, not the 50 cases'
-  // number (which test/local/seed/study.test.ts checks).
-  room = await startRoom({ port: 0, casesPerSite: MIN_CASES_PER_SITE, motoServer: TEST_MOTO_SERVER });
+  room = await starting!;
 }, 180_000);
 afterAll(async () => {
-  await room?.stop();
+  await (await starting?.catch(() => undefined))?.stop();
 });
 
 const radio = (page: Page, eye: 'OD' | 'OS' | 'P', key: string, value: string) => page.locator(`input[name="q-${eye}-${key}"][value="${value}"]`);
