@@ -48,7 +48,7 @@ import { closeServer, jwtAuthorizer, listen, startGateway, type Gateway, type Ht
 import { watchManifests, type ManifestWatcher } from './manifests';
 import { startMoto, type MotoServer } from './moto';
 import { createDemoPool, type DemoPool, type DemoUser } from './seed/users';
-import { seedStudy, type SeedSummary } from './seed/study';
+import { demoCasePlan, seedStudy, type SeedSummary } from './seed/study';
 import { startSerialProxy, type SerialProxy } from './serial-proxy';
 
 export const DEFAULT_PORT = 8480;
@@ -90,6 +90,17 @@ export interface RoomOptions {
   port?: number;
   /** Seed the demo study. @default true */
   seed?: boolean;
+  /**
+   * Cases per site in the seed (./seed/study.ts `demoCasePlan`; the demo's 25 by default, at least
+   * `MIN_CASES_PER_SITE`). room.test.ts seeds the minimum: the same users and reading state, fewer
+   * cases waiting unassigned, so less to upload and register.
+   */
+  casesPerSite?: number;
+  /**
+   * What python3 runs as moto (local/moto.ts `startMoto`): moto's own server by default; the
+   * browser test passes test/helpers/moto-server.py, the suite's moto (same answers, less CPU).
+   */
+  motoServer?: readonly string[];
   /** Progress lines. @default none */
   log?: (line: string) => void;
 }
@@ -133,6 +144,8 @@ export async function startRoom(opts: RoomOptions = {}): Promise<Room> {
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
   };
 
+  // A seed size the reading state cannot fit is said before anything starts.
+  if (opts.seed !== false) demoCasePlan(opts.casesPerSite);
   try {
     // The portal's port first: a port in use is said at once, before anything else starts.
     const port = opts.port ?? DEFAULT_PORT;
@@ -166,7 +179,7 @@ export async function startRoom(opts: RoomOptions = {}): Promise<Room> {
     const builds = Promise.all([buildPortal(join(dist, 'portal')), buildViewer(join(dist, 'viewer'))]).then((r) => (mark('build', tBuild), r));
     const tMoto = Date.now();
     // Python's start-up alone can take tens of seconds on a machine busy with other work.
-    const moto: MotoServer = await startMoto(undefined, { MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' }, 90_000);
+    const moto: MotoServer = await startMoto(opts.motoServer, { MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' }, 90_000);
     stops.push(() => moto.stop());
     mark('moto', tMoto);
     log(`moto on ${moto.endpoint}`);
@@ -251,7 +264,7 @@ export async function startRoom(opts: RoomOptions = {}): Promise<Room> {
     let users: DemoUser[] = [];
     if (opts.seed !== false) {
       const tSeed = Date.now();
-      seeded = await seedStudy({ cognito, s3, pool, bucket: BUCKET_NAME, apiUrl: gateway.url, cognitoEndpoint: moto.endpoint, region: REGION, registerManifests: () => watcher.scan(), log });
+      seeded = await seedStudy({ cognito, s3, pool, bucket: BUCKET_NAME, apiUrl: gateway.url, cognitoEndpoint: moto.endpoint, region: REGION, registerManifests: () => watcher.scan(), log, casesPerSite: opts.casesPerSite });
       users = seeded.users;
       mark('seed', tSeed);
     }

@@ -22,15 +22,24 @@ export async function currentCode(secret: string = MOTO_TOTP_SECRET, atMs: numbe
   return { code: await totp(secret, atMs), validFor: secondsLeft(atMs) };
 }
 
+/** The 30-s window (TOTP's time step, Cognito's) that a moment falls in. */
+export const totpWindow = (atMs: number = Date.now()): number => Math.floor(atMs / 30_000);
+
 /**
  * A code that stays valid for at least `marginSeconds` more (waiting for the next window when the
- * current one is about to end): a code sent by a busy machine must not reach Cognito, which checks
- * it against the current window only, after its window has turned.
+ * current one is about to end), with the window it belongs to: a code sent by a busy machine must
+ * not reach Cognito, which checks it against the current window only, after its window has turned.
  */
-export async function freshCode(secret: string = MOTO_TOTP_SECRET, marginSeconds = 8): Promise<string> {
+export async function freshCodeInWindow(secret: string = MOTO_TOTP_SECRET, marginSeconds = 8): Promise<{ code: string; window: number }> {
   const left = secondsLeft(Date.now());
   if (left < marginSeconds) await new Promise((r) => setTimeout(r, left * 1000 + 200));
-  return totp(secret, Date.now());
+  const at = Date.now();
+  return { code: await totp(secret, at), window: totpWindow(at) };
+}
+
+/** `freshCodeInWindow`'s code alone. */
+export async function freshCode(secret: string = MOTO_TOTP_SECRET, marginSeconds = 8): Promise<string> {
+  return (await freshCodeInWindow(secret, marginSeconds)).code;
 }
 
 /** The line `npm run totp` prints: "alice: 123456 (valid 17 s more)". */

@@ -43,6 +43,8 @@ export interface SeedContext {
   /** Registers the manifests uploaded so far (the room's watcher). */
   registerManifests(): Promise<number>;
   log(line: string): void;
+  /** Cases per site (`demoCasePlan`). @default CASES_PER_SITE (the demo) */
+  casesPerSite?: number;
 }
 
 export interface SeedSummary {
@@ -92,6 +94,38 @@ function octDicom(eye: Eye, k: number, pseudonym: string): Buffer {
   });
 }
 
+/** One case of the demo study as it is uploaded (bodies made on upload, from the cache). */
+export interface PlannedCase {
+  site: (typeof SITES)[number];
+  n: number;
+  id: string;
+  files: Array<{ key: string; exam: 'fundus' | 'oct'; eye: Eye }>;
+}
+
+/**
+ * The seed's reading state uses cases 1–8 of SNUH and 1–6 of AMC (`seedStudy`): fewer cases per
+ * site could not hold it.
+ */
+export const MIN_CASES_PER_SITE = 8;
+
+/** The cases the seed uploads: `casesPerSite` at each site (the demo: 25), in upload order. */
+export function demoCasePlan(casesPerSite: number = CASES_PER_SITE): PlannedCase[] {
+  if (!Number.isInteger(casesPerSite) || casesPerSite < MIN_CASES_PER_SITE) {
+    throw new RangeError(`seed: casesPerSite must be a whole number ≥ ${MIN_CASES_PER_SITE} (the reading state uses SNUH cases 1–8), got ${casesPerSite}`);
+  }
+  return SITES.flatMap((site) =>
+    Array.from({ length: casesPerSite }, (_, i) => {
+      const n = i + 1;
+      const ext = dicomFundus(n) ? 'dcm' : 'png';
+      const files = (['OD', 'OS'] as const).flatMap((eye) => [
+        { key: `fundus/${eye}.${ext}`, exam: 'fundus' as const, eye },
+        ...(hasOct(n) ? [{ key: `oct/${eye}.dcm`, exam: 'oct' as const, eye }] : []),
+      ]);
+      return { site, n, id: caseId(site, n), files };
+    }),
+  );
+}
+
 /**
  * Cases going up at once: each case's files still go first and its manifest last, but four cases
  * overlap, so the SDK's and the proxy's work in this process runs beside moto's (one request at a
@@ -99,16 +133,11 @@ function octDicom(eye: Eye, k: number, pseudonym: string): Buffer {
  */
 const UPLOADS_IN_FLIGHT = 4;
 
-async function uploadCases(ctx: SeedContext): Promise<string[]> {
-  const cases = SITES.flatMap((site) => Array.from({ length: CASES_PER_SITE }, (_, i) => ({ site, n: i + 1, id: caseId(site, i + 1) })));
-  await mapLimited(cases, UPLOADS_IN_FLIGHT, async ({ site, n, id }) => {
+async function uploadCases(ctx: SeedContext, cases: PlannedCase[]): Promise<string[]> {
+  await mapLimited(cases, UPLOADS_IN_FLIGHT, async ({ site, n, id, files: planned }) => {
     const k = (n + (site === 'AMC' ? 3 : 0)) % PHOTOS_PER_EYE;
-    const files: Array<{ key: string; exam: 'fundus' | 'oct'; eye: Eye; body: Buffer }> = [];
-    for (const eye of ['OD', 'OS'] as const) {
-      if (dicomFundus(n)) files.push({ key: `fundus/${eye}.dcm`, exam: 'fundus', eye, body: photoDicom(eye, k, id) });
-      else files.push({ key: `fundus/${eye}.png`, exam: 'fundus', eye, body: photo(eye, k) });
-      if (hasOct(n)) files.push({ key: `oct/${eye}.dcm`, exam: 'oct', eye, body: octDicom(eye, n % 2, id) });
-    }
+    const body = (f: PlannedCase['files'][number]) => (f.exam === 'oct' ? octDicom(f.eye, n % 2, id) : dicomFundus(n) ? photoDicom(f.eye, k, id) : photo(f.eye, k));
+    const files = planned.map((f) => ({ ...f, body: body(f) }));
     for (const f of files) await ctx.s3.send(new PutObjectCommand({ Bucket: ctx.bucket, Key: `cases/${id}/${f.key}`, Body: f.body }));
     const manifest = {
       caseId: id,
@@ -139,8 +168,9 @@ async function api(ctx: SeedContext, user: DemoUser, method: string, path: strin
 }
 
 export async function seedStudy(ctx: SeedContext): Promise<SeedSummary> {
+  const plan = demoCasePlan(ctx.casesPerSite);
   const [caseIds, users] = await Promise.all([
-    uploadCases(ctx),
+    uploadCases(ctx, plan),
     Promise.all(DEMO_USERS.map((spec) => createDemoUser(ctx.cognito, ctx.pool, spec, ctx.cognitoEndpoint, ctx.region))),
   ]);
   const registered = await ctx.registerManifests();

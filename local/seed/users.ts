@@ -126,7 +126,7 @@ export async function signIn(config: { region: string; userPoolId: string; clien
 
 /**
  * Runs `send` with a current code; when Cognito answers CodeMismatch (on a loaded machine the
- * request can reach moto after the code's window turned) it tries once more with the next
+ * request can reach moto after the code's window turned) it tries once more with the new
  * window's code, as a person would.
  */
 async function withFreshCode<T>(send: (code: string) => Promise<T>, secret: string): Promise<T> {
@@ -134,6 +134,8 @@ async function withFreshCode<T>(send: (code: string) => Promise<T>, secret: stri
     return await send(await freshCode(secret, 4));
   } catch (e) {
     if (!(e instanceof CognitoError) || e.code !== 'CodeMismatchException') throw e;
-    return send(await freshCode(secret, 30));
+    // The window has turned since the first code: the new one's code, with no wait (a margin of
+    // 30 s waited out the whole new window).
+    return send(await freshCode(secret, 4));
   }
 }

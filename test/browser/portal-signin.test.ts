@@ -7,23 +7,23 @@
  * first sign-in against the real API runs in room.test.ts.
  */
 import { AdminCreateUserCommand, CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand, SetUserPoolMfaConfigCommand } from '@aws-sdk/client-cognito-identity-provider';
-import { freshCode } from '../../local/totp';
 import type { PortalConfig } from '../../portal/src/config';
 import type { PortalServer } from '../../portal/serve';
 import { eventually, useBrowser } from '../helpers/browser';
-import { awsClientConfig, startMoto, type MotoServer } from '../helpers/moto';
+import { awsClientConfig, startTestMoto, type MotoServer } from '../helpers/moto';
 import { PortalFixtures, USERS } from '../helpers/portal-fixtures';
 import { servePortal, untranslated } from '../helpers/portal-page';
+import { enterTotpCode } from '../helpers/totp-page';
 
-const b = useBrowser('portal-signin');
-let moto: MotoServer;
+let moto: MotoServer | undefined;
 let admin: CognitoIdentityProviderClient;
 let config: PortalConfig;
 let server: PortalServer;
 const SECURITY_JS = "window.AmazonCognitoAdvancedSecurityData = { getData: function (u, pool, client) { return 'device:' + u + ':' + client; } };";
 
-beforeAll(async () => {
-  moto = await startMoto(undefined, { MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
+/** moto with TOTP checking, a pool like the deployment's, and the portal served against it. */
+async function setUp(): Promise<void> {
+  moto = await startTestMoto({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
   // us-east-1: moto answers unsigned calls on a bare host:port from there (portal/auth/README.md).
   admin = new CognitoIdentityProviderClient({ ...awsClientConfig(moto.endpoint), region: 'us-east-1' });
   const pool = await admin.send(new CreateUserPoolCommand({ PoolName: 'portal-signin', MfaConfiguration: 'ON' }));
@@ -32,9 +32,23 @@ beforeAll(async () => {
   const client = await admin.send(new CreateUserPoolClientCommand({ UserPoolId: poolId, ClientName: 'portal', GenerateSecret: false, ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] }));
   config = { apiUrl: 'https://api.readroom.test', region: 'us-east-1', userPoolId: poolId, clientId: client.UserPoolClient!.ClientId!, cognitoEndpoint: moto.endpoint, embedShim: true, advancedSecurityScriptPath: '/vendor/security.js' };
   server = await servePortal({ config, files: { '/vendor/security.js': { type: 'text/javascript', body: SECURITY_JS } } });
+}
+
+/**
+ * The set-up starts in a hook before the browser's, not awaited there, so Chromium launches (the
+ * browser helper's hook) while moto starts; the hook after the browser's waits for it.
+ */
+let settingUp: Promise<void> | undefined;
+beforeAll(() => {
+  settingUp = setUp();
+  // Its failure is reported by the hook that awaits it.
+  settingUp.catch(() => undefined);
 });
+const b = useBrowser('portal-signin');
+beforeAll(() => settingUp);
 
 afterAll(async () => {
+  await settingUp?.catch(() => undefined);
   await server?.close();
   admin?.destroy();
   await moto?.stop();
@@ -48,7 +62,7 @@ async function createUser(username: string): Promise<void> {
 function cognitoRequests(page: import('playwright-core').Page): Array<{ target: string; body: Record<string, unknown> }> {
   const seen: Array<{ target: string; body: Record<string, unknown> }> = [];
   page.on('request', (r) => {
-    if (r.url().startsWith(moto.endpoint) && r.method() === 'POST') seen.push({ target: (r.headers()['x-amz-target'] ?? '').split('.').pop()!, body: r.postDataJSON() as Record<string, unknown> });
+    if (r.url().startsWith(moto!.endpoint) && r.method() === 'POST') seen.push({ target: (r.headers()['x-amz-target'] ?? '').split('.').pop()!, body: r.postDataJSON() as Record<string, unknown> });
   });
   return seen;
 }
@@ -92,8 +106,7 @@ describe('portal sign-in against moto', () => {
     await page.getByRole('button', { name: 'Verify' }).click();
     // moto answers CodeMismatchException here (AWS may also answer EnableSoftwareTokenMFAException).
     await page.getByText('That code is not right').waitFor();
-    await page.getByLabel('6-digit code from the app').fill(await freshCode(secret.replace(/ /g, '')));
-    await page.getByRole('button', { name: 'Verify' }).click();
+    await enterTotpCode(page, () => page.getByRole('button', { name: 'Verify' }).click(), secret.replace(/ /g, ''));
 
     // Signed in: the reader's home, with the ID token moto issued accepted by the API stand-in.
     await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
@@ -121,8 +134,7 @@ describe('portal sign-in against moto', () => {
     await page.getByText('That code is not right').waitFor();
     expect(await b.axe()).toEqual([]);
     await b.shot('wrong code');
-    await page.getByLabel('6-digit code from the app').fill(await freshCode(secret.replace(/ /g, '')));
-    await page.keyboard.press('Enter');
+    await enterTotpCode(page, () => page.keyboard.press('Enter'), secret.replace(/ /g, ''));
     await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
 
     // Every InitiateAuth and RespondToAuthChallenge carried the advanced-security data.

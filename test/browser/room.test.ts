@@ -12,23 +12,38 @@ import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Page } from 'playwright-core';
 import { startRoom, type Room } from '../../local/room';
+import { MIN_CASES_PER_SITE } from '../../local/seed/study';
 import { DEMO_PASSWORD, TEMPORARY_PASSWORD } from '../../local/seed/users';
-import { freshCode } from '../../local/totp';
 import { useBrowser } from '../helpers/browser';
+import { TEST_MOTO_SERVER } from '../helpers/moto';
+import { enterTotpCode } from '../helpers/totp-page';
 import { untranslated } from '../helpers/portal-page';
 
-const b = useBrowser('room');
 /** Each step is a person's whole task (sign-in included, axe on every page): minutes on a busy 2-core machine. */
 const STEP_MS = 240_000;
 let room: Room;
 /** The shared case's ref as reader.new knows it (another reader must get nothing with it). */
 let newReadersRef = '';
 
+/**
+ * The room starts in a hook before the browser's, not awaited there, so Chromium launches (the
+ * browser helper's hook) while moto starts and the study is seeded; the hook after the browser's
+ * waits for it. The suite's moto (the same answers, a fraction of the CPU) and the fewest cases
+ * the seed's reading state allows: the steps below use the seeded users and reads, not the 50
+ * cases' number (which test/local/seed/study.test.ts checks).
+ */
+let starting: Promise<Room> | undefined;
+beforeAll(() => {
+  starting = startRoom({ port: 0, casesPerSite: MIN_CASES_PER_SITE, motoServer: TEST_MOTO_SERVER });
+  // Its failure is reported by the hook that awaits it.
+  starting.catch(() => undefined);
+});
+const b = useBrowser('room');
 beforeAll(async () => {
-  room = await startRoom({ port: 0 });
+  room = await starting!;
 }, 180_000);
 afterAll(async () => {
-  await room?.stop();
+  await (await starting?.catch(() => undefined))?.stop();
 });
 
 const radio = (page: Page, eye: 'OD' | 'OS' | 'P', key: string, value: string) => page.locator(`input[name="q-${eye}-${key}"][value="${value}"]`);
@@ -46,14 +61,14 @@ async function answerRequired(page: Page, icdrOD: string): Promise<void> {
   await radio(page, 'P', 'referral', 'none').check();
 }
 
-/** An enrolled demo user's sign-in: password, then the current code (moto's secret). */
+/** An enrolled demo user's sign-in: password, then the current code (moto's secret), accepted. */
 async function signIn(page: Page, username: string, labels = { user: 'User name', password: 'Password', code: '6-digit code from the app' }): Promise<void> {
   await page.goto(`${room.portalUrl}/`);
   await page.getByLabel(labels.user).fill(username);
   await page.getByLabel(labels.password).fill(DEMO_PASSWORD);
   await page.keyboard.press('Enter');
-  await page.getByLabel(labels.code).fill(await freshCode());
-  await page.keyboard.press('Enter');
+  await page.getByLabel(labels.code).waitFor();
+  await enterTotpCode(page, () => page.keyboard.press('Enter'));
 }
 
 /** One object the page's frames fetched from the scans bucket (the viewer's presigned GETs). */
@@ -126,8 +141,8 @@ describe('the local reading room, end to end', () => {
     const secret = (await page.locator('code.secret').textContent())!.replace(/ /g, '');
     expect(await b.axe()).toEqual([]);
     await b.shot('authenticator set-up');
-    await page.getByLabel('6-digit code from the app').fill(await freshCode(secret));
-    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByLabel('6-digit code from the app').waitFor();
+    await enterTotpCode(page, () => page.getByRole('button', { name: 'Verify' }).click(), secret);
 
     await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
     await page.getByText('Signed in as reader.new').waitFor();
@@ -205,6 +220,8 @@ describe('the local reading room, end to end', () => {
 
   it('the coordinator exports, and the file holds the adjudicated value with its provenance', async () => {
     const page = b.page();
+    // The page's own clock, running as the real one until the export (below).
+    await page.clock.install();
     await signIn(page, 'coord.han');
     await page.getByRole('heading', { name: 'Study progress', level: 1 }).waitFor();
     expect(await b.axe()).toEqual([]);
@@ -212,6 +229,12 @@ describe('the local reading room, end to end', () => {
     await page.goto(`${room.portalUrl}/#/coordinator/export`);
     await page.getByRole('checkbox', { name: 'JSON' }).uncheck();
     await page.getByRole('button', { name: 'Start the export' }).click();
+    // The page asks for the job at growing intervals (portal EXPORT_POLL_MS, up to 5 s). Once the job
+    // is shown (POST /exports answered, so the room's worker is running it) and the worker has
+    // finished, the page's clock jumps past its next poll instead of the test waiting it out.
+    await page.locator('.export-job [role="status"]').waitFor();
+    await room.exportsSettled();
+    await page.clock.fastForward(10_000);
     await page.getByText(/: complete$/).waitFor({ timeout: 60_000 });
     expect(await b.axe()).toEqual([]);
     await b.shot('export complete');

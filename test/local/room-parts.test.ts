@@ -190,4 +190,10 @@ describe('npm start options', () => {
       await new Promise((r) => busy.close(r));
     }
   });
+
+  it('refuses a seed too small for the reading state before starting anything', async () => {
+    const started = Date.now();
+    await expect(startRoom({ port: 0, casesPerSite: 7 })).rejects.toThrow(/^seed: casesPerSite must be a whole number ≥ 8/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
 });
