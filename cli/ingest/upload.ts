@@ -1,9 +1,8 @@
 /**
  * One object up, with a whole-object CRC64NVME checksum, S3 refusing an object whose bytes differ
  * from what was read here:
- * - up to the multipart threshold (1 GiB by default): one PutObject, its CRC64NVME and SHA-256
- *   known before it is sent (putFile): a file up to 32 MiB is read once, into memory, and sent
- *   from there; a larger one is read for its digests, then streamed from disk;
+ * - up to the multipart threshold (1 GiB by default): one PutObject whose body streams from the
+ *   file (file-body.ts), its CRC64NVME and SHA-256 taken in a read before (putFile);
  * - above it: a multipart upload through @aws-sdk/lib-storage, parts sent in parallel. A thin
  *   wrapper around the client hashes each part once, as it is sent (its CRC64NVME goes with it),
  *   combines the parts' CRCs into the whole object's (crc64.ts), and puts that value on
@@ -16,11 +15,12 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { open } from 'node:fs/promises';
+import { Transform, type TransformCallback } from 'node:stream';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Crc64, crc64, crc64Combine, crc64ToBase64 } from './crc64';
+import { FileBody } from './file-body';
 
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
@@ -50,21 +50,23 @@ export class Sha256Stream extends Transform {
   }
 }
 
-/** SHA-256 and CRC64NVME of bytes in memory. */
-export const digestsOf = (bytes: Uint8Array): Digests => ({ sha256: createHash('sha256').update(bytes).digest('hex'), crc64: new Crc64().update(bytes).base64() });
-
 /**
  * SHA-256 and CRC64NVME of a whole file, read once into one buffer used again for every read:
- * measured (docs/benchmarks.md, "ingest") a third less CPU than a read stream, which takes fresh
- * memory for every chunk (the kernel's page faults on it, then the garbage collector's work).
+ * measured (docs/benchmarks.md, "ingest") half the CPU of a read stream, which takes fresh memory
+ * for every chunk (the kernel's page faults on it, then the garbage collector's work).
  */
 export async function fileDigests(file: string): Promise<Digests> {
+  return (await readDigests(file)).digests;
+}
+
+async function readDigests(file: string): Promise<{ digests: Digests; bytes: number }> {
   const sha = createHash('sha256');
   const crc = new Crc64();
   const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
   const fh = await open(file, 'r');
   try {
-    for (let position = 0; ; ) {
+    let position = 0;
+    for (;;) {
       const { bytesRead } = await fh.read(buffer, 0, READ_BUFFER, position);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
@@ -72,19 +74,13 @@ export async function fileDigests(file: string): Promise<Digests> {
       crc.update(chunk);
       position += bytesRead;
     }
+    return { digests: { sha256: sha.digest('hex'), crc64: crc.base64() }, bytes: position };
   } finally {
     await fh.close();
   }
-  return { sha256: sha.digest('hex'), crc64: crc.base64() };
 }
 const READ_BUFFER = 1024 * 1024;
 
-/**
- * Files up to this size are read once, into memory, hashed there and sent from there: the read
- * before the PUT would otherwise be followed by a second one to send. A read costs the CLI about
- * 0.7 s of CPU per GB (docs/benchmarks.md, "ingest"); the memory is counted by `memoryFor`.
- */
-export const IN_MEMORY_MAX = 32 * 1024 * 1024;
 
 export class ChecksumMismatchError extends Error {
   constructor(
@@ -194,35 +190,25 @@ export async function uploadFile(input: UploadFileInput): Promise<UploadedObject
 }
 
 /**
- * One PutObject. Its SHA-256 and CRC64NVME are known before it is sent: the CRC64NVME goes in the
+ * One PutObject whose body streams from the file, so memory stays at a few stream buffers whatever
+ * the size. The file is read once before, for its SHA-256 and CRC64NVME: the CRC64NVME goes in the
  * request's header (S3 refuses the object if the bytes it receives differ: BadDigest), and the
  * SHA-256 as the signed payload hash (x-amz-content-sha256), which S3 checks too, so the manifest's
- * digest is the one S3 verified. A file up to IN_MEMORY_MAX is read once, into memory, and sent
- * from there; a larger one is read once for its digests and then streamed from disk (the second
- * read comes from the page cache), so memory stays at a stream buffer whatever the size. The SDK
- * does not retry a request whose body is a stream, so transient failures are retried here with a
- * fresh stream.
+ * digest is the one S3 verified. The second read comes from the page cache; both go through
+ * buffers used again (fileDigests, FileBody), which halves what they cost the CLI. (Measured too:
+ * reading a file up to 32 MiB once, into fresh memory, and sending it from there cost more CPU
+ * than the two reads.) The SDK does not retry a request whose body is a stream, so transient
+ * failures are retried here with a fresh stream.
  */
 async function putFile(input: UploadFileInput): Promise<UploadedObject> {
-  const whole = input.size <= IN_MEMORY_MAX ? await readFile(input.file) : undefined;
-  if (whole && whole.length !== input.size) throw new Error(`${input.file} is ${whole.length} bytes now, ${input.size} when the folder was checked: it changed during the run; run the command again`);
-  const digests = whole ? digestsOf(whole) : await fileDigests(input.file);
+  const { digests, bytes } = await readDigests(input.file);
+  if (bytes !== input.size) throw new Error(`${input.file} is ${bytes} bytes now, ${input.size} when the folder was checked: it changed during the run; run the command again`);
   const out = await withRetries(input.signal, async () => {
-    let sent = 0;
-    const counting = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        sent += chunk.length;
-        input.onBytes?.(chunk.length);
-        done(null, chunk);
-      },
-    });
-    const source = whole ? Readable.from(slices(whole, READ_BUFFER), { objectMode: false }) : createReadStream(input.file, { highWaterMark: READ_BUFFER });
-    source.on('error', (e: Error) => counting.destroy(e));
-    source.pipe(counting);
+    const body = new FileBody(input.file, input.size, input.onBytes);
     const command = new PutObjectCommand({
       Bucket: input.bucket,
       Key: input.key,
-      Body: counting,
+      Body: body,
       ContentLength: input.size,
       ContentType: input.contentType ?? 'application/octet-stream',
       ChecksumAlgorithm: 'CRC64NVME',
@@ -233,20 +219,15 @@ async function putFile(input: UploadFileInput): Promise<UploadedObject> {
       return await input.client.send(command, { abortSignal: input.signal });
     } catch (e) {
       // What this attempt counted is sent again by the next one.
-      input.onBytes?.(-sent);
+      input.onBytes?.(-body.sent);
       throw e;
     } finally {
-      source.destroy();
+      body.destroy();
     }
   });
   const stored = out.ChecksumCRC64NVME ?? (await storedChecksum(input.client, input.bucket, input.key));
   const verified = verifyStored(input.key, digests.crc64, stored);
   return { ...digests, versionId: out.VersionId, stored, verified };
-}
-
-/** `bytes` in views of `size` bytes (no copies), so progress moves as they are sent. */
-function* slices(bytes: Buffer, size: number): Generator<Buffer> {
-  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
 }
 
 /**
@@ -374,10 +355,9 @@ export class ByteBudget {
 }
 
 /**
- * Bytes an upload of `size` may hold in memory at once: a single PUT holds the file up to
- * IN_MEMORY_MAX, and streams a larger one (a few 1 MiB stream buffers); a multipart upload holds up
- * to (queue size + 1) parts.
+ * Bytes an upload of `size` may hold in memory at once: a single PUT streams (a few 1 MiB stream
+ * buffers); a multipart upload holds up to (queue size + 1) parts.
  */
 export const memoryFor = (size: number, partSize = DEFAULT_PART_SIZE, queueSize = DEFAULT_QUEUE_SIZE, threshold = DEFAULT_MULTIPART_THRESHOLD) =>
-  size <= Math.min(threshold, MAX_SINGLE_PUT) ? (size <= IN_MEMORY_MAX ? size : STREAM_BUFFERS) : Math.min(size, partSize * (queueSize + 1));
+  size <= Math.min(threshold, MAX_SINGLE_PUT) ? Math.min(size, STREAM_BUFFERS) : Math.min(size, partSize * (queueSize + 1));
 const STREAM_BUFFERS = 4 * 1024 * 1024;

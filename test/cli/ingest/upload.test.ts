@@ -6,7 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { s3Client } from '../../../cli/ingest/aws';
@@ -103,7 +103,13 @@ function httpClient(answer: (r: SentRequest, n: number) => { status?: number; he
       const chunks: Buffer[] = [];
       const b = req.body;
       if (b instanceof Uint8Array || typeof b === 'string') chunks.push(Buffer.from(b));
-      else if (b && typeof (b as AsyncIterable<Buffer>)[Symbol.asyncIterator] === 'function') for await (const c of b as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+      // A stream is piped, as the SDK's Node handler does (FileBody sends its buffers that way).
+      else if (b instanceof Readable)
+        await new Promise<void>((resolve, reject) => {
+          const sink = new Writable({ write: (c: Buffer, _e, done) => (chunks.push(Buffer.from(c)), setImmediate(done)) });
+          sink.on('finish', resolve).on('error', reject);
+          b.pipe(sink);
+        });
       const r: SentRequest = { method: req.method, path: req.path, query: req.query ?? {}, headers: req.headers, body: Buffer.concat(chunks) };
       sent.push(r);
       const a = answer(r, sent.length);
@@ -176,6 +182,14 @@ test('a PutObject that fails on the way (a 503) is sent again whole from a fresh
   expect(sent).toHaveLength(2);
   expect(sent.every((r) => r.body.equals(bytes))).toBe(true);
   expect(progressed).toBe(bytes.length);
+});
+
+test('a file that changed size since the folder was checked is not sent', async () => {
+  const { f } = writeBytes('a.dcm', 1000);
+  const { client, sent } = httpClient(() => ({}));
+  const err = await uploadFile({ client, bucket: 'b', key: 'cases/K/a.dcm', file: f, size: 900 }).catch((e) => e);
+  expect(err.message).toMatch(/a\.dcm is 1000 bytes now, 900 when the folder was checked.*run the command again/);
+  expect(sent).toHaveLength(0);
 });
 
 test("above the threshold: parts carry their own CRC64NVME (unsigned payload); CompleteMultipartUpload (FULL_OBJECT) carries the whole file's", async () => {
