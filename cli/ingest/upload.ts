@@ -81,7 +81,6 @@ async function readDigests(file: string): Promise<{ digests: Digests; bytes: num
 }
 const READ_BUFFER = 1024 * 1024;
 
-
 export class ChecksumMismatchError extends Error {
   constructor(
     readonly key: string,
