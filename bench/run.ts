@@ -9,6 +9,7 @@ import { benchBurst, benchRoutes } from './api';
 import { benchCold } from './api-cold';
 import { benchExport } from './api-export';
 import { benchIngest } from './ingest';
+import { benchIngestDigest } from './ingest-digest';
 import { benchBundles, benchImages } from './viewer';
 import { benchPortal } from './portal';
 import { benchReadNext, benchRoomStart, benchSuite } from './room';
@@ -20,6 +21,7 @@ const suites: Record<string, () => Promise<void> | void> = {
   burst: async () => void (await benchBurst()),
   export: async () => void (await benchExport()),
   ingest: async () => void (await benchIngest()),
+  'ingest-digest': benchIngestDigest,
   bundles: benchBundles,
   portal: benchPortal,
   images: benchImages,

@@ -6,11 +6,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Crc64Nvme } from '@aws-sdk/checksums/crc';
 import { s3Client } from '../../../cli/ingest/aws';
-import { Crc64, crc64, crc64Combine, crc64ToBase64 } from '../../../cli/ingest/crc64';
+import { randomBytes } from 'node:crypto';
+import { CRC64_ENGINE, Crc64, crc64, crc64Combine, crc64ToBase64 } from '../../../cli/ingest/crc64';
+import { WINDOW, crc64Module } from '../../../cli/ingest/crc64-wasm';
 import { ByteBudget, ChecksumMismatchError, fileDigests, isCrc64, isTransient, memoryFor, storedState, uploadFile, verifyStored } from '../../../cli/ingest/upload';
 import { tempDir } from '../fixtures';
 
@@ -41,7 +43,7 @@ test('CRC64NVME of "123456789" is the standard check value (0xAE8B14860A799888)'
   expect(d.sha256).toBe('15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225');
 });
 
-test("the slicing-by-16 CRC64NVME agrees with the SDK's, for every length and however the bytes are fed", async () => {
+test.each(['wasm', 'js'] as const)("the slicing-by-16 CRC64NVME (%s) agrees with the SDK's, for every length and however the bytes are fed", async (engine) => {
   const data = Buffer.alloc(70_003);
   for (let i = 0; i < data.length; i++) data[i] = (i * 2654435761) >>> 13;
   const sdk = async (b: Uint8Array) => {
@@ -49,11 +51,31 @@ test("the slicing-by-16 CRC64NVME agrees with the SDK's, for every length and ho
     c.update(b);
     return BigInt(`0x${Buffer.from(await c.digest()).toString('hex')}`);
   };
-  for (const n of [0, 1, 7, 15, 16, 17, 31, 32, 33, 100, 4096, 70_003]) expect(crc64(data.subarray(0, n))).toBe(await sdk(data.subarray(0, n)));
-  const pieces = new Crc64();
+  for (const n of [0, 1, 7, 15, 16, 17, 31, 32, 33, 100, 4096, 70_003]) expect(new Crc64(engine).update(data.subarray(0, n)).value()).toBe(await sdk(data.subarray(0, n)));
+  expect(new Crc64(engine).update(Buffer.from('123456789')).value()).toBe(0xae8b14860a799888n);
+  const pieces = new Crc64(engine);
   for (let i = 0; i < data.length; i += 1013) pieces.update(data.subarray(i, i + 1013));
   expect(pieces.value()).toBe(await sdk(data));
   expect(pieces.base64()).toBe(crc64ToBase64(await sdk(data)));
+});
+
+test('the WebAssembly CRC64NVME is the one in use, and agrees with the JavaScript on random inputs of any length and alignment', () => {
+  expect(CRC64_ENGINE).toBe('wasm');
+  expect(WebAssembly.validate(crc64Module())).toBe(true);
+  const data = randomBytes(2 * WINDOW + 4099);
+  // Lengths around the 16-byte step and the module's input window; offsets that misalign the loads.
+  const lengths = [0, 1, 15, 16, 17, 255, 4096, WINDOW - 1, WINDOW, WINDOW + 1, 2 * WINDOW + 4091];
+  for (let r = 0; r < 40; r++) lengths.push(Math.floor(Math.random() * (2 * WINDOW)));
+  for (const n of lengths) {
+    const offset = n % 8;
+    const bytes = data.subarray(offset, offset + n);
+    expect([n, new Crc64('wasm').update(bytes).value()]).toEqual([n, new Crc64('js').update(bytes).value()]);
+  }
+  // Fed in uneven pieces, the register carries across calls as in the JavaScript.
+  const fed = new Crc64('wasm');
+  for (let i = 0, k = 1; i < data.length; i += k, k = (k * 7 + 3) % 300_001) fed.update(data.subarray(i, i + k));
+  expect(fed.value()).toBe(new Crc64('js').update(data).value());
+  expect(crc64(data)).toBe(fed.value());
 });
 
 test('the CRCs of two pieces combine into the CRC of both, whatever their lengths', async () => {
@@ -81,7 +103,13 @@ function httpClient(answer: (r: SentRequest, n: number) => { status?: number; he
       const chunks: Buffer[] = [];
       const b = req.body;
       if (b instanceof Uint8Array || typeof b === 'string') chunks.push(Buffer.from(b));
-      else if (b && typeof (b as AsyncIterable<Buffer>)[Symbol.asyncIterator] === 'function') for await (const c of b as AsyncIterable<Buffer>) chunks.push(Buffer.from(c));
+      // A stream is piped, as the SDK's Node handler does (FileBody sends its buffers that way).
+      else if (b instanceof Readable)
+        await new Promise<void>((resolve, reject) => {
+          const sink = new Writable({ write: (c: Buffer, _e, done) => (chunks.push(Buffer.from(c)), setImmediate(done)) });
+          sink.on('finish', resolve).on('error', reject);
+          b.pipe(sink);
+        });
       const r: SentRequest = { method: req.method, path: req.path, query: req.query ?? {}, headers: req.headers, body: Buffer.concat(chunks) };
       sent.push(r);
       const a = answer(r, sent.length);
@@ -154,6 +182,14 @@ test('a PutObject that fails on the way (a 503) is sent again whole from a fresh
   expect(sent).toHaveLength(2);
   expect(sent.every((r) => r.body.equals(bytes))).toBe(true);
   expect(progressed).toBe(bytes.length);
+});
+
+test('a file that changed size since the folder was checked is not sent', async () => {
+  const { f } = writeBytes('a.dcm', 1000);
+  const { client, sent } = httpClient(() => ({}));
+  const err = await uploadFile({ client, bucket: 'b', key: 'cases/K/a.dcm', file: f, size: 900 }).catch((e) => e);
+  expect(err.message).toMatch(/a\.dcm is 1000 bytes now, 900 when the folder was checked.*run the command again/);
+  expect(sent).toHaveLength(0);
 });
 
 test("above the threshold: parts carry their own CRC64NVME (unsigned payload); CompleteMultipartUpload (FULL_OBJECT) carries the whole file's", async () => {
