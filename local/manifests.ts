@@ -13,6 +13,8 @@ import { objectCreatedEvent } from './aws-events';
 export interface ManifestWatcher {
   /** Lists once and registers what is new; resolves when every new manifest has been handled. */
   scan(): Promise<number>;
+  /** How many manifests (cases) are registered so far, by this watcher's passes and the timer's. */
+  registered(): number;
   stop(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export function watchManifests(opts: {
   timer.unref();
   return {
     scan,
+    registered: () => seen.size,
     stop: async () => {
       stopped = true;
       clearInterval(timer);

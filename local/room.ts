@@ -264,7 +264,7 @@ export async function startRoom(opts: RoomOptions = {}): Promise<Room> {
     let users: DemoUser[] = [];
     if (opts.seed !== false) {
       const tSeed = Date.now();
-      seeded = await seedStudy({ cognito, s3, pool, bucket: BUCKET_NAME, apiUrl: gateway.url, cognitoEndpoint: moto.endpoint, region: REGION, registerManifests: () => watcher.scan(), log, casesPerSite: opts.casesPerSite });
+      seeded = await seedStudy({ cognito, s3, pool, bucket: BUCKET_NAME, apiUrl: gateway.url, cognitoEndpoint: moto.endpoint, region: REGION, registerManifests: async () => (await watcher.scan(), watcher.registered()), log, casesPerSite: opts.casesPerSite });
       users = seeded.users;
       mark('seed', tSeed);
     }

@@ -40,7 +40,7 @@ export interface SeedContext {
   apiUrl: string;
   cognitoEndpoint: string;
   region: string;
-  /** Registers the manifests uploaded so far (the room's watcher). */
+  /** Registers the manifests uploaded so far (the room's watcher); resolves to how many cases are registered in all. */
   registerManifests(): Promise<number>;
   log(line: string): void;
   /** Cases per site (`demoCasePlan`). @default CASES_PER_SITE (the demo) */
@@ -174,7 +174,8 @@ export async function seedStudy(ctx: SeedContext): Promise<SeedSummary> {
     Promise.all(DEMO_USERS.map((spec) => createDemoUser(ctx.cognito, ctx.pool, spec, ctx.cognitoEndpoint, ctx.region))),
   ]);
   const registered = await ctx.registerManifests();
-  ctx.log(`${registered} cases registered, ${users.length} users`);
+  // The room's watcher may have registered most of them already, on its own timer.
+  ctx.log(`${registered} of ${caseIds.length} cases registered, ${users.length} users`);
   const u = Object.fromEntries(users.map((x) => [x.username, x])) as Record<string, DemoUser>;
   const coordinator = u['coord.han'];
 

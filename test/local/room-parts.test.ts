@@ -153,9 +153,11 @@ describe('manifest watcher', () => {
       await h.putObject('cases/B/manifest.json', '{}');
       await watcher.scan();
       expect(events.map((e) => e.detail.object.key)).toEqual(['cases/A/manifest.json', 'cases/B/manifest.json']);
+      expect(watcher.registered()).toBe(1); // B failed: not counted until its retry succeeds
       expect(events[0]).toMatchObject({ source: 'aws.s3', 'detail-type': 'Object Created', detail: { bucket: { name: h.bucketName } } });
       await watcher.scan();
       expect(events.map((e) => e.detail.object.key)).toEqual(['cases/A/manifest.json', 'cases/B/manifest.json', 'cases/B/manifest.json']);
+      expect(watcher.registered()).toBe(2);
       await watcher.scan();
       expect(events).toHaveLength(3);
       await h.putObject('cases/A/manifest.json', '{"a":2}');
