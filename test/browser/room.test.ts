@@ -16,12 +16,11 @@
  */
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { readFileSync } from 'node:fs';
 import type { Page, Response } from 'playwright-core';
 import { startRoom, type Room } from '../../local/room';
 import { MIN_CASES_PER_SITE } from '../../local/seed/study';
 import { DEMO_PASSWORD, TEMPORARY_PASSWORD } from '../../local/seed/users';
-import { useBrowser } from '../helpers/browser';
+import { useBrowser, warmAxe } from '../helpers/browser';
 import { TEST_MOTO_SERVER } from '../helpers/moto';
 import { enterTotpCode } from '../helpers/totp-page';
 import { untranslated } from '../helpers/portal-page';
@@ -52,7 +51,7 @@ beforeAll(async () => {
   const context = await b.browser().newContext({ locale: 'ko-KR', viewport: { width: 1280, height: 720 } });
   korean = await context.newPage();
   // axe-core's first evaluation in the context's renderer (≈ 1 s) happens meanwhile, not in the step.
-  await korean.evaluate(readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8'));
+  await warmAxe(korean);
   room = await starting!;
 }, 180_000);
 afterAll(async () => {

@@ -66,6 +66,15 @@ async function ensureAxe(frame: Frame): Promise<void> {
 }
 
 /**
+ * Evaluates axe-core once in `page`'s current document (a blank one will do) so that its renderer
+ * process has compiled it: the checks' first evaluation in a new document there then takes ≈ 0.3 s
+ * instead of ≈ 1.2 s. For set-up time that overlaps other work (a page opened while a server starts).
+ */
+export async function warmAxe(page: Page): Promise<void> {
+  await page.evaluate(AXE_SOURCE);
+}
+
+/**
  * `axe.runPartial` in every frame below `frame` (reached as axe itself finds them), depth first:
  * the order `axe.finishRun` expects. A frame that cannot be reached counts as a `null` partial, as
  * in @axe-core/playwright.
@@ -224,7 +233,7 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
     if (options.oneContext) {
       context = await newContext(contextOptions);
       page = await newPage();
-      warming = page.evaluate(AXE_SOURCE).catch(() => undefined);
+      warming = warmAxe(page).catch(() => undefined);
     }
   });
   afterAll(async () => {
