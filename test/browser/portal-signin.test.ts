@@ -9,7 +9,7 @@
 import { AdminCreateUserCommand, CognitoIdentityProviderClient, CreateUserPoolClientCommand, CreateUserPoolCommand, SetUserPoolMfaConfigCommand } from '@aws-sdk/client-cognito-identity-provider';
 import type { PortalConfig } from '../../portal/src/config';
 import type { PortalServer } from '../../portal/serve';
-import { eventually, useBrowser } from '../helpers/browser';
+import { eventually, useBrowser, warmAxe } from '../helpers/browser';
 import { awsClientConfig, startTestMoto, type MotoServer } from '../helpers/moto';
 import { PortalFixtures, USERS } from '../helpers/portal-fixtures';
 import { servePortal, untranslated } from '../helpers/portal-page';
@@ -36,7 +36,8 @@ async function setUp(): Promise<void> {
 
 /**
  * The set-up starts in a hook before the browser's, not awaited there, so Chromium launches (the
- * browser helper's hook) while moto starts; the hook after the browser's waits for it.
+ * browser helper's hook) and its pages are opened and warmed (axe-core compiled once in each
+ * renderer) while moto starts; the hook after the browser's waits for it.
  */
 let settingUp: Promise<void> | undefined;
 beforeAll(() => {
@@ -44,8 +45,14 @@ beforeAll(() => {
   // Its failure is reported by the hook that awaits it.
   settingUp.catch(() => undefined);
 });
-const b = useBrowser('portal-signin');
-beforeAll(() => settingUp);
+const b = useBrowser('portal-signin', {}, { oneContext: true });
+/** The Korean test's page, in a context of its own (the browser's language), opened and warmed meanwhile too. */
+let korean: import('playwright-core').Page;
+beforeAll(async () => {
+  korean = await (await b.browser().newContext({ locale: 'ko-KR' })).newPage();
+  await warmAxe(korean);
+  await settingUp;
+});
 
 afterAll(async () => {
   await settingUp?.catch(() => undefined);
@@ -145,8 +152,7 @@ describe('portal sign-in against moto', () => {
   });
 
   it('shows the sign-in steps in Korean with no English', async () => {
-    const context = await b.browser().newContext({ locale: 'ko-KR' });
-    const page = await context.newPage();
+    const page = korean;
     await createUser('reader.yoon');
     await page.goto(`${server.url}/`);
     await page.getByRole('heading', { name: '로그인' }).waitFor();
@@ -167,6 +173,6 @@ describe('portal sign-in against moto', () => {
     expect(await untranslated(page)).toEqual([]);
     expect(await b.axe(page)).toEqual([]);
     await b.shot('korean enrolment', page);
-    await context.close();
+    await page.context().close();
   });
 });

@@ -7,14 +7,20 @@
  * hold the same waiting case (the seed's `sharedCase`); the first reads it as healthy, the second
  * as severe, the adjudicator decides, the coordinator exports. axe-core checks each page; a failing
  * step leaves a screenshot in test-artifacts/browser/room/ (test/helpers/browser.ts).
+ *
+ * Like the study's people at one workstation, the steps share one browser page: each person signs
+ * out (checked: the portal forgets them) and the next signs in on the same page, so the portal's
+ * document, and axe-core compiled in its renderer, carry over from step to step
+ * (`keepPage`). The Korean step has a context of its own (the browser's language), opened and
+ * warmed while the room starts.
  */
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { Page } from 'playwright-core';
+import type { Page, Response } from 'playwright-core';
 import { startRoom, type Room } from '../../local/room';
 import { MIN_CASES_PER_SITE } from '../../local/seed/study';
 import { DEMO_PASSWORD, TEMPORARY_PASSWORD } from '../../local/seed/users';
-import { useBrowser } from '../helpers/browser';
+import { useBrowser, warmAxe } from '../helpers/browser';
 import { TEST_MOTO_SERVER } from '../helpers/moto';
 import { enterTotpCode } from '../helpers/totp-page';
 import { untranslated } from '../helpers/portal-page';
@@ -38,8 +44,14 @@ beforeAll(() => {
   // Its failure is reported by the hook that awaits it.
   starting.catch(() => undefined);
 });
-const b = useBrowser('room');
+const b = useBrowser('room', {}, { oneContext: true, keepPage: true });
+/** The Korean step's page, in a browser context of its own, opened while the room starts. */
+let korean: Page;
 beforeAll(async () => {
+  const context = await b.browser().newContext({ locale: 'ko-KR', viewport: { width: 1280, height: 720 } });
+  korean = await context.newPage();
+  // axe-core's first evaluation in the context's renderer (≈ 1 s) happens meanwhile, not in the step.
+  await warmAxe(korean);
   room = await starting!;
 }, 180_000);
 afterAll(async () => {
@@ -63,12 +75,23 @@ async function answerRequired(page: Page, icdrOD: string): Promise<void> {
 
 /** An enrolled demo user's sign-in: password, then the current code (moto's secret), accepted. */
 async function signIn(page: Page, username: string, labels = { user: 'User name', password: 'Password', code: '6-digit code from the app' }): Promise<void> {
-  await page.goto(`${room.portalUrl}/`);
+  // A fragment change only when the page already shows the portal (the last person signed out).
+  await page.goto(`${room.portalUrl}/#/`);
   await page.getByLabel(labels.user).fill(username);
   await page.getByLabel(labels.password).fill(DEMO_PASSWORD);
   await page.keyboard.press('Enter');
   await page.getByLabel(labels.code).waitFor();
   await enterTotpCode(page, () => page.keyboard.press('Enter'));
+}
+
+/** Signs the page's user out with the portal's button: the sign-in form, and nothing of theirs, is left. */
+async function signOut(page: Page, username: string): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await expect(page.getByText(`Signed in as ${username}`).count()).resolves.toBe(0);
+  expect(await page.locator('#read-stream-embed iframe, #adj-stream-embed iframe').count()).toBe(0);
+  // The refresh token and the user name the portal keeps in sessionStorage for a reload.
+  expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
 }
 
 /** One object the page's frames fetched from the scans bucket (the viewer's presigned GETs). */
@@ -84,12 +107,19 @@ interface Fetched {
  */
 function caseFileFetches(page: Page): { settled(): Promise<Fetched[]> } {
   const pending: Array<Promise<Fetched | undefined>> = [];
-  page.on('response', (r) => {
+  const seen = (r: Response) => {
     const path = decodeURIComponent(new URL(r.url()).pathname);
     if (!/\/(cases|views)\//.test(path)) return;
     pending.push(r.ok() ? r.body().then((body) => ({ path, sha256: createHash('sha256').update(body).digest('hex') })) : Promise.resolve({ path, sha256: `status ${r.status()}` }));
-  });
-  return { settled: async () => (await Promise.all(pending)).filter((f): f is Fetched => f !== undefined) };
+  };
+  page.on('response', seen);
+  return {
+    // The page is the next step's too: what it fetches then is not this step's.
+    settled: async () => {
+      page.off('response', seen);
+      return (await Promise.all(pending)).filter((f): f is Fetched => f !== undefined);
+    },
+  };
 }
 
 /** SHA-256 of every file of a case as stored (its manifest left out). */
@@ -165,6 +195,7 @@ describe('the local reading room, end to end', () => {
 
   it('a second reader submits a discordant read of the same case', async () => {
     const page = b.page();
+    await signOut(page, 'reader.new');
     const files = caseFileFetches(page);
     await signIn(page, 'reader.lee');
     await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
@@ -182,6 +213,7 @@ describe('the local reading room, end to end', () => {
 
   it("a reader who types another reader's assignment URL gets nothing", async () => {
     const page = b.page();
+    await signOut(page, 'reader.lee');
     const files = caseFileFetches(page);
     await signIn(page, 'reader.kim');
     await page.getByRole('heading', { name: 'My cases', level: 1 }).waitFor();
@@ -196,6 +228,7 @@ describe('the local reading room, end to end', () => {
 
   it('the adjudicator resolves the disagreement beside the images', async () => {
     const page = b.page();
+    await signOut(page, 'reader.kim');
     const files = caseFileFetches(page);
     const caseId = room.seeded!.sharedCase;
     await signIn(page, 'adj.choi');
@@ -220,7 +253,10 @@ describe('the local reading room, end to end', () => {
 
   it('the coordinator exports, and the file holds the adjudicated value with its provenance', async () => {
     const page = b.page();
-    // The page's own clock, running as the real one until the export (below).
+    await signOut(page, 'adj.choi');
+    // The page's own clock, running as the real one until the export (below), installed before
+    // the portal's next document starts its timers.
+    await page.goto('about:blank');
     await page.clock.install();
     await signIn(page, 'coord.han');
     await page.getByRole('heading', { name: 'Study progress', level: 1 }).waitFor();
@@ -250,8 +286,7 @@ describe('the local reading room, end to end', () => {
   }, STEP_MS);
 
   it('shows the reader pages in Korean with no untranslated string', async () => {
-    const context = await b.browser().newContext({ locale: 'ko-KR', viewport: { width: 1280, height: 720 } });
-    const page = await context.newPage();
+    const page = korean;
     await page.goto(`${room.portalUrl}/`);
     await page.getByRole('heading', { name: '로그인' }).waitFor();
     expect(await untranslated(page)).toEqual([]);
@@ -268,6 +303,6 @@ describe('the local reading room, end to end', () => {
     expect(await untranslated(page, [new RegExp(ref)])).toEqual([]);
     expect(await b.axe(page)).toEqual([]);
     await b.shot('reading page in Korean', page);
-    await context.close();
+    await page.context().close();
   }, STEP_MS);
 });
