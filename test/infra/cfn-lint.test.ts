@@ -35,31 +35,48 @@ interface Lint {
   readonly line: string;
 }
 
-/** Runs cfn-lint on some templates in a child process; resolves with its findings, one line each. */
-function lint(templates: string[]): Promise<Lint[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('cfn-lint', ['--format', 'json', '--registry-schemas', SCHEMAS, '--ignore-checks', ...IGNORED, '--', ...templates]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', (e) => reject(new Error(`cannot run cfn-lint (is it installed? pip install cfn-lint): ${e.message}`)));
-    child.on('close', () => {
-      try {
-        const findings = JSON.parse(stdout || '[]') as LintFinding[];
-        const lines = findings.map((f) => ({ file: path.resolve(f.Filename), line: `${f.Rule.Id} ${f.Level} ${path.basename(f.Filename)}:${f.Location.Start.LineNumber} ${(f.Location.Path ?? []).join('/')}: ${f.Message}` }));
-        resolve(stderr ? [...lines, { file: '', line: `stderr: ${stderr}` }] : lines);
-      } catch (e) {
-        reject(new Error(`cfn-lint printed no JSON: ${stdout}\n${stderr}\n${(e as Error).message}`));
-      }
-    });
+/**
+ * cfn-lint's own command line (`cfnlint.runner.main`, what the `cfn-lint` script runs), started
+ * before the synths: Python's start and cfnlint's import (≈ 2 s of CPU, 3–5 s of wall on a busy
+ * machine) overlap them instead of following them. Its arguments come on stdin once the templates
+ * exist; from there on it is the same run as `cfn-lint <arguments>`.
+ */
+function startLint(): { lint: (templates: string[]) => Promise<Lint[]>; stop: () => void } {
+  const script = 'import sys, json\nfrom cfnlint.runner import main\nsys.argv = ["cfn-lint", *json.loads(sys.stdin.read())]\nsys.exit(main())';
+  const child = spawn('python3', ['-c', script]);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (e) => reject(new Error(`cannot run python3 for cfn-lint (pip install cfn-lint): ${e.message}`)));
+    child.on('close', () => resolve());
   });
+  done.catch(() => undefined); // reported by lint(), which awaits it
+  // A failed synth ends the file before stdin is written: stop() then ends the child.
+  child.stdin.on('error', () => undefined);
+  const stop = () => void (child.exitCode === null && child.kill());
+  const lint = async (templates: string[]) => {
+    child.stdin.end(JSON.stringify(['--format', 'json', '--registry-schemas', SCHEMAS, '--ignore-checks', ...IGNORED, '--', ...templates]));
+    await done;
+    try {
+      const findings = JSON.parse(stdout || '[]') as LintFinding[];
+      const lines = findings.map((f) => ({ file: path.resolve(f.Filename), line: `${f.Rule.Id} ${f.Level} ${path.basename(f.Filename)}:${f.Location.Start.LineNumber} ${(f.Location.Path ?? []).join('/')}: ${f.Message}` }));
+      return stderr ? [...lines, { file: '', line: `stderr: ${stderr}` }] : lines;
+    } catch (e) {
+      throw new Error(`cfn-lint printed no JSON (is it installed for python3? pip install cfn-lint): ${stdout}\n${stderr}\n${(e as Error).message}`);
+    }
+  };
+  return { lint, stop };
 }
 
 describe('cfn-lint', () => {
   const templates: Partial<Record<VariantName, string[]>> = {};
   const findings: Partial<Record<VariantName, string[]>> = {};
+  let linter: ReturnType<typeof startLint> | undefined;
+  afterAll(() => linter?.stop());
   beforeAll(async () => {
+    linter = startLint();
     const outdirs: Partial<Record<VariantName, string>> = {};
     for (const variant of Object.keys(VARIANTS) as VariantName[]) {
       const outdir = mkdtempSync(path.join(tmpdir(), `readroom-lint-${variant}-`));
@@ -83,7 +100,7 @@ describe('cfn-lint', () => {
       digestOf.set(file, digest);
       sameAs.set(digest, [...(sameAs.get(digest) ?? []), file]);
     }
-    const linted = await lint([...sameAs.values()].map((files) => files[0]));
+    const linted = await linter.lint([...sameAs.values()].map((files) => files[0]));
     const all = linted.flatMap((f) => (sameAs.get(digestOf.get(f.file) ?? '') ?? [f.file]).map((file) => ({ ...f, file })));
     // Each finding goes back to its variant by its folder.
     for (const variant of Object.keys(outdirs) as VariantName[]) findings[variant] = all.filter((f) => f.file.startsWith(outdirs[variant]! + path.sep)).map((f) => f.line);
