@@ -3,7 +3,7 @@
  * is given (not the example whatever the arguments), lints only that study's templates, and works
  * with no AWS credentials even when the study file names its `account` (synth looks nothing up).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +14,23 @@ import { buildStudy } from '../helpers/studies';
 import { createTestApp } from '../helpers/test-app';
 
 const ROOT = path.join(__dirname, '..', '..');
+/** A finished child process: what spawnSync returns, without blocking the file's other tests. */
+interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(path.join(ROOT, 'node_modules', '.bin', 'tsx'), args, { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
 const templatesOf = (...ids: string[]) => ids.flatMap((id) => ['Network', 'Data', 'Reading'].map((s) => `ReadRoom-${id}-${s}.template.json`));
 
 describe('the command line', () => {
@@ -63,21 +80,31 @@ describe('no lookups', () => {
   }, 60_000);
 });
 
+// The two command runs (seconds each: tsx, the cdk CLI, a synth, cfn-lint) start before the file's
+// first test and are awaited where they are checked, so the in-process tests above run meanwhile.
+const contextFile = path.join(ROOT, 'cdk.context.json');
+const stamp = () => (existsSync(contextFile) ? statSync(contextFile).mtimeMs : 'absent');
+let glaucoma: { out: string; before: number | string; result: Promise<Run> };
+let unknown: Promise<Run>;
+beforeAll(() => {
+  const out = mkdtempSync(path.join(tmpdir(), 'readroom-synth-'));
+  const before = stamp();
+  // A fresh machine: no credentials in the environment, no profile or config files, no instance role.
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: mkdtempSync(path.join(tmpdir(), 'readroom-home-')), AWS_EC2_METADATA_DISABLED: 'true' };
+  for (const k of Object.keys(env)) if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE|CONFIG_FILE|SHARED_CREDENTIALS_FILE)$/.test(k)) delete env[k];
+  env.AWS_CONFIG_FILE = path.join(out, 'no-config');
+  env.AWS_SHARED_CREDENTIALS_FILE = path.join(out, 'no-credentials');
+  glaucoma = { out, before, result: run(['bin/synth.ts', 'glaucoma', '--out', out], env) };
+  unknown = run(['bin/synth.ts', 'nope']);
+});
+
 describe('npm run synth -- glaucoma, with no AWS credentials', () => {
-  const contextFile = path.join(ROOT, 'cdk.context.json');
-  const stamp = () => (existsSync(contextFile) ? statSync(contextFile).mtimeMs : 'absent');
-  let result: ReturnType<typeof spawnSync>;
+  let result: Run;
   let out: string;
   let before: number | string;
-  beforeAll(() => {
-    out = mkdtempSync(path.join(tmpdir(), 'readroom-synth-'));
-    before = stamp();
-    // A fresh machine: no credentials in the environment, no profile or config files, no instance role.
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: mkdtempSync(path.join(tmpdir(), 'readroom-home-')), AWS_EC2_METADATA_DISABLED: 'true' };
-    for (const k of Object.keys(env)) if (/^AWS_(ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|PROFILE|DEFAULT_PROFILE|CONFIG_FILE|SHARED_CREDENTIALS_FILE)$/.test(k)) delete env[k];
-    env.AWS_CONFIG_FILE = path.join(out, 'no-config');
-    env.AWS_SHARED_CREDENTIALS_FILE = path.join(out, 'no-credentials');
-    result = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/synth.ts', 'glaucoma', '--out', out], { cwd: ROOT, env, encoding: 'utf8' });
+  beforeAll(async () => {
+    ({ out, before } = glaucoma);
+    result = await glaucoma.result;
   }, 240_000);
 
   test('succeeds: nag and cfn-lint clean for glaucoma', () => {
@@ -97,8 +124,8 @@ describe('npm run synth -- glaucoma, with no AWS credentials', () => {
   });
 });
 
-test('an unknown study fails before cdk starts, naming the file to copy', () => {
-  const run = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/synth.ts', 'nope'], { cwd: ROOT, encoding: 'utf8' });
+test('an unknown study fails before cdk starts, naming the file to copy', async () => {
+  const run = await unknown;
   expect(run.status).toBe(2);
   expect(run.stderr).toMatch(/No study file studies\/nope\.json\. Copy studies\/example\.json to start one\./);
   expect(run.stdout).not.toContain('synth: nope');
