@@ -406,7 +406,8 @@ def _calls(db: Any) -> list[Any]:
         ],
     ):
         call("transact_write_items", TransactItems=items)
-        gsi_pages()  # a cancelled transaction's rollback puts copies of the items back: the cache must drop the old ones
+        # A cancelled transaction's rollback puts copies of the items back: the cache must drop the old ones.
+        pages(IndexName="gsi1", KeyConditionExpression="gsi1pk = :p", ExpressionAttributeValues={":p": s("CASES")})
     # Writes that move items into, within and out of an index partition, each followed by queries.
     gsi_pages()
     call("update_item", TableName="t", Key={"pk": s("CASE#1"), "sk": s("META")}, UpdateExpression="SET gsi1pk = :p, gsi1sk = :k", ExpressionAttributeValues={":p": s("CASES"), ":k": s("00")})
