@@ -1,5 +1,5 @@
 """
-moto server for the test suite (same arguments as `python3 -m moto.server`), with these changes
+moto server for the test suite (same arguments as `python3 -m moto.server`), with three changes
 that cut its CPU per request and change no answer:
 
 1. DynamoDB AttributeValues are serialized directly instead of by moto's generic serializer
@@ -30,15 +30,7 @@ that cut its CPU per request and change no answer:
    import of it costs ≈ 0.1 s of CPU (it validates the key); the harness creates two pools per test
    file. The pools share the imported key object, which signing only reads.
 
-6. Query visits only the queried partition (bench/moto-indexed.py, change 1): moto's `Table.query`
-   sorts and walks every item of the table for every Query (O(table): the largest cost left in the
-   100-reader burst, 262 "claim next" Queries on gsi2, and in the export resume, ≈ 450 Queries).
-   Only the candidate list moto starts from changes (the base table's partition, or the GSI's
-   partition from a per-table cache rebuilt after any DynamoDB call that may write, cut to the
-   window moto's paging loop can reach); key conditions, ordering, paging, limits, filters and
-   projections stay moto's own code. Every backend method that is not a read bumps a write
-   generation before and after it runs, which drops the caches (TransactWriteItems' journal
-   rollback, change 3, runs inside that wrapper).
+bench/moto-indexed.py's third change (Query visiting one partition) is NOT used here.
 
 One addition that is not about speed of a request: `POST /moto-api/readroom/settings` with a JSON
 object sets moto settings that moto otherwise reads from its environment at start-up, so that a
@@ -50,10 +42,7 @@ this process started with. The harness posts the file's settings (usually none) 
 `python3 test/helpers/moto-server.py --self-check` runs every DynamoDB call the functions make
 (and a few more: every attribute type, ReturnValues, a cancelled transaction with ALL_OLD, a
 rollback) against plain and patched moto in one process and exits non-zero on any difference in
-an answer or in the table afterwards, then bench/moto-indexed.py's query check (every page of
-≈ 100 queries, plain against patched, before and after writes of every kind, here extended with
-queries after cancelled transactions and with writes between the pages of one query);
-test/lambda/moto-server.test.ts runs it in the suite.
+an answer or in the table afterwards; test/lambda/moto-server.test.ts runs it in the suite.
 """
 
 from __future__ import annotations
@@ -265,66 +254,6 @@ def install() -> None:
     BaseJSONSerializer._serialize_type_structure = indexed._serialize_type_structure  # type: ignore[method-assign]
     dynamodb_models.copy = _OneCopyPerTable()  # type: ignore[attr-defined]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
-    _install_query()
-
-
-class _SortedOnRead(dict):  # type: ignore[type-arg]
-    """An index's partitions as bench/moto-indexed.py caches them, each sorted only when a Query reads it."""
-
-    def __init__(self, table: Table, index: Any) -> None:
-        super().__init__()
-        self.sort_by = indexed._sort_attrs(table, index)
-        self.table = table
-        self.sorted: set[Any] = set()
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        items = super().get(key)
-        if items is None:
-            return default
-        if key not in self.sorted:
-            self.table.sorted_items(*self.sort_by, items)
-            self.sorted.add(key)
-        return items
-
-
-def _index_partitions(table: Table, index: Any) -> dict[tuple[Any, ...], list[Any]]:
-    """
-    bench/moto-indexed.py's `_index_partitions` with only the queried partition sorted: in the
-    tests writes and queries alternate, so the cache is rebuilt for nearly every Query, and sorting
-    every partition of the index each time (moto's sort key is slow Python) cost more than it saved.
-    """
-    with indexed._cache_lock:
-        cache = table.__dict__.get("_readroom_index_cache")
-        if cache is None or cache[0] != indexed._generation:
-            cache = (indexed._generation, {})
-            table.__dict__["_readroom_index_cache"] = cache
-        parts = cache[1].get(index.name)
-        if parts is not None:
-            return parts
-        hash_keys = [k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH"]
-        range_keys = [k["AttributeName"] for k in index.schema if k["KeyType"] == "RANGE"]
-        parts = _SortedOnRead(table, index)
-        for held in table.items.values():
-            for item in held.values() if table.range_key_attr else [held]:
-                values = tuple(item.attrs.get(k) for k in hash_keys)
-                # What moto keeps: all hash keys present, and all range keys (Table.query's filters).
-                if any(v is None for v in values) or not all(item.attrs.get(k) for k in range_keys):
-                    continue
-                parts.setdefault(values, []).append(item)
-        cache[1][index.name] = parts
-        return parts
-
-
-def _install_query() -> None:
-    """Change 6, as bench/moto-indexed.py's install does it; after change 3, so that the journal's rollback runs inside the invalidating wrapper."""
-    indexed._index_partitions = _index_partitions
-    Table.query = indexed.query  # type: ignore[method-assign]
-    Table.all_items = indexed.all_items  # type: ignore[method-assign]
-    for name, fn in list(vars(DynamoDBBackend).items()):
-        if callable(fn) and not name.startswith("_") and name not in indexed._READS and not name.startswith(("get_", "describe_", "list_")):
-            setattr(DynamoDBBackend, name, indexed._invalidating(fn))
-    for name in ("put_item", "delete_item"):  # direct table writes too
-        setattr(Table, name, indexed._invalidating(getattr(Table, name)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -347,12 +276,9 @@ def _calls(db: Any) -> list[Any]:
     db.create_table(
         TableName="t",
         BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk")],
+        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("pk", "sk", "gsi1pk", "gsi1sk")],
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {"IndexName": "gsi1", "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"}, {"AttributeName": "gsi1sk", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}},
-            {"IndexName": "byPart", "KeySchema": [{"AttributeName": "gsi2pk", "KeyType": "HASH"}], "Projection": {"ProjectionType": "KEYS_ONLY"}},
-        ],
+        GlobalSecondaryIndexes=[{"IndexName": "gsi1", "KeySchema": [{"AttributeName": "gsi1pk", "KeyType": "HASH"}, {"AttributeName": "gsi1sk", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}}],
     )
     every = {
         "s": s("x"), "e": s(""), "n": {"N": "1.50"}, "neg": {"N": "-0.25"}, "t": {"BOOL": True}, "f": {"BOOL": False}, "z": {"NULL": True},
@@ -363,36 +289,8 @@ def _calls(db: Any) -> list[Any]:
     for i in range(6):
         item = {"pk": s(f"CASE#{i}"), "sk": s("META"), "gsi1pk": s("CASES"), "gsi1sk": s(f"{i:02d}"), "count": {"N": str(i)}, **(every if i % 2 == 0 else {"s": s(str(i))})}
         call("put_item", TableName="t", Item=item)
-        # READ items: in gsi1 with duplicate sort keys (ties broken by the table's keys) or with no
-        # sort key (then not in gsi1), and in the hash-only index every other one.
-        read = {"pk": s(f"CASE#{i}"), "sk": s("READ#1"), "gsi1pk": s("CASES"), **({"gsi1sk": s(f"{i // 2:02d}")} if i != 3 else {}), **({"gsi2pk": s("P")} if i % 2 else {}), **every}
-        call("put_item", TableName="t", Item=read)
+        call("put_item", TableName="t", Item={"pk": s(f"CASE#{i}"), "sk": s("READ#1"), **every})
     key = {"pk": s("CASE#0"), "sk": s("META")}
-
-    def pages(between: Any = None, **q: Any) -> None:
-        """Every page of a query (Limit 2), optionally with writes between its pages (change 6's cache must see them)."""
-        start = None
-        for n in range(50):
-            call("query", TableName="t", Limit=2, **q, **({"ExclusiveStartKey": start} if start else {}))
-            start = out[-1][1].get("LastEvaluatedKey") if out[-1][1] != "error" else None
-            if not start:
-                return
-            if between is not None:
-                between(n, start)
-
-    def gsi_pages() -> None:
-        for forward in (True, False):
-            pages(IndexName="gsi1", KeyConditionExpression="gsi1pk = :p", ExpressionAttributeValues={":p": s("CASES")}, ScanIndexForward=forward)
-        pages(IndexName="gsi1", KeyConditionExpression="gsi1pk = :p AND gsi1sk > :k", ExpressionAttributeValues={":p": s("CASES"), ":k": s("01")})
-        pages(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": s("CASE#0")})
-        # A filter and a projection across pages, a hash-only index, a count, and errors that must stay errors.
-        pages(IndexName="gsi1", KeyConditionExpression="gsi1pk = :p", FilterExpression="#c >= :z", ProjectionExpression="pk, gsi1sk, #c, m.x", ExpressionAttributeNames={"#c": "count"}, ExpressionAttributeValues={":p": s("CASES"), ":z": {"N": "2"}}, ScanIndexForward=False)
-        pages(IndexName="byPart", KeyConditionExpression="gsi2pk = :p", ExpressionAttributeValues={":p": s("P")})
-        call("query", TableName="t", IndexName="gsi1", Select="COUNT", KeyConditionExpression="gsi1pk = :p AND begins_with(gsi1sk, :b)", ExpressionAttributeValues={":p": s("CASES"), ":b": s("0")})
-        call("query", TableName="t", IndexName="gsi1", ConsistentRead=True, KeyConditionExpression="gsi1pk = :p", ExpressionAttributeValues={":p": s("CASES")})
-        call("query", TableName="t", IndexName="nope", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": s("CASE#0")})
-
-    gsi_pages()
     call("get_item", TableName="t", Key=key, ConsistentRead=True)
     call("get_item", TableName="t", Key={"pk": s("CASE#0"), "sk": s("NOPE")})
     call("get_item", TableName="t", Key=key, ProjectionExpression="m.l, #s", ExpressionAttributeNames={"#s": "s"})
@@ -454,33 +352,6 @@ def _calls(db: Any) -> list[Any]:
         ],
     ):
         call("transact_write_items", TransactItems=items)
-        # A cancelled transaction's rollback puts copies of the items back: the cache must drop the old ones.
-        pages(IndexName="gsi1", KeyConditionExpression="gsi1pk = :p", ExpressionAttributeValues={":p": s("CASES")})
-    # Writes that move items into, within and out of an index partition, each followed by queries.
-    gsi_pages()
-    call("update_item", TableName="t", Key={"pk": s("CASE#1"), "sk": s("META")}, UpdateExpression="SET gsi1pk = :p, gsi1sk = :k", ExpressionAttributeValues={":p": s("CASES"), ":k": s("00")})
-    gsi_pages()
-    call("transact_write_items", TransactItems=[
-        {"Update": {"TableName": "t", "Key": {"pk": s("CASE#2"), "sk": s("META")}, "UpdateExpression": "SET gsi1sk = :k", "ExpressionAttributeValues": {":k": s("99")}}},
-        {"Update": {"TableName": "t", "Key": {"pk": s("CASE#4"), "sk": s("META")}, "UpdateExpression": "REMOVE gsi1pk"}},
-        {"Put": {"TableName": "t", "Item": {"pk": s("CASE#9"), "sk": s("META"), "gsi1pk": s("CASES"), "gsi1sk": s("03")}}},
-    ])
-    gsi_pages()
-    call("batch_write_item", RequestItems={"t": [{"PutRequest": {"Item": {"pk": s(f"CASE#{20 + j}"), "sk": s("META"), "gsi1pk": s("CASES"), "gsi1sk": s(f"{j:02d}")}}} for j in range(3)] + [{"DeleteRequest": {"Key": {"pk": s("CASE#0"), "sk": s("META")}}}]})
-    gsi_pages()
-
-    # Writes between the pages of one query: an item put before the next page's start, the page's
-    # last item deleted, one moved out of the partition, one moved ahead.
-    def write_between(n: int, start: dict[str, Any]) -> None:
-        if n == 0:
-            call("put_item", TableName="t", Item={"pk": s("CASE#30"), "sk": s("META"), "gsi1pk": s("CASES"), "gsi1sk": s("98")})
-            call("delete_item", TableName="t", Key={"pk": start["pk"], "sk": start["sk"]})
-        elif n == 1:
-            call("update_item", TableName="t", Key={"pk": s("CASE#9"), "sk": s("META")}, UpdateExpression="SET gsi1pk = :p", ExpressionAttributeValues={":p": s("ELSEWHERE")})
-            call("update_item", TableName="t", Key={"pk": s("CASE#21"), "sk": s("META")}, UpdateExpression="SET gsi1sk = :k", ExpressionAttributeValues={":k": s("zz")})
-
-    pages(write_between, IndexName="gsi1", KeyConditionExpression="gsi1pk = :p", ExpressionAttributeValues={":p": s("CASES")})
-    gsi_pages()
     call("scan", TableName="t", ConsistentRead=True)
     return out
 

@@ -1,8 +1,7 @@
 /**
  * The suite's moto (test/helpers/moto-server.py) answers exactly as plain moto does: its self-check
  * runs the functions' kinds of DynamoDB calls against both in one process and fails on any
- * difference in an answer or in the table afterwards (including every page of index and partition
- * queries before, after and between writes: the partition-only Query and its cache). Its run-time settings (what lets a file with
+ * difference in an answer or in the table afterwards. Its run-time settings (what lets a file with
  * its own moto settings use the worker's shared moto) change moto's behaviour and go back to the
  * start-up values when a file does not give them.
  */
