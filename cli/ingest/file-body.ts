@@ -13,6 +13,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
 
+/** One read's size, here and in upload.ts (the digests' buffer, the multipart source's chunks). */
 export const BODY_CHUNK = 1024 * 1024;
 /** Buffers one body writes through: enough to keep the socket busy while the next one is read. */
 const POOL = 4;

@@ -20,7 +20,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Crc64, crc64, crc64Combine, crc64ToBase64 } from './crc64';
-import { FileBody } from './file-body';
+import { BODY_CHUNK as READ_BUFFER, FileBody } from './file-body';
 
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
@@ -79,7 +79,6 @@ async function readDigests(file: string): Promise<{ digests: Digests; bytes: num
     await fh.close();
   }
 }
-const READ_BUFFER = 1024 * 1024;
 
 export class ChecksumMismatchError extends Error {
   constructor(

@@ -72,7 +72,7 @@ async function ensureAxe(frame: Frame): Promise<void> {
  * instead of ≈ 1.2 s. For set-up time that overlaps other work (a page opened while a server starts).
  */
 export async function warmAxe(page: Page): Promise<void> {
-  await page.evaluate(AXE_SOURCE);
+  await ensureAxe(page.mainFrame());
 }
 
 /**
@@ -257,12 +257,10 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
     }
     for (const c of isolated) await c.close();
     isolated = [];
-    if (options.oneContext && options.keepPage) {
-      for (const p of context!.pages()) if (p !== page) await p.close();
-    } else if (options.oneContext) {
+    if (options.oneContext) for (const p of context!.pages()) if (p !== page) await p.close();
+    if (options.oneContext && !options.keepPage) {
       // The next test starts on an empty page: this one's document (and its timers) gone, and
       // what it kept in its origin's storage too.
-      for (const p of context!.pages()) if (p !== page) await p.close();
       for (const script of initScripts) await script.dispose();
       initScripts = [];
       await context!.clearCookies();

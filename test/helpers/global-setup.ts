@@ -14,13 +14,10 @@ import { publishShared, recoverMotoSigningKeyPem, requireMoto, startTestMoto, ty
 declare global {
   // Read by ./global-teardown.ts (same process).
   var readroomSharedMotos: MotoServer[] | undefined;
-  // The check that moto imports, done once for the projects that share this process (≈1 s each).
-  var readroomMotoChecked: boolean | undefined;
 }
 
 export default async function globalSetup(globalConfig: { maxWorkers: number }, projectConfig: { displayName?: { name: string } }): Promise<void> {
-  if (!globalThis.readroomMotoChecked) requireMoto();
-  globalThis.readroomMotoChecked = true;
+  requireMoto();
   if (projectConfig.displayName?.name !== 'lambda' || globalThis.readroomSharedMotos) return;
   const workers = Math.max(1, globalConfig.maxWorkers);
   // Concurrently: recovering the key and starting the emulators are separate Python processes.

@@ -14,13 +14,13 @@ export { awsClientConfig, freePort, MOTO_INSTALL, requireMoto, resetMoto, startM
  * answers (its self-check runs in the suite: test/lambda/moto-server.test.ts).
  */
 export const TEST_MOTO_SERVER = [join(__dirname, 'moto-server.py')] as const;
-export const startTestMoto = (env?: Record<string, string>): Promise<MotoServer> => startMoto(TEST_MOTO_SERVER, env, TEST_MOTO_START_TIMEOUT_MS);
 /**
  * How long a test moto may take to answer: its start is ~1.5 s of CPU, but the global setup starts
  * one per worker beside the key recovery (three Pythons at once), and on a 2-core machine shared
  * with other runs (load ≈ 20) one took 12.6 s alone and three missed local/moto.ts's 20 s.
  */
 const TEST_MOTO_START_TIMEOUT_MS = 60_000;
+export const startTestMoto = (env?: Record<string, string>): Promise<MotoServer> => startMoto(TEST_MOTO_SERVER, env, TEST_MOTO_START_TIMEOUT_MS);
 
 /**
  * moto settings that ./moto-server.py can change while it runs (moto reads the others from its
