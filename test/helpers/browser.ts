@@ -257,7 +257,13 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
     }
     for (const c of isolated) await c.close();
     isolated = [];
-    if (options.oneContext) for (const p of context!.pages()) if (p !== page) await p.close();
+    if (!options.oneContext) {
+      await context?.close();
+      context = undefined;
+      page = undefined;
+    } else {
+      for (const p of context!.pages()) if (p !== page) await p.close();
+    }
     if (options.oneContext && !options.keepPage) {
       // The next test starts on an empty page: this one's document (and its timers) gone, and
       // what it kept in its origin's storage too.
@@ -276,10 +282,6 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
         }).catch(() => undefined);
         await page.goto('about:blank');
       }
-    } else {
-      await context?.close();
-      context = undefined;
-      page = undefined;
     }
     lastPage = undefined;
     if (pageErrors.length) throw new Error(`uncaught error in the page: ${pageErrors.join('; ')}`);
