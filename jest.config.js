@@ -21,6 +21,8 @@ module.exports = {
   // time is spent in moto (a Python process) and most of the infra suites' in cfn-lint and synth,
   // so two workers keep both cores busy; each has its own moto (docs/benchmarks.md, "Test suite").
   maxWorkers: 2,
+  // Browser files never side by side when it can be helped (test/helpers/sequencer.js).
+  testSequencer: '<rootDir>/test/helpers/sequencer.js',
   projects: [
     // `infra` loads aws-cdk-lib, constructs and cdk-nag once per worker, not once per file
     // (test/infra/shared-cdk.ts); its environment is the quiet one plus Node's require for that.
