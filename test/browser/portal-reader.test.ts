@@ -196,7 +196,8 @@ describe('reading page', () => {
     await page.keyboard.press('Enter');
     const summary = page.locator('.summary');
     await summary.waitFor();
-    await expect(page.evaluate(() => document.activeElement?.classList.contains('summary'))).resolves.toBe(true);
+    // The summary takes the focus in an effect, after it is painted.
+    await eventually(async () => expect(await page.evaluate(() => document.activeElement?.classList.contains('summary'))).toBe(true));
     await expect(summary.textContent()).resolves.toContain('Left eye (OS): Fundus photograph quality – Answer this question.');
     expect(await b.axe()).toEqual([]);
     await b.shot('submit refused');

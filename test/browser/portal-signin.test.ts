@@ -85,7 +85,8 @@ describe('portal sign-in against moto', () => {
     await page.goto(`${server.url}/`);
 
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
-    await expect(page.getByRole('heading', { name: 'Sign in' }).evaluate((h) => h === document.activeElement)).resolves.toBe(true);
+    // The heading takes the focus in an effect, after it is painted.
+    await eventually(async () => expect(await page.getByRole('heading', { name: 'Sign in' }).evaluate((h) => h === document.activeElement)).toBe(true));
     expect(await b.axe()).toEqual([]);
     await b.shot('sign in');
     await page.getByLabel('User name').fill(USERS.reader.username);
