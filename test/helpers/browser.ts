@@ -21,10 +21,19 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
-/** Headless, no sandbox (CI runs as root), and nothing that phones home or updates itself. */
+/**
+ * Headless, no sandbox (CI runs as root), and nothing that phones home or updates itself. Site
+ * isolation off: a cross-site frame (the portal's embedded image session, the viewer's) then
+ * shares its page's renderer process instead of starting one of its own, and axe-core, compiled
+ * once in that process, is not compiled again for the frame. The same-origin policy between the
+ * frames is Blink's and stays; only the process model (a defence against memory-reading attacks
+ * on a real user's browser) changes. It cut the browser project's CPU by about a tenth
+ * (docs/benchmarks.md, "Test suite wall time", round 4).
+ */
 export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
+  '--disable-site-isolation-trials',
   '--disable-gpu',
   '--disable-quic',
   '--no-first-run',
