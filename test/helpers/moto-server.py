@@ -1,5 +1,5 @@
 """
-moto server for the test suite (same arguments as `python3 -m moto.server`), with three changes
+moto server for the test suite (same arguments as `python3 -m moto.server`), with these changes
 that cut its CPU per request and change no answer:
 
 1. DynamoDB AttributeValues are serialized directly instead of by moto's generic serializer
