@@ -1,14 +1,16 @@
 /**
- * The order of the test files. Jest's own order first: files that failed last time, then the
- * longest by the last run's times. Then the browser files spread out, so that each runs beside a
- * moto or synth file rather than another browser file: one Chromium keeps about 1.4 of the two
- * cores busy, and two side by side slowed each other's files by 15–50 % (docs/benchmarks.md, "Test
+ * The order of the test files: files that failed last time first (jest's rule), then the long
+ * files by the seconds recorded below, then the rest in jest's own order (by the last run's times,
+ * or by size on a clean clone). Then the browser files spread out, so that each runs beside a moto
+ * or synth file rather than another browser file: one Chromium keeps about 1.4 of the two cores
+ * busy, and two side by side slowed each other's files by 15–50 % (docs/benchmarks.md, "Test
  * suite wall time", round 4). Jest hands the next file in this list to whichever worker is free.
  *
- * On a clean clone jest has no times and orders by file size, which puts the longest files (a
- * short file of 1,000 generated requests, the cfn-lint run) near the end, where one of them keeps
- * a worker busy after the other has finished. Then the seconds below, from a quiet run, order the
- * long files first; only the order depends on them, so a stale figure costs time, never a test.
+ * Why recorded seconds rather than jest's times from the last run: those change from run to run,
+ * and with them which files run side by side, which moved the whole run by ± 15 s; a clean clone
+ * has none, and its order by size put the longest files (a short file of 1,000 generated
+ * requests, the cfn-lint run) near the end. Only the order depends on these figures: a stale one
+ * costs time, never a test.
  */
 const { relative } = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
@@ -36,12 +38,11 @@ const RECORDED_SECONDS = {
 
 class BrowserFilesApart extends Sequencer {
   sort(tests) {
-    let ordered = super.sort(tests);
-    if (ordered.every((t) => t.duration == null)) {
-      const recorded = (t) => RECORDED_SECONDS[relative(t.context.config.rootDir, t.path).split('\\').join('/')] ?? 0;
-      // Stable: files with no recorded figure keep jest's order by size.
-      ordered = [...ordered].sort((a, b) => recorded(b) - recorded(a));
-    }
+    const recorded = (t) => RECORDED_SECONDS[relative(t.context.config.rootDir, t.path).split('\\').join('/')] ?? 0;
+    const jestOrder = super.sort(tests);
+    const failed = jestOrder.filter((t) => this.hasFailed(t));
+    // Stable: files with no recorded figure keep jest's order.
+    const ordered = [...failed, ...jestOrder.filter((t) => !this.hasFailed(t)).sort((a, b) => recorded(b) - recorded(a))];
     const isBrowser = (t) => t.context.config.displayName?.name === 'browser';
     const browser = ordered.filter(isBrowser);
     const rest = ordered.filter((t) => !isBrowser(t));
