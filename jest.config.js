@@ -43,7 +43,8 @@ module.exports = {
     { ...common, displayName: 'cli', testMatch: ['<rootDir>/test/cli/**/*.test.ts', '<rootDir>/test/domain/**/*.test.ts'] },
     // Browser-side code (viewer, portal sign-in) tested in Node: it is written to run in both.
     { ...common, displayName: 'web', testMatch: ['<rootDir>/test/viewer/**/*.test.ts', '<rootDir>/test/portal/**/*.test.ts'] },
-    // Real Chromium (Debian's, driven by playwright-core): test/helpers/browser.ts.
-    { ...common, displayName: 'browser', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
+    // Real Chromium (Debian's, driven by playwright-core): test/helpers/browser.ts; one per jest
+    // worker, kept from file to file (test/browser/environment.ts).
+    { ...common, displayName: 'browser', testEnvironment: '<rootDir>/test/browser/environment.ts', testMatch: ['<rootDir>/test/browser/**/*.test.ts'] },
   ],
 };

@@ -1,6 +1,6 @@
 /**
  * Real-browser tests: Debian's Chromium driven by playwright-core (never a downloaded browser).
- * One browser per test file, a fresh context (cookies, storage) per test, or with `oneContext` one
+ * One Chromium per jest worker (test/browser/environment.ts), a fresh context (cookies, storage) per test, or with `oneContext` one
  * context and page for the file's tests, emptied between them or (`keepPage`) not (see
  * `BrowserOptions`). A failing test leaves a
  * full-page screenshot of its page under test-artifacts/browser/<suite>/<test>/ (git-ignored; CI
@@ -46,6 +46,13 @@ export const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts', 'browser'
 
 /** `READROOM_SHOTS=steps`: a screenshot per `b.shot` step, passing or not. */
 const STEP_SHOTS = process.env.READROOM_SHOTS === 'steps';
+
+/**
+ * The jest worker's Chromium, launched by its first browser file and kept for the next ones
+ * (test/browser/environment.ts): a launch costs ≈ 1.2 s and ≈ 2.5 s of CPU. Absent outside that
+ * environment (then each file launches its own).
+ */
+declare const __readroomWorkerChromium: (() => Promise<Browser>) | undefined;
 
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) {
@@ -238,8 +245,9 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
    */
   let warming: Promise<unknown> | undefined;
 
+  const shared = typeof __readroomWorkerChromium === 'function';
   beforeAll(async () => {
-    browser = await launchChromium();
+    browser = await (shared ? __readroomWorkerChromium!() : launchChromium());
     if (options.oneContext) {
       context = await newContext(contextOptions);
       page = await newPage();
@@ -247,8 +255,10 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
     }
   });
   afterAll(async () => {
-    await context?.close();
-    await browser?.close();
+    // Every context the file opened (its tests' own included), so the worker's next file starts
+    // from a browser with none.
+    await Promise.all(browser?.contexts().map((c) => c.close()) ?? []);
+    if (!shared) await browser?.close();
   });
   beforeEach(async () => {
     pageErrors = [];
