@@ -1,8 +1,8 @@
 /**
  * Real-browser tests: Debian's Chromium driven by playwright-core (never a downloaded browser).
- * One Chromium per jest worker (test/browser/environment.ts), a fresh context (cookies, storage) per test, or with `oneContext` one
- * context and page for the file's tests, emptied between them or (`keepPage`) not (see
- * `BrowserOptions`). A failing test leaves a
+ * One Chromium per jest worker (test/browser/environment.ts), a fresh context (cookies, storage)
+ * per test, or with `oneContext` one context and page for the file's tests, emptied between them
+ * or (`keepPage`) not (see `BrowserOptions`). A failing test leaves a
  * full-page screenshot of its page under test-artifacts/browser/<suite>/<test>/ (git-ignored; CI
  * keeps the folder as the run's artifacts); `READROOM_SHOTS=steps` also keeps one per `b.shot`
  * step, as a record of what each page looked like (a full-page capture costs 0.2–0.6 s in

@@ -400,7 +400,8 @@ def self_check() -> int:
     if once[0] is not once[1] or once[0].as_dict(private=True) != jwk.RSAKey.import_key(key_file).as_dict(private=True):
         print("self-check: the Cognito signing key imported once differs from moto's own import", file=sys.stderr)
         return 1
-    # The lookups made once per process give what moto computes each time.
+    # The lookups made once per process give what moto computes each time (DynamoHandler twice:
+    # the second answer comes from the cache).
     from moto.dynamodb.responses import DynamoHandler
     from moto.s3.responses import S3Response
 
