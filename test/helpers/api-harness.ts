@@ -43,7 +43,10 @@ import {
   CreateUserPoolCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand, type BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+
+/** One Put or Delete of a BatchWriteItem, as the document client takes it. */
+export type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ReadingConfigSchema, type ReadingConfigInput } from '../../domain/reading-config';
 import { readingStore, TABLE_SCHEMA, type ReadingStore } from '../../lambda/store';
@@ -177,6 +180,11 @@ export interface Harness {
   snapshotTable(): Promise<Record<string, unknown>[]>;
   /** Deletes every item of the table (between tests). */
   clearTable(): Promise<void>;
+  /**
+   * Puts and deletes items of the table directly (a test's arrangement or clean-up), 25 to a
+   * BatchWriteItem; throws if moto leaves any unprocessed.
+   */
+  writeBatch(requests: BatchWriteRequest[]): Promise<void>;
   putObject(key: string, body: string | Uint8Array): Promise<void>;
   /** An S3 bucket notification (ObjectCreated:Put) for `key` in the scans bucket. */
   s3Event(key: string, opts?: { sequencer?: string; size?: number; bucket?: string }): S3Event;
@@ -314,12 +322,17 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     return items.sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
   };
 
+  const writeBatch = async (requests: BatchWriteRequest[]) => {
+    for (let i = 0; i < requests.length; i += 25) {
+      const out = await ddb.send(new BatchWriteCommand({ RequestItems: { [TABLE_NAME]: requests.slice(i, i + 25) } }));
+      const left = out.UnprocessedItems?.[TABLE_NAME]?.length ?? 0;
+      if (left > 0) throw new Error(`writeBatch: ${left} of ${Math.min(25, requests.length - i)} writes left unprocessed`);
+    }
+  };
+
   const clearTable = async () => {
     const items = await snapshotTable();
-    for (let i = 0; i < items.length; i += 25) {
-      const batch = items.slice(i, i + 25).map((it) => ({ DeleteRequest: { Key: { [TABLE_SCHEMA.partitionKey]: it[TABLE_SCHEMA.partitionKey], [TABLE_SCHEMA.sortKey]: it[TABLE_SCHEMA.sortKey] } } }));
-      await ddb.send(new BatchWriteCommand({ RequestItems: { [TABLE_NAME]: batch } }));
-    }
+    await writeBatch(items.map((it) => ({ DeleteRequest: { Key: { [TABLE_SCHEMA.partitionKey]: it[TABLE_SCHEMA.partitionKey], [TABLE_SCHEMA.sortKey]: it[TABLE_SCHEMA.sortKey] } } })));
   };
 
   return {
@@ -388,6 +401,7 @@ async function build(moto: MotoServer, proxy: SerialProxy, appStream: AppStreamS
     writes: () => writes,
     snapshotTable,
     clearTable,
+    writeBatch,
     putObject: async (key, body) => {
       await s3.send(new PutObjectCommand({ Bucket: BUCKET_NAME, Key: key, Body: body }));
     },

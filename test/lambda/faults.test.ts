@@ -21,7 +21,6 @@
  */
 process.env.AWS_MAX_ATTEMPTS = '1';
 
-import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { handler as coordinatorApi } from '../../lambda/coordinator-api/handler';
 import { handler as readerApi } from '../../lambda/reader-api/handler';
 import { handler as adjudicationApi } from '../../lambda/adjudication-api/handler';
@@ -241,10 +240,7 @@ async function restore(items: Record<string, unknown>[], current: Record<string,
     ...current.filter((i) => !keep.has(keyOf(i))).map((i) => ({ DeleteRequest: { Key: { pk: i.pk, sk: i.sk } } })),
     ...items.map((Item) => ({ PutRequest: { Item } })),
   ];
-  for (let i = 0; i < writes.length; i += 25) {
-    const out = await h.ddb.send(new BatchWriteCommand({ RequestItems: { [h.tableName]: writes.slice(i, i + 25) } }));
-    expect(out.UnprocessedItems ?? {}).toEqual({});
-  }
+  await h.writeBatch(writes);
 }
 
 describe.each(SCENARIOS.map((s) => [s.name, s] as const))('%s', (_name, s) => {

@@ -9,7 +9,7 @@
  * cuts 8 MiB parts.
  */
 import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { BatchWriteCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { s3Sink, storeExportSource, storePseudonyms } from '../../../lambda/export-worker/adapters';
 import { MAX_ATTEMPTS, SOFT_STOP_MS, runQueuedExport, type RunResult, type WorkerDeps } from '../../../lambda/export-worker/core';
@@ -54,9 +54,7 @@ async function seed(): Promise<void> {
     }
     items.push(finalPut(h.tableName, { caseId, provenance: 'concordant', value: a, formVersion: CONFIG.form.formVersion, decidedBy: 'system', decidedAt: AT }).Put!.Item as Record<string, unknown>);
   }
-  for (let i = 0; i < items.length; i += 25) {
-    await h.ddb.send(new BatchWriteCommand({ RequestItems: { [h.tableName]: items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } })) } }));
-  }
+  await h.writeBatch(items.map((Item) => ({ PutRequest: { Item } })));
 }
 
 /** Queues the export afresh under the same id (so export.json's header is the same too). */
