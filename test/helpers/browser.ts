@@ -282,29 +282,33 @@ export function useBrowser(suite: string, contextOptions: BrowserContextOptions 
       page = undefined;
     } else {
       for (const p of context!.pages()) if (p !== page) await p.close();
-    }
-    if (options.oneContext && !options.keepPage) {
-      // The next test starts on an empty page: this one's document (and its timers) gone, and
-      // what it kept in its origin's storage too.
-      for (const script of initScripts) await script.dispose();
-      initScripts = [];
-      await context!.clearCookies();
-      if (page && !page.isClosed()) {
-        await page.unrouteAll({ behavior: 'ignoreErrors' });
-        await page.evaluate(() => {
-          try {
-            sessionStorage.clear();
-            localStorage.clear();
-          } catch {
-            // An opaque origin (about:blank, data:) has no storage.
-          }
-        }).catch(() => undefined);
-        await page.goto('about:blank');
-      }
+      if (!options.keepPage) await emptySharedPage();
     }
     lastPage = undefined;
     if (pageErrors.length) throw new Error(`uncaught error in the page: ${pageErrors.join('; ')}`);
   });
+
+  /**
+   * With `oneContext`: the next test starts on an empty page, this one's document (and its
+   * timers) gone, and what it kept in its origin's storage too.
+   */
+  const emptySharedPage = async () => {
+    for (const script of initScripts) await script.dispose();
+    initScripts = [];
+    await context!.clearCookies();
+    if (page && !page.isClosed()) {
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+      await page.evaluate(() => {
+        try {
+          sessionStorage.clear();
+          localStorage.clear();
+        } catch {
+          // An opaque origin (about:blank, data:) has no storage.
+        }
+      }).catch(() => undefined);
+      await page.goto('about:blank');
+    }
+  };
 
   const need = <T>(v: T | undefined, what: string): T => {
     if (!v) throw new Error(`${what} is only available inside a test`);
