@@ -15,6 +15,9 @@ import { Readable, type Writable } from 'node:stream';
 
 /** One read's size, here and in upload.ts (the digests' buffer, the multipart source's chunks). */
 export const BODY_CHUNK = 1024 * 1024;
+/** A file whose size is no longer the one the folder check saw: nothing sent from it can be trusted. */
+export const changedDuringRun = (file: string, detail: string): Error => new Error(`${file} ${detail}: it changed during the run; run the command again`);
+
 /** Buffers one body writes through: enough to keep the socket busy while the next one is read. */
 const POOL = 4;
 
@@ -60,7 +63,7 @@ export class FileBody extends Readable {
         const buffer = free.pop()!;
         const { bytesRead } = await fh.read(buffer, 0, Math.min(BODY_CHUNK, this.size - position), position);
         if (stopped) return;
-        if (bytesRead === 0) throw new Error(`${this.file} ended after ${position} of ${this.size} bytes: it changed during the run; run the command again`);
+        if (bytesRead === 0) throw changedDuringRun(this.file, `ended after ${position} of ${this.size} bytes`);
         position += bytesRead;
         dest.write(buffer.subarray(0, bytesRead), (err) => {
           if (!err) this.counted(bytesRead);
@@ -91,7 +94,7 @@ export class FileBody extends Readable {
       }
       const chunk = Buffer.allocUnsafe(want);
       const { bytesRead } = await this.fh.read(chunk, 0, want, this.position);
-      if (bytesRead === 0) throw new Error(`${this.file} ended after ${this.position} of ${this.size} bytes: it changed during the run; run the command again`);
+      if (bytesRead === 0) throw changedDuringRun(this.file, `ended after ${this.position} of ${this.size} bytes`);
       this.position += bytesRead;
       this.counted(bytesRead);
       this.push(chunk.subarray(0, bytesRead));

@@ -20,7 +20,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Crc64, crc64, crc64Combine, crc64ToBase64 } from './crc64';
-import { BODY_CHUNK as READ_BUFFER, FileBody } from './file-body';
+import { BODY_CHUNK, changedDuringRun, FileBody } from './file-body';
 
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 4;
@@ -62,12 +62,12 @@ export async function fileDigests(file: string): Promise<Digests> {
 async function readDigests(file: string): Promise<{ digests: Digests; bytes: number }> {
   const sha = createHash('sha256');
   const crc = new Crc64();
-  const buffer = Buffer.allocUnsafeSlow(READ_BUFFER);
+  const buffer = Buffer.allocUnsafeSlow(BODY_CHUNK);
   const fh = await open(file, 'r');
   try {
     let position = 0;
     for (;;) {
-      const { bytesRead } = await fh.read(buffer, 0, READ_BUFFER, position);
+      const { bytesRead } = await fh.read(buffer, 0, BODY_CHUNK, position);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
       sha.update(chunk);
@@ -200,7 +200,7 @@ export async function uploadFile(input: UploadFileInput): Promise<UploadedObject
  */
 async function putFile(input: UploadFileInput): Promise<UploadedObject> {
   const { digests, bytes } = await readDigests(input.file);
-  if (bytes !== input.size) throw new Error(`${input.file} is ${bytes} bytes now, ${input.size} when the folder was checked: it changed during the run; run the command again`);
+  if (bytes !== input.size) throw changedDuringRun(input.file, `is ${bytes} bytes now, ${input.size} when the folder was checked`);
   const out = await withRetries(input.signal, async () => {
     const body = new FileBody(input.file, input.size, input.onBytes);
     const command = new PutObjectCommand({
@@ -270,7 +270,7 @@ const abortError = () => Object.assign(new Error('Upload aborted.'), { name: 'Ab
 /** Multipart, through lib-storage: the file in parts sent in parallel (see the file's comment). */
 async function multipartFile(input: UploadFileInput): Promise<UploadedObject> {
   const hashing = new Sha256Stream(input.onBytes);
-  const source = createReadStream(input.file, { highWaterMark: READ_BUFFER });
+  const source = createReadStream(input.file, { highWaterMark: BODY_CHUNK });
   source.on('error', (e) => hashing.destroy(e));
   source.pipe(hashing);
   const abortController = new AbortController();
