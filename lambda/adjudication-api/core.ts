@@ -382,13 +382,21 @@ export async function resolveAdjudication(
     picks: assembled.picks,
   };
   const resolved: Resolved = { caseId, status: 'resolved', final: finalView(final) };
-  await deps.store.resolveAdjudication({
-    task,
-    final,
-    readVersions: Object.fromEntries(Object.entries(reads).map(([l, r]) => [l, r!.version])),
-    registeredAt: info.registeredAt,
-    ...(idempotent ? { idempotency: idempotencyRecord(idempotent, resolved, at) } : {}),
-  });
+  try {
+    await deps.store.resolveAdjudication({
+      task,
+      final,
+      readVersions: Object.fromEntries(Object.entries(reads).map(([l, r]) => [l, r!.version])),
+      registeredAt: info.registeredAt,
+      ...(idempotent ? { idempotency: idempotencyRecord(idempotent, resolved, at) } : {}),
+    });
+  } catch (e) {
+    // A twin of this request (the same key, a client's retry while the first was in flight) may
+    // have resolved the task after this one loaded it: answer as it did.
+    const twin = e instanceof ConflictError && idempotent ? storedResult<Resolved>(await deps.store.getIdempotency(actor.sub, idempotent.key), idempotent) : undefined;
+    if (twin) return { result: twin, replayed: true };
+    throw e;
+  }
   return { result: resolved, replayed: false };
 }
 

@@ -340,7 +340,16 @@ export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadI
   const first = await replayed();
   if (first) return first;
   for (let attempt = 1; ; attempt++) {
-    const plan = await planSave(deps, p, caseId, assignment, req, idempotent);
+    let plan: Awaited<ReturnType<typeof planSave>>;
+    try {
+      plan = await planSave(deps, p, caseId, assignment, req, idempotent);
+    } catch (e) {
+      // The read moved after the replay check (428, 412, 409): a twin of this request (the same
+      // key, a client's retry while the first was in flight) may have moved it. Answer as it did.
+      const again = e instanceof AppError ? await replayed() : undefined;
+      if (again) return again;
+      throw e;
+    }
     const rejected = await deps.store.writeReadSave(plan.save);
     if (!rejected) {
       if (plan.save.outcome) log.info('case completed', { caseId, outcome: plan.save.outcome.decision.kind });

@@ -11,6 +11,10 @@
  *    finds either nothing (the write did not happen) or the exact result (it did), and `replay`
  *    gives it back; the handler answers it as it answered the first time, with
  *    `Idempotent-Replayed: true`. A key already used for another fingerprint is a 422.
+ *
+ * A retry sent while the first request is still in flight can find nothing yet, then find the
+ * state moved or lose the write to it: before refusing (412, 428, 409), the use case looks for the
+ * stored result once more and answers with it when the winner was its twin.
  */
 import { createHash } from 'node:crypto';
 import type { IdempotencyRecord, ReadingStore } from '../store';

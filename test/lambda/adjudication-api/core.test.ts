@@ -9,7 +9,7 @@ import {
 } from '../../../lambda/adjudication-api/core';
 import { evaluateDiscordance } from '../../../domain/rules/discordance';
 import { requireAdjudicator, type Principal } from '../../../lambda/runtime/auth';
-import { AppError } from '../../../lambda/runtime/errors';
+import { AppError, ConflictError } from '../../../lambda/runtime/errors';
 import type { SessionRecord } from '../../../lambda/store/sessions';
 import type { AdjudicationTask, Resolution } from '../../../lambda/store/adjudications';
 import type { IdempotencyRecord } from '../../../lambda/store/idempotency';
@@ -274,5 +274,27 @@ describe('PUT /adjudications/{caseId}', () => {
     const bad = await rejects(resolveAdjudication(f.deps, actor, 'C1', b, 'has space'));
     expect([bad.status, bad.details.field]).toEqual([400, 'Idempotency-Key']);
     expect(f.resolved).toHaveLength(1);
+  });
+
+  it('two identical requests in flight at once: the one that loses the write answers with the winner\'s result', async () => {
+    const f = fakes();
+    // As the real store: each load gets its own copy of the task, and a task resolved since it
+    // was loaded is refused.
+    const { getTask, resolveAdjudication: write } = f.deps.store;
+    const store = {
+      ...f.deps.store,
+      getTask: async (caseId: string) => ({ ...(await getTask(caseId))! }),
+      resolveAdjudication: async (r: Resolution) => (f.task.status === 'open' ? write(r) : Promise.reject(new ConflictError('resolved', 'already_resolved'))),
+    };
+    const deps = { ...f.deps, store };
+    const b = body({ eyes: { OD: { icdrLevel: 'B' } } });
+    const both = await Promise.all([resolveAdjudication(deps, actor, 'C1', b, 'key-1'), resolveAdjudication(deps, actor, 'C1', b, 'key-1')]);
+    expect(both.map((r) => r.replayed)).toEqual([false, true]);
+    expect(both[1].result).toEqual(both[0].result);
+    expect(f.resolved).toHaveLength(1);
+    // Without a key, the second is told the task is resolved.
+    f.task.status = 'open';
+    const [, second] = await Promise.allSettled([resolveAdjudication(deps, actor, 'C1', b, undefined), resolveAdjudication(deps, actor, 'C1', b, undefined)]);
+    expect(second).toMatchObject({ status: 'rejected', reason: { status: 409, code: 'already_resolved' } });
   });
 });

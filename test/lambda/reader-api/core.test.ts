@@ -263,6 +263,25 @@ describe('putRead', () => {
     expect(r).toMatchObject({ result: { created: true }, replayed: true });
   });
 
+  test('a retry whose first attempt committed after its replay check answers with the stored result, not a 428', async () => {
+    // Identical requests in flight at once: the first commits its read and idempotency record...
+    let committed: ReadSave | undefined;
+    const first = await putRead(deps(base({ writeReadSave: async (s) => void (committed = s) })), principal(), { ...submit, idempotencyKey: 'k1' });
+    // ...after its twin found no record, and before the twin reads the read (now version 1).
+    let idempotencyReads = 0;
+    const twin = deps(
+      base({
+        getIdempotency: async () => (idempotencyReads++ === 0 ? undefined : committed!.idempotency),
+        getRead: async () => committed!.read,
+        writeReadSave: async () => Promise.reject(new Error('must not write')),
+      }),
+    );
+    await expect(putRead(twin, principal(), { ...submit, idempotencyKey: 'k1' })).resolves.toEqual({ result: first.result, replayed: true });
+    expect(idempotencyReads).toBe(2);
+    // Without a key there is no twin to answer for: the 428 stands.
+    await expect(statusOf(putRead(twin, principal(), submit))).resolves.toBe(428);
+  });
+
   test('with one read per case, the first submission records a single_read final in the same save', async () => {
     let save: ReadSave | undefined;
     const reading = ReadingConfigSchema.parse({ assignment: { readsPerCase: 1 } });
