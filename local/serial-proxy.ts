@@ -46,6 +46,10 @@ export interface FaultInjector {
   disarm(): void;
 }
 
+/** Headers about one connection, not the message (RFC 9110 §7.6.1): not passed on. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const endToEnd = (headers: IncomingHttpHeaders): IncomingHttpHeaders => Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
+
 /** Operations that only read: DynamoDB, Cognito and S3 (by method) reads; anything else may change state. */
 const READ = /^(Get|BatchGet|Query|Scan|TransactGet|Describe|List|AdminGet|AdminList|(GET|HEAD) )/;
 
@@ -56,7 +60,7 @@ export async function startSerialProxy(target: string): Promise<SerialProxy> {
 
   const forward = (method: string, path: string, headers: IncomingHttpHeaders, body: Buffer) =>
     new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-      const up = request({ host: upstream.hostname, port: upstream.port, method, path, headers, agent }, (res) => {
+      const up = request({ host: upstream.hostname, port: upstream.port, method, path, headers: endToEnd(headers), agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -104,7 +108,7 @@ export async function startSerialProxy(target: string): Promise<SerialProxy> {
           const out = await forward(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks));
           statuses[n - 1] = out.status;
           if (fault === 'cut') return void res.socket?.destroy();
-          res.writeHead(out.status, out.headers);
+          res.writeHead(out.status, endToEnd(out.headers));
           res.end(out.body);
         } catch (e) {
           res.writeHead(502, { 'content-type': 'text/plain' });

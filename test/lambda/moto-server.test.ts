@@ -3,9 +3,10 @@
  * runs the functions' kinds of DynamoDB calls against both in one process and fails on any
  * difference in an answer or in the table afterwards. Its run-time settings (what lets a file with
  * its own moto settings use the worker's shared moto) change moto's behaviour and go back to the
- * start-up values when a file does not give them.
+ * start-up values when a file does not give them. It keeps connections open between requests.
  */
 import { spawnSync } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { awsClientConfig, configureTestMoto, resetMoto, sharedMotoEndpoint, startTestMoto, TEST_MOTO_SERVER, type MotoServer } from '../helpers/moto';
 
@@ -15,12 +16,65 @@ test('the patched moto gives the same answers and leaves the same table as plain
   expect(run.stdout).toMatch(/^self-check: \d+ DynamoDB calls, identical$/m);
 });
 
+/** This worker's shared moto, or one of the file's own outside a jest run with one. */
+async function workerMoto(): Promise<MotoServer> {
+  const shared = sharedMotoEndpoint();
+  return shared ? { endpoint: shared, port: Number(new URL(shared).port), stop: async () => undefined } : startTestMoto();
+}
+
+describe('connections', () => {
+  let moto: MotoServer;
+  beforeAll(async () => void (moto = await workerMoto()), 60_000);
+  afterAll(() => moto?.stop(), 60_000);
+
+  interface Answer {
+    status?: number;
+    connection?: string;
+    reused: boolean;
+    tables: unknown;
+  }
+  /** DynamoDB ListTables on `agent`'s one connection, its body framed by Content-Length or chunked. */
+  const listTables = (agent: Agent, framing: 'length' | 'chunked') =>
+    new Promise<Answer>((resolve, reject) => {
+      const body = '{}';
+      const headers = {
+        'x-amz-target': 'DynamoDB_20120810.ListTables',
+        'content-type': 'application/x-amz-json-1.0',
+        authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/ap-northeast-2/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+        ...(framing === 'length' ? { 'content-length': String(body.length) } : {}),
+      };
+      const req = request(`${moto.endpoint}/`, { method: 'POST', agent, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode, connection: res.headers.connection, reused: req.reusedSocket, tables: JSON.parse(text).TableNames }));
+      });
+      req.on('error', reject);
+      // A body written before end() without a Content-Length goes out chunked.
+      req.write(body);
+      req.end();
+    });
+
+  test('a request framed by its Content-Length leaves the connection open for the next; a chunked one is answered and closes it', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const answers = [await listTables(agent, 'length'), await listTables(agent, 'length'), await listTables(agent, 'chunked'), await listTables(agent, 'length')];
+      expect(answers.map((a) => [a.status, a.reused, a.connection ?? 'keep-alive', Array.isArray(a.tables)])).toEqual([
+        [200, false, 'keep-alive', true],
+        [200, true, 'keep-alive', true],
+        [200, true, 'close', true],
+        [200, false, 'keep-alive', true],
+      ]);
+    } finally {
+      agent.destroy();
+    }
+  });
+});
+
 describe('run-time settings', () => {
   let moto: MotoServer;
   let s3: S3Client;
   beforeAll(async () => {
-    const shared = sharedMotoEndpoint();
-    moto = shared ? { endpoint: shared, port: Number(new URL(shared).port), stop: async () => undefined } : await startTestMoto();
+    moto = await workerMoto();
     await resetMoto(moto.endpoint);
     s3 = new S3Client(awsClientConfig(moto.endpoint));
     await s3.send(new CreateBucketCommand({ Bucket: 'parts', CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-2' } }));

@@ -1,0 +1,65 @@
+/**
+ * The serial proxy in front of moto (local/serial-proxy.ts) passes messages on, not connections:
+ * an upstream that closes its connection after each answer (plain moto's werkzeug does) does not
+ * make the client open a new one per request, and a chunked request reaches it whole, framed by
+ * its length.
+ */
+import { Agent, createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startSerialProxy, type SerialProxy } from '../../local/serial-proxy';
+
+let upstream: Server;
+let proxy: SerialProxy;
+/** What the upstream received: each request's headers and body. */
+const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+
+beforeAll(async () => {
+  upstream = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body });
+      res.writeHead(200, { connection: 'close', 'keep-alive': 'timeout=1', 'x-amz-request-id': `r${received.length}`, 'content-type': 'text/plain' });
+      res.end(`echo ${body}`);
+    });
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  proxy = await startSerialProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+});
+afterAll(async () => {
+  await proxy?.close();
+  await new Promise((resolve) => upstream?.close(resolve));
+});
+
+function send(agent: Agent, body: string, chunked: boolean) {
+  return new Promise<{ reused: boolean; headers: IncomingHttpHeaders; text: string }>((resolve, reject) => {
+    const req = request(`${proxy.endpoint}/x`, { method: 'POST', agent, headers: chunked ? {} : { 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ reused: req.reusedSocket, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    req.write(body);
+    req.end();
+  });
+}
+
+test("the client's connection outlives the upstream's, end-to-end headers pass and hop-by-hop ones do not", async () => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const first = await send(agent, 'one', false);
+    const second = await send(agent, 'two', true);
+    expect([first.text, second.text]).toEqual(['echo one', 'echo two']);
+    expect(second.reused).toBe(true);
+    for (const r of [first, second]) {
+      expect(r.headers['x-amz-request-id']).toMatch(/^r\d$/);
+      expect(r.headers['keep-alive']).not.toBe('timeout=1');
+      expect(r.headers.connection).not.toBe('close');
+    }
+    // The chunked body reached the upstream whole, framed by its length.
+    expect(received.at(-1)).toMatchObject({ body: 'two', headers: { 'content-length': '3' } });
+    expect(received.at(-1)!.headers['transfer-encoding']).toBeUndefined();
+  } finally {
+    agent.destroy();
+  }
+});
