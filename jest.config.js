@@ -23,6 +23,9 @@ module.exports = {
   maxWorkers: 2,
   // Browser files never side by side when it can be helped (test/helpers/sequencer.js).
   testSequencer: '<rootDir>/test/helpers/sequencer.js',
+  // One temporary folder per run, removed at its end (TMPDIR points into it).
+  globalSetup: '<rootDir>/test/helpers/run-temp-setup.ts',
+  globalTeardown: '<rootDir>/test/helpers/run-temp-teardown.ts',
   projects: [
     // `infra` loads aws-cdk-lib, constructs and cdk-nag once per worker, not once per file
     // (test/infra/shared-cdk.ts); its environment is the quiet one plus Node's require for that.

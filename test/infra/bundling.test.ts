@@ -20,7 +20,7 @@ const IDS = Object.values(READING_FUNCTIONS).map((f) => f.id);
 let app: App;
 let assets: Record<string, string>;
 beforeAll(() => {
-  app = createTestApp({ context: { 'aws:cdk:bundling-stacks': ['**'], 'aws:cdk:enable-asset-metadata': true } });
+  app = createTestApp({ stageAssets: true, context: { 'aws:cdk:bundling-stacks': ['**'], 'aws:cdk:enable-asset-metadata': true } });
   const { reading } = addStudy(app, buildStudy());
   const out = app.synth().directory;
   const functions = resourcesOfType(Template.fromStack(reading), 'AWS::Lambda::Function');

@@ -122,8 +122,9 @@ describe('cfn-lint', () => {
       const outdir = mkdtempSync(path.join(tmpdir(), `readroom-lint-${variant}-`));
       // Built-in validation on: a template CloudFormation's own validator rejects fails synth here.
       // The CLI's metadata context too, so the templates are byte for byte what `cdk synth` writes
-      // (cfn-lint recognises CDK output by its aws:cdk:path metadata).
-      const app = createTestApp({ outdir, builtinValidation: true, context: CLI_CONTEXT });
+      // (cfn-lint recognises CDK output by its aws:cdk:path metadata), assets staged as it stages
+      // them (aws:asset:path names the staged copy).
+      const app = createTestApp({ outdir, builtinValidation: true, stageAssets: true, context: CLI_CONTEXT });
       addStudy(app, VARIANTS[variant]());
       app.synth();
       outdirs[variant] = outdir;

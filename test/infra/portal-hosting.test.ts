@@ -17,8 +17,9 @@ import { CfnResourceJson, Json, json, onlyResource, resourcesOfType } from '../h
 let plain: SynthesizedStudy;
 let custom: SynthesizedStudy;
 beforeAll(() => {
-  plain = synthStudy(VARIANTS.example());
-  custom = synthStudy(VARIANTS.customDomain());
+  // Staged: the config.json test reads the deployed files from the cloud assembly.
+  plain = synthStudy(VARIANTS.example(), { stageAssets: true });
+  custom = synthStudy(VARIANTS.customDomain(), { stageAssets: true });
 }, 60_000);
 
 const REGION = 'ap-northeast-2';
