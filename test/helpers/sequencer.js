@@ -1,10 +1,14 @@
 /**
  * The order of the test files: files that failed last time first (jest's rule), then the long
  * files by the seconds recorded below, then the rest in jest's own order (by the last run's times,
- * or by size on a clean clone). Then the browser files spread out, so that each runs beside a moto
- * or synth file rather than another browser file: one Chromium keeps about 1.4 of the two cores
- * busy, and two side by side slowed each other's files by 15–50 % (docs/benchmarks.md, "Test
- * suite wall time", round 4). Jest hands the next file in this list to whichever worker is free.
+ * or by size on a clean clone), arranged so that no two browser files run side by side: one
+ * Chromium keeps about 1.4 of the two cores busy, and two side by side slowed each other's files
+ * by 15–50 % (docs/benchmarks.md, "Test suite wall time", round 4).
+ *
+ * Jest hands the next file in this list to whichever worker is free first, so the list is made by
+ * playing that out with the recorded seconds: when a worker comes free while the other one runs a
+ * browser file, it is given the first file that is not one. (The round-4 order only alternated
+ * browser and other files; with real lengths two browser files still overlapped for 20 s a run.)
  *
  * Why recorded seconds rather than jest's times from the last run: those change from run to run,
  * and with them which files run side by side, which moved the whole run by ± 15 s; a clean clone
@@ -15,41 +19,59 @@
 const { relative } = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
 
-/** Seconds per file on the quiet 2-core machine (files of 5 s or more; round 4's run). */
+/** Seconds per file on the quiet 2-core machine (files of 2.5 s or more; round 5's run). */
 const RECORDED_SECONDS = {
-  'test/infra/cfn-lint.test.ts': 37,
-  'test/lambda/reader-api/concurrency.test.ts': 34,
+  'test/infra/cfn-lint.test.ts': 35,
   'test/browser/portal-reader.test.ts': 31,
-  'test/browser/room.test.ts': 28,
-  'test/browser/viewer.test.ts': 23,
-  'test/lambda/reader-api/properties.test.ts': 22,
+  'test/browser/room.test.ts': 29,
   'test/browser/portal-staff.test.ts': 22,
-  'test/lambda/adjudication-api/handler.test.ts': 19,
-  'test/infra/synth-command.test.ts': 17,
-  'test/browser/portal-signin.test.ts': 13,
-  'test/lambda/faults.test.ts': 10,
-  'test/lambda/coordinator-api/handler.test.ts': 10,
-  'test/lambda/export-worker/resume.test.ts': 9,
+  'test/browser/viewer.test.ts': 21,
+  'test/lambda/reader-api/properties.test.ts': 19,
+  'test/infra/synth-command.test.ts': 18,
+  'test/lambda/reader-api/concurrency.test.ts': 16,
+  'test/browser/portal-signin.test.ts': 11,
+  'test/lambda/coordinator-api/handler.test.ts': 8,
+  'test/lambda/adjudication-api/handler.test.ts': 8,
+  'test/lambda/faults.test.ts': 7,
+  'test/lambda/export-worker/resume.test.ts': 6,
+  'test/cli/ingest/ingest.test.ts': 5,
   'test/browser/axe.test.ts': 5,
-  'test/lambda/register-case/handler.test.ts': 5,
-  'test/lambda/reader-api/handler.test.ts': 5,
-  'test/lambda/export-worker/worker.test.ts': 5,
+  'test/cli/readroom.test.ts': 5,
+  'test/lambda/reader-api/handler.test.ts': 4,
+  'test/lambda/coordinator-api/withdraw.test.ts': 4,
+  'test/lambda/register-case/handler.test.ts': 4,
+  'test/lambda/authz-matrix.test.ts': 4,
+  'test/lambda/export-worker/worker.test.ts': 4,
+  'test/domain/form/validator.test.ts': 4,
+  'test/infra/portal-hosting.test.ts': 4,
+  'test/infra/nag.test.ts': 3,
+  'test/lambda/store/store.test.ts': 3,
+  'test/lambda/case-files/handler.test.ts': 3,
+  'test/lambda/moto-server.test.ts': 3,
+  'test/lambda/moto-harness.test.ts': 3,
 };
+/** What a file with no recorded figure is taken to last. */
+const SHORT_FILE_SECONDS = 1;
+const WORKERS = 2;
 
 class BrowserFilesApart extends Sequencer {
   sort(tests) {
-    const recorded = (t) => RECORDED_SECONDS[relative(t.context.config.rootDir, t.path).split('\\').join('/')] ?? 0;
+    const recorded = (t) => RECORDED_SECONDS[relative(t.context.config.rootDir, t.path).split('\\').join('/')];
     const jestOrder = super.sort(tests);
     const failed = jestOrder.filter((t) => this.hasFailed(t));
     // Stable: files with no recorded figure keep jest's order.
-    const ordered = [...failed, ...jestOrder.filter((t) => !this.hasFailed(t)).sort((a, b) => recorded(b) - recorded(a))];
+    const waiting = [...failed, ...jestOrder.filter((t) => !this.hasFailed(t)).sort((a, b) => (recorded(b) ?? 0) - (recorded(a) ?? 0))];
     const isBrowser = (t) => t.context.config.displayName?.name === 'browser';
-    const browser = ordered.filter(isBrowser);
-    const rest = ordered.filter((t) => !isBrowser(t));
+    const workers = Array.from({ length: WORKERS }, () => ({ freeAt: 0, browser: false }));
     const out = [];
-    while (browser.length > 0 || rest.length > 0) {
-      if (browser.length > 0) out.push(browser.shift());
-      if (rest.length > 0) out.push(rest.shift());
+    while (waiting.length > 0) {
+      const next = workers.reduce((a, b) => (b.freeAt < a.freeAt ? b : a));
+      const browserBeside = workers.some((w) => w !== next && w.browser && w.freeAt > next.freeAt);
+      const at = browserBeside ? Math.max(0, waiting.findIndex((t) => !isBrowser(t))) : 0;
+      const [test] = waiting.splice(at, 1);
+      out.push(test);
+      next.freeAt += recorded(test) ?? SHORT_FILE_SECONDS;
+      next.browser = isBrowser(test);
     }
     return out;
   }
