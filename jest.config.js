@@ -7,10 +7,12 @@ const transform = { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] 
 // Quiet: what the code under test prints is shown only for a failing test (test/helpers/quiet-environment.ts).
 const common = { testEnvironment: '<rootDir>/test/helpers/quiet-environment.ts', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
 // `lambda` checks for the AWS emulator first (failing at once with the install command) and starts one
-// moto per worker for the whole run (test/helpers/global-setup.ts). `cli` and `web` have no global
-// setup: each of their two moto files starts its own and says how to install it when it is missing
-// (local/moto.ts), and the check alone cost a Python start importing moto (1–3 s) per project,
-// one after the other, before any test ran.
+// moto per worker for the whole run (test/helpers/global-setup.ts); the other projects' moto files
+// use their worker's too when the run has them (`testMoto` in test/helpers/moto.ts: the lambda
+// project's set-up runs for the whole run, and the workers are shared). `cli` and `web` have no
+// global setup of their own: run alone, each moto file starts its own and says how to install it
+// when it is missing (local/moto.ts), and the check alone cost a Python start importing moto
+// (1–3 s) per project, one after the other, before any test ran.
 const emulated = { globalSetup: '<rootDir>/test/helpers/global-setup.ts' };
 module.exports = {
   // Emulator and synth tests wait on real processes (moto can take seconds to start or exit); on a

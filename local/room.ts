@@ -97,10 +97,12 @@ export interface RoomOptions {
    */
   casesPerSite?: number;
   /**
-   * What python3 runs as moto (local/moto.ts `startMoto`): moto's own server by default; the
-   * browser test passes test/helpers/moto-server.py, the suite's moto (same answers, less CPU).
+   * Where moto comes from, given the settings the room needs (Cognito's TOTP checking): moto's own
+   * server, started with them, by default (local/moto.ts `startMoto`). Test-only: the browser test
+   * gives its jest worker's moto (test/helpers/moto.ts `testMoto`: the suite's moto, same answers,
+   * less CPU, already running). The room stops it with the rest.
    */
-  motoServer?: readonly string[];
+  moto?: (settings: Record<string, string>) => Promise<MotoServer>;
   /** Progress lines. @default none */
   log?: (line: string) => void;
 }
@@ -179,7 +181,7 @@ export async function startRoom(opts: RoomOptions = {}): Promise<Room> {
     const builds = Promise.all([buildPortal(join(dist, 'portal')), buildViewer(join(dist, 'viewer'))]).then((r) => (mark('build', tBuild), r));
     const tMoto = Date.now();
     // Python's start-up alone can take tens of seconds on a machine busy with other work.
-    const moto: MotoServer = await startMoto(opts.motoServer, { MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' }, 90_000);
+    const moto: MotoServer = await (opts.moto ?? ((settings) => startMoto(undefined, settings, 90_000)))({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
     stops.push(() => moto.stop());
     mark('moto', tMoto);
     log(`moto on ${moto.endpoint}`);

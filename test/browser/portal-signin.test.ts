@@ -10,7 +10,7 @@ import { AdminCreateUserCommand, CognitoIdentityProviderClient, CreateUserPoolCl
 import type { PortalConfig } from '../../portal/src/config';
 import type { PortalServer } from '../../portal/serve';
 import { eventually, useBrowser, warmAxe } from '../helpers/browser';
-import { awsClientConfig, startTestMoto, type MotoServer } from '../helpers/moto';
+import { awsClientConfig, testMoto, type MotoServer } from '../helpers/moto';
 import { PortalFixtures, USERS } from '../helpers/portal-fixtures';
 import { servePortal, untranslated } from '../helpers/portal-page';
 import { enterTotpCode } from '../helpers/totp-page';
@@ -23,7 +23,7 @@ const SECURITY_JS = "window.AmazonCognitoAdvancedSecurityData = { getData: funct
 
 /** moto with TOTP checking, a pool like the deployment's, and the portal served against it. */
 async function setUp(): Promise<void> {
-  moto = await startTestMoto({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
+  moto = await testMoto({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
   // us-east-1: moto answers unsigned calls on a bare host:port from there (portal/auth/README.md).
   admin = new CognitoIdentityProviderClient({ ...awsClientConfig(moto.endpoint), region: 'us-east-1' });
   const pool = await admin.send(new CreateUserPoolCommand({ PoolName: 'portal-signin', MfaConfiguration: 'ON' }));

@@ -21,7 +21,7 @@ import { startRoom, type Room } from '../../local/room';
 import { MIN_CASES_PER_SITE } from '../../local/seed/study';
 import { DEMO_PASSWORD, TEMPORARY_PASSWORD } from '../../local/seed/users';
 import { useBrowser, warmAxe } from '../helpers/browser';
-import { TEST_MOTO_SERVER } from '../helpers/moto';
+import { testMoto } from '../helpers/moto';
 import { enterTotpCode } from '../helpers/totp-page';
 import { untranslated } from '../helpers/portal-page';
 
@@ -33,14 +33,14 @@ let newReadersRef = '';
 
 /**
  * The room starts in a hook before the browser's, not awaited there, so Chromium launches (the
- * browser helper's hook) while moto starts and the study is seeded; the hook after the browser's
- * waits for it. The suite's moto (the same answers, a fraction of the CPU) and the fewest cases
- * the seed's reading state allows: the steps below use the seeded users and reads, not the 50
+ * browser helper's hook) while the study is seeded; the hook after the browser's waits for it. The
+ * jest worker's moto (the suite's: the same answers, a fraction of the CPU, already running; its
+ * own when the run has none) and the fewest cases the seed's reading state allows: the steps below use the seeded users and reads, not the 50
  * cases' number (which test/local/seed/study.test.ts checks).
  */
 let starting: Promise<Room> | undefined;
 beforeAll(() => {
-  starting = startRoom({ port: 0, casesPerSite: MIN_CASES_PER_SITE, motoServer: TEST_MOTO_SERVER });
+  starting = startRoom({ port: 0, casesPerSite: MIN_CASES_PER_SITE, moto: testMoto });
   // Its failure is reported by the hook that awaits it.
   starting.catch(() => undefined);
 });

@@ -57,7 +57,7 @@ import { jwtAuthorizer } from '../../local/gateway';
 import { createTable, fleetEvent, httpEvent, objectCreatedEvent, s3Event, useHandlerEnvironment, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
 
 export { createTable, FLEET_ROLE_ARN, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
-import { awsClientConfig, configureTestMoto, motoSigningKey, resetMoto, settableAtRunTime, sharedMotoEndpoint, startTestMoto, type MotoServer } from './moto';
+import { awsClientConfig, motoSigningKey, testMoto, type MotoServer } from './moto';
 import { startSerialProxy, type FaultInjector, type SerialProxy } from './serial-proxy';
 
 export const REGION = 'ap-northeast-2';
@@ -209,21 +209,8 @@ export interface HarnessOptions {
 let sequencer = 0;
 const nextSequencer = () => (++sequencer).toString(16).toUpperCase().padStart(16, '0');
 
-/**
- * This worker's shared moto, emptied and with the file's run-time settings (every other one back to
- * its default), or a moto of the harness's own (stopped with it) for settings moto reads only at
- * start-up.
- */
-async function emulator(env?: Record<string, string>): Promise<MotoServer> {
-  const shared = sharedMotoEndpoint();
-  if (!shared || (env && !settableAtRunTime(env))) return startTestMoto(env);
-  await resetMoto(shared);
-  await configureTestMoto(shared, env ?? {});
-  return { endpoint: shared, port: Number(new URL(shared).port), stop: async () => undefined };
-}
-
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const moto: MotoServer = await emulator(opts.motoEnv);
+  const moto: MotoServer = await testMoto(opts.motoEnv);
   let proxy: SerialProxy | undefined;
   let appStream: AppStreamStandIn | undefined;
   try {

@@ -57,11 +57,12 @@ that cut its CPU per request and change no answer:
    own handling and its `Connection: close`.
 
 One addition that is not about speed of a request: `POST /moto-api/readroom/settings` with a JSON
-object sets moto settings that moto otherwise reads from its environment at start-up, so that a
-test file can run on its jest worker's shared moto instead of starting one of its own (2–3 s of a
-Python start, more under load). Only RUNTIME_SETTINGS; a setting left out is put back to the value
-this process started with. The harness posts the file's settings (usually none) after every reset
-(test/helpers/moto.ts, `configureTestMoto`).
+object sets moto settings that moto otherwise reads from its environment at start-up (S3's part
+minimum) or that a test would otherwise start its own moto for (Cognito's TOTP checking), so that
+a test file can run on its jest worker's shared moto instead of starting one of its own (2–3 s of
+a Python start, more under load). Only RUNTIME_SETTINGS; a setting left out is put back to the
+value this process started with. Every file on a shared moto posts its settings (usually none)
+after the reset it starts with (test/helpers/moto.ts, `testMoto`).
 
 `python3 test/helpers/moto-server.py --self-check` runs every DynamoDB call the functions make
 (and a few more: every attribute type, ReturnValues, a cancelled transaction with ALL_OLD, a
@@ -235,20 +236,55 @@ def _all_items(self: Table) -> list[Any]:
     return _orig_all_items(self)
 
 
-# moto reads S3_UPLOAD_PART_MIN_SIZE (the smallest part but the last of a multipart upload) from
-# its environment when moto.settings is imported; moto.s3.models keeps its own copy of the value.
-RUNTIME_SETTINGS = {"S3_UPLOAD_PART_MIN_SIZE": int}
-_started_with = {name: getattr(moto_settings, name) for name in RUNTIME_SETTINGS}
+class _S3PartMinimum:
+    """moto reads S3_UPLOAD_PART_MIN_SIZE (the smallest part but the last of a multipart upload) from
+    its environment when moto.settings is imported; moto.s3.models keeps its own copy of the value."""
+
+    parse = staticmethod(int)
+
+    @staticmethod
+    def read() -> Any:
+        return getattr(s3_models, "S3_UPLOAD_PART_MIN_SIZE")
+
+    @staticmethod
+    def write(value: Any) -> None:
+        setattr(moto_settings, "S3_UPLOAD_PART_MIN_SIZE", value)
+        setattr(s3_models, "S3_UPLOAD_PART_MIN_SIZE", value)
+
+
+class _Environment:
+    """A setting moto reads from its environment each time it is used (moto.settings' getters)."""
+
+    parse = staticmethod(str)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def read(self) -> Any:
+        return os.environ.get(self.name)
+
+    def write(self, value: Any) -> None:
+        if value is None:
+            os.environ.pop(self.name, None)
+        else:
+            os.environ[self.name] = str(value)
+
+
+RUNTIME_SETTINGS: dict[str, Any] = {
+    "S3_UPLOAD_PART_MIN_SIZE": _S3PartMinimum(),
+    # Cognito checks TOTP codes only with it (moto.settings.get_cognito_idp_user_pool_enable_totp).
+    "MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP": _Environment("MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP"),
+}
+_started_with = {name: setting.read() for name, setting in RUNTIME_SETTINGS.items()}
 
 
 def apply_settings(values: dict[str, Any]) -> None:
     unknown = sorted(set(values) - set(RUNTIME_SETTINGS))
     if unknown:
         raise ValueError(f"not settable at run time: {', '.join(unknown)} (only {', '.join(sorted(RUNTIME_SETTINGS))})")
-    for name, kind in RUNTIME_SETTINGS.items():
-        value = kind(values[name]) if name in values else _started_with[name]
-        setattr(moto_settings, name, value)
-        setattr(s3_models, name, value)
+    parsed = {name: RUNTIME_SETTINGS[name].parse(v) for name, v in values.items()}  # a bad value changes nothing
+    for name, setting in RUNTIME_SETTINGS.items():
+        setting.write(parsed[name] if name in parsed else _started_with[name])
 
 
 def _settings_route(app_call: Any) -> Any:
@@ -263,7 +299,7 @@ def _settings_route(app_call: Any) -> Any:
             if not isinstance(values, dict):
                 raise ValueError("POST a JSON object of settings")
             apply_settings(values)
-            status, body = "200 OK", {name: getattr(s3_models, name) for name in RUNTIME_SETTINGS}
+            status, body = "200 OK", {name: setting.read() for name, setting in RUNTIME_SETTINGS.items()}
         except (ValueError, TypeError) as e:
             status, body = "400 Bad Request", {"message": str(e)}
         data = json.dumps(body).encode()

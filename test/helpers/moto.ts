@@ -5,7 +5,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { startMoto, type MotoServer } from '../../local/moto';
+import { resetMoto, startMoto, type MotoServer } from '../../local/moto';
 
 export { awsClientConfig, freePort, MOTO_INSTALL, requireMoto, resetMoto, startMoto, type MotoServer } from '../../local/moto';
 
@@ -27,13 +27,27 @@ export const startTestMoto = (env?: Record<string, string>): Promise<MotoServer>
  * environment at start-up only): a test file that needs one of these runs on its worker's shared
  * moto instead of starting one of its own.
  */
-export const RUNTIME_MOTO_SETTINGS = ['S3_UPLOAD_PART_MIN_SIZE'] as const;
+export const RUNTIME_MOTO_SETTINGS = ['S3_UPLOAD_PART_MIN_SIZE', 'MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP'] as const;
 export const settableAtRunTime = (settings: Record<string, string>): boolean => Object.keys(settings).every((k) => (RUNTIME_MOTO_SETTINGS as readonly string[]).includes(k));
 
 /** Sets a test moto's run-time settings to `settings`, and every one not given back to its start-up value. */
 export async function configureTestMoto(endpoint: string, settings: Record<string, string>): Promise<void> {
   const res = await fetch(`${endpoint}/moto-api/readroom/settings`, { method: 'POST', body: JSON.stringify(settings) });
   if (!res.ok) throw new Error(`moto settings ${JSON.stringify(settings)} refused: HTTP ${res.status} ${await res.text()}`);
+}
+
+/**
+ * A moto for one test file, emptied and with `settings` (every other run-time setting back to its
+ * default): the jest worker's shared one when the run has them (test/helpers/global-setup.ts) and
+ * the settings can be changed while it runs, else one of the file's own. `stop()` stops the
+ * file's own; the shared one is left for the worker's next file, which resets it again.
+ */
+export async function testMoto(settings: Record<string, string> = {}): Promise<MotoServer> {
+  const shared = sharedMotoEndpoint();
+  if (!shared || !settableAtRunTime(settings)) return startTestMoto(settings);
+  await resetMoto(shared);
+  await configureTestMoto(shared, settings);
+  return { endpoint: shared, port: Number(new URL(shared).port), stop: async () => undefined };
 }
 
 /** Shared emulators of a jest run (test/helpers/global-setup.ts): one per worker, by JEST_WORKER_ID. */

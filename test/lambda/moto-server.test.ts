@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
-import { awsClientConfig, configureTestMoto, resetMoto, sharedMotoEndpoint, startTestMoto, TEST_MOTO_SERVER, type MotoServer } from '../helpers/moto';
+import { awsClientConfig, configureTestMoto, TEST_MOTO_SERVER, testMoto, type MotoServer } from '../helpers/moto';
 
 test('the patched moto gives the same answers and leaves the same table as plain moto', () => {
   const run = spawnSync('python3', [...TEST_MOTO_SERVER, '--self-check'], { encoding: 'utf8' });
@@ -16,15 +16,9 @@ test('the patched moto gives the same answers and leaves the same table as plain
   expect(run.stdout).toMatch(/^self-check: \d+ DynamoDB calls, identical$/m);
 });
 
-/** This worker's shared moto, or one of the file's own outside a jest run with one. */
-async function workerMoto(): Promise<MotoServer> {
-  const shared = sharedMotoEndpoint();
-  return shared ? { endpoint: shared, port: Number(new URL(shared).port), stop: async () => undefined } : startTestMoto();
-}
-
 describe('connections', () => {
   let moto: MotoServer;
-  beforeAll(async () => void (moto = await workerMoto()), 60_000);
+  beforeAll(async () => void (moto = await testMoto()), 60_000);
   afterAll(() => moto?.stop(), 60_000);
 
   interface Answer {
@@ -74,8 +68,7 @@ describe('run-time settings', () => {
   let moto: MotoServer;
   let s3: S3Client;
   beforeAll(async () => {
-    moto = await workerMoto();
-    await resetMoto(moto.endpoint);
+    moto = await testMoto();
     s3 = new S3Client(awsClientConfig(moto.endpoint));
     await s3.send(new CreateBucketCommand({ Bucket: 'parts', CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-2' } }));
   }, 60_000);
@@ -108,7 +101,18 @@ describe('run-time settings', () => {
     expect(await twoParts('small-parts-refused')).toBe('EntityTooSmall');
   });
 
-  test('a setting moto reads only at start-up is refused, naming the ones it can change', async () => {
-    await expect(configureTestMoto(moto.endpoint, { MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' })).rejects.toThrow(/HTTP 400 .*not settable at run time: MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP \(only S3_UPLOAD_PART_MIN_SIZE\)/);
+  test("Cognito's TOTP checking is switched on for a file that asks, and off again for the next", async () => {
+    const settings = async (body: Record<string, string>) => (await fetch(`${moto.endpoint}/moto-api/readroom/settings`, { method: 'POST', body: JSON.stringify(body) })).json();
+    expect(await settings({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' })).toMatchObject({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
+    expect(await settings({})).toMatchObject({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: null });
+  });
+
+  test('a setting moto reads only at start-up is refused, naming the ones it can change; a bad value changes nothing', async () => {
+    await expect(configureTestMoto(moto.endpoint, { MOTO_S3_CUSTOM_ENDPOINTS: 'http://x' })).rejects.toThrow(
+      /HTTP 400 .*not settable at run time: MOTO_S3_CUSTOM_ENDPOINTS \(only MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP, S3_UPLOAD_PART_MIN_SIZE\)/,
+    );
+    await configureTestMoto(moto.endpoint, { S3_UPLOAD_PART_MIN_SIZE: String(24 * 1024) });
+    await expect(configureTestMoto(moto.endpoint, { MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true', S3_UPLOAD_PART_MIN_SIZE: 'small' })).rejects.toThrow(/HTTP 400/);
+    expect(await twoParts('still-small-parts-allowed')).toBe('complete');
   });
 });

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { CognitoClient, CognitoError, stringList, type SignInStep } from '../../../portal/auth/cognito';
 import { totp } from '../../../portal/auth/totp';
 import { MOTO_TOTP_SECRET } from '../../../local/totp';
-import { awsClientConfig, startMoto, type MotoServer } from '../../helpers/moto';
+import { awsClientConfig, testMoto, type MotoServer } from '../../helpers/moto';
 
 let moto: MotoServer;
 let admin: CognitoIdentityProviderClient;
@@ -20,7 +20,7 @@ const MOTO_UNSIGNED_REGION = 'us-east-1';
 const calls: Array<{ target: string; body: Record<string, unknown> }> = [];
 
 beforeAll(async () => {
-  moto = await startMoto(undefined, { MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
+  moto = await testMoto({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
   // us-east-1: moto serves unsigned calls (the browser's) from the region in the URL's host, and
   // from us-east-1 on a bare host:port. Most of its Cognito calls search every region anyway, but
   // GlobalSignOut does not, so a pool elsewhere could not be signed out of locally.
