@@ -56,12 +56,12 @@ describe('moto harness', () => {
     await resetMoto(moto.endpoint);
     expect((await s3.send(new ListBucketsCommand({}))).Buckets ?? []).toEqual([]);
   });
-});
 
-test('stop() ends moto and closes its port', async () => {
-  const moto = await startMoto();
-  expect(await portAccepts(moto.port)).toBe(true);
-  await moto.stop();
-  expect(await portAccepts(moto.port)).toBe(false);
-  await moto.stop(); // idempotent
+  // Last: it stops the moto the tests above used (a second start would cost a Python start).
+  test('stop() ends moto and closes its port', async () => {
+    expect(await portAccepts(moto.port)).toBe(true);
+    await moto.stop();
+    expect(await portAccepts(moto.port)).toBe(false);
+    await moto.stop(); // idempotent
+  });
 });
