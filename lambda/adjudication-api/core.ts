@@ -17,7 +17,7 @@ import type { ReadingConfig } from '../../domain/reading-config';
 import { mergeReads, READ_LABELS, type ReadLabel } from '../../domain/rules/discordance';
 import { conflictError } from '../runtime/auth';
 import { ConflictError, NotFoundError, ValidationError } from '../runtime/errors';
-import { idempotencyKeyOf, idempotencyRecord, idempotentRequest, storedResult, type Replayable } from '../runtime/idempotency';
+import { idempotencyKeyOf, idempotencyRecord, idempotentRequest, replayOrRethrow, storedResult, type Replayable } from '../runtime/idempotency';
 import { parseOrThrow } from '../runtime/parse';
 import { issueSession, type IssuedSession, type SessionDeps } from '../runtime/streaming';
 import type { ReadingStore } from '../store';
@@ -391,11 +391,8 @@ export async function resolveAdjudication(
       ...(idempotent ? { idempotency: idempotencyRecord(idempotent, resolved, at) } : {}),
     });
   } catch (e) {
-    // A twin of this request (the same key, a client's retry while the first was in flight) may
-    // have resolved the task after this one loaded it: answer as it did.
-    const twin = e instanceof ConflictError && idempotent ? storedResult<Resolved>(await deps.store.getIdempotency(actor.sub, idempotent.key), idempotent) : undefined;
-    if (twin) return { result: twin, replayed: true };
-    throw e;
+    // Resolved after this request loaded the task: perhaps by its twin.
+    return replayOrRethrow<Resolved>(deps.store, idempotent, e);
   }
   return { result: resolved, replayed: false };
 }

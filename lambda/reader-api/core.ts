@@ -17,7 +17,7 @@ import { decideCaseOutcome } from '../../domain/rules/case-outcome';
 import { studyInfo, type StudyInfo } from '../../domain/study';
 import { requireRole, requireSite, ROLES, type Principal } from '../runtime/auth';
 import { AppError, AssignmentNotFoundError, ConflictError, PreconditionFailedError, ValidationError } from '../runtime/errors';
-import { idempotencyKeyOf, idempotencyRecord, idempotentRequest, replay, type IdempotentRequest, type Replayable } from '../runtime/idempotency';
+import { idempotencyKeyOf, idempotencyRecord, idempotentRequest, replay, replayOrRethrow, type IdempotentRequest, type Replayable } from '../runtime/idempotency';
 import { log } from '../runtime/log';
 import { issueSession, type IssuedSession, type SessionDeps } from '../runtime/streaming';
 import type { ReadingStore } from '../store';
@@ -344,11 +344,8 @@ export async function putRead(deps: ReaderApiDeps, p: Principal, input: PutReadI
     try {
       plan = await planSave(deps, p, caseId, assignment, req, idempotent);
     } catch (e) {
-      // The read moved after the replay check (428, 412, 409): a twin of this request (the same
-      // key, a client's retry while the first was in flight) may have moved it. Answer as it did.
-      const again = e instanceof AppError ? await replayed() : undefined;
-      if (again) return again;
-      throw e;
+      // The read moved after the replay check: perhaps by this request's twin.
+      return replayOrRethrow<SavedRead>(deps.store, idempotent, e);
     }
     const rejected = await deps.store.writeReadSave(plan.save);
     if (!rejected) {

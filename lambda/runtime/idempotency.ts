@@ -14,12 +14,12 @@
  *
  * A retry sent while the first request is still in flight can find nothing yet, then find the
  * state moved or lose the write to it: before refusing (412, 428, 409), the use case looks for the
- * stored result once more and answers with it when the winner was its twin.
+ * stored result once more and answers with it when the winner was its twin (`replayOrRethrow`).
  */
 import { createHash } from 'node:crypto';
 import type { IdempotencyRecord, ReadingStore } from '../store';
 import { IDEMPOTENCY_TTL_SECONDS } from '../store/idempotency';
-import { IdempotencyKeyReusedError, ValidationError } from './errors';
+import { AppError, IdempotencyKeyReusedError, ValidationError } from './errors';
 
 /** What clients generate (UUIDs, ULIDs, or any 1–128 characters of this set). */
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -66,6 +66,17 @@ export function idempotentRequest(actor: string, key: string | undefined, route:
  */
 export async function replay<T>(store: Pick<ReadingStore, 'getIdempotency'>, req: IdempotentRequest | undefined): Promise<T | undefined> {
   return req ? storedResult<T>(await store.getIdempotency(req.actor, req.key), req) : undefined;
+}
+
+/**
+ * For a use case refused after its replay check found nothing (412, 428, 409: the state moved, or
+ * its write lost): a twin of the request (the same key, a client's retry while the first was in
+ * flight) may be what moved it. Answers as that request did, or throws the refusal.
+ */
+export async function replayOrRethrow<T>(store: Pick<ReadingStore, 'getIdempotency'>, req: IdempotentRequest | undefined, refusal: unknown): Promise<Replayable<T>> {
+  const stored = refusal instanceof AppError ? await replay<T>(store, req) : undefined;
+  if (stored === undefined) throw refusal;
+  return { result: stored, replayed: true };
 }
 
 /** `replay` on a record already read (for a use case that reads it in parallel with other items and checks access first). */
