@@ -6,8 +6,9 @@
  * start-up values when a file does not give them. It keeps connections open between requests.
  */
 import { spawnSync } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { post } from '../helpers/http-post';
 import { awsClientConfig, configureTestMoto, TEST_MOTO_SERVER, testMoto, type MotoServer } from '../helpers/moto';
 
 test('the patched moto gives the same answers and leaves the same table as plain moto', () => {
@@ -21,32 +22,15 @@ describe('connections', () => {
   beforeAll(async () => void (moto = await testMoto()), 60_000);
   afterAll(() => moto?.stop(), 60_000);
 
-  interface Answer {
-    status?: number;
-    connection?: string;
-    reused: boolean;
-    tables: unknown;
-  }
-  /** DynamoDB ListTables on `agent`'s one connection, its body framed by Content-Length or chunked. */
-  const listTables = (agent: Agent, framing: 'length' | 'chunked') =>
-    new Promise<Answer>((resolve, reject) => {
-      const body = '{}';
-      const headers = {
-        'x-amz-target': 'DynamoDB_20120810.ListTables',
-        'content-type': 'application/x-amz-json-1.0',
-        authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/ap-northeast-2/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
-        ...(framing === 'length' ? { 'content-length': String(body.length) } : {}),
-      };
-      const req = request(`${moto.endpoint}/`, { method: 'POST', agent, headers }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (d: string) => (text += d));
-        res.on('end', () => resolve({ status: res.statusCode, connection: res.headers.connection, reused: req.reusedSocket, tables: JSON.parse(text).TableNames }));
-      });
-      req.on('error', reject);
-      // A body written before end() without a Content-Length goes out chunked.
-      req.write(body);
-      req.end();
+  /** DynamoDB ListTables on `agent`'s one connection. */
+  const listTables = async (agent: Agent, framing: 'length' | 'chunked') => {
+    const answer = await post(agent, `${moto.endpoint}/`, '{}', framing, {
+      'x-amz-target': 'DynamoDB_20120810.ListTables',
+      'content-type': 'application/x-amz-json-1.0',
+      authorization: 'AWS4-HMAC-SHA256 Credential=testing/20260101/ap-northeast-2/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
     });
+    return { ...answer, connection: answer.headers.connection, tables: JSON.parse(answer.text).TableNames };
+  };
 
   test('a request framed by its Content-Length leaves the connection open for the next; a chunked one is answered and closes it', async () => {
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });

@@ -4,9 +4,10 @@
  * make the client open a new one per request, and a chunked request reaches it whole, framed by
  * its length.
  */
-import { Agent, createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { Agent, createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSerialProxy, type SerialProxy } from '../../local/serial-proxy';
+import { post } from '../helpers/http-post';
 
 let upstream: Server;
 let proxy: SerialProxy;
@@ -31,24 +32,13 @@ afterAll(async () => {
   await new Promise((resolve) => upstream?.close(resolve));
 });
 
-function send(agent: Agent, body: string, chunked: boolean) {
-  return new Promise<{ reused: boolean; headers: IncomingHttpHeaders; text: string }>((resolve, reject) => {
-    const req = request(`${proxy.endpoint}/x`, { method: 'POST', agent, headers: chunked ? {} : { 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ reused: req.reusedSocket, headers: res.headers, text }));
-    });
-    req.on('error', reject);
-    req.write(body);
-    req.end();
-  });
-}
+const send = (agent: Agent, body: string, framing: 'length' | 'chunked') => post(agent, `${proxy.endpoint}/x`, body, framing);
 
 test("the client's connection outlives the upstream's, end-to-end headers pass and hop-by-hop ones do not", async () => {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const first = await send(agent, 'one', false);
-    const second = await send(agent, 'two', true);
+    const first = await send(agent, 'one', 'length');
+    const second = await send(agent, 'two', 'chunked');
     expect([first.text, second.text]).toEqual(['echo one', 'echo two']);
     expect(second.reused).toBe(true);
     for (const r of [first, second]) {
