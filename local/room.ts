@@ -181,7 +181,8 @@ export async function startRoom(opts: RoomOptions = {}): Promise<Room> {
     const builds = Promise.all([buildPortal(join(dist, 'portal')), buildViewer(join(dist, 'viewer'))]).then((r) => (mark('build', tBuild), r));
     const tMoto = Date.now();
     // Python's start-up alone can take tens of seconds on a machine busy with other work.
-    const moto: MotoServer = await (opts.moto ?? ((settings) => startMoto(undefined, settings, 90_000)))({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
+    const getMoto = opts.moto ?? ((settings) => startMoto(undefined, settings, 90_000));
+    const moto: MotoServer = await getMoto({ MOTO_COGNITO_IDP_USER_POOL_ENABLE_TOTP: 'true' });
     stops.push(() => moto.stop());
     mark('moto', tMoto);
     log(`moto on ${moto.endpoint}`);

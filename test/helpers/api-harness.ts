@@ -44,9 +44,6 @@ import {
 } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, ScanCommand, type BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-
-/** One Put or Delete of a BatchWriteItem, as the document client takes it. */
-export type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { ReadingConfigSchema, type ReadingConfigInput } from '../../domain/reading-config';
 import { readingStore, TABLE_SCHEMA, type ReadingStore } from '../../lambda/store';
@@ -59,6 +56,9 @@ import { createTable, fleetEvent, httpEvent, objectCreatedEvent, s3Event, useHan
 export { createTable, FLEET_ROLE_ARN, type CallRequest, type FleetCallRequest } from '../../local/aws-events';
 import { awsClientConfig, motoSigningKey, testMoto, type MotoServer } from './moto';
 import { startSerialProxy, type FaultInjector, type SerialProxy } from './serial-proxy';
+
+/** One Put or Delete of a BatchWriteItem, as the document client takes it. */
+export type BatchWriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
 export const REGION = 'ap-northeast-2';
 export const STUDY_ID = 'test';
