@@ -1,9 +1,9 @@
 /**
  * The order of the test files: files that failed last time first (jest's rule), then the long
  * files by the seconds recorded below, then the rest in jest's own order (by the last run's times,
- * or by size on a clean clone), arranged so that no two browser files run side by side: one
- * Chromium keeps about 1.4 of the two cores busy, and two side by side slowed each other's files
- * by 15–50 % (docs/benchmarks.md, "Test suite wall time", round 4).
+ * or by size on a clean clone), arranged so that no two browser files run side by side: a browser
+ * file (its Chromium and its jest worker) keeps well over one of the two cores busy, and two side
+ * by side slowed each other's files by 15–50 % (docs/benchmarks.md, "Test suite wall time", round 4).
  *
  * Jest hands the next file in this list to whichever worker is free first, so the list is made by
  * playing that out with the recorded seconds: when a worker comes free while the other one runs a
@@ -19,36 +19,31 @@
 const { relative } = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
 
-/** Seconds per file on the quiet 2-core machine (files of 2.5 s or more; round 5's run). */
+/** Seconds per file on the quiet 2-core machine (files of 2.5 s or more; round 6's run). */
 const RECORDED_SECONDS = {
-  'test/infra/cfn-lint.test.ts': 35,
-  'test/browser/portal-reader.test.ts': 31,
-  'test/browser/room.test.ts': 29,
-  'test/browser/portal-staff.test.ts': 22,
-  'test/browser/viewer.test.ts': 21,
-  'test/lambda/reader-api/properties.test.ts': 19,
+  'test/infra/cfn-lint.test.ts': 27,
+  'test/browser/portal-reader.test.ts': 27,
+  'test/browser/room.test.ts': 25,
+  'test/lambda/reader-api/properties.test.ts': 20,
   'test/infra/synth-command.test.ts': 18,
   'test/lambda/reader-api/concurrency.test.ts': 16,
-  'test/browser/portal-signin.test.ts': 11,
-  'test/lambda/coordinator-api/handler.test.ts': 8,
+  'test/browser/viewer.test.ts': 15,
+  'test/browser/portal-staff.test.ts': 14,
   'test/lambda/adjudication-api/handler.test.ts': 8,
-  'test/lambda/faults.test.ts': 7,
+  'test/lambda/faults.test.ts': 8,
+  'test/lambda/coordinator-api/handler.test.ts': 7,
+  'test/browser/portal-signin.test.ts': 6,
   'test/lambda/export-worker/resume.test.ts': 6,
-  'test/cli/ingest/ingest.test.ts': 5,
-  'test/browser/axe.test.ts': 5,
-  'test/cli/readroom.test.ts': 5,
+  'test/cli/ingest/ingest.test.ts': 4,
+  'test/cli/readroom.test.ts': 4,
   'test/lambda/reader-api/handler.test.ts': 4,
-  'test/lambda/coordinator-api/withdraw.test.ts': 4,
-  'test/lambda/register-case/handler.test.ts': 4,
-  'test/lambda/authz-matrix.test.ts': 4,
-  'test/lambda/export-worker/worker.test.ts': 4,
-  'test/domain/form/validator.test.ts': 4,
-  'test/infra/portal-hosting.test.ts': 4,
-  'test/infra/nag.test.ts': 3,
-  'test/lambda/store/store.test.ts': 3,
+  'test/lambda/export-worker/worker.test.ts': 3,
+  'test/lambda/authz-matrix.test.ts': 3,
+  'test/lambda/register-case/handler.test.ts': 3,
+  'test/browser/axe.test.ts': 3,
+  'test/lambda/coordinator-api/withdraw.test.ts': 3,
   'test/lambda/case-files/handler.test.ts': 3,
-  'test/lambda/moto-server.test.ts': 3,
-  'test/lambda/moto-harness.test.ts': 3,
+  'test/domain/form/validator.test.ts': 3,
 };
 /** What a file with no recorded figure is taken to last. */
 const SHORT_FILE_SECONDS = 1;
