@@ -4,12 +4,13 @@
  * as a dialog over the page, so the page (and a draft on it) stays as it is.
  */
 import { createContext, type ComponentChildren } from 'preact';
-import { useContext, useEffect, useState } from 'preact/hooks';
+import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import type { ApiError, ReadRoomApi } from './api/client';
 import { asApiError } from './api/client';
 import type { Me, Study } from './api/types';
 import type { PortalConfig } from './config';
 import { endAllStreaming, type EmbedProvider } from './embed/streaming';
+import { draftKeysOf } from './form/read-controller';
 import { lang, t, type Lang } from './i18n';
 import { href, route, type Route } from './router';
 import type { AuthSession } from './session';
@@ -27,7 +28,7 @@ export interface Services {
   api: ReadRoomApi;
   embeds: EmbedProvider;
   /** localStorage (drafts, the language choice). */
-  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;
 }
 
 /** What every page of a signed-in person needs: the profile and the study. */
@@ -89,9 +90,16 @@ function LanguageSwitch() {
 }
 
 function Header({ profile }: { profile?: Profile }) {
-  const { session } = useServices();
+  const { session, storage } = useServices();
   const user = session.user;
   const me = profile?.me;
+  const [confirming, setConfirming] = useState(false);
+  const signOut = () => {
+    setConfirming(false);
+    if (user) for (const key of draftKeysOf(storage, user.sub)) storage.removeItem(key);
+    endAllStreaming();
+    void session.signOut();
+  };
   const current = route.value.page;
   const link = (to: Route, text: string, active: boolean) => (
     <li>
@@ -130,19 +138,47 @@ function Header({ profile }: { profile?: Profile }) {
             <span class="who">
               <Tx k="app.signedInAs" params={{ user: <Data>{user.username}</Data> }} />
             </span>
-            <button
-              type="button"
-              onClick={() => {
-                endAllStreaming();
-                void session.signOut();
-              }}
-            >
+            <button type="button" onClick={() => (draftKeysOf(storage, user.sub).length > 0 ? setConfirming(true) : signOut())}>
               {t('app.signOut')}
             </button>
+            {confirming && <SignOutDialog unsaved={draftKeysOf(storage, user.sub).length} onStay={() => setConfirming(false)} onSignOut={signOut} />}
           </>
         )}
       </div>
     </header>
+  );
+}
+
+/**
+ * Sign-out while answers are not saved yet (offline, or a save refused): signing out removes them
+ * from this browser, so it asks first. "Stay" (or Escape) keeps the session and the answers, which
+ * save themselves once the server takes them.
+ */
+function SignOutDialog({ unsaved, onStay, onSignOut }: { unsaved: number; onStay: () => void; onSignOut: () => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    const stay = (e: Event) => {
+      e.preventDefault();
+      onStay();
+    };
+    d?.addEventListener('cancel', stay);
+    return () => d?.removeEventListener('cancel', stay);
+  }, []);
+  return (
+    <dialog ref={ref} class="dialog sign-out" aria-labelledby="sign-out-title" aria-describedby="sign-out-text">
+      <h2 id="sign-out-title">{t('app.signOut.title')}</h2>
+      <p id="sign-out-text">{t('app.signOut.unsaved', { count: unsaved })}</p>
+      <div class="actions">
+        <button type="button" autofocus onClick={onStay}>
+          {t('app.signOut.stay')}
+        </button>
+        <button type="button" onClick={onSignOut}>
+          {t('app.signOut.discard')}
+        </button>
+      </div>
+    </dialog>
   );
 }
 

@@ -320,6 +320,41 @@ describe('reading page', () => {
     await eventually(async () => expect(a.read?.answers.eyes.OS).toEqual({ fundusQuality: 'ungradable' }));
   });
 
+  it('asks before sign-out discards answers not saved yet; staying keeps them; signing out leaves none in the browser', async () => {
+    const a = fx.addAssignment(USERS.reader);
+    const page = b.page();
+    await openRead(page, a.ref);
+    const drafts = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('readroom.draft.')));
+    fx.faults.set('PUT /assignments/{ref}/read', ['network', 'network', 'network']);
+    await radio(page, 'OS', 'fundusQuality', 'ungradable').check();
+    await pause(page);
+    await eventually(async () => expect(saves()).toHaveLength(1));
+    await pause(page, 400);
+    await eventually(async () => expect(saves()).toHaveLength(2));
+    await pause(page, 1500);
+    await page.getByText('Not saved: the connection failed').waitFor();
+    expect(await drafts()).toHaveLength(1);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Answers not saved yet' });
+    await dialog.waitFor();
+    await expect(dialog.textContent()).resolves.toContain('has not saved yet: 1.');
+    // The safe choice has the focus: Enter or Escape keeps the answers.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Stay signed in');
+    expect(await b.axe()).toEqual([]);
+    await b.shot('sign-out with unsaved answers');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await drafts()).toHaveLength(1);
+    await expect(radio(page, 'OS', 'fundusQuality', 'ungradable').isChecked()).resolves.toBe(true);
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign out and discard them' }).click();
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    expect(await drafts()).toEqual([]);
+    expect(await page.evaluate(() => localStorage.getItem('readroom.lang'))).toBeNull(); // never chosen: nothing else written
+  });
+
   it("uses AWS's embed script when the operator provides it, hiding the files and clipboard buttons", async () => {
     const aws = await servePortal({ config: fixtureConfig({ embedShim: undefined, embedScriptPath: '/vendor/appstream-embed.js' }), files: { '/vendor/appstream-embed.js': { type: 'text/javascript', body: FAKE_AWS_EMBED_JS } } });
     try {

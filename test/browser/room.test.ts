@@ -92,6 +92,8 @@ async function signOut(page: Page, username: string): Promise<void> {
   expect(await page.locator('#read-stream-embed iframe, #adj-stream-embed iframe').count()).toBe(0);
   // The refresh token and the user name the portal keeps in sessionStorage for a reload.
   expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  // No answer of theirs left in localStorage for the next person at this browser.
+  expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('readroom.draft.')))).toEqual([]);
 }
 
 /** One object the page's frames fetched from the scans bucket (the viewer's presigned GETs). */

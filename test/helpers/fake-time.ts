@@ -39,4 +39,8 @@ export class MemoryStorage {
   getItem = (k: string) => this.map.get(k) ?? null;
   setItem = (k: string, v: string) => void this.map.set(k, v);
   removeItem = (k: string) => void this.map.delete(k);
+  key = (i: number) => [...this.map.keys()][i] ?? null;
+  get length(): number {
+    return this.map.size;
+  }
 }

@@ -8,7 +8,7 @@ import { ApiError } from '../../portal/src/api/client';
 import type { ReadView } from '../../portal/src/api/types';
 import { differingFields, layoutOf, problemsByPath, withAnswer, emptyAnswers, type RawAnswers } from '../../portal/src/form/answers';
 import { validateAnswers, type NormalisedAnswers } from '../../portal/src/form/engine';
-import { AUTOSAVE_MS, draftKey, OFFLINE_RETRY_MS, ReadController, type ReadApi } from '../../portal/src/form/read-controller';
+import { AUTOSAVE_MS, draftKey, draftKeysOf, OFFLINE_RETRY_MS, ReadController, type ReadApi } from '../../portal/src/form/read-controller';
 import { FakeTimers, MemoryStorage, settle } from '../helpers/fake-time';
 import { DEFAULT_FORM } from '../../domain/reading-config';
 
@@ -271,6 +271,23 @@ describe('ReadController', () => {
     expect(other.c.status.value).toBe('conflict');
     expect(other.c.answers.value.eyes.OD!.fundusQuality).toBe('good');
     expect(other.c.theirs.value!.version).toBe(2);
+  });
+
+  it("lists a user's unsaved drafts for sign-out: theirs only, until a save is acknowledged", async () => {
+    const { c, api, storage, timers } = await loaded();
+    storage.setItem(draftKey('sub-10', 'mnopqrstuvwx'), '{}'); // another user whose id starts with "sub-1"
+    storage.setItem('readroom.lang', 'ko');
+    expect(draftKeysOf(storage, 'sub-1')).toEqual([]);
+    api.fail.push(new ApiError(0, 'network', 'offline'), new ApiError(0, 'network', 'offline'));
+    c.set({ key: 'referral' }, 'urgent');
+    await timers.advance(AUTOSAVE_MS);
+    expect(c.status.value).toBe('offline');
+    expect(draftKeysOf(storage, 'sub-1')).toEqual([draftKey('sub-1', 'abcdefghijkl')]);
+    expect(draftKeysOf(storage, 'sub-10')).toEqual([draftKey('sub-10', 'mnopqrstuvwx')]);
+    await timers.advance(OFFLINE_RETRY_MS);
+    await timers.advance(OFFLINE_RETRY_MS * 2);
+    expect(c.status.value).toBe('clean');
+    expect(draftKeysOf(storage, 'sub-1')).toEqual([]);
   });
 
   it('does not edit a read the server says is closed', async () => {

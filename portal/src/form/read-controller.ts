@@ -60,6 +60,21 @@ interface LocalDraft {
 
 export const draftKey = (userSub: string, ref: string) => `readroom.draft.${userSub}.${ref}`;
 
+/**
+ * The keys of `userSub`'s drafts in this browser: answers the server has not acknowledged yet (a
+ * draft is removed once a save of exactly its answers is). Sign-out counts them, asks before it
+ * discards them, and removes them, so that no reader's answers stay behind on a shared computer.
+ */
+export function draftKeysOf(storage: Pick<Storage, 'key' | 'length'>, userSub: string): string[] {
+  const prefix = draftKey(userSub, '');
+  const keys: string[] = [];
+  for (let i = 0; i < storage.length; i++) {
+    const key = storage.key(i);
+    if (key?.startsWith(prefix)) keys.push(key);
+  }
+  return keys;
+}
+
 export class ReadController {
   readonly status = signal<ReadStatus>('loading');
   /** The server's view of the read (the last one loaded or saved). */
