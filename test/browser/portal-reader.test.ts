@@ -56,6 +56,21 @@ async function answerRequired(page: Page): Promise<void> {
   await radio(page, 'P', 'referral', 'none').check();
 }
 
+/**
+ * Answers one question while every save fails at the network: the autosave and the client's own
+ * retries (0.4 s and 1.5 s after each failure) run out, and the page says the answer is not saved.
+ */
+async function answerOffline(page: Page): Promise<void> {
+  fx.faults.set('PUT /assignments/{ref}/read', ['network', 'network', 'network']);
+  await radio(page, 'OS', 'fundusQuality', 'ungradable').check();
+  await pause(page);
+  await eventually(async () => expect(saves()).toHaveLength(1));
+  await pause(page, 400);
+  await eventually(async () => expect(saves()).toHaveLength(2));
+  await pause(page, 1500);
+  await page.getByText('Not saved: the connection failed').waitFor();
+}
+
 /** Presses Tab until the focused element matches, at most `max` times. */
 async function tabTo(page: Page, matches: (el: Element) => boolean, max = 40): Promise<void> {
   for (let i = 0; i < max; i++) {
@@ -300,15 +315,7 @@ describe('reading page', () => {
     const a = fx.addAssignment(USERS.reader);
     const page = b.page();
     await openRead(page, a.ref);
-    fx.faults.set('PUT /assignments/{ref}/read', ['network', 'network', 'network']);
-    await radio(page, 'OS', 'fundusQuality', 'ungradable').check();
-    await pause(page);
-    // The client's own retries, 0.4 s and 1.5 s after each failure.
-    await eventually(async () => expect(saves()).toHaveLength(1));
-    await pause(page, 400);
-    await eventually(async () => expect(saves()).toHaveLength(2));
-    await pause(page, 1500);
-    await page.getByText('Not saved: the connection failed').waitFor();
+    await answerOffline(page);
     expect(saves()).toHaveLength(3); // the client's own retries, one key
     expect(new Set(saves().map((s) => s.headers['idempotency-key'])).size).toBe(1);
     await b.shot('offline');
@@ -325,14 +332,7 @@ describe('reading page', () => {
     const page = b.page();
     await openRead(page, a.ref);
     const drafts = () => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('readroom.draft.')));
-    fx.faults.set('PUT /assignments/{ref}/read', ['network', 'network', 'network']);
-    await radio(page, 'OS', 'fundusQuality', 'ungradable').check();
-    await pause(page);
-    await eventually(async () => expect(saves()).toHaveLength(1));
-    await pause(page, 400);
-    await eventually(async () => expect(saves()).toHaveLength(2));
-    await pause(page, 1500);
-    await page.getByText('Not saved: the connection failed').waitFor();
+    await answerOffline(page);
     expect(await drafts()).toHaveLength(1);
 
     await page.getByRole('button', { name: 'Sign out' }).click();
