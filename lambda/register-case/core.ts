@@ -1,8 +1,9 @@
 /**
  * Registering a case from its manifest. Every manifest event ends in exactly one of: the case
  * registered or updated, a stale duplicate ignored, or a rejection stored with its reasons (shown in
- * /progress). A bad manifest is never dropped silently, and never throws: only infrastructure
- * failures throw (so that Lambda retries the event).
+ * /progress); an upload delivered again finds its registration or its rejection done (`redelivered`).
+ * A bad manifest is never dropped silently, and never throws: only infrastructure failures throw
+ * (so that Lambda retries the event).
  *
  * Existence of the named files is checked by listing the case prefix (ListObjectsV2): the function
  * never opens an image, so its role needs no read access to scan data beyond manifests.
@@ -23,7 +24,7 @@ export interface ManifestObjects {
 
 /**
  * The case registry in the reading table (a slice of the store): register a case; store a rejection
- * with its audit event; take a case's rejections of earlier uploads (smaller sequencer) off the
+ * with its audit event, once per upload; take a case's rejections of earlier uploads (smaller sequencer) off the
  * /progress list; audit a registration.
  */
 export type CaseRegistry = Pick<ReadingStore, 'registerCase' | 'rejectManifest' | 'resolveRejections' | 'putAudit'>;
@@ -52,7 +53,13 @@ export async function registerManifest(deps: RegisterDeps, input: { key: string;
   const at = deps.now().toISOString();
   const sequencer = normaliseSequencer(input.sequencer);
   const reject = async (caseId: string, reasons: Reason[]): Promise<RegisterOutcome> => {
-    await deps.registry.rejectManifest({ caseId, at, manifestKey: input.key, reasons, sequencer }, auditEvent({ at, actor: 'system', action: 'manifest_rejected', caseId, detail: { reasons: reasons.length } }));
+    const stored = await deps.registry.rejectManifest({ caseId, at, manifestKey: input.key, reasons, sequencer }, auditEvent({ at, actor: 'system', action: 'manifest_rejected', caseId, detail: { reasons: reasons.length } }));
+    if (stored === 'redelivered') {
+      // This upload's rejection is already recorded (S3 delivers at least once): a result, not an
+      // error, so the event is not retried.
+      log.info('manifest rejection redelivered', { caseId });
+      return { result: 'redelivered', caseId };
+    }
     log.warn('manifest rejected', { caseId, reasons: reasons.length, firstRule: reasons[0]?.rule });
     return { result: 'rejected', caseId, reasons };
   };

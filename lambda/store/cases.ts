@@ -1,5 +1,5 @@
 /**
- * Cases (`CASE#<id>` / `META`) and rejected manifests (`CASE#<id>` / `REJECTED#<at>`).
+ * Cases (`CASE#<id>` / `META`) and rejected manifests (`CASE#<id>` / `REJECTED#<sequencer>`).
  *
  * A case carries what the manifest said (files, exams, eyes, context panel values), its reading
  * state and two counters that only ever move inside transactions: `assignedCount` (first-read slots
@@ -58,7 +58,10 @@ export interface CaseRejection {
   at: string;
   manifestKey: string;
   reasons: Array<{ field: string; rule: string; message: string }>;
-  /** S3 event sequencer of the rejected upload (normalised): orders it against registrations. */
+  /**
+   * S3 event sequencer of the rejected upload (normalised): orders it against registrations, and
+   * names the upload in the item's key, so that each upload is recorded once however often it arrives.
+   */
   sequencer?: string;
   /** Set when a later manifest of the case registered; the rejection then leaves /progress. */
   resolvedAt?: string;
@@ -103,9 +106,18 @@ function descriptionKey(d: { files: readonly CaseFile[]; context?: ContextValues
   return JSON.stringify([files, context, d.site ?? null]);
 }
 
-/** A rejected manifest, kept with its reasons (never overwritten: each rejection has its own time). */
+/**
+ * A rejected manifest, kept with its reasons: one item per rejected upload, put only if absent, so a
+ * redelivery of the same event neither duplicates nor overwrites it (history is append-only). The
+ * upload is the bucket's key (the partition: the case folder; one bucket) and its sequencer; an
+ * event without one (S3 always sends it) cannot be told from a new upload, so it is keyed by time.
+ */
 export function rejectionPutTx(tableName: string, r: CaseRejection): LabelledTx {
-  return { label: 'rejection', item: { Put: { TableName: tableName, Item: { ...keys.rejection(r.caseId, r.at), type: 'rejection', ...r } } } };
+  const upload = r.sequencer && /[^0]/.test(r.sequencer) ? r.sequencer : r.at;
+  return {
+    label: 'rejection',
+    item: { Put: { TableName: tableName, Item: { ...keys.rejection(r.caseId, r.at, upload), type: 'rejection', ...r }, ConditionExpression: 'attribute_not_exists(pk)' } },
+  };
 }
 
 /** What claiming needs to know about a case. */
@@ -513,9 +525,19 @@ export function caseStore({ db, tableName }: Table) {
     } while (start);
   }
 
-  /** A rejected manifest and its audit event, in one transaction: a rejection is always in both /progress and the audit log. */
-  async function rejectManifest(rejection: CaseRejection, audit: AuditEvent): Promise<void> {
-    await transact(db, [rejectionPutTx(tableName, rejection), auditPutTx(tableName, audit)]);
+  /**
+   * A rejected manifest and its audit event, in one transaction: a rejection is always in both
+   * /progress and the audit log. `redelivered`: this upload's rejection is already there (an event
+   * delivered again, or a retry after a cut), so nothing is written, not even a second audit event.
+   */
+  async function rejectManifest(rejection: CaseRejection, audit: AuditEvent): Promise<'recorded' | 'redelivered'> {
+    try {
+      await transact(db, [rejectionPutTx(tableName, rejection), auditPutTx(tableName, audit)]);
+      return 'recorded';
+    } catch (e) {
+      if (e instanceof TransactionCancelled && e.failed('rejection')) return 'redelivered';
+      throw e;
+    }
   }
 
   return {

@@ -43,6 +43,8 @@ beforeAll(async () => {
   ]);
   await h.putObject('cases/REG1/fundus/OD.jpg', 'od');
   await h.putObject('cases/REG1/manifest.json', JSON.stringify({ caseId: 'REG1', files: [{ key: 'fundus/OD.jpg', exam: 'fundus', eye: 'OD' }] }));
+  // Names a file that is not there: rejected.
+  await h.putObject('cases/REJ1/manifest.json', JSON.stringify({ caseId: 'REJ1', files: [{ key: 'fundus/OS.jpg', exam: 'fundus', eye: 'OS' }] }));
 }, 60_000);
 afterAll(() => h?.stop(), 60_000);
 
@@ -190,6 +192,11 @@ const SCENARIOS: Scenario[] = [
     name: 'registration (manifest event, redelivered as S3 does)',
     arrange: async () => undefined,
     act: () => registerCase(h.s3Event('cases/REG1/manifest.json', { sequencer: '00A1' })),
+  },
+  {
+    name: 'rejection (a bad manifest event, redelivered as S3 does)',
+    arrange: async () => undefined,
+    act: () => registerCase(h.s3Event('cases/REJ1/manifest.json', { sequencer: '00B1' })),
   },
   {
     name: 'export request (POST /exports)',

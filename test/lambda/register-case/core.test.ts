@@ -13,7 +13,7 @@ function fakes(objects: Record<string, string>, manifest: unknown) {
     registry: {
       // As the store does: the audit event in the case's own write.
       registerCase: async (m, _at, _seq, audit) => (stored.push(['register', m]), audit && stored.push(['audit', audit('created')]), { result: 'created' as const }),
-      rejectManifest: async (r, a) => void stored.push(['reject', r], ['audit', a]),
+      rejectManifest: async (r, a) => (stored.push(['reject', r], ['audit', a]), 'recorded' as const),
       resolveRejections: async (caseId) => (stored.push(['resolveRejections', caseId]), 0),
       putAudit: async (a) => void stored.push(['audit', a]),
     },
@@ -44,4 +44,43 @@ test('every problem found is a reason; nothing is registered', async () => {
 test('sequencers compare as hexadecimal numbers whatever their length', () => {
   expect(normaliseSequencer('FF') < normaliseSequencer('100')).toBe(true);
   expect(normaliseSequencer('0a') === normaliseSequencer('A')).toBe(true);
+});
+
+describe('a rejected upload delivered again (S3 and SQS deliver at least once) is recorded once', () => {
+  /**
+   * The store's rule as a fake: one rejection per upload, keyed by what the core passes as its
+   * identity (case, manifest key, sequencer); a second put of the same one is refused.
+   */
+  function rejectingRegistry() {
+    const f = fakes({}, 'not json');
+    const records: unknown[] = [];
+    const audits: unknown[] = [];
+    const seen = new Set<string>();
+    f.deps.registry.rejectManifest = async (r, a) => {
+      const id = JSON.stringify([r.caseId, r.manifestKey, r.sequencer]);
+      if (seen.has(id)) return 'redelivered';
+      seen.add(id);
+      records.push(r);
+      audits.push(a);
+      return 'recorded';
+    };
+    return { ...f, records, audits };
+  }
+
+  test('the same upload twice: one rejection, and the second delivery answers quietly (no error, nothing to retry)', async () => {
+    const f = rejectingRegistry();
+    const first = await registerManifest(f.deps, { key: 'cases/K1/manifest.json', sequencer: 'A1' });
+    expect(first).toMatchObject({ result: 'rejected', caseId: 'K1', reasons: [{ rule: 'json' }] });
+    expect(await registerManifest(f.deps, { key: 'cases/K1/manifest.json', sequencer: 'a1' })).toEqual({ result: 'redelivered', caseId: 'K1' });
+    expect(f.records).toEqual([expect.objectContaining({ caseId: 'K1', manifestKey: 'cases/K1/manifest.json', sequencer: normaliseSequencer('A1') })]);
+    expect(f.audits).toHaveLength(1);
+  });
+
+  test('a new upload of the same key (a later sequencer) that is rejected too is a second rejection', async () => {
+    const f = rejectingRegistry();
+    for (const sequencer of ['A1', 'B7']) {
+      expect(await registerManifest(f.deps, { key: 'cases/K1/manifest.json', sequencer })).toMatchObject({ result: 'rejected', caseId: 'K1' });
+    }
+    expect(f.records.map((r) => (r as { sequencer: string }).sequencer)).toEqual([normaliseSequencer('A1'), normaliseSequencer('B7')]);
+  });
 });

@@ -1,5 +1,6 @@
 /** Manifest registration against moto S3 + DynamoDB through the real SDK clients. */
 import { handler } from '../../../lambda/register-case/handler';
+import { normaliseSequencer } from '../../../lambda/register-case/core';
 import { handler as coordinatorApi } from '../../../lambda/coordinator-api/handler';
 import { keys } from '../../../lambda/store/keys';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
@@ -139,6 +140,75 @@ test.each([
   expect(rejection).toMatchObject({ caseId: 'K-001', manifestKey: 'cases/K-001/manifest.json', gsi1pk: 'REJECTIONS' });
   expect(rejection.reasons).toEqual(expect.arrayContaining([expect.objectContaining(reason)]));
   expect((await h.snapshotTable()).filter((i) => i.type === 'audit' && i.action === 'manifest_rejected')).toHaveLength(1);
+});
+
+describe('a rejected upload delivered again (S3 and SQS deliver at least once; a retry after a timeout) is recorded once', () => {
+  const BAD = { ...MANIFEST, files: [{ key: 'gone.jpg', exam: 'fundus', eye: 'OD' }] };
+  const rejectedAudits = async () => (await h.snapshotTable()).filter((i) => i.type === 'audit' && i.action === 'manifest_rejected');
+
+  test.each([
+    ['as a bucket notification', (seq: string) => h.s3Event('cases/K-001/manifest.json', { sequencer: seq })],
+    ['as EventBridge delivers it', (seq: string) => h.objectCreatedEvent('cases/K-001/manifest.json', { sequencer: seq })],
+  ])('%s: one rejection and one audit event; the second delivery succeeds quietly and writes nothing', async (_name, event) => {
+    await upload('K-001', {}, BAD);
+    const s1 = nextSeq();
+    expect((await handler(event(s1))).outcomes).toEqual([expect.objectContaining({ result: 'rejected', caseId: 'K-001' })]);
+    const before = await h.snapshotTable();
+    const again = await handler(event(s1));
+    expect(await rejections()).toEqual([expect.objectContaining({ caseId: 'K-001', manifestKey: 'cases/K-001/manifest.json', reasons: [expect.objectContaining({ rule: 'missing' })] })]);
+    expect(await rejectedAudits()).toHaveLength(1);
+    expect(await h.snapshotTable()).toEqual(before);
+    expect(again.outcomes).toEqual([{ result: 'redelivered', caseId: 'K-001' }]);
+    expect((await h.store.listRejections({ limit: 10 })).items.map((r) => r.caseId)).toEqual(['K-001']);
+  });
+
+  test('a new upload of the key that is rejected too is a second rejection; each is recorded once however often it arrives', async () => {
+    await upload('K-001', {}, BAD);
+    const s1 = nextSeq();
+    await run('cases/K-001/manifest.json', s1);
+    await upload('K-001', {}, 'not json');
+    const s2 = nextSeq();
+    expect((await run('cases/K-001/manifest.json', s2)).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ rule: 'json' }] });
+    expect((await run('cases/K-001/manifest.json', s2)).outcomes[0]).toEqual({ result: 'redelivered', caseId: 'K-001' });
+    expect((await run('cases/K-001/manifest.json', s1)).outcomes[0]).toEqual({ result: 'redelivered', caseId: 'K-001' });
+    const byUpload = (await rejections()).map((r) => [r.sequencer, (r.reasons as Array<{ rule: string }>).map((x) => x.rule)]);
+    expect(byUpload).toHaveLength(2);
+    expect(Object.fromEntries(byUpload)).toEqual({ [normaliseSequencer(s1)]: ['missing'], [normaliseSequencer(s2)]: ['json'] });
+    expect(await rejectedAudits()).toHaveLength(2);
+  });
+
+  test('a refusal of a case in use (case_in_use) delivered again is recorded once', async () => {
+    await upload('K-001', FILES, MANIFEST);
+    await run('cases/K-001/manifest.json');
+    const meta = (await h.snapshotTable()).find((i) => i.pk === 'CASE#K-001' && i.sk === 'META')!;
+    await h.ddb.send(new PutCommand({ TableName: h.tableName, Item: { ...meta, assignedCount: 1, readers: new Set(['r1']) } }));
+    await upload('K-001', FILES, { ...MANIFEST, context: { bcvaOD: 0.1 } });
+    const refused = nextSeq();
+    expect((await run('cases/K-001/manifest.json', refused)).outcomes[0]).toMatchObject({ result: 'rejected', reasons: [{ rule: 'case_in_use' }] });
+    const again = await run('cases/K-001/manifest.json', refused);
+    expect(await rejections()).toHaveLength(1);
+    expect(await rejectedAudits()).toHaveLength(1);
+    expect(again.outcomes[0]).toEqual({ result: 'redelivered', caseId: 'K-001' });
+  });
+
+  test('after the fix registers, the accepted upload and the old rejected one delivered again change nothing: one case event, the rejection stays resolved', async () => {
+    await upload('K-001', {}, BAD);
+    const bad = nextSeq();
+    await run('cases/K-001/manifest.json', bad);
+    await upload('K-001', FILES, MANIFEST);
+    const good = nextSeq();
+    expect((await run('cases/K-001/manifest.json', good)).outcomes[0]).toEqual({ result: 'created', caseId: 'K-001' });
+    const before = await h.snapshotTable();
+    // The accepted upload again: as before this change, `redelivered` with nothing written.
+    expect((await run('cases/K-001/manifest.json', good)).outcomes[0]).toEqual({ result: 'redelivered', caseId: 'K-001' });
+    expect(await h.snapshotTable()).toEqual(before);
+    // The rejected upload again, late (it reads today's, valid, manifest): an older upload, stale.
+    expect((await run('cases/K-001/manifest.json', bad)).outcomes[0]).toEqual({ result: 'stale', caseId: 'K-001' });
+    expect(await h.snapshotTable()).toEqual(before);
+    expect(await rejections()).toEqual([expect.objectContaining({ caseId: 'K-001', resolvedAt: expect.any(String) })]);
+    expect((await h.snapshotTable()).filter((i) => i.action === 'case_registered')).toHaveLength(1);
+    expect((await h.store.listRejections({ limit: 10 })).items).toEqual([]);
+  });
 });
 
 test('a rejected re-upload leaves the registered case as it was', async () => {
