@@ -481,8 +481,8 @@ export async function runExport(input: ExportInput, deps: ExportDeps, control: R
         }
         let checkpointed = false;
         if (resumable && open.every((f) => f.writer.pending!() >= cutBytes)) {
-          const files = [];
-          for (const f of open) files.push({ name: f.name, key: f.key, contentType: f.contentType, state: await f.writer.cut!() });
+          // The files' parts go out side by side (the sink bounds how many); each cut returns once its are acknowledged.
+          const files = await Promise.all(open.map(async (f) => ({ name: f.name, key: f.key, contentType: f.contentType, state: await f.writer.cut!() })));
           const checkpoint: ExportCheckpoint = {
             v: 1,
             ...(page.next === undefined ? { end: true } : { after: page.next }),

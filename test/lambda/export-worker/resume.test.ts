@@ -9,10 +9,10 @@
  * cuts 8 MiB parts.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { s3Sink, storeExportSource, storePseudonyms } from '../../../lambda/export-worker/adapters';
+import { PART_CONCURRENCY, s3Sink, storeExportSource, storePseudonyms } from '../../../lambda/export-worker/adapters';
 import { MAX_ATTEMPTS, SOFT_STOP_MS, runQueuedExport, type RunResult, type WorkerDeps } from '../../../lambda/export-worker/core';
 import { queuedExports } from '../../../lambda/export-worker/handler';
 import { NUDGE_AFTER_MS, getExport } from '../../../lambda/coordinator-api/core';
@@ -69,7 +69,7 @@ async function queue(): Promise<void> {
 }
 
 /** The worker's real ports over this harness; `remainingMs` is what the handler takes from the Lambda context. */
-function worker(remainingMs: () => number, seen?: { cases: number }, jobs: WorkerDeps['jobs'] = h.store): WorkerDeps {
+function worker(remainingMs: () => number, seen?: { cases: number }, jobs: WorkerDeps['jobs'] = h.store, s3: S3Client = h.s3): WorkerDeps {
   const source = storeExportSource(h.store, { pageSize: PAGE });
   return {
     config: CONFIG,
@@ -85,7 +85,7 @@ function worker(remainingMs: () => number, seen?: { cases: number }, jobs: Worke
             },
           }
         : source,
-      sink: s3Sink(h.s3, h.bucketName, PART),
+      sink: s3Sink(s3, h.bucketName, PART),
       pseudonyms: storePseudonyms(h.store, () => AT),
     },
     now: () => new Date().toISOString(),
@@ -290,5 +290,61 @@ describe('a requeue that does not take effect still ends in an outcome', () => {
     expect(await runQueuedExport(worker(() => LONG), EXPORT_ID)).toEqual({ exportId: EXPORT_ID, result: 'complete' });
     const out = await files();
     for (const f of FILES) expect({ f, same: out.get(f)!.equals(reference.get(f)!) }).toEqual({ f, same: true });
+  });
+});
+
+describe('parts are uploaded side by side, at most PART_CONCURRENCY at once', () => {
+  /** An S3 client that counts its UploadPart requests in flight (SDK middleware: sent, not yet answered). */
+  function countingS3() {
+    const s3 = new S3Client(awsClientConfig(h.endpoint));
+    const seen = { now: 0, max: 0, parts: 0 };
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'UploadPartCommand') return next(args);
+        seen.parts++;
+        seen.max = Math.max(seen.max, ++seen.now);
+        try {
+          return await next(args);
+        } finally {
+          seen.now--;
+        }
+      },
+      { step: 'initialize', name: 'countUploadParts' },
+    );
+    return { s3, seen };
+  }
+
+  test('a full run and a cut-off run resumed keep up to PART_CONCURRENCY parts in flight, and still write the same bytes', async () => {
+    expect(PART_CONCURRENCY).toBe(4);
+    const whole = countingS3();
+    try {
+      await queue();
+      expect(await runQueuedExport(worker(() => LONG, undefined, h.store, whole.s3), EXPORT_ID)).toEqual({ exportId: EXPORT_ID, result: 'complete' });
+      expect(whole.seen.parts).toBeGreaterThan(PART_CONCURRENCY);
+      expect(whole.seen.max).toBeGreaterThan(1);
+      expect(whole.seen.max).toBeLessThanOrEqual(PART_CONCURRENCY);
+      expect(whole.seen.now).toBe(0);
+      const out = await files();
+      for (const f of FILES) expect({ f, same: out.get(f)!.equals(reference.get(f)!) }).toEqual({ f, same: true });
+    } finally {
+      whole.s3.destroy();
+    }
+
+    const first = countingS3();
+    const second = countingS3();
+    try {
+      await queue();
+      expect(await runQueuedExport(worker(cutOffAfter(5), undefined, h.store, first.s3), EXPORT_ID)).toMatchObject({ result: 'requeued' });
+      // Nothing left in flight once the worker returned: the checkpoint covers only answered parts.
+      expect(first.seen.now).toBe(0);
+      expect(first.seen.max).toBeGreaterThan(1);
+      expect(await runQueuedExport(worker(() => LONG, undefined, h.store, second.s3), EXPORT_ID)).toEqual({ exportId: EXPORT_ID, result: 'complete' });
+      expect(second.seen.max).toBeLessThanOrEqual(PART_CONCURRENCY);
+      const out = await files();
+      for (const f of FILES) expect({ f, same: out.get(f)!.equals(reference.get(f)!) }).toEqual({ f, same: true });
+    } finally {
+      first.s3.destroy();
+      second.s3.destroy();
+    }
   });
 });
