@@ -419,8 +419,8 @@ export interface DownloadLinks {
 }
 
 export interface ExportCoreDeps {
-  /** Writes the `queued` job (which starts the worker) with its audit event; reads a job; replays a keyed request. */
-  store: Pick<ReadingStore, 'createExportJob' | 'getExportJob' | 'getIdempotency'>;
+  /** Writes the `queued` job (which starts the worker) with its audit event; reads a job (and requeues one nobody runs); replays a keyed request. */
+  store: Pick<ReadingStore, 'createExportJob' | 'getExportJob' | 'getIdempotency' | 'nudgeExportJob'>;
   links: DownloadLinks;
   now(): string;
   newId(): string;
@@ -463,15 +463,30 @@ export interface ExportQueued {
 }
 
 /**
- * Reports an export. A `running` job whose lease has passed is reported as `stalled`: no worker
- * holds it (its worker timed out or died). The stream's retry may still take it over; if it stays
- * stalled, its record has run out of retries and a new export must be requested. The stored status
- * is left alone, so a late retry can still take the job.
+ * How long a `queued` job may wait for its worker before a poll queues it again: the stream starts
+ * one within seconds, so a job still queued after this lost its record.
+ */
+export const NUDGE_AFTER_MS = 2 * 60_000;
+
+/**
+ * Reports an export, and keeps it moving: a poll that finds nobody running it (`running` past its
+ * lease: its worker died or could not requeue it; or `queued` for NUDGE_AFTER_MS with no worker
+ * started: the stream record was lost) puts it back in the queue (`nudgeExportJob`, conditional on
+ * the job as read). That update's stream record starts a worker, which resumes from the checkpoint,
+ * so a polled export always ends `complete` or `failed` (after 10 attempts at most). `stalled` is
+ * left only for a job that changed under the poll and is, as read again, past its lease.
  */
 export async function getExport(deps: Pick<ExportCoreDeps, 'store' | 'links'>, exportId: string, now: string) {
   if (!EXPORT_ID.test(exportId)) throw new ValidationError('exportId', 'format', `exportId: must match ${EXPORT_ID}`);
-  const job = await deps.store.getExportJob(exportId);
+  let job = await deps.store.getExportJob(exportId);
   if (!job) throw new NotFoundError(`Export ${exportId}`);
+  const idle =
+    (job.status === 'running' && job.leaseUntil !== undefined && job.leaseUntil < now) ||
+    (job.status === 'queued' && Date.parse(job.requeuedAt ?? job.createdAt) + NUDGE_AFTER_MS < Date.parse(now));
+  if (idle) {
+    if (await deps.store.nudgeExportJob(exportId, job, now)) job = { ...job, status: 'queued', requeuedAt: now, leaseUntil: undefined };
+    else job = (await deps.store.getExportJob(exportId)) ?? job;
+  }
   const stalled = job.status === 'running' && job.leaseUntil !== undefined && job.leaseUntil < now;
   const base = {
     exportId,

@@ -56,18 +56,41 @@ export function storePseudonyms(store: Pick<ReadingStore, 'ensurePseudonyms'>, n
 export const DEFAULT_PART_BYTES = 5 * 1024 * 1024;
 
 /**
+ * UploadPart requests in flight at once, per sink (all of the export's files together): S3 takes
+ * parts in any order, so a file need not wait for one part before sending the next. Each holds its
+ * part's buffer (≤ 2 × partBytes) until answered: 4 × 10 MiB beside the files' own buffers.
+ */
+export const PART_CONCURRENCY = 4;
+
+/** A counting semaphore: `take` waits while all `n` slots are held. */
+class Slots {
+  private readonly waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async take(): Promise<void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+/**
  * The export's object sink on S3: each file is a multipart upload. The export cuts a part from
  * every file at a page end once each holds `partBytes` (S3's minimum is 5 MiB), which is when it
  * takes a checkpoint; a file that runs ahead of the others stores a part on its own at twice that,
- * so at most about 2 × `partBytes` per file is ever held in memory. A file smaller than one part
- * (never cut) is a single PutObject. No encryption parameters are sent: the scans bucket's default
- * (SSE-KMS with the study key) applies, and naming `aws:kms` without the key id here would pick the
- * AWS-managed key.
+ * so at most about 2 × `partBytes` per file is ever held in memory, plus the parts in flight (at
+ * most PART_CONCURRENCY). A file smaller than one part (never cut) is a single PutObject. No
+ * encryption parameters are sent: the scans bucket's default (SSE-KMS with the study key) applies,
+ * and naming `aws:kms` without the key id here would pick the AWS-managed key.
  */
 export function s3Sink(s3: S3Client, bucket: string, partBytes = DEFAULT_PART_BYTES): ExportSink {
+  const slots = new Slots(PART_CONCURRENCY);
   return {
     cutBytes: partBytes,
-    open: (key, contentType, from) => new MultipartWriter(s3, bucket, key, contentType, 2 * partBytes, from?.state, from?.firstPart ?? 1),
+    open: (key, contentType, from) => new MultipartWriter(s3, bucket, key, contentType, 2 * partBytes, slots, from?.state, from?.firstPart ?? 1),
   };
 }
 
@@ -76,8 +99,11 @@ class MultipartWriter implements ObjectWriter {
   private buffered = 0;
   private total: number;
   private uploadId?: string;
+  /** Parts S3 has acknowledged (only these go into a checkpoint or the completed file). */
   private readonly parts: WriterState['parts'];
   private nextPart: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private failed?: { error: unknown };
 
   constructor(
     private readonly s3: S3Client,
@@ -85,16 +111,18 @@ class MultipartWriter implements ObjectWriter {
     private readonly key: string,
     private readonly contentType: string,
     private readonly flushBytes: number,
+    private readonly slots: Slots,
     state: WriterState | undefined,
     firstPart: number,
   ) {
     this.uploadId = state?.uploadId;
     this.parts = [...(state?.parts ?? [])];
     this.total = state?.bytes ?? 0;
-    this.nextPart = Math.max(firstPart, (this.parts.at(-1)?.PartNumber ?? 0) + 1);
+    this.nextPart = Math.max(firstPart, ...this.parts.map((p) => p.PartNumber + 1));
   }
 
   async write(chunk: string): Promise<void> {
+    if (this.failed) throw this.failed.error;
     if (chunk.length === 0) return;
     const buf = Buffer.from(chunk, 'utf8');
     this.chunks.push(buf);
@@ -109,17 +137,42 @@ class MultipartWriter implements ObjectWriter {
 
   async cut(): Promise<WriterState> {
     if (this.buffered > 0) await this.flush();
-    return { ...(this.uploadId ? { uploadId: this.uploadId } : {}), parts: [...this.parts], bytes: this.total };
+    await this.settle();
+    return { ...(this.uploadId ? { uploadId: this.uploadId } : {}), parts: this.sortedParts(), bytes: this.total };
   }
 
+  /**
+   * Sends the buffer as the next part without waiting for its answer (only for a free slot). The
+   * part number is taken now, in byte order, so the file is in order whichever part finishes first.
+   */
   private async flush(): Promise<void> {
     const body = Buffer.concat(this.chunks);
     this.chunks = [];
     this.buffered = 0;
     this.uploadId ??= (await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, ContentType: this.contentType }))).UploadId!;
     const PartNumber = this.nextPart++;
-    const out = await this.s3.send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body }));
-    this.parts.push({ ETag: out.ETag!, PartNumber });
+    await this.slots.take();
+    const upload: Promise<void> = this.s3
+      .send(new UploadPartCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, PartNumber, Body: body }))
+      .then(
+        (out) => void this.parts.push({ ETag: out.ETag!, PartNumber }),
+        (error: unknown) => void (this.failed ??= { error }),
+      )
+      .finally(() => {
+        this.slots.give();
+        this.inFlight.delete(upload);
+      });
+    this.inFlight.add(upload);
+  }
+
+  /** Waits for every part in flight; throws the first that failed. */
+  private async settle(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+    if (this.failed) throw this.failed.error;
+  }
+
+  private sortedParts(): WriterState['parts'] {
+    return [...this.parts].sort((a, b) => a.PartNumber - b.PartNumber);
   }
 
   async close(): Promise<{ bytes: number }> {
@@ -127,8 +180,9 @@ class MultipartWriter implements ObjectWriter {
       await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.key, ContentType: this.contentType, Body: Buffer.concat(this.chunks) }));
     } else {
       if (this.buffered > 0) await this.flush();
+      await this.settle();
       await this.s3.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: this.parts } }),
+        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId, MultipartUpload: { Parts: this.sortedParts() } }),
       );
     }
     this.chunks = [];
@@ -137,6 +191,8 @@ class MultipartWriter implements ObjectWriter {
 
   async abort(): Promise<void> {
     this.chunks = [];
+    // Parts still in flight first: aborting under them would leave them stored.
+    await Promise.allSettled([...this.inFlight]);
     if (this.uploadId) await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.key, UploadId: this.uploadId }));
   }
 }

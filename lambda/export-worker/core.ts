@@ -481,8 +481,8 @@ export async function runExport(input: ExportInput, deps: ExportDeps, control: R
         }
         let checkpointed = false;
         if (resumable && open.every((f) => f.writer.pending!() >= cutBytes)) {
-          const files = [];
-          for (const f of open) files.push({ name: f.name, key: f.key, contentType: f.contentType, state: await f.writer.cut!() });
+          // The files' parts go out side by side (the sink bounds how many); each cut returns once its are acknowledged.
+          const files = await Promise.all(open.map(async (f) => ({ name: f.name, key: f.key, contentType: f.contentType, state: await f.writer.cut!() })));
           const checkpoint: ExportCheckpoint = {
             v: 1,
             ...(page.next === undefined ? { end: true } : { after: page.next }),
@@ -530,7 +530,8 @@ export async function runExport(input: ExportInput, deps: ExportDeps, control: R
  * less than SOFT_STOP_MS is left (so the next attempt redoes nothing), or after any page once less
  * than STOP_RESERVE_MS is left; that update's stream record starts the next worker, which takes
  * the job (a new attempt) and resumes from the checkpoint. A worker that dies without stopping
- * leaves a lease that runs out; the stream's retry takes the job over and resumes the same way.
+ * leaves a lease that runs out; the stream's retry, or the next poll of the job (which requeues
+ * it), takes it over and resumes the same way. A requeue that throws is rethrown (README.md).
  * Every attempt writes its parts in its own block of part numbers, and saves checkpoints, requeues
  * and finishes only while it still owns the job, so a stale worker cannot write into the file the
  * owner completes. After MAX_ATTEMPTS attempts the job fails.
@@ -572,6 +573,13 @@ export type RunResult = { exportId: string; result: 'complete' | 'failed' | 'ski
 const encodeCheckpoint = (c: ExportCheckpoint) => gzipSync(JSON.stringify(c));
 const decodeCheckpoint = (data: Uint8Array): ExportCheckpoint => JSON.parse(gunzipSync(data).toString('utf8')) as ExportCheckpoint;
 
+/** The requeue's own failure, told apart from the export's (which is recorded as `failed`). */
+class RequeueFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super('export requeue failed');
+  }
+}
+
 export async function runQueuedExport(deps: WorkerDeps, exportId: string): Promise<RunResult> {
   const at = deps.now();
   const job = await deps.jobs.takeExportJob(exportId, { at, until: new Date(Date.parse(at) + deps.remainingMs()).toISOString() });
@@ -597,11 +605,17 @@ export async function runQueuedExport(deps: WorkerDeps, exportId: string): Promi
     });
     if (done.status === 'superseded') return { exportId, result: 'superseded' };
     if (done.status === 'stopped') {
-      const requeued = await deps.jobs.requeueExportJob(exportId, attempt, deps.now());
+      // false only when another attempt took the job (the requeue is idempotent for this one).
+      // A requeue that throws is not the export's failure: it is rethrown below, so the stream
+      // retries the record, and a poll of the job requeues it once the lease has passed.
+      const requeued = await deps.jobs.requeueExportJob(exportId, attempt, deps.now()).catch((e: unknown) => {
+        throw new RequeueFailed(e);
+      });
       return { exportId, result: requeued ? 'requeued' : 'superseded', cases: done.cases };
     }
     outcome = { status: 'complete', files: done.files, counts: done.counts, at: deps.now() };
   } catch (e) {
+    if (e instanceof RequeueFailed) throw e.cause;
     // The class only: messages can carry data. The job says "failed"; the coordinator asks again.
     outcome = { status: 'failed', error: (e as Error)?.name ?? 'Error', at: deps.now() };
   }

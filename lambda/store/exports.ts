@@ -201,10 +201,69 @@ export function exportStore({ db, tableName }: Table) {
   /**
    * Puts a running attempt's job back in the queue (its Lambda time is running out): the update's
    * stream record (status `queued`) starts the next worker, which resumes from the saved checkpoint.
-   * False when another attempt owns the job.
+   * Idempotent for the attempt: a job this attempt already requeued (the SDK's retry of a write whose
+   * answer was lost) is requeued again, which only emits one more record. So false means exactly
+   * that another attempt has taken the job (or it is gone).
    */
-  const requeueExportJob = (exportId: string, attempt: number, at: string): Promise<boolean> =>
-    updateOwned(exportId, attempt, 'SET #status = :queued, requeuedAt = :at REMOVE leaseUntil', { ':queued': 'queued', ':at': at });
+  async function requeueExportJob(exportId: string, attempt: number, at: string): Promise<boolean> {
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.exportJob(exportId),
+          UpdateExpression: 'SET #status = :queued, requeuedAt = :at REMOVE leaseUntil',
+          ConditionExpression: 'attempts = :attempt AND #status IN (:running, :queued)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':queued': 'queued', ':running': 'running', ':attempt': attempt, ':at': at },
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Puts a job that nobody is running back in the queue, for a poller that found it so (`seen`, as it
+   * read it): `running` past its lease (its worker died, or could not requeue it), or `queued` with no
+   * worker started (the stream record was lost). The update's record starts a worker, which takes the
+   * job as a new attempt and resumes from the checkpoint. Conditional on the job being exactly as seen
+   * (same status, attempt and requeue time; a running one still past its lease at `at`), so a worker
+   * that took it meanwhile is never disturbed. False, writing nothing, when it changed.
+   */
+  async function nudgeExportJob(exportId: string, seen: Pick<ExportJob, 'status' | 'attempts' | 'requeuedAt'>, at: string): Promise<boolean> {
+    const values: Record<string, unknown> = { ':queued': 'queued', ':at': at, ':seen': seen.status };
+    const conds = ['#status = :seen'];
+    if (seen.attempts === undefined) conds.push('attribute_not_exists(attempts)');
+    else {
+      conds.push('attempts = :attempts');
+      values[':attempts'] = seen.attempts;
+    }
+    if (seen.status === 'running') conds.push('leaseUntil < :at');
+    else if (seen.status !== 'queued') return false;
+    else if (seen.requeuedAt === undefined) conds.push('attribute_not_exists(requeuedAt)');
+    else {
+      conds.push('requeuedAt = :requeuedAt');
+      values[':requeuedAt'] = seen.requeuedAt;
+    }
+    try {
+      await db.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: keys.exportJob(exportId),
+          UpdateExpression: 'SET #status = :queued, requeuedAt = :at REMOVE leaseUntil',
+          ConditionExpression: conds.join(' AND '),
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (e) {
+      if (isConditionFailed(e)) return false;
+      throw e;
+    }
+  }
 
   async function getExportJob(exportId: string): Promise<ExportJob | undefined> {
     const out = await db.send(new GetCommand({ TableName: tableName, Key: keys.exportJob(exportId), ConsistentRead: true }));
@@ -272,5 +331,5 @@ export function exportStore({ db, tableName }: Table) {
     return (await ensurePseudonyms([readerId], at)).get(readerId)!;
   }
 
-  return { createExportJob, takeExportJob, saveExportCheckpoint, requeueExportJob, finishExportJob, getExportJob, ensurePseudonyms, pseudonymOf };
+  return { createExportJob, takeExportJob, saveExportCheckpoint, requeueExportJob, nudgeExportJob, finishExportJob, getExportJob, ensurePseudonyms, pseudonymOf };
 }

@@ -235,7 +235,7 @@ describe('export bookkeeping', () => {
       counts: { cases: 1, rows: 1, reads: 2 },
     };
     const ports: Pick<ExportCoreDeps, 'store' | 'links'> = {
-      store: { createExportJob: async () => undefined, getIdempotency: async () => undefined, getExportJob: async (id) => (id === job.exportId ? job : undefined) },
+      store: { createExportJob: async () => undefined, getIdempotency: async () => undefined, getExportJob: async (id) => (id === job.exportId ? job : undefined), nudgeExportJob: async () => false },
       links: { presign: async (key, seconds) => `https://signed/${key}?X-Amz-Expires=${seconds}` },
     };
     const out = (await getExport(ports, job.exportId, NOW)) as { files: { url: string }[]; expiresInSeconds: number };
@@ -245,7 +245,7 @@ describe('export bookkeeping', () => {
     expect((await rejects(getExport(ports, '../../etc', NOW))).status).toBe(400);
   });
 
-  it('GET /exports/{id}: a running job past its lease is reported as stalled with what to do; within its lease, running', async () => {
+  it('GET /exports/{id}: a running job past its lease is put back in the queue by the poll (reported queued); within its lease, running, untouched; stalled only if the requeue was refused and it is still past its lease', async () => {
     const job: ExportJob = {
       exportId: 'ex-20260301T090807Z-abcd1234',
       status: 'running',
@@ -256,13 +256,31 @@ describe('export bookkeeping', () => {
       leaseUntil: '2026-03-01T09:23:08.000Z',
       attempts: 1,
     };
-    const ports: Pick<ExportCoreDeps, 'store' | 'links'> = { store: { createExportJob: async () => undefined, getIdempotency: async () => undefined, getExportJob: async () => job }, links: { presign: async () => 'unused' } };
+    const nudged: { seen: unknown; at: string }[] = [];
+    let accept = true;
+    const ports: Pick<ExportCoreDeps, 'store' | 'links'> = {
+      store: {
+        createExportJob: async () => undefined,
+        getIdempotency: async () => undefined,
+        getExportJob: async () => job,
+        nudgeExportJob: async (_id, seen, at) => {
+          nudged.push({ seen, at });
+          return accept;
+        },
+      },
+      links: { presign: async () => 'unused' },
+    };
     const within = await getExport(ports, job.exportId, '2026-03-01T09:23:07.999Z');
     expect(within).toMatchObject({ status: 'running', startedAt: job.startedAt });
     expect(within).not.toHaveProperty('hint');
+    expect(nudged).toEqual([]);
     const past = await getExport(ports, job.exportId, '2026-03-01T09:23:08.001Z');
-    expect(past).toMatchObject({ status: 'stalled' });
-    expect((past as { hint: string }).hint).toMatch(/POST \/exports/);
-    expect(past).not.toHaveProperty('files');
+    expect(past).toMatchObject({ status: 'queued' });
+    expect(nudged).toEqual([{ seen: job, at: '2026-03-01T09:23:08.001Z' }]);
+    accept = false;
+    const refused = await getExport(ports, job.exportId, '2026-03-01T09:23:08.002Z');
+    expect(refused).toMatchObject({ status: 'stalled' });
+    expect((refused as { hint: string }).hint).toMatch(/POST \/exports/);
+    expect(refused).not.toHaveProperty('files');
   });
 });

@@ -8,17 +8,21 @@
  * cases spans many parts and checkpoints; the 5 MiB rule itself is S3's, and the deployed worker
  * cuts 8 MiB parts.
  */
-import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { s3Sink, storeExportSource, storePseudonyms } from '../../../lambda/export-worker/adapters';
+import { PART_CONCURRENCY, s3Sink, storeExportSource, storePseudonyms } from '../../../lambda/export-worker/adapters';
 import { MAX_ATTEMPTS, SOFT_STOP_MS, runQueuedExport, type RunResult, type WorkerDeps } from '../../../lambda/export-worker/core';
 import { queuedExports } from '../../../lambda/export-worker/handler';
+import { NUDGE_AFTER_MS, getExport } from '../../../lambda/coordinator-api/core';
+import { readingStore } from '../../../lambda/store';
 import { auditEvent } from '../../../lambda/store/audit';
 import { finalPut } from '../../../lambda/store/finals';
 import { keys } from '../../../lambda/store/keys';
 import { readPutTx, type ReadRecord } from '../../../lambda/store/reads';
 import { startHarness, type Harness } from '../../helpers/api-harness';
+import { awsClientConfig } from '../../helpers/moto';
 import { jobInsertEvent } from '../../helpers/export-worker';
 import { CONFIG, grade } from '../../helpers/grades';
 
@@ -65,12 +69,12 @@ async function queue(): Promise<void> {
 }
 
 /** The worker's real ports over this harness; `remainingMs` is what the handler takes from the Lambda context. */
-function worker(remainingMs: () => number, seen?: { cases: number }): WorkerDeps {
+function worker(remainingMs: () => number, seen?: { cases: number }, jobs: WorkerDeps['jobs'] = h.store, s3: S3Client = h.s3): WorkerDeps {
   const source = storeExportSource(h.store, { pageSize: PAGE });
   return {
     config: CONFIG,
     studyId: 'test',
-    jobs: h.store,
+    jobs,
     run: {
       source: seen
         ? {
@@ -81,7 +85,7 @@ function worker(remainingMs: () => number, seen?: { cases: number }): WorkerDeps
             },
           }
         : source,
-      sink: s3Sink(h.s3, h.bucketName, PART),
+      sink: s3Sink(s3, h.bucketName, PART),
       pseudonyms: storePseudonyms(h.store, () => AT),
     },
     now: () => new Date().toISOString(),
@@ -207,4 +211,140 @@ test(`after ${MAX_ATTEMPTS} attempts the job fails instead of being requeued for
   }
   expect(await runQueuedExport(worker(() => LONG), EXPORT_ID)).toEqual({ exportId: EXPORT_ID, result: 'failed', error: 'ExportAttemptsExhausted' });
   expect(await h.store.getExportJob(EXPORT_ID)).toMatchObject({ status: 'failed', attempts: MAX_ATTEMPTS + 1 });
+});
+
+/** The job's store with the proxy arming `mode` on the requeue's own request (nothing else is in flight then: the read-ahead page was awaited). */
+function breakingRequeue(mode: 'drop' | 'cut', store: WorkerDeps['jobs'] = h.store): WorkerDeps['jobs'] {
+  return {
+    ...store,
+    requeueExportJob: (...args) => {
+      h.faults.arm(1, mode);
+      return store.requeueExportJob(...args);
+    },
+  };
+}
+
+/** What a coordinator sees polling GET /exports/{id} at `now` (the route's core over the real store). */
+const poll = (now: string) => getExport({ store: h.store, links: { presign: async (key) => `https://signed/${key}` } }, EXPORT_ID, now);
+
+describe('a requeue that does not take effect still ends in an outcome', () => {
+  test('the requeue applied but its answer was lost: the SDK retry finds it queued by this same attempt, so the worker reports requeued (not superseded) and the next delivery resumes', async () => {
+    await queue();
+    const r = await runQueuedExport(worker(cutOffAfter(4), undefined, breakingRequeue('cut')), EXPORT_ID);
+    expect(h.faults.fired()).toBe(true);
+    expect(r).toEqual({ exportId: EXPORT_ID, result: 'requeued', cases: 4 * PAGE });
+    expect(await h.store.getExportJob(EXPORT_ID)).toMatchObject({ status: 'queued', attempts: 1 });
+    expect(await runQueuedExport(worker(() => LONG), EXPORT_ID)).toEqual({ exportId: EXPORT_ID, result: 'complete' });
+    const out = await files();
+    for (const f of FILES) expect({ f, same: out.get(f)!.equals(reference.get(f)!) }).toEqual({ f, same: true });
+  });
+
+  test('the requeue fails (DynamoDB unreachable): the worker throws for the stream to retry, does not record the export as failed, and a coordinator polling after the lease sees it requeued and then complete', async () => {
+    await queue();
+    const before = await completions();
+    // The functions' clients run with one attempt here (README, Testing): the dropped request is the requeue's only try.
+    const oneTry = DynamoDBDocumentClient.from(new DynamoDBClient({ ...awsClientConfig(h.endpoint), maxAttempts: 1 }), { marshallOptions: { removeUndefinedValues: true } });
+    try {
+      const run = runQueuedExport(worker(cutOffAfter(4), undefined, breakingRequeue('drop', readingStore(oneTry, h.tableName))), EXPORT_ID);
+      await expect(run).rejects.toThrow();
+    } finally {
+      oneTry.destroy();
+    }
+    expect(h.faults.fired()).toBe(true);
+    const held = await h.store.getExportJob(EXPORT_ID);
+    expect(held).toMatchObject({ status: 'running', attempts: 1 });
+    expect(held?.checkpoint).toBeInstanceOf(Uint8Array);
+
+    // Within the lease a poll changes nothing; once it has passed, the poll puts the job back in the queue.
+    const from = h.faults.count();
+    expect(await poll(new Date(Date.parse(held!.leaseUntil!) - 1_000).toISOString())).toMatchObject({ status: 'running' });
+    expect(h.faults.changes(from)).toEqual([]);
+    const after = new Date(Date.parse(held!.leaseUntil!) + 1_000).toISOString();
+    expect(await poll(after)).toMatchObject({ status: 'queued' });
+    expect(await h.store.getExportJob(EXPORT_ID)).toMatchObject({ status: 'queued', attempts: 1, requeuedAt: after });
+
+    // That update's stream record (a MODIFY to queued) starts the next worker, which resumes.
+    const insert = await jobInsertEvent(h, EXPORT_ID);
+    expect(queuedExports({ Records: insert.Records.map((rec) => ({ ...rec, eventName: 'MODIFY' })) })).toEqual([EXPORT_ID]);
+    expect(await runQueuedExport(worker(() => LONG), EXPORT_ID)).toEqual({ exportId: EXPORT_ID, result: 'complete' });
+    expect(await poll(new Date().toISOString())).toMatchObject({ status: 'complete', counts: { cases: CASES } });
+    const out = await files();
+    for (const f of FILES) expect({ f, same: out.get(f)!.equals(reference.get(f)!) }).toEqual({ f, same: true });
+    expect(await completions()).toBe(before + 1);
+  });
+
+  test('the requeue took effect but its stream record never started a worker: a poll after the grace period queues it again (a new record), and the next worker resumes', async () => {
+    await queue();
+    expect(await runQueuedExport(worker(cutOffAfter(4)), EXPORT_ID)).toMatchObject({ result: 'requeued' });
+    const queued = await h.store.getExportJob(EXPORT_ID);
+    const since = Date.parse(queued!.requeuedAt!);
+    const from = h.faults.count();
+    expect(await poll(new Date(since + NUDGE_AFTER_MS - 1_000).toISOString())).toMatchObject({ status: 'queued' });
+    expect(h.faults.changes(from)).toEqual([]);
+    const late = new Date(since + NUDGE_AFTER_MS + 1_000).toISOString();
+    const mark = h.faults.count();
+    expect(await poll(late)).toMatchObject({ status: 'queued' });
+    // The job item was written again (so the stream emits a new MODIFY to queued), by the same attempt's standing.
+    expect(h.faults.changes(mark)).toEqual(['UpdateItem']);
+    expect(await h.store.getExportJob(EXPORT_ID)).toMatchObject({ status: 'queued', attempts: 1, requeuedAt: late });
+    expect(await runQueuedExport(worker(() => LONG), EXPORT_ID)).toEqual({ exportId: EXPORT_ID, result: 'complete' });
+    const out = await files();
+    for (const f of FILES) expect({ f, same: out.get(f)!.equals(reference.get(f)!) }).toEqual({ f, same: true });
+  });
+});
+
+describe('parts are uploaded side by side, at most PART_CONCURRENCY at once', () => {
+  /** An S3 client that counts its UploadPart requests in flight (SDK middleware: sent, not yet answered). */
+  function countingS3() {
+    const s3 = new S3Client(awsClientConfig(h.endpoint));
+    const seen = { now: 0, max: 0, parts: 0 };
+    s3.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'UploadPartCommand') return next(args);
+        seen.parts++;
+        seen.max = Math.max(seen.max, ++seen.now);
+        try {
+          return await next(args);
+        } finally {
+          seen.now--;
+        }
+      },
+      { step: 'initialize', name: 'countUploadParts' },
+    );
+    return { s3, seen };
+  }
+
+  test('a full run and a cut-off run resumed keep up to PART_CONCURRENCY parts in flight, and still write the same bytes', async () => {
+    expect(PART_CONCURRENCY).toBe(4);
+    const whole = countingS3();
+    try {
+      await queue();
+      expect(await runQueuedExport(worker(() => LONG, undefined, h.store, whole.s3), EXPORT_ID)).toEqual({ exportId: EXPORT_ID, result: 'complete' });
+      expect(whole.seen.parts).toBeGreaterThan(PART_CONCURRENCY);
+      expect(whole.seen.max).toBeGreaterThan(1);
+      expect(whole.seen.max).toBeLessThanOrEqual(PART_CONCURRENCY);
+      expect(whole.seen.now).toBe(0);
+      const out = await files();
+      for (const f of FILES) expect({ f, same: out.get(f)!.equals(reference.get(f)!) }).toEqual({ f, same: true });
+    } finally {
+      whole.s3.destroy();
+    }
+
+    const first = countingS3();
+    const second = countingS3();
+    try {
+      await queue();
+      expect(await runQueuedExport(worker(cutOffAfter(5), undefined, h.store, first.s3), EXPORT_ID)).toMatchObject({ result: 'requeued' });
+      // Nothing left in flight once the worker returned: the checkpoint covers only answered parts.
+      expect(first.seen.now).toBe(0);
+      expect(first.seen.max).toBeGreaterThan(1);
+      expect(await runQueuedExport(worker(() => LONG, undefined, h.store, second.s3), EXPORT_ID)).toEqual({ exportId: EXPORT_ID, result: 'complete' });
+      expect(second.seen.max).toBeLessThanOrEqual(PART_CONCURRENCY);
+      const out = await files();
+      for (const f of FILES) expect({ f, same: out.get(f)!.equals(reference.get(f)!) }).toEqual({ f, same: true });
+    } finally {
+      first.s3.destroy();
+      second.s3.destroy();
+    }
+  });
 });
