@@ -28,6 +28,25 @@ afterEach(() => tmp.cleanup());
 const keysUnder = async (prefix: string) => ((await h.s3.send(new ListObjectsV2Command({ Bucket: h.bucketName, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
 const ingest = (folder: string, o: Partial<IngestOptions> = {}) =>
   runIngest({ folder, study: 'test', client: h.s3, bucket: h.bucketName, journalPath: path.join(tmp.dir, 'journal.jsonl'), multipartThreshold: 5 * 1024 * 1024, partSize: 5 * 1024 * 1024, ...o });
+/** A client of moto through the harness's proxy that records its calls of `command` in flight. */
+function countingClient(command: string) {
+  const client = new S3Client(awsClientConfig(h.endpoint));
+  const seen = { calls: 0, inFlight: 0, most: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== command) return next(args);
+      seen.calls++;
+      seen.most = Math.max(seen.most, ++seen.inFlight);
+      try {
+        return await next(args);
+      } finally {
+        seen.inFlight--;
+      }
+    },
+    { step: 'initialize', name: 'countInFlight' },
+  );
+  return { client, seen };
+}
 const readManifest = async (caseId: string) =>
   ManifestSchema.parse(JSON.parse(await (await h.s3.send(new GetObjectCommand({ Bucket: h.bucketName, Key: `cases/${caseId}/manifest.json` }))).Body!.transformToString()));
 
@@ -154,4 +173,25 @@ test("the bucket comes from the data stack's ScansBucketName output, or a messag
   await cfn.send(new CreateStackCommand({ StackName: 'ReadRoom-clitest-Data', TemplateBody: JSON.stringify(template) }));
   expect(await resolveBucket('clitest', target)).toBe('readroom-cli-scans');
   expect(await resolveBucket('clitest', target, 'given')).toBe('given');
+});
+
+test('a resumed run asks S3 about its journaled objects no more than --concurrency at a time', async () => {
+  const folder = path.join(tmp.dir, 'many');
+  const cases = ['K-601', 'K-602', 'K-603', 'K-604', 'K-605', 'K-606'];
+  writeTree(folder, Object.fromEntries(cases.flatMap((caseId, i) => [
+    [`${caseId}/fundus/OD.dcm`, dicomBytes({ caseId, fill: 2 * i })],
+    [`${caseId}/fundus/OS.dcm`, dicomBytes({ caseId, laterality: 'L', fill: 2 * i + 1 })],
+  ])));
+  expect((await ingest(folder)).exitCode).toBe(EXIT.ok);
+
+  const concurrency = 2;
+  const { client, seen } = countingClient('HeadObjectCommand');
+  try {
+    const again = await ingest(folder, { client, concurrency });
+    expect(again.cases.map((c) => c.status)).toEqual(cases.map(() => 'unchanged'));
+    expect(seen.calls).toBe(cases.length * 3); // each file and each manifest checked once
+    expect(seen.most).toBe(concurrency);
+  } finally {
+    client.destroy();
+  }
 });
