@@ -111,7 +111,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
           // Memory is reserved once a slot is free, so a file waiting for its turn holds none.
           const release = await budget.acquire(memoryFor(f.size, partSize, queueSize, multipartThreshold));
           try {
-            const up = await uploadFile({ client, bucket, key, file: f.path, size: f.size, multipartThreshold, partSize, queueSize, signal: o.signal, contentType: f.kind === 'dicom' ? 'application/dicom' : f.kind === 'png' ? 'image/png' : 'image/jpeg', onBytes: (n) => progress.bytes(n) });
+            const up = await uploadFile({ client, bucket, key, file: f.path, size: f.size, multipartThreshold, partSize, queueSize, signal: o.signal, contentType: f.kind === 'dicom' ? 'application/dicom' : f.kind === 'png' ? 'image/png' : 'image/jpeg', onBytes: (n) => progress.bytes(n), onSending: (n) => progress.sending(n) });
             uploadedBytes += f.size;
             if (!up.verified) {
               report.unverified!++;
