@@ -59,7 +59,7 @@ export function program(): Command {
     .option('--deidentify <out>', 'write de-identified copies to <out>, verify them (gate and dcmdump), and upload those')
     .option('--key-file <file>', 'with --deidentify: the re-identification key (UID map, date shifts); stays on this machine (default: beside <out>)')
     .option('--journal <file>', 'resume journal (default: .readroom-ingest-<study>-<folder>.jsonl beside the folder)')
-    .option('--concurrency <n>', 'objects uploading at once', positiveInt('--concurrency'), 4)
+    .option('--concurrency <n>', 'objects uploading (or, on a resume, checked in S3) at once', positiveInt('--concurrency'), 4)
     .option('--max-memory <MB>', 'memory for parts in flight, across all uploads', positiveInt('--max-memory'), 256)
     .option('--multipart-threshold <MB>', 'files above this size go up in parts; smaller ones as one streamed PUT', positiveInt('--multipart-threshold'), 1024)
     .option('--part-size <MB>', 'multipart part size (at least 5)', positiveInt('--part-size'), 16)

@@ -23,9 +23,13 @@ export interface SerialProxy {
 /**
  * `drop`: the request never reaches the emulator (the caller's connection is reset); `cut`: the
  * emulator applies it, then the caller's connection is reset before any of the response is sent
- * (what a Lambda sees when the network or its own timeout cuts a call whose write went through).
+ * (what a Lambda sees when the network or its own timeout cuts a call whose write went through);
+ * `throttle`: the request never reaches the emulator and the caller gets S3's 503 SlowDown, which
+ * the SDK and the ingest retry. (Under jest a reset connection's error comes from Node's own realm;
+ * the SDK's retry does not recognise it as an Error and wraps it into one it never retries.)
  */
-export type FaultMode = 'drop' | 'cut';
+export type FaultMode = 'drop' | 'cut' | 'throttle';
+const SLOW_DOWN = '<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>';
 
 export interface FaultInjector {
   /** Requests received so far (every AWS call through the proxy: DynamoDB, S3, Cognito). */
@@ -105,6 +109,7 @@ export async function startSerialProxy(target: string): Promise<SerialProxy> {
       queue = queue.then(async () => {
         try {
           if (fault === 'drop') return void res.socket?.destroy();
+          if (fault === 'throttle') return void res.writeHead(503, { 'content-type': 'application/xml' }).end(SLOW_DOWN);
           const out = await forward(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks));
           statuses[n - 1] = out.status;
           if (fault === 'cut') return void res.socket?.destroy();

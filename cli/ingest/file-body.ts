@@ -22,8 +22,6 @@ export const changedDuringRun = (file: string, detail: string): Error => new Err
 const POOL = 4;
 
 export class FileBody extends Readable {
-  /** Bytes handed to the socket so far (both ways of reading). */
-  sent = 0;
   private fh?: FileHandle;
   private position = 0;
 
@@ -80,7 +78,6 @@ export class FileBody extends Readable {
   }
 
   private counted(n: number) {
-    this.sent += n;
     this.onBytes?.(n);
   }
 

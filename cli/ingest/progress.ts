@@ -1,6 +1,8 @@
 /**
  * Progress on stderr: bytes, rate and time left. On a terminal one line is redrawn; otherwise (CI,
- * a log file) a line is printed every few seconds, so logs stay readable.
+ * a log file) a line is printed every few seconds, so logs stay readable. The byte count is what
+ * S3 acknowledged (upload.ts `onBytes`); bytes still on their way are shown beside it and feed the
+ * rate, so a 1 GB PUT moves the line long before S3 stores it, and a failed one leaves nothing.
  */
 export interface ProgressSink {
   isTTY?: boolean;
@@ -29,6 +31,7 @@ const formatDuration = (s: number) => {
 
 export class Progress {
   private done = 0;
+  private sendingNow = 0;
   private filesDone = 0;
   private readonly started = Date.now();
   private lastDraw = 0;
@@ -39,8 +42,14 @@ export class Progress {
     private readonly now = () => Date.now(),
   ) {}
 
+  /** Bytes S3 acknowledged (negative: taken back). */
   bytes(n: number) {
     this.done += n;
+    this.draw(false);
+  }
+  /** Bytes on their way, not yet acknowledged (negative: arrived, or the attempt ended). */
+  sending(n: number) {
+    this.sendingNow += n;
     this.draw(false);
   }
   file() {
@@ -52,14 +61,16 @@ export class Progress {
     if (this.out?.isTTY) this.out.write('\n');
   }
 
-  /** `[#####-----]  1.2 GB / 2.0 GB  85.3 MB/s  ETA 0:09  files 12/40` */
+  /** `[#####-----] 1.2 GB / 2.0 GB (+64.0 MB sending)  85.3 MB/s  ETA 0:09  files 12/40` */
   line(): string {
     const elapsed = Math.max(0.001, (this.now() - this.started) / 1000);
-    const rate = this.done / elapsed;
-    const left = this.totalBytes > this.done ? (this.totalBytes - this.done) / rate : 0;
+    const moved = this.done + this.sendingNow;
+    const rate = moved / elapsed;
+    const left = this.totalBytes > moved ? (this.totalBytes - moved) / rate : 0;
     const frac = this.totalBytes > 0 ? Math.min(1, this.done / this.totalBytes) : 1;
     const bar = '#'.repeat(Math.round(frac * 20)).padEnd(20, '-');
-    return `[${bar}] ${formatBytes(this.done)} / ${formatBytes(this.totalBytes)}  ${formatBytes(rate)}/s  ETA ${formatDuration(left)}  files ${this.filesDone}/${this.totalFiles}`;
+    const sending = this.sendingNow > 0 ? ` (+${formatBytes(this.sendingNow)} sending)` : '';
+    return `[${bar}] ${formatBytes(this.done)} / ${formatBytes(this.totalBytes)}${sending}  ${formatBytes(rate)}/s  ETA ${formatDuration(left)}  files ${this.filesDone}/${this.totalFiles}`;
   }
 
   private draw(force: boolean) {

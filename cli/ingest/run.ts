@@ -92,25 +92,26 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
       report.skipped = 0;
       report.unverified = 0;
       const digests = new Map<PlannedFile, string>();
-      const results = await mapSettled(plan.files, async (f) => {
-        if (o.signal?.aborted) throw abortError();
-        const key = caseKey(plan.caseId, f.key);
-        const seen = journal.get(bucket, key);
-        if (seen && seen.path === f.path && seen.size === f.size && seen.mtimeMs === f.mtimeMs && (await stillStored(client, bucket, key, seen))) {
-          digests.set(f, seen.sha256);
-          report.skipped!++;
-          skippedFiles++;
-          o.onStored?.(key);
-          progress.bytes(f.size);
-          progress.file();
-          return;
-        }
-        // Largest first (see Slots); memory is reserved once a slot is free, so a file waiting for
-        // its turn holds none.
-        await slots.run(f.size, async () => {
+      // Largest first (see Slots). The resume check holds the file's slot too: a HeadObject per
+      // journaled file, all at once, would be thousands of requests on a large resumed run.
+      const results = await mapSettled(plan.files, (f) =>
+        slots.run(f.size, async () => {
+          if (o.signal?.aborted) throw abortError();
+          const key = caseKey(plan.caseId, f.key);
+          const seen = journal.get(bucket, key);
+          if (seen && seen.path === f.path && seen.size === f.size && seen.mtimeMs === f.mtimeMs && (await stillStored(client, bucket, key, seen))) {
+            digests.set(f, seen.sha256);
+            report.skipped!++;
+            skippedFiles++;
+            o.onStored?.(key);
+            progress.bytes(f.size);
+            progress.file();
+            return;
+          }
+          // Memory is reserved once a slot is free, so a file waiting for its turn holds none.
           const release = await budget.acquire(memoryFor(f.size, partSize, queueSize, multipartThreshold));
           try {
-            const up = await uploadFile({ client, bucket, key, file: f.path, size: f.size, multipartThreshold, partSize, queueSize, signal: o.signal, contentType: f.kind === 'dicom' ? 'application/dicom' : f.kind === 'png' ? 'image/png' : 'image/jpeg', onBytes: (n) => progress.bytes(n) });
+            const up = await uploadFile({ client, bucket, key, file: f.path, size: f.size, multipartThreshold, partSize, queueSize, signal: o.signal, contentType: f.kind === 'dicom' ? 'application/dicom' : f.kind === 'png' ? 'image/png' : 'image/jpeg', onBytes: (n) => progress.bytes(n), onSending: (n) => progress.sending(n) });
             uploadedBytes += f.size;
             if (!up.verified) {
               report.unverified!++;
@@ -122,9 +123,9 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
           } finally {
             release();
           }
-        });
-        progress.file();
-      });
+          progress.file();
+        }),
+      );
       const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
       if (failed) {
         const interrupted = o.signal?.aborted || (failed.reason as Error)?.name === 'AbortError';
@@ -144,18 +145,22 @@ export async function runIngest(o: IngestOptions): Promise<IngestReport> {
       report.manifestKey = manifestKey;
       const seen = journal.get(bucket, manifestKey);
       const sha = sha256Of(body);
-      if (report.skipped === plan.files.length && seen?.sha256 === sha && (await stillStored(client, bucket, manifestKey, seen))) {
-        report.status = 'unchanged';
-        return;
-      }
-      try {
-        const put = await putSmall(client, bucket, manifestKey, body, 'application/json');
-        await journal.record({ bucket, key: manifestKey, path: '', size: body.length, mtimeMs: 0, sha256: put.sha256, crc64: put.crc64, stored: put.stored, at: new Date().toISOString() });
-        report.status = 'uploaded';
-      } catch (e) {
-        report.status = 'failed';
-        report.error = (e as Error).message;
-      }
+      // In a slot as well (its check and its PUT are requests too), ahead of every file waiting:
+      // the case is complete, and the registry should see it as soon as can be.
+      await slots.run(Infinity, async () => {
+        if (report.skipped === plan.files.length && seen?.sha256 === sha && (await stillStored(client, bucket, manifestKey, seen))) {
+          report.status = 'unchanged';
+          return;
+        }
+        try {
+          const put = await putSmall(client, bucket, manifestKey, body, 'application/json');
+          await journal.record({ bucket, key: manifestKey, path: '', size: body.length, mtimeMs: 0, sha256: put.sha256, crc64: put.crc64, stored: put.stored, at: new Date().toISOString() });
+          report.status = 'uploaded';
+        } catch (e) {
+          report.status = 'failed';
+          report.error = (e as Error).message;
+        }
+      });
     };
 
     const slots = new Slots(o.concurrency ?? 4);
@@ -221,9 +226,9 @@ function mapSettled<T>(items: readonly T[], fn: (t: T) => Promise<void>) {
 }
 
 /**
- * At most `n` tasks at once; of those waiting, the largest file first (longest processing time
- * first). The largest upload then starts at once and runs beside the small ones instead of being
- * left alone at the end, where one file would use one connection (and on the emulator one core)
+ * At most `n` tasks at once (each an object's requests: its resume check, its upload); of those
+ * waiting, the largest file first (longest processing time first). The largest upload then starts
+ * at once and runs beside the small ones instead of being left alone at the end, where one file would use one connection (and on the emulator one core)
  * while the others sit idle. Tasks that arrive in the same turn of the event loop (all the files of
  * a run do) are ordered before any starts.
  */

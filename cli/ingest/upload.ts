@@ -36,12 +36,8 @@ export class Sha256Stream extends Transform {
   private readonly sha = createHash('sha256');
   private settle!: (hex: string) => void;
   readonly sha256: Promise<string> = new Promise((r) => (this.settle = r));
-  constructor(private readonly onBytes?: (n: number) => void) {
-    super();
-  }
   _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
     this.sha.update(chunk);
-    this.onBytes?.(chunk.length);
     done(null, chunk);
   }
   _flush(done: TransformCallback) {
@@ -144,7 +140,14 @@ export interface UploadFileInput {
   partSize?: number;
   queueSize?: number;
   signal?: AbortSignal;
+  /**
+   * Bytes S3 acknowledged: the file's once its PUT is stored and checked, each part's once S3
+   * stored the part. A multipart upload that fails takes its parts back (a negative count): it is
+   * aborted, and a new one starts from the first part.
+   */
   onBytes?: (n: number) => void;
+  /** Bytes on their way and not yet acknowledged; every attempt takes back what it reported when it ends. */
+  onSending?: (n: number) => void;
 }
 
 export interface UploadedObject extends Digests {
@@ -202,7 +205,8 @@ async function putFile(input: UploadFileInput): Promise<UploadedObject> {
   const { digests, bytes } = await readDigests(input.file);
   if (bytes !== input.size) throw changedDuringRun(input.file, `is ${bytes} bytes now, ${input.size} when the folder was checked`);
   const out = await withRetries(input.signal, async () => {
-    const body = new FileBody(input.file, input.size, input.onBytes);
+    const sending = inFlight(input.onSending);
+    const body = new FileBody(input.file, input.size, sending.add);
     const command = new PutObjectCommand({
       Bucket: input.bucket,
       Key: input.key,
@@ -215,17 +219,63 @@ async function putFile(input: UploadFileInput): Promise<UploadedObject> {
     payloadHash(command, digests.sha256);
     try {
       return await input.client.send(command, { abortSignal: input.signal });
-    } catch (e) {
-      // What this attempt counted is sent again by the next one.
-      input.onBytes?.(-body.sent);
-      throw e;
     } finally {
+      sending.close();
       body.destroy();
     }
   });
   const stored = out.ChecksumCRC64NVME ?? (await storedChecksum(input.client, input.bucket, input.key));
   const verified = verifyStored(input.key, digests.crc64, stored);
+  input.onBytes?.(input.size);
   return { ...digests, versionId: out.VersionId, stored, verified };
+}
+
+/**
+ * What one attempt reports as in flight, taken back whole when it ends. Write callbacks of a failed
+ * attempt can still come in after its error (S3 may answer before the body is all sent), so once
+ * closed it reports nothing more: counting the bytes a request handed to the socket, and
+ * subtracting them on failure, had left those late ones counted, and a retry counted them again.
+ */
+function inFlight(report?: (n: number) => void) {
+  let shown = 0;
+  let open = true;
+  return {
+    add: (n: number) => {
+      if (!open) return;
+      shown += n;
+      report?.(n);
+    },
+    close: () => {
+      open = false;
+      report?.(-shown);
+    },
+  };
+}
+
+/**
+ * The client, reporting each part in flight while it is sent, and acknowledged once S3 stored it
+ * (lib-storage sends a file within one part as a PutObject: that counts the same way).
+ */
+function countingParts(client: S3Client, acknowledged: (n: number) => void, sending?: (n: number) => void): S3Client {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      const send = target.send.bind(target) as (...a: unknown[]) => Promise<unknown>;
+      return async (command: { input: { Body?: unknown } }, ...rest: unknown[]) => {
+        if (!(command instanceof UploadPartCommand || command instanceof PutObjectCommand)) return send(command, ...rest);
+        const length = (command.input.Body as Uint8Array).byteLength;
+        const part = inFlight(sending);
+        part.add(length);
+        try {
+          const out = await send(command, ...rest);
+          acknowledged(length);
+          return out;
+        } finally {
+          part.close();
+        }
+      };
+    },
+  });
 }
 
 /**
@@ -269,17 +319,19 @@ const abortError = () => Object.assign(new Error('Upload aborted.'), { name: 'Ab
 
 /** Multipart, through lib-storage: the file in parts sent in parallel (see the file's comment). */
 async function multipartFile(input: UploadFileInput): Promise<UploadedObject> {
-  const hashing = new Sha256Stream(input.onBytes);
+  const hashing = new Sha256Stream();
   const source = createReadStream(input.file, { highWaterMark: BODY_CHUNK });
   source.on('error', (e) => hashing.destroy(e));
   source.pipe(hashing);
   const abortController = new AbortController();
   const onAbort = () => abortController.abort();
   input.signal?.addEventListener('abort', onAbort, { once: true });
+  let acknowledged = 0;
   try {
     const checksummed = withWholeObjectChecksum(input.client);
+    const counted = countingParts(checksummed.client, (n) => ((acknowledged += n), input.onBytes?.(n)), input.onSending);
     const upload = new Upload({
-      client: checksummed.client,
+      client: counted,
       params: { Bucket: input.bucket, Key: input.key, Body: hashing, ContentLength: input.size, ChecksumAlgorithm: 'CRC64NVME', ContentType: input.contentType ?? 'application/octet-stream' },
       partSize: input.partSize ?? DEFAULT_PART_SIZE,
       queueSize: input.queueSize ?? DEFAULT_QUEUE_SIZE,
@@ -294,6 +346,10 @@ async function multipartFile(input: UploadFileInput): Promise<UploadedObject> {
     const stored = out.ChecksumCRC64NVME ?? (await storedChecksum(input.client, input.bucket, input.key));
     const verified = verifyStored(input.key, digests.crc64, stored);
     return { ...digests, versionId: out.VersionId, stored, verified };
+  } catch (e) {
+    // lib-storage aborted the upload (or what S3 stored is wrong): its parts count no more.
+    input.onBytes?.(-acknowledged);
+    throw e;
   } finally {
     input.signal?.removeEventListener('abort', onAbort);
     source.destroy();

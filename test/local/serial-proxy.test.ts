@@ -53,3 +53,21 @@ test("the client's connection outlives the upstream's, end-to-end headers pass a
     agent.destroy();
   }
 });
+
+test("a throttled request never reaches the upstream; its caller gets S3's 503 SlowDown, and the next passes", async () => {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const before = received.length;
+    proxy.faults.arm(1, 'throttle');
+    const throttled = await send(agent, 'three', 'length');
+    expect(proxy.faults.fired()).toBe(true);
+    expect(throttled.status).toBe(503);
+    expect(throttled.text).toMatch(/<Code>SlowDown<\/Code>/);
+    expect(received.length).toBe(before);
+    expect(proxy.faults.changes(proxy.faults.count() - 1)).toEqual([]);
+    const next = await send(agent, 'four', 'length');
+    expect([next.status, next.text, received.length]).toEqual([200, 'echo four', before + 1]);
+  } finally {
+    agent.destroy();
+  }
+});

@@ -58,7 +58,7 @@ test('piped into a request read slowly, the bytes that arrive are the file, and 
     let progressed = 0;
     const body = new FileBody(file, size, (n) => (progressed += n));
     expect(await put(port, body)).toBe(sha256);
-    expect([body.sent, progressed]).toEqual([size, size]);
+    expect(progressed).toBe(size);
   } finally {
     server.close();
   }

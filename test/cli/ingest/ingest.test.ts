@@ -3,7 +3,7 @@
  * bucket, accepted ones arrive with their manifest last, an interrupted run resumes, and the case
  * registry turns the uploaded manifest into a case.
  */
-import { utimesSync } from 'node:fs';
+import { statSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -11,8 +11,9 @@ import { ManifestSchema } from '../../../domain/manifest';
 import { handler } from '../../../lambda/register-case/handler';
 import { resolveBucket } from '../../../cli/ingest/aws';
 import { EXIT, runIngest, type IngestOptions } from '../../../cli/ingest/run';
-import { fileDigests } from '../../../cli/ingest/upload';
+import { fileDigests, uploadFile } from '../../../cli/ingest/upload';
 import { startHarness, type Harness } from '../../helpers/api-harness';
+import type { FaultMode } from '../../helpers/serial-proxy';
 import { awsClientConfig } from '../../helpers/moto';
 import { IDENTIFYING, dicomBytes, tempDir, writeTree } from '../fixtures';
 
@@ -28,6 +29,25 @@ afterEach(() => tmp.cleanup());
 const keysUnder = async (prefix: string) => ((await h.s3.send(new ListObjectsV2Command({ Bucket: h.bucketName, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
 const ingest = (folder: string, o: Partial<IngestOptions> = {}) =>
   runIngest({ folder, study: 'test', client: h.s3, bucket: h.bucketName, journalPath: path.join(tmp.dir, 'journal.jsonl'), multipartThreshold: 5 * 1024 * 1024, partSize: 5 * 1024 * 1024, ...o });
+/** A client of moto through the harness's proxy that records its calls of `command` in flight. */
+function countingClient(command: string) {
+  const client = new S3Client(awsClientConfig(h.endpoint));
+  const seen = { calls: 0, inFlight: 0, most: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== command) return next(args);
+      seen.calls++;
+      seen.most = Math.max(seen.most, ++seen.inFlight);
+      try {
+        return await next(args);
+      } finally {
+        seen.inFlight--;
+      }
+    },
+    { step: 'initialize', name: 'countInFlight' },
+  );
+  return { client, seen };
+}
 const readManifest = async (caseId: string) =>
   ManifestSchema.parse(JSON.parse(await (await h.s3.send(new GetObjectCommand({ Bucket: h.bucketName, Key: `cases/${caseId}/manifest.json` }))).Body!.transformToString()));
 
@@ -154,4 +174,76 @@ test("the bucket comes from the data stack's ScansBucketName output, or a messag
   await cfn.send(new CreateStackCommand({ StackName: 'ReadRoom-clitest-Data', TemplateBody: JSON.stringify(template) }));
   expect(await resolveBucket('clitest', target)).toBe('readroom-cli-scans');
   expect(await resolveBucket('clitest', target, 'given')).toBe('given');
+});
+
+test('a resumed run asks S3 about its journaled objects no more than --concurrency at a time', async () => {
+  const folder = path.join(tmp.dir, 'many');
+  const cases = ['K-601', 'K-602', 'K-603', 'K-604', 'K-605', 'K-606'];
+  writeTree(folder, Object.fromEntries(cases.flatMap((caseId, i) => [
+    [`${caseId}/fundus/OD.dcm`, dicomBytes({ caseId, fill: 2 * i })],
+    [`${caseId}/fundus/OS.dcm`, dicomBytes({ caseId, laterality: 'L', fill: 2 * i + 1 })],
+  ])));
+  expect((await ingest(folder)).exitCode).toBe(EXIT.ok);
+
+  const concurrency = 2;
+  const { client, seen } = countingClient('HeadObjectCommand');
+  try {
+    const again = await ingest(folder, { client, concurrency });
+    expect(again.cases.map((c) => c.status)).toEqual(cases.map(() => 'unchanged'));
+    expect(seen.calls).toBe(cases.length * 3); // each file and each manifest checked once
+    expect(seen.most).toBe(concurrency);
+  } finally {
+    client.destroy();
+  }
+});
+
+test('progress counts exactly the bytes S3 acknowledged: a PUT or a part sent again counts once, a multipart upload that failed not at all', async () => {
+  const put = path.join(tmp.dir, 'put.dcm');
+  const big = path.join(tmp.dir, 'big.dcm');
+  writeFileSync(put, dicomBytes({ caseId: 'K-701', kind: 'OPT', rows: 512, columns: 512, frames: 8 })); // 2 MiB: one PutObject
+  writeFileSync(big, dicomBytes({ caseId: 'K-701', kind: 'OPT', rows: 1024, columns: 1024, frames: 11 })); // 11 MiB: three parts
+  /** Uploads `file` with the proxy breaking the first request of `command` in `mode`; what the progress callbacks were given, summed. */
+  const upload = async (file: string, key: string, command: string, mode: FaultMode, maxAttempts?: number) => {
+    const client = new S3Client({ ...awsClientConfig(h.endpoint), ...(maxAttempts ? { maxAttempts } : {}) });
+    let armed = false;
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (!armed && context.commandName === command) {
+          h.faults.arm(1, mode);
+          armed = true;
+        }
+        return next(args);
+      },
+      { step: 'deserialize', name: 'breakOne' }, // after the SDK's retry: once per attempt
+    );
+    let counted = 0;
+    let sending = 0;
+    const from = h.faults.count();
+    try {
+      const size = statSync(file).size;
+      const result = await uploadFile({ client, bucket: h.bucketName, key, file, size, multipartThreshold: 5 * 1024 * 1024, partSize: 5 * 1024 * 1024, onBytes: (n) => (counted += n), onSending: (n) => (sending += n) }).catch((e: Error) => e);
+      expect(h.faults.fired()).toBe(true);
+      expect(sending).toBe(0); // every attempt took back what it showed in flight
+      return { result, counted, size, calls: h.faults.calls(from) };
+    } finally {
+      h.faults.disarm();
+      client.destroy();
+    }
+  };
+
+  // Throttled, the PUT goes up again from a fresh stream: its bytes count once.
+  const single = await upload(put, 'cases/K-701/oct/OD-1.dcm', 'PutObjectCommand', 'throttle');
+  expect(single.result).toMatchObject({ verified: true });
+  expect(single.calls.filter((c) => c === `PUT /${h.bucketName}/cases/K-701/oct/OD-1.dcm`)).toHaveLength(2);
+  expect(single.counted).toBe(single.size);
+
+  // A throttled part is sent again by the SDK: counted once too.
+  const parts = await upload(big, 'cases/K-701/oct/OS-1.dcm', 'UploadPartCommand', 'throttle');
+  expect(parts.result).toMatchObject({ verified: false }); // moto reports a 32-bit value for multipart
+  expect(parts.counted).toBe(parts.size);
+
+  // A part dropped and not tried again fails the upload: none of its bytes count.
+  const failed = await upload(big, 'cases/K-701/oct/OS-2.dcm', 'UploadPartCommand', 'drop', 1);
+  expect(failed.result).toBeInstanceOf(Error);
+  expect(failed.counted).toBe(0);
 });

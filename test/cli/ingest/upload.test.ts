@@ -202,8 +202,10 @@ test("above the threshold: parts carry their own CRC64NVME (unsigned payload); C
     if (r.method === 'PUT') return { headers: { etag: `"e${r.query.partNumber}"` } };
     return { body: xml(`<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>cases/K/big.dcm</Key><ETag>"x-3"</ETag><ChecksumCRC64NVME>${whole}</ChecksumCRC64NVME><ChecksumType>FULL_OBJECT</ChecksumType></CompleteMultipartUploadResult>`) };
   });
-  const out = await uploadFile({ client, bucket: 'b', key: 'cases/K/big.dcm', file: f, size, multipartThreshold: 5 * MiB, partSize: 5 * MiB });
+  let acknowledged = 0;
+  const out = await uploadFile({ client, bucket: 'b', key: 'cases/K/big.dcm', file: f, size, multipartThreshold: 5 * MiB, partSize: 5 * MiB, onBytes: (n) => (acknowledged += n) });
   expect(out.verified).toBe(true);
+  expect(acknowledged).toBe(size);
   const create = sent.find((r) => r.method === 'POST' && 'uploads' in r.query)!;
   const parts = sent.filter((r) => r.method === 'PUT').sort((a, b) => Number(a.query.partNumber) - Number(b.query.partNumber));
   const complete = sent.find((r) => r.method === 'POST' && 'uploadId' in r.query)!;
@@ -218,6 +220,17 @@ test("above the threshold: parts carry their own CRC64NVME (unsigned payload); C
   }
   expect(complete.headers).toMatchObject({ 'x-amz-checksum-crc64nvme': whole, 'x-amz-checksum-type': 'FULL_OBJECT' });
   expect(sent.filter((r) => r.method === 'PUT' && !('partNumber' in r.query))).toEqual([]); // no PutObject
+});
+
+test('above the threshold but within one part, lib-storage sends one PutObject: its bytes count when S3 acknowledges it', async () => {
+  const { f, bytes } = writeBytes('mid.dcm', 2 * MiB);
+  const local = await fileDigests(f);
+  const { client, sent } = httpClient(() => ({ headers: { 'x-amz-checksum-crc64nvme': local.crc64 } }));
+  let acknowledged = 0;
+  const out = await uploadFile({ client, bucket: 'b', key: 'cases/K/mid.dcm', file: f, size: bytes.length, multipartThreshold: MiB, partSize: 5 * MiB, onBytes: (n) => (acknowledged += n) });
+  expect(out.verified).toBe(true);
+  expect(sent.map((r) => r.method)).toEqual(['PUT']);
+  expect(acknowledged).toBe(bytes.length);
 });
 
 test("the CLI's S3 client keeps the SDK's warnings, less the one about streamed bodies it retries itself", () => {
