@@ -73,6 +73,9 @@ export const pseudonymCode = (n: number): string => `R${pad(n, 3)}`;
 /** At most this many new codes per transaction (DynamoDB allows 100 items; one is the counter). */
 const BATCH = 99;
 
+/** Back in the queue: the update's stream record (status `queued`) starts the next worker. */
+const REQUEUE = 'SET #status = :queued, requeuedAt = :at REMOVE leaseUntil';
+
 /** Export jobs and reader pseudonyms in the table. */
 export function exportStore({ db, tableName }: Table) {
   /**
@@ -158,28 +161,20 @@ export function exportStore({ db, tableName }: Table) {
     }
   }
 
-  /** `status = running AND attempts = :attempt`: the attempt still owns the job. */
-  const owned = (attempt: number) => ({
-    ConditionExpression: '#status = :running AND attempts = :attempt',
-    ExpressionAttributeNames: { '#status': 'status' },
-    values: { ':running': 'running', ':attempt': attempt },
-  });
-
   /**
-   * One update of the job by the attempt that owns it; false, writing nothing, when another
-   * attempt has taken the job over.
+   * One conditional update of the job; false, writing nothing, when its condition does not hold.
+   * `#status` names the status attribute in both expressions.
    */
-  async function updateOwned(exportId: string, attempt: number, update: string, values: Record<string, unknown>): Promise<boolean> {
-    const cond = owned(attempt);
+  async function updateJobIf(exportId: string, update: string, condition: string, values: Record<string, unknown>): Promise<boolean> {
     try {
       await db.send(
         new UpdateCommand({
           TableName: tableName,
           Key: keys.exportJob(exportId),
           UpdateExpression: update,
-          ConditionExpression: cond.ConditionExpression,
-          ExpressionAttributeNames: cond.ExpressionAttributeNames,
-          ExpressionAttributeValues: { ...cond.values, ...values },
+          ConditionExpression: condition,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: values,
         }),
       );
       return true;
@@ -188,6 +183,13 @@ export function exportStore({ db, tableName }: Table) {
       throw e;
     }
   }
+
+  /**
+   * One update of the job by the attempt that owns it (`status = running AND attempts = :attempt`);
+   * false, writing nothing, when another attempt has taken the job over.
+   */
+  const updateOwned = (exportId: string, attempt: number, update: string, values: Record<string, unknown>): Promise<boolean> =>
+    updateJobIf(exportId, update, '#status = :running AND attempts = :attempt', { ':running': 'running', ':attempt': attempt, ...values });
 
   /**
    * Saves the checkpoint of a running attempt (or, without one, only checks that the attempt still
@@ -205,24 +207,8 @@ export function exportStore({ db, tableName }: Table) {
    * answer was lost) is requeued again, which only emits one more record. So false means exactly
    * that another attempt has taken the job (or it is gone).
    */
-  async function requeueExportJob(exportId: string, attempt: number, at: string): Promise<boolean> {
-    try {
-      await db.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: keys.exportJob(exportId),
-          UpdateExpression: 'SET #status = :queued, requeuedAt = :at REMOVE leaseUntil',
-          ConditionExpression: 'attempts = :attempt AND #status IN (:running, :queued)',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':queued': 'queued', ':running': 'running', ':attempt': attempt, ':at': at },
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailed(e)) return false;
-      throw e;
-    }
-  }
+  const requeueExportJob = (exportId: string, attempt: number, at: string): Promise<boolean> =>
+    updateJobIf(exportId, REQUEUE, 'attempts = :attempt AND #status IN (:running, :queued)', { ':queued': 'queued', ':running': 'running', ':attempt': attempt, ':at': at });
 
   /**
    * Puts a job that nobody is running back in the queue, for a poller that found it so (`seen`, as it
@@ -247,22 +233,7 @@ export function exportStore({ db, tableName }: Table) {
       conds.push('requeuedAt = :requeuedAt');
       values[':requeuedAt'] = seen.requeuedAt;
     }
-    try {
-      await db.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: keys.exportJob(exportId),
-          UpdateExpression: 'SET #status = :queued, requeuedAt = :at REMOVE leaseUntil',
-          ConditionExpression: conds.join(' AND '),
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: values,
-        }),
-      );
-      return true;
-    } catch (e) {
-      if (isConditionFailed(e)) return false;
-      throw e;
-    }
+    return updateJobIf(exportId, REQUEUE, conds.join(' AND '), values);
   }
 
   async function getExportJob(exportId: string): Promise<ExportJob | undefined> {

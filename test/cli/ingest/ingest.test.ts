@@ -14,6 +14,7 @@ import { EXIT, runIngest, type IngestOptions } from '../../../cli/ingest/run';
 import { fileDigests, uploadFile } from '../../../cli/ingest/upload';
 import { startHarness, type Harness } from '../../helpers/api-harness';
 import type { FaultMode } from '../../helpers/serial-proxy';
+import { countInFlight } from '../../helpers/in-flight';
 import { awsClientConfig } from '../../helpers/moto';
 import { IDENTIFYING, dicomBytes, tempDir, writeTree } from '../fixtures';
 
@@ -29,24 +30,10 @@ afterEach(() => tmp.cleanup());
 const keysUnder = async (prefix: string) => ((await h.s3.send(new ListObjectsV2Command({ Bucket: h.bucketName, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!).sort();
 const ingest = (folder: string, o: Partial<IngestOptions> = {}) =>
   runIngest({ folder, study: 'test', client: h.s3, bucket: h.bucketName, journalPath: path.join(tmp.dir, 'journal.jsonl'), multipartThreshold: 5 * 1024 * 1024, partSize: 5 * 1024 * 1024, ...o });
-/** A client of moto through the harness's proxy that records its calls of `command` in flight. */
+/** A client of moto through the harness's proxy that counts its calls of `command` in flight. */
 function countingClient(command: string) {
   const client = new S3Client(awsClientConfig(h.endpoint));
-  const seen = { calls: 0, inFlight: 0, most: 0 };
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName !== command) return next(args);
-      seen.calls++;
-      seen.most = Math.max(seen.most, ++seen.inFlight);
-      try {
-        return await next(args);
-      } finally {
-        seen.inFlight--;
-      }
-    },
-    { step: 'initialize', name: 'countInFlight' },
-  );
-  return { client, seen };
+  return { client, seen: countInFlight(client, command) };
 }
 const readManifest = async (caseId: string) =>
   ManifestSchema.parse(JSON.parse(await (await h.s3.send(new GetObjectCommand({ Bucket: h.bucketName, Key: `cases/${caseId}/manifest.json` }))).Body!.transformToString()));

@@ -22,6 +22,7 @@ import { finalPut } from '../../../lambda/store/finals';
 import { keys } from '../../../lambda/store/keys';
 import { readPutTx, type ReadRecord } from '../../../lambda/store/reads';
 import { startHarness, type Harness } from '../../helpers/api-harness';
+import { countInFlight } from '../../helpers/in-flight';
 import { awsClientConfig } from '../../helpers/moto';
 import { jobInsertEvent } from '../../helpers/export-worker';
 import { CONFIG, grade } from '../../helpers/grades';
@@ -297,21 +298,7 @@ describe('parts are uploaded side by side, at most PART_CONCURRENCY at once', ()
   /** An S3 client that counts its UploadPart requests in flight (SDK middleware: sent, not yet answered). */
   function countingS3() {
     const s3 = new S3Client(awsClientConfig(h.endpoint));
-    const seen = { now: 0, max: 0, parts: 0 };
-    s3.middlewareStack.add(
-      (next, context) => async (args) => {
-        if (context.commandName !== 'UploadPartCommand') return next(args);
-        seen.parts++;
-        seen.max = Math.max(seen.max, ++seen.now);
-        try {
-          return await next(args);
-        } finally {
-          seen.now--;
-        }
-      },
-      { step: 'initialize', name: 'countUploadParts' },
-    );
-    return { s3, seen };
+    return { s3, seen: countInFlight(s3, 'UploadPartCommand') };
   }
 
   test('a full run and a cut-off run resumed keep up to PART_CONCURRENCY parts in flight, and still write the same bytes', async () => {
@@ -320,9 +307,9 @@ describe('parts are uploaded side by side, at most PART_CONCURRENCY at once', ()
     try {
       await queue();
       expect(await runQueuedExport(worker(() => LONG, undefined, h.store, whole.s3), EXPORT_ID)).toEqual({ exportId: EXPORT_ID, result: 'complete' });
-      expect(whole.seen.parts).toBeGreaterThan(PART_CONCURRENCY);
-      expect(whole.seen.max).toBeGreaterThan(1);
-      expect(whole.seen.max).toBeLessThanOrEqual(PART_CONCURRENCY);
+      expect(whole.seen.calls).toBeGreaterThan(PART_CONCURRENCY);
+      expect(whole.seen.most).toBeGreaterThan(1);
+      expect(whole.seen.most).toBeLessThanOrEqual(PART_CONCURRENCY);
       expect(whole.seen.now).toBe(0);
       const out = await files();
       for (const f of FILES) expect({ f, same: out.get(f)!.equals(reference.get(f)!) }).toEqual({ f, same: true });
@@ -337,9 +324,9 @@ describe('parts are uploaded side by side, at most PART_CONCURRENCY at once', ()
       expect(await runQueuedExport(worker(cutOffAfter(5), undefined, h.store, first.s3), EXPORT_ID)).toMatchObject({ result: 'requeued' });
       // Nothing left in flight once the worker returned: the checkpoint covers only answered parts.
       expect(first.seen.now).toBe(0);
-      expect(first.seen.max).toBeGreaterThan(1);
+      expect(first.seen.most).toBeGreaterThan(1);
       expect(await runQueuedExport(worker(() => LONG, undefined, h.store, second.s3), EXPORT_ID)).toEqual({ exportId: EXPORT_ID, result: 'complete' });
-      expect(second.seen.max).toBeLessThanOrEqual(PART_CONCURRENCY);
+      expect(second.seen.most).toBeLessThanOrEqual(PART_CONCURRENCY);
       const out = await files();
       for (const f of FILES) expect({ f, same: out.get(f)!.equals(reference.get(f)!) }).toEqual({ f, same: true });
     } finally {
