@@ -480,14 +480,12 @@ export async function getExport(deps: Pick<ExportCoreDeps, 'store' | 'links'>, e
   if (!EXPORT_ID.test(exportId)) throw new ValidationError('exportId', 'format', `exportId: must match ${EXPORT_ID}`);
   let job = await deps.store.getExportJob(exportId);
   if (!job) throw new NotFoundError(`Export ${exportId}`);
-  const idle =
-    (job.status === 'running' && job.leaseUntil !== undefined && job.leaseUntil < now) ||
-    (job.status === 'queued' && Date.parse(job.requeuedAt ?? job.createdAt) + NUDGE_AFTER_MS < Date.parse(now));
-  if (idle) {
+  const pastLease = (j: NonNullable<typeof job>) => j.status === 'running' && j.leaseUntil !== undefined && j.leaseUntil < now;
+  if (pastLease(job) || (job.status === 'queued' && Date.parse(job.requeuedAt ?? job.createdAt) + NUDGE_AFTER_MS < Date.parse(now))) {
     if (await deps.store.nudgeExportJob(exportId, job, now)) job = { ...job, status: 'queued', requeuedAt: now, leaseUntil: undefined };
     else job = (await deps.store.getExportJob(exportId)) ?? job;
   }
-  const stalled = job.status === 'running' && job.leaseUntil !== undefined && job.leaseUntil < now;
+  const stalled = pastLease(job);
   const base = {
     exportId,
     status: stalled ? ('stalled' as const) : job.status,

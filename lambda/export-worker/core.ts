@@ -573,23 +573,19 @@ export type RunResult = { exportId: string; result: 'complete' | 'failed' | 'ski
 const encodeCheckpoint = (c: ExportCheckpoint) => gzipSync(JSON.stringify(c));
 const decodeCheckpoint = (data: Uint8Array): ExportCheckpoint => JSON.parse(gunzipSync(data).toString('utf8')) as ExportCheckpoint;
 
-/** The requeue's own failure, told apart from the export's (which is recorded as `failed`). */
-class RequeueFailed extends Error {
-  constructor(override readonly cause: unknown) {
-    super('export requeue failed');
-  }
-}
-
 export async function runQueuedExport(deps: WorkerDeps, exportId: string): Promise<RunResult> {
   const at = deps.now();
   const job = await deps.jobs.takeExportJob(exportId, { at, until: new Date(Date.parse(at) + deps.remainingMs()).toISOString() });
   if (!job) return { exportId, result: 'skipped' };
   const attempt = job.attempts ?? 1;
 
-  let outcome: ExportJobOutcome;
+  // Only the export itself fails the job. The requeue below is outside this try: a requeue that
+  // throws is not the export's failure, so it reaches the stream, which retries the record (and a
+  // poll of the job requeues it once the lease has passed).
+  let done: RunOutcome | { status: 'failed'; error: string };
   try {
     if (attempt > MAX_ATTEMPTS) throw Object.assign(new Error('export attempts exhausted'), { name: 'ExportAttemptsExhausted' });
-    const done = await runExport({ exportId, studyId: deps.studyId, config: deps.config, formats: job.formats, createdAt: job.createdAt }, deps.run, {
+    done = await runExport({ exportId, studyId: deps.studyId, config: deps.config, formats: job.formats, createdAt: job.createdAt }, deps.run, {
       ...(job.checkpoint ? { resume: decodeCheckpoint(job.checkpoint) } : {}),
       firstPart: (attempt - 1) * PART_BLOCK + 1,
       save: (c) => {
@@ -603,22 +599,18 @@ export async function runQueuedExport(deps: WorkerDeps, exportId: string): Promi
         return left < STOP_RESERVE_MS || (checkpointed && left < SOFT_STOP_MS);
       },
     });
-    if (done.status === 'superseded') return { exportId, result: 'superseded' };
-    if (done.status === 'stopped') {
-      // false only when another attempt took the job (the requeue is idempotent for this one).
-      // A requeue that throws is not the export's failure: it is rethrown below, so the stream
-      // retries the record, and a poll of the job requeues it once the lease has passed.
-      const requeued = await deps.jobs.requeueExportJob(exportId, attempt, deps.now()).catch((e: unknown) => {
-        throw new RequeueFailed(e);
-      });
-      return { exportId, result: requeued ? 'requeued' : 'superseded', cases: done.cases };
-    }
-    outcome = { status: 'complete', files: done.files, counts: done.counts, at: deps.now() };
   } catch (e) {
-    if (e instanceof RequeueFailed) throw e.cause;
     // The class only: messages can carry data. The job says "failed"; the coordinator asks again.
-    outcome = { status: 'failed', error: (e as Error)?.name ?? 'Error', at: deps.now() };
+    done = { status: 'failed', error: (e as Error)?.name ?? 'Error' };
   }
+  if (done.status === 'superseded') return { exportId, result: 'superseded' };
+  if (done.status === 'stopped') {
+    // false only when another attempt took the job (the requeue is idempotent for this one).
+    const requeued = await deps.jobs.requeueExportJob(exportId, attempt, deps.now());
+    return { exportId, result: requeued ? 'requeued' : 'superseded', cases: done.cases };
+  }
+  const outcome: ExportJobOutcome =
+    done.status === 'failed' ? { status: 'failed', error: done.error, at: deps.now() } : { status: 'complete', files: done.files, counts: done.counts, at: deps.now() };
   const audit = auditEvent({
     at: outcome.at,
     actor: 'system',
