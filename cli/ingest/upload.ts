@@ -96,36 +96,47 @@ export function withWholeObjectChecksum(client: S3Client): { client: S3Client; w
   const parts = new Map<number, { crc: bigint; length: number }>();
   let whole: string | undefined;
   const bytesOf = (body: unknown) => (body instanceof Uint8Array ? body : typeof body === 'string' ? Buffer.from(body) : undefined);
-  const proxied = new Proxy(client, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver);
-      return async (command: { input: Record<string, unknown> }, ...rest: unknown[]) => {
-        const input = command.input;
-        if (command instanceof CreateMultipartUploadCommand) input.ChecksumType = 'FULL_OBJECT';
-        if (command instanceof UploadPartCommand || command instanceof PutObjectCommand) {
-          const body = bytesOf(input.Body);
-          if (!body) throw new Error('uploadFile: a part arrived as a stream; lib-storage was expected to buffer parts');
-          const crc = crc64(body);
-          input.ChecksumCRC64NVME = crc64ToBase64(crc);
-          if (command instanceof UploadPartCommand) {
-            parts.set(Number(input.PartNumber), { crc, length: body.length });
-            // The part's CRC64NVME, which S3 checks, covers its bytes: SigV4 need not hash them again.
-            payloadHash(command as UploadPartCommand, 'UNSIGNED-PAYLOAD');
-          }
-          else whole = input.ChecksumCRC64NVME as string;
-        }
-        if (command instanceof CompleteMultipartUploadCommand) {
-          const ordered = [...parts.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
-          const combined = ordered.slice(1).reduce((acc, p) => crc64Combine(acc, p.crc, p.length), ordered[0]?.crc ?? 0n);
-          whole = crc64ToBase64(combined);
-          input.ChecksumCRC64NVME = whole;
-          input.ChecksumType = 'FULL_OBJECT';
-        }
-        return (target.send as (...a: unknown[]) => Promise<unknown>)(command, ...rest);
-      };
-    },
+  const proxied = aroundSend(client, async (command, send) => {
+    const input = command.input;
+    if (command instanceof CreateMultipartUploadCommand) input.ChecksumType = 'FULL_OBJECT';
+    if (command instanceof UploadPartCommand || command instanceof PutObjectCommand) {
+      const body = bytesOf(input.Body);
+      if (!body) throw new Error('uploadFile: a part arrived as a stream; lib-storage was expected to buffer parts');
+      const crc = crc64(body);
+      input.ChecksumCRC64NVME = crc64ToBase64(crc);
+      if (command instanceof UploadPartCommand) {
+        parts.set(Number(input.PartNumber), { crc, length: body.length });
+        // The part's CRC64NVME, which S3 checks, covers its bytes: SigV4 need not hash them again.
+        payloadHash(command as UploadPartCommand, 'UNSIGNED-PAYLOAD');
+      }
+      else whole = input.ChecksumCRC64NVME as string;
+    }
+    if (command instanceof CompleteMultipartUploadCommand) {
+      const ordered = [...parts.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+      const combined = ordered.slice(1).reduce((acc, p) => crc64Combine(acc, p.crc, p.length), ordered[0]?.crc ?? 0n);
+      whole = crc64ToBase64(combined);
+      input.ChecksumCRC64NVME = whole;
+      input.ChecksumType = 'FULL_OBJECT';
+    }
+    return send(command);
   });
   return { client: proxied, whole: () => whole };
+}
+
+type SentCommand = { input: Record<string, unknown> };
+
+/**
+ * `client` with each `send` passed through `around` (which calls `send` to go on): a Proxy, so
+ * lib-storage still gets the client's own config and middleware stack.
+ */
+function aroundSend(client: S3Client, around: (command: SentCommand, send: (command: SentCommand) => Promise<unknown>) => Promise<unknown>): S3Client {
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop !== 'send') return Reflect.get(target, prop, receiver);
+      const send = target.send.bind(target) as (...a: unknown[]) => Promise<unknown>;
+      return (command: SentCommand, ...rest: unknown[]) => around(command, (c) => send(c, ...rest));
+    },
+  });
 }
 
 export interface UploadFileInput {
@@ -257,24 +268,18 @@ function inFlight(report?: (n: number) => void) {
  * (lib-storage sends a file within one part as a PutObject: that counts the same way).
  */
 function countingParts(client: S3Client, acknowledged: (n: number) => void, sending?: (n: number) => void): S3Client {
-  return new Proxy(client, {
-    get(target, prop, receiver) {
-      if (prop !== 'send') return Reflect.get(target, prop, receiver);
-      const send = target.send.bind(target) as (...a: unknown[]) => Promise<unknown>;
-      return async (command: { input: { Body?: unknown } }, ...rest: unknown[]) => {
-        if (!(command instanceof UploadPartCommand || command instanceof PutObjectCommand)) return send(command, ...rest);
-        const length = (command.input.Body as Uint8Array).byteLength;
-        const part = inFlight(sending);
-        part.add(length);
-        try {
-          const out = await send(command, ...rest);
-          acknowledged(length);
-          return out;
-        } finally {
-          part.close();
-        }
-      };
-    },
+  return aroundSend(client, async (command, send) => {
+    if (!(command instanceof UploadPartCommand || command instanceof PutObjectCommand)) return send(command);
+    const length = (command.input.Body as Uint8Array).byteLength;
+    const part = inFlight(sending);
+    part.add(length);
+    try {
+      const out = await send(command);
+      acknowledged(length);
+      return out;
+    } finally {
+      part.close();
+    }
   });
 }
 
