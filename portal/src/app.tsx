@@ -4,7 +4,7 @@
  * as a dialog over the page, so the page (and a draft on it) stays as it is.
  */
 import { createContext, type ComponentChildren } from 'preact';
-import { useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { useContext, useEffect, useState } from 'preact/hooks';
 import type { ApiError, ReadRoomApi } from './api/client';
 import { asApiError } from './api/client';
 import type { Me, Study } from './api/types';
@@ -14,7 +14,7 @@ import { draftKeysOf } from './form/read-controller';
 import { lang, t, type Lang } from './i18n';
 import { href, route, type Route } from './router';
 import type { AuthSession } from './session';
-import { ApiProblem, Data, Jump, Loading, Tx } from './ui';
+import { ApiProblem, Data, Jump, Loading, Tx, useModal } from './ui';
 import { SignIn } from './pages/sign-in';
 import { Home } from './pages/home';
 import { Reading } from './pages/reading';
@@ -93,9 +93,10 @@ function Header({ profile }: { profile?: Profile }) {
   const { session, storage } = useServices();
   const user = session.user;
   const me = profile?.me;
-  const [confirming, setConfirming] = useState(false);
+  // Unsaved drafts counted when sign-out was asked for: the dialog shows while there are some.
+  const [unsaved, setUnsaved] = useState(0);
   const signOut = () => {
-    setConfirming(false);
+    setUnsaved(0);
     if (user) for (const key of draftKeysOf(storage, user.sub)) storage.removeItem(key);
     endAllStreaming();
     void session.signOut();
@@ -138,10 +139,17 @@ function Header({ profile }: { profile?: Profile }) {
             <span class="who">
               <Tx k="app.signedInAs" params={{ user: <Data>{user.username}</Data> }} />
             </span>
-            <button type="button" onClick={() => (draftKeysOf(storage, user.sub).length > 0 ? setConfirming(true) : signOut())}>
+            <button
+              type="button"
+              onClick={() => {
+                const n = draftKeysOf(storage, user.sub).length;
+                if (n > 0) setUnsaved(n);
+                else signOut();
+              }}
+            >
               {t('app.signOut')}
             </button>
-            {confirming && <SignOutDialog unsaved={draftKeysOf(storage, user.sub).length} onStay={() => setConfirming(false)} onSignOut={signOut} />}
+            {unsaved > 0 && <SignOutDialog unsaved={unsaved} onStay={() => setUnsaved(0)} onSignOut={signOut} />}
           </>
         )}
       </div>
@@ -155,17 +163,7 @@ function Header({ profile }: { profile?: Profile }) {
  * save themselves once the server takes them.
  */
 function SignOutDialog({ unsaved, onStay, onSignOut }: { unsaved: number; onStay: () => void; onSignOut: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-    const stay = (e: Event) => {
-      e.preventDefault();
-      onStay();
-    };
-    d?.addEventListener('cancel', stay);
-    return () => d?.removeEventListener('cancel', stay);
-  }, []);
+  const ref = useModal(onStay);
   return (
     <dialog ref={ref} class="dialog sign-out" aria-labelledby="sign-out-title" aria-describedby="sign-out-text">
       <h2 id="sign-out-title">{t('app.signOut.title')}</h2>

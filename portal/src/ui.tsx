@@ -1,6 +1,7 @@
 /**
  * Small shared pieces of the pages: the page heading that takes the focus on arrival, messages,
- * buttons that say when they are busy, and a wrapper for data that is not to be translated.
+ * buttons that say when they are busy, modal dialogs, and a wrapper for data that is not to be
+ * translated.
  */
 import type { ButtonHTMLAttributes, ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -135,4 +136,23 @@ export function More({ list }: { list: { cursor?: string; busy: boolean; more: (
       {t('common.more')}
     </Busy>
   );
+}
+
+/**
+ * A ref for a `<dialog>` shown modal once it is mounted (the page behind it inert, the focus
+ * inside). Escape does not close it: it calls `onEscape`, and its owner decides what that means.
+ */
+export function useModal(onEscape: () => void) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    const cancel = (e: Event) => {
+      e.preventDefault();
+      onEscape();
+    };
+    d?.addEventListener('cancel', cancel);
+    return () => d?.removeEventListener('cancel', cancel);
+  }, []);
+  return ref;
 }

@@ -9,7 +9,7 @@ import { groupedSecret, otpauthUri, qrSvg } from '../../auth/otpauth';
 import { useServices } from '../app';
 import { authErrorText, t } from '../i18n';
 import type { AuthState } from '../session';
-import { Alert, Busy, Data, Tx } from '../ui';
+import { Alert, Busy, Data, Tx, useModal } from '../ui';
 
 type Failure = { code: string; message?: string } | undefined;
 
@@ -296,15 +296,8 @@ export function SignIn({ dialog = false }: { dialog?: boolean }) {
 }
 
 function ExpiredDialog({ user, step }: { user: string; step?: AuthState }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-    // Escape would close a modal dialog: the session needs a sign-in, so it stays.
-    const keep = (e: Event) => e.preventDefault();
-    d?.addEventListener('cancel', keep);
-    return () => d?.removeEventListener('cancel', keep);
-  }, []);
+  // Escape does nothing: the session needs a sign-in, so the dialog stays.
+  const ref = useModal(() => undefined);
   return (
     <dialog ref={ref} class="sign-in dialog" aria-label={t('auth.expiredTitle')}>
       <Step state={step} fixedUser={user} />
