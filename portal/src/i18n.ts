@@ -11,9 +11,10 @@
  */
 import { signal } from '@preact/signals-core';
 import type { ApiError } from './api/client';
+import type { Lang } from '../../domain/lang';
 import type { Label, Question } from './form/engine';
 
-export type Lang = 'en' | 'ko';
+export { pickLang, type Lang } from '../../domain/lang';
 
 const en = {
   'app.name': 'ReadRoom',
@@ -736,15 +737,6 @@ export function t(key: MessageKey, params?: Record<string, string | number>): st
 /** A key that exists, or undefined (codes from the server: actions, reasons, statuses). */
 export function tIf(key: string, params?: Record<string, string | number>): string | undefined {
   return Object.prototype.hasOwnProperty.call(en, key) ? t(key as MessageKey, params) : undefined;
-}
-
-/** The first supported language: the person's own choice, then the browser's list, then English. */
-export function pickLang(chosen: string | null | undefined, preferred: readonly string[]): Lang {
-  for (const tag of [chosen, ...preferred]) {
-    const base = tag?.toLowerCase().split('-')[0];
-    if (base === 'ko' || base === 'en') return base;
-  }
-  return 'en';
 }
 
 /** The study's own text ({ en, ko }) in the page's language. */

@@ -4,7 +4,9 @@
  * both languages (the type makes a missing one a compile error, and a test checks that no Korean
  * value is left in English). Placeholders are `{name}`.
  */
-export type Lang = 'en' | 'ko';
+import type { Lang } from '../../domain/lang';
+
+export { pickLang, type Lang } from '../../domain/lang';
 
 const en = {
   'viewer.title': 'Image viewer',
@@ -129,13 +131,4 @@ export const SAME_IN_BOTH: readonly MessageKey[] = ['viewer.watermark', 'viewer.
 
 export function translate(lang: Lang, key: MessageKey, params: Record<string, string | number> = {}): string {
   return viewerMessages[lang][key].replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
-}
-
-/** The first supported language in the browser's preference list, English otherwise. */
-export function pickLang(requested: string | undefined, preferred: readonly string[]): Lang {
-  for (const tag of [requested, ...preferred]) {
-    const base = tag?.toLowerCase().split('-')[0];
-    if (base === 'ko' || base === 'en') return base;
-  }
-  return 'en';
 }
