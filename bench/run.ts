@@ -11,6 +11,7 @@ import { benchExport } from './api-export';
 import { benchIngest } from './ingest';
 import { benchIngestDigest } from './ingest-digest';
 import { benchBundles, benchImages } from './viewer';
+import { benchPlan } from './plan';
 import { benchPortal } from './portal';
 import { benchReadNext, benchRoomStart, benchSuite } from './room';
 
@@ -23,6 +24,7 @@ const suites: Record<string, () => Promise<void> | void> = {
   ingest: async () => void (await benchIngest()),
   'ingest-digest': benchIngestDigest,
   bundles: benchBundles,
+  plan: () => benchPlan(),
   portal: benchPortal,
   images: benchImages,
   'room-start': benchRoomStart,
