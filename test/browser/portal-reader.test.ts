@@ -59,9 +59,12 @@ async function answerRequired(page: Page): Promise<void> {
 /**
  * Answers one question while every save fails at the network: the autosave and the client's own
  * retries (0.4 s and 1.5 s after each failure) run out, and the page says the answer is not saved.
+ * The network stays down until the test brings it back: the page tries again by itself
+ * OFFLINE_RETRY_MS later on its clock, which runs on, and on a slow machine that retry came while
+ * the test still counted on the answer being unsaved (it was saved, and its local copy gone).
  */
 async function answerOffline(page: Page): Promise<void> {
-  fx.faults.set('PUT /assignments/{ref}/read', ['network', 'network', 'network']);
+  fx.faults.set('PUT /assignments/{ref}/read', Array.from({ length: 100 }, () => 'network' as const));
   await radio(page, 'OS', 'fundusQuality', 'ungradable').check();
   await pause(page);
   await eventually(async () => expect(saves()).toHaveLength(1));

@@ -11,6 +11,7 @@ import type { PortalServer } from '../../portal/serve';
 import { eventually, useBrowser, warmAxe } from '../helpers/browser';
 import { fixtureConfig, PortalFixtures, USERS, type FixtureUser } from '../helpers/portal-fixtures';
 import { servePortal, untranslated } from '../helpers/portal-page';
+import { utcDay } from '../helpers/utc-day';
 
 // One context and page for the file (each test signs in afresh on a new document; the helper
 // removes its routes and init scripts and empties the storage after it).
@@ -203,7 +204,12 @@ describe('coordinator', () => {
   });
 
   it('is all Korean in Korean, on every tab', async () => {
-    fx.audit.push({ at: `${new Date().toISOString().slice(0, 10)}T00:00:01.000Z`, id: 'a1', actor: 'system', action: 'export_completed' });
+    // The audit tab shows the page's today: the page's clock stands still at this moment (its
+    // timers still run), so the event is on the day it asks for even if midnight (UTC) passes
+    // meanwhile. The Korean context's last test: the adjudication's Korean test ran before.
+    const now = Date.now();
+    await korean!.clock.setFixedTime(now);
+    fx.audit.push({ at: `${utcDay(now)}T00:00:01.000Z`, id: 'a1', actor: 'system', action: 'export_completed' });
     const page = await korean!.newPage();
     await open(page, USERS.coordinator);
     await page.locator('section[aria-labelledby="rejections-title"] tbody tr').waitFor();

@@ -208,8 +208,17 @@ function currentTestFailed(): boolean {
   return state?.currentlyRunningTest ? state.currentlyRunningTest.errors.length > 0 : true;
 }
 
+/**
+ * How long a browser file's tests and hooks may take unless they say otherwise (`useBrowser` sets
+ * it for the file; the suite's is 60 s). Each test is a person's task in real Chromium with
+ * axe-core on its pages: 1–9 s on a quiet machine, but in a run held to about 15 % of the CPU (a
+ * busy 2-core machine) the reading page by keyboard took 57 s and the sign-in against moto 56 s.
+ */
+export const BROWSER_TEST_TIMEOUT_MS = 180_000;
+
 /** Registers the jest hooks for a file: one browser for all its tests, a new context per test (or one for the file: `oneContext`). */
 export function useBrowser(suite: string, contextOptions: BrowserContextOptions = {}, options: BrowserOptions = {}): BrowserFixture {
+  jest.setTimeout(BROWSER_TEST_TIMEOUT_MS);
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
   let page: Page | undefined;

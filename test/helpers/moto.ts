@@ -19,7 +19,7 @@ export const TEST_MOTO_SERVER = [join(__dirname, 'moto-server.py')] as const;
  * one per worker beside the key recovery (three Pythons at once), and on a 2-core machine shared
  * with other runs (load ≈ 20) one took 12.6 s alone and three missed local/moto.ts's 20 s.
  */
-const TEST_MOTO_START_TIMEOUT_MS = 60_000;
+export const TEST_MOTO_START_TIMEOUT_MS = 60_000;
 export const startTestMoto = (env?: Record<string, string>): Promise<MotoServer> => startMoto(TEST_MOTO_SERVER, env, TEST_MOTO_START_TIMEOUT_MS);
 
 /**

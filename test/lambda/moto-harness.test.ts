@@ -1,7 +1,7 @@
 /** The moto harness: starts a real moto server, serves the S3 SDK client, and stops cleanly. */
 import { connect } from 'node:net';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { awsClientConfig, type MotoServer, resetMoto, startMoto } from '../helpers/moto';
+import { awsClientConfig, type MotoServer, resetMoto, startMoto, TEST_MOTO_START_TIMEOUT_MS } from '../helpers/moto';
 
 jest.setTimeout(40_000);
 
@@ -20,10 +20,12 @@ describe('moto harness', () => {
   let moto: MotoServer;
   let s3: S3Client;
 
+  // Plain moto as the local room starts it, with the time a test moto may take to answer: the
+  // room's 20 s is for a person's machine, and a start here runs beside the other jest worker.
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await startMoto(undefined, undefined, TEST_MOTO_START_TIMEOUT_MS);
     s3 = new S3Client(awsClientConfig(moto.endpoint));
-  });
+  }, TEST_MOTO_START_TIMEOUT_MS + 30_000);
 
   afterAll(async () => {
     s3?.destroy();

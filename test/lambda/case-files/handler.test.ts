@@ -16,6 +16,7 @@ import { FLEET_ENI_IP, startHarness, type Harness, type TestUser } from '../../h
 import { assign, caseFiles, seedCase } from '../../helpers/reading-fixtures';
 import { grade } from '../../helpers/grades';
 import { seedReadCase } from '../../helpers/reading-seed';
+import { utcDayClearOfMidnight } from '../../helpers/utc-day';
 
 let h: Harness;
 /** Assignment refs (what readers open sessions with): reader on F1, reader2 on F2. */
@@ -172,12 +173,14 @@ describe('the caller is bound by its source address only (issue 9, item 6)', () 
 });
 
 test('every refusal is a durable case_files_denied event (reason, caller address, hashed session id)', async () => {
+  // The refusals are audited under the day of their own time: no midnight (UTC) between them and this day.
+  const day = await utcDayClearOfMidnight();
   const sessionId = await issue(h.users.reader, refF1);
   const guessed = randomBytes(16).toString('base64url');
   await files(sessionId, '10.0.99.99');
   await files(guessed);
   await files(undefined);
-  const denied = (await h.snapshotTable()).filter((i) => i.pk === `AUDIT#${new Date().toISOString().slice(0, 10)}` && i.action === 'case_files_denied');
+  const denied = (await h.snapshotTable()).filter((i) => i.pk === `AUDIT#${day}` && i.action === 'case_files_denied');
   expect(denied.map((d) => [(d.detail as { reason: string }).reason, (d.detail as { sourceIp?: string }).sourceIp, d.sessionHash])).toEqual(
     expect.arrayContaining([
       ['ip_mismatch', '10.0.99.99', sessionHash(sessionId)],
@@ -193,11 +196,13 @@ test('the session id is a bearer secret: neither the table, GET /audit nor any l
   const spies = (['log', 'error', 'warn', 'info'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...args: unknown[]) => void lines.push(args.map(String).join(' '))));
   let sessionId: string;
   let auditBody: string;
+  // The day GET /audit is asked for: the one the events below are written on (no midnight in between).
+  const day = await utcDayClearOfMidnight();
   try {
     sessionId = await issue(h.users.reader, refF1);
     expect((await files(sessionId)).status).toBe(200);
     expect((await files(sessionId, '10.0.99.99')).status).toBe(403);
-    const audit = await h.call(coordinatorApi, { routeKey: 'GET /audit', query: { day: new Date().toISOString().slice(0, 10), limit: '500' }, token: h.users.coordinator.token });
+    const audit = await h.call(coordinatorApi, { routeKey: 'GET /audit', query: { day, limit: '500' }, token: h.users.coordinator.token });
     expect(audit.status).toBe(200);
     auditBody = audit.body!;
   } finally {

@@ -16,6 +16,7 @@ import { grade } from '../../helpers/grades';
 import { losingRace, seedCase, seedReadCase, seedSubmittedRead } from '../../helpers/reading-seed';
 import { cognitoReaderGroup } from '../../../lambda/coordinator-api/adapters';
 import { readingStore } from '../../../lambda/store';
+import { utcDayClearOfMidnight } from '../../helpers/utc-day';
 
 jest.setTimeout(120_000);
 
@@ -290,13 +291,15 @@ describe('GET /progress and GET /audit', () => {
   });
 
   it('lists one day of audit events, paginated; the day is required', async () => {
+    // The assignments' events are written now, on the day of their own time: the day asked for is
+    // taken just before, with no midnight (UTC) in between (NOW, the file's start, could be yesterday).
+    const day = await utcDayClearOfMidnight();
     await readers([
       ['r1', 'S1'],
       ['r2', 'S2'],
     ]);
     await seedCase(h, 'D1');
     await call('POST /assignments', { body: { hiddenRepeats: false } });
-    const day = NOW.slice(0, 10);
     const p1 = await call('GET /audit', { query: { day, limit: '1' } });
     expect(p1.status).toBe(200);
     expect(p1.json.items).toHaveLength(1);
