@@ -186,7 +186,7 @@ export async function startRoom(opts: RoomOptions = {}): Promise<Room> {
     stops.push(() => moto.stop());
     mark('moto', tMoto);
     log(`moto on ${moto.endpoint}`);
-    const proxy: SerialProxy = await startSerialProxy(moto.endpoint);
+    const proxy: SerialProxy = await startSerialProxy(moto.endpoint, { record: false });
     stops.push(() => proxy.close());
 
     const clientConfig = { endpoint: proxy.endpoint, region: REGION, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, forcePathStyle: true };

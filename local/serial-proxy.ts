@@ -57,7 +57,16 @@ const endToEnd = (headers: IncomingHttpHeaders): IncomingHttpHeaders => Object.f
 /** Operations that only read: DynamoDB, Cognito and S3 (by method) reads; anything else may change state. */
 const READ = /^(Get|BatchGet|Query|Scan|TransactGet|Describe|List|AdminGet|AdminList|(GET|HEAD) )/;
 
-export async function startSerialProxy(target: string): Promise<SerialProxy> {
+export interface SerialProxyOptions {
+  /**
+   * Keep a log of every request for `calls()` and `changes()`. The tests want it; the local room,
+   * which may run all day and never asks, does not keep one (its memory would grow with every call).
+   * @default true
+   */
+  readonly record?: boolean;
+}
+
+export async function startSerialProxy(target: string, { record = true }: SerialProxyOptions = {}): Promise<SerialProxy> {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   let queue: Promise<void> = Promise.resolve();
@@ -80,10 +89,14 @@ export async function startSerialProxy(target: string): Promise<SerialProxy> {
   const statuses: number[] = [];
   let armed: { at: number; mode: FaultMode } | undefined;
   let fired = false;
+  const recorded = () => {
+    if (!record) throw new Error('serial proxy: started with record: false, so it keeps no log of calls');
+    return log;
+  };
   const faults: FaultInjector = {
     count: () => received,
-    calls: (from) => log.slice(from),
-    changes: (from) => log.slice(from).filter((op, i) => !READ.test(op) && statuses[from + i] >= 200 && statuses[from + i] < 300),
+    calls: (from) => recorded().slice(from),
+    changes: (from) => recorded().slice(from).filter((op, i) => !READ.test(op) && statuses[from + i] >= 200 && statuses[from + i] < 300),
     arm: (nth, mode) => {
       armed = { at: received + nth, mode };
       fired = false;
@@ -100,7 +113,7 @@ export async function startSerialProxy(target: string): Promise<SerialProxy> {
     req.on('end', () => {
       const n = ++received;
       const target = req.headers['x-amz-target'];
-      log.push(typeof target === 'string' ? (target.split('.').pop() ?? target) : `${req.method} ${(req.url ?? '/').split('?')[0]}`);
+      if (record) log.push(typeof target === 'string' ? (target.split('.').pop() ?? target) : `${req.method} ${(req.url ?? '/').split('?')[0]}`);
       const fault = armed && armed.at === n ? armed.mode : undefined;
       if (fault) {
         armed = undefined;
@@ -111,7 +124,7 @@ export async function startSerialProxy(target: string): Promise<SerialProxy> {
           if (fault === 'drop') return void res.socket?.destroy();
           if (fault === 'throttle') return void res.writeHead(503, { 'content-type': 'application/xml' }).end(SLOW_DOWN);
           const out = await forward(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks));
-          statuses[n - 1] = out.status;
+          if (record) statuses[n - 1] = out.status;
           if (fault === 'cut') return void res.socket?.destroy();
           res.writeHead(out.status, endToEnd(out.headers));
           res.end(out.body);

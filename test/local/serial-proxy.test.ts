@@ -71,3 +71,21 @@ test("a throttled request never reaches the upstream; its caller gets S3's 503 S
     agent.destroy();
   }
 });
+
+test('with record: false (the local room) it passes requests on and counts them, but keeps no log that grows with every call', async () => {
+  const quiet = await startSerialProxy(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, { record: false });
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    for (const body of ['five', 'six']) expect((await post(agent, `${quiet.endpoint}/x`, body, 'length')).text).toBe(`echo ${body}`);
+    expect(quiet.faults.count()).toBe(2);
+    expect(() => quiet.faults.calls(0)).toThrow('serial proxy: started with record: false, so it keeps no log of calls');
+    expect(() => quiet.faults.changes(0)).toThrow(/record: false/);
+    // Faults still work by count.
+    quiet.faults.arm(1, 'throttle');
+    expect((await post(agent, `${quiet.endpoint}/x`, 'seven', 'length')).status).toBe(503);
+    expect(quiet.faults.fired()).toBe(true);
+  } finally {
+    agent.destroy();
+    await quiet.close();
+  }
+});
