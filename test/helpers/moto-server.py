@@ -62,7 +62,9 @@ minimum) or that a test would otherwise start its own moto for (Cognito's TOTP c
 a test file can run on its jest worker's shared moto instead of starting one of its own (2–3 s of
 a Python start, more under load). Only RUNTIME_SETTINGS; a setting left out is put back to the
 value this process started with. Every file on a shared moto posts its settings (usually none)
-after the reset it starts with (test/helpers/moto.ts, `testMoto`).
+after the reset it starts with (test/helpers/moto.ts, `testMoto`). And the server exits when the
+process that started it is gone (`exit_with_parent`): a run stopped by Ctrl-C never reaches jest's
+teardown, and its emulators used to run on.
 
 `python3 test/helpers/moto-server.py --self-check` runs every DynamoDB call the functions make
 (and a few more: every attribute type, ReturnValues, a cancelled transaction with ALL_OLD, a
@@ -81,6 +83,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from typing import Any
 
 import moto.backends as moto_backends
@@ -550,7 +553,21 @@ def self_check() -> int:
     return 1 if bad else 0
 
 
+def exit_with_parent() -> None:
+    """Exits when the process that started this one is gone: a test run stopped by Ctrl-C (or
+    killed) never reaches its teardown, and its emulators, orphaned, ran on with their memory."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 if __name__ == "__main__":
+    exit_with_parent()
     install()
     if sys.argv[1:] == ["--self-check"]:
         sys.exit(self_check())

@@ -1,7 +1,9 @@
 /** The moto harness: starts a real moto server, serves the S3 SDK client, and stops cleanly. */
+import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { awsClientConfig, type MotoServer, resetMoto, startMoto, TEST_MOTO_START_TIMEOUT_MS } from '../helpers/moto';
+import { freePort } from '../../local/moto';
+import { awsClientConfig, type MotoServer, resetMoto, startMoto, TEST_MOTO_SERVER, TEST_MOTO_START_TIMEOUT_MS } from '../helpers/moto';
 
 jest.setTimeout(40_000);
 
@@ -67,3 +69,34 @@ describe('moto harness', () => {
     await moto.stop(); // idempotent
   });
 });
+
+test("the tests' moto exits when the process that started it is gone (a run stopped by Ctrl-C leaves no emulator running)", async () => {
+  const port = await freePort();
+  // A parent that starts the tests' moto server, prints its pid and waits: as jest's main process
+  // does for the shared emulators, which a Ctrl-C'd run never stops.
+  const script = `const c = require('node:child_process').spawn('python3', ${JSON.stringify([...TEST_MOTO_SERVER, '-H', '127.0.0.1', '-p', String(port)])}, { stdio: 'ignore' }); console.log(c.pid); setInterval(() => undefined, 1000);`;
+  const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const motoPid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))));
+  const alive = () => {
+    try {
+      process.kill(motoPid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  try {
+    const deadline = Date.now() + TEST_MOTO_START_TIMEOUT_MS;
+    while (!(await portAccepts(port)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await portAccepts(port)).toBe(true);
+
+    parent.kill('SIGKILL');
+    const gone = Date.now() + 10_000;
+    while (alive() && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    expect(alive()).toBe(false);
+    expect(await portAccepts(port)).toBe(false);
+  } finally {
+    parent.kill('SIGKILL');
+    if (alive()) process.kill(motoPid, 'SIGKILL');
+  }
+}, TEST_MOTO_START_TIMEOUT_MS + 30_000);
