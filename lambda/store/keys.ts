@@ -33,10 +33,11 @@ export const keys = {
   claimable: (registeredAt: string, caseId: string) => ({ gsi2pk: 'CLAIMABLE', gsi2sk: `${registeredAt}#${caseId}` }),
   /**
    * A manifest that was rejected, with its reasons (shown in /progress, newest first by `at`). The
-   * sort key names the rejected upload (`upload`: its S3 sequencer, one per PUT of the key), so a
-   * redelivered event finds its rejection there; without one, the time (items written before).
+   * sort key names the rejected upload (`upload`: its S3 sequencer, one per PUT of the key, or the
+   * time for an event without one: cases.ts `rejectionPutTx`), so a redelivered event finds its
+   * rejection there.
    */
-  rejection: (caseId: string, at: string, upload: string = at) => ({ pk: `CASE#${caseId}`, sk: `REJECTED#${upload}`, gsi1pk: 'REJECTIONS', gsi1sk: `${at}#${caseId}` }),
+  rejection: (caseId: string, at: string, upload: string) => ({ pk: `CASE#${caseId}`, sk: `REJECTED#${upload}`, gsi1pk: 'REJECTIONS', gsi1sk: `${at}#${caseId}` }),
 
   /** One reader's assignment to one read of a case; readNo 1 is the first read, 2+ hidden repeats. */
   assignment: (caseId: string, readerId: string, readNo: number) => ({ pk: `CASE#${caseId}`, sk: `ASSIGN#${readerId}#${pad(readNo, 2)}` }),

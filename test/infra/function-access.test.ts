@@ -307,7 +307,7 @@ describe("write prefixes (`dynamodb:LeadingKeys`) are the store key builders' pa
   /** What each function writing under prefixes writes, by the store's own builders. */
   const WRITES: Record<string, Array<{ pk: string }>> = {
     ExportWorkerFunction: [keys.exportJob('x'), keys.pseudonym('x'), keys.pseudonymCounter(), keys.audit('d', 't', 'x')],
-    RegistryFunction: [keys.case('x'), keys.rejection('x', 't'), keys.audit('d', 't', 'x')],
+    RegistryFunction: [keys.case('x'), keys.rejection('x', 't', 's'), keys.audit('d', 't', 'x')],
     CaseFilesFunction: [keys.audit('d', 't', 'x'), keys.session('x'), keys.pseudonym('x'), keys.pseudonymCounter()],
   };
 

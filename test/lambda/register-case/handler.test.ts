@@ -314,5 +314,5 @@ test('rejections are listed newest first through gsi1 REJECTIONS', async () => {
   }
   const { items } = await h.store.listRejections({ limit: 10 });
   expect(items.map((r) => r.caseId)).toEqual(['K-2', 'K-1']);
-  expect(keys.rejection('K-1', 'x').gsi1pk).toBe('REJECTIONS');
+  expect(keys.rejection('K-1', 'x', 'x').gsi1pk).toBe('REJECTIONS');
 });
