@@ -219,6 +219,7 @@ export function exportStore({ db, tableName }: Table) {
    * that took it meanwhile is never disturbed. False, writing nothing, when it changed.
    */
   async function nudgeExportJob(exportId: string, seen: Pick<ExportJob, 'status' | 'attempts' | 'requeuedAt'>, at: string): Promise<boolean> {
+    if (seen.status !== 'running' && seen.status !== 'queued') return false;
     const values: Record<string, unknown> = { ':queued': 'queued', ':at': at, ':seen': seen.status };
     const conds = ['#status = :seen'];
     if (seen.attempts === undefined) conds.push('attribute_not_exists(attempts)');
@@ -227,7 +228,6 @@ export function exportStore({ db, tableName }: Table) {
       values[':attempts'] = seen.attempts;
     }
     if (seen.status === 'running') conds.push('leaseUntil < :at');
-    else if (seen.status !== 'queued') return false;
     else if (seen.requeuedAt === undefined) conds.push('attribute_not_exists(requeuedAt)');
     else {
       conds.push('requeuedAt = :requeuedAt');
