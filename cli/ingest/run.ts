@@ -228,9 +228,10 @@ function mapSettled<T>(items: readonly T[], fn: (t: T) => Promise<void>) {
 /**
  * At most `n` tasks at once (each an object's requests: its resume check, its upload); of those
  * waiting, the largest file first (longest processing time first). The largest upload then starts
- * at once and runs beside the small ones instead of being left alone at the end, where one file would use one connection (and on the emulator one core)
- * while the others sit idle. Tasks that arrive in the same turn of the event loop (all the files of
- * a run do) are ordered before any starts.
+ * at once and runs beside the small ones instead of being left alone at the end, where one file
+ * would use one connection (and on the emulator one core) while the others sit idle. Tasks that
+ * arrive in the same turn of the event loop (all the files of a run do) are ordered before any
+ * starts.
  */
 export class Slots {
   private active = 0;
