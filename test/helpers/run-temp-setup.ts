@@ -10,20 +10,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { processAlive } from './process-alive';
 
 const PREFIX = 'readroom-test-run-';
 /** In each run's folder: the pid of the process that made it (jest's, for a whole run). */
 const OWNER_FILE = 'owner.pid';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes the run folders in `parent` whose owner process has ended (a run stopped by Ctrl-C or
@@ -41,7 +32,7 @@ export function sweepAbandonedRuns(parent: string): string[] {
     } catch {
       continue;
     }
-    if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) continue;
     rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
     removed.push(dir);
   }

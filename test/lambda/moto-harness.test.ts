@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { freePort } from '../../local/moto';
+import { processAlive } from '../helpers/process-alive';
 import { awsClientConfig, type MotoServer, resetMoto, startMoto, TEST_MOTO_SERVER, TEST_MOTO_START_TIMEOUT_MS } from '../helpers/moto';
 
 jest.setTimeout(40_000);
@@ -77,14 +78,7 @@ test("the tests' moto exits when the process that started it is gone (a run stop
   const script = `const c = require('node:child_process').spawn('python3', ${JSON.stringify([...TEST_MOTO_SERVER, '-H', '127.0.0.1', '-p', String(port)])}, { stdio: 'ignore' }); console.log(c.pid); setInterval(() => undefined, 1000);`;
   const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const motoPid = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))));
-  const alive = () => {
-    try {
-      process.kill(motoPid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
+  const alive = () => processAlive(motoPid);
   try {
     const deadline = Date.now() + TEST_MOTO_START_TIMEOUT_MS;
     while (!(await portAccepts(port)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
